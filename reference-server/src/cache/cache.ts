@@ -1,0 +1,14 @@
+/**
+ * Shared fast state between server instances (Redis in production, in-process on the
+ * embedded default). Nothing in it is the only copy of data: PostgreSQL is the record.
+ */
+export interface Cache {
+  readonly kind: 'redis' | 'memory';
+  /** Sets `key` unless it exists; true when this call set it. */
+  setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
+  get(key: string): Promise<string | null>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type CacheTimer = (operation: string, seconds: number) => void;

@@ -1,0 +1,46 @@
+import type { Cache } from './cache';
+
+/** In-process cache for a single instance on the embedded default. */
+export class MemoryCache implements Cache {
+  readonly kind = 'memory' as const;
+  private readonly entries = new Map<string, { value: string; expiresAt: number }>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
+    if (this.read(key) !== null) return Promise.resolve(false);
+    this.entries.set(key, { value, expiresAt: this.now() + ttlSeconds * 1000 });
+    this.sweep();
+    return Promise.resolve(true);
+  }
+
+  get(key: string): Promise<string | null> {
+    return Promise.resolve(this.read(key));
+  }
+
+  ping(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    this.entries.clear();
+    return Promise.resolve();
+  }
+
+  private read(key: string): string | null {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return null;
+    if (entry.expiresAt <= this.now()) {
+      this.entries.delete(key);
+      return null;
+    }
+    return entry.value;
+  }
+
+  /** Bounds memory: expired entries go once the map grows large. */
+  private sweep(): void {
+    if (this.entries.size < 10000) return;
+    const now = this.now();
+    for (const [key, entry] of this.entries) if (entry.expiresAt <= now) this.entries.delete(key);
+  }
+}

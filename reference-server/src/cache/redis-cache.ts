@@ -1,0 +1,48 @@
+import { Redis } from 'ioredis';
+import type { Cache, CacheTimer } from './cache';
+
+/** Redis, shared by every server instance. Keys are namespaced so a Redis can be shared. */
+export class RedisCache implements Cache {
+  readonly kind = 'redis' as const;
+  private readonly redis: Redis;
+
+  constructor(
+    url: string,
+    private readonly onOperation: CacheTimer = () => undefined,
+    private readonly namespace = 'mandate:',
+  ) {
+    // Fail fast instead of queueing commands while Redis is away: readiness reports it.
+    this.redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    this.redis.on('error', () => undefined); // reconnects on its own; readiness shows the outage
+  }
+
+  async connect(): Promise<void> {
+    await this.redis.connect();
+  }
+
+  async setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
+    const result = await this.timed('set', () => this.redis.set(this.namespace + key, value, 'EX', ttlSeconds, 'NX'));
+    return result === 'OK';
+  }
+
+  get(key: string): Promise<string | null> {
+    return this.timed('get', () => this.redis.get(this.namespace + key));
+  }
+
+  async ping(): Promise<void> {
+    await this.timed('ping', () => this.redis.ping());
+  }
+
+  async close(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  private async timed<T>(operation: string, command: () => Promise<T>): Promise<T> {
+    const started = process.hrtime.bigint();
+    try {
+      return await command();
+    } finally {
+      this.onOperation(operation, Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  }
+}

@@ -1,0 +1,155 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export interface Config {
+  host: string;
+  port: number;
+  issuer: string;
+  databaseUrl: string | null;
+  databasePoolSize: number;
+  redisUrl: string | null;
+  dataDir: string;
+  /** Preset instance-admin token; used only at first start. */
+  bootstrapToken: string | null;
+  /** Key for the HMAC of stored secrets. Null only on the embedded store (then kept in dataDir). */
+  secretPepper: string | null;
+  bodyLimitBytes: number;
+  logLevel: LogLevel;
+  shutdownTimeoutMs: number;
+  specPath: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export const BOOTSTRAP_TOKEN_PATTERN = /^mdt_pat_[A-Za-z0-9_-]{43}$/;
+const DEFAULT_SPEC_PATH = path.resolve(__dirname, '../../spec/dist/openapi.json');
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Reads the configuration from environment variables. Every secret may instead come from
+ * a file named by `<NAME>_FILE` (Docker and Kubernetes secrets). All problems are collected
+ * so an operator fixes them in one go.
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const reader = new EnvReader(env, problems);
+
+  const databaseUrl = reader.secret('DATABASE_URL');
+  const secretPepper = reader.secret('MANDATE_SECRET_PEPPER');
+  if (secretPepper !== null && secretPepper.length < 32) {
+    problems.push('MANDATE_SECRET_PEPPER must be at least 32 characters of random data.');
+  }
+  if (databaseUrl !== null && secretPepper === null) {
+    problems.push('MANDATE_SECRET_PEPPER (or MANDATE_SECRET_PEPPER_FILE) is required when DATABASE_URL is set.');
+  }
+  if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL.');
+  }
+  const redisUrl = reader.secret('REDIS_URL');
+  if (redisUrl !== null && !/^rediss?:\/\//.test(redisUrl)) {
+    problems.push('REDIS_URL must be a redis:// or rediss:// URL.');
+  }
+  const bootstrapToken = reader.secret('MANDATE_BOOTSTRAP_TOKEN');
+  if (bootstrapToken !== null && !BOOTSTRAP_TOKEN_PATTERN.test(bootstrapToken)) {
+    problems.push('MANDATE_BOOTSTRAP_TOKEN must be "mdt_pat_" followed by 43 base64url characters (32 random bytes).');
+  }
+
+  const config: Config = {
+    host: reader.string('HOST', '0.0.0.0'),
+    port: reader.integer('PORT', 8080, 0, 65535),
+    issuer: reader.issuer('MANDATE_ISSUER', 'http://localhost:8080'),
+    databaseUrl,
+    databasePoolSize: reader.integer('DATABASE_POOL_SIZE', 10, 1, 200),
+    redisUrl,
+    dataDir: path.resolve(reader.string('MANDATE_DATA_DIR', './.mandate-data')),
+    bootstrapToken,
+    secretPepper,
+    bodyLimitBytes: reader.integer('MANDATE_BODY_LIMIT_BYTES', 65536, 1024, 10 * 1024 * 1024),
+    logLevel: reader.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    shutdownTimeoutMs: reader.integer('MANDATE_SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
+    specPath: reader.string('MANDATE_SPEC_PATH', DEFAULT_SPEC_PATH),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+class EnvReader {
+  constructor(
+    private readonly env: Env,
+    private readonly problems: string[],
+  ) {}
+
+  private raw(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  }
+
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+      this.problems.push(`${name} must be a whole number from ${min} to ${max} (got "${value}").`);
+      return fallback;
+    }
+    return parsed;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const match = allowed.find((candidate) => candidate === value);
+    if (match === undefined) this.problems.push(`${name} must be one of ${allowed.join(', ')} (got "${value}").`);
+    return match ?? fallback;
+  }
+
+  /** The issuer must be an https URL, or http on a loopback host for local use (RFC 8414 §2). */
+  issuer(name: string, fallback: string): string {
+    const value = this.raw(name) ?? fallback;
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      this.problems.push(`${name} must be an absolute URL (got "${value}").`);
+      return fallback;
+    }
+    const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+      this.problems.push(`${name} must use https (plain http is allowed only on localhost).`);
+    }
+    if (url.search !== '' || url.hash !== '') this.problems.push(`${name} must not have a query or fragment.`);
+    return value.replace(/\/+$/, '');
+  }
+
+  /** A secret from `NAME`, or from the file named by `NAME_FILE`; not both. */
+  secret(name: string): string | null {
+    const direct = this.raw(name);
+    const file = this.raw(`${name}_FILE`);
+    if (direct !== undefined && file !== undefined) {
+      this.problems.push(`Set ${name} or ${name}_FILE, not both.`);
+      return null;
+    }
+    if (file === undefined) return direct ?? null;
+    try {
+      const content = readFileSync(file, 'utf8').trim();
+      if (content === '') this.problems.push(`${name}_FILE names an empty file (${file}).`);
+      return content === '' ? null : content;
+    } catch (error) {
+      this.problems.push(`${name}_FILE cannot be read (${file}): ${(error as NodeJS.ErrnoException).code ?? 'error'}.`);
+      return null;
+    }
+  }
+}

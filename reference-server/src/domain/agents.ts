@@ -1,0 +1,80 @@
+import type { Sql } from '../store/database';
+import { type AgentFields, type AgentFilters, type AgentRecord, agentStore } from '../store/agents';
+import { credentialStore } from '../store/credentials';
+import type { PageRequest } from '../store/page';
+import { conflict, fail, notFound } from './errors';
+import { newId } from './ids';
+import { isUniqueViolation } from './pg-errors';
+
+export type AgentInput = Pick<AgentFields, 'name' | 'agentType'> & Partial<AgentFields>;
+export type AgentChanges = Partial<AgentFields> & { status?: 'active' | 'suspended' };
+
+const NAME_INDEX = 'agents_live_name';
+
+const nameTaken = (name: string) => conflict('AGENT_NAME_TAKEN', `An agent named "${name}" already exists in this organization.`);
+export const agentNotFound = (id: string) => notFound('AGENT_NOT_FOUND', `No agent ${id} in this organization.`);
+
+/** Runs a write that may hit the live-name unique index, turning that into a clear conflict. */
+async function guardName<T>(name: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (isUniqueViolation(error, NAME_INDEX)) throw nameTaken(name);
+    throw error;
+  }
+}
+
+/** Moves an agent between active and suspended; decommissioned is final and only reached by decommission(). */
+function withStatus(agent: AgentRecord, status: 'active' | 'suspended' | undefined, now: Date): AgentRecord {
+  if (status === undefined || status === agent.status) return agent;
+  return status === 'suspended' ? { ...agent, status, suspendedAt: now } : { ...agent, status, suspendedAt: null };
+}
+
+export const agentService = {
+  create(sql: Sql, orgId: string, input: AgentInput): Promise<AgentRecord> {
+    return guardName(input.name, () =>
+      agentStore.insert(sql, {
+        id: newId('agt'),
+        orgId,
+        name: input.name,
+        description: input.description ?? null,
+        agentType: input.agentType,
+        version: input.version ?? null,
+        capabilities: input.capabilities ?? [],
+        owner: input.owner ?? null,
+        deploymentEnv: input.deploymentEnv ?? 'development',
+        allowedScopes: input.allowedScopes ?? [],
+        metadata: input.metadata ?? {},
+      }),
+    );
+  },
+
+  list(sql: Sql, orgId: string, filters: AgentFilters, page: PageRequest) {
+    return agentStore.list(sql, orgId, filters, page);
+  },
+
+  async get(sql: Sql, orgId: string, id: string, options: { forUpdate?: boolean } = {}): Promise<AgentRecord> {
+    return (await agentStore.find(sql, orgId, id, options)) ?? fail(agentNotFound(id));
+  },
+
+  async update(sql: Sql, orgId: string, id: string, changes: AgentChanges): Promise<AgentRecord> {
+    const agent = await this.get(sql, orgId, id, { forUpdate: true });
+    if (agent.status === 'decommissioned') {
+      throw conflict('AGENT_DECOMMISSIONED', `Agent ${id} is decommissioned and cannot be changed.`);
+    }
+    const { status, ...fields } = changes;
+    const changed = withStatus({ ...agent, ...fields }, status, new Date());
+    return guardName(changed.name, () => agentStore.save(sql, changed));
+  },
+
+  /**
+   * Final and idempotent: marks the agent decommissioned and revokes every credential in the
+   * same transaction, so no secret of a decommissioned agent works for even a moment.
+   */
+  async decommission(sql: Sql, orgId: string, id: string): Promise<AgentRecord> {
+    const agent = await this.get(sql, orgId, id, { forUpdate: true });
+    if (agent.status === 'decommissioned') return agent;
+    await credentialStore.revokeAllOfAgent(sql, orgId, id);
+    return agentStore.save(sql, { ...agent, status: 'decommissioned', suspendedAt: null, decommissionedAt: new Date() });
+  },
+};

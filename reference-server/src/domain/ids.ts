@@ -1,0 +1,23 @@
+import { randomBytes } from 'node:crypto';
+
+// Crockford base32, lower case: no i, l, o or u, so ids survive being read aloud or retyped.
+const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
+
+export type IdPrefix = 'org' | 'agt' | 'cred' | 'tok';
+
+/**
+ * A prefixed, time-ordered id (ULID layout: 48-bit millisecond time, 80 random bits).
+ * Sorting ids sorts by creation time, which gives lists a stable order with a cheap cursor.
+ */
+export function newId(prefix: IdPrefix, now: number = Date.now()): string {
+  let time = '';
+  let remaining = now;
+  for (let i = 0; i < 10; i++) {
+    time = (ALPHABET[remaining % 32] ?? '0') + time;
+    remaining = Math.floor(remaining / 32);
+  }
+  const random = randomBytes(16);
+  let tail = '';
+  for (let i = 0; i < 16; i++) tail += ALPHABET[(random[i] ?? 0) % 32];
+  return `${prefix}_${time}${tail}`;
+}

@@ -1,0 +1,40 @@
+import type { Principal } from '../domain/principal';
+import type { SecretHasher } from '../domain/secrets';
+import type { Metrics } from '../observability/metrics';
+import type { Sql } from '../store/database';
+import type { PageRequest } from '../store/page';
+import { decodeCursor, encodeCursor } from './cursor';
+
+/** What an authenticated operation handler receives: validated input and its transaction. */
+export interface Call {
+  sql: Sql;
+  principal: Principal;
+  /** The organization the call acts in (from the path, the token or the header). */
+  orgId: string | null;
+  path: Record<string, string>;
+  query: Record<string, unknown>;
+  /** The JSON body, already validated against the operation's schema. */
+  body: unknown;
+  services: { hasher: SecretHasher; metrics: Metrics };
+}
+
+export interface Reply {
+  status: number;
+  body?: unknown;
+}
+
+export type Handler = (call: Call) => Promise<Reply>;
+
+/** The org a handler acts in; the router guarantees it for org-scoped operations. */
+export function orgOf(call: Call): string {
+  if (call.orgId === null) throw new Error('Operation needs an organization but none was resolved.');
+  return call.orgId;
+}
+
+export function pageOf(call: Call, idPrefix: string): PageRequest {
+  return { afterId: decodeCursor(call.query.cursor, idPrefix), limit: Number(call.query.limit ?? 20) };
+}
+
+export function pageReply<T, J>(page: { items: T[]; lastId: string | null }, toJson: (item: T) => J): Reply {
+  return { status: 200, body: { data: page.items.map(toJson), nextCursor: encodeCursor(page.lastId) } };
+}

@@ -1,0 +1,68 @@
+import type { Context } from 'koa';
+import type { Cache } from '../../cache/cache';
+import type { Metrics } from '../../observability/metrics';
+import type { Database } from '../../store/database';
+import type { PublicHandler } from '../router';
+
+const CHECK_TIMEOUT_MS = 2000;
+
+/** Runs a dependency check with a deadline; a hung database counts as down. */
+async function check(probe: () => Promise<void>): Promise<{ status: 'up' | 'down'; latencyMs: number }> {
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new Error('timeout'));
+    }, CHECK_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([probe(), deadline]);
+    return { status: 'up', latencyMs: Math.round((performance.now() - started) * 100) / 100 };
+  } catch {
+    return { status: 'down', latencyMs: Math.round(performance.now() - started) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export interface ServiceDeps {
+  db: Database;
+  cache: Cache;
+  metrics: Metrics;
+  /** The bundled spec, as served at /openapi.json. */
+  documentJson: string;
+  /** The API reference page rendered from it. */
+  docsPage: string;
+}
+
+export function serviceHandlers(deps: ServiceDeps): Record<string, PublicHandler> {
+  return {
+    getHealth(ctx: Context) {
+      ctx.body = { status: 'ok' };
+      return Promise.resolve();
+    },
+    async getReadiness(ctx: Context) {
+      const [database, cache] = await Promise.all([check(() => deps.db.ping()), check(() => deps.cache.ping())]);
+      const ready = database.status === 'up' && cache.status === 'up';
+      ctx.status = ready ? 200 : 503;
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = { status: ready ? 'ready' : 'unavailable', checks: { database, cache } };
+    },
+    async getMetrics(ctx: Context) {
+      ctx.type = deps.metrics.registry.contentType;
+      ctx.body = await deps.metrics.registry.metrics();
+    },
+    getOpenApiDocument(ctx: Context) {
+      ctx.type = 'application/json';
+      ctx.body = deps.documentJson;
+      return Promise.resolve();
+    },
+    getApiReference(ctx: Context) {
+      ctx.type = 'text/html; charset=utf-8';
+      // The page is self-contained: no scripts or styles from elsewhere may run on it.
+      ctx.set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:");
+      ctx.body = deps.docsPage;
+      return Promise.resolve();
+    },
+  };
+}

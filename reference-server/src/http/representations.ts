@@ -1,0 +1,61 @@
+import { lifecycleStatus } from '../domain/expiry';
+import type { AdminTokenRecord } from '../store/admin-tokens';
+import type { AgentRecord } from '../store/agents';
+import type { CredentialRecord } from '../store/credentials';
+import type { OrgRecord } from '../store/orgs';
+
+/** Records as the API shows them (the spec's schemas): camelCase, RFC 3339 times. */
+const time = (value: Date | null): string | null => (value === null ? null : value.toISOString());
+
+export const orgJson = (org: OrgRecord) => ({
+  id: org.id,
+  name: org.name,
+  metadata: org.metadata,
+  createdAt: org.createdAt.toISOString(),
+  updatedAt: org.updatedAt.toISOString(),
+});
+
+export const adminTokenJson = (token: AdminTokenRecord) => ({
+  id: token.id,
+  orgId: token.orgId,
+  role: token.role,
+  label: token.label,
+  prefix: token.displayPrefix,
+  status: lifecycleStatus(token),
+  createdAt: token.createdAt.toISOString(),
+  expiresAt: time(token.expiresAt),
+  lastUsedAt: time(token.lastUsedAt),
+  revokedAt: time(token.revokedAt),
+});
+
+export const agentJson = (agent: AgentRecord) => ({
+  id: agent.id,
+  orgId: agent.orgId,
+  name: agent.name,
+  description: agent.description,
+  agentType: agent.agentType,
+  version: agent.version,
+  capabilities: agent.capabilities,
+  owner: agent.owner,
+  deploymentEnv: agent.deploymentEnv,
+  allowedScopes: agent.allowedScopes,
+  metadata: agent.metadata,
+  status: agent.status,
+  createdAt: agent.createdAt.toISOString(),
+  updatedAt: agent.updatedAt.toISOString(),
+  suspendedAt: time(agent.suspendedAt),
+  decommissionedAt: time(agent.decommissionedAt),
+});
+
+export const credentialJson = (credential: CredentialRecord) => ({
+  id: credential.id,
+  agentId: credential.agentId,
+  label: credential.label,
+  prefix: credential.displayPrefix,
+  status: lifecycleStatus(credential),
+  createdAt: credential.createdAt.toISOString(),
+  expiresAt: time(credential.expiresAt),
+  rotatedAt: time(credential.rotatedAt),
+  revokedAt: time(credential.revokedAt),
+  lastUsedAt: time(credential.lastUsedAt),
+});

@@ -1,0 +1,187 @@
+import { createHash } from 'node:crypto';
+import Router from '@koa/router';
+import type { Context, Middleware, Next } from 'koa';
+import { ApiError, badRequest, forbidden, notFound, validationError } from '../domain/errors';
+import type { Principal } from '../domain/principal';
+import type { Database, TenantContext } from '../store/database';
+import { idempotencyStore } from '../store/idempotency';
+import { orgService } from '../domain/orgs';
+import { IDEMPOTENCY_HEADER, ORGANIZATION_HEADER, type Operation } from '../spec/operations';
+import type { RequestValidator } from '../spec/validator';
+import type { Authenticator } from './authenticate';
+import { parseJsonBody, readRawBody } from './body';
+import type { Call, Handler } from './handler';
+
+/** Per-request state the steps hand to each other. */
+export interface RequestState {
+  requestId: string;
+  operationId?: string;
+  principal?: Principal;
+}
+
+export type PublicHandler = (ctx: Context) => Promise<void>;
+
+export interface RouterDeps {
+  db: Database;
+  authenticator: Authenticator;
+  validator: RequestValidator;
+  bodyLimitBytes: number;
+  services: Call['services'];
+}
+
+/** Fails when the spec and the handlers disagree on the set of operations. */
+export function checkCoverage(operations: Operation[], handlerIds: string[]): void {
+  const specIds = new Set(operations.map((o) => o.operationId));
+  const missing = [...specIds].filter((id) => !handlerIds.includes(id));
+  const extra = handlerIds.filter((id) => !specIds.has(id));
+  if (missing.length > 0 || extra.length > 0) {
+    throw new Error(`Spec and server disagree. Not implemented: [${missing.join(', ')}]; not in the spec: [${extra.join(', ')}].`);
+  }
+}
+
+const koaPath = (path: string): string => path.replace(/\{([^}]+)\}/g, ':$1');
+
+/**
+ * Builds the route table from the spec. Each operation is a chain of small named steps, in
+ * this order: authenticate → authorize (scopes from the spec) → read body → validate →
+ * resolve tenant → act (in one transaction, with idempotency) → respond.
+ */
+export function buildRouter(
+  operations: Operation[],
+  handlers: Record<string, Handler>,
+  publicHandlers: Record<string, PublicHandler>,
+  deps: RouterDeps,
+): Router {
+  checkCoverage(operations, [...Object.keys(handlers), ...Object.keys(publicHandlers)]);
+  const router = new Router();
+  for (const operation of operations) {
+    const name: Middleware = async (ctx, next) => {
+      (ctx.state as RequestState).operationId = operation.operationId;
+      await next();
+    };
+    const publicHandler = publicHandlers[operation.operationId];
+    const steps: Middleware[] =
+      publicHandler !== undefined
+        ? [name, (ctx) => publicHandler(ctx)]
+        : [name, authenticate(deps), authorize(operation), act(operation, handlers[operation.operationId] as Handler, deps)];
+    router.register(koaPath(operation.path), [operation.method.toUpperCase()], steps);
+  }
+  return router;
+}
+
+function authenticate(deps: RouterDeps): Middleware {
+  return async (ctx: Context, next: Next) => {
+    (ctx.state as RequestState).principal = await deps.authenticator.authenticate(ctx.get('authorization') || undefined);
+    await next();
+  };
+}
+
+function authorize(operation: Operation): Middleware {
+  const required = operation.requiredScopes ?? [];
+  return async (ctx: Context, next: Next) => {
+    const principal = principalOf(ctx);
+    const lacking = required.filter((scope) => !principal.scopes.has(scope));
+    if (lacking.length > 0) {
+      throw forbidden('INSUFFICIENT_SCOPE', `This operation requires the ${lacking.join(', ')} scope; the token's role (${principal.role}) lacks it.`);
+    }
+    await next();
+  };
+}
+
+function principalOf(ctx: Context): Principal {
+  const principal = (ctx.state as RequestState).principal;
+  if (principal === undefined) throw new Error('authorize ran before authenticate');
+  return principal;
+}
+
+interface ValidatedRequest {
+  path: Record<string, string>;
+  query: Record<string, unknown>;
+  headers: Record<string, unknown>;
+  body: unknown;
+  raw: Buffer;
+}
+
+async function readAndValidate(ctx: Context, operation: Operation, deps: RouterDeps): Promise<ValidatedRequest> {
+  const raw = operation.requestBody === null ? Buffer.alloc(0) : await readRawBody(ctx.req, deps.bodyLimitBytes);
+  const body = operation.requestBody === null ? undefined : parseJsonBody(raw, ctx.get('content-type') || undefined);
+  const { values, problems } = deps.validator.parameters(operation.operationId, {
+    path: ctx.params as Record<string, string>,
+    query: ctx.query as Record<string, unknown>,
+    headers: ctx.headers,
+  });
+  if (operation.requestBody !== null) {
+    if (body === undefined && operation.requestBody.required) {
+      problems.push({ field: 'body', code: 'required', message: 'is required' });
+    } else if (body !== undefined) {
+      problems.push(...deps.validator.body(operation.operationId, body));
+    }
+  }
+  if (problems.length > 0) throw validationError(problems);
+  return { path: values.path as Record<string, string>, query: values.query, headers: values.headers, body, raw };
+}
+
+/**
+ * Which organization the call acts in. A token of one organization never reaches another:
+ * naming a foreign organization answers 404, exactly as if it did not exist.
+ */
+function tenantOf(operation: Operation, principal: Principal, request: ValidatedRequest): TenantContext {
+  const isInstanceAdmin = principal.orgId === null;
+  const foreign = () => notFound('ORG_NOT_FOUND', 'No such organization.');
+  let orgId: string | null = principal.orgId;
+  if (request.path.orgId !== undefined) {
+    if (!isInstanceAdmin && request.path.orgId !== principal.orgId) throw foreign();
+    orgId = request.path.orgId;
+  } else if (operation.orgScoped) {
+    const named = request.headers[ORGANIZATION_HEADER.toLowerCase()] as string | undefined;
+    if (!isInstanceAdmin && named !== undefined && named !== principal.orgId) throw foreign();
+    if (isInstanceAdmin && named === undefined) {
+      throw badRequest('ORGANIZATION_REQUIRED', `The instance-admin token must name the organization in the ${ORGANIZATION_HEADER} header.`);
+    }
+    orgId = named ?? principal.orgId;
+  }
+  // Only organization-level calls without a target (list, create) see across organizations.
+  return { orgId, instanceAdmin: isInstanceAdmin && orgId === null, principalId: principal.id };
+}
+
+function requestHash(ctx: Context, raw: Buffer): string {
+  return createHash('sha256')
+    .update(`${ctx.method} ${ctx.url}\n${ctx.get(ORGANIZATION_HEADER)}\n`)
+    .update(raw)
+    .digest('hex');
+}
+
+function act(operation: Operation, handler: Handler, deps: RouterDeps): Middleware {
+  const targetsOrg = operation.path.includes('{orgId}') || operation.orgScoped;
+  const lock = operation.method === 'get' ? 'none' : 'write';
+  return async (ctx: Context) => {
+    const principal = principalOf(ctx);
+    const request = await readAndValidate(ctx, operation, deps);
+    const tenant = tenantOf(operation, principal, request);
+    const idempotencyKey = operation.idempotent ? (request.headers[IDEMPOTENCY_HEADER.toLowerCase()] as string | undefined) : undefined;
+
+    const reply = await deps.db.tenantTransaction(tenant, async (sql) => {
+      if (targetsOrg && tenant.orgId !== null) {
+        await orgService.requireLive(sql, tenant.orgId, lock);
+      }
+      const call: Call = { sql, principal, orgId: tenant.orgId, path: request.path, query: request.query, body: request.body, services: deps.services };
+      if (idempotencyKey === undefined) return { ...(await handler(call)), replayed: false };
+
+      const hash = requestHash(ctx, request.raw);
+      const earlier = await idempotencyStore.claim(sql, principal.id, idempotencyKey, hash);
+      if (earlier !== null) {
+        if (earlier.requestHash !== hash) {
+          throw new ApiError(422, 'IDEMPOTENCY_KEY_REUSED', 'Idempotency key reused', 'This Idempotency-Key was used with a different request.');
+        }
+        return { status: earlier.status, body: earlier.body ?? undefined, replayed: true };
+      }
+      const result = await handler(call);
+      await idempotencyStore.complete(sql, principal.id, idempotencyKey, result.status, result.body);
+      return { ...result, replayed: false };
+    });
+
+    ctx.status = reply.status;
+    if (reply.replayed) ctx.set('Idempotent-Replayed', 'true');
+    if (reply.body !== undefined) ctx.body = reply.body;
+  };
+}

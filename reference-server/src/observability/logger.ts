@@ -1,0 +1,27 @@
+import pino, { type Logger } from 'pino';
+import type { LogLevel } from '../config';
+
+export type { Logger };
+
+/** Anything that can carry a secret is removed before a log line is written. */
+const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  '*.secret',
+  '*.token',
+  '*.clientSecret',
+  '*.client_secret',
+  '*.password',
+  '*.pepper',
+  '*.databaseUrl',
+  '*.redisUrl',
+];
+
+export function createLogger(level: LogLevel): Logger {
+  return pino({
+    level,
+    base: { service: 'mandate' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+  });
+}

@@ -1,0 +1,121 @@
+import type { Sql } from './database';
+import { type PageRequest, pageParams, toPage } from './page';
+
+export type AgentStatus = 'active' | 'suspended' | 'decommissioned';
+
+export interface AgentFields {
+  name: string;
+  description: string | null;
+  agentType: string;
+  version: string | null;
+  capabilities: string[];
+  owner: string | null;
+  deploymentEnv: string;
+  allowedScopes: string[];
+  metadata: Record<string, string>;
+}
+
+export interface AgentRecord extends AgentFields {
+  id: string;
+  orgId: string;
+  status: AgentStatus;
+  createdAt: Date;
+  updatedAt: Date;
+  suspendedAt: Date | null;
+  decommissionedAt: Date | null;
+}
+
+export interface AgentFilters {
+  status?: AgentStatus;
+  agentType?: string;
+  owner?: string;
+  deploymentEnv?: string;
+  nameContains?: string;
+}
+
+const COLUMNS = `id, org_id AS "orgId", name, description, agent_type AS "agentType", version, capabilities, owner,
+  deployment_env AS "deploymentEnv", allowed_scopes AS "allowedScopes", metadata, status,
+  created_at AS "createdAt", updated_at AS "updatedAt", suspended_at AS "suspendedAt",
+  decommissioned_at AS "decommissionedAt"`;
+
+/** Escapes LIKE wildcards so a search for `50%` finds the text "50%". */
+const likeLiteral = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+export const agentStore = {
+  async insert(sql: Sql, agent: AgentFields & { id: string; orgId: string }): Promise<AgentRecord> {
+    const [row] = await sql.query<AgentRecord>(
+      `INSERT INTO agents (id, org_id, name, description, agent_type, version, capabilities, owner,
+         deployment_env, allowed_scopes, metadata, status)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'active') RETURNING ${COLUMNS}`,
+      [
+        agent.id,
+        agent.orgId,
+        agent.name,
+        agent.description,
+        agent.agentType,
+        agent.version,
+        agent.capabilities,
+        agent.owner,
+        agent.deploymentEnv,
+        agent.allowedScopes,
+        JSON.stringify(agent.metadata),
+      ],
+    );
+    return row as AgentRecord;
+  },
+
+  async find(sql: Sql, orgId: string, id: string, options: { forUpdate?: boolean } = {}): Promise<AgentRecord | null> {
+    const [row] = await sql.query<AgentRecord>(
+      `SELECT ${COLUMNS} FROM agents WHERE org_id = $1 AND id = $2${options.forUpdate === true ? ' FOR UPDATE' : ''}`,
+      [orgId, id],
+    );
+    return row ?? null;
+  },
+
+  async list(sql: Sql, orgId: string, filters: AgentFilters, page: PageRequest): Promise<{ items: AgentRecord[]; lastId: string | null }> {
+    const { after, fetch } = pageParams(page);
+    const conditions = ['org_id = $1', 'id > $2'];
+    const params: unknown[] = [orgId, after];
+    const add = (condition: string, value: unknown): void => {
+      params.push(value);
+      conditions.push(condition.replace('?', `$${params.length}`));
+    };
+    if (filters.status !== undefined) add('status = ?', filters.status);
+    if (filters.agentType !== undefined) add('agent_type = ?', filters.agentType);
+    if (filters.owner !== undefined) add('owner = ?', filters.owner);
+    if (filters.deploymentEnv !== undefined) add('deployment_env = ?', filters.deploymentEnv);
+    if (filters.nameContains !== undefined) add(`name ILIKE '%' || ? || '%'`, likeLiteral(filters.nameContains));
+    params.push(fetch);
+    const rows = await sql.query<AgentRecord>(
+      `SELECT ${COLUMNS} FROM agents WHERE ${conditions.join(' AND ')} ORDER BY id LIMIT $${params.length}`,
+      params,
+    );
+    return toPage(rows, page);
+  },
+
+  async save(sql: Sql, agent: AgentRecord): Promise<AgentRecord> {
+    const [row] = await sql.query<AgentRecord>(
+      `UPDATE agents SET name = $3, description = $4, agent_type = $5, version = $6, capabilities = $7,
+         owner = $8, deployment_env = $9, allowed_scopes = $10, metadata = $11, status = $12,
+         suspended_at = $13, decommissioned_at = $14, updated_at = now()
+       WHERE org_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
+      [
+        agent.orgId,
+        agent.id,
+        agent.name,
+        agent.description,
+        agent.agentType,
+        agent.version,
+        agent.capabilities,
+        agent.owner,
+        agent.deploymentEnv,
+        agent.allowedScopes,
+        JSON.stringify(agent.metadata),
+        agent.status,
+        agent.suspendedAt,
+        agent.decommissionedAt,
+      ],
+    );
+    return row as AgentRecord;
+  },
+};

@@ -1,0 +1,216 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+
+/** One SQL statement's runner, bound to a connection or transaction. */
+export interface Sql {
+  query<Row>(text: string, params?: readonly unknown[]): Promise<Row[]>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(script: string): Promise<void>;
+}
+
+/**
+ * Who a transaction acts for. Row-level security policies read these settings, so a query
+ * that forgets its WHERE clause still cannot see another organization's rows.
+ */
+export interface TenantContext {
+  /** The organization the caller acts in; null when it acts in none (e.g. listing orgs). */
+  orgId: string | null;
+  /** True only for instance-admin calls on the organizations table. */
+  instanceAdmin: boolean;
+  /** The authenticated principal (admin token id); scopes idempotency keys. */
+  principalId: string;
+}
+
+/** The unprivileged role every request runs as; created by the first migration. */
+export const APP_ROLE = 'mandate_app';
+
+export type QueryTimer = (seconds: number) => void;
+
+export interface Database {
+  readonly kind: 'postgres' | 'pglite';
+  /** Runs `work` in one transaction as the unprivileged app role, under row-level security. */
+  tenantTransaction<T>(context: TenantContext, work: (sql: Sql) => Promise<T>): Promise<T>;
+  /** Runs `work` in one transaction as the owner (migrations, bootstrap, maintenance). */
+  ownerTransaction<T>(work: (sql: Sql) => Promise<T>): Promise<T>;
+  /** Holds a session-level advisory lock while `work` runs, so instances take turns. */
+  withAdvisoryLock<T>(lockKey: number, work: () => Promise<T>): Promise<T>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const CONTEXT_SQL = `SELECT set_config('role', '${APP_ROLE}', true),
+  set_config('mandate.org_id', $1, true),
+  set_config('mandate.instance_admin', $2, true),
+  set_config('mandate.principal_id', $3, true)`;
+
+function contextParams(context: TenantContext): string[] {
+  return [context.orgId ?? '', context.instanceAdmin ? 'on' : 'off', context.principalId];
+}
+
+function timed(sql: Sql, onQuery: QueryTimer): Sql {
+  return {
+    async query<Row>(text: string, params?: readonly unknown[]): Promise<Row[]> {
+      const started = process.hrtime.bigint();
+      try {
+        return await sql.query<Row>(text, params);
+      } finally {
+        onQuery(Number(process.hrtime.bigint() - started) / 1e9);
+      }
+    },
+    exec: (script) => sql.exec(script),
+  };
+}
+
+/** PostgreSQL through a `pg` connection pool. */
+export class PostgresDatabase implements Database {
+  readonly kind = 'postgres' as const;
+  private readonly pool: pg.Pool;
+
+  constructor(
+    connectionString: string,
+    poolSize: number,
+    private readonly onQuery: QueryTimer = () => undefined,
+  ) {
+    this.pool = new pg.Pool({ connectionString, max: poolSize });
+    // An idle client losing its connection must not crash the process; the pool replaces it.
+    this.pool.on('error', () => undefined);
+  }
+
+  tenantTransaction<T>(context: TenantContext, work: (sql: Sql) => Promise<T>): Promise<T> {
+    return this.transaction(async (sql) => {
+      await sql.query(CONTEXT_SQL, contextParams(context));
+      return work(sql);
+    });
+  }
+
+  ownerTransaction<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+    return this.transaction(work);
+  }
+
+  async withAdvisoryLock<T>(lockKey: number, work: () => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [lockKey]);
+      try {
+        return await work();
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [lockKey]);
+      }
+    } finally {
+      client.release();
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  private async transaction<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    const sql = timed(
+      {
+        async query<Row>(text: string, params?: readonly unknown[]): Promise<Row[]> {
+          const result = await client.query(text, params as unknown[] | undefined);
+          return result.rows as Row[];
+        },
+        async exec(script: string): Promise<void> {
+          await client.query(script);
+        },
+      },
+      this.onQuery,
+    );
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const result = await work(sql);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      try {
+        await client.query('ROLLBACK');
+      } catch {
+        broken = true; // the connection is unusable; do not return it to the pool
+      }
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+}
+
+/**
+ * The embedded default: PostgreSQL compiled to WebAssembly, persisted under a directory.
+ * One connection, so transactions run one at a time (PGlite queues them).
+ */
+export class PGliteDatabase implements Database {
+  readonly kind = 'pglite' as const;
+
+  private constructor(
+    private readonly db: PGlite,
+    private readonly onQuery: QueryTimer,
+  ) {}
+
+  /** `dataDir` null keeps the database in memory (tests). */
+  static async open(dataDir: string | null, onQuery: QueryTimer = () => undefined): Promise<PGliteDatabase> {
+    let location: string | undefined;
+    if (dataDir !== null) {
+      location = path.join(dataDir, 'pgdata');
+      mkdirSync(location, { recursive: true, mode: 0o700 });
+    }
+    const db = await PGlite.create(location);
+    return new PGliteDatabase(db, onQuery);
+  }
+
+  tenantTransaction<T>(context: TenantContext, work: (sql: Sql) => Promise<T>): Promise<T> {
+    return this.transaction(async (sql) => {
+      await sql.query(CONTEXT_SQL, contextParams(context));
+      return work(sql);
+    });
+  }
+
+  ownerTransaction<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+    return this.transaction(work);
+  }
+
+  /** A single connection cannot race itself; the lock is still taken for the same semantics. */
+  async withAdvisoryLock<T>(lockKey: number, work: () => Promise<T>): Promise<T> {
+    await this.db.query('SELECT pg_advisory_lock($1)', [lockKey]);
+    try {
+      return await work();
+    } finally {
+      await this.db.query('SELECT pg_advisory_unlock($1)', [lockKey]);
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.db.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+
+  private transaction<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (tx) => {
+      const sql = timed(
+        {
+          async query<Row>(text: string, params?: readonly unknown[]): Promise<Row[]> {
+            const result = await tx.query<Row>(text, params as unknown[] | undefined);
+            return result.rows;
+          },
+          async exec(script: string): Promise<void> {
+            await tx.exec(script);
+          },
+        },
+        this.onQuery,
+      );
+      return work(sql);
+    });
+  }
+}
