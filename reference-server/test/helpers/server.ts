@@ -1,0 +1,46 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { type Mandate, createMandate } from '../../src/app';
+import { loadConfig } from '../../src/config';
+import { TEST_BOOTSTRAP_TOKEN, TEST_PEPPER, requireEnv } from './env';
+
+export interface TestServer {
+  baseUrl: string;
+  mandate: Mandate;
+  bootstrapToken: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A real server on a loopback port: PostgreSQL + Redis ("postgres"), or PGlite in a fresh
+ * directory + the in-process cache ("embedded").
+ */
+export async function startServer(store: 'postgres' | 'embedded', env: Record<string, string> = {}): Promise<TestServer> {
+  const dataDir = store === 'embedded' ? mkdtempSync(path.join(tmpdir(), 'mandate-test-')) : null;
+  const config = loadConfig({
+    MANDATE_BOOTSTRAP_TOKEN: TEST_BOOTSTRAP_TOKEN,
+    ...(store === 'postgres'
+      ? { DATABASE_URL: requireEnv('TEST_DATABASE_URL'), REDIS_URL: requireEnv('TEST_REDIS_URL'), MANDATE_SECRET_PEPPER: TEST_PEPPER }
+      : { MANDATE_DATA_DIR: dataDir ?? '' }),
+    ...env,
+  });
+  const mandate = await createMandate(config, pino({ level: 'silent' }));
+  const server: Server = createServer(mandate.app.callback());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    mandate,
+    bootstrapToken: TEST_BOOTSTRAP_TOKEN,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await mandate.close();
+      if (dataDir !== null) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
