@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { ApiError, badRequest } from '../domain/errors';
+import { ApiError, type FieldProblem, badRequest, validationError } from '../domain/errors';
 
 export const payloadTooLarge = (limit: number): ApiError =>
   new ApiError(413, 'PAYLOAD_TOO_LARGE', 'Request body too large', `The body exceeds ${limit} bytes.`);
@@ -39,9 +39,31 @@ export function parseJsonBody(raw: Buffer, contentType: string | undefined): unk
   } catch {
     throw badRequest('INVALID_JSON', 'The body is not valid UTF-8.');
   }
+  let body: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    body = JSON.parse(text) as unknown;
   } catch (error) {
     throw badRequest('INVALID_JSON', `The body is not valid JSON: ${(error as Error).message}`);
   }
+  const unstorable = unstorableStrings(body, 'body');
+  if (unstorable.length > 0) throw validationError(unstorable);
+  return body;
+}
+
+/**
+ * Strings PostgreSQL cannot store as sent: U+0000 (refused by text and jsonb) and lone
+ * UTF-16 surrogates (silently replaced when encoded). Refused up front, with their place.
+ */
+function unstorableStrings(value: unknown, field: string): FieldProblem[] {
+  const bad = (text: string): boolean => text.includes('\u0000') || !text.isWellFormed();
+  if (typeof value === 'string') {
+    return bad(value) ? [{ field, code: 'characters', message: 'must not contain NUL characters or lone surrogates' }] : [];
+  }
+  if (typeof value !== 'object' || value === null) return [];
+  const entries = Array.isArray(value) ? value.map((item, index) => [String(index), item] as const) : Object.entries(value);
+  return entries.flatMap(([key, child]) =>
+    bad(key)
+      ? [{ field: `${field}.${key.replace(/[\u0000\ud800-\udfff]/g, '?')}`, code: 'characters', message: 'key must not contain NUL characters or lone surrogates' }]
+      : unstorableStrings(child, `${field}.${key}`),
+  );
 }

@@ -1,0 +1,220 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import { type JsonSchema, loadSpec } from '../../src/spec/operations';
+import { Api, type ApiResponse, type CallOptions } from '../helpers/api';
+import { requireEnv } from '../helpers/env';
+import { type OrgFixture, createAgent, createOrg } from '../helpers/fixtures';
+import { type Ids, exampleBody, protectedOperations, requestFor } from '../helpers/requests';
+import { type TestServer, startServer } from '../helpers/server';
+
+const { document } = loadSpec(path.resolve(__dirname, '../../../spec/dist/openapi.json'));
+
+let server: TestServer;
+let api: Api;
+let org: OrgFixture;
+let ids: Ids;
+let db: pg.Client;
+
+const TABLES = ['orgs', 'admin_tokens', 'agents', 'credentials', 'idempotency_keys'];
+
+/** Row counts of every table, read as the owner (no row-level security). */
+async function snapshot(): Promise<string> {
+  const counts = await Promise.all(TABLES.map(async (table) => (await db.query(`SELECT count(*) FROM ${table}`)).rows[0].count as string));
+  const changed = await db.query('SELECT max(updated_at) AS agents FROM agents');
+  return JSON.stringify({ counts, changed: changed.rows[0] });
+}
+
+function resolve(schema: JsonSchema): JsonSchema {
+  const ref = schema.$ref;
+  if (typeof ref !== 'string') return schema;
+  return resolve(document.components.schemas[ref.split('/').pop() ?? ''] ?? {});
+}
+
+function bodyProperties(operationId: string): [string, JsonSchema][] {
+  const operation = protectedOperations.find((o) => o.operationId === operationId);
+  const schema = resolve(operation?.requestBody?.schema ?? {});
+  return Object.entries((schema.properties ?? {}) as Record<string, JsonSchema>).map(([name, s]) => [name, resolve(s)]);
+}
+
+/** A value of a type the property does not accept. */
+function wrongType(schema: JsonSchema): unknown {
+  const types = ([] as unknown[]).concat(schema.type ?? 'object');
+  if (types.includes('string')) return 12345;
+  if (types.includes('array')) return 'not-an-array';
+  if (types.includes('object')) return ['not', 'an', 'object'];
+  return 'not-a-number';
+}
+
+/** Asserts a specific 4xx problem, never a 5xx. */
+function expectProblem(response: ApiResponse, status: number, code?: string): void {
+  expect(response.status).toBe(status);
+  expect(response.headers.get('content-type')).toContain('application/problem+json');
+  expect(response.body.code).toMatch(/^[A-Z][A-Z_]+$/);
+  if (code !== undefined) expect(response.body.code).toBe(code);
+}
+
+beforeAll(async () => {
+  server = await startServer('postgres');
+  org = await createOrg(new Api(server.baseUrl, server.bootstrapToken));
+  api = new Api(server.baseUrl, org.admin);
+  const agent = await createAgent(api);
+  const credential = await api.call('createCredential', { path: { agentId: agent.id } });
+  const tokens = await api.call('listAdminTokens', { path: { orgId: org.orgId } });
+  ids = { orgId: org.orgId, agentId: agent.id, credentialId: credential.body.id, tokenId: tokens.body.data[0].id };
+  db = new pg.Client({ connectionString: requireEnv('TEST_DATABASE_URL') });
+  await db.connect();
+});
+afterAll(async () => {
+  await db?.end();
+  await server?.close();
+});
+
+// createOrg needs the instance admin; every other operation runs with the org's admin token.
+const tokenFor = (operationId: string): string => (operationId === 'createOrg' ? server.bootstrapToken : org.admin);
+
+describe.each(protectedOperations.map((o) => [o.operationId, o] as const))('%s', (operationId, operation) => {
+  const call = (options: CallOptions) => api.as(tokenFor(operationId)).call(operationId, options);
+  const valid = (): CallOptions => requestFor(operationId, ids);
+  let before: string;
+  beforeAll(async () => {
+    before = await snapshot();
+  });
+  afterAll(async () => {
+    // Nothing half-written: no bad request changed any table.
+    expect(await snapshot()).toBe(before);
+  });
+
+  const pathParams = operation.parameters.filter((p) => p.location === 'path');
+  if (pathParams.length > 0) {
+    it.each(['x', 'agt_short', '../../etc/passwd', 'org_' + 'z'.repeat(500), 'AGT_01JDX0M2B7C6D5E4F3G2H1J0K9', 'агент_ü', '%00'])(
+      'refuses the malformed id %s in the path',
+      async (bad) => {
+        for (const param of pathParams) {
+          const options = valid();
+          const response = await call({ ...options, path: { ...options.path, [param.name]: bad } });
+          expectProblem(response, 400, 'VALIDATION_ERROR');
+          expect(response.body.errors[0].field).toBe(`path.${param.name}`);
+        }
+      },
+    );
+
+    it('answers 404 for a well-formed id that does not exist', async () => {
+      for (const param of pathParams) {
+        const options = valid();
+        const prefix = String(options.path?.[param.name]).split('_')[0];
+        const response = await call({ ...options, path: { ...options.path, [param.name]: `${prefix}_${'0'.repeat(26)}` } });
+        expectProblem(response, 404);
+      }
+    });
+  }
+
+  if (operation.parameters.some((p) => p.name === 'limit')) {
+    it.each([['limit', '0'], ['limit', '101'], ['limit', 'ten'], ['limit', '1.5'], ['unknown', '1'], ['cursor', '!!!']])(
+      'refuses the query parameter %s=%s',
+      async (name, value) => {
+        expectProblem(await call({ ...valid(), query: { [name]: value } }), 400, 'VALIDATION_ERROR');
+      },
+    );
+
+    it('refuses a cursor it did not issue', async () => {
+      const forged = Buffer.from('v1:something-else').toString('base64url');
+      expectProblem(await call({ ...valid(), query: { cursor: forged } }), 400, 'INVALID_CURSOR');
+    });
+  }
+
+  if (operation.idempotent) {
+    it('refuses an over-long or non-printable Idempotency-Key', async () => {
+      for (const key of ['k'.repeat(256), 'tab\there']) {
+        const options = valid();
+        expectProblem(await call({ ...options, headers: { ...options.headers, 'Idempotency-Key': key } }), 400, 'VALIDATION_ERROR');
+      }
+    });
+  }
+
+  if (operation.orgScoped) {
+    it('refuses a malformed Mandate-Organization header', async () => {
+      expectProblem(await call({ ...valid(), headers: { 'Mandate-Organization': 'acme' } }), 400, 'VALIDATION_ERROR');
+    });
+  }
+
+  if (operation.requestBody === null) return;
+  const properties = bodyProperties(operationId);
+
+  it('refuses malformed JSON, JSON that is not an object, and invalid UTF-8', async () => {
+    const json = { 'content-type': 'application/json' };
+    const options = valid();
+    for (const rawBody of ['{"name":', '{bad}', "{'a':1}", '{"a":1}{"b":2}']) {
+      expectProblem(await call({ ...options, rawBody, headers: { ...options.headers, ...json } }), 400, 'INVALID_JSON');
+    }
+    expectProblem(await call({ ...options, rawBody: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), headers: { ...options.headers, ...json } }), 400, 'INVALID_JSON');
+    for (const rawBody of ['[]', 'null', '"text"', '42']) {
+      expectProblem(await call({ ...options, rawBody, headers: { ...options.headers, ...json } }), 400, 'VALIDATION_ERROR');
+    }
+  });
+
+  it('refuses a body that is not JSON with 415', async () => {
+    const options = valid();
+    const response = await call({ ...options, rawBody: 'name=x', headers: { ...options.headers, 'content-type': 'application/x-www-form-urlencoded' } });
+    expectProblem(response, 415, 'UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('refuses an oversized body with 413', async () => {
+    const options = valid();
+    const rawBody = JSON.stringify({ padding: 'x'.repeat(70_000) });
+    expectProblem(await call({ ...options, rawBody, headers: { ...options.headers, 'content-type': 'application/json' } }), 413, 'PAYLOAD_TOO_LARGE');
+  });
+
+  it('refuses unknown fields', async () => {
+    const response = await call({ ...valid(), body: { ...(exampleBody(operationId) as object), isAdmin: true } });
+    expectProblem(response, 400, 'VALIDATION_ERROR');
+    expect(response.body.errors).toContainEqual(expect.objectContaining({ field: 'body.isAdmin', code: 'additionalProperties' }));
+  });
+
+  const bodySchema = resolve(operation.requestBody.schema);
+  const demandsFields = Array.isArray(bodySchema.required) || bodySchema.minProperties !== undefined;
+  if (demandsFields) {
+    it('refuses a body without its required fields', async () => {
+      const response = await call({ ...valid(), body: {} });
+      expectProblem(response, 400, 'VALIDATION_ERROR');
+      expect(response.body.errors[0].code).toMatch(/^(required|minProperties)$/);
+    });
+  }
+
+  it.each(properties.map(([name, schema]) => [name, schema] as const))('refuses a wrong type for %s', async (name, schema) => {
+    const response = await call({ ...valid(), body: { ...(exampleBody(operationId) as object), [name]: wrongType(schema) } });
+    expectProblem(response, 400, 'VALIDATION_ERROR');
+    expect(response.body.errors.some((e: { field: string }) => e.field.startsWith(`body.${name}`))).toBe(true);
+  });
+
+  const strings = properties.filter(([, schema]) => ([] as unknown[]).concat(schema.type).includes('string') && schema.enum === undefined && schema.format === undefined);
+  it.each(strings.map(([name]) => name))('refuses a huge string for %s', async (name) => {
+    const response = await call({ ...valid(), body: { ...(exampleBody(operationId) as object), [name]: 'x'.repeat(5000) } });
+    expectProblem(response, 400, 'VALIDATION_ERROR');
+    expect(response.body.errors).toContainEqual(expect.objectContaining({ field: `body.${name}`, code: 'maxLength' }));
+  });
+
+  it.each(strings.map(([name]) => name))('refuses NUL characters and lone surrogates in %s', async (name) => {
+    for (const bad of ['a\u0000b', 'a\ud800b']) {
+      const response = await call({ ...valid(), body: { ...(exampleBody(operationId) as object), [name]: bad } });
+      expectProblem(response, 400, 'VALIDATION_ERROR');
+      expect(response.body.errors[0]).toMatchObject({ field: `body.${name}`, code: 'characters' });
+    }
+  });
+});
+
+describe('unicode', () => {
+  it('stores and returns names and metadata in any script, byte for byte', async () => {
+    const name = `エージェント-🤖-مرحبا-e\u0301-${Date.now()}`;
+    const created = await api.call('createAgent', { body: { name, agentType: 'assistant', metadata: { team: '支払い 💳' } } });
+    expect(created.status).toBe(201);
+    const read = await api.call('getAgent', { path: { agentId: created.body.id } });
+    expect(read.body.name).toBe(name);
+    expect(read.body.metadata).toEqual({ team: '支払い 💳' });
+  });
+
+  it('refuses control characters in names', async () => {
+    const response = await api.call('createAgent', { body: { name: 'bad\nname', agentType: 'tool' } });
+    expectProblem(response, 400, 'VALIDATION_ERROR');
+  });
+});

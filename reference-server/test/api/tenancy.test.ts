@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Api } from '../helpers/api';
+import { type OrgFixture, createAgent, createOrg } from '../helpers/fixtures';
+import { type Ids, protectedOperations, requestFor } from '../helpers/requests';
+import { type TestServer, startServer } from '../helpers/server';
+
+let server: TestServer;
+let root: Api;
+let a: OrgFixture;
+let b: OrgFixture;
+let bIds: Ids;
+let aIds: Ids;
+/** Data of B that only B's callers may see. */
+let bSecrets: string[];
+
+/** Resources of one organization: an agent with a credential, and an admin token id. */
+async function resourcesOf(org: OrgFixture): Promise<Ids> {
+  const api = new Api(server.baseUrl, org.admin);
+  const agent = await createAgent(api);
+  const credential = await api.call('createCredential', { path: { agentId: agent.id } });
+  const tokens = await api.call('listAdminTokens', { path: { orgId: org.orgId } });
+  return { orgId: org.orgId, agentId: agent.id, credentialId: credential.body.id, tokenId: tokens.body.data[0].id };
+}
+
+beforeAll(async () => {
+  server = await startServer('postgres');
+  root = new Api(server.baseUrl, server.bootstrapToken);
+  a = await createOrg(root);
+  b = await createOrg(root);
+  aIds = await resourcesOf(a);
+  bIds = await resourcesOf(b);
+  const bApi = new Api(server.baseUrl, b.admin);
+  const agent = await bApi.call('getAgent', { path: { agentId: bIds.agentId } });
+  const credential = await bApi.call('getCredential', { path: { agentId: bIds.agentId, credentialId: bIds.credentialId } });
+  const org = await bApi.call('getOrg', { path: { orgId: b.orgId } });
+  bSecrets = [agent.body.name, credential.body.prefix, org.body.name];
+});
+afterAll(() => server?.close());
+
+/** Operations aimed at a resource of a specific organization (all but list/create orgs). */
+const targeted = protectedOperations.filter((o) => o.operationId !== 'listOrgs' && o.operationId !== 'createOrg');
+
+describe("a token of organization A aimed at organization B's resources", () => {
+  it.each(targeted.map((o) => o.operationId))('%s answers 404 and reveals nothing', async (operationId) => {
+    const namingB = requestFor(operationId, bIds);
+    // Either name B's organization, or use B's ids while acting in A's own organization.
+    const insideA = { ...namingB, headers: {} };
+    const namesResource = Object.keys(namingB.path ?? {}).length > 0;
+    for (const attempt of namesResource ? [namingB, insideA] : [namingB]) {
+      const response = await root.as(a.admin).call(operationId, attempt);
+      expect(response.status).toBe(404);
+      expect(response.body.code).toMatch(/_NOT_FOUND$/);
+      for (const secret of bSecrets) expect(response.text).not.toContain(secret);
+    }
+  });
+
+  it("leaves B's records untouched afterwards", async () => {
+    const bApi = new Api(server.baseUrl, b.admin);
+    expect((await bApi.call('getAgent', { path: { agentId: bIds.agentId } })).body.status).toBe('active');
+    expect((await bApi.call('getCredential', { path: { agentId: bIds.agentId, credentialId: bIds.credentialId } })).body.status).toBe('active');
+    expect((await bApi.call('getOrg', { path: { orgId: b.orgId } })).status).toBe(200);
+    expect((await root.as(b.reader).call('listAgents')).status).toBe(200);
+  });
+
+  it("never lists B's organization", async () => {
+    const list = await root.as(a.admin).call('listOrgs', { query: { limit: 100 } });
+    expect(list.body.data.map((o: { id: string }) => o.id)).toEqual([a.orgId]);
+  });
+});
+
+describe('roles', () => {
+  const writes = protectedOperations.filter((o) => o.method !== 'get');
+  it.each(writes.map((o) => o.operationId))('a reader token cannot call %s', async (operationId) => {
+    const response = await root.as(a.reader).call(operationId, requestFor(operationId, aIds));
+    expect(response.status).toBe(403);
+    expect(response.body.code).toBe('INSUFFICIENT_SCOPE');
+  });
+
+  const adminOnly = protectedOperations.filter((o) => o.requiredScopes?.includes('orgs:admin'));
+  it.each(adminOnly.map((o) => o.operationId))('a writer token cannot call %s', async (operationId) => {
+    const response = await root.as(a.writer).call(operationId, requestFor(operationId, aIds));
+    expect(response.status).toBe(403);
+    expect(response.body.code).toBe('INSUFFICIENT_SCOPE');
+  });
+
+  it('a reader token can read', async () => {
+    for (const operationId of ['listAgents', 'getAgent', 'listCredentials', 'getCredential', 'getOrg', 'listOrgs']) {
+      expect((await root.as(a.reader).call(operationId, requestFor(operationId, aIds))).status).toBe(200);
+    }
+  });
+});
+
+describe('revoked and expired admin tokens', () => {
+  let revoked: string;
+  let expired: string;
+
+  beforeAll(async () => {
+    const mint = (body: Record<string, unknown>) => root.as(a.admin).call('createAdminToken', { path: { orgId: a.orgId }, body });
+    const toRevoke = await mint({ role: 'admin', label: 'to-revoke' });
+    await root.as(a.admin).call('revokeAdminToken', { path: { orgId: a.orgId, tokenId: toRevoke.body.id } });
+    revoked = toRevoke.body.token;
+    const soon = await mint({ role: 'admin', label: 'short-lived', expiresAt: new Date(Date.now() + 1500).toISOString() });
+    expired = soon.body.token;
+    await new Promise((resolve) => setTimeout(resolve, 1600));
+  });
+
+  it.each(protectedOperations.map((o) => o.operationId))('%s refuses them with 401', async (operationId) => {
+    for (const token of [revoked, expired]) {
+      const response = await root.as(token).call(operationId, requestFor(operationId, aIds));
+      expect(response.status).toBe(401);
+      expect(response.body.code).toBe('INVALID_TOKEN');
+    }
+  });
+});
