@@ -52,12 +52,12 @@ async function openDatabase(config: Config, metrics: Metrics): Promise<Database>
   return PGliteDatabase.open(config.dataDir, onQuery);
 }
 
-async function openCache(config: Config, metrics: Metrics): Promise<Cache> {
+function openCache(config: Config, metrics: Metrics): Cache {
   if (config.redisUrl === null) return new MemoryCache();
   const cache = new RedisCache(config.redisUrl, (operation, seconds) => {
     metrics.cacheDuration.observe({ operation }, seconds);
   });
-  await cache.connect();
+  cache.connect();
   return cache;
 }
 
@@ -69,7 +69,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
   const db = await openDatabase(config, metrics);
   let cache: Cache | undefined;
   try {
-    cache = await openCache(config, metrics);
+    cache = openCache(config, metrics);
     const hasher = new SecretHasher(config.secretPepper ?? embeddedPepper(config.dataDir));
     const bootstrap = await db.withAdvisoryLock(SCHEMA_LOCK_KEY, async () => {
       const applied = await migrate(db);

@@ -16,8 +16,12 @@ export class RedisCache implements Cache {
     this.redis.on('error', () => undefined); // reconnects on its own; readiness shows the outage
   }
 
-  async connect(): Promise<void> {
-    await this.redis.connect();
+  /**
+   * Connects in the background: a server whose Redis is away still starts, answers
+   * readiness with 503, and recovers when Redis returns (ioredis keeps reconnecting).
+   */
+  connect(): void {
+    this.redis.connect().catch(() => undefined);
   }
 
   async setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {

@@ -26,6 +26,15 @@ export function adminTokenAuthenticator(deps: {
     throw unauthorized(credentialsSent ? 'INVALID_TOKEN' : 'AUTHENTICATION_REQUIRED', detail, credentialsSent);
   };
 
+  /**
+   * Records the use at most once a minute per token, whichever instance served it. It is
+   * bookkeeping: a cache outage skips it rather than failing the caller's request.
+   */
+  const recordUse = async (tokenId: string): Promise<void> => {
+    const due = await deps.cache.setIfAbsent(`admin-token-used:${tokenId}`, '1', LAST_USED_INTERVAL_SECONDS).catch(() => false);
+    if (due) await deps.db.tenantTransaction(NOBODY, (sql) => adminTokenStore.recordUse(sql, tokenId));
+  };
+
   return {
     async authenticate(authorization) {
       if (authorization === undefined || authorization.trim() === '') {
@@ -41,10 +50,7 @@ export function adminTokenAuthenticator(deps: {
       if (row.revokedAt !== null || row.orgDeleted) return refuse('revoked', 'The bearer token has been revoked.');
       if (row.expiresAt !== null && row.expiresAt.getTime() <= Date.now()) return refuse('expired', 'The bearer token has expired.');
 
-      // Record the use at most once a minute per token, whichever instance served it.
-      if (await deps.cache.setIfAbsent(`admin-token-used:${row.id}`, '1', LAST_USED_INTERVAL_SECONDS)) {
-        await deps.db.tenantTransaction(NOBODY, (sql) => adminTokenStore.recordUse(sql, row.id));
-      }
+      await recordUse(row.id);
       return { id: row.id, orgId: row.orgId, role: row.role, scopes: deps.roles.get(row.role) ?? new Set() };
     },
   };
