@@ -63,7 +63,10 @@ async function main(): Promise<void> {
   if (mandate.bootstrap.created) logger.info({ tokenId: mandate.bootstrap.tokenId }, 'instance-admin token created');
   else if (config.bootstrapToken !== null) logger.info('instance already bootstrapped; MANDATE_BOOTSTRAP_TOKEN ignored');
 
-  const server = createServer(mandate.app.callback());
+  const handle = mandate.app.callback();
+  const server = createServer((req, res) => {
+    void handle(req, res);
+  });
   server.keepAliveTimeout = 65000; // longer than common load balancer idle timeouts
   server.listen(config.port, config.host, () => {
     const address = server.address();

@@ -38,7 +38,9 @@ export class RedisCache implements Cache {
   }
 
   async close(): Promise<void> {
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    await this.redis.quit().catch(() => {
+      this.redis.disconnect();
+    });
   }
 
   private async timed<T>(operation: string, command: () => Promise<T>): Promise<T> {

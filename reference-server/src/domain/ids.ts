@@ -18,6 +18,6 @@ export function newId(prefix: IdPrefix, now: number = Date.now()): string {
   }
   const random = randomBytes(16);
   let tail = '';
-  for (let i = 0; i < 16; i++) tail += ALPHABET[(random[i] ?? 0) % 32];
+  for (let i = 0; i < 16; i++) tail += ALPHABET[(random[i] ?? 0) % 32] ?? '0';
   return `${prefix}_${time}${tail}`;
 }

@@ -63,7 +63,7 @@ function unstorableStrings(value: unknown, field: string): FieldProblem[] {
   const entries = Array.isArray(value) ? value.map((item, index) => [String(index), item] as const) : Object.entries(value);
   return entries.flatMap(([key, child]) =>
     bad(key)
-      ? [{ field: `${field}.${key.replace(/[\u0000\ud800-\udfff]/g, '?')}`, code: 'characters', message: 'key must not contain NUL characters or lone surrogates' }]
+      ? [{ field: `${field}.${key.toWellFormed().replaceAll('\u0000', '?')}`, code: 'characters', message: 'key must not contain NUL characters or lone surrogates' }]
       : unstorableStrings(child, `${field}.${key}`),
   );
 }

@@ -10,7 +10,7 @@ export function encodeCursor(lastId: string | null): string | null {
 
 export function decodeCursor(cursor: unknown, idPrefix: string): string | null {
   if (cursor === undefined) return null;
-  const text = Buffer.from(String(cursor), 'base64url').toString('utf8');
+  const text = Buffer.from(typeof cursor === 'string' ? cursor : '', 'base64url').toString('utf8');
   const id = text.startsWith('v1:') ? text.slice(3) : '';
   if (!new RegExp(`^${idPrefix}_[0-9a-z]{26}$`).test(id)) {
     throw badRequest('INVALID_CURSOR', 'The cursor is not one this list returned.', [

@@ -233,6 +233,7 @@ ${renderSidebar(document, groups)}
 ${renderIntro(document)}
 ${renderSecuritySchemes(document)}
 ${renderTagGroups(document, groups)}
+${renderResponsesSection(document)}
 ${renderSchemasSection(document)}
 </main>
 </body>
@@ -494,7 +495,8 @@ type Entered = {
   readonly nullable: boolean;
   readonly description: string | undefined;
 } & (
-  | { readonly kind: 'schema'; readonly schema: SchemaObject; readonly scope: SchemaScope }
+  /** `via`: the component whose `$ref` led here, if any. */
+  | { readonly kind: 'schema'; readonly schema: SchemaObject; readonly scope: SchemaScope; readonly via: string | undefined }
   | { readonly kind: 'recursive'; readonly target: string }
   | { readonly kind: 'unresolved'; readonly ref: string }
 );
@@ -502,6 +504,7 @@ type Entered = {
 interface EnterState {
   readonly nullable: boolean;
   readonly description: string | undefined;
+  readonly via?: string;
 }
 
 type TypeSegment = { readonly text: string } | { readonly ref: string; readonly base: string | undefined };
@@ -529,6 +532,8 @@ interface SchemaRow {
   readonly constraints: readonly Constraint[];
   readonly recursiveTo: string | undefined;
   readonly unresolvedRef: string | undefined;
+  /** Set when the nested fields are left to this component's entry in the Schemas section. */
+  readonly linkedTo: string | undefined;
 }
 
 function rootScope(document: OpenApiDocument, ancestors: readonly string[] = []): SchemaScope {
@@ -547,12 +552,13 @@ function enterSchema(
   if (schema.$ref !== undefined) return enterReference(schema, schema.$ref, scope, state);
   const inner = nullableInner(schema);
   if (inner !== undefined) {
-    return enterSchema(inner, scope, { nullable: true, description: state.description ?? schema.description });
+    return enterSchema(inner, scope, { nullable: true, description: state.description ?? schema.description, via: state.via });
   }
   return {
     kind: 'schema',
     schema,
     scope,
+    via: state.via,
     nullable: state.nullable || typeList(schema).includes('null'),
     description: state.description ?? schema.description ?? schema.title,
   };
@@ -568,7 +574,7 @@ function enterReference(schema: SchemaObject, ref: string, scope: SchemaScope, s
     return { kind: 'recursive', target: found.name, nullable: state.nullable, description: description ?? target.description };
   }
   const inner = { ...scope, ancestors: [...scope.ancestors, found.name] };
-  return enterSchema(found.value, inner, { nullable: state.nullable, description });
+  return enterSchema(found.value, inner, { nullable: state.nullable, description, via: state.via ?? found.name });
 }
 
 function typeList(schema: SchemaObject): readonly SchemaType[] {
@@ -590,11 +596,49 @@ function nullableInner(schema: SchemaObject): SchemaObject | undefined {
   return nonNull.length === 1 ? nonNull[0] : undefined;
 }
 
-/** Rows for one named thing (property, variant, ...) followed by the rows nested inside it. */
+/**
+ * Rows for one named thing (property, variant, ...) followed by the rows nested inside it.
+ *
+ * Only the schema being documented is expanded. A `$ref` to a component below it becomes a
+ * reference row: name (a link), description and allowed values. The component's fields and
+ * other constraints are documented once, in its Schemas entry; expanding them in place made
+ * every operation repeat whole component trees.
+ */
 function rowsFor(label: RowLabel, schema: SchemaObject, scope: SchemaScope): SchemaRow[] {
   const entered = enterSchema(schema, scope);
   const row = makeRow(label, schema, entered, scope);
-  return entered.kind === 'schema' ? [row, ...childRows(entered.schema, deeper(entered.scope))] : [row];
+  if (entered.kind !== 'schema') return [row];
+  if (entered.via !== undefined) return [referenceRow(row, entered.via, hasNestedRows(entered.schema, entered.scope))];
+  const items = namedItems(entered.schema, entered.scope);
+  if (items !== undefined) return [{ ...row, linkedTo: items }];
+  return [row, ...childRows(entered.schema, deeper(entered.scope))];
+}
+
+/** Constraints a reader needs at the point of use; the rest stay with the component. */
+const VALUE_CONSTRAINTS: readonly string[] = ['one of', 'exactly'];
+
+function referenceRow(row: SchemaRow, component: string, hasFields: boolean): SchemaRow {
+  const constraints = row.constraints.filter((constraint) => VALUE_CONSTRAINTS.includes(constraint.label));
+  return { ...row, constraints, linkedTo: hasFields ? component : undefined };
+}
+
+/** `array of X` lists X's fields as the array's own rows, so a named X is referenced instead. */
+function namedItems(schema: SchemaObject, scope: SchemaScope): string | undefined {
+  if (schema.items === undefined) return undefined;
+  const items = enterSchema(schema.items, scope);
+  return items.kind === 'schema' && items.via !== undefined && hasNestedRows(items.schema, items.scope) ? items.via : undefined;
+}
+
+/** Whether `childRows` would produce anything, without building rows (a scalar needs no "see"). */
+function hasNestedRows(schema: SchemaObject, scope: SchemaScope): boolean {
+  if (Object.keys(schema.properties ?? {}).length > 0 || typeof schema.additionalProperties === 'object') return true;
+  const variants = nullableInner(schema) === undefined ? [...(schema.oneOf ?? []), ...(schema.anyOf ?? [])] : [];
+  if (variants.length > 0) return true;
+  const members = [...(schema.allOf ?? []), ...(schema.items === undefined ? [] : [schema.items])];
+  return members.some((member) => {
+    const entered = enterSchema(member, scope);
+    return entered.kind !== 'schema' || hasNestedRows(entered.schema, entered.scope);
+  });
 }
 
 function makeRow(label: RowLabel, schema: SchemaObject, entered: Entered, scope: SchemaScope): SchemaRow {
@@ -608,6 +652,7 @@ function makeRow(label: RowLabel, schema: SchemaObject, entered: Entered, scope:
     constraints: entered.kind === 'schema' ? schemaConstraints(entered.schema) : [],
     recursiveTo: entered.kind === 'recursive' ? entered.target : undefined,
     unresolvedRef: entered.kind === 'unresolved' ? entered.ref : undefined,
+    linkedTo: undefined,
   };
 }
 
@@ -670,6 +715,7 @@ function truncatedRow(depth: number): SchemaRow {
     constraints: [],
     recursiveTo: undefined,
     unresolvedRef: undefined,
+    linkedTo: undefined,
   };
 }
 
@@ -847,7 +893,7 @@ function renderRowsTable(rows: readonly SchemaRow[]): Html {
 
 function renderSchemaRow(row: SchemaRow): Html {
   const indent = `d${Math.min(row.depth, MAX_INDENT)}`;
-  return html`<tr class="${indent}"><td class="field">${renderLabel(row.label)}</td><td class="type">${renderTypeCell(row)}</td><td class="desc">${renderDetails(row)}</td></tr>`;
+  return html`<tr class="${indent}"><td class="field">${renderLabel(row.label)}</td><td>${renderTypeCell(row)}</td><td>${renderDetails(row)}</td></tr>`;
 }
 
 function renderLabel(label: RowLabel): Html {
@@ -874,13 +920,13 @@ function renderTypeCell(row: SchemaRow): Html {
 }
 
 function renderTypeSegment(segment: TypeSegment): Html {
-  if ('text' in segment) return html`<span class="t">${segment.text}</span>`;
+  if ('text' in segment) return html`${segment.text}`;
   const base = segment.base === undefined ? EMPTY : html` <span class="base">(${segment.base})</span>`;
   return html`<a class="ref" href="${fragment(schemaAnchor(segment.ref))}">${segment.ref}</a>${base}`;
 }
 
 function renderDetails(row: SchemaRow): Html {
-  return html`${markdown(row.description)}${renderConstraints(row.constraints)}${row.recursiveTo !== undefined && renderRecursive(row.recursiveTo)}${row.unresolvedRef !== undefined && renderUnresolved(row.unresolvedRef)}`;
+  return html`${markdown(row.description)}${renderConstraints(row.constraints)}${row.recursiveTo !== undefined && renderRecursive(row.recursiveTo)}${row.linkedTo !== undefined && renderSeeSchema(row.linkedTo)}${row.unresolvedRef !== undefined && renderUnresolved(row.unresolvedRef)}`;
 }
 
 function renderConstraints(constraints: readonly Constraint[]): Html {
@@ -890,11 +936,16 @@ function renderConstraints(constraints: readonly Constraint[]): Html {
 
 function renderConstraint(constraint: Constraint): Html {
   const values = constraint.values.map((value) => html` <code>${value}</code>`);
-  return html`<span class="chip"><span class="k">${constraint.label}</span>${values}</span>`;
+  // The label is the chip's own text (muted by the stylesheet): one element less per chip adds up.
+  return html`<span class="chip">${constraint.label}${values}</span>`;
 }
 
 function renderRecursive(target: string): Html {
   return html`<div class="recursive" data-recursive="${target}">↻ Recursive: refers back to <a href="${fragment(schemaAnchor(target))}">${target}</a>, shown above.</div>`;
+}
+
+function renderSeeSchema(target: string): Html {
+  return html`<div class="see" data-see="${target}">Fields: see <a href="${fragment(schemaAnchor(target))}">${target}</a></div>`;
 }
 
 function renderUnresolved(ref: string): Html {
@@ -1085,7 +1136,7 @@ function renderOAuthFlow(label: string, flow: OAuthFlowObject): Html {
   ];
   const facts = urls.map(([name, url]) => url !== undefined && html`<dt>${name}</dt><dd><code>${url}</code></dd>`);
   const scopes = entries(flow.scopes).map(([scope, text]) => html`<tr><td><code>${scope}</code></td><td>${text}</td></tr>`);
-  return html`<div class="flow"><h4>${label} flow</h4><dl class="facts">${facts}</dl>${scopes.length > 0 && html`<table class="props"><thead><tr><th>Scope</th><th>Description</th></tr></thead><tbody>${scopes}</tbody></table>`}</div>`;
+  return html`<div class="flow"><h4>${label} flow</h4><dl class="facts">${facts}</dl>${scopes.length > 0 && html`<table class="scopes"><thead><tr><th>Scope</th><th>Description</th></tr></thead><tbody>${scopes}</tbody></table>`}</div>`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1115,7 +1166,7 @@ function renderParameters(document: OpenApiDocument, entry: OperationEntry): Htm
 
 function renderParameterRow(document: OpenApiDocument, parameter: ParameterObject): Html {
   const row = fieldRow(document, parameter.name, parameter.required === true, parameter);
-  return html`<tr class="d0"><td class="field">${renderLabel(row.label)}</td><td><span class="in">${parameter.in}</span></td><td class="type">${renderTypeCell(row)}</td><td class="desc">${renderDetails(row)}</td></tr>`;
+  return html`<tr class="d0"><td class="field">${renderLabel(row.label)}</td><td><span class="in">${parameter.in}</span></td><td>${renderTypeCell(row)}</td><td>${renderDetails(row)}</td></tr>`;
 }
 
 /** A parameter or header described as a schema row, its own description and example first. */
@@ -1155,21 +1206,66 @@ function renderRequestBody(document: OpenApiDocument, body: RequestBodyObject | 
 function renderResponses(document: OpenApiDocument, responses: OperationObject['responses']): Html {
   const list = entries(responses);
   if (list.length === 0) return EMPTY;
-  const items = list.map(([status, response]) => renderResponse(document, status, resolveComponent(document, 'responses', response)));
+  const items = list.map(([status, response]) =>
+    isReference(response) ? renderResponseLink(document, status, response) : renderInlineResponse(document, status, response),
+  );
   return html`<section class="block"><h4>Responses</h4>${items}</section>`;
 }
 
-/** Success responses start expanded; errors (often shared components) start collapsed. */
-function renderResponse(document: OpenApiDocument, status: string, resolution: Resolution<ResponseObject>): Html {
+function responseAnchor(name: string): string {
+  return `response-${name}`;
+}
+
+function renderStatus(status: string): Html {
   const statusClass = /^[1-5]/.test(status) ? `s${status.charAt(0)}` : 'sd';
-  const open = /^[123]/.test(status) ? trusted(' open') : EMPTY;
-  if (!resolution.ok) {
-    return html`<details class="response"${open}><summary><span class="status ${statusClass}">${status}</span></summary>${renderUnresolved(resolution.ref)}</details>`;
-  }
-  const { value, name } = resolution;
+  return html`<span class="status ${statusClass}">${status}</span>`;
+}
+
+/** Success responses start expanded; errors start collapsed. */
+function renderInlineResponse(document: OpenApiDocument, status: string, value: ResponseObject): Html {
+  return renderResponseCard(document, html`${renderStatus(status)} `, value, /^[123]/.test(status));
+}
+
+/** One response: `lead` (its status code, if any) and the description's first line, then its body. */
+function renderResponseCard(document: OpenApiDocument, lead: Html, value: ResponseObject, open: boolean): Html {
   const [firstLine, rest] = splitFirstLine(value.description);
-  const component = name !== undefined && html` <span class="component">${name}</span>`;
-  return html`<details class="response"${open}><summary><span class="status ${statusClass}">${status}</span> ${inlineMarkdown(firstLine)}${component}</summary><div class="response-body">${markdown(rest)}${renderHeaders(document, value.headers)}${renderContent(document, value.content)}</div></details>`;
+  const body = html`${markdown(rest)}${renderHeaders(document, value.headers)}${renderContent(document, value.content)}`;
+  return html`<details class="response"${open && trusted(' open')}><summary>${lead}${inlineMarkdown(firstLine)}</summary><div class="response-body">${body}</div></details>`;
+}
+
+/**
+ * A shared response is documented once, in the Responses section, and operations link to it:
+ * repeating its body in every operation made most of the page copies of the same error document.
+ */
+function renderResponseLink(document: OpenApiDocument, status: string, reference: ReferenceObject): Html {
+  const resolution = resolveComponent(document, 'responses', reference);
+  if (!resolution.ok || resolution.name === undefined) {
+    return html`<div class="response response-ref">${renderStatus(status)}${renderUnresolved(resolution.ok ? reference.$ref : resolution.ref)}</div>`;
+  }
+  const [firstLine] = splitFirstLine(resolution.value.description);
+  const link = html`<a class="component" href="${fragment(responseAnchor(resolution.name))}">${resolution.name}</a>`;
+  return html`<div class="response response-ref">${renderStatus(status)} <span>${inlineMarkdown(firstLine)}</span> ${link}</div>`;
+}
+
+function renderResponsesSection(document: OpenApiDocument): Html {
+  const responses = entries(document.components?.responses);
+  if (responses.length === 0) return EMPTY;
+  const items = responses.map(([name, response]) => renderResponseDefinition(document, name, response));
+  return html`<section class="responses" id="responses"><h2>Responses</h2><p class="muted">Shared by several operations, which link here.</p>${items}</section>`;
+}
+
+function renderResponseDefinition(document: OpenApiDocument, name: string, response: ResponseObject | ReferenceObject): Html {
+  const anchor = responseAnchor(name);
+  const title = html`<h3><code>${name}</code> <a class="anchor" href="${fragment(anchor)}" aria-label="Link to this response">#</a></h3>`;
+  return html`<div class="response-def" id="${anchor}">${title}${renderResponseDefinitionBody(document, response)}</div>`;
+}
+
+/** The full response, as operations show theirs; an alias links to its target instead of repeating it. */
+function renderResponseDefinitionBody(document: OpenApiDocument, response: ResponseObject | ReferenceObject): Html {
+  if (!isReference(response)) return renderResponseCard(document, EMPTY, response, true);
+  const resolution = resolveComponent(document, 'responses', response);
+  if (!resolution.ok || resolution.name === undefined) return renderUnresolved(resolution.ok ? response.$ref : resolution.ref);
+  return html`<p>Same as <a href="${fragment(responseAnchor(resolution.name))}">${resolution.name}</a>.</p>`;
 }
 
 function splitFirstLine(text: string): [string, string] {
@@ -1247,11 +1343,12 @@ function formatExample(value: JsonValue, mediaType: string): string {
 // ---------------------------------------------------------------------------------------------
 
 function renderSidebar(document: OpenApiDocument, groups: readonly TagGroup[]): Html {
+  const responseNames = Object.keys(document.components?.responses ?? {});
   const schemaNames = Object.keys(document.components?.schemas ?? {});
   const hasSchemes = entries(document.components?.securitySchemes).length > 0;
   return html`<nav class="sidebar" aria-label="Contents">
 <a class="brand" href="#top">${document.info.title}</a> <span class="muted">v${document.info.version}</span>
-<ul class="toc">${hasSchemes && html`<li class="toc-group"><a class="toc-title" href="#authentication">Authentication</a></li>`}${groups.map(renderTocGroup)}${schemaNames.length > 0 && renderTocSchemas(schemaNames)}</ul>
+<ul class="toc">${hasSchemes && html`<li class="toc-group"><a class="toc-title" href="#authentication">Authentication</a></li>`}${groups.map(renderTocGroup)}${renderTocComponents('Responses', 'responses', responseNames, responseAnchor)}${renderTocComponents('Schemas', 'schemas', schemaNames, schemaAnchor)}</ul>
 </nav>`;
 }
 
@@ -1262,9 +1359,10 @@ function renderTocGroup(group: TagGroup): Html {
   return html`<li class="toc-group"><a class="toc-title" href="${fragment(group.anchor)}">${group.name}</a><ul>${items}</ul></li>`;
 }
 
-function renderTocSchemas(names: readonly string[]): Html {
-  const items = names.map((name) => html`<li><a href="${fragment(schemaAnchor(name))}"><code>${name}</code></a></li>`);
-  return html`<li class="toc-group"><a class="toc-title" href="#schemas">Schemas</a><ul>${items}</ul></li>`;
+function renderTocComponents(title: string, sectionId: string, names: readonly string[], anchor: (name: string) => string): Html {
+  if (names.length === 0) return EMPTY;
+  const items = names.map((name) => html`<li><a href="${fragment(anchor(name))}"><code>${name}</code></a></li>`);
+  return html`<li class="toc-group"><a class="toc-title" href="${fragment(sectionId)}">${title}</a><ul>${items}</ul></li>`;
 }
 
 function renderIntro(document: OpenApiDocument): Html {
@@ -1322,6 +1420,10 @@ function indentRules(): string {
   }).join('');
 }
 
+/**
+ * Property tables (`.props`) always end with Type and Description columns, so those cells are
+ * styled by position: a class on each of a large spec's thousands of cells costs tens of KB.
+ */
 const STYLESHEET = `
 :root{--bg:#fff;--fg:#1f2328;--muted:#59636e;--border:#d1d9e0;--panel:#f6f8fa;--accent:#0969da;--code:#eff2f5;
 --get:#0969da;--post:#1a7f37;--put:#9a6700;--patch:#8250df;--delete:#cf222e;--other:#59636e;--warn:#9a6700;--danger:#cf222e}
@@ -1356,7 +1458,7 @@ main{padding:2rem 3rem 5rem;max-width:1150px;min-width:0}
 .servers ul{padding-left:1.2rem}
 .md p{margin:.4em 0}.md ul{margin:.4em 0;padding-left:1.3rem}.md-heading{font-weight:600}
 .op{border:1px solid var(--border);border-radius:10px;padding:1.1rem 1.4rem 1.3rem;margin:1.5rem 0;background:var(--bg)}
-.op:target,.schema-def:target,.scheme-def:target{outline:2px solid var(--accent);outline-offset:2px}
+.op:target,.schema-def:target,.scheme-def:target,.response-def:target{outline:2px solid var(--accent);outline-offset:2px}
 .op-head{display:flex;flex-wrap:wrap;gap:.6rem;align-items:center}
 .op h3{margin:.6rem 0 .4rem}
 .path{font-size:.95rem;background:none;padding:0;word-break:break-all}.path-param{color:var(--accent)}
@@ -1374,8 +1476,8 @@ table{border-collapse:collapse;width:100%;font-size:.88rem;margin:.3rem 0}
 th{text-align:left;font-size:.75rem;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);font-weight:600}
 th,td{padding:.45rem .6rem;border-bottom:1px solid var(--border);vertical-align:top}
 td.field{white-space:nowrap}
-td.type{color:var(--muted);font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.8rem}
-td.desc .md p:first-child{margin-top:0}
+.props td:nth-last-child(2){color:var(--muted);font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.8rem}
+.props td:last-child .md p:first-child{margin-top:0}
 .props tr:not(.d0) td.field .name::before,.props tr:not(.d0) td.field .pseudo::before{content:"└ ";color:var(--border)}
 ${indentRules()}
 .name{font-weight:600;background:none;padding:0}
@@ -1386,8 +1488,8 @@ ${indentRules()}
 .flag{display:inline-block;margin-left:.2rem;padding:0 .35rem;border-radius:4px;font-size:.68rem;font-family:system-ui,sans-serif;border:1px solid var(--border)}
 .flag-nullable{color:var(--patch);border-color:var(--patch)}.flag-deprecated{color:var(--danger);border-color:var(--danger)}
 .constraints{display:flex;flex-wrap:wrap;gap:.25rem;margin-top:.25rem}
-.chip{display:inline-flex;flex-wrap:wrap;gap:.25rem;align-items:baseline;border:1px solid var(--border);border-radius:6px;padding:.05rem .4rem;font-size:.76rem}
-.chip .k{color:var(--muted)}.chip code{font-size:.95em;word-break:break-all}
+.chip{display:inline-flex;flex-wrap:wrap;gap:.25rem;align-items:baseline;border:1px solid var(--border);border-radius:6px;padding:.05rem .4rem;font-size:.76rem;color:var(--muted)}
+.chip code{color:var(--fg);font-size:.95em;word-break:break-all}
 .recursive{margin-top:.25rem;font-size:.82rem;color:var(--patch)}
 .warn{margin-top:.25rem;font-size:.82rem;color:var(--warn)}
 .schema{margin:.4rem 0}.schema-head{display:flex;flex-wrap:wrap;gap:.2rem .8rem;align-items:baseline;font-size:.9rem}.schema-head .constraints{margin:0}
@@ -1397,11 +1499,13 @@ ${indentRules()}
 .response>summary{cursor:pointer;padding:.5rem .8rem;display:flex;gap:.6rem;align-items:baseline;flex-wrap:wrap}
 .response[open]>summary{border-bottom:1px solid var(--border)}
 .response-body{padding:.2rem .9rem .6rem}
+.response-ref{padding:.5rem .8rem;display:flex;gap:.6rem;align-items:baseline;flex-wrap:wrap}.response-ref .warn{margin:0}
+.see{margin-top:.25rem;font-size:.82rem;color:var(--muted)}
 .status{font:700 .9rem ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 .s2{color:var(--post)}.s3{color:var(--get)}.s4{color:var(--put)}.s5{color:var(--delete)}.s1,.sd{color:var(--muted)}
-.component{margin-left:auto;font-size:.75rem;color:var(--muted)}
+.component{margin-left:auto;font-size:.8rem}
 .example{margin:.6rem 0}.example figcaption{font-size:.78rem;color:var(--muted);margin-bottom:.2rem}
-.scheme-def,.schema-def{margin:1.4rem 0 2rem}.scheme-kind{color:var(--muted)}
-@media (max-width:900px){body{display:block}.sidebar{position:static;height:auto;max-height:50vh;border-right:0;border-bottom:1px solid var(--border)}main{padding:1.25rem}.op{padding:.9rem}table{display:block;overflow-x:auto}td.desc{min-width:15rem}}
+.scheme-def,.schema-def,.response-def{margin:1.4rem 0 2rem}.scheme-kind{color:var(--muted)}
+@media (max-width:900px){body{display:block}.sidebar{position:static;height:auto;max-height:50vh;border-right:0;border-bottom:1px solid var(--border)}main{padding:1.25rem}.op{padding:.9rem}table{display:block;overflow-x:auto}.props td:last-child{min-width:15rem}}
 @media print{body{display:block}.sidebar{display:none}.response{break-inside:avoid}}
 `;

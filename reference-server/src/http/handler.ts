@@ -35,6 +35,6 @@ export function pageOf(call: Call, idPrefix: string): PageRequest {
   return { afterId: decodeCursor(call.query.cursor, idPrefix), limit: Number(call.query.limit ?? 20) };
 }
 
-export function pageReply<T, J>(page: { items: T[]; lastId: string | null }, toJson: (item: T) => J): Reply {
+export function pageReply<T>(page: { items: T[]; lastId: string | null }, toJson: (item: T) => unknown): Reply {
   return { status: 200, body: { data: page.items.map(toJson), nextCursor: encodeCursor(page.lastId) } };
 }

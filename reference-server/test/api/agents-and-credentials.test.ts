@@ -11,7 +11,7 @@ beforeAll(async () => {
   const org = await createOrg(new Api(server.baseUrl, server.bootstrapToken));
   api = new Api(server.baseUrl, org.admin);
 });
-afterAll(() => server?.close());
+afterAll(() => server.close());
 
 describe('agents', () => {
   it('registers an agent with every field', async () => {

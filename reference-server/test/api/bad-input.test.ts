@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { type JsonSchema, loadSpec } from '../../src/spec/operations';
 import { Api, type ApiResponse, type CallOptions } from '../helpers/api';
-import { requireEnv } from '../helpers/env';
+import { isolatedDatabaseUrl } from '../helpers/env';
 import { type OrgFixture, createAgent, createOrg } from '../helpers/fixtures';
 import { type Ids, exampleBody, protectedOperations, requestFor } from '../helpers/requests';
 import { type TestServer, startServer } from '../helpers/server';
@@ -55,19 +55,21 @@ function expectProblem(response: ApiResponse, status: number, code?: string): vo
 }
 
 beforeAll(async () => {
-  server = await startServer('postgres');
+  // A database of its own, so the row counts below change only by this suite's requests.
+  const databaseUrl = await isolatedDatabaseUrl('bad_input');
+  server = await startServer('postgres', { DATABASE_URL: databaseUrl });
   org = await createOrg(new Api(server.baseUrl, server.bootstrapToken));
   api = new Api(server.baseUrl, org.admin);
   const agent = await createAgent(api);
   const credential = await api.call('createCredential', { path: { agentId: agent.id } });
   const tokens = await api.call('listAdminTokens', { path: { orgId: org.orgId } });
   ids = { orgId: org.orgId, agentId: agent.id, credentialId: credential.body.id, tokenId: tokens.body.data[0].id };
-  db = new pg.Client({ connectionString: requireEnv('TEST_DATABASE_URL') });
+  db = new pg.Client({ connectionString: databaseUrl });
   await db.connect();
 });
 afterAll(async () => {
-  await db?.end();
-  await server?.close();
+  await db.end();
+  await server.close();
 });
 
 // createOrg needs the instance admin; every other operation runs with the org's admin token.

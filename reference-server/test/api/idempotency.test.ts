@@ -15,7 +15,7 @@ beforeAll(async () => {
   api = new Api(server.baseUrl, org.admin);
   other = new Api(server.baseUrl, org.writer);
 });
-afterAll(() => server?.close());
+afterAll(() => server.close());
 
 const withKey = (key: string) => ({ 'Idempotency-Key': key });
 

@@ -10,7 +10,7 @@ beforeAll(async () => {
   server = await startServer('postgres');
   root = new Api(server.baseUrl, server.bootstrapToken);
 });
-afterAll(() => server?.close());
+afterAll(() => server.close());
 
 describe('organizations', () => {
   it('creates, reads, updates and lists organizations', async () => {

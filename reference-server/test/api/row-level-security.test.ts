@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { type Database, PGliteDatabase, PostgresDatabase, type Sql } from '../../src/store/database';
 import { migrate } from '../../src/store/migrate';
-import { requireEnv } from '../helpers/env';
+import { newId } from '../../src/domain/ids';
+import { isolatedDatabaseUrl, requireEnv } from '../helpers/env';
 
 /**
  * Row-level security as a wall of its own: queries run as the server's database role with
@@ -11,29 +12,31 @@ import { requireEnv } from '../helpers/env';
  */
 const TABLES = ['orgs', 'agents', 'credentials', 'admin_tokens'];
 
-async function seed(sql: Sql, org: string): Promise<void> {
+/** One organization with a row in every tenant table; returns every id it created. */
+async function seed(sql: Sql, org: string): Promise<string[]> {
+  const [agent, credential, token] = [newId('agt'), newId('cred'), newId('tok')];
   await sql.query(`INSERT INTO orgs (id, name) VALUES ($1, $1)`, [org]);
-  await sql.query(`INSERT INTO agents (id, org_id, name, agent_type, deployment_env, status) VALUES ($1, $2, 'bot', 'tool', 'production', 'active')`, [`agt_${org}`, org]);
-  await sql.query(`INSERT INTO credentials (id, org_id, agent_id, lookup, secret_hash) VALUES ($1, $2, $3, $1, '\\x00')`, [`cred_${org}`, org, `agt_${org}`]);
-  await sql.query(`INSERT INTO admin_tokens (id, org_id, role, label, lookup, secret_hash) VALUES ($1, $2, 'admin', 'x', $1, '\\x00')`, [`tok_${org}`, org]);
+  await sql.query(`INSERT INTO agents (id, org_id, name, agent_type, deployment_env, status) VALUES ($1, $2, 'bot', 'tool', 'production', 'active')`, [agent, org]);
+  await sql.query(`INSERT INTO credentials (id, org_id, agent_id, lookup, secret_hash) VALUES ($1, $2, $3, $1, '\\x00')`, [credential, org, agent]);
+  await sql.query(`INSERT INTO admin_tokens (id, org_id, role, label, lookup, secret_hash) VALUES ($1, $2, 'admin', 'x', $1, '\\x00')`, [token, org]);
+  return [org, agent, credential, token];
 }
 
 function rlsSuite(name: string, open: () => Promise<Database>): void {
   describe(name, () => {
     let db: Database;
-    const a = `org_rls_a_${Date.now()}`;
-    const b = `org_rls_b_${Date.now()}`;
+    const a = newId('org');
+    const b = newId('org');
     const asA = { orgId: a, instanceAdmin: false, principalId: 'tok_test' };
+    let aRows: string[] = [];
+    let bRows: string[] = [];
 
     beforeAll(async () => {
       db = await open();
       await migrate(db);
-      await db.ownerTransaction(async (sql) => {
-        await seed(sql, a);
-        await seed(sql, b);
-      });
+      [aRows, bRows] = await db.ownerTransaction(async (sql) => [await seed(sql, a), await seed(sql, b)]);
     });
-    afterAll(() => db?.close());
+    afterAll(() => db.close());
 
     it('runs requests as an unprivileged role that does not bypass RLS', async () => {
       const [role] = await db.tenantTransaction(asA, (sql) =>
@@ -47,8 +50,8 @@ function rlsSuite(name: string, open: () => Promise<Database>): void {
     it.each(TABLES)("shows none of B's rows in %s to a query with no WHERE clause", async (table) => {
       const rows = await db.tenantTransaction(asA, (sql) => sql.query<{ id: string }>(`SELECT id FROM ${table}`));
       const ids = rows.map((r) => r.id);
-      expect(ids.some((id) => id.includes(a))).toBe(true);
-      expect(ids.some((id) => id.includes(b))).toBe(false);
+      expect(ids.some((id) => aRows.includes(id))).toBe(true);
+      expect(ids.some((id) => bRows.includes(id))).toBe(false);
     });
 
     it("cannot update or insert B's rows", async () => {
@@ -76,7 +79,7 @@ function rlsSuite(name: string, open: () => Promise<Database>): void {
   });
 }
 
-rlsSuite('PostgreSQL', () => Promise.resolve(new PostgresDatabase(requireEnv('TEST_DATABASE_URL'), 2)));
+rlsSuite('PostgreSQL', async () => new PostgresDatabase(await isolatedDatabaseUrl('rls'), 2));
 rlsSuite('PGlite (embedded)', () => PGliteDatabase.open(null));
 
 describe('the owner connection', () => {

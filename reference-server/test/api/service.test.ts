@@ -12,7 +12,7 @@ beforeAll(async () => {
   server = await startServer('postgres');
   api = new Api(server.baseUrl, null);
 });
-afterAll(() => server?.close());
+afterAll(() => server.close());
 
 describe('service endpoints', () => {
   it('answers liveness and readiness with both dependencies up', async () => {
@@ -70,7 +70,7 @@ describe('readiness with the cache down', () => {
       throw new Error(`a server must start even while Redis is down: ${String(error)}`);
     });
   });
-  afterAll(() => broken?.close());
+  afterAll(() => broken.close());
 
   it('reports 503 and names the cache, while liveness stays 200', async () => {
     const probe = new Api(broken.baseUrl, null);

@@ -35,7 +35,7 @@ beforeAll(async () => {
   const org = await bApi.call('getOrg', { path: { orgId: b.orgId } });
   bSecrets = [agent.body.name, credential.body.prefix, org.body.name];
 });
-afterAll(() => server?.close());
+afterAll(() => server.close());
 
 /** Operations aimed at a resource of a specific organization (all but list/create orgs). */
 const targeted = protectedOperations.filter((o) => o.operationId !== 'listOrgs' && o.operationId !== 'createOrg');

@@ -11,7 +11,7 @@ beforeAll(async () => {
   server = await startServer('embedded');
   root = new Api(server.baseUrl, server.bootstrapToken);
 }, 60000);
-afterAll(() => server?.close());
+afterAll(() => server.close());
 
 describe('embedded default', () => {
   it('is ready on PGlite and the in-process cache', async () => {

@@ -29,7 +29,10 @@ export async function startServer(store: 'postgres' | 'embedded', env: Record<st
     ...env,
   });
   const mandate = await createMandate(config, pino({ level: 'silent' }));
-  const server: Server = createServer(mandate.app.callback());
+  const handle = mandate.app.callback();
+  const server: Server = createServer((req, res) => {
+    void handle(req, res);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -38,7 +41,7 @@ export async function startServer(store: 'postgres' | 'embedded', env: Record<st
     bootstrapToken: TEST_BOOTSTRAP_TOKEN,
     async close() {
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => { resolve(); }));
       await mandate.close();
       if (dataDir !== null) rmSync(dataDir, { recursive: true, force: true });
     },

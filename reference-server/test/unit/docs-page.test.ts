@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
 import { describe, expect, it } from '@jest/globals';
 
 import { renderApiReference, type OpenApiDocument } from '../../src/http/docs-page';
@@ -306,6 +309,27 @@ function schemaSection(name: string): string {
   return page.slice(start, next === -1 ? page.indexOf('</section>', start) : next);
 }
 
+/** The markup of one entry of the Responses section. */
+function responseSection(name: string): string {
+  const start = page.indexOf(`<div class="response-def" id="response-${name}">`);
+  if (start === -1) throw new Error(`no response section for ${name}`);
+  const next = page.indexOf('<div class="response-def"', start + 1);
+  return page.slice(start, next === -1 ? page.indexOf('</section>', start) : next);
+}
+
+/** How many elements carry `id="<id>"`. */
+function anchorCount(markup: string, id: string): number {
+  return markup.split(`id="${id}"`).length - 1;
+}
+
+/** In-page links (`href="#…"`) whose target id is not on the page. */
+function brokenLinks(markup: string): string[] {
+  const ids = new Set([...markup.matchAll(/\sid="([^"]*)"/g)].map((match) => decodeEntities(match[1] ?? '')));
+  return [...markup.matchAll(/href="#([^"]*)"/g)]
+    .map((match) => decodeURIComponent(decodeEntities(match[1] ?? '')))
+    .filter((id) => !ids.has(id));
+}
+
 function sectionOf(id: string, tag: string): string {
   const start = page.indexOf(`id="${id}"`);
   if (start === -1) throw new Error(`no element with id ${id}`);
@@ -457,12 +481,27 @@ describe('renderApiReference', () => {
       'array of string',
       'max items 50 unique items items max length 100',
     ]);
-    // The schema-level `additionalProperties: false` and a map's value schema.
     expect(textOf(body)).toContain('no additional properties');
-    expect(rowNamed(body, 'metadata').cells.slice(1)).toEqual(['Metadata (object)', 'Free-form string pairs. max properties 20']);
-    const values = rows(body).find((row) => row.cells[0] === 'additional properties');
+  });
+
+  it('links a nested component schema to its Schemas entry instead of expanding it again', () => {
+    const body = sectionOf('createAgent', 'article').split('<h4>Responses</h4>')[0] ?? '';
+    // AgentCreate (the body) is expanded; Metadata, a component inside it, is a link with its description.
+    const metadata = rowNamed(body, 'metadata');
+    expect(metadata.cells.slice(1)).toEqual(['Metadata (object)', 'Free-form string pairs. Fields: see Metadata']);
+    expect(metadata.html).toContain('<div class="see" data-see="Metadata">Fields: see <a href="#schema-Metadata">Metadata</a></div>');
+    // Its constraints and map values are left to the Schemas entry, which has them in full.
+    expect(textOf(body)).not.toContain('max properties');
+    expect(rows(body).some((row) => row.cells[0] === 'additional properties')).toBe(false);
+    const values = rows(schemaSection('Metadata')).find((row) => row.cells[0] === 'additional properties');
     expect(values?.cells.slice(1)).toEqual(['string', 'max length 500']);
-    expect(values?.className).toBe('d1');
+    expect(textOf(schemaSection('Metadata'))).toContain('max properties 20');
+
+    // `array of Jwk` under the body links too; a referenced enum keeps its values at the point of use.
+    const detail = operation('getAgent');
+    expect(rowNamed(detail, 'keys').html).toContain('data-see="Jwk"');
+    expect(rowsNamed(detail, 'kty')).toEqual([]);
+    expect(rowNamed(operation('createAgent'), 'status').cells.slice(1)).toEqual(['AgentStatus (string)', 'decommissioned is final. one of active suspended decommissioned']);
   });
 
   it('renders oneOf variants and merges allOf members', () => {
@@ -476,28 +515,30 @@ describe('renderApiReference', () => {
     const detail = operation('getAgent');
     expect(rowNamed(detail, 'name').cells[0]).toBe('name required');
     expect(rowNamed(detail, 'keys').cells.slice(0, 2)).toEqual(['keys required', 'array of Jwk (object)']);
-    expect(rowNamed(detail, 'kty').cells[2]).toBe('one of OKP EC');
+    expect(rowNamed(schemaSection('Jwk'), 'kty').cells[2]).toBe('one of OKP EC');
     expect(textOf(detail)).toContain('An agent with its public keys.');
   });
 
-  it('marks a cyclic $ref as recursive instead of expanding it forever', () => {
+  it('marks a self-referencing $ref as recursive and ends mutual references with links', () => {
     // Delegation.parent -> Delegation (self) and Delegation.grantedTo -> Agent -> Delegation (mutual).
     const delegation = schemaSection('Delegation');
     const parent = rowNamed(delegation, 'parent');
     expect(parent.cells[1]).toBe('Delegation (object) nullable');
     expect(parent.html).toContain('data-recursive="Delegation"');
     expect(parent.cells[2]).toContain('Recursive');
+    expect(rowNamed(delegation, 'grantedTo').html).toContain('data-see="Agent"');
 
     const agent = schemaSection('Agent');
-    expect(rowNamed(agent, 'delegatedBy').html).not.toContain('data-recursive');
-    const grantedTo = rowNamed(agent, 'grantedTo');
-    expect(grantedTo.className).toBe('d1');
-    expect(grantedTo.html).toContain('data-recursive="Agent"');
+    const delegatedBy = rowNamed(agent, 'delegatedBy');
+    expect(delegatedBy.cells[1]).toBe('Delegation (object) nullable');
+    expect(delegatedBy.html).toContain('data-see="Delegation"');
+    expect(rowsNamed(agent, 'grantedTo')).toEqual([]);
 
-    // In an operation the cycle is cut where it closes: Agent > delegatedBy > grantedTo / parent.
+    // In an operation the Agent's own fields are listed and Delegation is one link away.
     const created = operation('createAgent');
-    expect(rowsNamed(created, 'grantedTo').map((row) => row.html.includes('data-recursive="Agent"'))).toEqual([true]);
-    expect(rowsNamed(created, 'parent').map((row) => row.html.includes('data-recursive="Delegation"'))).toEqual([true]);
+    expect(rowNamed(created, 'delegatedBy').html).toContain('href="#schema-Delegation"');
+    expect(rowsNamed(created, 'grantedTo')).toEqual([]);
+    expect(rowsNamed(created, 'parent')).toEqual([]);
   });
 
   it('shows each response with status, description, headers and schema', () => {
@@ -509,11 +550,45 @@ describe('renderApiReference', () => {
     expect(rowNamed(created, 'status').cells[1]).toBe('AgentStatus (string)');
     expect(rowNamed(created, 'id').cells[1]).toBe('string read-only');
 
-    // A shared response component, resolved and collapsed.
-    const invalid = /<details class="response"><summary><span class="status s4">422<\/span>[\s\S]*?<\/details>/.exec(card)?.[0] ?? '';
-    expect(textOf(invalid)).toContain('422 The body is invalid. ValidationFailed');
-    expect(rowNamed(invalid, 'code').cells[2]).toBe('pattern ^[A-Z][A-Z0-9_]*$');
-    expect(rowNamed(invalid, 'X-Request-Id').cells[2]).toContain('Unique id of this request.');
+  });
+
+  it('renders a shared response once, in the Responses section', () => {
+    const shared = responseSection('ValidationFailed');
+    expect(shared).toContain('<h3><code>ValidationFailed</code> <a class="anchor" href="#response-ValidationFailed"');
+    expect(textOf(shared)).toContain('The body is invalid.');
+    expect(rowNamed(shared, 'X-Request-Id').cells[2]).toContain('Unique id of this request.');
+    expect(rowNamed(shared, 'code').cells[2]).toBe('pattern ^[A-Z][A-Z0-9_]*$');
+    expect(shared).toContain('&quot;code&quot;: &quot;VALIDATION_FAILED&quot;');
+    expect(textOf(responseSection('NotFound'))).toContain('No such agent.');
+
+    // Once on the page: its example and its Problem tree appear nowhere else.
+    expect(page.split('&quot;code&quot;: &quot;VALIDATION_FAILED&quot;')).toHaveLength(2);
+    expect(rowsNamed(page.slice(0, page.indexOf('<section class="responses"')), 'code')).toEqual([]);
+
+    const sidebar = page.slice(page.indexOf('<nav'), page.indexOf('</nav>'));
+    expect(sidebar).toContain('href="#responses"');
+    for (const name of Object.keys(fixture.components?.responses ?? {})) {
+      expect(anchorCount(page, `response-${name}`)).toBe(1);
+      expect(sidebar).toContain(`href="#response-${name}"`);
+    }
+  });
+
+  it('shows a shared response in an operation as one row linking to it', () => {
+    const row = (id: string, status: string): string =>
+      new RegExp(`<div class="response response-ref"><span class="status s\\d">${status}</span>[\\s\\S]*?</div>`).exec(operation(id))?.[0] ?? '';
+    const invalid = row('createAgent', '422');
+    expect(textOf(invalid)).toBe('422 The body is invalid. ValidationFailed');
+    expect(invalid).toContain('<a class="component" href="#response-ValidationFailed">ValidationFailed</a>');
+    const missing = row('getAgent', '404');
+    expect(textOf(missing)).toBe('404 No such agent. NotFound');
+    expect(missing).toContain('href="#response-NotFound"');
+    // No body, headers or example of the shared response inside the operations.
+    expect(operation('createAgent')).not.toContain('VALIDATION_FAILED');
+    expect(rowsNamed(operation('getAgent'), 'code')).toEqual([]);
+  });
+
+  it('links only to anchors that exist on the page', () => {
+    expect(brokenLinks(page)).toEqual([]);
   });
 
   it('shows request and response examples as pretty-printed JSON', () => {
@@ -521,16 +596,13 @@ describe('renderApiReference', () => {
     const examples = [...card.matchAll(/<figure class="example"><figcaption>([^<]*)<\/figcaption>[\s\S]*?<pre><code>([\s\S]*?)<\/code><\/pre>/g)].map(
       (match) => ({ title: decodeEntities(match[1] ?? ''), body: decodeEntities(match[2] ?? '') }),
     );
-    expect(examples.map((example) => example.title)).toEqual([
-      'minimal: Only the required fields',
-      'full: Every field',
-      'Example',
-      'Example',
-    ]);
+    expect(examples.map((example) => example.title)).toEqual(['minimal: Only the required fields', 'full: Every field', 'Example']);
     expect(examples[0]?.body).toBe(JSON.stringify({ name: 'billing-bot', capabilities: [] }, null, 2));
     expect(examples[1]?.body).toContain('"owner": {\n    "email": "payments@acme.example",');
     expect(examples[2]?.body).toContain('"delegatedBy": null');
-    expect(JSON.parse(examples[3]?.body ?? '')).toMatchObject({ status: 422, code: 'VALIDATION_FAILED' });
+
+    const shared = /<pre><code>([\s\S]*?)<\/code><\/pre>/.exec(responseSection('ValidationFailed'))?.[1] ?? '';
+    expect(JSON.parse(decodeEntities(shared))).toMatchObject({ status: 422, code: 'VALIDATION_FAILED' });
   });
 
   it('lists every component schema in a Schemas section, linked from the sidebar', () => {
@@ -589,3 +661,43 @@ function schemaSectionOf(html: string, name: string): string {
   const start = html.indexOf(`id="schema-${name}"`);
   return start === -1 ? '' : html.slice(start, html.indexOf('</section>', start));
 }
+
+describe('renderApiReference on the bundled Mandate spec', () => {
+  const spec = JSON.parse(readFileSync(path.resolve(__dirname, '../../../spec/dist/openapi.json'), 'utf8')) as OpenApiDocument;
+  const real = renderApiReference(spec);
+  const responseNames = Object.keys(spec.components?.responses ?? {});
+  const operationsMarkup = real.slice(real.indexOf('<article class="op"'), real.indexOf('<section class="responses"'));
+
+  it('stays under 300 KB', () => {
+    // It was about 1 MB while every operation repeated the shared error responses in full.
+    expect(Buffer.byteLength(real, 'utf8')).toBeLessThan(300_000);
+  });
+
+  it('gives every operation and every shared response exactly one anchor', () => {
+    const ids = operationIds(spec);
+    expect(ids.length).toBeGreaterThanOrEqual(23);
+    expect(responseNames.length).toBeGreaterThan(0);
+    for (const id of ids) expect(anchorCount(real, id)).toBe(1);
+    for (const name of responseNames) expect(anchorCount(real, `response-${name}`)).toBe(1);
+    for (const name of Object.keys(spec.components?.schemas ?? {})) expect(anchorCount(real, `schema-${name}`)).toBe(1);
+  });
+
+  it('documents each shared response once and links every use of it', () => {
+    for (const name of responseNames) {
+      const uses = Object.values(spec.paths ?? {})
+        .flatMap((item) => [item.get, item.put, item.post, item.delete, item.patch])
+        .flatMap((op) => Object.values(op?.responses ?? {}))
+        .filter((response) => '$ref' in response && response.$ref === `#/components/responses/${name}`);
+      expect(operationsMarkup.split(`href="#response-${name}"`).length - 1).toBe(uses.length);
+    }
+    // The Problem schema's fields are never expanded inside an operation.
+    expect(operationsMarkup).not.toContain('Stable machine-readable error code.');
+    expect(real.slice(real.indexOf('<section class="responses"')).split('Stable machine-readable error code.').length - 1).toBeGreaterThanOrEqual(
+      responseNames.length,
+    );
+  });
+
+  it('links only to anchors that exist on the page', () => {
+    expect(brokenLinks(real)).toEqual([]);
+  });
+});

@@ -1,0 +1,48 @@
+# Mandate: the single entry point. `make help` lists the targets.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+RESULTS := .tmp/test-results
+SERVICES_ENV = eval "$$(bash scripts/services.sh up)"
+# PGlite's CommonJS build loads parts of itself with import(); Jest needs this flag for that.
+JEST_NODE_OPTIONS := --experimental-vm-modules
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+node_modules/.installed: package-lock.json package.json reference-server/package.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+setup: node_modules/.installed ## Install every dependency (npm workspaces)
+
+build: setup ## Compile the reference server
+	npm run build -w reference-server
+
+run: build ## Run the server on the embedded default (PGlite + in-process cache) on :8080
+	npm start -w reference-server
+
+generate: setup ## Regenerate everything derived from spec/ (the bundled spec)
+	npm run spec:bundle
+
+check-generated: generate ## Fail when generated files differ from what is committed
+	@git diff --exit-code --stat -- spec/dist || { echo "Generated files are stale: run 'make generate' and commit." >&2; exit 1; }
+
+lint: setup ## Lint the spec (Redocly, Spectral + OWASP) and the server (ESLint, tsc)
+	npm run spec:lint
+	npm run lint -w reference-server
+	npm run typecheck -w reference-server
+
+services: ## Start throwaway PostgreSQL and Redis on loopback for the tests
+	bash scripts/services.sh up
+
+test-server: build ## Server tests on PostgreSQL + Redis, plus the embedded smoke suite
+	@mkdir -p $(RESULTS)
+	$(SERVICES_ENV); cd reference-server && NODE_OPTIONS=$(JEST_NODE_OPTIONS) npx jest --ci \
+	  --json --outputFile=../$(RESULTS)/server.json
+
+test: lint check-generated test-server ## Everything: lint, generated-file check, every test suite
+	@node scripts/test-summary.mjs $(RESULTS)/*.json
+
+.PHONY: help setup build run generate check-generated lint services test-server test
