@@ -38,6 +38,19 @@ const COLUMNS = `id, org_id AS "orgId", name, description, agent_type AS "agentT
   created_at AS "createdAt", updated_at AS "updatedAt", suspended_at AS "suspendedAt",
   decommissioned_at AS "decommissionedAt"`;
 
+/** The descriptive columns, in the order of the $3…$11 placeholders of insert and save. */
+const fieldParams = (agent: AgentFields): unknown[] => [
+  agent.name,
+  agent.description,
+  agent.agentType,
+  agent.version,
+  agent.capabilities,
+  agent.owner,
+  agent.deploymentEnv,
+  agent.allowedScopes,
+  JSON.stringify(agent.metadata),
+];
+
 /** Escapes LIKE wildcards so a search for `50%` finds the text "50%". */
 const likeLiteral = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
@@ -47,19 +60,7 @@ export const agentStore = {
       `INSERT INTO agents (id, org_id, name, description, agent_type, version, capabilities, owner,
          deployment_env, allowed_scopes, metadata, status)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'active') RETURNING ${COLUMNS}`,
-      [
-        agent.id,
-        agent.orgId,
-        agent.name,
-        agent.description,
-        agent.agentType,
-        agent.version,
-        agent.capabilities,
-        agent.owner,
-        agent.deploymentEnv,
-        agent.allowedScopes,
-        JSON.stringify(agent.metadata),
-      ],
+      [agent.id, agent.orgId, ...fieldParams(agent)],
     );
     return row as AgentRecord;
   },
@@ -99,22 +100,7 @@ export const agentStore = {
          owner = $8, deployment_env = $9, allowed_scopes = $10, metadata = $11, status = $12,
          suspended_at = $13, decommissioned_at = $14, updated_at = now()
        WHERE org_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
-      [
-        agent.orgId,
-        agent.id,
-        agent.name,
-        agent.description,
-        agent.agentType,
-        agent.version,
-        agent.capabilities,
-        agent.owner,
-        agent.deploymentEnv,
-        agent.allowedScopes,
-        JSON.stringify(agent.metadata),
-        agent.status,
-        agent.suspendedAt,
-        agent.decommissionedAt,
-      ],
+      [agent.orgId, agent.id, ...fieldParams(agent), agent.status, agent.suspendedAt, agent.decommissionedAt],
     );
     return row as AgentRecord;
   },

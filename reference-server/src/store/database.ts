@@ -49,44 +49,57 @@ function contextParams(context: TenantContext): string[] {
   return [context.orgId ?? '', context.instanceAdmin ? 'on' : 'off', context.principalId];
 }
 
-function timed(sql: Sql, onQuery: QueryTimer): Sql {
-  return {
-    async query<Row>(text: string, params?: readonly unknown[]): Promise<Row[]> {
-      const started = process.hrtime.bigint();
-      try {
-        return await sql.query<Row>(text, params);
-      } finally {
-        onQuery(Number(process.hrtime.bigint() - started) / 1e9);
-      }
-    },
-    exec: (script) => sql.exec(script),
-  };
-}
+/**
+ * What both stores share: tenant and owner transactions on top of one raw transaction
+ * primitive, with every statement timed.
+ */
+abstract class TransactionalDatabase implements Database {
+  abstract readonly kind: Database['kind'];
 
-/** PostgreSQL through a `pg` connection pool. */
-export class PostgresDatabase implements Database {
-  readonly kind = 'postgres' as const;
-  private readonly pool: pg.Pool;
+  constructor(private readonly onQuery: QueryTimer) {}
 
-  constructor(
-    connectionString: string,
-    poolSize: number,
-    private readonly onQuery: QueryTimer = () => undefined,
-  ) {
-    this.pool = new pg.Pool({ connectionString, max: poolSize });
-    // An idle client losing its connection must not crash the process; the pool replaces it.
-    this.pool.on('error', () => undefined);
-  }
+  /** Runs `work` between BEGIN and COMMIT (ROLLBACK on error) on one connection. */
+  protected abstract transaction<T>(work: (sql: Sql) => Promise<T>): Promise<T>;
+  abstract withAdvisoryLock<T>(lockKey: number, work: () => Promise<T>): Promise<T>;
+  abstract ping(): Promise<void>;
+  abstract close(): Promise<void>;
 
   tenantTransaction<T>(context: TenantContext, work: (sql: Sql) => Promise<T>): Promise<T> {
-    return this.transaction(async (sql) => {
+    return this.ownerTransaction(async (sql) => {
       await sql.query(CONTEXT_SQL, contextParams(context));
       return work(sql);
     });
   }
 
   ownerTransaction<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
-    return this.transaction(work);
+    return this.transaction((sql) => work(this.timed(sql)));
+  }
+
+  private timed(sql: Sql): Sql {
+    return {
+      query: async <Row>(text: string, params?: readonly unknown[]): Promise<Row[]> => {
+        const started = process.hrtime.bigint();
+        try {
+          return await sql.query<Row>(text, params);
+        } finally {
+          this.onQuery(Number(process.hrtime.bigint() - started) / 1e9);
+        }
+      },
+      exec: (script) => sql.exec(script),
+    };
+  }
+}
+
+/** PostgreSQL through a `pg` connection pool. */
+export class PostgresDatabase extends TransactionalDatabase {
+  readonly kind = 'postgres' as const;
+  private readonly pool: pg.Pool;
+
+  constructor(connectionString: string, poolSize: number, onQuery: QueryTimer = () => undefined) {
+    super(onQuery);
+    this.pool = new pg.Pool({ connectionString, max: poolSize });
+    // An idle client losing its connection must not crash the process; the pool replaces it.
+    this.pool.on('error', () => undefined);
   }
 
   async withAdvisoryLock<T>(lockKey: number, work: () => Promise<T>): Promise<T> {
@@ -111,20 +124,16 @@ export class PostgresDatabase implements Database {
     await this.pool.end();
   }
 
-  private async transaction<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+  protected async transaction<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
-    const sql = timed(
-      {
-        async query<Row>(text: string, params?: readonly unknown[]): Promise<Row[]> {
-          const result = await client.query(text, params as unknown[] | undefined);
-          return result.rows as Row[];
-        },
-        async exec(script: string): Promise<void> {
-          await client.query(script);
-        },
+    const sql: Sql = {
+      async query<Row>(text: string, params?: readonly unknown[]): Promise<Row[]> {
+        return (await client.query(text, params as unknown[] | undefined)).rows as Row[];
       },
-      this.onQuery,
-    );
+      async exec(script: string): Promise<void> {
+        await client.query(script);
+      },
+    };
     let broken = false;
     try {
       await client.query('BEGIN');
@@ -148,13 +157,15 @@ export class PostgresDatabase implements Database {
  * The embedded default: PostgreSQL compiled to WebAssembly, persisted under a directory.
  * One connection, so transactions run one at a time (PGlite queues them).
  */
-export class PGliteDatabase implements Database {
+export class PGliteDatabase extends TransactionalDatabase {
   readonly kind = 'pglite' as const;
 
   private constructor(
     private readonly db: PGlite,
-    private readonly onQuery: QueryTimer,
-  ) {}
+    onQuery: QueryTimer,
+  ) {
+    super(onQuery);
+  }
 
   /** `dataDir` null keeps the database in memory (tests). */
   static async open(dataDir: string | null, onQuery: QueryTimer = () => undefined): Promise<PGliteDatabase> {
@@ -163,19 +174,7 @@ export class PGliteDatabase implements Database {
       location = path.join(dataDir, 'pgdata');
       mkdirSync(location, { recursive: true, mode: 0o700 });
     }
-    const db = await PGlite.create(location);
-    return new PGliteDatabase(db, onQuery);
-  }
-
-  tenantTransaction<T>(context: TenantContext, work: (sql: Sql) => Promise<T>): Promise<T> {
-    return this.transaction(async (sql) => {
-      await sql.query(CONTEXT_SQL, contextParams(context));
-      return work(sql);
-    });
-  }
-
-  ownerTransaction<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
-    return this.transaction(work);
+    return new PGliteDatabase(await PGlite.create(location), onQuery);
   }
 
   /** A single connection cannot race itself; the lock is still taken for the same semantics. */
@@ -196,21 +195,16 @@ export class PGliteDatabase implements Database {
     await this.db.close();
   }
 
-  private transaction<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
-    return this.db.transaction(async (tx) => {
-      const sql = timed(
-        {
-          async query<Row>(text: string, params?: readonly unknown[]): Promise<Row[]> {
-            const result = await tx.query<Row>(text, params as unknown[] | undefined);
-            return result.rows;
-          },
-          async exec(script: string): Promise<void> {
-            await tx.exec(script);
-          },
+  protected transaction<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+    return this.db.transaction((tx) =>
+      work({
+        async query<Row>(text: string, params?: readonly unknown[]): Promise<Row[]> {
+          return (await tx.query<Row>(text, params as unknown[] | undefined)).rows;
         },
-        this.onQuery,
-      );
-      return work(sql);
-    });
+        async exec(script: string): Promise<void> {
+          await tx.exec(script);
+        },
+      }),
+    );
   }
 }
