@@ -8,7 +8,16 @@ import { MemoryCache } from './cache/memory-cache';
 import { RedisCache } from './cache/redis-cache';
 import type { Config } from './config';
 import { SecretHasher } from './domain/secrets';
-import { adminTokenAuthenticator } from './http/authenticate';
+import { AccessTokens } from './domain/access-tokens';
+import { AuditWriter } from './domain/audit-writer';
+import { ClientAuthenticator } from './domain/clients';
+import { KeyEncryption } from './domain/key-encryption';
+import { pruneAuditTrail, pruneExpiredState } from './domain/maintenance';
+import { SigningKeys } from './domain/signing-keys';
+import { TokenState } from './domain/token-state';
+import { bearerAuthenticator } from './http/authenticate';
+import { auditHandlers, keyHandlers } from './http/handlers/keys-and-audit';
+import { oauthHandlers } from './http/oauth';
 import { type OpenApiDocument as ReferenceDocument, renderApiReference } from './http/docs-page';
 import { agentHandlers, credentialHandlers } from './http/handlers/agents';
 import { orgHandlers } from './http/handlers/orgs';
@@ -32,17 +41,22 @@ export interface Mandate {
 }
 
 /**
- * On the embedded store, a pepper is generated once and kept beside the data (mode 0600).
- * With PostgreSQL the operator must provide one, so database and pepper live apart.
+ * On the embedded store, the pepper and the key-encryption key are generated once and kept
+ * beside the data (mode 0600). With PostgreSQL the operator must provide them, so the
+ * database and the keys that protect it live apart.
  */
-function embeddedPepper(dataDir: string): string {
-  const file = path.join(dataDir, 'secret-pepper');
+function embeddedSecret(dataDir: string, name: string): string {
+  const file = path.join(dataDir, name);
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const pepper = randomBytes(32).toString('base64url');
-  writeFileSync(file, pepper, { mode: 0o600, flag: 'wx' });
-  return pepper;
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
+  return secret;
 }
+
+const MAINTENANCE_LOCK_KEY = 0x6d616e65;
+const MAINTENANCE_INTERVAL_MS = 3_600_000;
+const CACHE_WARM_INTERVAL_MS = 30_000;
 
 async function openDatabase(config: Config, metrics: Metrics): Promise<Database> {
   const onQuery = (seconds: number): void => {
@@ -70,26 +84,71 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
   let cache: Cache | undefined;
   try {
     cache = openCache(config, metrics);
-    const hasher = new SecretHasher(config.secretPepper ?? embeddedPepper(config.dataDir));
+    const openedCache = cache;
+    const hasher = new SecretHasher(config.secretPepper ?? embeddedSecret(config.dataDir, 'secret-pepper'));
+    const kek = config.keyEncryptionKey ?? Buffer.from(embeddedSecret(config.dataDir, 'key-encryption-key'), 'base64url');
+    const keys = new SigningKeys(db, new KeyEncryption(kek), {
+      algorithm: config.signingAlgorithm,
+      accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+      activationDelaySeconds: config.keyActivationDelaySeconds,
+    });
     const bootstrap = await db.withAdvisoryLock(SCHEMA_LOCK_KEY, async () => {
       const applied = await migrate(db);
       if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+      await keys.ensureOne();
       return bootstrapInstanceAdmin(db, hasher, config.bootstrapToken);
     });
 
-    const { roles } = roleScopes(document);
+    const tokenState = new TokenState(db, openedCache);
+    const warm = (): void => {
+      tokenState.warm().catch((error: unknown) => {
+        logger.warn({ err: error }, 'token state cache not warmed; the database answers until it is');
+      });
+    };
+    warm();
+    const audit = new AuditWriter(db);
+    const tokens = new AccessTokens(keys, config.issuer, config.accessTokenTtlSeconds);
+    const { roles, scopes } = roleScopes(document);
+    const bearer = bearerAuthenticator({ db, cache: openedCache, hasher, metrics, roles, tokens, tokenState, audit, issuer: config.issuer });
     const router = buildRouter(
       operations,
-      { ...orgHandlers, ...agentHandlers, ...credentialHandlers },
-      serviceHandlers({ db, cache, metrics, documentJson, docsPage: renderApiReference(JSON.parse(documentJson) as ReferenceDocument) }),
+      { ...orgHandlers, ...agentHandlers, ...credentialHandlers, ...keyHandlers, ...auditHandlers },
+      {
+        ...serviceHandlers({ db, cache: openedCache, metrics, documentJson, docsPage: renderApiReference(JSON.parse(documentJson) as ReferenceDocument) }),
+        ...oauthHandlers({
+          db,
+          issuer: config.issuer,
+          bodyLimitBytes: config.bodyLimitBytes,
+          accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+          clients: new ClientAuthenticator(db, openedCache, hasher),
+          bearer,
+          tokens,
+          tokenState,
+          keys,
+          audit,
+          scopesSupported: [...scopes],
+        }),
+      },
       {
         db,
-        authenticator: adminTokenAuthenticator({ db, cache, hasher, metrics, roles }),
+        authenticator: bearer,
         validator: new RequestValidator(document, operations),
         bodyLimitBytes: config.bodyLimitBytes,
-        services: { hasher, metrics },
+        services: { hasher, metrics, keys, tokenState },
       },
     );
+
+    const maintain = (): void => {
+      db.withAdvisoryLock(MAINTENANCE_LOCK_KEY, async () => {
+        const exported = await pruneAuditTrail(db, config.auditExportDir, config.auditRetentionDays);
+        if (exported.length > 0) logger.info({ exported }, 'audit events exported and pruned');
+        await pruneExpiredState(db);
+      }).catch((error: unknown) => {
+        logger.error({ err: error }, 'maintenance failed');
+      });
+    };
+    const timers = [setInterval(maintain, MAINTENANCE_INTERVAL_MS), setInterval(warm, CACHE_WARM_INTERVAL_MS)];
+    for (const timer of timers) timer.unref();
 
     const app = new Koa({ proxy: false });
     app.silent = true; // errors are logged by the problems middleware, with request ids
@@ -99,7 +158,6 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
     app.use(router.routes());
     app.use(router.allowedMethods());
 
-    const openedCache = cache;
     return {
       app,
       db,
@@ -107,6 +165,8 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
       metrics,
       bootstrap,
       async close() {
+        for (const timer of timers) clearInterval(timer);
+        await audit.close();
         await Promise.allSettled([db.close(), openedCache.close()]);
       },
     };

@@ -4,6 +4,9 @@ import path from 'node:path';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
+export type SigningAlgorithm = 'ES256' | 'RS256' | 'EdDSA';
+export const SIGNING_ALGORITHMS: readonly SigningAlgorithm[] = ['ES256', 'RS256', 'EdDSA'];
+
 export interface Config {
   host: string;
   port: number;
@@ -16,6 +19,15 @@ export interface Config {
   bootstrapToken: string | null;
   /** Key for the HMAC of stored secrets. Null only on the embedded store (then kept in dataDir). */
   secretPepper: string | null;
+  /** 32-byte key that encrypts signing keys at rest. Null only on the embedded store (then kept in dataDir). */
+  keyEncryptionKey: Buffer | null;
+  signingAlgorithm: SigningAlgorithm;
+  accessTokenTtlSeconds: number;
+  /** How long a new signing key is published before it signs, so verifiers learn it first. */
+  keyActivationDelaySeconds: number;
+  auditRetentionDays: number;
+  /** Where audit events are exported before they are pruned. */
+  auditExportDir: string;
   bodyLimitBytes: number;
   logLevel: LogLevel;
   shutdownTimeoutMs: number;
@@ -54,6 +66,10 @@ export function loadConfig(env: Env = process.env): Config {
   if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL.');
   }
+  const keyEncryptionKey = parseKey(reader.secret('MANDATE_KEY_ENCRYPTION_KEY'), problems);
+  if (databaseUrl !== null && keyEncryptionKey === null && !problems.some((p) => p.startsWith('MANDATE_KEY_ENCRYPTION_KEY'))) {
+    problems.push('MANDATE_KEY_ENCRYPTION_KEY (or MANDATE_KEY_ENCRYPTION_KEY_FILE) is required when DATABASE_URL is set.');
+  }
   const redisUrl = reader.secret('REDIS_URL');
   if (redisUrl !== null && !/^rediss?:\/\//.test(redisUrl)) {
     problems.push('REDIS_URL must be a redis:// or rediss:// URL.');
@@ -63,6 +79,7 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push('MANDATE_BOOTSTRAP_TOKEN must be "mdt_pat_" followed by 43 base64url characters (32 random bytes).');
   }
 
+  const dataDir = path.resolve(reader.string('MANDATE_DATA_DIR', './.mandate-data'));
   const config: Config = {
     host: reader.string('HOST', '0.0.0.0'),
     port: reader.integer('PORT', 8080, 0, 65535),
@@ -70,9 +87,15 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl,
     databasePoolSize: reader.integer('DATABASE_POOL_SIZE', 10, 1, 200),
     redisUrl,
-    dataDir: path.resolve(reader.string('MANDATE_DATA_DIR', './.mandate-data')),
+    dataDir,
     bootstrapToken,
     secretPepper,
+    keyEncryptionKey,
+    signingAlgorithm: reader.oneOf('MANDATE_SIGNING_ALG', SIGNING_ALGORITHMS, 'ES256'),
+    accessTokenTtlSeconds: reader.integer('MANDATE_ACCESS_TOKEN_TTL_SECONDS', 3600, 60, 86400),
+    keyActivationDelaySeconds: reader.integer('MANDATE_KEY_ACTIVATION_DELAY_SECONDS', 120, 0, 86400),
+    auditRetentionDays: reader.integer('MANDATE_AUDIT_RETENTION_DAYS', 90, 1, 3650),
+    auditExportDir: path.resolve(reader.string('MANDATE_AUDIT_EXPORT_DIR', path.join(dataDir, 'audit-exports'))),
     bodyLimitBytes: reader.integer('MANDATE_BODY_LIMIT_BYTES', 65536, 1024, 10 * 1024 * 1024),
     logLevel: reader.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     shutdownTimeoutMs: reader.integer('MANDATE_SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
@@ -80,6 +103,17 @@ export function loadConfig(env: Env = process.env): Config {
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** A 256-bit key given as 64 hex characters or 43–44 base64/base64url characters. */
+function parseKey(value: string | null, problems: string[]): Buffer | null {
+  if (value === null) return null;
+  const key = /^[0-9a-fA-F]{64}$/.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
+  if (key.length !== 32) {
+    problems.push('MANDATE_KEY_ENCRYPTION_KEY must be 32 random bytes, as 64 hex or 44 base64 characters (openssl rand -base64 32).');
+    return null;
+  }
+  return key;
 }
 
 class EnvReader {

@@ -7,6 +7,9 @@ export interface Cache {
   /** Sets `key` unless it exists; true when this call set it. */
   setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
   get(key: string): Promise<string | null>;
+  /** Several keys in one round trip, in order. */
+  getMany(keys: string[]): Promise<(string | null)[]>;
+  set(key: string, value: string, ttlSeconds: number): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

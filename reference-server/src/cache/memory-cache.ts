@@ -18,6 +18,16 @@ export class MemoryCache implements Cache {
     return Promise.resolve(this.read(key));
   }
 
+  getMany(keys: string[]): Promise<(string | null)[]> {
+    return Promise.resolve(keys.map((key) => this.read(key)));
+  }
+
+  set(key: string, value: string, ttlSeconds: number): Promise<void> {
+    this.entries.set(key, { value, expiresAt: this.now() + ttlSeconds * 1000 });
+    this.sweep();
+    return Promise.resolve();
+  }
+
   ping(): Promise<void> {
     return Promise.resolve();
   }

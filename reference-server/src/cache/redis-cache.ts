@@ -33,6 +33,14 @@ export class RedisCache implements Cache {
     return this.timed('get', () => this.redis.get(this.namespace + key));
   }
 
+  getMany(keys: string[]): Promise<(string | null)[]> {
+    return this.timed('mget', () => this.redis.mget(keys.map((key) => this.namespace + key)));
+  }
+
+  async set(key: string, value: string, ttlSeconds: number): Promise<void> {
+    await this.timed('set', () => this.redis.set(this.namespace + key, value, 'EX', Math.max(1, Math.ceil(ttlSeconds))));
+  }
+
   async ping(): Promise<void> {
     await this.timed('ping', () => this.redis.ping());
   }

@@ -33,10 +33,11 @@ export const adminTokenService = {
     return adminTokenStore.list(sql, orgId, page);
   },
 
-  async revoke(sql: Sql, orgId: string, tokenId: string): Promise<AdminTokenRecord> {
-    return (
-      (await adminTokenStore.revoke(sql, orgId, tokenId)) ??
-      fail(notFound('ADMIN_TOKEN_NOT_FOUND', `No admin token ${tokenId} in this organization.`))
-    );
+  /** Revokes unless already revoked; `changed` tells which. */
+  async revoke(sql: Sql, orgId: string, tokenId: string): Promise<{ token: AdminTokenRecord; changed: boolean }> {
+    const before =
+      (await adminTokenStore.find(sql, orgId, tokenId)) ?? fail(notFound('ADMIN_TOKEN_NOT_FOUND', `No admin token ${tokenId} in this organization.`));
+    if (before.revokedAt !== null) return { token: before, changed: false };
+    return { token: await adminTokenStore.revoke(sql, orgId, tokenId), changed: true };
   },
 };

@@ -1,5 +1,5 @@
 import type { Sql } from '../store/database';
-import { type AgentFields, type AgentFilters, type AgentRecord, agentStore } from '../store/agents';
+import { type AgentFields, type AgentFilters, type AgentRecord, type AgentStatus, agentStore } from '../store/agents';
 import { credentialStore } from '../store/credentials';
 import type { PageRequest } from '../store/page';
 import { conflict, fail, notFound } from './errors';
@@ -57,24 +57,26 @@ export const agentService = {
     return (await agentStore.find(sql, orgId, id, options)) ?? fail(agentNotFound(id));
   },
 
-  async update(sql: Sql, orgId: string, id: string, changes: AgentChanges): Promise<AgentRecord> {
+  /** Returns the updated agent and the status it had before. */
+  async update(sql: Sql, orgId: string, id: string, changes: AgentChanges): Promise<{ agent: AgentRecord; previousStatus: AgentStatus }> {
     const agent = await this.get(sql, orgId, id, { forUpdate: true });
     if (agent.status === 'decommissioned') {
       throw conflict('AGENT_DECOMMISSIONED', `Agent ${id} is decommissioned and cannot be changed.`);
     }
     const { status, ...fields } = changes;
     const changed = withStatus({ ...agent, ...fields }, status, new Date());
-    return guardName(changed.name, () => agentStore.save(sql, changed));
+    return { agent: await guardName(changed.name, () => agentStore.save(sql, changed)), previousStatus: agent.status };
   },
 
   /**
    * Final and idempotent: marks the agent decommissioned and revokes every credential in the
    * same transaction, so no secret of a decommissioned agent works for even a moment.
    */
-  async decommission(sql: Sql, orgId: string, id: string): Promise<AgentRecord> {
+  async decommission(sql: Sql, orgId: string, id: string): Promise<{ agent: AgentRecord; credentialsRevoked: number | null }> {
     const agent = await this.get(sql, orgId, id, { forUpdate: true });
-    if (agent.status === 'decommissioned') return agent;
-    await credentialStore.revokeAllOfAgent(sql, orgId, id);
-    return agentStore.save(sql, { ...agent, status: 'decommissioned', suspendedAt: null, decommissionedAt: new Date() });
+    if (agent.status === 'decommissioned') return { agent, credentialsRevoked: null };
+    const credentialsRevoked = await credentialStore.revokeAllOfAgent(sql, orgId, id);
+    const decommissioned = await agentStore.save(sql, { ...agent, status: 'decommissioned', suspendedAt: null, decommissionedAt: new Date() });
+    return { agent: decommissioned, credentialsRevoked };
   },
 };

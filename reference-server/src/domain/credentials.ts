@@ -71,8 +71,10 @@ export const credentialService = {
     return { record, secret: secret.value };
   },
 
-  async revoke(sql: Sql, orgId: string, agentId: string, id: string): Promise<CredentialRecord> {
-    await this.get(sql, orgId, agentId, id, { forUpdate: true });
-    return credentialStore.revoke(sql, orgId, id);
+  /** Revokes unless already revoked; `changed` tells which. */
+  async revoke(sql: Sql, orgId: string, agentId: string, id: string): Promise<{ credential: CredentialRecord; changed: boolean }> {
+    const before = await this.get(sql, orgId, agentId, id, { forUpdate: true });
+    if (before.revokedAt !== null) return { credential: before, changed: false };
+    return { credential: await credentialStore.revoke(sql, orgId, id), changed: true };
   },
 };

@@ -2,10 +2,12 @@ import type { AdminRole } from '../store/admin-tokens';
 
 /** Who is calling, once authenticated. */
 export interface Principal {
-  /** Admin token id. */
+  kind: 'admin_token' | 'agent';
+  /** Admin token id, or agent id. */
   id: string;
-  /** The token's organization; null for the instance administrator. */
+  /** The caller's organization; null for the instance administrator. */
   orgId: string | null;
-  role: AdminRole;
+  /** An admin token's role; agents have scopes only. */
+  role: AdminRole | null;
   scopes: ReadonlySet<string>;
 }

@@ -1,57 +1,117 @@
+import type { AccessTokens } from '../domain/access-tokens';
+import type { AuditEntry } from '../domain/audit';
+import type { AuditWriter } from '../domain/audit-writer';
 import { unauthorized } from '../domain/errors';
 import type { Principal } from '../domain/principal';
 import type { SecretHasher } from '../domain/secrets';
+import type { TokenState } from '../domain/token-state';
 import type { Cache } from '../cache/cache';
 import type { Metrics } from '../observability/metrics';
 import type { Database } from '../store/database';
 import { adminTokenStore } from '../store/admin-tokens';
 
+/** Where a request came from, for the audit trail. */
+export type RequestInfo = Pick<AuditEntry, 'ip' | 'userAgent' | 'requestId'>;
+
 export interface Authenticator {
-  authenticate(authorization: string | undefined): Promise<Principal>;
+  /** The caller behind an Authorization header; every success and failure is audited. */
+  authenticate(authorization: string | undefined, request: RequestInfo): Promise<Principal>;
 }
 
 const NOBODY = { orgId: null, instanceAdmin: false, principalId: '' };
 const LAST_USED_INTERVAL_SECONDS = 60;
 
-/** Admin API tokens (`Authorization: Bearer mdt_pat_…`), checked against their keyed hash. */
-export function adminTokenAuthenticator(deps: {
+/** A refusal, with what is known of the caller. */
+class Refusal extends Error {
+  constructor(
+    readonly reason: string,
+    readonly detail: string,
+    readonly known: { orgId: string | null; type: AuditEntry['actor']['type']; id: string | null } = { orgId: null, type: 'anonymous', id: null },
+  ) {
+    super(detail);
+  }
+}
+
+export interface AuthenticatorDeps {
   db: Database;
   cache: Cache;
   hasher: SecretHasher;
   metrics: Metrics;
   roles: Map<string, Set<string>>;
-}): Authenticator {
-  const refuse = (reason: string, detail: string, credentialsSent = true): never => {
-    deps.metrics.authFailures.inc({ reason });
-    throw unauthorized(credentialsSent ? 'INVALID_TOKEN' : 'AUTHENTICATION_REQUIRED', detail, credentialsSent);
-  };
+  tokens: AccessTokens;
+  tokenState: TokenState;
+  audit: AuditWriter;
+  issuer: string;
+}
 
-  /**
-   * Records the use at most once a minute per token, whichever instance served it. It is
-   * bookkeeping: a cache outage skips it rather than failing the caller's request.
-   */
-  const recordUse = async (tokenId: string): Promise<void> => {
+/**
+ * Bearer authentication for the API: admin tokens (`mdt_pat_…`, keyed-hash compared) and
+ * agents' access tokens (JWTs for this issuer as audience, whose agent is still active and
+ * which were not revoked).
+ */
+export function bearerAuthenticator(deps: AuthenticatorDeps): Authenticator {
+  async function adminToken(presented: string): Promise<Principal> {
+    const lookup = deps.hasher.lookupOf('adminToken', presented);
+    const row = lookup === null ? null : await deps.db.tenantTransaction(NOBODY, (sql) => adminTokenStore.findForAuthentication(sql, lookup));
+    // Verify even when nothing was found, so unknown and wrong tokens take the same time.
+    const valid = deps.hasher.verify(presented, row === null ? null : Buffer.from(row.secretHash));
+    if (row === null || !valid) throw new Refusal('unknown', 'The bearer token is not a valid admin API token.');
+    const known = { orgId: row.orgId, type: 'admin_token' as const, id: row.id };
+    if (row.revokedAt !== null || row.orgDeleted) throw new Refusal('revoked', 'The bearer token has been revoked.', known);
+    if (row.expiresAt !== null && row.expiresAt.getTime() <= Date.now()) throw new Refusal('expired', 'The bearer token has expired.', known);
+    await recordUse(row.id);
+    return { kind: 'admin_token', id: row.id, orgId: row.orgId, role: row.role, scopes: deps.roles.get(row.role) ?? new Set() };
+  }
+
+  async function agentToken(presented: string): Promise<Principal> {
+    const claims = await deps.tokens.verify(presented, deps.issuer);
+    if (claims === null) throw new Refusal('invalid_jwt', 'The bearer token is not a valid access token for this API.');
+    if (!(await deps.tokenState.isActive(claims.sub, claims.jti))) {
+      throw new Refusal('inactive', 'The access token was revoked, or its agent is not active.', { orgId: claims.org, type: 'agent', id: claims.sub });
+    }
+    return { kind: 'agent', id: claims.sub, orgId: claims.org, role: null, scopes: new Set(claims.scope.split(' ').filter((s) => s !== '')) };
+  }
+
+  /** Bookkeeping at most once a minute per token; a cache outage skips it rather than failing. */
+  async function recordUse(tokenId: string): Promise<void> {
     const due = await deps.cache.setIfAbsent(`admin-token-used:${tokenId}`, '1', LAST_USED_INTERVAL_SECONDS).catch(() => false);
     if (due) await deps.db.tenantTransaction(NOBODY, (sql) => adminTokenStore.recordUse(sql, tokenId));
-  };
+  }
 
   return {
-    async authenticate(authorization) {
+    async authenticate(authorization, request) {
       if (authorization === undefined || authorization.trim() === '') {
-        return refuse('missing', 'Send an admin API token as "Authorization: Bearer mdt_pat_…".', false);
+        deps.metrics.authFailures.inc({ reason: 'missing' });
+        throw unauthorized('AUTHENTICATION_REQUIRED', 'Send an admin API token or an access token as "Authorization: Bearer <token>".', false);
       }
-      const match = /^Bearer +([^ ]+) *$/i.exec(authorization);
-      const presented = match?.[1] ?? '';
-      const lookup = deps.hasher.lookupOf('adminToken', presented);
-      const row = lookup === null ? null : await deps.db.tenantTransaction(NOBODY, (sql) => adminTokenStore.findForAuthentication(sql, lookup));
-      // Verify even when nothing was found, so unknown and wrong tokens take the same time.
-      const valid = deps.hasher.verify(presented, row === null ? null : Buffer.from(row.secretHash));
-      if (row === null || !valid) return refuse('unknown', 'The bearer token is not a valid admin API token.');
-      if (row.revokedAt !== null || row.orgDeleted) return refuse('revoked', 'The bearer token has been revoked.');
-      if (row.expiresAt !== null && row.expiresAt.getTime() <= Date.now()) return refuse('expired', 'The bearer token has expired.');
-
-      await recordUse(row.id);
-      return { id: row.id, orgId: row.orgId, role: row.role, scopes: deps.roles.get(row.role) ?? new Set() };
+      const presented = /^Bearer +([^ ]+) *$/i.exec(authorization)?.[1] ?? '';
+      try {
+        const principal = presented.startsWith('mdt_pat_') ? await adminToken(presented) : await agentToken(presented);
+        await deps.audit.append({
+          orgId: principal.orgId,
+          action: 'auth.succeeded',
+          outcome: 'success',
+          actor: { type: principal.kind, id: principal.id },
+          target: null,
+          ...request,
+          metadata: { method: principal.kind === 'agent' ? 'access_token' : 'admin_token' },
+        });
+        return principal;
+      } catch (error) {
+        if (!(error instanceof Refusal)) throw error;
+        deps.metrics.authFailures.inc({ reason: error.reason });
+        await deps.audit.append({
+          orgId: error.known.orgId,
+          action: 'auth.failed',
+          outcome: 'failure',
+          actor: { type: error.known.type, id: error.known.id },
+          target: null,
+          ...request,
+          metadata: { method: 'bearer', reason: error.reason },
+        });
+        throw unauthorized('INVALID_TOKEN', error.detail, true);
+      }
     },
   };
 }
+

@@ -1,5 +1,7 @@
 import type { Principal } from '../domain/principal';
 import type { SecretHasher } from '../domain/secrets';
+import type { SigningKeys } from '../domain/signing-keys';
+import type { TokenState } from '../domain/token-state';
 import type { Metrics } from '../observability/metrics';
 import type { Sql } from '../store/database';
 import type { PageRequest } from '../store/page';
@@ -15,12 +17,24 @@ export interface Call {
   query: Record<string, unknown>;
   /** The JSON body, already validated against the operation's schema. */
   body: unknown;
-  services: { hasher: SecretHasher; metrics: Metrics };
+  services: { hasher: SecretHasher; metrics: Metrics; keys: SigningKeys; tokenState: TokenState };
+}
+
+/** A change a handler made, to be recorded on the audit trail in the same transaction. */
+export interface AuditIntent {
+  action: string;
+  target: { type: string; id: string } | null;
+  metadata?: Record<string, unknown>;
+  /** The organization whose chain records it, when not the call's (e.g. a new organization; null: instance). */
+  orgId?: string | null;
 }
 
 export interface Reply {
   status: number;
   body?: unknown;
+  audit?: AuditIntent[];
+  /** Runs after the transaction committed and before the answer (e.g. cache write-through). */
+  afterCommit?: () => Promise<void>;
 }
 
 export type Handler = (call: Call) => Promise<Reply>;

@@ -6,11 +6,12 @@ import type { Principal } from '../domain/principal';
 import type { Database, TenantContext } from '../store/database';
 import { idempotencyStore } from '../store/idempotency';
 import { orgService } from '../domain/orgs';
+import { type AuditEntry, appendEvents } from '../domain/audit';
 import { IDEMPOTENCY_HEADER, ORGANIZATION_HEADER, type Operation } from '../spec/operations';
 import type { RequestValidator } from '../spec/validator';
 import type { Authenticator } from './authenticate';
 import { parseJsonBody, readRawBody } from './body';
-import type { Call, Handler } from './handler';
+import type { Call, Handler, Reply } from './handler';
 
 /** Per-request state the steps hand to each other. */
 export interface RequestState {
@@ -69,9 +70,14 @@ export function buildRouter(
   return router;
 }
 
+/** Where the request came from, for the audit trail. */
+export function requestInfo(ctx: Context): Pick<AuditEntry, 'ip' | 'userAgent' | 'requestId'> {
+  return { ip: ctx.ip || null, userAgent: ctx.get('user-agent') || null, requestId: (ctx.state as RequestState).requestId };
+}
+
 function authenticate(deps: RouterDeps): Middleware {
   return async (ctx: Context, next: Next) => {
-    (ctx.state as RequestState).principal = await deps.authenticator.authenticate(ctx.get('authorization') || undefined);
+    (ctx.state as RequestState).principal = await deps.authenticator.authenticate(ctx.get('authorization') || undefined, requestInfo(ctx));
     await next();
   };
 }
@@ -82,7 +88,8 @@ function authorize(operation: Operation): Middleware {
     const principal = principalOf(ctx);
     const lacking = required.filter((scope) => !principal.scopes.has(scope));
     if (lacking.length > 0) {
-      throw forbidden('INSUFFICIENT_SCOPE', `This operation requires the ${lacking.join(', ')} scope; the token's role (${principal.role}) lacks it.`);
+      const holder = principal.role === null ? 'the access token' : `the token's role (${principal.role})`;
+      throw forbidden('INSUFFICIENT_SCOPE', `This operation requires the ${lacking.join(', ')} scope; ${holder} lacks it.`);
     }
     await next();
   };
@@ -159,13 +166,31 @@ function act(operation: Operation, handler: Handler, deps: RouterDeps): Middlewa
     const request = await readAndValidate(ctx, operation, deps);
     const tenant = tenantOf(operation, principal, request);
     const idempotencyKey = operation.idempotent ? (request.headers[IDEMPOTENCY_HEADER.toLowerCase()] as string | undefined) : undefined;
+    const info = requestInfo(ctx);
 
     const reply = await deps.db.tenantTransaction(tenant, async (sql) => {
       if (targetsOrg && tenant.orgId !== null) {
         await orgService.requireLive(sql, tenant.orgId, lock);
       }
       const call: Call = { sql, principal, orgId: tenant.orgId, path: request.path, query: request.query, body: request.body, services: deps.services };
-      if (idempotencyKey === undefined) return { ...(await handler(call)), replayed: false };
+      // The handler's changes and their audit events commit together, or not at all.
+      const run = async (c: Call): Promise<Reply> => {
+        const result = await handler(c);
+        const entries = (result.audit ?? []).map(
+          (intent): AuditEntry => ({
+            orgId: intent.orgId === undefined ? tenant.orgId : intent.orgId,
+            action: intent.action,
+            outcome: 'success',
+            actor: { type: principal.kind, id: principal.id },
+            target: intent.target,
+            ...info,
+            metadata: intent.metadata ?? {},
+          }),
+        );
+        if (entries.length > 0) await appendEvents(sql, entries);
+        return result;
+      };
+      if (idempotencyKey === undefined) return { ...(await run(call)), replayed: false };
 
       const hash = requestHash(ctx, request.raw);
       const earlier = await idempotencyStore.claim(sql, principal.id, idempotencyKey, hash);
@@ -175,10 +200,11 @@ function act(operation: Operation, handler: Handler, deps: RouterDeps): Middlewa
         }
         return { status: earlier.status, body: earlier.body ?? undefined, replayed: true };
       }
-      const result = await handler(call);
+      const result = await run(call);
       await idempotencyStore.complete(sql, principal.id, idempotencyKey, result.status, result.body);
       return { ...result, replayed: false };
     });
+    await reply.afterCommit?.();
 
     ctx.status = reply.status;
     if (reply.replayed) ctx.set('Idempotent-Replayed', 'true');

@@ -90,12 +90,14 @@ function resolve<T>(document: OpenApiDocument, value: MaybeRef<T>): T {
   return value;
 }
 
+/**
+ * The scopes a bearer caller needs, from the admin-token requirement (agent tokens list the
+ * same scopes); null for operations without one (public, or with their own client
+ * authentication, like the OAuth endpoints).
+ */
 function requiredScopes(document: OpenApiDocument, operation: OperationObject): string[] | null {
   const security = operation.security ?? document.security ?? [];
-  if (security.length === 0) return null;
-  // Each operation names one requirement per scheme; every scheme lists the same scopes.
-  const first = security[0] ?? {};
-  return Object.values(first)[0] ?? [];
+  return security.find((requirement) => 'adminToken' in requirement)?.adminToken ?? null;
 }
 
 /** Every operation in the document, in document order. */

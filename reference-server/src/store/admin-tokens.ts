@@ -52,14 +52,17 @@ export const adminTokenStore = {
     return toPage(rows, page);
   },
 
-  /** Revokes unless already revoked; returns the row either way (null when absent). */
-  async revoke(sql: Sql, orgId: string, id: string): Promise<AdminTokenRecord | null> {
+  async find(sql: Sql, orgId: string, id: string): Promise<AdminTokenRecord | null> {
+    const [row] = await sql.query<AdminTokenRecord>(`SELECT ${COLUMNS} FROM admin_tokens WHERE org_id = $1 AND id = $2 FOR UPDATE`, [orgId, id]);
+    return row ?? null;
+  },
+
+  async revoke(sql: Sql, orgId: string, id: string): Promise<AdminTokenRecord> {
     const [row] = await sql.query<AdminTokenRecord>(
-      `UPDATE admin_tokens SET revoked_at = COALESCE(revoked_at, now())
-       WHERE org_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
+      `UPDATE admin_tokens SET revoked_at = now() WHERE org_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
       [orgId, id],
     );
-    return row ?? null;
+    return row as AdminTokenRecord;
   },
 
   async revokeAllOfOrg(sql: Sql, orgId: string): Promise<void> {

@@ -34,6 +34,12 @@ export interface Database {
   tenantTransaction<T>(context: TenantContext, work: (sql: Sql) => Promise<T>): Promise<T>;
   /** Runs `work` in one transaction as the owner (migrations, bootstrap, maintenance). */
   ownerTransaction<T>(work: (sql: Sql) => Promise<T>): Promise<T>;
+  /**
+   * One call of a `mandate_*` SECURITY DEFINER lookup, in autocommit. Such a function
+   * decides itself which single row it returns (authentication, token state), so it needs
+   * no tenant context; skipping the transaction keeps the token path to one round trip.
+   */
+  lookup<Row>(functionCall: string, params: readonly unknown[]): Promise<Row[]>;
   /** Holds a session-level advisory lock while `work` runs, so instances take turns. */
   withAdvisoryLock<T>(lockKey: number, work: () => Promise<T>): Promise<T>;
   ping(): Promise<void>;
@@ -74,6 +80,18 @@ abstract class TransactionalDatabase implements Database {
   ownerTransaction<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
     return this.transaction((sql) => work(this.timed(sql)));
   }
+
+  lookup<Row>(functionCall: string, params: readonly unknown[]): Promise<Row[]> {
+    if (!/^SELECT \* FROM mandate_[a-z_]+\(\$[0-9, $]*\)$/.test(functionCall)) {
+      throw new Error(`lookup() only calls mandate_* functions: ${functionCall}`);
+    }
+    const started = process.hrtime.bigint();
+    return this.autocommit<Row>(functionCall, params).finally(() => {
+      this.onQuery(Number(process.hrtime.bigint() - started) / 1e9);
+    });
+  }
+
+  protected abstract autocommit<Row>(text: string, params: readonly unknown[]): Promise<Row[]>;
 
   private timed(sql: Sql): Sql {
     return {
@@ -118,6 +136,10 @@ export class PostgresDatabase extends TransactionalDatabase {
 
   async ping(): Promise<void> {
     await this.pool.query('SELECT 1');
+  }
+
+  protected async autocommit<Row>(text: string, params: readonly unknown[]): Promise<Row[]> {
+    return (await this.pool.query(text, params as unknown[])).rows as Row[];
   }
 
   async close(): Promise<void> {
@@ -189,6 +211,10 @@ export class PGliteDatabase extends TransactionalDatabase {
 
   async ping(): Promise<void> {
     await this.db.query('SELECT 1');
+  }
+
+  protected async autocommit<Row>(text: string, params: readonly unknown[]): Promise<Row[]> {
+    return (await this.db.query<Row>(text, params as unknown[])).rows;
   }
 
   async close(): Promise<void> {

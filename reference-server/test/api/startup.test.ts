@@ -5,7 +5,7 @@ import { type Mandate, createMandate } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { PGliteDatabase } from '../../src/store/database';
 import { migrate, readMigrations } from '../../src/store/migrate';
-import { TEST_PEPPER, isolatedDatabaseUrl, requireEnv } from '../helpers/env';
+import { TEST_KEY_ENCRYPTION_KEY, TEST_PEPPER, isolatedDatabaseUrl, requireEnv } from '../helpers/env';
 
 const started: Mandate[] = [];
 afterAll(async () => {
@@ -15,7 +15,7 @@ afterAll(async () => {
 describe('first start of several instances at once', () => {
   it('migrates once and creates exactly one instance-admin token', async () => {
     const databaseUrl = await isolatedDatabaseUrl('startup');
-    const config = loadConfig({ DATABASE_URL: databaseUrl, REDIS_URL: requireEnv('TEST_REDIS_URL'), MANDATE_SECRET_PEPPER: TEST_PEPPER });
+    const config = loadConfig({ DATABASE_URL: databaseUrl, REDIS_URL: requireEnv('TEST_REDIS_URL'), MANDATE_SECRET_PEPPER: TEST_PEPPER, MANDATE_KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY });
     const instances = await Promise.all([1, 2, 3].map(() => createMandate(config, pino({ level: 'silent' }))));
     started.push(...instances);
     expect(instances.filter((m) => m.bootstrap.created)).toHaveLength(1);

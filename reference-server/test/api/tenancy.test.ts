@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Api } from '../helpers/api';
 import { type OrgFixture, createAgent, createOrg } from '../helpers/fixtures';
-import { type Ids, protectedOperations, requestFor } from '../helpers/requests';
+import { type Ids, instanceOperations, protectedOperations, requestFor } from '../helpers/requests';
 import { type TestServer, startServer } from '../helpers/server';
 
 let server: TestServer;
@@ -19,7 +19,8 @@ async function resourcesOf(org: OrgFixture): Promise<Ids> {
   const agent = await createAgent(api);
   const credential = await api.call('createCredential', { path: { agentId: agent.id } });
   const tokens = await api.call('listAdminTokens', { path: { orgId: org.orgId } });
-  return { orgId: org.orgId, agentId: agent.id, credentialId: credential.body.id, tokenId: tokens.body.data[0].id };
+  const events = await api.call('listAuditEvents', { query: { limit: 1 } });
+  return { orgId: org.orgId, agentId: agent.id, credentialId: credential.body.id, tokenId: tokens.body.data[0].id, eventId: events.body.data[0].id };
 }
 
 beforeAll(async () => {
@@ -37,8 +38,10 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-/** Operations aimed at a resource of a specific organization (all but list/create orgs). */
-const targeted = protectedOperations.filter((o) => o.operationId !== 'listOrgs' && o.operationId !== 'createOrg');
+/** Operations aimed at a resource of a specific organization (all but list/create orgs and the instance-wide ones). */
+const targeted = protectedOperations.filter(
+  (o) => o.operationId !== 'listOrgs' && o.operationId !== 'createOrg' && !instanceOperations.includes(o),
+);
 
 describe("a token of organization A aimed at organization B's resources", () => {
   it.each(targeted.map((o) => o.operationId))('%s answers 404 and reveals nothing', async (operationId) => {
@@ -65,6 +68,14 @@ describe("a token of organization A aimed at organization B's resources", () => 
   it("never lists B's organization", async () => {
     const list = await root.as(a.admin).call('listOrgs', { query: { limit: 100 } });
     expect(list.body.data.map((o: { id: string }) => o.id)).toEqual([a.orgId]);
+  });
+});
+
+describe('instance-wide operations', () => {
+  it.each(instanceOperations.map((o) => o.operationId))('%s is refused to an organization admin token', async (operationId) => {
+    const response = await root.as(a.admin).call(operationId, requestFor(operationId, aIds));
+    expect(response.status).toBe(403);
+    expect(response.body.code).toBe('INSTANCE_ADMIN_REQUIRED');
   });
 });
 

@@ -3,6 +3,7 @@ import pg from 'pg';
 /** Fixed secrets for the test suite; never used outside tests. */
 export const TEST_BOOTSTRAP_TOKEN = 'mdt_pat_TESTtestTESTtestTESTtestTESTtestTESTtes0123';
 export const TEST_PEPPER = 'test-pepper-0123456789abcdef0123456789abcdef';
+export const TEST_KEY_ENCRYPTION_KEY = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
 
 /** The suites that need PostgreSQL and Redis fail loudly without them, never skip. */
 export function requireEnv(name: 'TEST_DATABASE_URL' | 'TEST_REDIS_URL'): string {

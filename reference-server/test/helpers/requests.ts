@@ -4,8 +4,11 @@ import { type CallOptions, operations } from './api';
 
 const { document } = loadSpec(path.resolve(__dirname, '../../../spec/dist/openapi.json'));
 
-/** The operations that need authentication (everything but the Service endpoints). */
-export const protectedOperations = operations.filter((o) => o.requiredScopes !== null);
+/** The management API operations that take bearer tokens (the OAuth endpoints have their own tests). */
+export const protectedOperations = operations.filter((o) => o.requiredScopes !== null && o.tag !== 'OAuth 2.0');
+
+/** Instance-wide operations: signing keys belong to no organization. */
+export const instanceOperations = protectedOperations.filter((o) => o.tag === 'Signing keys');
 
 /** The spec's own request example for an operation, used as a valid body. */
 export function exampleBody(operationId: string): unknown {
@@ -22,6 +25,7 @@ export interface Ids {
   agentId: string;
   credentialId: string;
   tokenId: string;
+  eventId: string;
 }
 
 /** A well-formed call of `operationId` aimed at the resources named by `ids`. */

@@ -6,7 +6,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { type Mandate, createMandate } from '../../src/app';
 import { loadConfig } from '../../src/config';
-import { TEST_BOOTSTRAP_TOKEN, TEST_PEPPER, requireEnv } from './env';
+import { TEST_BOOTSTRAP_TOKEN, TEST_KEY_ENCRYPTION_KEY, TEST_PEPPER, requireEnv } from './env';
 
 export interface TestServer {
   baseUrl: string;
@@ -24,7 +24,7 @@ export async function startServer(store: 'postgres' | 'embedded', env: Record<st
   const config = loadConfig({
     MANDATE_BOOTSTRAP_TOKEN: TEST_BOOTSTRAP_TOKEN,
     ...(store === 'postgres'
-      ? { DATABASE_URL: requireEnv('TEST_DATABASE_URL'), REDIS_URL: requireEnv('TEST_REDIS_URL'), MANDATE_SECRET_PEPPER: TEST_PEPPER }
+      ? { DATABASE_URL: requireEnv('TEST_DATABASE_URL'), REDIS_URL: requireEnv('TEST_REDIS_URL'), MANDATE_SECRET_PEPPER: TEST_PEPPER, MANDATE_KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY }
       : { MANDATE_DATA_DIR: dataDir ?? '' }),
     ...env,
   });

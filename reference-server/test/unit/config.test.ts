@@ -24,7 +24,13 @@ describe('loadConfig', () => {
   it('reads secrets from NAME_FILE', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'cfg-'));
     writeFileSync(path.join(dir, 'pepper'), `${'p'.repeat(40)}\n`);
-    const config = loadConfig({ MANDATE_SECRET_PEPPER_FILE: path.join(dir, 'pepper'), DATABASE_URL: 'postgres://db/x' });
+    writeFileSync(path.join(dir, 'kek'), 'ab'.repeat(32));
+    const config = loadConfig({
+      MANDATE_SECRET_PEPPER_FILE: path.join(dir, 'pepper'),
+      MANDATE_KEY_ENCRYPTION_KEY_FILE: path.join(dir, 'kek'),
+      DATABASE_URL: 'postgres://db/x',
+    });
+    expect(config.keyEncryptionKey).toEqual(Buffer.alloc(32, 0xab));
     expect(config.secretPepper).toBe('p'.repeat(40));
   });
 
@@ -37,7 +43,7 @@ describe('loadConfig', () => {
       DATABASE_URL: 'postgres://db/x',
       MANDATE_BOOTSTRAP_TOKEN_FILE: '/does/not/exist',
     });
-    expect(problems).toHaveLength(6);
+    expect(problems).toHaveLength(7); // including the missing key-encryption key
     expect(problems.join('\n')).toMatch(/PORT must be a whole number from 0 to 65535/);
     expect(problems.join('\n')).toMatch(/MANDATE_SECRET_PEPPER .* is required when DATABASE_URL is set/);
     expect(problems.join('\n')).toMatch(/MANDATE_BOOTSTRAP_TOKEN_FILE cannot be read/);

@@ -1,14 +1,20 @@
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { agentHandlers, credentialHandlers } from '../../src/http/handlers/agents';
+import { auditHandlers, keyHandlers } from '../../src/http/handlers/keys-and-audit';
 import { orgHandlers } from '../../src/http/handlers/orgs';
 import { checkCoverage } from '../../src/http/router';
 import { listOperations, loadSpec, roleScopes } from '../../src/spec/operations';
 
 const { document } = loadSpec(path.resolve(__dirname, '../../../spec/dist/openapi.json'));
 const operations = listOperations(document);
-const SERVICE_OPERATIONS = ['getHealth', 'getReadiness', 'getMetrics', 'getOpenApiDocument', 'getApiReference'];
-const implemented = [...Object.keys({ ...orgHandlers, ...agentHandlers, ...credentialHandlers }), ...SERVICE_OPERATIONS];
+const PUBLIC_OPERATIONS = ['getHealth', 'getReadiness', 'getMetrics', 'getOpenApiDocument', 'getApiReference'];
+const OAUTH_OPERATIONS = ['issueToken', 'introspectToken', 'revokeToken', 'getAuthorizationServerMetadata', 'getOpenIdConfiguration', 'getJwks'];
+const implemented = [
+  ...Object.keys({ ...orgHandlers, ...agentHandlers, ...credentialHandlers, ...keyHandlers, ...auditHandlers }),
+  ...PUBLIC_OPERATIONS,
+  ...OAUTH_OPERATIONS,
+];
 
 describe('the server and the spec', () => {
   it('implement exactly the same operations', () => {
@@ -30,9 +36,10 @@ describe('the server and the spec', () => {
     expect(roles.get('admin')).toEqual(scopes);
   });
 
-  it('declares security on every operation outside the Service tag', () => {
+  it('requires bearer scopes on every operation except the public ones and the OAuth endpoints', () => {
     for (const operation of operations) {
-      expect(operation.requiredScopes === null).toBe(operation.tag === 'Service');
+      const ownAuthentication = operation.tag === 'Service' || operation.tag === 'OAuth 2.0';
+      expect([operation.operationId, operation.requiredScopes === null]).toEqual([operation.operationId, ownAuthentication && operation.operationId !== 'introspectToken']);
     }
   });
 });

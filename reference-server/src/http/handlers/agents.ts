@@ -1,17 +1,19 @@
 import { type AgentChanges, type AgentInput, agentService } from '../../domain/agents';
 import { type CredentialInput, credentialService } from '../../domain/credentials';
 import type { AgentFilters } from '../../store/agents';
-import { type Handler, orgOf, pageOf, pageReply } from '../handler';
+import { type AuditIntent, type Handler, orgOf, pageOf, pageReply } from '../handler';
 import { agentJson, credentialJson } from '../representations';
 
 const agentIdOf = (path: Record<string, string>): string => String(path.agentId);
 const credentialIdOf = (path: Record<string, string>): string => String(path.credentialId);
+const agentTarget = (id: string) => ({ type: 'agent', id });
+const credentialTarget = (id: string) => ({ type: 'credential', id });
 
 export const agentHandlers: Record<string, Handler> = {
   async createAgent(call) {
     const agent = await agentService.create(call.sql, orgOf(call), call.body as AgentInput);
     call.services.metrics.agentsRegistered.inc();
-    return { status: 201, body: agentJson(agent) };
+    return { status: 201, body: agentJson(agent), audit: [{ action: 'agent.created', target: agentTarget(agent.id), metadata: { name: agent.name } }] };
   },
   async listAgents(call) {
     const { status, agentType, owner, deploymentEnv, q } = call.query;
@@ -22,11 +24,30 @@ export const agentHandlers: Record<string, Handler> = {
     return { status: 200, body: agentJson(await agentService.get(call.sql, orgOf(call), agentIdOf(call.path))) };
   },
   async updateAgent(call) {
-    const agent = await agentService.update(call.sql, orgOf(call), agentIdOf(call.path), call.body as AgentChanges);
-    return { status: 200, body: agentJson(agent) };
+    const changes = call.body as AgentChanges;
+    const { agent, previousStatus } = await agentService.update(call.sql, orgOf(call), agentIdOf(call.path), changes);
+    const audit: AuditIntent[] = [];
+    const fields = Object.keys(changes).filter((field) => field !== 'status');
+    if (fields.length > 0) audit.push({ action: 'agent.updated', target: agentTarget(agent.id), metadata: { fields } });
+    const statusChanged = agent.status !== previousStatus;
+    if (statusChanged) audit.push({ action: agent.status === 'suspended' ? 'agent.suspended' : 'agent.reactivated', target: agentTarget(agent.id) });
+    return {
+      status: 200,
+      body: agentJson(agent),
+      audit,
+      // Suspension makes the agent's tokens inactive on every instance before we answer.
+      ...(statusChanged ? { afterCommit: () => call.services.tokenState.agentStatusChanged(agent.id, agent.status) } : {}),
+    };
   },
   async decommissionAgent(call) {
-    return { status: 200, body: agentJson(await agentService.decommission(call.sql, orgOf(call), agentIdOf(call.path))) };
+    const { agent, credentialsRevoked } = await agentService.decommission(call.sql, orgOf(call), agentIdOf(call.path));
+    if (credentialsRevoked === null) return { status: 200, body: agentJson(agent) };
+    return {
+      status: 200,
+      body: agentJson(agent),
+      audit: [{ action: 'agent.decommissioned', target: agentTarget(agent.id), metadata: { credentialsRevoked } }],
+      afterCommit: () => call.services.tokenState.agentStatusChanged(agent.id, 'decommissioned'),
+    };
   },
 };
 
@@ -34,7 +55,12 @@ export const credentialHandlers: Record<string, Handler> = {
   async createCredential(call) {
     const input = (call.body ?? {}) as CredentialInput;
     const issued = await credentialService.create(call.sql, call.services.hasher, orgOf(call), agentIdOf(call.path), input);
-    return { status: 201, body: { ...credentialJson(issued.record), clientId: issued.record.agentId, secret: issued.secret } };
+    const { record } = issued;
+    return {
+      status: 201,
+      body: { ...credentialJson(record), clientId: record.agentId, secret: issued.secret },
+      audit: [{ action: 'credential.created', target: credentialTarget(record.id), metadata: { agentId: record.agentId } }],
+    };
   },
   async listCredentials(call) {
     const page = await credentialService.list(call.sql, orgOf(call), agentIdOf(call.path), pageOf(call, 'cred'));
@@ -47,10 +73,16 @@ export const credentialHandlers: Record<string, Handler> = {
   async rotateCredential(call) {
     const { sql, services } = call;
     const issued = await credentialService.rotate(sql, services.hasher, orgOf(call), agentIdOf(call.path), credentialIdOf(call.path));
-    return { status: 200, body: { ...credentialJson(issued.record), clientId: issued.record.agentId, secret: issued.secret } };
+    const { record } = issued;
+    return {
+      status: 200,
+      body: { ...credentialJson(record), clientId: record.agentId, secret: issued.secret },
+      audit: [{ action: 'credential.rotated', target: credentialTarget(record.id), metadata: { agentId: record.agentId } }],
+    };
   },
   async revokeCredential(call) {
-    const credential = await credentialService.revoke(call.sql, orgOf(call), agentIdOf(call.path), credentialIdOf(call.path));
-    return { status: 200, body: credentialJson(credential) };
+    const { credential, changed } = await credentialService.revoke(call.sql, orgOf(call), agentIdOf(call.path), credentialIdOf(call.path));
+    const audit = changed ? [{ action: 'credential.revoked', target: credentialTarget(credential.id), metadata: { agentId: credential.agentId } }] : [];
+    return { status: 200, body: credentialJson(credential), audit };
   },
 };

@@ -7,7 +7,8 @@ import { adminTokenJson, orgJson } from '../representations';
 export const orgHandlers: Record<string, Handler> = {
   async createOrg(call) {
     const org = await orgService.create(call.sql, call.principal, call.body as OrgInput);
-    return { status: 201, body: orgJson(org) };
+    // A new organization's chain starts with its own creation.
+    return { status: 201, body: orgJson(org), audit: [{ action: 'org.created', target: { type: 'org', id: org.id }, orgId: org.id }] };
   },
   async listOrgs(call) {
     return pageReply(await orgService.list(call.sql, pageOf(call, 'org')), orgJson);
@@ -16,21 +17,26 @@ export const orgHandlers: Record<string, Handler> = {
     return { status: 200, body: orgJson(await orgService.get(call.sql, orgOf(call))) };
   },
   async updateOrg(call) {
-    return { status: 200, body: orgJson(await orgService.update(call.sql, orgOf(call), call.body as Partial<OrgInput>)) };
+    const changes = call.body as Partial<OrgInput>;
+    const org = await orgService.update(call.sql, orgOf(call), changes);
+    return { status: 200, body: orgJson(org), audit: [{ action: 'org.updated', target: { type: 'org', id: org.id }, metadata: { fields: Object.keys(changes) } }] };
   },
   async deleteOrg(call) {
-    await orgService.delete(call.sql, call.principal, orgOf(call));
-    return { status: 204 };
+    const orgId = orgOf(call);
+    await orgService.delete(call.sql, call.principal, orgId);
+    return { status: 204, audit: [{ action: 'org.deleted', target: { type: 'org', id: orgId } }] };
   },
   async createAdminToken(call) {
-    const { record, token } = await adminTokenService.create(call.sql, call.services.hasher, orgOf(call), call.body as AdminTokenInput);
-    return { status: 201, body: { ...adminTokenJson(record), token } };
+    const input = call.body as AdminTokenInput;
+    const { record, token } = await adminTokenService.create(call.sql, call.services.hasher, orgOf(call), input);
+    const metadata = { role: record.role, label: record.label };
+    return { status: 201, body: { ...adminTokenJson(record), token }, audit: [{ action: 'admin_token.created', target: { type: 'admin_token', id: record.id }, metadata }] };
   },
   async listAdminTokens(call) {
     return pageReply(await adminTokenService.list(call.sql, orgOf(call), pageOf(call, 'tok')), adminTokenJson);
   },
   async revokeAdminToken(call) {
-    const token = await adminTokenService.revoke(call.sql, orgOf(call), String(call.path.tokenId));
-    return { status: 200, body: adminTokenJson(token) };
+    const { token, changed } = await adminTokenService.revoke(call.sql, orgOf(call), String(call.path.tokenId));
+    return { status: 200, body: adminTokenJson(token), audit: changed ? [{ action: 'admin_token.revoked', target: { type: 'admin_token', id: token.id } }] : [] };
   },
 };

@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import type { JWTPayload } from 'jose';
+import { jose } from './jose';
+import type { SigningKeys } from './signing-keys';
+
+/** The claims Mandate puts in every access token (RFC 9068 §2.2, plus `org`). */
+export interface AccessTokenClaims {
+  iss: string;
+  sub: string;
+  aud: string;
+  client_id: string;
+  iat: number;
+  exp: number;
+  jti: string;
+  scope: string;
+  org: string;
+}
+
+export const ACCESS_TOKEN_TYPE = 'at+jwt';
+
+function isClaims(payload: JWTPayload): payload is JWTPayload & AccessTokenClaims {
+  return (
+    typeof payload.sub === 'string' &&
+    typeof payload.aud === 'string' &&
+    typeof payload.client_id === 'string' &&
+    typeof payload.jti === 'string' &&
+    typeof payload.scope === 'string' &&
+    typeof payload.org === 'string' &&
+    typeof payload.iat === 'number' &&
+    typeof payload.exp === 'number'
+  );
+}
+
+/**
+ * Issues and verifies access tokens per RFC 9068, following RFC 8725: the algorithm must be
+ * one of the published keys' (never `none`, never HMAC), `typ` must be `at+jwt`, and the
+ * issuer and (where a caller names one) the audience must match.
+ */
+export class AccessTokens {
+  constructor(
+    private readonly keys: SigningKeys,
+    private readonly issuer: string,
+    private readonly ttlSeconds: number,
+  ) {}
+
+  async issue(subject: { agentId: string; orgId: string }, scope: string, audience: string): Promise<{ token: string; claims: AccessTokenClaims }> {
+    const [{ SignJWT }, key] = await Promise.all([jose(), this.keys.current()]);
+    const iat = Math.floor(Date.now() / 1000);
+    const claims: AccessTokenClaims = {
+      iss: this.issuer,
+      sub: subject.agentId,
+      aud: audience,
+      client_id: subject.agentId,
+      iat,
+      exp: iat + this.ttlSeconds,
+      jti: randomUUID(),
+      scope,
+      org: subject.orgId,
+    };
+    const token = await new SignJWT({ ...claims }).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYPE }).sign(key.privateKey);
+    return { token, claims };
+  }
+
+  /** The token's claims when its signature, type, issuer, times and (given) audience hold; otherwise null. */
+  async verify(token: string, audience?: string): Promise<AccessTokenClaims | null> {
+    const { jwtVerify } = await jose();
+    try {
+      const { payload } = await jwtVerify(
+        token,
+        async (header) => {
+          const found = header.kid === undefined ? null : await this.keys.verificationKey(header.kid);
+          if (found === null || found.alg !== header.alg) throw new Error('unknown key');
+          return found.key;
+        },
+        {
+          issuer: this.issuer,
+          typ: ACCESS_TOKEN_TYPE,
+          algorithms: this.keys.algorithms(),
+          requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat', 'jti'],
+          ...(audience === undefined ? {} : { audience }),
+        },
+      );
+      return isClaims(payload) ? payload : null;
+    } catch {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,129 @@
+import { createHash } from 'node:crypto';
+import type { Sql } from '../store/database';
+import { type AuditRecord, auditStore } from '../store/audit';
+import { newId } from './ids';
+
+export const INSTANCE_CHAIN = 'instance';
+/** The "previous hash" of a chain's first event. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+export type ActorType = 'admin_token' | 'agent' | 'anonymous' | 'system';
+
+/** What a caller says about an event; sequence, time and hashes are added on append. */
+export interface AuditEntry {
+  orgId: string | null;
+  action: string;
+  outcome: 'success' | 'failure';
+  actor: { type: ActorType; id: string | null };
+  target: { type: string; id: string } | null;
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+  metadata?: Record<string, unknown>;
+}
+
+/** JSON with object keys sorted at every level, so jsonb's reordering cannot change a hash. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** SHA-256 over the previous hash and every field of the event except its own hash. */
+export function eventHash(event: Omit<AuditRecord, 'hash'>): string {
+  const content = canonical([
+    event.id, event.chain, event.orgId, event.sequence, event.action, event.outcome, event.actorType, event.actorId,
+    event.targetType, event.targetId, event.ip, event.userAgent, event.requestId, event.occurredAt.toISOString(), event.metadata,
+  ]);
+  return createHash('sha256').update(`${event.prevHash}\n${content}`).digest('hex');
+}
+
+export const chainOf = (orgId: string | null): string => orgId ?? INSTANCE_CHAIN;
+
+/**
+ * Appends events inside the caller's transaction, in order. Each chain's head row is
+ * locked while its events are added, so concurrent appends to one chain serialize and
+ * the sequence has no gaps. Row-level security is pointed at each chain in turn.
+ */
+export async function appendEvents(sql: Sql, entries: AuditEntry[]): Promise<AuditRecord[]> {
+  const appended: AuditRecord[] = [];
+  let current: string | null = null;
+  let head: { sequence: number; hash: string } | null = null;
+  for (const entry of entries) {
+    const chain = chainOf(entry.orgId);
+    if (chain !== current) {
+      if (current !== null && head !== null) await auditStore.moveHead(sql, current, head.sequence, head.hash);
+      await sql.query(`SELECT set_config('mandate.org_id', $1, true)`, [entry.orgId ?? '']);
+      head = await auditStore.lockHead(sql, chain);
+      if (head === null) {
+        await auditStore.createHead(sql, chain, GENESIS_HASH);
+        head = await auditStore.lockHead(sql, chain);
+      }
+      current = chain;
+    }
+    if (head === null) throw new Error(`No head for audit chain ${chain}`);
+    const record: Omit<AuditRecord, 'hash'> = {
+      id: newId('evt'),
+      chain,
+      orgId: entry.orgId,
+      sequence: head.sequence + 1,
+      action: entry.action,
+      outcome: entry.outcome,
+      actorType: entry.actor.type,
+      actorId: entry.actor.id,
+      targetType: entry.target?.type ?? null,
+      targetId: entry.target?.id ?? null,
+      ip: entry.ip,
+      userAgent: entry.userAgent?.slice(0, 500) ?? null,
+      requestId: entry.requestId,
+      occurredAt: new Date(),
+      metadata: entry.metadata ?? {},
+      prevHash: head.hash,
+    };
+    const event = { ...record, hash: eventHash(record) };
+    await auditStore.insert(sql, event);
+    head = { sequence: event.sequence, hash: event.hash };
+    appended.push(event);
+  }
+  if (current !== null && head !== null) await auditStore.moveHead(sql, current, head.sequence, head.hash);
+  return appended;
+}
+
+export interface ChainVerification {
+  intact: boolean;
+  eventsChecked: number;
+  firstBrokenEventId: string | null;
+  reason: string | null;
+}
+
+const VERIFY_PAGE = 1000;
+
+/** Walks a chain from its anchor, recomputing every hash and link. */
+export async function verifyChain(sql: Sql, chain: string): Promise<ChainVerification> {
+  const head = await auditStore.head(sql, chain);
+  if (head === null) return { intact: true, eventsChecked: 0, firstBrokenEventId: null, reason: null };
+  let expectedSequence = head.anchorSequence + 1;
+  let previousHash = head.anchorHash;
+  let checked = 0;
+  const broken = (event: AuditRecord, reason: string): ChainVerification => ({ intact: false, eventsChecked: checked, firstBrokenEventId: event.id, reason });
+  for (;;) {
+    const events = await auditStore.slice(sql, chain, expectedSequence - 1, VERIFY_PAGE);
+    if (events.length === 0) break;
+    for (const event of events) {
+      checked += 1;
+      if (event.sequence !== expectedSequence) return broken(event, `sequence ${expectedSequence} is missing`);
+      if (event.prevHash !== previousHash) return broken(event, "does not link to the previous event's hash");
+      const { hash, ...content } = event;
+      if (eventHash(content) !== hash) return broken(event, "hash does not match the event's content");
+      previousHash = hash;
+      expectedSequence += 1;
+    }
+  }
+  if (expectedSequence - 1 !== head.sequence || previousHash !== head.hash) {
+    return { intact: false, eventsChecked: checked, firstBrokenEventId: null, reason: `events after sequence ${expectedSequence - 1} are missing` };
+  }
+  return { intact: true, eventsChecked: checked, firstBrokenEventId: null, reason: null };
+}

@@ -1,0 +1,79 @@
+import type { Cache } from '../cache/cache';
+import type { Database } from '../store/database';
+import { OAuthError, invalidClient } from './oauth-errors';
+import type { SecretHasher } from './secrets';
+
+/** An agent that proved its identity with one of its credentials. */
+export interface AuthenticatedClient {
+  agentId: string;
+  orgId: string;
+  credentialId: string;
+  allowedScopes: string[];
+}
+
+interface CredentialRow {
+  credential_id: string;
+  org_id: string;
+  agent_id: string;
+  secret_hash: Uint8Array;
+  expires_at: Date | null;
+  revoked_at: Date | null;
+  agent_status: string;
+  allowed_scopes: string[];
+}
+
+/** Thrown with what is known about a failed attempt, for the audit trail. */
+export class ClientAuthenticationFailed extends OAuthError {
+  constructor(
+    base: OAuthError,
+    readonly known: { orgId: string | null; agentId: string | null },
+  ) {
+    super(base.error, base.message, base.status);
+  }
+}
+
+const LAST_USED_INTERVAL_SECONDS = 60;
+
+/**
+ * client_secret_basic / client_secret_post (RFC 6749 §2.3.1). The secret's public part
+ * finds the credential; its keyed hash is compared in constant time; an unknown client id,
+ * a wrong secret, an expired or a revoked credential all fail the same way, after the same
+ * work. Only with a correct secret does a suspended agent learn that it is suspended.
+ */
+export class ClientAuthenticator {
+  constructor(
+    private readonly db: Database,
+    private readonly cache: Cache,
+    private readonly hasher: SecretHasher,
+  ) {}
+
+  async authenticate(clientId: string, secret: string): Promise<AuthenticatedClient> {
+    const lookup = this.hasher.lookupOf('clientSecret', secret);
+    const [row] = lookup === null ? [] : await this.db.lookup<CredentialRow>('SELECT * FROM mandate_find_client_credential($1)', [lookup]);
+    const matches = this.hasher.verify(secret, row === undefined ? null : Buffer.from(row.secret_hash));
+    const now = Date.now();
+    if (
+      row === undefined ||
+      !matches ||
+      row.agent_id !== clientId ||
+      row.revoked_at !== null ||
+      (row.expires_at !== null && row.expires_at.getTime() <= now)
+    ) {
+      throw new ClientAuthenticationFailed(invalidClient(), { orgId: null, agentId: null });
+    }
+    if (row.agent_status !== 'active') {
+      throw new ClientAuthenticationFailed(new OAuthError('unauthorized_client', `The agent is ${row.agent_status}.`), {
+        orgId: row.org_id,
+        agentId: row.agent_id,
+      });
+    }
+    await this.recordUse(row.credential_id);
+    return { agentId: row.agent_id, orgId: row.org_id, credentialId: row.credential_id, allowedScopes: row.allowed_scopes };
+  }
+
+  /** Bookkeeping, at most once a minute per credential; a cache outage skips it. */
+  private async recordUse(credentialId: string): Promise<void> {
+    const due = await this.cache.setIfAbsent(`credential-used:${credentialId}`, '1', LAST_USED_INTERVAL_SECONDS).catch(() => false);
+    if (due) await this.db.lookup('SELECT * FROM mandate_touch_credential($1)', [credentialId]);
+  }
+}

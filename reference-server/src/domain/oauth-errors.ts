@@ -1,0 +1,26 @@
+/** The error codes of RFC 6749 §5.2, RFC 8707 and RFC 7009. */
+export type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'invalid_scope'
+  | 'invalid_target'
+  | 'unsupported_token_type';
+
+/** An OAuth endpoint failure; the HTTP layer answers it as `{ error, error_description }`. */
+export class OAuthError extends Error {
+  constructor(
+    readonly error: OAuthErrorCode,
+    description: string,
+    readonly status: 400 | 401 = error === 'invalid_client' ? 401 : 400,
+  ) {
+    super(description);
+    this.name = 'OAuthError';
+  }
+}
+
+export const invalidRequest = (description: string): OAuthError => new OAuthError('invalid_request', description);
+/** One message for every client authentication failure: wrong id and wrong secret look alike. */
+export const invalidClient = (): OAuthError => new OAuthError('invalid_client', 'Client authentication failed.');

@@ -1,0 +1,300 @@
+import type { Context } from 'koa';
+import type { AccessTokenClaims, AccessTokens } from '../domain/access-tokens';
+import type { AuditEntry } from '../domain/audit';
+import type { AuditWriter } from '../domain/audit-writer';
+import { appendEvents } from '../domain/audit';
+import { type AuthenticatedClient, ClientAuthenticationFailed, type ClientAuthenticator } from '../domain/clients';
+import { ApiError } from '../domain/errors';
+import { OAuthError, invalidClient, invalidRequest } from '../domain/oauth-errors';
+import type { Principal } from '../domain/principal';
+import type { SigningKeys } from '../domain/signing-keys';
+import type { TokenState } from '../domain/token-state';
+import type { Database } from '../store/database';
+import type { Authenticator } from './authenticate';
+import { readRawBody } from './body';
+import type { PublicHandler, RequestState } from './router';
+
+export interface OAuthDeps {
+  db: Database;
+  issuer: string;
+  bodyLimitBytes: number;
+  accessTokenTtlSeconds: number;
+  clients: ClientAuthenticator;
+  bearer: Authenticator;
+  tokens: AccessTokens;
+  tokenState: TokenState;
+  keys: SigningKeys;
+  audit: AuditWriter;
+  scopesSupported: string[];
+}
+
+const FORM = 'application/x-www-form-urlencoded';
+const MAX_SCOPES = 100;
+
+/** Who made the request, for the audit trail. */
+function requestContext(ctx: Context): Pick<AuditEntry, 'ip' | 'userAgent' | 'requestId'> {
+  return { ip: ctx.ip || null, userAgent: ctx.get('user-agent') || null, requestId: (ctx.state as RequestState).requestId };
+}
+
+/** Reads an RFC 6749 form body; a parameter sent twice is an error (§3.2). */
+async function readForm(ctx: Context, limit: number): Promise<Map<string, string>> {
+  const mediaType = (ctx.get('content-type').split(';')[0] ?? '').trim().toLowerCase();
+  if (mediaType !== FORM) {
+    throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type', `Send the body as ${FORM}.`);
+  }
+  const params = new URLSearchParams((await readRawBody(ctx.req, limit)).toString('utf8'));
+  const form = new Map<string, string>();
+  for (const [name, value] of params) {
+    if (form.has(name)) throw invalidRequest(`The parameter ${name} appears more than once.`);
+    if (value !== '') form.set(name, value);
+  }
+  return form;
+}
+
+/** client_secret_basic or client_secret_post; never both (RFC 6749 §2.3). Null when neither was sent. */
+function clientCredentials(ctx: Context, form: Map<string, string>): { id: string; secret: string } | null {
+  const header = ctx.get('authorization');
+  const basic = /^Basic +([A-Za-z0-9+/=]+) *$/i.exec(header);
+  const inBody = form.has('client_id') || form.has('client_secret');
+  if (basic !== null && inBody) throw invalidRequest('Use one client authentication method, not two.');
+  if (basic !== null) {
+    const decoded = Buffer.from(basic[1] ?? '', 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) throw invalidClient();
+    try {
+      // The id and secret are form-encoded before Basic encoding (RFC 6749 §2.3.1).
+      const decode = (part: string): string => decodeURIComponent(part.replace(/\+/g, ' '));
+      return { id: decode(decoded.slice(0, colon)), secret: decode(decoded.slice(colon + 1)) };
+    } catch {
+      throw invalidClient();
+    }
+  }
+  if (!inBody) return null;
+  const id = form.get('client_id');
+  const secret = form.get('client_secret');
+  if (id === undefined || secret === undefined) throw invalidClient();
+  return { id, secret };
+}
+
+/** Renders OAuth failures as RFC 6749 §5.2 documents; other failures go to the problems layer. */
+async function oauthErrors(ctx: Context, work: () => Promise<void>): Promise<void> {
+  ctx.set('Cache-Control', 'no-store');
+  try {
+    await work();
+  } catch (error) {
+    if (!(error instanceof OAuthError)) throw error;
+    ctx.status = error.status;
+    if (error.status === 401) ctx.set('WWW-Authenticate', 'Basic realm="mandate"');
+    ctx.body = { error: error.error, error_description: error.message };
+  }
+}
+
+export function oauthHandlers(deps: OAuthDeps): Record<string, PublicHandler> {
+  /**
+   * Authenticates the calling agent. Failures are always audited; a success is audited as
+   * `successAction` (the token endpoint records its success as `token.issued` instead).
+   */
+  async function authenticateClient(ctx: Context, credentials: { id: string; secret: string }, successAction?: string): Promise<AuthenticatedClient> {
+    try {
+      const client = await deps.clients.authenticate(credentials.id, credentials.secret);
+      if (successAction !== undefined) {
+        await deps.audit.append({
+          orgId: client.orgId,
+          action: successAction,
+          outcome: 'success',
+          actor: { type: 'agent', id: client.agentId },
+          target: null,
+          ...requestContext(ctx),
+          metadata: { method: 'client_secret', credentialId: client.credentialId, endpoint: ctx.path },
+        });
+      }
+      return client;
+    } catch (error) {
+      if (error instanceof ClientAuthenticationFailed) {
+        await deps.audit.append({
+          orgId: error.known.orgId,
+          action: 'auth.failed',
+          outcome: 'failure',
+          actor: { type: error.known.agentId === null ? 'anonymous' : 'agent', id: error.known.agentId },
+          target: null,
+          ...requestContext(ctx),
+          metadata: { method: 'client_secret', error: error.error, clientId: credentials.id.slice(0, 100) },
+        });
+      }
+      throw error;
+    }
+  }
+
+  /** An authenticated agent's token request that was refused (bad scope, grant or resource). */
+  function refused(ctx: Context, client: AuthenticatedClient, error: OAuthError): Promise<void> {
+    return deps.audit.append({
+      orgId: client.orgId,
+      action: 'token.refused',
+      outcome: 'failure',
+      actor: { type: 'agent', id: client.agentId },
+      target: { type: 'agent', id: client.agentId },
+      ...requestContext(ctx),
+      metadata: { error: error.error, description: error.message },
+    });
+  }
+
+  /** The scopes granted: the request's, each allowed to the agent; all allowed ones when none asked. */
+  function grantedScopes(client: AuthenticatedClient, requested: string | undefined): string {
+    if (requested === undefined) return client.allowedScopes.join(' ');
+    const scopes = [...new Set(requested.split(' ').filter((s) => s !== ''))];
+    if (scopes.length > MAX_SCOPES) throw new OAuthError('invalid_scope', `At most ${MAX_SCOPES} scopes.`);
+    const refused = scopes.filter((scope) => !client.allowedScopes.includes(scope));
+    if (refused.length > 0) throw new OAuthError('invalid_scope', `The agent may not request: ${refused.join(' ')}`);
+    return scopes.join(' ');
+  }
+
+  /** RFC 8707: an absolute URI without a fragment; the issuer when absent. */
+  function audienceOf(resource: string | undefined): string {
+    if (resource === undefined) return deps.issuer;
+    let url: URL;
+    try {
+      url = new URL(resource);
+    } catch {
+      throw new OAuthError('invalid_target', 'resource must be an absolute URI.');
+    }
+    if (url.hash !== '' || resource.includes('#')) throw new OAuthError('invalid_target', 'resource must not have a fragment.');
+    return resource;
+  }
+
+  /** Introspection callers: an agent (client credentials) or a bearer with tokens:introspect. */
+  async function introspectionCaller(ctx: Context, form: Map<string, string>): Promise<{ orgId: string | null }> {
+    const credentials = clientCredentials(ctx, form);
+    if (credentials !== null) return { orgId: (await authenticateClient(ctx, credentials, 'auth.succeeded')).orgId };
+    const authorization = ctx.get('authorization');
+    if (!/^Bearer /i.test(authorization)) throw invalidClient();
+    let principal: Principal;
+    try {
+      principal = await deps.bearer.authenticate(authorization, requestContext(ctx));
+    } catch {
+      throw invalidClient();
+    }
+    if (!principal.scopes.has('tokens:introspect')) throw new OAuthError('unauthorized_client', 'The token lacks the tokens:introspect scope.');
+    return { orgId: principal.orgId };
+  }
+
+  function introspection(claims: AccessTokenClaims): Record<string, unknown> {
+    const { scope, client_id, sub, aud, iss, exp, iat, jti, org } = claims;
+    return { active: true, scope, client_id, sub, aud, iss, exp, iat, jti, token_type: 'Bearer', org };
+  }
+
+  return {
+    issueToken: (ctx) =>
+      oauthErrors(ctx, async () => {
+        const form = await readForm(ctx, deps.bodyLimitBytes);
+        const credentials = clientCredentials(ctx, form);
+        if (credentials === null) throw invalidClient();
+        const client = await authenticateClient(ctx, credentials);
+        let scope: string;
+        let audience: string;
+        try {
+          const grantType = form.get('grant_type');
+          if (grantType === undefined) throw invalidRequest('grant_type is required.');
+          if (grantType !== 'client_credentials') throw new OAuthError('unsupported_grant_type', `Only client_credentials is supported, not ${grantType.slice(0, 50)}.`);
+          scope = grantedScopes(client, form.get('scope'));
+          audience = audienceOf(form.get('resource'));
+        } catch (error) {
+          if (error instanceof OAuthError) await refused(ctx, client, error);
+          throw error;
+        }
+        const { token, claims } = await deps.tokens.issue(client, scope, audience);
+        // The token is handed out only once its issuance is on the audit trail.
+        await deps.audit.append({
+          orgId: client.orgId,
+          action: 'token.issued',
+          outcome: 'success',
+          actor: { type: 'agent', id: client.agentId },
+          target: { type: 'agent', id: client.agentId },
+          ...requestContext(ctx),
+          metadata: { jti: claims.jti, scope, aud: audience, credentialId: client.credentialId, exp: claims.exp },
+        });
+        ctx.body = { access_token: token, token_type: 'Bearer', expires_in: deps.accessTokenTtlSeconds, scope };
+      }),
+
+    introspectToken: (ctx) =>
+      oauthErrors(ctx, async () => {
+        const form = await readForm(ctx, deps.bodyLimitBytes);
+        const caller = await introspectionCaller(ctx, form);
+        const token = form.get('token');
+        if (token === undefined) throw invalidRequest('token is required.');
+        const claims = await deps.tokens.verify(token);
+        // Another organization's token is reported inactive, exactly like an unknown one.
+        const visible = claims !== null && (caller.orgId === null || caller.orgId === claims.org);
+        const active = visible && (await deps.tokenState.isActive(claims.sub, claims.jti));
+        ctx.body = active ? introspection(claims) : { active: false };
+      }),
+
+    revokeToken: (ctx) =>
+      oauthErrors(ctx, async () => {
+        const form = await readForm(ctx, deps.bodyLimitBytes);
+        const credentials = clientCredentials(ctx, form);
+        if (credentials === null) throw invalidClient();
+        const client = await authenticateClient(ctx, credentials, 'auth.succeeded');
+        const token = form.get('token');
+        if (token === undefined) throw invalidRequest('token is required.');
+        const hint = form.get('token_type_hint');
+        if (hint !== undefined && hint !== 'access_token' && hint !== 'refresh_token') {
+          throw new OAuthError('unsupported_token_type', 'Only access tokens are issued here.');
+        }
+        const claims = await deps.tokens.verify(token);
+        // Unknown, expired and other clients' tokens: nothing to do, and still 200 (RFC 7009 §2.2).
+        if (claims !== null && claims.client_id === client.agentId) {
+          const expiresAt = new Date(claims.exp * 1000);
+          await deps.db.tenantTransaction({ orgId: client.orgId, instanceAdmin: false, principalId: client.agentId }, async (sql) => {
+            await deps.tokenState.recordRevocation(sql, { jti: claims.jti, orgId: client.orgId, agentId: client.agentId, expiresAt });
+            await appendEvents(sql, [
+              {
+                orgId: client.orgId,
+                action: 'token.revoked',
+                outcome: 'success',
+                actor: { type: 'agent', id: client.agentId },
+                target: { type: 'agent', id: client.agentId },
+                ...requestContext(ctx),
+                metadata: { jti: claims.jti },
+              },
+            ]);
+          });
+          await deps.tokenState.revoked(claims.jti, expiresAt);
+        }
+        ctx.status = 200;
+        ctx.body = null;
+      }),
+
+    getAuthorizationServerMetadata: (ctx) => serverMetadata(ctx, deps),
+    getOpenIdConfiguration: (ctx) => serverMetadata(ctx, deps),
+
+    async getJwks(ctx) {
+      const keys = await deps.keys.published();
+      ctx.type = 'application/jwk-set+json';
+      // Short enough that a rotation's activation delay comfortably outlasts it.
+      ctx.set('Cache-Control', 'public, max-age=60');
+      ctx.body = { keys: keys.map((k) => k.publicJwk) };
+    },
+  };
+}
+
+/** RFC 8414 metadata, listing only what is implemented. */
+function serverMetadata(ctx: Context, deps: OAuthDeps): Promise<void> {
+  const methods = ['client_secret_basic', 'client_secret_post'];
+  ctx.set('Cache-Control', 'public, max-age=300');
+  ctx.body = {
+    issuer: deps.issuer,
+    token_endpoint: `${deps.issuer}/oauth2/token`,
+    jwks_uri: `${deps.issuer}/.well-known/jwks.json`,
+    introspection_endpoint: `${deps.issuer}/oauth2/introspect`,
+    revocation_endpoint: `${deps.issuer}/oauth2/revoke`,
+    grant_types_supported: ['client_credentials'],
+    token_endpoint_auth_methods_supported: methods,
+    introspection_endpoint_auth_methods_supported: methods,
+    revocation_endpoint_auth_methods_supported: methods,
+    scopes_supported: deps.scopesSupported,
+    // No authorization endpoint, hence no response types (RFC 8414 §2 asks for the list).
+    response_types_supported: [],
+    service_documentation: `${deps.issuer}/docs`,
+  };
+  return Promise.resolve();
+}
