@@ -260,8 +260,9 @@ export function oauthHandlers(deps: OAuthDeps): Record<string, PublicHandler> {
           });
           await deps.tokenState.revoked(claims.jti, expiresAt);
         }
+        // RFC 7009 §2.2: 200 with no content (Koa would turn a null body into 204).
         ctx.status = 200;
-        ctx.body = null;
+        ctx.body = '';
       }),
 
     getAuthorizationServerMetadata: (ctx) => serverMetadata(ctx, deps),
