@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Api } from '../helpers/api';
+import { TEST_BOOTSTRAP_TOKEN, TEST_KEY_ENCRYPTION_KEY, TEST_PEPPER, isolatedDatabaseUrl, requireEnv } from '../helpers/env';
+import { createAgent, createOrg } from '../helpers/fixtures';
+import { basic, postForm, tokenFor } from '../helpers/oauth';
+import { type ServerProcess, startProcess } from '../helpers/process';
+
+let env: Record<string, string>;
+const running: ServerProcess[] = [];
+
+beforeAll(async () => {
+  env = {
+    DATABASE_URL: await isolatedDatabaseUrl('processes'),
+    REDIS_URL: requireEnv('TEST_REDIS_URL'),
+    MANDATE_SECRET_PEPPER: TEST_PEPPER,
+    MANDATE_KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY,
+    MANDATE_BOOTSTRAP_TOKEN: TEST_BOOTSTRAP_TOKEN,
+  };
+});
+afterAll(async () => {
+  for (const server of running) if (server.child.exitCode === null) server.child.kill('SIGKILL');
+  await Promise.all(running.map((server) => server.exited));
+});
+
+async function start(): Promise<ServerProcess> {
+  const server = startProcess(env);
+  running.push(server);
+  await server.ready();
+  return server;
+}
+
+describe('two server processes sharing PostgreSQL and Redis', () => {
+  it("see each other's revocations and suspensions at once", async () => {
+    const [one, two] = [await start(), await start()];
+    const org = await createOrg(new Api(one.baseUrl(), TEST_BOOTSTRAP_TOKEN));
+    const viaOne = new Api(one.baseUrl(), org.admin);
+    const agent = await createAgent(viaOne, { allowedScopes: ['agents:read'] });
+    const credential = await viaOne.call('createCredential', { path: { agentId: agent.id } });
+    const client = { clientId: agent.id as string, secret: credential.body.secret as string };
+    const introspectAtTwo = async (token: string) =>
+      (await postForm(two.baseUrl(), '/oauth2/introspect', { token }, `Bearer ${org.admin}`)).body.active;
+
+    const revokedToken = await tokenFor(one.baseUrl(), client);
+    expect(await introspectAtTwo(revokedToken)).toBe(true); // also fills instance two's view
+    await postForm(one.baseUrl(), '/oauth2/revoke', { token: revokedToken }, basic(client.clientId, client.secret));
+    expect(await introspectAtTwo(revokedToken)).toBe(false);
+
+    const token = await tokenFor(two.baseUrl(), client);
+    expect(await introspectAtTwo(token)).toBe(true);
+    await viaOne.call('updateAgent', { path: { agentId: agent.id }, body: { status: 'suspended' } });
+    expect(await introspectAtTwo(token)).toBe(false);
+    expect((await new Api(two.baseUrl(), token).call('listAgents')).status).toBe(401);
+  }, 120_000);
+});
+
+describe('durability of the audit trail', () => {
+  it('keeps every acknowledged token.issued event when the process is killed right after answering', async () => {
+    const server = await start();
+    const org = await createOrg(new Api(server.baseUrl(), TEST_BOOTSTRAP_TOKEN));
+    const api = new Api(server.baseUrl(), org.admin);
+    const agent = await createAgent(api, { allowedScopes: ['agents:read'] });
+    const credential = await api.call('createCredential', { path: { agentId: agent.id } });
+    const client = { clientId: agent.id as string, secret: credential.body.secret as string };
+
+    // Concurrent requests share group commits; every one answered must be on disk.
+    const issued = 60;
+    const tokens = await Promise.all(Array.from({ length: issued }, () => tokenFor(server.baseUrl(), client)));
+    server.child.kill('SIGKILL');
+    expect(await server.exited).toBeNull(); // killed, no graceful shutdown
+    expect(new Set(tokens).size).toBe(issued);
+
+    const restarted = await start();
+    const after = new Api(restarted.baseUrl(), org.admin);
+    const events: { action: string; metadata: { jti: string } }[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { body: { data: typeof events; nextCursor: string | null } } = await after.call('listAuditEvents', {
+        query: { action: 'token.issued', limit: 100, ...(cursor === null ? {} : { cursor }) },
+      });
+      events.push(...page.body.data);
+      cursor = page.body.nextCursor;
+    } while (cursor !== null);
+    const jtis = new Set(tokens.map((t) => (JSON.parse(Buffer.from(t.split('.')[1] ?? '', 'base64url').toString()) as { jti: string }).jti));
+    expect(events).toHaveLength(issued);
+    expect(new Set(events.map((e) => e.metadata.jti))).toEqual(jtis);
+    expect((await after.call('verifyAuditChain')).body.intact).toBe(true);
+  }, 120_000);
+});
