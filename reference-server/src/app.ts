@@ -36,6 +36,7 @@ export interface Mandate {
   db: Database;
   cache: Cache;
   metrics: Metrics;
+  keys: SigningKeys;
   bootstrap: BootstrapResult;
   close(): Promise<void>;
 }
@@ -163,6 +164,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
       db,
       cache: openedCache,
       metrics,
+      keys,
       bootstrap,
       async close() {
         for (const timer of timers) clearInterval(timer);
