@@ -42,7 +42,18 @@ test-server: build ## Server tests on PostgreSQL + Redis, plus the embedded smok
 	$(SERVICES_ENV); cd reference-server && NODE_OPTIONS=$(JEST_NODE_OPTIONS) npx jest --ci \
 	  --json --outputFile=../$(RESULTS)/server.json
 
-test: lint check-generated test-server ## Everything: lint, generated-file check, every test suite
+infra/cdktf/node_modules/.installed: infra/cdktf/package-lock.json infra/cdktf/package.json
+	cd infra/cdktf && npm ci --no-audit --no-fund
+	@touch $@
+
+infra-synth: infra/cdktf/node_modules/.installed ## Synthesize the AWS and GCP stacks offline, as JSON and as plain HCL
+	cd infra/cdktf && npm run synth && npm run synth:hcl
+
+test-infra: infra/cdktf/node_modules/.installed ## Tests of the CDKTF stacks and the server image's build inputs
+	@mkdir -p $(RESULTS)
+	cd infra/cdktf && npm test -- --ci --json --outputFile=../../$(RESULTS)/infra.json
+
+test: lint check-generated test-server test-infra ## Everything: lint, generated-file check, every test suite
 	@node scripts/test-summary.mjs $(RESULTS)/*.json
 
-.PHONY: help setup build run generate check-generated lint services test-server test
+.PHONY: help setup build run generate check-generated lint services test-server infra-synth test-infra test

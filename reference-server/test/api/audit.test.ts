@@ -182,7 +182,7 @@ describe('retention', () => {
     const exported = await pruneAuditTrail(server.mandate.db, dir, 90);
     const slice = exported.find((e) => e.chain === org.orgId);
     expect(slice).toMatchObject({ fromSequence: 1, toSequence: 3 });
-    const lines = readFileSync(slice?.file ?? '', 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Body);
+    const lines = readFileSync(slice?.file ?? '', 'utf8').trim().split('\n').map((line) => JSON.parse(line));
     expect(lines.map((e) => e.id)).toEqual(before.slice(0, 3).map((e) => e.id));
 
     // Listing records its own authentications, so newer events follow the survivors.

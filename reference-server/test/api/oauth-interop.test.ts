@@ -4,15 +4,15 @@
  * own request builders and response processors are used throughout, so every answer of the
  * server is checked by their validation rules, not by ours.
  *
- * Issuer vs. address. The test server listens on a random loopback port, but its issuer is
- * the configured default `http://localhost:8080` (the port is unknown before the server
- * starts, so MANDATE_ISSUER cannot name it). The metadata therefore lists every endpoint
- * under `http://localhost:8080`. Rather than editing the metadata (which would bypass the
- * libraries' issuer check), each library gets a custom fetch that only rewrites the origin
- * of outgoing requests from the issuer to the real base URL: the libraries see and validate
- * the server's documents exactly as served, including `issuer` (RFC 8414 §3.3), and tokens
- * carry `iss` = `aud` = `http://localhost:8080`. `allowInsecureRequests` is needed because
- * that issuer is plain http (allowed by the server on loopback only).
+ * Issuer vs. address. The test server listens on a random loopback port, unknown before it
+ * starts, so MANDATE_ISSUER cannot name the address the tests reach. Instead the server gets
+ * a fixed https issuer, `https://mandate.interop.test`, which resolves nowhere: the metadata
+ * lists every endpoint under it, and each library is given a custom fetch that only rewrites
+ * the origin of outgoing requests from the issuer to the real loopback base URL. So the
+ * libraries see and validate the server's documents exactly as served, including `issuer`
+ * (RFC 8414 §3.3), and tokens carry `iss` = `aud` = that issuer, while the libraries stay in
+ * their strict mode (no `allowInsecureRequests`, which an http issuer such as the default
+ * `http://localhost:8080` would need). jose fetches the JWK Set from the base URL directly.
  *
  * jose, oauth4webapi and openid-client are ES modules only: they are loaded with import()
  * (jest runs with --experimental-vm-modules; SWC leaves import() alone), types only statically.
@@ -27,8 +27,8 @@ type Jose = typeof import('jose');
 type OpenIdClient = typeof import('openid-client');
 type AuthorizationServer = import('oauth4webapi').AuthorizationServer;
 
-/** The server's issuer in tests: the configured default (see above). */
-const ISSUER = 'http://localhost:8080';
+/** The server's issuer in these tests (see above). */
+const ISSUER = 'https://mandate.interop.test';
 const SCOPES = 'agents:read tokens:introspect';
 const FORM = 'application/x-www-form-urlencoded';
 
@@ -48,9 +48,9 @@ function issuerFetch(url: string, options: RequestInit): Promise<Response> {
   return fetch(server.baseUrl + target.pathname + target.search, options);
 }
 
-/** Options every oauth4webapi call takes here: plain-http issuer, and the rewriting fetch. */
+/** Options every oauth4webapi call that does I/O takes here: the rewriting fetch. */
 function httpOptions(): { [key: symbol]: unknown } {
-  return { [oauth.allowInsecureRequests]: true, [oauth.customFetch]: issuerFetch };
+  return { [oauth.customFetch]: issuerFetch };
 }
 
 /** A plain form POST, for what the libraries do not let us do (bad requests, raw headers). */
@@ -72,7 +72,7 @@ beforeAll(async () => {
   jose = await import('jose');
   oauth = await import('oauth4webapi');
   client = await import('openid-client');
-  server = await startServer('postgres');
+  server = await startServer('postgres', { MANDATE_ISSUER: ISSUER });
   const org = await createOrg(new Api(server.baseUrl, server.bootstrapToken));
   orgId = org.orgId;
   const admin = new Api(server.baseUrl, org.admin);
@@ -87,9 +87,7 @@ beforeAll(async () => {
   const response = await oauth.discoveryRequest(new URL(ISSUER), { algorithm: 'oauth2', ...httpOptions() });
   as = await oauth.processDiscoveryResponse(new URL(ISSUER), response);
 });
-afterAll(async () => {
-  await server?.close();
-});
+afterAll(() => server.close());
 
 describe('discovery (RFC 8414)', () => {
   it('publishes metadata that oauth4webapi accepts for this issuer', () => {
@@ -113,7 +111,7 @@ describe('discovery (RFC 8414)', () => {
 
   it('is rejected by the client for a different expected issuer (the check is live)', async () => {
     const response = await oauth.discoveryRequest(new URL(ISSUER), { algorithm: 'oauth2', ...httpOptions() });
-    await expect(oauth.processDiscoveryResponse(new URL('http://localhost:8081'), response)).rejects.toThrow(/issuer/);
+    await expect(oauth.processDiscoveryResponse(new URL('https://mandate.other.test'), response)).rejects.toThrow(/issuer/);
   });
 });
 
@@ -201,10 +199,7 @@ describe('openid-client v6', () => {
     it(`discovers, obtains, introspects and revokes a token with ${method}`, async () => {
       const auth = method === 'client_secret_basic' ? client.ClientSecretBasic(secret) : client.ClientSecretPost(secret);
       // Default algorithm "oidc": /.well-known/openid-configuration.
-      const config = await client.discovery(new URL(ISSUER), agentId, undefined, auth, {
-        execute: [client.allowInsecureRequests],
-        [client.customFetch]: issuerFetch,
-      });
+      const config = await client.discovery(new URL(ISSUER), agentId, undefined, auth, { [client.customFetch]: issuerFetch });
       expect(config.serverMetadata().issuer).toBe(ISSUER);
 
       const issued = await client.clientCredentialsGrant(config, { scope: 'agents:read' });

@@ -20,7 +20,7 @@ export function startProcess(env: Record<string, string>): ServerProcess {
   let err = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => { resolve(code); }));
   const port = (): number => Number(/"port":(\d+)/.exec(out)?.[1]);
   return {
     child,
