@@ -100,7 +100,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
       return bootstrapInstanceAdmin(db, hasher, config.bootstrapToken);
     });
 
-    const tokenState = new TokenState(db, openedCache);
+    const tokenState = new TokenState(db, openedCache, config.tokenStateCache);
     const warm = (): void => {
       tokenState.warm().catch((error: unknown) => {
         logger.warn({ err: error }, 'token state cache not warmed; the database answers until it is');

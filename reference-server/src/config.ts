@@ -25,6 +25,8 @@ export interface Config {
   accessTokenTtlSeconds: number;
   /** How long a new signing key is published before it signs, so verifiers learn it first. */
   keyActivationDelaySeconds: number;
+  /** Whether introspection trusts the shared cache for revocations and agent status (see TokenState). */
+  tokenStateCache: boolean;
   auditRetentionDays: number;
   /** Where audit events are exported before they are pruned. */
   auditExportDir: string;
@@ -94,6 +96,7 @@ export function loadConfig(env: Env = process.env): Config {
     signingAlgorithm: reader.oneOf('MANDATE_SIGNING_ALG', SIGNING_ALGORITHMS, 'ES256'),
     accessTokenTtlSeconds: reader.integer('MANDATE_ACCESS_TOKEN_TTL_SECONDS', 3600, 60, 86400),
     keyActivationDelaySeconds: reader.integer('MANDATE_KEY_ACTIVATION_DELAY_SECONDS', 120, 0, 86400),
+    tokenStateCache: reader.oneOf('MANDATE_TOKEN_STATE_CACHE', ['on', 'off'] as const, 'on') === 'on',
     auditRetentionDays: reader.integer('MANDATE_AUDIT_RETENTION_DAYS', 90, 1, 3650),
     auditExportDir: path.resolve(reader.string('MANDATE_AUDIT_EXPORT_DIR', path.join(dataDir, 'audit-exports'))),
     bodyLimitBytes: reader.integer('MANDATE_BODY_LIMIT_BYTES', 65536, 1024, 10 * 1024 * 1024),

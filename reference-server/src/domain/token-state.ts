@@ -13,19 +13,23 @@ const statusKey = (agentId: string): string => `agent-status:${agentId}`;
  * then through to the cache before the change is acknowledged, so every instance sharing
  * the cache sees it at once. A cache that lost its data (restart) is detected by the
  * missing "loaded" marker and the database is asked until the cache is refilled.
+ *
+ * Instances that do not share one cache (e.g. a Redis per region) must not trust it: with
+ * `useCache` false every check asks the database.
  */
 export class TokenState {
   constructor(
     private readonly db: Database,
     private readonly cache: Cache,
+    private readonly useCache: boolean = true,
   ) {}
 
   async isActive(agentId: string, jti: string): Promise<boolean> {
-    let cached: (string | null)[];
+    let cached: (string | null)[] = [null, null, null];
     try {
-      cached = await this.cache.getMany([revokedKey(jti), LOADED_MARKER, statusKey(agentId)]);
+      if (this.useCache) cached = await this.cache.getMany([revokedKey(jti), LOADED_MARKER, statusKey(agentId)]);
     } catch {
-      cached = [null, null, null]; // cache down: the database decides
+      // cache down: the database decides
     }
     const [revoked, loaded, status] = cached;
     if (revoked !== null) return false;

@@ -23,6 +23,9 @@ export interface TenantContext {
   principalId: string;
 }
 
+/** `SELECT * FROM mandate_name()` or `…($1, $2)`: the only shape lookup() runs. */
+export const LOOKUP_CALL = /^SELECT \* FROM mandate_[a-z_]+\((\$\d+(, \$\d+)*)?\)$/;
+
 /** The unprivileged role every request runs as; created by the first migration. */
 export const APP_ROLE = 'mandate_app';
 
@@ -82,7 +85,7 @@ abstract class TransactionalDatabase implements Database {
   }
 
   lookup<Row>(functionCall: string, params: readonly unknown[]): Promise<Row[]> {
-    if (!/^SELECT \* FROM mandate_[a-z_]+\(\$[0-9, $]*\)$/.test(functionCall)) {
+    if (!LOOKUP_CALL.test(functionCall)) {
       throw new Error(`lookup() only calls mandate_* functions: ${functionCall}`);
     }
     const started = process.hrtime.bigint();

@@ -176,6 +176,9 @@ export class AwsRegionStack extends TerraformStack {
       cpuArchitecture: aws.cpuArchitecture,
       sizes: aws.sizes,
       issuer: `https://${aws.hostname}`,
+      // Each region has its own Redis; a revocation written through in one region would
+      // not reach another region's cache, so with several regions the database answers.
+      tokenStateCache: aws.regions.length > 1 ? "off" : "on",
       ecsExec: config.features.ecsExec,
       vpcCidr: props.region.vpcCidr,
       subnetIds: this.network.appSubnets.map((s) => s.id),

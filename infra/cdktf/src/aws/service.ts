@@ -36,6 +36,8 @@ export interface ServiceProps {
   readonly cpuArchitecture: "X86_64" | "ARM64";
   readonly sizes: AwsSizes;
   readonly issuer: string;
+  /** "off" when regions have separate Redis: token state must then come from the database. */
+  readonly tokenStateCache: "on" | "off";
   readonly ecsExec: boolean;
   readonly vpcCidr: string;
   readonly subnetIds: string[];
@@ -150,6 +152,7 @@ export class Service extends Construct {
         { name: "NODE_ENV", value: "production" },
         { name: "PORT", value: String(CONTAINER_PORT) },
         { name: "MANDATE_ISSUER", value: props.issuer },
+        { name: "MANDATE_TOKEN_STATE_CACHE", value: props.tokenStateCache },
       ],
       secrets,
       logConfiguration: {

@@ -113,6 +113,8 @@ export class GcpRegionStack extends TerraformStack {
       region,
       image: gcp.image ?? config.image,
       issuer: `https://${gcp.hostname}`,
+      // Each region has its own Memorystore; see the AWS stack for why several regions mean "off".
+      tokenStateCache: gcp.regions.length > 1 ? "off" : "on",
       serviceAccountEmail: names.serviceAccountEmail,
       networkSelfLink: names.networkSelfLink,
       subnetworkSelfLink: subnet.selfLink,

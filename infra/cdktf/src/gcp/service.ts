@@ -12,6 +12,8 @@ export interface CloudRunServiceProps {
   readonly region: string;
   readonly image: string;
   readonly issuer: string;
+  /** "off" when regions have separate Redis: token state must then come from the database. */
+  readonly tokenStateCache: "on" | "off";
   readonly serviceAccountEmail: string;
   readonly networkSelfLink: string;
   readonly subnetworkSelfLink: string;
@@ -67,6 +69,7 @@ export class CloudRunService extends Construct {
             env: [
               { name: "NODE_ENV", value: "production" },
               { name: "MANDATE_ISSUER", value: props.issuer },
+              { name: "MANDATE_TOKEN_STATE_CACHE", value: props.tokenStateCache },
               { name: "NODE_EXTRA_CA_CERTS", value: `${CA_MOUNT_DIR}/${CA_FILE}` },
               ...secretEnv,
             ],
