@@ -110,6 +110,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
     const audit = new AuditWriter(db);
     const tokens = new AccessTokens(keys, config.issuer, config.accessTokenTtlSeconds);
     const { roles, scopes } = roleScopes(document);
+    const validator = new RequestValidator(document, operations);
     const bearer = bearerAuthenticator({ db, cache: openedCache, hasher, metrics, roles, tokens, tokenState, audit, issuer: config.issuer });
     const router = buildRouter(
       operations,
@@ -118,6 +119,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
         ...serviceHandlers({ db, cache: openedCache, metrics, documentJson, docsPage: renderApiReference(JSON.parse(documentJson) as ReferenceDocument) }),
         ...oauthHandlers({
           db,
+          validator,
           issuer: config.issuer,
           bodyLimitBytes: config.bodyLimitBytes,
           accessTokenTtlSeconds: config.accessTokenTtlSeconds,
@@ -133,7 +135,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
       {
         db,
         authenticator: bearer,
-        validator: new RequestValidator(document, operations),
+        validator,
         bodyLimitBytes: config.bodyLimitBytes,
         services: { hasher, metrics, keys, tokenState },
       },

@@ -4,7 +4,7 @@ import type { AuditEntry } from '../domain/audit';
 import type { AuditWriter } from '../domain/audit-writer';
 import { appendEvents } from '../domain/audit';
 import { type AuthenticatedClient, ClientAuthenticationFailed, type ClientAuthenticator } from '../domain/clients';
-import { ApiError } from '../domain/errors';
+import { ApiError, type FieldProblem } from '../domain/errors';
 import { OAuthError, invalidClient, invalidRequest } from '../domain/oauth-errors';
 import type { Principal } from '../domain/principal';
 import type { SigningKeys } from '../domain/signing-keys';
@@ -13,9 +13,11 @@ import type { Database } from '../store/database';
 import type { Authenticator } from './authenticate';
 import { readRawBody } from './body';
 import type { PublicHandler, RequestState } from './router';
+import type { RequestValidator } from '../spec/validator';
 
 export interface OAuthDeps {
   db: Database;
+  validator: RequestValidator;
   issuer: string;
   bodyLimitBytes: number;
   accessTokenTtlSeconds: number;
@@ -36,8 +38,30 @@ function requestContext(ctx: Context): Pick<AuditEntry, 'ip' | 'userAgent' | 're
   return { ip: ctx.ip || null, userAgent: ctx.get('user-agent') || null, requestId: (ctx.state as RequestState).requestId };
 }
 
-/** Reads an RFC 6749 form body; a parameter sent twice is an error (§3.2). */
-async function readForm(ctx: Context, limit: number): Promise<Map<string, string>> {
+/**
+ * Reads an RFC 6749 form body; a parameter sent twice is an error (§3.2), and the values
+ * must fit the operation's schema in the spec (lengths, patterns, enums).
+ */
+async function readForm(ctx: Context, deps: OAuthDeps, operationId: string): Promise<Map<string, string>> {
+  const form = await parseForm(ctx, deps.bodyLimitBytes);
+  const [problem] = deps.validator.body(operationId, Object.fromEntries(form));
+  if (problem !== undefined) throw formError(problem);
+  return form;
+}
+
+/** The RFC's own error code for a parameter that does not fit its schema. */
+function formError(problem: FieldProblem): OAuthError {
+  const parameter = problem.field.replace(/^body\./, '');
+  const description = `${parameter} ${problem.message}.`;
+  if (problem.code === 'required') return invalidRequest(`${parameter} is required.`);
+  if (parameter === 'grant_type') return new OAuthError('unsupported_grant_type', description);
+  if (parameter === 'resource') return new OAuthError('invalid_target', description); // RFC 8707 §2
+  if (parameter === 'scope') return new OAuthError('invalid_scope', description);
+  if (parameter === 'token_type_hint') return new OAuthError('unsupported_token_type', description);
+  return invalidRequest(description);
+}
+
+async function parseForm(ctx: Context, limit: number): Promise<Map<string, string>> {
   const mediaType = (ctx.get('content-type').split(';')[0] ?? '').trim().toLowerCase();
   if (mediaType !== FORM) {
     throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type', `Send the body as ${FORM}.`);
@@ -45,6 +69,8 @@ async function readForm(ctx: Context, limit: number): Promise<Map<string, string
   const params = new URLSearchParams((await readRawBody(ctx.req, limit)).toString('utf8'));
   const form = new Map<string, string>();
   for (const [name, value] of params) {
+    // RFC 8707 allows several resources; one audience per token is what this server issues.
+    if (form.has(name) && name === 'resource') throw new OAuthError('invalid_target', 'Only one resource per token is supported.');
     if (form.has(name)) throw invalidRequest(`The parameter ${name} appears more than once.`);
     if (value !== '') form.set(name, value);
   }
@@ -185,7 +211,7 @@ export function oauthHandlers(deps: OAuthDeps): Record<string, PublicHandler> {
   return {
     issueToken: (ctx) =>
       oauthErrors(ctx, async () => {
-        const form = await readForm(ctx, deps.bodyLimitBytes);
+        const form = await readForm(ctx, deps, 'issueToken');
         const credentials = clientCredentials(ctx, form);
         if (credentials === null) throw invalidClient();
         const client = await authenticateClient(ctx, credentials);
@@ -217,7 +243,7 @@ export function oauthHandlers(deps: OAuthDeps): Record<string, PublicHandler> {
 
     introspectToken: (ctx) =>
       oauthErrors(ctx, async () => {
-        const form = await readForm(ctx, deps.bodyLimitBytes);
+        const form = await readForm(ctx, deps, 'introspectToken');
         const caller = await introspectionCaller(ctx, form);
         const token = form.get('token');
         if (token === undefined) throw invalidRequest('token is required.');
@@ -230,16 +256,12 @@ export function oauthHandlers(deps: OAuthDeps): Record<string, PublicHandler> {
 
     revokeToken: (ctx) =>
       oauthErrors(ctx, async () => {
-        const form = await readForm(ctx, deps.bodyLimitBytes);
+        const form = await readForm(ctx, deps, 'revokeToken');
         const credentials = clientCredentials(ctx, form);
         if (credentials === null) throw invalidClient();
         const client = await authenticateClient(ctx, credentials, 'auth.succeeded');
         const token = form.get('token');
         if (token === undefined) throw invalidRequest('token is required.');
-        const hint = form.get('token_type_hint');
-        if (hint !== undefined && hint !== 'access_token' && hint !== 'refresh_token') {
-          throw new OAuthError('unsupported_token_type', 'Only access tokens are issued here.');
-        }
         const claims = await deps.tokens.verify(token);
         // Unknown, expired and other clients' tokens: nothing to do, and still 200 (RFC 7009 §2.2).
         if (claims !== null && claims.client_id === client.agentId) {

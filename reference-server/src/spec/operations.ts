@@ -133,7 +133,12 @@ export function listOperations(document: OpenApiDocument): Operation[] {
         requiredScopes: requiredScopes(document, operation),
         parameters,
         requestBody:
-          body === undefined ? null : { required: body.required === true, schema: body.content['application/json']?.schema ?? {} },
+          body === undefined
+            ? null
+            : {
+                required: body.required === true,
+                schema: (body.content['application/json'] ?? body.content['application/x-www-form-urlencoded'])?.schema ?? {},
+              },
         responses,
         idempotent: parameters.some((p) => p.location === 'header' && p.name === IDEMPOTENCY_HEADER),
         orgScoped: parameters.some((p) => p.location === 'header' && p.name === ORGANIZATION_HEADER),

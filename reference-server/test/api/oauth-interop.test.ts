@@ -297,6 +297,24 @@ describe('resource indicators (RFC 8707)', () => {
     expect(refused.body.code).toBe('INVALID_TOKEN');
   });
 
+  // The form is validated against the spec's TokenRequest schema (resource: maxLength 2000).
+  it('refuses a resource longer than the spec allows (maxLength 2000)', async () => {
+    const resource = `https://invoices.example.com/${'a'.repeat(60_000)}`;
+    const response = await postForm('/oauth2/token', { grant_type: 'client_credentials', resource }, { authorization: basic(agentId, secret) });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as Body).error).toBe('invalid_target'); // malformed resource, RFC 8707 §2
+  });
+
+  it('refuses several resources in one request (one audience per token)', async () => {
+    const response = await fetch(`${server.baseUrl}/oauth2/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(agentId, secret) },
+      body: 'grant_type=client_credentials&resource=https%3A%2F%2Fa.example&resource=https%3A%2F%2Fb.example',
+    });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as Body).error).toBe('invalid_target');
+  });
+
   it('refuses a relative resource and one with a fragment (invalid_target)', async () => {
     for (const resource of ['/relative/path', 'https://invoices.example.com/api#frag']) {
       const response = await postForm('/oauth2/token', { grant_type: 'client_credentials', resource }, { authorization: basic(agentId, secret) });
