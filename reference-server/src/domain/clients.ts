@@ -48,8 +48,9 @@ export class ClientAuthenticator {
   ) {}
 
   async authenticate(clientId: string, secret: string): Promise<AuthenticatedClient> {
-    const lookup = this.hasher.lookupOf('clientSecret', secret);
-    const [row] = lookup === null ? [] : await this.db.lookup<CredentialRow>('SELECT * FROM mandate_find_client_credential($1)', [lookup]);
+    // A malformed secret still costs a lookup (of nothing), so it answers in the same time class.
+    const lookup = this.hasher.lookupOf('clientSecret', secret) ?? '';
+    const [row] = await this.db.lookup<CredentialRow>('SELECT * FROM mandate_find_client_credential($1)', [lookup]);
     const matches = this.hasher.verify(secret, row === undefined ? null : Buffer.from(row.secret_hash));
     const now = Date.now();
     if (

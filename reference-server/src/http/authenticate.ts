@@ -51,8 +51,9 @@ export interface AuthenticatorDeps {
  */
 export function bearerAuthenticator(deps: AuthenticatorDeps): Authenticator {
   async function adminToken(presented: string): Promise<Principal> {
-    const lookup = deps.hasher.lookupOf('adminToken', presented);
-    const row = lookup === null ? null : await deps.db.tenantTransaction(NOBODY, (sql) => adminTokenStore.findForAuthentication(sql, lookup));
+    // A malformed token still costs a lookup (of nothing), so it answers in the same time class.
+    const lookup = deps.hasher.lookupOf('adminToken', presented) ?? '';
+    const row = await deps.db.tenantTransaction(NOBODY, (sql) => adminTokenStore.findForAuthentication(sql, lookup));
     // Verify even when nothing was found, so unknown and wrong tokens take the same time.
     const valid = deps.hasher.verify(presented, row === null ? null : Buffer.from(row.secretHash));
     if (row === null || !valid) throw new Refusal('unknown', 'The bearer token is not a valid admin API token.');
