@@ -46,50 +46,65 @@ export const chainOf = (orgId: string | null): string => orgId ?? INSTANCE_CHAIN
 /**
  * Appends events inside the caller's transaction, in order. Each chain's head row is
  * locked while its events are added, so concurrent appends to one chain serialize and
- * the sequence has no gaps. Row-level security is pointed at each chain in turn.
+ * the sequence has no gaps. Row-level security is pointed at each chain in turn, and each
+ * chain's events go in with one statement.
  */
 export async function appendEvents(sql: Sql, entries: AuditEntry[]): Promise<AuditRecord[]> {
   const appended: AuditRecord[] = [];
-  let current: string | null = null;
-  let head: { sequence: number; hash: string } | null = null;
-  for (const entry of entries) {
-    const chain = chainOf(entry.orgId);
-    if (chain !== current) {
-      if (current !== null && head !== null) await auditStore.moveHead(sql, current, head.sequence, head.hash);
-      await sql.query(`SELECT set_config('mandate.org_id', $1, true)`, [entry.orgId ?? '']);
+  for (const group of groupByChain(entries)) {
+    const chain = chainOf(group[0]?.orgId ?? null);
+    await sql.query(`SELECT set_config('mandate.org_id', $1, true)`, [group[0]?.orgId ?? '']);
+    let head = await auditStore.lockHead(sql, chain);
+    if (head === null) {
+      await auditStore.createHead(sql, chain, GENESIS_HASH);
       head = await auditStore.lockHead(sql, chain);
-      if (head === null) {
-        await auditStore.createHead(sql, chain, GENESIS_HASH);
-        head = await auditStore.lockHead(sql, chain);
-      }
-      current = chain;
     }
     if (head === null) throw new Error(`No head for audit chain ${chain}`);
-    const record: Omit<AuditRecord, 'hash'> = {
-      id: newId('evt'),
-      chain,
-      orgId: entry.orgId,
-      sequence: head.sequence + 1,
-      action: entry.action,
-      outcome: entry.outcome,
-      actorType: entry.actor.type,
-      actorId: entry.actor.id,
-      targetType: entry.target?.type ?? null,
-      targetId: entry.target?.id ?? null,
-      ip: entry.ip,
-      userAgent: entry.userAgent?.slice(0, 500) ?? null,
-      requestId: entry.requestId,
-      occurredAt: new Date(),
-      metadata: entry.metadata ?? {},
-      prevHash: head.hash,
-    };
-    const event = { ...record, hash: eventHash(record) };
-    await auditStore.insert(sql, event);
-    head = { sequence: event.sequence, hash: event.hash };
-    appended.push(event);
+    let previous = { sequence: head.sequence, hash: head.hash };
+    const events = group.map((entry) => {
+      const event = sealed(entry, chain, previous);
+      previous = { sequence: event.sequence, hash: event.hash };
+      return event;
+    });
+    await auditStore.insertMany(sql, events);
+    await auditStore.moveHead(sql, chain, previous.sequence, previous.hash);
+    appended.push(...events);
   }
-  if (current !== null && head !== null) await auditStore.moveHead(sql, current, head.sequence, head.hash);
   return appended;
+}
+
+/** Consecutive runs of entries on the same chain, in order. */
+function groupByChain(entries: AuditEntry[]): AuditEntry[][] {
+  const groups: AuditEntry[][] = [];
+  for (const entry of entries) {
+    const last = groups[groups.length - 1];
+    if (last !== undefined && chainOf(last[0]?.orgId ?? null) === chainOf(entry.orgId)) last.push(entry);
+    else groups.push([entry]);
+  }
+  return groups;
+}
+
+/** The event as stored: numbered after, and hashed over, the previous one. */
+function sealed(entry: AuditEntry, chain: string, previous: { sequence: number; hash: string }): AuditRecord {
+  const record: Omit<AuditRecord, 'hash'> = {
+    id: newId('evt'),
+    chain,
+    orgId: entry.orgId,
+    sequence: previous.sequence + 1,
+    action: entry.action,
+    outcome: entry.outcome,
+    actorType: entry.actor.type,
+    actorId: entry.actor.id,
+    targetType: entry.target?.type ?? null,
+    targetId: entry.target?.id ?? null,
+    ip: entry.ip,
+    userAgent: entry.userAgent?.slice(0, 500) ?? null,
+    requestId: entry.requestId,
+    occurredAt: new Date(),
+    metadata: entry.metadata ?? {},
+    prevHash: previous.hash,
+  };
+  return { ...record, hash: eventHash(record) };
 }
 
 export interface ChainVerification {

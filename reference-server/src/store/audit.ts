@@ -66,16 +66,21 @@ export const auditStore = {
     await sql.query('UPDATE audit_chain_heads SET sequence = $2, hash = $3 WHERE chain = $1', [chain, sequence, hash]);
   },
 
-  async insert(sql: Sql, event: AuditRecord): Promise<void> {
+  /** Inserts events in one statement: a group commit's batch costs one round trip per chain. */
+  async insertMany(sql: Sql, events: AuditRecord[]): Promise<void> {
+    if (events.length === 0) return;
+    const columns = 17;
+    const rows = events.map((_, row) => `(${Array.from({ length: columns }, (__, column) => `$${row * columns + column + 1}`).join(', ')})`);
+    const params = events.flatMap((event) => [
+      event.id, event.chain, event.orgId, event.sequence, event.action, event.outcome, event.actorType, event.actorId,
+      event.targetType, event.targetId, event.ip, event.userAgent, event.requestId, event.occurredAt,
+      JSON.stringify(event.metadata), event.prevHash, event.hash,
+    ]);
     await sql.query(
       `INSERT INTO audit_events (id, chain, org_id, sequence, action, outcome, actor_type, actor_id, target_type,
          target_id, ip, user_agent, request_id, occurred_at, metadata, prev_hash, hash)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
-      [
-        event.id, event.chain, event.orgId, event.sequence, event.action, event.outcome, event.actorType, event.actorId,
-        event.targetType, event.targetId, event.ip, event.userAgent, event.requestId, event.occurredAt,
-        JSON.stringify(event.metadata), event.prevHash, event.hash,
-      ],
+       VALUES ${rows.join(', ')}`,
+      params,
     );
   },
 
