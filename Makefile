@@ -53,7 +53,14 @@ test-infra: infra/cdktf/node_modules/.installed ## Tests of the CDKTF stacks and
 	@mkdir -p $(RESULTS)
 	cd infra/cdktf && npm test -- --ci --json --outputFile=../../$(RESULTS)/infra.json
 
+bench/node_modules/.installed: bench/package-lock.json bench/package.json
+	cd bench && npm ci --no-audit --no-fund
+	@touch $@
+
+bench: build bench/node_modules/.installed ## Load benchmark (token issuance, introspection, list) on PostgreSQL + Redis; results in bench/results/
+	node bench/run.mjs
+
 test: lint check-generated test-server test-infra ## Everything: lint, generated-file check, every test suite
 	@node scripts/test-summary.mjs $(RESULTS)/*.json
 
-.PHONY: help setup build run generate check-generated lint services test-server infra-synth test-infra test
+.PHONY: help setup build run generate check-generated lint services test-server infra-synth test-infra bench test

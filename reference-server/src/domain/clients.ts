@@ -2,6 +2,7 @@ import type { Cache } from '../cache/cache';
 import type { Database } from '../store/database';
 import { OAuthError, invalidClient } from './oauth-errors';
 import type { SecretHasher } from './secrets';
+import { UseRecorder } from './use-recorder';
 
 /** An agent that proved its identity with one of its credentials. */
 export interface AuthenticatedClient {
@@ -32,7 +33,6 @@ export class ClientAuthenticationFailed extends OAuthError {
   }
 }
 
-const LAST_USED_INTERVAL_SECONDS = 60;
 
 /**
  * client_secret_basic / client_secret_post (RFC 6749 §2.3.1). The secret's public part
@@ -41,11 +41,15 @@ const LAST_USED_INTERVAL_SECONDS = 60;
  * work. Only with a correct secret does a suspended agent learn that it is suspended.
  */
 export class ClientAuthenticator {
+  private readonly uses: UseRecorder;
+
   constructor(
     private readonly db: Database,
-    private readonly cache: Cache,
+    cache: Cache,
     private readonly hasher: SecretHasher,
-  ) {}
+  ) {
+    this.uses = new UseRecorder(cache, (credentialId) => this.db.lookup('SELECT * FROM mandate_touch_credential($1)', [credentialId]));
+  }
 
   async authenticate(clientId: string, secret: string): Promise<AuthenticatedClient> {
     // A malformed secret still costs a lookup (of nothing), so it answers in the same time class.
@@ -68,13 +72,7 @@ export class ClientAuthenticator {
         agentId: row.agent_id,
       });
     }
-    await this.recordUse(row.credential_id);
+    await this.uses.record(row.credential_id);
     return { agentId: row.agent_id, orgId: row.org_id, credentialId: row.credential_id, allowedScopes: row.allowed_scopes };
-  }
-
-  /** Bookkeeping, at most once a minute per credential; a cache outage skips it. */
-  private async recordUse(credentialId: string): Promise<void> {
-    const due = await this.cache.setIfAbsent(`credential-used:${credentialId}`, '1', LAST_USED_INTERVAL_SECONDS).catch(() => false);
-    if (due) await this.db.lookup('SELECT * FROM mandate_touch_credential($1)', [credentialId]);
   }
 }

@@ -5,6 +5,7 @@ import { unauthorized } from '../domain/errors';
 import type { Principal } from '../domain/principal';
 import type { SecretHasher } from '../domain/secrets';
 import type { TokenState } from '../domain/token-state';
+import { UseRecorder } from '../domain/use-recorder';
 import type { Cache } from '../cache/cache';
 import type { Metrics } from '../observability/metrics';
 import type { Database } from '../store/database';
@@ -18,8 +19,6 @@ export interface Authenticator {
   authenticate(authorization: string | undefined, request: RequestInfo): Promise<Principal>;
 }
 
-const NOBODY = { orgId: null, instanceAdmin: false, principalId: '' };
-const LAST_USED_INTERVAL_SECONDS = 60;
 
 /** A refusal, with what is known of the caller. */
 class Refusal extends Error {
@@ -53,14 +52,14 @@ export function bearerAuthenticator(deps: AuthenticatorDeps): Authenticator {
   async function adminToken(presented: string): Promise<Principal> {
     // A malformed token still costs a lookup (of nothing), so it answers in the same time class.
     const lookup = deps.hasher.lookupOf('adminToken', presented) ?? '';
-    const row = await deps.db.tenantTransaction(NOBODY, (sql) => adminTokenStore.findForAuthentication(sql, lookup));
+    const row = await adminTokenStore.findForAuthentication(deps.db, lookup);
     // Verify even when nothing was found, so unknown and wrong tokens take the same time.
-    const valid = deps.hasher.verify(presented, row === null ? null : Buffer.from(row.secretHash));
+    const valid = deps.hasher.verify(presented, row === null ? null : row.secretHash);
     if (row === null || !valid) throw new Refusal('unknown', 'The bearer token is not a valid admin API token.');
     const known = { orgId: row.orgId, type: 'admin_token' as const, id: row.id };
     if (row.revokedAt !== null || row.orgDeleted) throw new Refusal('revoked', 'The bearer token has been revoked.', known);
     if (row.expiresAt !== null && row.expiresAt.getTime() <= Date.now()) throw new Refusal('expired', 'The bearer token has expired.', known);
-    await recordUse(row.id);
+    await uses.record(row.id);
     return { kind: 'admin_token', id: row.id, orgId: row.orgId, role: row.role, scopes: deps.roles.get(row.role) ?? new Set() };
   }
 
@@ -73,11 +72,7 @@ export function bearerAuthenticator(deps: AuthenticatorDeps): Authenticator {
     return { kind: 'agent', id: claims.sub, orgId: claims.org, role: null, scopes: new Set(claims.scope.split(' ').filter((s) => s !== '')) };
   }
 
-  /** Bookkeeping at most once a minute per token; a cache outage skips it rather than failing. */
-  async function recordUse(tokenId: string): Promise<void> {
-    const due = await deps.cache.setIfAbsent(`admin-token-used:${tokenId}`, '1', LAST_USED_INTERVAL_SECONDS).catch(() => false);
-    if (due) await deps.db.tenantTransaction(NOBODY, (sql) => adminTokenStore.recordUse(sql, tokenId));
-  }
+  const uses = new UseRecorder(deps.cache, (tokenId) => adminTokenStore.recordUse(deps.db, tokenId));
 
   return {
     async authenticate(authorization, request) {

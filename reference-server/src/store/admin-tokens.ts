@@ -1,4 +1,4 @@
-import type { Sql } from './database';
+import type { Database, Sql } from './database';
 import { type PageRequest, pageParams, toPage } from './page';
 
 export type AdminRole = 'reader' | 'writer' | 'admin';
@@ -69,17 +69,30 @@ export const adminTokenStore = {
     await sql.query('UPDATE admin_tokens SET revoked_at = now() WHERE org_id = $1 AND revoked_at IS NULL', [orgId]);
   },
 
-  async findForAuthentication(sql: Sql, lookup: string): Promise<AdminTokenCredentials | null> {
-    const [row] = await sql.query<AdminTokenCredentials>(
-      `SELECT id, org_id AS "orgId", role, secret_hash AS "secretHash", expires_at AS "expiresAt",
-              revoked_at AS "revokedAt", org_deleted AS "orgDeleted"
-       FROM mandate_find_admin_token($1)`,
-      [lookup],
-    );
-    return row ?? null;
+  /** One round trip, through the SECURITY DEFINER lookup (see Database.lookup). */
+  async findForAuthentication(db: Database, lookup: string): Promise<AdminTokenCredentials | null> {
+    const [row] = await db.lookup<{
+      id: string;
+      org_id: string | null;
+      role: AdminRole;
+      secret_hash: Uint8Array;
+      expires_at: Date | null;
+      revoked_at: Date | null;
+      org_deleted: boolean;
+    }>('SELECT * FROM mandate_find_admin_token($1)', [lookup]);
+    if (row === undefined) return null;
+    return {
+      id: row.id,
+      orgId: row.org_id,
+      role: row.role,
+      secretHash: Buffer.from(row.secret_hash),
+      expiresAt: row.expires_at,
+      revokedAt: row.revoked_at,
+      orgDeleted: row.org_deleted,
+    };
   },
 
-  async recordUse(sql: Sql, id: string): Promise<void> {
-    await sql.query('SELECT mandate_touch_admin_token($1)', [id]);
+  async recordUse(db: Database, id: string): Promise<void> {
+    await db.lookup('SELECT * FROM mandate_touch_admin_token($1)', [id]);
   },
 };

@@ -1,0 +1,118 @@
+// Starts one reference-server process on 127.0.0.1 (PostgreSQL + Redis), waits until it is
+// ready, and stops it again. The server's output goes to a log file, shown on failure.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+export const HOST = '127.0.0.1';
+
+/** A free loopback port (asked of the kernel, then released for the server to take). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.unref();
+    probe.on('error', reject);
+    probe.listen(0, HOST, () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * @param {object} options
+ * @param {string} options.mainJs       reference-server/dist/main.js
+ * @param {string} options.workDir      a scratch directory (log, data dir, profiles)
+ * @param {string} options.databaseUrl
+ * @param {string} options.redisUrl
+ * @param {number} options.poolSize     DATABASE_POOL_SIZE
+ * @param {string[]} [options.nodeArgs] e.g. ['--cpu-prof', '--cpu-prof-dir=…']
+ */
+export async function startServer({ mainJs, workDir, databaseUrl, redisUrl, poolSize, nodeArgs = [] }) {
+  if (!existsSync(mainJs)) throw new Error(`${mainJs} is missing: run "make build" first.`);
+  const port = await freePort();
+  const bootstrapToken = `mdt_pat_${randomBytes(32).toString('base64url')}`;
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: 'production',
+    HOST,
+    PORT: String(port),
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    DATABASE_POOL_SIZE: String(poolSize),
+    MANDATE_SECRET_PEPPER: randomBytes(32).toString('base64url'),
+    MANDATE_KEY_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+    MANDATE_BOOTSTRAP_TOKEN: bootstrapToken,
+    MANDATE_DATA_DIR: path.join(workDir, 'data'),
+    LOG_LEVEL: 'warn',
+  };
+  const logFile = path.join(workDir, 'server.log');
+  const logFd = openSync(logFile, 'a');
+  const child = spawn(process.execPath, [...nodeArgs, mainJs], { env, stdio: ['ignore', logFd, logFd] });
+  closeSync(logFd);
+  let exited = null;
+  const exit = new Promise((resolve) => {
+    child.on('exit', (code, signal) => {
+      exited = { code, signal };
+      resolve(exited);
+    });
+  });
+  const baseUrl = `http://${HOST}:${port}`;
+  const log = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
+
+  const server = {
+    baseUrl,
+    port,
+    pid: child.pid,
+    bootstrapToken,
+    settings: { DATABASE_POOL_SIZE: poolSize, LOG_LEVEL: 'warn', NODE_ENV: 'production', MANDATE_SIGNING_ALG: 'ES256 (default)', nodeArgs },
+    log,
+    logFile,
+    get exited() {
+      return exited;
+    },
+    /** SIGTERM (the server drains and exits, writing a CPU profile if asked), SIGKILL after `graceMs`. */
+    async stop(graceMs = 20000) {
+      if (exited !== null) return exited;
+      child.kill('SIGTERM');
+      const timer = sleep(graceMs).then(() => 'timeout');
+      if ((await Promise.race([exit, timer])) === 'timeout') {
+        child.kill('SIGKILL');
+        await exit;
+      }
+      return exited;
+    },
+    /** Synchronous last resort (process 'exit' handlers). */
+    kill() {
+      if (exited === null) {
+        try {
+          child.kill('SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    },
+  };
+
+  const deadline = Date.now() + 60000;
+  for (;;) {
+    if (exited !== null) throw new Error(`The server exited during start-up (${JSON.stringify(exited)}). Its log:\n${log()}`);
+    try {
+      const response = await fetch(`${baseUrl}/health/ready`, { signal: AbortSignal.timeout(2000) });
+      if (response.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await server.stop(2000);
+      throw new Error(`The server was not ready within 60 s. Its log:\n${log()}`);
+    }
+    await sleep(100);
+  }
+  return server;
+}
