@@ -1,6 +1,7 @@
-import { randomUUID } from 'node:crypto';
+import { type KeyObject, randomUUID, sign } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 import { jose } from './jose';
+import type { SigningAlgorithm } from '../config';
 import type { SigningKeys } from './signing-keys';
 
 /** The claims Mandate puts in every access token (RFC 9068 §2.2, plus `org`). */
@@ -31,6 +32,21 @@ function isClaims(payload: JWTPayload): payload is JWTPayload & AccessTokenClaim
   );
 }
 
+const base64url = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+/**
+ * JWS compact serialization (RFC 7515 §7.1) signed with node:crypto. ECDSA signatures are
+ * the raw r‖s form JWS requires (RFC 7518 §3.4), hence `ieee-p1363`; EdDSA hashes itself.
+ * Verification stays with jose.
+ */
+function signCompact(header: object, payload: object, alg: SigningAlgorithm, key: KeyObject): string {
+  const input = `${base64url(header)}.${base64url(payload)}`;
+  const data = Buffer.from(input);
+  const signature =
+    alg === 'ES256' ? sign('sha256', data, { key, dsaEncoding: 'ieee-p1363' }) : sign(alg === 'RS256' ? 'sha256' : null, data, key);
+  return `${input}.${signature.toString('base64url')}`;
+}
+
 /**
  * Issues and verifies access tokens per RFC 9068, following RFC 8725: the algorithm must be
  * one of the published keys' (never `none`, never HMAC), `typ` must be `at+jwt`, and the
@@ -44,7 +60,7 @@ export class AccessTokens {
   ) {}
 
   async issue(subject: { agentId: string; orgId: string }, scope: string, audience: string): Promise<{ token: string; claims: AccessTokenClaims }> {
-    const [{ SignJWT }, key] = await Promise.all([jose(), this.keys.current()]);
+    const key = await this.keys.current();
     const iat = Math.floor(Date.now() / 1000);
     const claims: AccessTokenClaims = {
       iss: this.issuer,
@@ -57,8 +73,7 @@ export class AccessTokens {
       scope,
       org: subject.orgId,
     };
-    const token = await new SignJWT({ ...claims }).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYPE }).sign(key.privateKey);
-    return { token, claims };
+    return { token: signCompact({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYPE }, claims, key.alg, key.privateKey), claims };
   }
 
   /** The token's claims when its signature, type, issuer, times and (given) audience hold; otherwise null. */

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytesFromPool } from '../domain/ids';
 import type { Context, Middleware, Next } from 'koa';
 import { ApiError } from '../domain/errors';
 import type { Logger } from '../observability/logger';
@@ -12,7 +12,7 @@ const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 export function requestId(): Middleware {
   return async (ctx: Context, next: Next) => {
     const incoming = ctx.get('x-request-id');
-    const id = REQUEST_ID_PATTERN.test(incoming) ? incoming : `req_${randomBytes(12).toString('hex')}`;
+    const id = REQUEST_ID_PATTERN.test(incoming) ? incoming : `req_${randomBytesFromPool(12).toString('hex')}`;
     (ctx.state as RequestState).requestId = id;
     ctx.set('X-Request-Id', id);
     await next();
