@@ -12,7 +12,7 @@ import type { TokenState } from '../domain/token-state';
 import type { Database } from '../store/database';
 import type { Authenticator } from './authenticate';
 import { readRawBody } from './body';
-import type { PublicHandler, RequestState } from './router';
+import { type PublicHandler, requestInfo } from './router';
 import type { RequestValidator } from '../spec/validator';
 
 export interface OAuthDeps {
@@ -33,9 +33,21 @@ export interface OAuthDeps {
 const FORM = 'application/x-www-form-urlencoded';
 const MAX_SCOPES = 100;
 
-/** Who made the request, for the audit trail. */
-function requestContext(ctx: Context): Pick<AuditEntry, 'ip' | 'userAgent' | 'requestId'> {
-  return { ip: ctx.ip || null, userAgent: ctx.get('user-agent') || null, requestId: (ctx.state as RequestState).requestId };
+/** An event an authenticated agent caused, on its organization's chain. */
+function byAgent(
+  ctx: Context,
+  client: AuthenticatedClient,
+  event: { action: string; outcome: AuditEntry['outcome']; onItself: boolean; metadata: Record<string, unknown> },
+): AuditEntry {
+  return {
+    orgId: client.orgId,
+    action: event.action,
+    outcome: event.outcome,
+    actor: { type: 'agent', id: client.agentId },
+    target: event.onItself ? { type: 'agent', id: client.agentId } : null,
+    ...requestInfo(ctx),
+    metadata: event.metadata,
+  };
 }
 
 /**
@@ -124,15 +136,8 @@ export function oauthHandlers(deps: OAuthDeps): Record<string, PublicHandler> {
     try {
       const client = await deps.clients.authenticate(credentials.id, credentials.secret);
       if (successAction !== undefined) {
-        await deps.audit.append({
-          orgId: client.orgId,
-          action: successAction,
-          outcome: 'success',
-          actor: { type: 'agent', id: client.agentId },
-          target: null,
-          ...requestContext(ctx),
-          metadata: { method: 'client_secret', credentialId: client.credentialId, endpoint: ctx.path },
-        });
+        const metadata = { method: 'client_secret', credentialId: client.credentialId, endpoint: ctx.path };
+        await deps.audit.append(byAgent(ctx, client, { action: successAction, outcome: 'success', onItself: false, metadata }));
       }
       return client;
     } catch (error) {
@@ -143,7 +148,7 @@ export function oauthHandlers(deps: OAuthDeps): Record<string, PublicHandler> {
           outcome: 'failure',
           actor: { type: error.known.agentId === null ? 'anonymous' : 'agent', id: error.known.agentId },
           target: null,
-          ...requestContext(ctx),
+          ...requestInfo(ctx),
           metadata: { method: 'client_secret', error: error.error, clientId: credentials.id.slice(0, 100) },
         });
       }
@@ -153,15 +158,8 @@ export function oauthHandlers(deps: OAuthDeps): Record<string, PublicHandler> {
 
   /** An authenticated agent's token request that was refused (bad scope, grant or resource). */
   function refused(ctx: Context, client: AuthenticatedClient, error: OAuthError): Promise<void> {
-    return deps.audit.append({
-      orgId: client.orgId,
-      action: 'token.refused',
-      outcome: 'failure',
-      actor: { type: 'agent', id: client.agentId },
-      target: { type: 'agent', id: client.agentId },
-      ...requestContext(ctx),
-      metadata: { error: error.error, description: error.message },
-    });
+    const metadata = { error: error.error, description: error.message };
+    return deps.audit.append(byAgent(ctx, client, { action: 'token.refused', outcome: 'failure', onItself: true, metadata }));
   }
 
   /** The scopes granted: the request's, each allowed to the agent; all allowed ones when none asked. */
@@ -195,7 +193,7 @@ export function oauthHandlers(deps: OAuthDeps): Record<string, PublicHandler> {
     if (!/^Bearer /i.test(authorization)) throw invalidClient();
     let principal: Principal;
     try {
-      principal = await deps.bearer.authenticate(authorization, requestContext(ctx));
+      principal = await deps.bearer.authenticate(authorization, requestInfo(ctx));
     } catch {
       throw invalidClient();
     }
@@ -229,15 +227,8 @@ export function oauthHandlers(deps: OAuthDeps): Record<string, PublicHandler> {
         }
         const { token, claims } = await deps.tokens.issue(client, scope, audience);
         // The token is handed out only once its issuance is on the audit trail.
-        await deps.audit.append({
-          orgId: client.orgId,
-          action: 'token.issued',
-          outcome: 'success',
-          actor: { type: 'agent', id: client.agentId },
-          target: { type: 'agent', id: client.agentId },
-          ...requestContext(ctx),
-          metadata: { jti: claims.jti, scope, aud: audience, credentialId: client.credentialId, exp: claims.exp },
-        });
+        const metadata = { jti: claims.jti, scope, aud: audience, credentialId: client.credentialId, exp: claims.exp };
+        await deps.audit.append(byAgent(ctx, client, { action: 'token.issued', outcome: 'success', onItself: true, metadata }));
         ctx.body = { access_token: token, token_type: 'Bearer', expires_in: deps.accessTokenTtlSeconds, scope };
       }),
 
@@ -268,17 +259,7 @@ export function oauthHandlers(deps: OAuthDeps): Record<string, PublicHandler> {
           const expiresAt = new Date(claims.exp * 1000);
           await deps.db.tenantTransaction({ orgId: client.orgId, instanceAdmin: false, principalId: client.agentId }, async (sql) => {
             await deps.tokenState.recordRevocation(sql, { jti: claims.jti, orgId: client.orgId, agentId: client.agentId, expiresAt });
-            await appendEvents(sql, [
-              {
-                orgId: client.orgId,
-                action: 'token.revoked',
-                outcome: 'success',
-                actor: { type: 'agent', id: client.agentId },
-                target: { type: 'agent', id: client.agentId },
-                ...requestContext(ctx),
-                metadata: { jti: claims.jti },
-              },
-            ]);
+            await appendEvents(sql, [byAgent(ctx, client, { action: 'token.revoked', outcome: 'success', onItself: true, metadata: { jti: claims.jti } })]);
           });
           await deps.tokenState.revoked(claims.jti, expiresAt);
         }
