@@ -119,6 +119,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
         ...serviceHandlers({ db, cache: openedCache, metrics, documentJson, docsPage: renderApiReference(JSON.parse(documentJson) as ReferenceDocument) }),
         ...oauthHandlers({
           db,
+          metrics,
           validator,
           issuer: config.issuer,
           bodyLimitBytes: config.bodyLimitBytes,

@@ -9,6 +9,7 @@ import { OAuthError, invalidClient, invalidRequest } from '../domain/oauth-error
 import type { Principal } from '../domain/principal';
 import type { SigningKeys } from '../domain/signing-keys';
 import type { TokenState } from '../domain/token-state';
+import type { Metrics } from '../observability/metrics';
 import type { Database } from '../store/database';
 import type { Authenticator } from './authenticate';
 import { readRawBody } from './body';
@@ -17,6 +18,7 @@ import type { RequestValidator } from '../spec/validator';
 
 export interface OAuthDeps {
   db: Database;
+  metrics: Metrics;
   validator: RequestValidator;
   issuer: string;
   bodyLimitBytes: number;
@@ -229,6 +231,7 @@ export function oauthHandlers(deps: OAuthDeps): Record<string, PublicHandler> {
         // The token is handed out only once its issuance is on the audit trail.
         const metadata = { jti: claims.jti, scope, aud: audience, credentialId: client.credentialId, exp: claims.exp };
         await deps.audit.append(byAgent(ctx, client, { action: 'token.issued', outcome: 'success', onItself: true, metadata }));
+        deps.metrics.tokensIssued.inc();
         ctx.body = { access_token: token, token_type: 'Bearer', expires_in: deps.accessTokenTtlSeconds, scope };
       }),
 

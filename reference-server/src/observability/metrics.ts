@@ -25,6 +25,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly tokensIssued = new Counter({
+    name: 'mandate_tokens_issued_total',
+    help: 'Access tokens issued.',
+    registers: [this.registry],
+  });
+
   readonly authFailures = new Counter({
     name: 'mandate_auth_failures_total',
     help: 'Failed authentications by reason.',

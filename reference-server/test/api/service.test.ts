@@ -45,6 +45,7 @@ describe('service endpoints', () => {
     expect(metrics).toMatch(/mandate_http_requests_total\{operation="createAgent",method="POST",status="201"\} [1-9]/);
     expect(metrics).toMatch(/mandate_http_request_duration_seconds_bucket\{le="\+Inf",operation="createAgent",method="POST"\} [1-9]/);
     expect(metrics).toMatch(/mandate_agents_registered_total [1-9]/);
+    expect(metrics).toMatch(/mandate_tokens_issued_total \d+/);
     expect(metrics).toMatch(/mandate_auth_failures_total\{reason="unknown"\} [1-9]/);
     expect(metrics).toMatch(/mandate_db_query_duration_seconds_count [1-9]/);
     expect(metrics).toMatch(/mandate_cache_operation_duration_seconds_count\{operation="[a-z]+"\} [1-9]/);

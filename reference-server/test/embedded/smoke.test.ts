@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Api } from '../helpers/api';
 import { createOrg } from '../helpers/fixtures';
+import { basic, postForm, tokenFor } from '../helpers/oauth';
 import { type TestServer, startServer } from '../helpers/server';
 
 /** The smoke subset on the embedded default: PGlite and the in-process cache. */
@@ -44,6 +45,22 @@ describe('embedded default', () => {
     expect(peek.status).toBe(404);
     const write = await root.as(a.reader).call('createAgent', { body: { name: 'nope', agentType: 'tool' } });
     expect(write.body.code).toBe('INSUFFICIENT_SCOPE');
+  });
+
+  it('issues, introspects and revokes tokens on the embedded store', async () => {
+    const org = await createOrg(root);
+    const api = new Api(server.baseUrl, org.admin);
+    const agent = await api.call('createAgent', { body: { name: 'token-smoke', agentType: 'tool', allowedScopes: ['agents:read'] } });
+    const credential = await api.call('createCredential', { path: { agentId: agent.body.id } });
+    const client = { clientId: agent.body.id as string, secret: credential.body.secret as string };
+    const token = await tokenFor(server.baseUrl, client);
+    const introspect = async () => (await postForm(server.baseUrl, '/oauth2/introspect', { token }, `Bearer ${org.admin}`)).body.active;
+    expect(await introspect()).toBe(true);
+    expect((await new Api(server.baseUrl, token).call('listAgents')).status).toBe(200);
+    await postForm(server.baseUrl, '/oauth2/revoke', { token }, basic(client.clientId, client.secret));
+    expect(await introspect()).toBe(false);
+    const chain = await api.call('verifyAuditChain');
+    expect(chain.body.intact).toBe(true);
   });
 
   it('replays an idempotent request', async () => {
