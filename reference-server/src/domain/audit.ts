@@ -22,6 +22,9 @@ export interface AuditEntry {
   metadata?: Record<string, unknown>;
 }
 
+/** Where a request came from, as the audit trail records it. */
+export type RequestInfo = Pick<AuditEntry, 'ip' | 'userAgent' | 'requestId'>;
+
 /** JSON with object keys sorted at every level, so jsonb's reordering cannot change a hash. */
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;

@@ -1,5 +1,5 @@
 import type { AccessTokens } from '../domain/access-tokens';
-import type { AuditEntry } from '../domain/audit';
+import type { AuditEntry, RequestInfo } from '../domain/audit';
 import type { AuditWriter } from '../domain/audit-writer';
 import { unauthorized } from '../domain/errors';
 import type { Principal } from '../domain/principal';
@@ -11,8 +11,6 @@ import type { Metrics } from '../observability/metrics';
 import type { Database } from '../store/database';
 import { adminTokenStore } from '../store/admin-tokens';
 
-/** Where a request came from, for the audit trail. */
-export type RequestInfo = Pick<AuditEntry, 'ip' | 'userAgent' | 'requestId'>;
 
 export interface Authenticator {
   /** The caller behind an Authorization header; every success and failure is audited. */

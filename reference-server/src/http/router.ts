@@ -3,10 +3,10 @@ import Router from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
 import { ApiError, badRequest, forbidden, notFound, validationError } from '../domain/errors';
 import type { Principal } from '../domain/principal';
-import type { Database, TenantContext } from '../store/database';
+import type { Database, Sql, TenantContext } from '../store/database';
 import { idempotencyStore } from '../store/idempotency';
 import { orgService } from '../domain/orgs';
-import { type AuditEntry, appendEvents } from '../domain/audit';
+import { type AuditEntry, type RequestInfo, appendEvents } from '../domain/audit';
 import { IDEMPOTENCY_HEADER, ORGANIZATION_HEADER, type Operation } from '../spec/operations';
 import type { RequestValidator } from '../spec/validator';
 import type { Authenticator } from './authenticate';
@@ -71,7 +71,7 @@ export function buildRouter(
 }
 
 /** Where the request came from, for the audit trail. */
-export function requestInfo(ctx: Context): Pick<AuditEntry, 'ip' | 'userAgent' | 'requestId'> {
+export function requestInfo(ctx: Context): RequestInfo {
   return { ip: ctx.ip || null, userAgent: ctx.get('user-agent') || null, requestId: (ctx.state as RequestState).requestId };
 }
 
@@ -158,6 +158,46 @@ function requestHash(ctx: Context, raw: Buffer): string {
     .digest('hex');
 }
 
+/** Audit entries for the changes a handler reports, attributed to the caller. */
+function auditEntries(reply: Reply, principal: Principal, orgId: string | null, info: RequestInfo): AuditEntry[] {
+  return (reply.audit ?? []).map((intent) => ({
+    orgId: intent.orgId === undefined ? orgId : intent.orgId,
+    action: intent.action,
+    outcome: 'success',
+    actor: { type: principal.kind, id: principal.id },
+    target: intent.target,
+    ...info,
+    metadata: intent.metadata ?? {},
+  }));
+}
+
+/** Runs the handler and appends its audit events in the same transaction: both commit, or neither. */
+async function runAndAudit(handler: Handler, call: Call, info: RequestInfo): Promise<Reply> {
+  const reply = await handler(call);
+  const entries = auditEntries(reply, call.principal, call.orgId, info);
+  if (entries.length > 0) await appendEvents(call.sql, entries);
+  return reply;
+}
+
+type Answer = Reply & { replayed: boolean };
+
+/**
+ * Runs `work` once per Idempotency-Key and caller: a retry with the same request gets the
+ * stored answer; the same key with a different request is refused.
+ */
+async function oncePerKey(sql: Sql, principalId: string, key: string, requestHash: string, work: () => Promise<Reply>): Promise<Answer> {
+  const earlier = await idempotencyStore.claim(sql, principalId, key, requestHash);
+  if (earlier !== null) {
+    if (earlier.requestHash !== requestHash) {
+      throw new ApiError(422, 'IDEMPOTENCY_KEY_REUSED', 'Idempotency key reused', 'This Idempotency-Key was used with a different request.');
+    }
+    return { status: earlier.status, body: earlier.body ?? undefined, replayed: true };
+  }
+  const reply = await work();
+  await idempotencyStore.complete(sql, principalId, key, reply.status, reply.body);
+  return { ...reply, replayed: false };
+}
+
 function act(operation: Operation, handler: Handler, deps: RouterDeps): Middleware {
   const targetsOrg = operation.path.includes('{orgId}') || operation.orgScoped;
   const lock = operation.method === 'get' ? 'none' : 'write';
@@ -165,49 +205,20 @@ function act(operation: Operation, handler: Handler, deps: RouterDeps): Middlewa
     const principal = principalOf(ctx);
     const request = await readAndValidate(ctx, operation, deps);
     const tenant = tenantOf(operation, principal, request);
-    const idempotencyKey = operation.idempotent ? (request.headers[IDEMPOTENCY_HEADER.toLowerCase()] as string | undefined) : undefined;
+    const key = operation.idempotent ? (request.headers[IDEMPOTENCY_HEADER.toLowerCase()] as string | undefined) : undefined;
     const info = requestInfo(ctx);
 
-    const reply = await deps.db.tenantTransaction(tenant, async (sql) => {
-      if (targetsOrg && tenant.orgId !== null) {
-        await orgService.requireLive(sql, tenant.orgId, lock);
-      }
+    const answer = await deps.db.tenantTransaction(tenant, async (sql): Promise<Answer> => {
+      if (targetsOrg && tenant.orgId !== null) await orgService.requireLive(sql, tenant.orgId, lock);
       const call: Call = { sql, principal, orgId: tenant.orgId, path: request.path, query: request.query, body: request.body, services: deps.services };
-      // The handler's changes and their audit events commit together, or not at all.
-      const run = async (c: Call): Promise<Reply> => {
-        const result = await handler(c);
-        const entries = (result.audit ?? []).map(
-          (intent): AuditEntry => ({
-            orgId: intent.orgId === undefined ? tenant.orgId : intent.orgId,
-            action: intent.action,
-            outcome: 'success',
-            actor: { type: principal.kind, id: principal.id },
-            target: intent.target,
-            ...info,
-            metadata: intent.metadata ?? {},
-          }),
-        );
-        if (entries.length > 0) await appendEvents(sql, entries);
-        return result;
-      };
-      if (idempotencyKey === undefined) return { ...(await run(call)), replayed: false };
-
-      const hash = requestHash(ctx, request.raw);
-      const earlier = await idempotencyStore.claim(sql, principal.id, idempotencyKey, hash);
-      if (earlier !== null) {
-        if (earlier.requestHash !== hash) {
-          throw new ApiError(422, 'IDEMPOTENCY_KEY_REUSED', 'Idempotency key reused', 'This Idempotency-Key was used with a different request.');
-        }
-        return { status: earlier.status, body: earlier.body ?? undefined, replayed: true };
-      }
-      const result = await run(call);
-      await idempotencyStore.complete(sql, principal.id, idempotencyKey, result.status, result.body);
-      return { ...result, replayed: false };
+      const work = (): Promise<Reply> => runAndAudit(handler, call, info);
+      if (key === undefined) return { ...(await work()), replayed: false };
+      return oncePerKey(sql, principal.id, key, requestHash(ctx, request.raw), work);
     });
-    await reply.afterCommit?.();
+    await answer.afterCommit?.();
 
-    ctx.status = reply.status;
-    if (reply.replayed) ctx.set('Idempotent-Replayed', 'true');
-    if (reply.body !== undefined) ctx.body = reply.body;
+    ctx.status = answer.status;
+    if (answer.replayed) ctx.set('Idempotent-Replayed', 'true');
+    if (answer.body !== undefined) ctx.body = answer.body;
   };
 }
