@@ -53,6 +53,14 @@ test-infra: infra/cdktf/node_modules/.installed ## Tests of the CDKTF stacks and
 	@mkdir -p $(RESULTS)
 	cd infra/cdktf && npm test -- --ci --json --outputFile=../../$(RESULTS)/infra.json
 
+conformance/node_modules/.installed: conformance/package-lock.json conformance/package.json
+	cd conformance && npm ci --no-audit --no-fund
+	@touch $@
+
+test-conformance: build conformance/node_modules/.installed ## Language-neutral conformance scenarios over HTTP against a fresh embedded server
+	@mkdir -p $(RESULTS)
+	node conformance/run.mjs | tee $(RESULTS)/conformance.txt
+
 bench/node_modules/.installed: bench/package-lock.json bench/package.json
 	cd bench && npm ci --no-audit --no-fund
 	@touch $@
@@ -60,7 +68,7 @@ bench/node_modules/.installed: bench/package-lock.json bench/package.json
 bench: build bench/node_modules/.installed ## Load benchmark (token issuance, introspection, list) on PostgreSQL + Redis; results in bench/results/
 	node bench/run.mjs
 
-test: lint check-generated test-server test-infra ## Everything: lint, generated-file check, every test suite
-	@node scripts/test-summary.mjs $(RESULTS)/*.json
+test: lint check-generated test-server test-conformance test-infra ## Everything: lint, generated-file check, every test suite
+	@node scripts/test-summary.mjs $(RESULTS)/*.json $(RESULTS)/*.txt
 
-.PHONY: help setup build run generate check-generated lint services test-server infra-synth test-infra bench test
+.PHONY: help setup build run generate check-generated lint services test-server test-conformance infra-synth test-infra bench test

@@ -1,0 +1,536 @@
+#!/usr/bin/env node
+// Mandate conformance runner (plain HTTP). Runs conformance/scenarios/*.yaml in file order
+// against a live server, validates every response against the bundled OpenAPI spec and
+// checks that every operation has a success and a documented-failure step.
+//
+//   node run.mjs                         start reference-server/dist/main.js on 127.0.0.1
+//   node run.mjs --base-url URL --token mdt_pat_…   use a running deployment (loopback only
+//                                        unless --allow-remote)
+//   --scenarios DIR  --spec FILE  --timeout SECONDS (whole run, default 300)  --verbose
+//
+// Output: one line per failing step, a coverage table on a gap, and finally exactly
+// `conformance: N passed, M failed` (N/M count steps). Exit 1 on any failure or gap.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Ajv2020 from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import YAML from 'yaml';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const REQUEST_TIMEOUT_MS = 15_000;
+const STARTUP_TIMEOUT_MS = 60_000;
+const METHODS = ['get', 'put', 'post', 'patch', 'delete'];
+
+// ---------------------------------------------------------------- arguments
+function parseArgs(argv) {
+  const opts = {
+    baseUrl: null,
+    token: null,
+    allowRemote: false,
+    scenarios: join(HERE, 'scenarios'),
+    spec: resolve(HERE, '../spec/dist/openapi.json'),
+    server: resolve(HERE, '../reference-server/dist/main.js'),
+    timeout: 300,
+    verbose: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => {
+      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
+      return argv[++i];
+    };
+    if (a === '--base-url') opts.baseUrl = next().replace(/\/+$/, '');
+    else if (a === '--token') opts.token = next();
+    else if (a === '--allow-remote') opts.allowRemote = true;
+    else if (a === '--scenarios') opts.scenarios = resolve(next());
+    else if (a === '--spec') opts.spec = resolve(next());
+    else if (a === '--server') opts.server = resolve(next());
+    else if (a === '--timeout') opts.timeout = Number(next());
+    else if (a === '--verbose' || a === '-v') opts.verbose = true;
+    else if (a === '--help' || a === '-h') {
+      process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 12).join('\n') + '\n');
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a}`);
+  }
+  if (opts.token === null) opts.token = process.env.MANDATE_CONFORMANCE_TOKEN ?? null;
+  if (opts.baseUrl !== null) {
+    if (opts.token === null) throw new Error('--base-url needs --token (or MANDATE_CONFORMANCE_TOKEN): an instance-admin token');
+    const host = new URL(opts.baseUrl).hostname;
+    if (!opts.allowRemote && !['127.0.0.1', 'localhost', '[::1]', '::1'].includes(host)) {
+      throw new Error(`refusing to target ${host}: only loopback by default (pass --allow-remote to override)`);
+    }
+  }
+  if (!Number.isFinite(opts.timeout) || opts.timeout <= 0) throw new Error('--timeout must be a positive number of seconds');
+  return opts;
+}
+
+// ---------------------------------------------------------------- spec + validation
+function loadSpec(file) {
+  const spec = JSON.parse(readFileSync(file, 'utf8'));
+  const ops = new Map();
+  for (const [path, item] of Object.entries(spec.paths)) {
+    for (const method of METHODS) {
+      const op = item[method];
+      if (op === undefined) continue;
+      const params = [...(item.parameters ?? []), ...(op.parameters ?? [])].map((p) => deref(spec, p));
+      ops.set(op.operationId, { id: op.operationId, method: method.toUpperCase(), path, op, params, tags: op.tags ?? [] });
+    }
+  }
+  return { spec, ops };
+}
+
+function deref(spec, node) {
+  let n = node;
+  while (n !== null && typeof n === 'object' && typeof n.$ref === 'string' && n.$ref.startsWith('#/')) {
+    n = n.$ref.slice(2).split('/').reduce((o, k) => o[k.replace(/~1/g, '/').replace(/~0/g, '~')], spec);
+  }
+  return n;
+}
+
+// Every `#/components/schemas/X` becomes `mandate.json#/$defs/X`, so response schemas can be
+// compiled standalone against one registered schema holding all components.
+function rewriteRefs(node) {
+  if (Array.isArray(node)) return node.map(rewriteRefs);
+  if (node === null || typeof node !== 'object') return node;
+  const out = {};
+  for (const [k, v] of Object.entries(node)) {
+    if (k === '$ref' && typeof v === 'string' && v.startsWith('#/components/schemas/')) out[k] = `mandate.json#/$defs/${v.slice('#/components/schemas/'.length)}`;
+    else out[k] = rewriteRefs(v);
+  }
+  return out;
+}
+
+function makeAjv(spec) {
+  const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true });
+  addFormats(ajv);
+  ajv.addSchema({ $id: 'mandate.json', $defs: rewriteRefs(spec.components?.schemas ?? {}) });
+  return ajv;
+}
+
+class ResponseValidator {
+  constructor(spec) {
+    this.spec = spec;
+    this.ajv = makeAjv(spec);
+    this.cache = new Map();
+  }
+
+  responseFor(op, status) {
+    const r = op.op.responses ?? {};
+    const key = [String(status), `${String(status)[0]}XX`, 'default'].find((k) => k in r);
+    return key === undefined ? null : deref(this.spec, r[key]);
+  }
+
+  // Returns a list of problems (empty when the response conforms).
+  check(op, status, contentType, body, rawText) {
+    const response = this.responseFor(op, status);
+    if (response === null) return [`status ${status} is not documented for ${op.id}`];
+    const content = response.content;
+    if (content === undefined || Object.keys(content).length === 0) {
+      return rawText.length > 0 ? [`${op.id} ${status} documents no body but got ${rawText.length} bytes`] : [];
+    }
+    const media = (contentType ?? '').split(';')[0].trim().toLowerCase();
+    if (!(media in content)) return [`content-type ${media || '(none)'} not documented for ${op.id} ${status} (expected ${Object.keys(content).join(', ')})`];
+    const schema = content[media].schema;
+    if (schema === undefined) return [];
+    const key = `${op.id} ${status} ${media}`;
+    let validate = this.cache.get(key);
+    if (validate === undefined) {
+      validate = this.ajv.compile(rewriteRefs(schema));
+      this.cache.set(key, validate);
+    }
+    const value = media.endsWith('json') ? body : rawText;
+    if (validate(value)) return [];
+    return validate.errors.slice(0, 3).map((e) => `schema: ${e.instancePath || '/'} ${e.message}`);
+  }
+}
+
+// ---------------------------------------------------------------- scenarios
+function loadScenarios(dir, scenarioSchema) {
+  const ajv = new Ajv2020({ strict: true, strictRequired: false, allowUnionTypes: true, allErrors: true });
+  addFormats(ajv);
+  const validate = ajv.compile(scenarioSchema);
+  const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
+  const scenarios = [];
+  const problems = [];
+  const ids = new Set();
+  for (const f of files) {
+    let doc;
+    try {
+      doc = YAML.parse(readFileSync(join(dir, f), 'utf8'));
+    } catch (e) {
+      problems.push(`${f}: YAML: ${e.message}`);
+      continue;
+    }
+    if (!validate(doc)) {
+      for (const e of validate.errors) problems.push(`${f}: ${e.instancePath || '/'} ${e.message}`);
+      continue;
+    }
+    if (ids.has(doc.id)) problems.push(`${f}: duplicate scenario id ${doc.id}`);
+    ids.add(doc.id);
+    scenarios.push({ ...doc, file: f });
+  }
+  return { scenarios, problems };
+}
+
+// Static checks against the spec: operations exist, statuses are documented, coverage.
+function staticChecks(scenarios, spec, ops, validator) {
+  const problems = [];
+  const coverage = new Map([...ops.keys()].map((id) => [id, { success: 0, failure: 0, documented4xx: [] }]));
+  for (const [id, op] of ops) {
+    coverage.get(id).documented4xx = Object.keys(op.op.responses ?? {}).filter((s) => /^4/.test(s));
+  }
+  for (const sc of scenarios) {
+    sc.steps.forEach((step, i) => {
+      const where = `${sc.id}#${i + 1}`;
+      const op = ops.get(step.operation);
+      if (op === undefined) {
+        problems.push(`${where}: unknown operation ${step.operation}`);
+        return;
+      }
+      const status = step.expect.status;
+      if (validator.responseFor(op, status) === null) problems.push(`${where}: status ${status} is not documented for ${op.id}`);
+      const c = coverage.get(op.id);
+      if (status >= 200 && status < 300) c.success++;
+      else if (status >= 400 && status < 500 && c.documented4xx.includes(String(status))) c.failure++;
+      for (const name of Object.keys(step.path ?? {})) {
+        if (!op.params.some((p) => p.in === 'path' && p.name === name)) problems.push(`${where}: ${op.id} has no path parameter ${name}`);
+      }
+    });
+  }
+  return { problems, coverage };
+}
+
+function coverageGaps(coverage) {
+  const gaps = [];
+  for (const [id, c] of coverage) {
+    if (c.success === 0) gaps.push(`${id}: no step expects a success (2xx)`);
+    if (c.documented4xx.length > 0 && c.failure === 0) gaps.push(`${id}: no step expects a documented failure (${c.documented4xx.join('/')})`);
+  }
+  return gaps;
+}
+
+function coverageTable(coverage, ops) {
+  const rows = [['operation', 'tag', 'success', 'failure']];
+  for (const [id, c] of coverage) {
+    rows.push([id, ops.get(id).tags[0] ?? '', String(c.success), c.documented4xx.length === 0 ? 'n/a' : String(c.failure)]);
+  }
+  const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((v, i) => v.padEnd(w[i])).join('  ').trimEnd()).join('\n');
+}
+
+// ---------------------------------------------------------------- interpolation + matching
+class MissingVariable extends Error {}
+
+function interpolate(value, vars) {
+  if (typeof value === 'string') {
+    const whole = /^\$\{([A-Za-z0-9_.-]+)\}$/.exec(value);
+    if (whole) return lookup(whole[1], vars); // keeps the captured type (number, object, …)
+    return value.replace(/\$\{([A-Za-z0-9_.-]+)\}/g, (_, name) => {
+      const v = lookup(name, vars);
+      return typeof v === 'string' ? v : JSON.stringify(v);
+    });
+  }
+  if (Array.isArray(value)) return value.map((v) => interpolate(v, vars));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [interpolate(k, vars), interpolate(v, vars)]));
+  }
+  return value;
+}
+
+function lookup(name, vars) {
+  if (!(name in vars)) throw new MissingVariable(`variable \${${name}} is not set (an earlier capture failed?)`);
+  return vars[name];
+}
+
+function pointer(doc, ptr) {
+  if (ptr === '' || ptr === '/') return { found: true, value: doc };
+  if (!ptr.startsWith('/')) return { found: false };
+  let cur = doc;
+  for (const raw of ptr.slice(1).split('/')) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (cur === null || typeof cur !== 'object' || !Object.prototype.hasOwnProperty.call(cur, key)) return { found: false };
+    cur = cur[key];
+  }
+  return { found: true, value: cur };
+}
+
+const MATCHER_KEYS = ['matches', 'exists', 'equals', 'contains', 'length', 'type'];
+function isMatcher(v) {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0 && Object.keys(v).every((k) => MATCHER_KEYS.includes(k));
+}
+
+function deepEqual(a, b) {
+  return JSON.stringify(canon(a)) === JSON.stringify(canon(b));
+}
+function canon(v) {
+  if (Array.isArray(v)) return v.map(canon);
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon(v[k])]));
+  return v;
+}
+function typeOf(v) {
+  return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
+}
+
+// Returns null when `actual` satisfies `expected`, else a short description of the mismatch.
+function match(expected, got) {
+  const show = (v) => (got.found ? JSON.stringify(v) : '(absent)');
+  if (!isMatcher(expected)) {
+    return got.found && deepEqual(got.value, expected) ? null : `expected ${JSON.stringify(expected)}, got ${show(got.value)}`;
+  }
+  const out = [];
+  if ('exists' in expected && got.found !== expected.exists) out.push(`expected ${expected.exists ? 'present' : 'absent'}, got ${show(got.value)}`);
+  if ('equals' in expected && !(got.found && deepEqual(got.value, expected.equals))) out.push(`expected ${JSON.stringify(expected.equals)}, got ${show(got.value)}`);
+  if ('matches' in expected && !(got.found && typeof got.value === 'string' && new RegExp(expected.matches).test(got.value))) {
+    out.push(`expected a string matching /${expected.matches}/, got ${show(got.value)}`);
+  }
+  if ('type' in expected && !(got.found && typeOf(got.value) === expected.type)) out.push(`expected type ${expected.type}, got ${got.found ? typeOf(got.value) : '(absent)'}`);
+  if ('length' in expected && !(got.found && (Array.isArray(got.value) || typeof got.value === 'string') && got.value.length === expected.length)) {
+    out.push(`expected length ${expected.length}, got ${got.found && got.value !== null && got.value.length !== undefined ? got.value.length : show(got.value)}`);
+  }
+  if ('contains' in expected) {
+    const c = expected.contains;
+    const ok = got.found && (Array.isArray(got.value) ? got.value.some((x) => deepEqual(x, c)) : typeof got.value === 'string' && typeof c === 'string' && got.value.includes(c));
+    if (!ok) out.push(`expected to contain ${JSON.stringify(c)}, got ${show(got.value)}`);
+  }
+  return out.length === 0 ? null : out.join('; ');
+}
+
+// ---------------------------------------------------------------- HTTP
+function authHeaders(auth, vars) {
+  if (auth === undefined || auth === 'none') return {};
+  if (auth === 'instanceAdmin') return { authorization: `Bearer ${lookup('instanceAdminToken', vars)}` };
+  if (auth === 'orgAdmin') return { authorization: `Bearer ${lookup('orgAdminToken', vars)}` };
+  if (auth === 'orgReader') return { authorization: `Bearer ${lookup('orgReaderToken', vars)}` };
+  if (auth.startsWith('bearer:')) return { authorization: `Bearer ${lookup(auth.slice(7), vars)}` };
+  if (auth.startsWith('agent:')) {
+    const name = auth.slice(6);
+    return { authorization: basic(lookup(`${name}.clientId`, vars), lookup(`${name}.secret`, vars)) };
+  }
+  if (auth.startsWith('basic:')) {
+    const rest = interpolate(auth.slice(6), vars);
+    const i = rest.indexOf(':');
+    return { authorization: basic(rest.slice(0, i), rest.slice(i + 1)) };
+  }
+  throw new Error(`unknown auth ${auth}`);
+}
+
+// RFC 6749 §2.3.1: form-urlencode id and secret before Base64.
+function basic(user, pass) {
+  const enc = (s) => encodeURIComponent(s).replace(/%20/g, '+');
+  return `Basic ${Buffer.from(`${enc(user)}:${enc(pass)}`).toString('base64')}`;
+}
+
+function buildRequest(baseUrl, op, step, vars) {
+  let path = op.path;
+  const pathParams = interpolate(step.path ?? {}, vars);
+  path = path.replace(/\{([^}]+)\}/g, (_, name) => {
+    if (!(name in pathParams)) throw new Error(`path parameter ${name} missing`);
+    return encodeURIComponent(String(pathParams[name]));
+  });
+  const url = new URL(baseUrl + path);
+  for (const [k, v] of Object.entries(interpolate(step.query ?? {}, vars))) {
+    for (const item of Array.isArray(v) ? v : [v]) url.searchParams.append(k, String(item));
+  }
+  const headers = { accept: 'application/json, application/problem+json, */*', ...authHeaders(step.auth, vars) };
+  let body;
+  if (step.body !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(interpolate(step.body, vars));
+  } else if (step.form !== undefined) {
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+    body = new URLSearchParams(Object.entries(interpolate(step.form, vars)).map(([k, v]) => [k, String(v)])).toString();
+  } else if (step.rawBody !== undefined) {
+    body = interpolate(step.rawBody, vars);
+  }
+  for (const [k, v] of Object.entries(interpolate(step.headers ?? {}, vars))) {
+    if (v === null) delete headers[k.toLowerCase()];
+    else headers[k.toLowerCase()] = String(v);
+  }
+  return { method: op.method, url: url.toString(), headers, body };
+}
+
+async function send(req) {
+  const res = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body, redirect: 'manual', signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  const rawText = await res.text();
+  const contentType = res.headers.get('content-type');
+  let body = null;
+  if (rawText.length > 0 && /json/i.test(contentType ?? '')) {
+    try {
+      body = JSON.parse(rawText);
+    } catch {
+      body = undefined;
+    }
+  }
+  return { status: res.status, headers: res.headers, contentType, rawText, body };
+}
+
+// ---------------------------------------------------------------- one step
+async function runStep(ctx, sc, step) {
+  const op = ctx.ops.get(step.operation);
+  const failures = [];
+  const req = buildRequest(ctx.baseUrl, op, step, ctx.vars);
+  const res = await send(req);
+  const exp = step.expect;
+  const shortBody = () => (res.rawText.length > 300 ? res.rawText.slice(0, 300) + '…' : res.rawText);
+  if (res.status !== exp.status) failures.push(`status: expected ${exp.status}, got ${res.status} ${shortBody()}`);
+  if (res.body === undefined) failures.push('body: invalid JSON');
+  if (exp.code !== undefined) {
+    const got = res.body?.code;
+    if (got !== exp.code) failures.push(`code: expected ${exp.code}, got ${JSON.stringify(got ?? null)}`);
+  }
+  if (exp.error !== undefined) {
+    const got = res.body?.error;
+    if (got !== exp.error) failures.push(`error: expected ${exp.error}, got ${JSON.stringify(got ?? null)}`);
+  }
+  for (const [ptr, want] of Object.entries(exp.fields ?? {})) {
+    const m = match(interpolate(want, ctx.vars), pointer(res.body ?? {}, ptr));
+    if (m !== null) failures.push(`field ${ptr}: ${m}`);
+  }
+  for (const [name, want] of Object.entries(exp.headers ?? {})) {
+    const v = res.headers.get(name);
+    const m = match(interpolate(want, ctx.vars), v === null ? { found: false } : { found: true, value: v });
+    if (m !== null) failures.push(`header ${name}: ${m}`);
+  }
+  // The response must conform to the spec whatever the scenario expects.
+  if (res.status === exp.status) failures.push(...ctx.validator.check(op, res.status, res.contentType, res.body, res.rawText));
+  for (const [name, ptr] of Object.entries(step.capture ?? {})) {
+    const got = pointer(res.body ?? {}, ptr);
+    if (got.found) ctx.vars[name] = got.value;
+    else failures.push(`capture ${name} <- ${ptr}: not in the response`);
+  }
+  return failures;
+}
+
+// ---------------------------------------------------------------- server
+async function startServer(serverJs) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'mandate-conformance-'));
+  const token = `mdt_pat_${randomBytes(32).toString('base64url')}`; // 43 chars
+  const child = spawn(process.execPath, [serverJs], {
+    env: {
+      PATH: process.env.PATH,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      MANDATE_DATA_DIR: dataDir,
+      MANDATE_BOOTSTRAP_TOKEN: token,
+      // `mandate listening` is logged at info; warn would hide the port.
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr = (stderr + d).slice(-4000);
+  });
+  const port = await new Promise((resolvePort, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start in ${STARTUP_TIMEOUT_MS / 1000}s\n${stderr}`)), STARTUP_TIMEOUT_MS);
+    let buf = '';
+    child.stdout.on('data', (d) => {
+      buf += d;
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        try {
+          const rec = JSON.parse(line);
+          if (rec.msg === 'mandate listening' && Number.isInteger(rec.port)) {
+            clearTimeout(timer);
+            resolvePort(rec.port);
+          }
+        } catch {
+          /* not a JSON log line */
+        }
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code} before listening\n${stderr}`));
+    });
+  });
+  child.stdout.resume(); // keep draining
+  const stop = async () => {
+    if (child.exitCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(t);
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  return { baseUrl: `http://127.0.0.1:${port}`, token, stop, child };
+}
+
+// ---------------------------------------------------------------- main
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const { spec, ops } = loadSpec(opts.spec);
+  const validator = new ResponseValidator(spec);
+  const scenarioSchema = JSON.parse(readFileSync(join(HERE, 'scenario.schema.json'), 'utf8'));
+  const { scenarios, problems: loadProblems } = loadScenarios(opts.scenarios, scenarioSchema);
+  const { problems: staticProblems, coverage } = staticChecks(scenarios, spec, ops, validator);
+  const gaps = coverageGaps(coverage);
+  const setupProblems = [...loadProblems, ...staticProblems];
+  for (const p of setupProblems) console.log(`scenario error: ${p}`);
+
+  let server = null;
+  let passed = 0;
+  let failed = 0;
+  const deadline = setTimeout(() => {
+    console.log(`conformance: timed out after ${opts.timeout}s`);
+    server?.child.kill('SIGKILL');
+    console.log(`conformance: ${passed} passed, ${failed + 1} failed`);
+    process.exit(1);
+  }, opts.timeout * 1000);
+  deadline.unref();
+
+  try {
+    if (opts.baseUrl === null) server = await startServer(opts.server);
+    const ctx = {
+      baseUrl: opts.baseUrl ?? server.baseUrl,
+      ops,
+      validator,
+      vars: { instanceAdminToken: opts.token ?? server.token, runId: randomBytes(4).toString('hex') },
+    };
+    if (opts.verbose) console.log(`target ${ctx.baseUrl}, ${scenarios.length} scenarios`);
+    for (const sc of scenarios) {
+      for (const [i, step] of sc.steps.entries()) {
+        const label = `${sc.id} step ${i + 1} (${step.name ?? step.operation})`;
+        let failures;
+        try {
+          failures = await runStep(ctx, sc, step);
+        } catch (e) {
+          failures = [e instanceof MissingVariable ? e.message : `error: ${e.message}`];
+        }
+        if (failures.length === 0) {
+          passed++;
+          if (opts.verbose) console.log(`ok   ${label}`);
+        } else {
+          failed++;
+          console.log(`FAIL ${label} [${step.operation} expect ${step.expect.status}${step.expect.code ? ' ' + step.expect.code : ''}${step.expect.error ? ' ' + step.expect.error : ''}]: ${failures.join(' | ')}`);
+        }
+      }
+    }
+  } finally {
+    if (server !== null) await server.stop();
+  }
+
+  if (gaps.length > 0 || opts.verbose) {
+    for (const g of gaps) console.log(`coverage gap: ${g}`);
+    console.log(coverageTable(coverage, ops));
+  }
+  clearTimeout(deadline);
+  const badSetup = setupProblems.length + gaps.length;
+  if (badSetup > 0) console.log(`conformance: ${setupProblems.length} scenario error(s), ${gaps.length} coverage gap(s)`);
+  console.log(`conformance: ${passed} passed, ${failed} failed`);
+  process.exit(failed > 0 || badSetup > 0 ? 1 : 0);
+}
+
+main().catch((e) => {
+  console.log(`conformance: ${e.message}`);
+  console.log('conformance: 0 passed, 1 failed');
+  process.exit(1);
+});
