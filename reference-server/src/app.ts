@@ -138,7 +138,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
         authenticator: bearer,
         validator,
         bodyLimitBytes: config.bodyLimitBytes,
-        services: { hasher, metrics, keys, tokenState },
+        services: { hasher, metrics, keys, tokenState, mandateScopes: scopes },
       },
     );
 

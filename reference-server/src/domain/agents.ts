@@ -2,7 +2,7 @@ import type { Sql } from '../store/database';
 import { type AgentFields, type AgentFilters, type AgentRecord, type AgentStatus, agentStore } from '../store/agents';
 import { credentialStore } from '../store/credentials';
 import type { PageRequest } from '../store/page';
-import { conflict, fail, notFound } from './errors';
+import { conflict, fail, forbidden, notFound } from './errors';
 import { newId } from './ids';
 import { isUniqueViolation } from './pg-errors';
 
@@ -21,6 +21,17 @@ async function guardName<T>(name: string, write: () => Promise<T>): Promise<T> {
   } catch (error) {
     if (isUniqueViolation(error, NAME_INDEX)) throw nameTaken(name);
     throw error;
+  }
+}
+
+/**
+ * A caller may give an agent only those of Mandate's own API scopes it holds itself, or a
+ * writer could mint itself an admin by way of an agent. Scopes of other APIs are free.
+ */
+export function requireGrantable(requested: readonly string[] | undefined, held: ReadonlySet<string>, mandateScopes: ReadonlySet<string>): void {
+  const refused = (requested ?? []).filter((scope) => mandateScopes.has(scope) && !held.has(scope));
+  if (refused.length > 0) {
+    throw forbidden('SCOPE_NOT_HELD', `You can give an agent only Mandate scopes you hold yourself; not: ${refused.join(', ')}.`);
   }
 }
 

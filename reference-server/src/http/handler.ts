@@ -17,7 +17,14 @@ export interface Call {
   query: Record<string, unknown>;
   /** The JSON body, already validated against the operation's schema. */
   body: unknown;
-  services: { hasher: SecretHasher; metrics: Metrics; keys: SigningKeys; tokenState: TokenState };
+  services: {
+    hasher: SecretHasher;
+    metrics: Metrics;
+    keys: SigningKeys;
+    tokenState: TokenState;
+    /** The scopes of Mandate's own API (declared in the spec). */
+    mandateScopes: ReadonlySet<string>;
+  };
 }
 
 /** A change a handler made, to be recorded on the audit trail in the same transaction. */

@@ -123,3 +123,20 @@ describe('revoked and expired admin tokens', () => {
     }
   });
 });
+
+describe('scopes given to agents', () => {
+  it("cannot exceed the caller's own: a writer cannot make an agent that mints admin tokens", async () => {
+    const writer = root.as(a.writer);
+    const escalation = await writer.call('createAgent', { body: { name: 'escalator', agentType: 'tool', allowedScopes: ['agents:read', 'orgs:admin'] } });
+    expect(escalation.status).toBe(403);
+    expect(escalation.body.code).toBe('SCOPE_NOT_HELD');
+    expect(escalation.body.detail).toContain('orgs:admin');
+
+    const allowed = await writer.call('createAgent', { body: { name: 'modest', agentType: 'tool', allowedScopes: ['agents:write', 'invoices:read'] } });
+    expect(allowed.status).toBe(201);
+    const widen = await writer.call('updateAgent', { path: { agentId: allowed.body.id }, body: { allowedScopes: ['keys:admin'] } });
+    expect(widen.body.code).toBe('SCOPE_NOT_HELD');
+    const byAdmin = await root.as(a.admin).call('updateAgent', { path: { agentId: allowed.body.id }, body: { allowedScopes: ['orgs:admin'] } });
+    expect(byAdmin.status).toBe(200);
+  });
+});

@@ -1,4 +1,4 @@
-import { type AgentChanges, type AgentInput, agentService } from '../../domain/agents';
+import { type AgentChanges, type AgentInput, agentService, requireGrantable } from '../../domain/agents';
 import { type CredentialInput, credentialService } from '../../domain/credentials';
 import type { AgentFilters } from '../../store/agents';
 import { type AuditIntent, type Handler, orgOf, pageOf, pageReply } from '../handler';
@@ -11,7 +11,9 @@ const credentialTarget = (id: string) => ({ type: 'credential', id });
 
 export const agentHandlers: Record<string, Handler> = {
   async createAgent(call) {
-    const agent = await agentService.create(call.sql, orgOf(call), call.body as AgentInput);
+    const input = call.body as AgentInput;
+    requireGrantable(input.allowedScopes, call.principal.scopes, call.services.mandateScopes);
+    const agent = await agentService.create(call.sql, orgOf(call), input);
     call.services.metrics.agentsRegistered.inc();
     return { status: 201, body: agentJson(agent), audit: [{ action: 'agent.created', target: agentTarget(agent.id), metadata: { name: agent.name } }] };
   },
@@ -25,6 +27,7 @@ export const agentHandlers: Record<string, Handler> = {
   },
   async updateAgent(call) {
     const changes = call.body as AgentChanges;
+    requireGrantable(changes.allowedScopes, call.principal.scopes, call.services.mandateScopes);
     const { agent, previousStatus } = await agentService.update(call.sql, orgOf(call), agentIdOf(call.path), changes);
     const audit: AuditIntent[] = [];
     const fields = Object.keys(changes).filter((field) => field !== 'status');
