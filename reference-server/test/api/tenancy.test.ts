@@ -140,3 +140,15 @@ describe('scopes given to agents', () => {
     expect(byAdmin.status).toBe(200);
   });
 });
+
+describe('secrets of powerful agents', () => {
+  it("cannot be issued by a caller who lacks the agent's scopes", async () => {
+    const powerful = await root.as(a.admin).call('createAgent', { body: { name: 'powerful', agentType: 'tool', allowedScopes: ['orgs:admin'] } });
+    const byWriter = await root.as(a.writer).call('createCredential', { path: { agentId: powerful.body.id } });
+    expect(byWriter.body.code).toBe('SCOPE_NOT_HELD');
+    const byAdmin = await root.as(a.admin).call('createCredential', { path: { agentId: powerful.body.id } });
+    expect(byAdmin.status).toBe(201);
+    const rotation = await root.as(a.writer).call('rotateCredential', { path: { agentId: powerful.body.id, credentialId: byAdmin.body.id } });
+    expect(rotation.body.code).toBe('SCOPE_NOT_HELD');
+  });
+});

@@ -1,7 +1,7 @@
 import { type AgentChanges, type AgentInput, agentService, requireGrantable } from '../../domain/agents';
 import { type CredentialInput, credentialService } from '../../domain/credentials';
 import type { AgentFilters } from '../../store/agents';
-import { type AuditIntent, type Handler, orgOf, pageOf, pageReply } from '../handler';
+import { type AuditIntent, type Call, type Handler, orgOf, pageOf, pageReply } from '../handler';
 import { agentJson, credentialJson } from '../representations';
 
 const agentIdOf = (path: Record<string, string>): string => String(path.agentId);
@@ -54,8 +54,15 @@ export const agentHandlers: Record<string, Handler> = {
   },
 };
 
+/** A secret lets its holder act as the agent, so issuing one needs the agent's Mandate scopes. */
+async function requireAgentScopesHeld(call: Call): Promise<void> {
+  const agent = await agentService.get(call.sql, orgOf(call), agentIdOf(call.path));
+  requireGrantable(agent.allowedScopes, call.principal.scopes, call.services.mandateScopes);
+}
+
 export const credentialHandlers: Record<string, Handler> = {
   async createCredential(call) {
+    await requireAgentScopesHeld(call);
     const input = (call.body ?? {}) as CredentialInput;
     const issued = await credentialService.create(call.sql, call.services.hasher, orgOf(call), agentIdOf(call.path), input);
     const { record } = issued;
@@ -74,6 +81,7 @@ export const credentialHandlers: Record<string, Handler> = {
     return { status: 200, body: credentialJson(credential) };
   },
   async rotateCredential(call) {
+    await requireAgentScopesHeld(call);
     const { sql, services } = call;
     const issued = await credentialService.rotate(sql, services.hasher, orgOf(call), agentIdOf(call.path), credentialIdOf(call.path));
     const { record } = issued;
