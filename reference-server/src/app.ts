@@ -79,7 +79,7 @@ function openCache(config: Config, metrics: Metrics): Cache {
 /** Opens the stores, migrates, bootstraps and builds the Koa app. Does not listen. */
 export async function createMandate(config: Config, logger: Logger): Promise<Mandate> {
   const metrics = new Metrics();
-  const { text: documentJson, document } = loadSpec(config.specPath);
+  const { text: documentJson, json, document } = loadSpec(config.specPath);
   const operations = listOperations(document);
   const db = await openDatabase(config, metrics);
   let cache: Cache | undefined;
@@ -116,7 +116,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
       operations,
       { ...orgHandlers, ...agentHandlers, ...credentialHandlers, ...keyHandlers, ...auditHandlers },
       {
-        ...serviceHandlers({ db, cache: openedCache, metrics, documentJson, docsPage: renderApiReference(JSON.parse(documentJson) as ReferenceDocument) }),
+        ...serviceHandlers({ db, cache: openedCache, metrics, documentJson, docsPage: () => renderApiReference(json as ReferenceDocument) }),
         ...oauthHandlers({
           db,
           metrics,

@@ -15,7 +15,8 @@ interface Pending {
  */
 export class AuditWriter {
   private queue: Pending[] = [];
-  private flushing = false;
+  /** The running flush, if any; it drains the queue, including events added meanwhile. */
+  private flushing: Promise<void> | null = null;
   private closed = false;
 
   constructor(
@@ -28,18 +29,25 @@ export class AuditWriter {
     if (this.closed) return Promise.reject(new Error('The audit writer is closed.'));
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ entry, resolve, reject });
-      if (!this.flushing) void this.flush();
+      if (this.flushing === null) this.startFlush();
     });
   }
 
   /** Waits for everything queued so far, then refuses new events. */
   async close(): Promise<void> {
     this.closed = true;
-    while (this.flushing || this.queue.length > 0) await new Promise((resolve) => setImmediate(resolve));
+    while (this.flushing !== null) await this.flushing;
+  }
+
+  /** An event queued after a flush's last batch, but before it finished, starts the next one. */
+  private startFlush(): void {
+    this.flushing = this.flush().finally(() => {
+      this.flushing = null;
+      if (this.queue.length > 0) this.startFlush();
+    });
   }
 
   private async flush(): Promise<void> {
-    this.flushing = true;
     // Let the requests of this event-loop turn join the batch.
     await new Promise((resolve) => setImmediate(resolve));
     while (this.queue.length > 0) {
@@ -55,6 +63,5 @@ export class AuditWriter {
         for (const pending of batch) pending.reject(error);
       }
     }
-    this.flushing = false;
   }
 }

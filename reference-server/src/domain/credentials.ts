@@ -1,7 +1,7 @@
 import type { Sql } from '../store/database';
 import { type CredentialRecord, credentialStore } from '../store/credentials';
 import type { PageRequest } from '../store/page';
-import { agentService } from './agents';
+import { agentService, requireGrantable } from './agents';
 import { conflict, fail, notFound } from './errors';
 import { futureExpiry, lifecycleStatus } from './expiry';
 import { newId } from './ids';
@@ -22,18 +22,28 @@ export interface IssuedCredential {
 
 const credentialNotFound = (id: string) => notFound('CREDENTIAL_NOT_FOUND', `No credential ${id} for this agent.`);
 
-/** The agent must be able to hold credentials: existing and not decommissioned. */
-async function requireLiveAgent(sql: Sql, orgId: string, agentId: string): Promise<void> {
+/** Who asks for a secret, and which scopes are Mandate's own (see requireGrantable). */
+export interface SecretRequester {
+  scopes: ReadonlySet<string>;
+  mandateScopes: ReadonlySet<string>;
+}
+
+/**
+ * The agent must be able to hold credentials (existing, not decommissioned), and the caller
+ * must hold the agent's Mandate scopes: a secret lets its holder act as the agent.
+ */
+async function requireIssuable(sql: Sql, orgId: string, agentId: string, requester: SecretRequester): Promise<void> {
   const agent = await agentService.get(sql, orgId, agentId, { forUpdate: true });
+  requireGrantable(agent.allowedScopes, requester.scopes, requester.mandateScopes);
   if (agent.status === 'decommissioned') {
     throw conflict('AGENT_DECOMMISSIONED', `Agent ${agentId} is decommissioned and cannot hold credentials.`);
   }
 }
 
 export const credentialService = {
-  async create(sql: Sql, hasher: SecretHasher, orgId: string, agentId: string, input: CredentialInput): Promise<IssuedCredential> {
+  async create(sql: Sql, hasher: SecretHasher, requester: SecretRequester, orgId: string, agentId: string, input: CredentialInput): Promise<IssuedCredential> {
     const expiresAt = futureExpiry(input.expiresAt, 'body.expiresAt');
-    await requireLiveAgent(sql, orgId, agentId);
+    await requireIssuable(sql, orgId, agentId, requester);
     if ((await credentialStore.countActive(sql, orgId, agentId)) >= MAX_ACTIVE_CREDENTIALS) {
       throw conflict('CREDENTIAL_LIMIT_REACHED', `An agent can hold at most ${MAX_ACTIVE_CREDENTIALS} active credentials; revoke one first.`);
     }
@@ -61,8 +71,8 @@ export const credentialService = {
   },
 
   /** New secret, same id; the old secret stops working when this commits. */
-  async rotate(sql: Sql, hasher: SecretHasher, orgId: string, agentId: string, id: string): Promise<IssuedCredential> {
-    await requireLiveAgent(sql, orgId, agentId);
+  async rotate(sql: Sql, hasher: SecretHasher, requester: SecretRequester, orgId: string, agentId: string, id: string): Promise<IssuedCredential> {
+    await requireIssuable(sql, orgId, agentId, requester);
     const credential = (await credentialStore.find(sql, orgId, agentId, id, { forUpdate: true })) ?? fail(credentialNotFound(id));
     const status = lifecycleStatus(credential);
     if (status !== 'active') throw conflict('CREDENTIAL_NOT_ACTIVE', `Credential ${id} is ${status} and cannot be rotated.`);

@@ -41,6 +41,7 @@ export interface KeySettings {
  */
 export class SigningKeys {
   private keys: SigningKeyRecord[] = [];
+  private publishedAlgorithms: SigningAlgorithm[] = [];
   private readonly privateKeys = new Map<string, KeyObject>();
   private readonly publicKeys = new Map<string, Promise<CryptoKey>>();
   private loadedAt = 0;
@@ -104,13 +105,14 @@ export class SigningKeys {
 
   /** The algorithms of the keys still published: the only ones a token may use. */
   algorithms(): SigningAlgorithm[] {
-    return [...new Set(this.keys.map((k) => k.alg))];
+    return this.publishedAlgorithms;
   }
 
   async reload(): Promise<void> {
     this.keys = await this.db.tenantTransaction({ orgId: null, instanceAdmin: false, principalId: 'signing-keys' }, (sql) =>
       signingKeyStore.published(sql),
     );
+    this.publishedAlgorithms = [...new Set(this.keys.map((k) => k.alg))];
     this.loadedAt = Date.now();
   }
 

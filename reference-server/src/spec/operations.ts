@@ -73,10 +73,14 @@ export interface Operation {
 export const ORGANIZATION_HEADER = 'Mandate-Organization';
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 
-/** The bundled document as text (served as is) and parsed (to derive behaviour from). */
-export function loadSpec(specPath: string): { text: string; document: OpenApiDocument } {
+/**
+ * The bundled document as text (served as is), as parsed JSON (for readers with types of
+ * their own, like the reference page) and as the view the server derives behaviour from.
+ */
+export function loadSpec(specPath: string): { text: string; json: unknown; document: OpenApiDocument } {
   const text = readFileSync(specPath, 'utf8');
-  return { text, document: JSON.parse(text) as OpenApiDocument };
+  const json: unknown = JSON.parse(text);
+  return { text, json, document: json as OpenApiDocument };
 }
 
 function resolve<T>(document: OpenApiDocument, value: MaybeRef<T>): T {

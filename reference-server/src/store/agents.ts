@@ -1,4 +1,5 @@
 import type { Sql } from './database';
+import { Conditions } from './conditions';
 import { type PageRequest, pageParams, toPage } from './page';
 
 export type AgentStatus = 'active' | 'suspended' | 'decommissioned';
@@ -75,22 +76,15 @@ export const agentStore = {
 
   async list(sql: Sql, orgId: string, filters: AgentFilters, page: PageRequest): Promise<{ items: AgentRecord[]; lastId: string | null }> {
     const { after, fetch } = pageParams(page);
-    const conditions = ['org_id = $1', 'id > $2'];
-    const params: unknown[] = [orgId, after];
-    const add = (condition: string, value: unknown): void => {
-      params.push(value);
-      conditions.push(condition.replace('?', `$${params.length}`));
-    };
-    if (filters.status !== undefined) add('status = ?', filters.status);
-    if (filters.agentType !== undefined) add('agent_type = ?', filters.agentType);
-    if (filters.owner !== undefined) add('owner = ?', filters.owner);
-    if (filters.deploymentEnv !== undefined) add('deployment_env = ?', filters.deploymentEnv);
-    if (filters.nameContains !== undefined) add(`name ILIKE '%' || ? || '%'`, likeLiteral(filters.nameContains));
-    params.push(fetch);
-    const rows = await sql.query<AgentRecord>(
-      `SELECT ${COLUMNS} FROM agents WHERE ${conditions.join(' AND ')} ORDER BY id LIMIT $${params.length}`,
-      params,
-    );
+    const where = new Conditions()
+      .add('org_id = ?', orgId)
+      .add('id > ?', after)
+      .addIf('status = ?', filters.status)
+      .addIf('agent_type = ?', filters.agentType)
+      .addIf('owner = ?', filters.owner)
+      .addIf('deployment_env = ?', filters.deploymentEnv)
+      .addIf(`name ILIKE '%' || ? || '%'`, filters.nameContains === undefined ? undefined : likeLiteral(filters.nameContains));
+    const rows = await sql.query<AgentRecord>(`SELECT ${COLUMNS} FROM agents WHERE ${where.sql()} ORDER BY id LIMIT ${where.param(fetch)}`, where.params);
     return toPage(rows, page);
   },
 

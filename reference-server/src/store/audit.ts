@@ -1,4 +1,5 @@
 import type { Sql } from './database';
+import { Conditions } from './conditions';
 import { type PageRequest, pageParams, toPage } from './page';
 
 export interface AuditRecord {
@@ -92,22 +93,18 @@ export const auditStore = {
   /** Events in chain order (event ids are time-ordered, and sequence follows commit order). */
   async list(sql: Sql, chain: string, filters: AuditFilters, page: PageRequest): Promise<{ items: AuditRecord[]; lastId: string | null }> {
     const { after, fetch } = pageParams(page);
-    const conditions = ['chain = $1'];
-    const params: unknown[] = [chain];
-    const add = (condition: string, value: unknown): void => {
-      params.push(value);
-      conditions.push(condition.replaceAll('?', `$${params.length}`));
-    };
-    if (after !== '') add('sequence > (SELECT sequence FROM audit_events WHERE chain = $1 AND id = ?)', after);
-    if (filters.agentId !== undefined) add(`((target_type = 'agent' AND target_id = ?) OR (actor_type = 'agent' AND actor_id = ?))`, filters.agentId);
-    if (filters.action !== undefined) add('action = ?', filters.action);
-    if (filters.outcome !== undefined) add('outcome = ?', filters.outcome);
-    if (filters.since !== undefined) add('occurred_at >= ?', filters.since);
-    if (filters.until !== undefined) add('occurred_at < ?', filters.until);
-    params.push(fetch);
+    const where = new Conditions()
+      .add('chain = ?', chain)
+      // chain is $1, the first value added.
+      .addIf('sequence > (SELECT sequence FROM audit_events WHERE chain = $1 AND id = ?)', after === '' ? undefined : after)
+      .addIf(`((target_type = 'agent' AND target_id = ?) OR (actor_type = 'agent' AND actor_id = ?))`, filters.agentId)
+      .addIf('action = ?', filters.action)
+      .addIf('outcome = ?', filters.outcome)
+      .addIf('occurred_at >= ?', filters.since)
+      .addIf('occurred_at < ?', filters.until);
     const rows = await sql.query<AuditRecord>(
-      `SELECT ${COLUMNS} FROM audit_events WHERE ${conditions.join(' AND ')} ORDER BY sequence LIMIT $${params.length}`,
-      params,
+      `SELECT ${COLUMNS} FROM audit_events WHERE ${where.sql()} ORDER BY sequence LIMIT ${where.param(fetch)}`,
+      where.params,
     );
     return toPage(rows, page);
   },

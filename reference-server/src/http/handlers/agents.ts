@@ -54,17 +54,12 @@ export const agentHandlers: Record<string, Handler> = {
   },
 };
 
-/** A secret lets its holder act as the agent, so issuing one needs the agent's Mandate scopes. */
-async function requireAgentScopesHeld(call: Call): Promise<void> {
-  const agent = await agentService.get(call.sql, orgOf(call), agentIdOf(call.path));
-  requireGrantable(agent.allowedScopes, call.principal.scopes, call.services.mandateScopes);
-}
+const requesterOf = (call: Call) => ({ scopes: call.principal.scopes, mandateScopes: call.services.mandateScopes });
 
 export const credentialHandlers: Record<string, Handler> = {
   async createCredential(call) {
-    await requireAgentScopesHeld(call);
     const input = (call.body ?? {}) as CredentialInput;
-    const issued = await credentialService.create(call.sql, call.services.hasher, orgOf(call), agentIdOf(call.path), input);
+    const issued = await credentialService.create(call.sql, call.services.hasher, requesterOf(call), orgOf(call), agentIdOf(call.path), input);
     const { record } = issued;
     return {
       status: 201,
@@ -81,9 +76,7 @@ export const credentialHandlers: Record<string, Handler> = {
     return { status: 200, body: credentialJson(credential) };
   },
   async rotateCredential(call) {
-    await requireAgentScopesHeld(call);
-    const { sql, services } = call;
-    const issued = await credentialService.rotate(sql, services.hasher, orgOf(call), agentIdOf(call.path), credentialIdOf(call.path));
+    const issued = await credentialService.rotate(call.sql, call.services.hasher, requesterOf(call), orgOf(call), agentIdOf(call.path), credentialIdOf(call.path));
     const { record } = issued;
     return {
       status: 200,

@@ -31,11 +31,13 @@ export interface ServiceDeps {
   metrics: Metrics;
   /** The bundled spec, as served at /openapi.json. */
   documentJson: string;
-  /** The API reference page rendered from it. */
-  docsPage: string;
+  /** Renders the API reference page from it. */
+  docsPage: () => string;
 }
 
 export function serviceHandlers(deps: ServiceDeps): Record<string, PublicHandler> {
+  // Rendered on first request, not at start-up: most servers never serve it.
+  let docsPage: string | undefined;
   return {
     getHealth(ctx: Context) {
       ctx.body = { status: 'ok' };
@@ -61,7 +63,8 @@ export function serviceHandlers(deps: ServiceDeps): Record<string, PublicHandler
       ctx.type = 'text/html; charset=utf-8';
       // The page is self-contained: no scripts or styles from elsewhere may run on it.
       ctx.set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:");
-      ctx.body = deps.docsPage;
+      docsPage ??= deps.docsPage();
+      ctx.body = docsPage;
       return Promise.resolve();
     },
   };
