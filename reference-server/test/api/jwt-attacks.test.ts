@@ -30,6 +30,7 @@ import { signingKeyStore } from '../../src/store/signing-keys';
 import { Api, type Body } from '../helpers/api';
 import { TEST_KEY_ENCRYPTION_KEY, isolatedDatabaseUrl } from '../helpers/env';
 import { createAgent, createOrg } from '../helpers/fixtures';
+import { basic, tokenFor } from '../helpers/oauth';
 import { type TestServer, startServer } from '../helpers/server';
 
 type Jose = typeof import('jose');
@@ -164,9 +165,6 @@ function hmacConfusionTokens(jwk: JWK, header: Json, payload: Json): Record<stri
 // ---------------------------------------------------------------------------------------------
 // What the server makes of a token
 
-const basic = (id: string, password: string): string =>
-  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(password)}`).toString('base64')}`;
-
 function postForm(target: TestServer, path: string, form: Record<string, string>, authorization: string): Promise<Response> {
   return fetch(target.baseUrl + path, { method: 'POST', headers: { 'content-type': FORM, authorization }, body: new URLSearchParams(form) });
 }
@@ -222,13 +220,6 @@ async function expectAllRejected(tokens: Record<string, string>, target: Target 
   expect(outcomes).toEqual(Object.fromEntries(Object.keys(tokens).map((name) => [name, REJECTED])));
 }
 
-async function issueToken(target: TestServer, id: string, password: string, form: Record<string, string> = {}): Promise<string> {
-  const response = await postForm(target, '/oauth2/token', { grant_type: 'client_credentials', ...form }, basic(id, password));
-  const body: Body = await response.json();
-  if (response.status !== 200) throw new Error(`token request failed: ${JSON.stringify(body)}`);
-  return body.access_token as string;
-}
-
 async function agentWithCredential(target: TestServer, scopes: string[]): Promise<{ orgId: string; agentId: string; secret: string }> {
   const org = await createOrg(new Api(target.baseUrl, target.bootstrapToken));
   const admin = new Api(target.baseUrl, org.admin);
@@ -252,7 +243,7 @@ beforeAll(async () => {
   otherOrgId = otherOrg.orgId;
   otherAgentId = (await createAgent(new Api(server.baseUrl, otherOrg.admin), { allowedScopes: ['agents:read', 'agents:write', 'tokens:introspect'] })).id as string;
 
-  genuine = await issueToken(server, agentId, secret, { scope: SCOPES.join(' ') });
+  genuine = await tokenFor(server.baseUrl, { clientId: agentId, secret }, { scope: SCOPES.join(' ') });
   genuineHeader = { ...jose.decodeProtectedHeader(genuine) };
   genuinePayload = { ...jose.decodeJwt(genuine) };
   kid = genuineHeader.kid as string;
@@ -290,7 +281,7 @@ describe('controls', () => {
   });
 
   it('the harness reports a revoked token as rejected', async () => {
-    const token = await issueToken(server, agentId, secret);
+    const token = await tokenFor(server.baseUrl, { clientId: agentId, secret });
     expect((await postForm(server, '/oauth2/revoke', { token }, basic(agentId, secret))).status).toBe(200);
     expect(await outcome(token)).toEqual(REJECTED);
   });
@@ -406,7 +397,7 @@ describe('key selection', () => {
 
   it('refuses a token of another Mandate instance (same issuer name, its own key)', async () => {
     const other = await agentWithCredential(peer, SCOPES);
-    const foreign = await issueToken(peer, other.agentId, other.secret);
+    const foreign = await tokenFor(peer.baseUrl, { clientId: other.agentId, secret: other.secret });
     // It is a perfectly good token, for the instance that issued it…
     expect(await outcome(foreign, { server: peer, agentAuth: basic(other.agentId, other.secret) })).toEqual(ACCEPTED);
     expect(jose.decodeJwt(foreign)).toMatchObject({ iss: ISSUER, aud: ISSUER });
@@ -453,7 +444,7 @@ describe('tampering with a genuine token', () => {
     const [h, p, s] = parts(genuine);
     const raw = Buffer.from(s, 'base64url');
     expect(raw.length).toBe(64);
-    const other = parts(await issueToken(server, agentId, secret))[2];
+    const other = parts(await tokenFor(server.baseUrl, { clientId: agentId, secret }))[2];
     const flipped = Buffer.from(raw);
     flipped[10] = (flipped[10] ?? 0) ^ 0x01;
     await expectAllRejected({
@@ -474,7 +465,7 @@ describe('tampering with a genuine token', () => {
     // ECDSA signatures are malleable ((r, n − s) verifies too) and base64url padding is
     // tolerated by decoders, so one token has several valid spellings. Revocation must follow
     // the token (its jti), not its spelling.
-    const token = await issueToken(server, agentId, secret);
+    const token = await tokenFor(server.baseUrl, { clientId: agentId, secret });
     const [h, p, s] = parts(token);
     const spellings = { 'high-s twin': highSTwin(token), 'padded signature': `${h}.${p}.${s}==` };
     // Precondition: before revocation every spelling is accepted, so their rejection below is
@@ -534,7 +525,7 @@ describe('claims, with the genuine key (white-box: the checks themselves)', () =
   });
 
   it('refuses a genuine token once it has expired (real expiry, clock moved forward)', async () => {
-    const token = await issueToken(server, agentId, secret);
+    const token = await tokenFor(server.baseUrl, { clientId: agentId, secret });
     const { exp } = jose.decodeJwt(token);
     if (exp === undefined) throw new Error('no exp');
     // Only Date is faked (every timer stays real, so pg, Redis and HTTP keep working); the
@@ -566,7 +557,7 @@ describe('an instance signing with RS256', () => {
   beforeAll(async () => {
     const agent = await agentWithCredential(rsa, SCOPES);
     target = { server: rsa, agentAuth: basic(agent.agentId, agent.secret) };
-    token = await issueToken(rsa, agent.agentId, agent.secret);
+    token = await tokenFor(rsa.baseUrl, { clientId: agent.agentId, secret: agent.secret });
     header = { ...jose.decodeProtectedHeader(token) };
     payload = { ...jose.decodeJwt(token) };
     const jwks: Body = await (await fetch(`${rsa.baseUrl}/.well-known/jwks.json`)).json();

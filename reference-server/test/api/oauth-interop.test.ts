@@ -20,6 +20,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Api, type Body } from '../helpers/api';
 import { createAgent, createOrg } from '../helpers/fixtures';
+import { basic } from '../helpers/oauth';
 import { type TestServer, startServer } from '../helpers/server';
 
 type Oauth = typeof import('oauth4webapi');
@@ -58,8 +59,6 @@ function postForm(path: string, form: Record<string, string>, headers: Record<st
   return fetch(server.baseUrl + path, { method: 'POST', headers: { 'content-type': FORM, ...headers }, body: new URLSearchParams(form) });
 }
 
-const basic = (id: string, password: string): string =>
-  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(password)}`).toString('base64')}`;
 
 /** GET /v1/agents with the access token as bearer: the server's own API accepting (or not) the token. */
 async function listAgentsWith(token: string): Promise<{ status: number; body: Body }> {

@@ -6,6 +6,7 @@ const MAIN = path.resolve(__dirname, '../../dist/main.js');
 
 export interface ServerProcess {
   child: ChildProcessWithoutNullStreams;
+  port: () => number;
   baseUrl: () => string;
   stdout: () => string;
   stderr: () => string;
@@ -24,6 +25,7 @@ export function startProcess(env: Record<string, string>): ServerProcess {
   const port = (): number => Number(/"port":(\d+)/.exec(out)?.[1]);
   return {
     child,
+    port,
     baseUrl: () => `http://127.0.0.1:${port()}`,
     stdout: () => out,
     stderr: () => err,
