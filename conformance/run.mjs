@@ -10,19 +10,17 @@
 //
 // Output: one line per failing step, a coverage table on a gap, and finally exactly
 // `conformance: N passed, M failed` (N/M count steps). Exit 1 on any failure or gap.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import YAML from 'yaml';
+import { DEFAULT_SERVER, startServer } from './server.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REQUEST_TIMEOUT_MS = 15_000;
-const STARTUP_TIMEOUT_MS = 60_000;
 const METHODS = ['get', 'put', 'post', 'patch', 'delete'];
 
 // ---------------------------------------------------------------- arguments
@@ -33,7 +31,7 @@ function parseArgs(argv) {
     allowRemote: false,
     scenarios: join(HERE, 'scenarios'),
     spec: resolve(HERE, '../spec/dist/openapi.json'),
-    server: resolve(HERE, '../reference-server/dist/main.js'),
+    server: DEFAULT_SERVER,
     timeout: 300,
     verbose: false,
   };
@@ -403,65 +401,6 @@ async function runStep(ctx, sc, step) {
     else failures.push(`capture ${name} <- ${ptr}: not in the response`);
   }
   return failures;
-}
-
-// ---------------------------------------------------------------- server
-async function startServer(serverJs) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'mandate-conformance-'));
-  const token = `mdt_pat_${randomBytes(32).toString('base64url')}`; // 43 chars
-  const child = spawn(process.execPath, [serverJs], {
-    env: {
-      PATH: process.env.PATH,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      MANDATE_DATA_DIR: dataDir,
-      MANDATE_BOOTSTRAP_TOKEN: token,
-      // `mandate listening` is logged at info; warn would hide the port.
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (d) => {
-    stderr = (stderr + d).slice(-4000);
-  });
-  const port = await new Promise((resolvePort, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in ${STARTUP_TIMEOUT_MS / 1000}s\n${stderr}`)), STARTUP_TIMEOUT_MS);
-    let buf = '';
-    child.stdout.on('data', (d) => {
-      buf += d;
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        try {
-          const rec = JSON.parse(line);
-          if (rec.msg === 'mandate listening' && Number.isInteger(rec.port)) {
-            clearTimeout(timer);
-            resolvePort(rec.port);
-          }
-        } catch {
-          /* not a JSON log line */
-        }
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code} before listening\n${stderr}`));
-    });
-  });
-  child.stdout.resume(); // keep draining
-  const stop = async () => {
-    if (child.exitCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(t);
-    }
-    rmSync(dataDir, { recursive: true, force: true });
-  };
-  return { baseUrl: `http://127.0.0.1:${port}`, token, stop, child };
 }
 
 // ---------------------------------------------------------------- main

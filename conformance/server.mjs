@@ -1,0 +1,71 @@
+// Starts a throwaway reference server on the embedded default (PGlite in a temporary
+// folder, a random loopback port, a fresh instance-admin token) for the conformance
+// runners: run.mjs here, and every SDK's harness through serve.mjs.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const STARTUP_TIMEOUT_MS = 60_000;
+export const DEFAULT_SERVER = resolve(dirname(fileURLToPath(import.meta.url)), '../reference-server/dist/main.js');
+
+export async function startServer(serverJs = DEFAULT_SERVER) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'mandate-conformance-'));
+  const token = `mdt_pat_${randomBytes(32).toString('base64url')}`; // 43 chars
+  const child = spawn(process.execPath, [serverJs], {
+    env: {
+      PATH: process.env.PATH,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      MANDATE_DATA_DIR: dataDir,
+      MANDATE_BOOTSTRAP_TOKEN: token,
+      // `mandate listening` is logged at info; warn would hide the port.
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr = (stderr + d).slice(-4000);
+  });
+  const port = await new Promise((resolvePort, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start in ${STARTUP_TIMEOUT_MS / 1000}s\n${stderr}`)), STARTUP_TIMEOUT_MS);
+    let buf = '';
+    child.stdout.on('data', (d) => {
+      buf += d;
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        try {
+          const rec = JSON.parse(line);
+          if (rec.msg === 'mandate listening' && Number.isInteger(rec.port)) {
+            clearTimeout(timer);
+            resolvePort(rec.port);
+          }
+        } catch {
+          /* not a JSON log line */
+        }
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code} before listening\n${stderr}`));
+    });
+  });
+  child.stdout.resume(); // keep draining
+  const stop = async () => {
+    if (child.exitCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(t);
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  return { baseUrl: `http://127.0.0.1:${port}`, token, stop, child };
+}
+
