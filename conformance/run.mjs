@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import YAML from 'yaml';
+import { capture, checkResponse, interpolate, lookup, MissingVariable } from './expect.mjs';
 import { DEFAULT_SERVER, startServer } from './server.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -220,83 +221,6 @@ function coverageTable(coverage, ops) {
   return rows.map((r) => r.map((v, i) => v.padEnd(w[i])).join('  ').trimEnd()).join('\n');
 }
 
-// ---------------------------------------------------------------- interpolation + matching
-class MissingVariable extends Error {}
-
-function interpolate(value, vars) {
-  if (typeof value === 'string') {
-    const whole = /^\$\{([A-Za-z0-9_.-]+)\}$/.exec(value);
-    if (whole) return lookup(whole[1], vars); // keeps the captured type (number, object, …)
-    return value.replace(/\$\{([A-Za-z0-9_.-]+)\}/g, (_, name) => {
-      const v = lookup(name, vars);
-      return typeof v === 'string' ? v : JSON.stringify(v);
-    });
-  }
-  if (Array.isArray(value)) return value.map((v) => interpolate(v, vars));
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [interpolate(k, vars), interpolate(v, vars)]));
-  }
-  return value;
-}
-
-function lookup(name, vars) {
-  if (!(name in vars)) throw new MissingVariable(`variable \${${name}} is not set (an earlier capture failed?)`);
-  return vars[name];
-}
-
-function pointer(doc, ptr) {
-  if (ptr === '' || ptr === '/') return { found: true, value: doc };
-  if (!ptr.startsWith('/')) return { found: false };
-  let cur = doc;
-  for (const raw of ptr.slice(1).split('/')) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (cur === null || typeof cur !== 'object' || !Object.prototype.hasOwnProperty.call(cur, key)) return { found: false };
-    cur = cur[key];
-  }
-  return { found: true, value: cur };
-}
-
-const MATCHER_KEYS = ['matches', 'exists', 'equals', 'contains', 'length', 'type'];
-function isMatcher(v) {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0 && Object.keys(v).every((k) => MATCHER_KEYS.includes(k));
-}
-
-function deepEqual(a, b) {
-  return JSON.stringify(canon(a)) === JSON.stringify(canon(b));
-}
-function canon(v) {
-  if (Array.isArray(v)) return v.map(canon);
-  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon(v[k])]));
-  return v;
-}
-function typeOf(v) {
-  return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
-}
-
-// Returns null when `actual` satisfies `expected`, else a short description of the mismatch.
-function match(expected, got) {
-  const show = (v) => (got.found ? JSON.stringify(v) : '(absent)');
-  if (!isMatcher(expected)) {
-    return got.found && deepEqual(got.value, expected) ? null : `expected ${JSON.stringify(expected)}, got ${show(got.value)}`;
-  }
-  const out = [];
-  if ('exists' in expected && got.found !== expected.exists) out.push(`expected ${expected.exists ? 'present' : 'absent'}, got ${show(got.value)}`);
-  if ('equals' in expected && !(got.found && deepEqual(got.value, expected.equals))) out.push(`expected ${JSON.stringify(expected.equals)}, got ${show(got.value)}`);
-  if ('matches' in expected && !(got.found && typeof got.value === 'string' && new RegExp(expected.matches).test(got.value))) {
-    out.push(`expected a string matching /${expected.matches}/, got ${show(got.value)}`);
-  }
-  if ('type' in expected && !(got.found && typeOf(got.value) === expected.type)) out.push(`expected type ${expected.type}, got ${got.found ? typeOf(got.value) : '(absent)'}`);
-  if ('length' in expected && !(got.found && (Array.isArray(got.value) || typeof got.value === 'string') && got.value.length === expected.length)) {
-    out.push(`expected length ${expected.length}, got ${got.found && got.value !== null && got.value.length !== undefined ? got.value.length : show(got.value)}`);
-  }
-  if ('contains' in expected) {
-    const c = expected.contains;
-    const ok = got.found && (Array.isArray(got.value) ? got.value.some((x) => deepEqual(x, c)) : typeof got.value === 'string' && typeof c === 'string' && got.value.includes(c));
-    if (!ok) out.push(`expected to contain ${JSON.stringify(c)}, got ${show(got.value)}`);
-  }
-  return out.length === 0 ? null : out.join('; ');
-}
-
 // ---------------------------------------------------------------- HTTP
 function authHeaders(auth, vars) {
   if (auth === undefined || auth === 'none') return {};
@@ -374,32 +298,11 @@ async function runStep(ctx, sc, step) {
   const res = await send(req);
   const exp = step.expect;
   const shortBody = () => (res.rawText.length > 300 ? res.rawText.slice(0, 300) + '…' : res.rawText);
-  if (res.status !== exp.status) failures.push(`status: expected ${exp.status}, got ${res.status} ${shortBody()}`);
   if (res.body === undefined) failures.push('body: invalid JSON');
-  if (exp.code !== undefined) {
-    const got = res.body?.code;
-    if (got !== exp.code) failures.push(`code: expected ${exp.code}, got ${JSON.stringify(got ?? null)}`);
-  }
-  if (exp.error !== undefined) {
-    const got = res.body?.error;
-    if (got !== exp.error) failures.push(`error: expected ${exp.error}, got ${JSON.stringify(got ?? null)}`);
-  }
-  for (const [ptr, want] of Object.entries(exp.fields ?? {})) {
-    const m = match(interpolate(want, ctx.vars), pointer(res.body ?? {}, ptr));
-    if (m !== null) failures.push(`field ${ptr}: ${m}`);
-  }
-  for (const [name, want] of Object.entries(exp.headers ?? {})) {
-    const v = res.headers.get(name);
-    const m = match(interpolate(want, ctx.vars), v === null ? { found: false } : { found: true, value: v });
-    if (m !== null) failures.push(`header ${name}: ${m}`);
-  }
+  failures.push(...checkResponse(exp, { status: res.status, body: res.body, header: (name) => res.headers.get(name) }, ctx.vars, shortBody));
   // The response must conform to the spec whatever the scenario expects.
   if (res.status === exp.status) failures.push(...ctx.validator.check(op, res.status, res.contentType, res.body, res.rawText));
-  for (const [name, ptr] of Object.entries(step.capture ?? {})) {
-    const got = pointer(res.body ?? {}, ptr);
-    if (got.found) ctx.vars[name] = got.value;
-    else failures.push(`capture ${name} <- ${ptr}: not in the response`);
-  }
+  failures.push(...capture(step, res.body, ctx.vars));
   return failures;
 }
 
