@@ -1,0 +1,22 @@
+import { camel } from '../../ir/naming';
+import type { IR } from '../../ir/types';
+import { jsDoc } from './doc';
+import { resourceClass } from './resources';
+
+export function clientSource(ir: IR): string {
+  const api = { version: ir.version, defaultBaseURL: ir.defaultBaseURL, tokenPath: ir.tokenPath };
+  const fields = ir.resources.map((r) => `${jsDoc('  ', r.description)}  readonly ${camel(r.name)}: ${resourceClass(r)};\n`);
+  const assignments = ir.resources.map((r) => `    this.${camel(r.name)} = new ${resourceClass(r)}(this);\n`);
+  return [
+    "import { type ApiDescription, MandateCore } from '../core/client-core.js';",
+    "import type { ClientOptions } from '../core/options.js';",
+    `import { ${ir.resources.map(resourceClass).join(', ')} } from './resources.js';`,
+    '',
+    `/** The API this SDK was generated from. */`,
+    `export const API: ApiDescription = ${JSON.stringify(api, null, 2).replace(/"(\w+)":/g, '$1:').replace(/"/g, "'")};`,
+    '',
+    jsDoc('', `${ir.title} ${ir.version} client: one property per resource.`) +
+      `export class Mandate extends MandateCore {\n${fields.join('')}\n` +
+      `  constructor(options: ClientOptions = {}) {\n    super(options, API);\n${assignments.join('')}  }\n}\n`,
+  ].join('\n');
+}

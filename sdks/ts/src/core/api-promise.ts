@@ -1,0 +1,41 @@
+/** What every call resolves to besides its parsed value. */
+export interface RawResponse {
+  status: number;
+  headers: Headers;
+  /** The body as received (empty for 204). */
+  text: string;
+}
+
+/**
+ * The result of a call: await it for the parsed value, or use `withResponse()` for the
+ * value and the HTTP response together. The request is sent once, on first use.
+ */
+export class APIPromise<T> implements PromiseLike<T> {
+  private sent: Promise<{ data: T; response: RawResponse }> | undefined;
+
+  constructor(private readonly send: () => Promise<{ data: T; response: RawResponse }>) {}
+
+  withResponse(): Promise<{ data: T; response: RawResponse }> {
+    this.sent ??= this.send();
+    return this.sent;
+  }
+
+  asResponse(): Promise<RawResponse> {
+    return this.withResponse().then(({ response }) => response);
+  }
+
+  then<R1 = T, R2 = never>(
+    onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    return this.withResponse().then(({ data }) => data).then(onFulfilled, onRejected);
+  }
+
+  catch<R = never>(onRejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<T | R> {
+    return this.then(undefined, onRejected);
+  }
+
+  finally(onFinally?: (() => void) | null): Promise<T> {
+    return this.then().finally(onFinally);
+  }
+}

@@ -1,0 +1,302 @@
+import { APIPromise, type RawResponse } from './api-promise.js';
+import { APIConnectionError, APITimeoutError, MandateError, errorFor } from './errors.js';
+import { Log } from './log.js';
+import { type ClientOptions, type Clock, type RequestOptions, readEnv, systemClock } from './options.js';
+import { Page, type PageBody, PagePromise } from './pagination.js';
+import { isRetryableStatus, retryDelay } from './retry.js';
+import { TokenManager } from './token-manager.js';
+import { type AccessTokenClaims, JwksCache, type VerifyOptions, verifyJwt } from './verify.js';
+import { webCrypto } from './web-crypto.js';
+
+export type AuthMode = 'bearer' | 'clientBasic' | 'none';
+
+/** One operation of the spec, as the generated resources describe it to the core. */
+export interface OperationSpec {
+  readonly operationId: string;
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  readonly path: string;
+  readonly auth: readonly AuthMode[];
+  readonly params?: 'query' | 'json' | 'form';
+  readonly response: 'json' | 'text' | 'empty';
+  readonly idempotent: boolean;
+  readonly organizationHeader: boolean;
+}
+
+/** Facts about the API that the generated client passes to the core. */
+export interface ApiDescription {
+  readonly version: string;
+  readonly defaultBaseURL: string;
+  readonly tokenPath: string;
+}
+
+export interface Call {
+  path?: Record<string, string>;
+  params?: object | undefined;
+  options?: RequestOptions | undefined;
+}
+
+const DEFAULT_TIMEOUT_MS = 60_000;
+const DEFAULT_MAX_RETRIES = 2;
+
+interface Authorization {
+  header?: string;
+  /** Set when the header carries the token manager's token, which a 401 may invalidate. */
+  managedToken?: string;
+}
+
+/**
+ * Sends operations: builds the request from an OperationSpec, authenticates, retries, maps
+ * errors and parses the response. Generated resource classes are thin calls into it.
+ */
+export class MandateCore {
+  readonly baseURL: string;
+  private readonly apiToken: string | undefined;
+  private readonly clientCredentials: { id: string; secret: string } | undefined;
+  private readonly scope: string | undefined;
+  private readonly organization: string | undefined;
+  private readonly maxRetries: number;
+  private readonly timeout: number;
+  private readonly defaultHeaders: Record<string, string>;
+  private readonly customFetch: typeof fetch | undefined;
+  private readonly clock: Clock;
+  private readonly log: Log;
+  private readonly tokens: TokenManager | undefined;
+  private readonly jwks: JwksCache;
+
+  constructor(options: ClientOptions, private readonly api: ApiDescription) {
+    this.baseURL = (options.baseURL ?? readEnv('MANDATE_BASE_URL') ?? api.defaultBaseURL).replace(/\/+$/, '');
+    this.apiToken = options.apiToken ?? readEnv('MANDATE_API_TOKEN');
+    const clientId = options.clientId ?? readEnv('MANDATE_CLIENT_ID');
+    const clientSecret = options.clientSecret ?? readEnv('MANDATE_CLIENT_SECRET');
+    if ((clientId === undefined) !== (clientSecret === undefined)) {
+      throw new MandateError('Give both clientId and clientSecret (or MANDATE_CLIENT_ID and MANDATE_CLIENT_SECRET), or neither.');
+    }
+    this.clientCredentials = clientId === undefined || clientSecret === undefined ? undefined : { id: clientId, secret: clientSecret };
+    this.scope = options.scope;
+    this.organization = options.organization ?? readEnv('MANDATE_ORGANIZATION');
+    this.maxRetries = nonNegative('maxRetries', options.maxRetries ?? DEFAULT_MAX_RETRIES);
+    this.timeout = nonNegative('timeout', options.timeout ?? DEFAULT_TIMEOUT_MS);
+    this.defaultHeaders = options.defaultHeaders ?? {};
+    this.customFetch = options.fetch;
+    this.clock = options.clock ?? systemClock;
+    this.log = new Log(options.logger ?? console, options.logLevel);
+    this.tokens =
+      this.clientCredentials === undefined ? undefined : new TokenManager(() => this.issueManagedToken(), () => this.clock.now());
+    this.jwks = new JwksCache(`${this.baseURL}/.well-known/jwks.json`, (url) => this.fetchFn()(url), this.clock);
+  }
+
+  /** Verifies an agent's access token against this server's JWKS (see verifyAccessToken). */
+  verifyAccessToken(token: string, options: Omit<VerifyOptions, 'jwksUrl'>): Promise<AccessTokenClaims> {
+    return verifyJwt(token, options, this.jwks, this.clock);
+  }
+
+  request<T>(operation: OperationSpec, call: Call): APIPromise<T> {
+    return new APIPromise(() => this.send<T>(operation, call));
+  }
+
+  requestPage<Item>(operation: OperationSpec, call: Call): PagePromise<Item> {
+    const fetchPage = (cursor: string | undefined): PagePromise<Item> =>
+      new PagePromise(async () => {
+        const params = cursor === undefined ? call.params : { ...call.params, cursor };
+        const { data, response } = await this.send<PageBody<Item>>(operation, { ...call, params });
+        return { data: new Page(data, fetchPage), response };
+      });
+    return fetchPage(undefined);
+  }
+
+  private async send<T>(operation: OperationSpec, call: Call): Promise<{ data: T; response: RawResponse }> {
+    const options = call.options ?? {};
+    const url = this.url(operation, call);
+    const body = encodeBody(operation, call.params);
+    const idempotencyKey = operation.idempotent ? (options.idempotencyKey ?? (await newIdempotencyKey())) : undefined;
+    const maxRetries = options.maxRetries ?? this.maxRetries;
+    let retries = 0;
+    let refreshedToken = false;
+    for (;;) {
+      const auth = await this.authorization(operation);
+      const headers = this.headers(operation, options, auth, body?.contentType, idempotencyKey);
+      const started = this.clock.now();
+      let response: Response;
+      try {
+        response = await this.fetchOnce(url, { method: operation.method, headers, body: body?.content }, options);
+      } catch (error) {
+        const failure = asConnectionError(error);
+        if (retries < maxRetries && !(options.signal?.aborted ?? false)) {
+          await this.pause(operation, retries++, maxRetries, undefined, failure.message);
+          continue;
+        }
+        throw failure;
+      }
+      const text = await response.text();
+      const requestId = response.headers.get('x-request-id') ?? undefined;
+      this.log.debug(`${operation.method} ${operation.path} -> ${response.status}`, {
+        ms: Math.round(this.clock.now() - started),
+        attempt: retries + 1,
+        requestId,
+      });
+      if (response.status === 401 && auth.managedToken !== undefined && !refreshedToken) {
+        // The token may have been revoked or rotated out early: one fresh token, one more try.
+        refreshedToken = true;
+        this.tokens?.invalidate(auth.managedToken);
+        continue;
+      }
+      const raw: RawResponse = { status: response.status, headers: response.headers, text };
+      if (response.ok) return { data: parseBody(operation.response, raw) as T, response: raw };
+      if (isRetryableStatus(response.status) && retries < maxRetries) {
+        await this.pause(operation, retries++, maxRetries, response.headers, `status ${response.status}`);
+        continue;
+      }
+      throw errorFor(response.status, parseErrorBody(raw), response.headers);
+    }
+  }
+
+  private async pause(operation: OperationSpec, retry: number, maxRetries: number, headers: Headers | undefined, reason: string): Promise<void> {
+    const delay = retryDelay(retry, headers, this.clock.now(), () => this.clock.random());
+    this.log.debug(`retrying ${operation.method} ${operation.path} in ${Math.round(delay)} ms (${reason}; retry ${retry + 1} of ${maxRetries})`);
+    await this.clock.sleep(delay);
+  }
+
+  private async fetchOnce(url: string, init: RequestInit, options: RequestOptions): Promise<Response> {
+    const timeout = options.timeout ?? this.timeout;
+    const controller = new AbortController();
+    const onAbort = (): void => controller.abort(options.signal?.reason);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.signal?.aborted === true) controller.abort(options.signal.reason);
+    const timer = setTimeout(() => controller.abort(new APITimeoutError(`No response within ${timeout} ms`)), timeout);
+    try {
+      return await this.fetchFn()(url, { ...init, signal: controller.signal, redirect: 'manual' });
+    } catch (error) {
+      // fetch rejects with the abort reason, or a TypeError wrapping it.
+      const reason: unknown = controller.signal.reason;
+      throw reason instanceof APITimeoutError ? reason : error;
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private fetchFn(): typeof fetch {
+    return this.customFetch ?? globalThis.fetch;
+  }
+
+  private async authorization(operation: OperationSpec): Promise<Authorization> {
+    const credentials = this.clientCredentials;
+    if (operation.auth.includes('clientBasic') && credentials !== undefined) {
+      return { header: basicAuthorization(credentials.id, credentials.secret) };
+    }
+    if (operation.auth.includes('bearer')) {
+      if (this.apiToken !== undefined) return { header: `Bearer ${this.apiToken}` };
+      if (this.tokens !== undefined) {
+        const token = await this.tokens.token();
+        return { header: `Bearer ${token}`, managedToken: token };
+      }
+    }
+    return {};
+  }
+
+  private headers(
+    operation: OperationSpec,
+    options: RequestOptions,
+    auth: Authorization,
+    contentType: string | undefined,
+    idempotencyKey: string | undefined,
+  ): Record<string, string> {
+    const headers: Record<string, string> = { accept: 'application/json', ...lowerCase(this.defaultHeaders) };
+    if (contentType !== undefined) headers['content-type'] = contentType;
+    if (auth.header !== undefined) headers.authorization = auth.header;
+    const organization = options.organization ?? this.organization;
+    if (operation.organizationHeader && organization !== undefined) headers['mandate-organization'] = organization;
+    if (idempotencyKey !== undefined) headers['idempotency-key'] = idempotencyKey;
+    return { ...headers, ...lowerCase(options.headers ?? {}) };
+  }
+
+  private url(operation: OperationSpec, call: Call): string {
+    const path = operation.path.replace(/\{([^}]+)\}/g, (_, name: string) => {
+      const value = call.path?.[name];
+      if (value === undefined || value === '') throw new MandateError(`${operation.operationId}: the path parameter ${name} is required`);
+      return encodeURIComponent(value);
+    });
+    const url = new URL(this.baseURL + path);
+    if (operation.params === 'query') {
+      for (const [key, value] of Object.entries(call.params ?? {})) {
+        for (const item of Array.isArray(value) ? (value as unknown[]) : [value]) {
+          if (item !== undefined && item !== null) url.searchParams.append(key, String(item));
+        }
+      }
+    }
+    return url.toString();
+  }
+
+  private async issueManagedToken(): Promise<{ accessToken: string; expiresIn: number }> {
+    const tokenOperation: OperationSpec = {
+      operationId: 'issueToken',
+      method: 'POST',
+      path: this.api.tokenPath,
+      auth: ['clientBasic'],
+      params: 'form',
+      response: 'json',
+      idempotent: false,
+      organizationHeader: false,
+    };
+    const params = { grant_type: 'client_credentials', ...(this.scope === undefined ? {} : { scope: this.scope }) };
+    const { data } = await this.send<{ access_token: string; expires_in: number }>(tokenOperation, { params });
+    this.log.debug('obtained an access token', { expiresIn: data.expires_in });
+    return { accessToken: data.access_token, expiresIn: data.expires_in };
+  }
+}
+
+function nonNegative(name: string, value: number): number {
+  if (!Number.isFinite(value) || value < 0) throw new MandateError(`${name} must be a non-negative number, got ${value}`);
+  return value;
+}
+
+function lowerCase(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
+}
+
+function encodeBody(operation: OperationSpec, params: object | undefined): { content: string; contentType: string } | undefined {
+  if (operation.params === 'json') return { content: JSON.stringify(params ?? {}), contentType: 'application/json' };
+  if (operation.params === 'form') {
+    const form = new URLSearchParams();
+    for (const [key, value] of Object.entries(params ?? {})) {
+      if (value !== undefined && value !== null) form.append(key, String(value));
+    }
+    return { content: form.toString(), contentType: 'application/x-www-form-urlencoded' };
+  }
+  return undefined;
+}
+
+function parseBody(kind: OperationSpec['response'], raw: RawResponse): unknown {
+  if (kind === 'empty') return undefined;
+  if (kind === 'text') return raw.text;
+  try {
+    return JSON.parse(raw.text) as unknown;
+  } catch {
+    throw new MandateError(`The server sent a ${raw.status} whose body is not JSON: ${raw.text.slice(0, 200)}`);
+  }
+}
+
+function parseErrorBody(raw: RawResponse): unknown {
+  if (!/json/i.test(raw.headers.get('content-type') ?? '')) return raw.text;
+  try {
+    return JSON.parse(raw.text) as unknown;
+  } catch {
+    return raw.text;
+  }
+}
+
+function asConnectionError(error: unknown): APIConnectionError {
+  if (error instanceof APIConnectionError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new APIConnectionError(`Connection error: ${message}`, { cause: error });
+}
+
+/** RFC 6749 §2.3.1: the id and secret are form-urlencoded before Base64. */
+function basicAuthorization(id: string, secret: string): string {
+  const encode = (value: string): string => encodeURIComponent(value).replace(/%20/g, '+');
+  return `Basic ${btoa(`${encode(id)}:${encode(secret)}`)}`;
+}
+
+async function newIdempotencyKey(): Promise<string> {
+  return `sdk-${(await webCrypto()).randomUUID()}`;
+}

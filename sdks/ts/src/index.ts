@@ -1,0 +1,28 @@
+export { Mandate, API } from './generated/client.js';
+export type * from './generated/models.js';
+export * from './generated/resources.js';
+export { APIPromise, type RawResponse } from './core/api-promise.js';
+export type { ClientOptions, RequestOptions, LogLevel, Clock } from './core/options.js';
+export type { Logger } from './core/log.js';
+export { Page, PagePromise } from './core/pagination.js';
+export {
+  MandateError,
+  APIError,
+  BadRequestError,
+  AuthenticationError,
+  PermissionDeniedError,
+  NotFoundError,
+  ConflictError,
+  RateLimitError,
+  InternalServerError,
+  APIConnectionError,
+  APITimeoutError,
+} from './core/errors.js';
+export {
+  verifyAccessToken,
+  TokenVerificationError,
+  type AccessTokenClaims,
+  type VerifyOptions,
+  type VerificationFailure,
+} from './core/verify.js';
+export { Mandate as default } from './generated/client.js';
