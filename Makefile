@@ -11,7 +11,7 @@ JEST_NODE_OPTIONS := --experimental-vm-modules
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-node_modules/.installed: package-lock.json package.json reference-server/package.json
+node_modules/.installed: package-lock.json package.json reference-server/package.json generators/package.json sdks/ts/package.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
@@ -23,16 +23,31 @@ build: setup ## Compile the reference server
 run: build ## Run the server on the embedded default (PGlite + in-process cache) on :8080
 	npm start -w reference-server
 
-generate: setup ## Regenerate everything derived from spec/ (the bundled spec)
+generate: setup ## Regenerate everything derived from spec/: the bundled spec and every SDK's generated code
 	npm run spec:bundle
+	npm run build -w generators
+	npm run generate -w generators
 
 check-generated: generate ## Fail when generated files differ from what is committed
-	@git diff --exit-code --stat -- spec/dist || { echo "Generated files are stale: run 'make generate' and commit." >&2; exit 1; }
+	@changed="$$(git status --porcelain --untracked-files=all -- spec/dist sdks)"; \
+	  if [[ -n "$$changed" ]]; then echo "$$changed"; echo "Generated files are stale: run 'make generate' and commit." >&2; exit 1; fi
 
 lint: setup ## Lint the spec (Redocly, Spectral + OWASP) and the server (ESLint, tsc)
 	npm run spec:lint
 	npm run lint -w reference-server
 	npm run typecheck -w reference-server
+
+test-generators: setup ## The generator's IR and emitter unit tests
+	@mkdir -p $(RESULTS)
+	npm run typecheck -w generators
+	cd generators && npx jest --ci --json --outputFile=../$(RESULTS)/generators.json
+
+test-sdk-ts: build ## TypeScript SDK: lint, types, build, unit tests (nock) and the conformance scenarios against a live server
+	@mkdir -p $(RESULTS)
+	npm run lint -w sdks/ts
+	npm run typecheck -w sdks/ts
+	npm run build -w sdks/ts
+	cd sdks/ts && NODE_OPTIONS=$(JEST_NODE_OPTIONS) npx jest --ci --json --outputFile=../../$(RESULTS)/sdk-ts.json
 
 services: ## Start throwaway PostgreSQL and Redis on loopback for the tests
 	bash scripts/services.sh up
@@ -68,7 +83,7 @@ bench/node_modules/.installed: bench/package-lock.json bench/package.json
 bench: build bench/node_modules/.installed ## Load benchmark (token issuance, introspection, list) on PostgreSQL + Redis; results in bench/results/
 	node bench/run.mjs
 
-test: lint check-generated test-server test-conformance test-infra ## Everything: lint, generated-file check, every test suite
+test: lint check-generated test-generators test-server test-conformance test-sdk-ts test-infra ## Everything: lint, generated-file check, every test suite
 	@node scripts/test-summary.mjs $(RESULTS)/*.json $(RESULTS)/*.txt
 
-.PHONY: help setup build run generate check-generated lint services test-server test-conformance infra-synth test-infra bench test
+.PHONY: help setup build run generate check-generated lint services test-generators test-server test-conformance test-sdk-ts infra-synth test-infra bench test

@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,14 +12,28 @@ import { fileURLToPath } from 'node:url';
 const STARTUP_TIMEOUT_MS = 60_000;
 export const DEFAULT_SERVER = resolve(dirname(fileURLToPath(import.meta.url)), '../reference-server/dist/main.js');
 
+/** A loopback port free right now, so the issuer can name the port before the server binds it. */
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer().once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolvePort(port));
+    });
+  });
+}
+
 export async function startServer(serverJs = DEFAULT_SERVER) {
+  const chosenPort = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'mandate-conformance-'));
   const token = `mdt_pat_${randomBytes(32).toString('base64url')}`; // 43 chars
   const child = spawn(process.execPath, [serverJs], {
     env: {
       PATH: process.env.PATH,
-      PORT: '0',
+      PORT: String(chosenPort),
       HOST: '127.0.0.1',
+      // Truthful discovery metadata and `iss` for this instance, as OAuth client libraries check.
+      MANDATE_ISSUER: `http://127.0.0.1:${chosenPort}`,
       MANDATE_DATA_DIR: dataDir,
       MANDATE_BOOTSTRAP_TOKEN: token,
       // `mandate listening` is logged at info; warn would hide the port.

@@ -10,14 +10,18 @@ import type { Document } from './ir/openapi';
 
 const repoRoot = path.resolve(__dirname, '../../..');
 
+/** Every emitter folder, or only the named ones (a folder's name is its language). */
 function loadEmitters(only: string[]): Emitter[] {
   const folder = path.join(__dirname, 'emitters');
-  const emitters = readdirSync(folder, { withFileTypes: true })
+  const languages = readdirSync(folder, { withFileTypes: true })
     .filter((entry) => entry.isDirectory())
-    .map((entry) => (require(path.join(folder, entry.name, 'index.js')) as { emitter: Emitter }).emitter);
-  const unknown = only.filter((language) => !emitters.some((e) => e.language === language));
+    .map((entry) => entry.name)
+    .sort();
+  const unknown = only.filter((language) => !languages.includes(language));
   if (unknown.length > 0) throw new Error(`no emitter for: ${unknown.join(', ')}`);
-  return only.length === 0 ? emitters : emitters.filter((e) => only.includes(e.language));
+  return (only.length === 0 ? languages : only).map(
+    (language) => (require(path.join(folder, language, 'index.js')) as { emitter: Emitter }).emitter,
+  );
 }
 
 function write(emitter: Emitter, files: { path: string; contents: string }[]): void {

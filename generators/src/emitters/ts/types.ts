@@ -22,12 +22,13 @@ export function tsType(type: TypeRef, prefix = ''): string {
 }
 
 /** One model as an exported interface or type alias. Enums stay open to values added later. */
-export function modelSource(model: Model): string {
+export function modelSource(model: Model, isNullableAlias: (type: TypeRef) => boolean): string {
   const doc = jsDoc('', model.description);
   switch (model.kind) {
     case 'object': {
       const fields = model.properties.map((p) => {
-        const type = tsType(p.type) + (p.nullable ? ' | null' : '');
+        // A nullable alias (e.g. `PageCursor = string | null`) already says so.
+        const type = tsType(p.type) + (p.nullable && !isNullableAlias(p.type) ? ' | null' : '');
         const deprecated = p.deprecated ? '@deprecated' : undefined;
         return `${jsDoc('  ', p.description, deprecated)}  ${p.readOnly ? 'readonly ' : ''}${key(p.wireName)}${p.required ? '' : '?'}: ${type};\n`;
       });

@@ -8,15 +8,16 @@ export interface RawResponse {
 
 /**
  * The result of a call: await it for the parsed value, or use `withResponse()` for the
- * value and the HTTP response together. The request is sent once, on first use.
+ * value and the HTTP response together. The request is sent at once, like any promise's work.
  */
 export class APIPromise<T> implements PromiseLike<T> {
-  private sent: Promise<{ data: T; response: RawResponse }> | undefined;
+  private readonly sent: Promise<{ data: T; response: RawResponse }>;
 
-  constructor(private readonly send: () => Promise<{ data: T; response: RawResponse }>) {}
+  constructor(send: () => Promise<{ data: T; response: RawResponse }>) {
+    this.sent = send();
+  }
 
   withResponse(): Promise<{ data: T; response: RawResponse }> {
-    this.sent ??= this.send();
     return this.sent;
   }
 

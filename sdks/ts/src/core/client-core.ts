@@ -90,21 +90,22 @@ export class MandateCore {
     return verifyJwt(token, options, this.jwks, this.clock);
   }
 
+  /** The parsed body is typed by the generated method: the server answers per the spec. */
   request<T>(operation: OperationSpec, call: Call): APIPromise<T> {
-    return new APIPromise(() => this.send<T>(operation, call));
+    return new APIPromise(() => this.send(operation, call) as Promise<{ data: T; response: RawResponse }>);
   }
 
   requestPage<Item>(operation: OperationSpec, call: Call): PagePromise<Item> {
     const fetchPage = (cursor: string | undefined): PagePromise<Item> =>
       new PagePromise(async () => {
         const params = cursor === undefined ? call.params : { ...call.params, cursor };
-        const { data, response } = await this.send<PageBody<Item>>(operation, { ...call, params });
-        return { data: new Page(data, fetchPage), response };
+        const { data, response } = await this.send(operation, { ...call, params });
+        return { data: new Page(data as PageBody<Item>, fetchPage), response };
       });
     return fetchPage(undefined);
   }
 
-  private async send<T>(operation: OperationSpec, call: Call): Promise<{ data: T; response: RawResponse }> {
+  private async send(operation: OperationSpec, call: Call): Promise<{ data: unknown; response: RawResponse }> {
     const options = call.options ?? {};
     const url = this.url(operation, call);
     const body = encodeBody(operation, call.params);
@@ -141,7 +142,7 @@ export class MandateCore {
         continue;
       }
       const raw: RawResponse = { status: response.status, headers: response.headers, text };
-      if (response.ok) return { data: parseBody(operation.response, raw) as T, response: raw };
+      if (response.ok) return { data: parseBody(operation.response, raw), response: raw };
       if (isRetryableStatus(response.status) && retries < maxRetries) {
         await this.pause(operation, retries++, maxRetries, response.headers, `status ${response.status}`);
         continue;
@@ -159,10 +160,14 @@ export class MandateCore {
   private async fetchOnce(url: string, init: RequestInit, options: RequestOptions): Promise<Response> {
     const timeout = options.timeout ?? this.timeout;
     const controller = new AbortController();
-    const onAbort = (): void => controller.abort(options.signal?.reason);
+    const onAbort = (): void => {
+      controller.abort(options.signal?.reason);
+    };
     options.signal?.addEventListener('abort', onAbort, { once: true });
     if (options.signal?.aborted === true) controller.abort(options.signal.reason);
-    const timer = setTimeout(() => controller.abort(new APITimeoutError(`No response within ${timeout} ms`)), timeout);
+    const timer = setTimeout(() => {
+      controller.abort(new APITimeoutError(`No response within ${timeout} ms`));
+    }, timeout);
     try {
       return await this.fetchFn()(url, { ...init, signal: controller.signal, redirect: 'manual' });
     } catch (error) {
@@ -239,7 +244,7 @@ export class MandateCore {
       organizationHeader: false,
     };
     const params = { grant_type: 'client_credentials', ...(this.scope === undefined ? {} : { scope: this.scope }) };
-    const { data } = await this.send<{ access_token: string; expires_in: number }>(tokenOperation, { params });
+    const { data } = (await this.send(tokenOperation, { params })) as { data: { access_token: string; expires_in: number } };
     this.log.debug('obtained an access token', { expiresIn: data.expires_in });
     return { accessToken: data.access_token, expiresIn: data.expires_in };
   }

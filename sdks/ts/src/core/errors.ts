@@ -52,9 +52,6 @@ export class InternalServerError extends APIError {
 /** No HTTP response: the connection failed or was reset. */
 export class APIConnectionError extends MandateError {
   override name = 'APIConnectionError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /** No HTTP response within the timeout. */

@@ -1,4 +1,4 @@
-import { APIPromise, type RawResponse } from './api-promise.js';
+import { APIPromise } from './api-promise.js';
 
 /** The wire shape of every list response. */
 export interface PageBody<Item> {
@@ -33,11 +33,11 @@ export class Page<Item> implements AsyncIterable<Item> {
   }
 
   async *iterPages(): AsyncGenerator<Page<Item>> {
-    let page: Page<Item> = this;
-    yield page;
-    while (page.hasNextPage()) {
-      page = await page.getNextPage();
-      yield page;
+    yield this;
+    let next = this.hasNextPage() ? await this.getNextPage() : undefined;
+    while (next !== undefined) {
+      yield next;
+      next = next.hasNextPage() ? await next.getNextPage() : undefined;
     }
   }
 
@@ -48,10 +48,6 @@ export class Page<Item> implements AsyncIterable<Item> {
 
 /** A list call: await it for the first page, or `for await` it for every item. */
 export class PagePromise<Item> extends APIPromise<Page<Item>> implements AsyncIterable<Item> {
-  constructor(send: () => Promise<{ data: Page<Item>; response: RawResponse }>) {
-    super(send);
-  }
-
   async *[Symbol.asyncIterator](): AsyncIterator<Item> {
     yield* await this;
   }

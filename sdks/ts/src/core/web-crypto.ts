@@ -3,7 +3,9 @@
  * `node:crypto` export, where the global needs a flag.
  */
 export async function webCrypto(): Promise<Crypto> {
-  if (globalThis.crypto?.subtle !== undefined) return globalThis.crypto;
+  // Typed as always present by the DOM library, but absent on Node 18 without a flag.
+  const global = globalThis.crypto as Crypto | undefined;
+  if (global !== undefined) return global;
   // A variable specifier keeps bundlers for other runtimes from resolving a Node built-in.
   const specifier = 'node:crypto';
   const nodeCrypto = (await import(specifier)) as { webcrypto: Crypto };

@@ -30,7 +30,7 @@ export interface AdminTokenCreate {
 export interface AdminTokenList {
   data: AdminToken[];
   /** Pass as `cursor` to get the next page; `null` on the last page. */
-  nextCursor: PageCursor | null;
+  nextCursor: PageCursor;
 }
 
 /** `reader`: every `:read` scope. `writer`: also `agents:write` and `credentials:write`. `admin`: every scope. */
@@ -121,7 +121,7 @@ export type AgentId = string;
 export interface AgentList {
   data: Agent[];
   /** Pass as `cursor` to get the next page; `null` on the last page. */
-  nextCursor: PageCursor | null;
+  nextCursor: PageCursor;
 }
 
 /** `active` agents obtain tokens; `suspended` ones cannot until reactivated; `decommissioned` is final. */
@@ -210,7 +210,7 @@ export type AuditEventActorType = "admin_token" | "agent" | "anonymous" | "syste
 export interface AuditEventList {
   data: AuditEvent[];
   /** Pass as `cursor` to get the next page; `null` on the last page. */
-  nextCursor: PageCursor | null;
+  nextCursor: PageCursor;
 }
 
 export type AuditEventOutcome = "success" | "failure" | (string & {});
@@ -248,7 +248,7 @@ export interface CredentialCreate {
 export interface CredentialList {
   data: Credential[];
   /** Pass as `cursor` to get the next page; `null` on the last page. */
-  nextCursor: PageCursor | null;
+  nextCursor: PageCursor;
 }
 
 export type CredentialStatus = "active" | "expired" | "revoked" | (string & {});
@@ -442,7 +442,7 @@ export interface OrganizationCreate {
 export interface OrganizationList {
   data: Organization[];
   /** Pass as `cursor` to get the next page; `null` on the last page. */
-  nextCursor: PageCursor | null;
+  nextCursor: PageCursor;
 }
 
 /** Fields to change; `metadata` replaces the whole map. */
