@@ -49,6 +49,13 @@ test-sdk-ts: build ## TypeScript SDK: lint, types, build, unit tests (nock) and 
 	npm run build -w sdks/ts
 	cd sdks/ts && NODE_OPTIONS=$(JEST_NODE_OPTIONS) npx jest --ci --json --outputFile=../../$(RESULTS)/sdk-ts.json
 
+test-sdk-java: build ## Java SDK: compile (-Xlint:all -Werror), unit tests, conformance scenarios and Nimbus interop against a live server
+	@mkdir -p $(RESULTS)
+	@rm -rf sdks/java/target/surefire-reports sdks/java/target/conformance-summary.txt
+	@status=0; mvn -B -q -Dstyle.color=never -f sdks/java/pom.xml verify || status=$$?; \
+	  node sdks/java/scripts/surefire-summary.mjs sdks/java/target > $(RESULTS)/sdk-java.txt || status=1; \
+	  cat $(RESULTS)/sdk-java.txt; exit $$status
+
 services: ## Start throwaway PostgreSQL and Redis on loopback for the tests
 	bash scripts/services.sh up
 
@@ -83,7 +90,7 @@ bench/node_modules/.installed: bench/package-lock.json bench/package.json
 bench: build bench/node_modules/.installed ## Load benchmark (token issuance, introspection, list) on PostgreSQL + Redis; results in bench/results/
 	node bench/run.mjs
 
-test: lint check-generated test-generators test-server test-conformance test-sdk-ts test-infra ## Everything: lint, generated-file check, every test suite
+test: lint check-generated test-generators test-server test-conformance test-sdk-ts test-sdk-java test-infra ## Everything: lint, generated-file check, every test suite
 	@node scripts/test-summary.mjs $(RESULTS)/*.json $(RESULTS)/*.txt
 
-.PHONY: help setup build run generate check-generated lint services test-generators test-server test-conformance test-sdk-ts infra-synth test-infra bench test
+.PHONY: help setup build run generate check-generated lint services test-generators test-server test-conformance test-sdk-ts test-sdk-java infra-synth test-infra bench test

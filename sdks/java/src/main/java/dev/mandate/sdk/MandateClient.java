@@ -1,0 +1,277 @@
+package dev.mandate.sdk;
+
+import dev.mandate.sdk.core.ClientConfig;
+import dev.mandate.sdk.core.ClientCore;
+import dev.mandate.sdk.core.Sleeper;
+import dev.mandate.sdk.resources.MandateResources;
+import dev.mandate.sdk.verify.AccessTokenVerifier;
+import java.net.http.HttpClient;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+
+/**
+ * The Mandate API client: one accessor per resource ({@code client.agents()}, {@code
+ * client.oauth()}, ...), each with a method per operation and its {@code ...Async} twin.
+ * Immutable and safe to share between threads; build one and reuse it.
+ *
+ * <pre>{@code
+ * MandateClient client = MandateClient.builder()
+ *     .baseUrl("https://mandate.example.com")
+ *     .apiToken(System.getenv("MANDATE_API_TOKEN"))
+ *     .build();
+ * Agent agent = client.agents().create(
+ *     AgentCreate.builder().name("inventory-bot").agentType(AgentType.AUTONOMOUS).build());
+ * }</pre>
+ */
+public final class MandateClient extends MandateResources {
+  private static final HttpClient DEFAULT_HTTP_CLIENT =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private static final ExecutorService DEFAULT_EXECUTOR = Executors.newCachedThreadPool(daemonThreads());
+
+  private final Builder source;
+  private final ClientCore core;
+
+  private MandateClient(Builder source, ClientCore core) {
+    super(core);
+    this.source = source;
+    this.core = core;
+  }
+
+  /** A builder with the defaults (no environment variables read except MANDATE_LOG). */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A client configured from the MANDATE_* environment variables. */
+  public static MandateClient fromEnv() {
+    return builder().fromEnv().build();
+  }
+
+  /** A builder holding this client's configuration, to derive a client from it. */
+  public Builder toBuilder() {
+    return source.copy();
+  }
+
+  /** The resolved configuration (secrets are masked in its {@code toString}). */
+  public ClientConfig config() {
+    return core.config();
+  }
+
+  /**
+   * A verifier of this server's access tokens (its JWKS at {@code <baseUrl>/.well-known/jwks.json},
+   * fetched with this client's HTTP client) for the given issuer and audience.
+   */
+  public AccessTokenVerifier accessTokenVerifier(String issuer, String audience) {
+    return AccessTokenVerifier.builder()
+        .baseUrl(core.config().baseUrl())
+        .httpClient(core.config().httpClient())
+        .issuer(issuer)
+        .audience(audience)
+        .build();
+  }
+
+  @Override
+  public String toString() {
+    return "MandateClient" + core.config();
+  }
+
+  private static java.util.concurrent.ThreadFactory daemonThreads() {
+    AtomicInteger count = new AtomicInteger();
+    return runnable -> {
+      Thread thread = new Thread(runnable, "mandate-async-" + count.incrementAndGet());
+      thread.setDaemon(true);
+      return thread;
+    };
+  }
+
+  /** Builds a {@link MandateClient}. Not thread-safe; the client it builds is. */
+  public static final class Builder {
+    private Function<String, String> environment = System::getenv;
+    private String baseUrl;
+    private String apiToken;
+    private String clientId;
+    private String clientSecret;
+    private String organization;
+    private String scope;
+    private int maxRetries = 2;
+    private Duration timeout = Duration.ofSeconds(60);
+    private final Map<String, String> headers = new LinkedHashMap<>();
+    private HttpClient httpClient;
+    private Executor executor;
+    private System.Logger logger;
+    private Boolean debug;
+    private Sleeper sleeper = Sleeper.system();
+    private Clock clock = Clock.systemUTC();
+
+    private Builder() {}
+
+    private Builder copy() {
+      Builder copy = new Builder();
+      copy.environment = environment;
+      copy.baseUrl = baseUrl;
+      copy.apiToken = apiToken;
+      copy.clientId = clientId;
+      copy.clientSecret = clientSecret;
+      copy.organization = organization;
+      copy.scope = scope;
+      copy.maxRetries = maxRetries;
+      copy.timeout = timeout;
+      copy.headers.putAll(headers);
+      copy.httpClient = httpClient;
+      copy.executor = executor;
+      copy.logger = logger;
+      copy.debug = debug;
+      copy.sleeper = sleeper;
+      copy.clock = clock;
+      return copy;
+    }
+
+    /**
+     * Reads MANDATE_BASE_URL, MANDATE_API_TOKEN, MANDATE_CLIENT_ID, MANDATE_CLIENT_SECRET and
+     * MANDATE_ORGANIZATION; setters called afterwards win.
+     */
+    public Builder fromEnv() {
+      baseUrl = envOr("MANDATE_BASE_URL", baseUrl);
+      apiToken = envOr("MANDATE_API_TOKEN", apiToken);
+      clientId = envOr("MANDATE_CLIENT_ID", clientId);
+      clientSecret = envOr("MANDATE_CLIENT_SECRET", clientSecret);
+      organization = envOr("MANDATE_ORGANIZATION", organization);
+      return this;
+    }
+
+    /** Where {@link #fromEnv()} and MANDATE_LOG are read from (tests pass a map). */
+    public Builder environment(Map<String, String> environment) {
+      Map<String, String> copy = Map.copyOf(environment);
+      this.environment = copy::get;
+      return this;
+    }
+
+    private String envOr(String name, String fallback) {
+      String value = environment.apply(name);
+      return value == null || value.isEmpty() ? fallback : value;
+    }
+
+    /** The API root; defaults to the spec's first server. */
+    public Builder baseUrl(String baseUrl) {
+      this.baseUrl = baseUrl;
+      return this;
+    }
+
+    /** An admin API token ({@code mdt_pat_...}), sent as a Bearer token. */
+    public Builder apiToken(String apiToken) {
+      this.apiToken = apiToken;
+      return this;
+    }
+
+    /**
+     * An agent's credential: the client gets access tokens with the client-credentials grant
+     * (cached and refreshed) and authenticates OAuth calls with HTTP Basic.
+     */
+    public Builder clientCredentials(String clientId, String clientSecret) {
+      this.clientId = clientId;
+      this.clientSecret = clientSecret;
+      return this;
+    }
+
+    /** Sent as {@code Mandate-Organization} on the operations that accept it. */
+    public Builder organization(String organization) {
+      this.organization = organization;
+      return this;
+    }
+
+    /** Space-separated scopes to request with client credentials. */
+    public Builder scope(String scope) {
+      this.scope = scope;
+      return this;
+    }
+
+    /** Retries after the first attempt (default 2). */
+    public Builder maxRetries(int maxRetries) {
+      if (maxRetries < 0) throw new IllegalArgumentException("maxRetries must be >= 0");
+      this.maxRetries = maxRetries;
+      return this;
+    }
+
+    /** Timeout of each attempt (default 60 s). */
+    public Builder timeout(Duration timeout) {
+      this.timeout = Objects.requireNonNull(timeout, "timeout");
+      return this;
+    }
+
+    /** A header sent on every request. */
+    public Builder header(String name, String value) {
+      headers.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
+      return this;
+    }
+
+    /** The HTTP client (default: a shared HTTP/1.1 {@link HttpClient}). */
+    public Builder httpClient(HttpClient httpClient) {
+      this.httpClient = Objects.requireNonNull(httpClient, "httpClient");
+      return this;
+    }
+
+    /** Runs the {@code ...Async} methods (default: a shared pool of daemon threads). */
+    public Builder executor(Executor executor) {
+      this.executor = Objects.requireNonNull(executor, "executor");
+      return this;
+    }
+
+    /** Where debug records go (default {@code System.getLogger("dev.mandate.sdk")}). */
+    public Builder logger(System.Logger logger) {
+      this.logger = Objects.requireNonNull(logger, "logger");
+      return this;
+    }
+
+    /** Turns the debug log on or off; by default on when MANDATE_LOG=debug. */
+    public Builder debugLogging(boolean debug) {
+      this.debug = debug;
+      return this;
+    }
+
+    /** Waits between retries (tests inject one that records instead of sleeping). */
+    public Builder sleeper(Sleeper sleeper) {
+      this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
+      return this;
+    }
+
+    /** The time source for token expiry and Retry-After dates. */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    public MandateClient build() {
+      if ((clientId == null) != (clientSecret == null)) {
+        throw new IllegalStateException("clientCredentials needs both a client id and a secret");
+      }
+      boolean debugOn = debug != null ? debug : "debug".equalsIgnoreCase(envOr("MANDATE_LOG", ""));
+      ClientConfig config =
+          new ClientConfig(
+              baseUrl != null ? baseUrl : DEFAULT_BASE_URL,
+              apiToken,
+              clientId,
+              clientSecret,
+              organization,
+              scope,
+              TOKEN_PATH,
+              maxRetries,
+              timeout,
+              headers,
+              httpClient != null ? httpClient : DEFAULT_HTTP_CLIENT,
+              executor != null ? executor : DEFAULT_EXECUTOR,
+              logger != null ? logger : System.getLogger("dev.mandate.sdk"),
+              debugOn,
+              sleeper,
+              clock);
+      return new MandateClient(copy(), new ClientCore(config));
+    }
+  }
+}

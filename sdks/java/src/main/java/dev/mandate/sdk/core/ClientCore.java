@@ -1,0 +1,283 @@
+package dev.mandate.sdk.core;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.mandate.sdk.RequestOptions;
+import dev.mandate.sdk.errors.ApiException;
+import dev.mandate.sdk.errors.ConnectionException;
+import dev.mandate.sdk.errors.MandateException;
+import dev.mandate.sdk.errors.TimeoutException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Supplier;
+
+/**
+ * Sends one logical call: builds the request, authenticates it, retries it and maps errors.
+ * Generated resources call {@link #execute}. Internal: not part of the SDK's stable API.
+ */
+public final class ClientCore {
+  private static final String USER_AGENT = "mandate-java/0.1.0";
+  private final ClientConfig config;
+  private final DebugLog log;
+  private final TokenManager tokens;
+  private final OperationSpec tokenOperation;
+
+  public ClientCore(ClientConfig config) {
+    this.config = config;
+    this.log = new DebugLog(config.logger(), config.debug());
+    // The token manager's grant: the spec's token endpoint, authenticated with HTTP Basic.
+    this.tokenOperation =
+        new OperationSpec(
+            "issueToken", "POST", config.tokenPath(), List.of(AuthMode.CLIENT_BASIC), false, false, ParamsLocation.FORM);
+    this.tokens = config.hasClientCredentials() ? new TokenManager(this::fetchToken, config.clock()) : null;
+  }
+
+  public ClientConfig config() {
+    return config;
+  }
+
+  /** Runs a blocking call on the client's executor, for the {@code ...Async} methods. */
+  public <T> CompletableFuture<T> async(Supplier<T> call) {
+    return CompletableFuture.supplyAsync(call, config.executor());
+  }
+
+  /**
+   * Performs one logical call of {@code operation}: at most {@code maxRetries} retries, one
+   * idempotency key for all of them, and one token refresh on a 401 to a managed token.
+   */
+  public <T> RawResponse<T> execute(
+      OperationSpec operation,
+      List<String> pathArgs,
+      Object params,
+      RequestOptions options,
+      ResponseDecoder<T> decoder) {
+    RequestOptions opts = options == null ? RequestOptions.none() : options;
+    URI uri = uri(operation, pathArgs, params);
+    HttpRequest.BodyPublisher body = HttpRequest.BodyPublishers.noBody();
+    String contentType = null;
+    if (params != null && operation.paramsLocation() == ParamsLocation.JSON) {
+      body = HttpRequest.BodyPublishers.ofString(Json.toJson(params), StandardCharsets.UTF_8);
+      contentType = "application/json";
+    } else if (params != null && operation.paramsLocation() == ParamsLocation.FORM) {
+      body = HttpRequest.BodyPublishers.ofString(WireEncoding.form(Json.toTree(params)), StandardCharsets.UTF_8);
+      contentType = "application/x-www-form-urlencoded";
+    } else if (operation.paramsLocation() == ParamsLocation.JSON) {
+      // An optional JSON body left out by the caller: send the empty object.
+      body = HttpRequest.BodyPublishers.ofString("{}", StandardCharsets.UTF_8);
+      contentType = "application/json";
+    }
+    Map<String, String> headers = headers(operation, opts, contentType);
+    int maxRetries = opts.maxRetries().orElse(config.maxRetries());
+    Duration timeout = opts.timeout().orElse(config.timeout());
+
+    boolean refreshed = false;
+    int retry = 0;
+    while (true) {
+      Auth auth = authenticate(operation, headers);
+      HttpRequest request = request(operation, uri, body, headers, auth, timeout);
+      int attempt = retry + 1;
+      long started = System.nanoTime();
+      HttpResponse<String> response;
+      try {
+        response = config.httpClient().send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+      } catch (IOException e) {
+        MandateException failure =
+            e instanceof HttpTimeoutException
+                ? new TimeoutException(operation.operationId() + " timed out after " + timeout.toMillis() + " ms", e)
+                : new ConnectionException(operation.operationId() + " failed: " + e.getClass().getSimpleName(), e);
+        long ms = elapsedMs(started);
+        if (retry < maxRetries) {
+          Duration delay = RetryPolicy.backoff(retry);
+          log.log(() -> String.format("%s %s failed (%s) in %d ms, attempt %d; retrying in %d ms",
+              operation.method(), uri, e.getClass().getSimpleName(), ms, attempt, delay.toMillis()));
+          sleep(delay);
+          retry++;
+          continue;
+        }
+        log.log(() -> String.format("%s %s failed (%s) in %d ms, attempt %d; giving up",
+            operation.method(), uri, e.getClass().getSimpleName(), ms, attempt));
+        throw failure;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new ConnectionException(operation.operationId() + " was interrupted", e);
+      }
+
+      int status = response.statusCode();
+      String requestId = response.headers().firstValue("x-request-id").orElse("-");
+      long ms = elapsedMs(started);
+      log.log(() -> String.format("%s %s -> %d in %d ms, attempt %d, request id %s",
+          operation.method(), uri, status, ms, attempt, requestId));
+      if (status >= 200 && status < 300) {
+        String text = response.body();
+        T value = decoder.decode(text == null ? "" : text);
+        return new RawResponse<>(status, response.headers(), text, value);
+      }
+      if (status == 401 && auth.managed() && !refreshed) {
+        // The managed token may have been revoked or rotated: refresh it once, retry once.
+        refreshed = true;
+        tokens.invalidate(auth.token());
+        log.log(() -> "401 with a managed access token; refreshing it and retrying once");
+        continue;
+      }
+      if (RetryPolicy.isRetryableStatus(status) && retry < maxRetries) {
+        Duration delay = RetryPolicy.delay(retry, response.headers(), config.clock());
+        log.log(() -> String.format("retrying %s after %d in %d ms (retry %d of %d)",
+            operation.operationId(), status, delay.toMillis(), attempt, maxRetries));
+        sleep(delay);
+        retry++;
+        continue;
+      }
+      throw error(response);
+    }
+  }
+
+  private record Auth(String header, String token, boolean managed) {
+    static final Auth NONE = new Auth(null, null, false);
+  }
+
+  /** Chooses credentials from what the operation accepts and what the client holds. */
+  private Auth authenticate(OperationSpec operation, Map<String, String> headers) {
+    if (headers.containsKey("authorization")) return Auth.NONE; // the caller set (or removed) it
+    if (operation.auth().contains(AuthMode.CLIENT_BASIC) && config.hasClientCredentials()) {
+      String pair = WireEncoding.formComponent(config.clientId()) + ":" + WireEncoding.formComponent(config.clientSecret());
+      return new Auth("Basic " + Base64.getEncoder().encodeToString(pair.getBytes(StandardCharsets.UTF_8)), null, false);
+    }
+    if (operation.auth().contains(AuthMode.BEARER)) {
+      if (config.apiToken() != null) return new Auth("Bearer " + config.apiToken(), null, false);
+      if (tokens != null) {
+        String token = tokens.token();
+        return new Auth("Bearer " + token, token, true);
+      }
+    }
+    return Auth.NONE;
+  }
+
+  private Map<String, String> headers(OperationSpec operation, RequestOptions opts, String contentType) {
+    // Lower-case keys so a caller's header replaces the SDK's whatever its casing.
+    Map<String, String> headers = new LinkedHashMap<>();
+    headers.put("user-agent", USER_AGENT);
+    headers.put("accept", "application/json");
+    if (contentType != null) headers.put("content-type", contentType);
+    config.headers().forEach((name, value) -> headers.put(name.toLowerCase(Locale.ROOT), value));
+    if (operation.organizationHeader()) {
+      String organization = opts.organization().orElse(config.organization());
+      if (organization != null) headers.put("mandate-organization", organization);
+    }
+    if (operation.idempotent()) {
+      // One key per logical call, reused by every retry so the write happens once.
+      headers.put("idempotency-key", opts.idempotencyKey().orElseGet(() -> "sdk-" + UUID.randomUUID()));
+    }
+    opts.headers().forEach((name, value) -> headers.put(name.toLowerCase(Locale.ROOT), value));
+    return headers;
+  }
+
+  private HttpRequest request(
+      OperationSpec operation,
+      URI uri,
+      HttpRequest.BodyPublisher body,
+      Map<String, String> headers,
+      Auth auth,
+      Duration timeout) {
+    HttpRequest.Builder builder = HttpRequest.newBuilder(uri).timeout(timeout).method(operation.method(), body);
+    headers.forEach((name, value) -> {
+      if (value != null) builder.header(name, value);
+    });
+    if (auth.header() != null) builder.header("authorization", auth.header());
+    return builder.build();
+  }
+
+  private URI uri(OperationSpec operation, List<String> pathArgs, Object params) {
+    StringBuilder path = new StringBuilder();
+    String template = operation.path();
+    int next = 0;
+    int arg = 0;
+    while (true) {
+      int open = template.indexOf('{', next);
+      if (open < 0) break;
+      int close = template.indexOf('}', open);
+      path.append(template, next, open);
+      if (arg >= pathArgs.size() || pathArgs.get(arg) == null) {
+        throw new IllegalArgumentException(template.substring(open + 1, close) + " is required");
+      }
+      path.append(WireEncoding.pathSegment(pathArgs.get(arg++)));
+      next = close + 1;
+    }
+    path.append(template.substring(next));
+    String query = "";
+    if (params != null && operation.paramsLocation() == ParamsLocation.QUERY) {
+      String encoded = WireEncoding.form(Json.toTree(params));
+      if (!encoded.isEmpty()) query = "?" + encoded;
+    }
+    return URI.create(config.baseUrl() + path + query);
+  }
+
+  private ApiException error(HttpResponse<String> response) {
+    String text = response.body();
+    JsonNode body = null;
+    if (text != null && !text.isBlank()) {
+      try {
+        body = Json.mapper().readTree(text);
+      } catch (JsonProcessingException e) {
+        body = null; // not JSON (a proxy's HTML page): keep the raw text only
+      }
+    }
+    String code = null;
+    if (body != null && body.isObject()) {
+      JsonNode node = body.hasNonNull("code") ? body.get("code") : body.get("error");
+      if (node != null && node.isTextual()) code = node.asText();
+    }
+    String requestId = response.headers().firstValue("x-request-id").orElse(null);
+    return ApiException.of(response.statusCode(), code, requestId, response.headers(), body, text);
+  }
+
+  /** The client-credentials grant, through the same retrying pipeline. */
+  private TokenManager.Token fetchToken() {
+    Map<String, String> form = new LinkedHashMap<>();
+    form.put("grant_type", "client_credentials");
+    if (config.scope() != null && !config.scope().isBlank()) form.put("scope", config.scope());
+    log.log(() -> "fetching an access token with client credentials");
+    JsonNode body =
+        execute(tokenOperation, List.of(), form, RequestOptions.none(), ResponseDecoder.json(JsonNode.class)).value();
+    JsonNode token = body.get("access_token");
+    if (token == null || !token.isTextual()) throw new MandateException("token response without access_token");
+    JsonNode expiresIn = body.get("expires_in");
+    long seconds = expiresIn != null && expiresIn.canConvertToLong() ? expiresIn.asLong() : 300;
+    return new TokenManager.Token(token.asText(), Duration.ofSeconds(Math.max(seconds, 0)));
+  }
+
+  private void sleep(Duration delay) {
+    try {
+      config.sleeper().sleep(delay);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ConnectionException("interrupted while waiting to retry", e);
+    }
+  }
+
+  private static long elapsedMs(long startedNanos) {
+    return (System.nanoTime() - startedNanos) / 1_000_000;
+  }
+
+  /** Unwraps the {@link CompletionException} of a failed async call. */
+  public static RuntimeException unwrap(Throwable failure) {
+    Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+    if (cause instanceof RuntimeException runtime) return runtime;
+    if (cause instanceof IOException io) return new UncheckedIOException(io);
+    return new MandateException(cause.toString(), cause);
+  }
+}

@@ -1,0 +1,80 @@
+package dev.mandate.sdk.core;
+
+import dev.mandate.sdk.errors.MandateException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Supplier;
+
+/**
+ * Caches the client-credentials access token. Thread-safe: concurrent callers that find no
+ * fresh token share one in-flight token request (single flight).
+ */
+final class TokenManager {
+  /** A token and when to stop using it. */
+  record Token(String value, Duration lifetime) {}
+
+  private record Cached(String value, Instant refreshAt) {}
+
+  private static final Duration EARLY = Duration.ofSeconds(60);
+
+  private final Supplier<Token> fetcher;
+  private final Clock clock;
+  private final Object lock = new Object();
+  private Cached cached; // guarded by lock
+  private CompletableFuture<String> inFlight; // guarded by lock
+
+  TokenManager(Supplier<Token> fetcher, Clock clock) {
+    this.fetcher = fetcher;
+    this.clock = clock;
+  }
+
+  /** A fresh access token, fetching one if needed. */
+  String token() {
+    CompletableFuture<String> flight;
+    boolean owner = false;
+    synchronized (lock) {
+      if (cached != null && clock.instant().isBefore(cached.refreshAt())) return cached.value();
+      if (inFlight == null) {
+        inFlight = new CompletableFuture<>();
+        owner = true;
+      }
+      flight = inFlight;
+    }
+    if (owner) fetchInto(flight);
+    try {
+      return flight.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof RuntimeException cause) throw cause;
+      throw new MandateException("token request failed", e.getCause());
+    }
+  }
+
+  private void fetchInto(CompletableFuture<String> flight) {
+    try {
+      Token token = fetcher.get();
+      // Refresh 60 s before expiry, or at half the lifetime when that comes first.
+      Duration early = token.lifetime().dividedBy(2).compareTo(EARLY) < 0 ? token.lifetime().dividedBy(2) : EARLY;
+      Instant refreshAt = clock.instant().plus(token.lifetime()).minus(early);
+      synchronized (lock) {
+        cached = new Cached(token.value(), refreshAt);
+        inFlight = null;
+      }
+      flight.complete(token.value());
+    } catch (RuntimeException | Error e) {
+      synchronized (lock) {
+        inFlight = null;
+      }
+      flight.completeExceptionally(e);
+    }
+  }
+
+  /** Drops {@code token} (the server refused it) so the next call fetches a new one. */
+  void invalidate(String token) {
+    synchronized (lock) {
+      if (cached != null && cached.value().equals(token)) cached = null;
+    }
+  }
+}

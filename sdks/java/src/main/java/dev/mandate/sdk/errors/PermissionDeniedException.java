@@ -1,0 +1,14 @@
+package dev.mandate.sdk.errors;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.http.HttpHeaders;
+
+/** HTTP 403: authenticated, but not allowed. */
+public class PermissionDeniedException extends ApiException {
+  private static final long serialVersionUID = 1L;
+
+  public PermissionDeniedException(
+      int status, String code, String requestId, HttpHeaders headers, JsonNode body, String rawBody) {
+    super(status, code, requestId, headers, body, rawBody);
+  }
+}

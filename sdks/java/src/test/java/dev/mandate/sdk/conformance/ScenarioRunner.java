@@ -1,0 +1,225 @@
+package dev.mandate.sdk.conformance;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.MissingNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import dev.mandate.sdk.MandateClient;
+import dev.mandate.sdk.RequestOptions;
+import dev.mandate.sdk.conformance.dispatch.OperationTable;
+import dev.mandate.sdk.core.Json;
+import dev.mandate.sdk.core.Page;
+import dev.mandate.sdk.core.RawResponse;
+import dev.mandate.sdk.errors.ApiException;
+import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Runs conformance scenario steps through the typed SDK: each step's {@code auth} and headers
+ * become client configuration and request options, its operation is called through the
+ * generated {@link OperationTable}, and {@code expect} is checked against the SDK's result
+ * serialized back to wire JSON (or its typed error).
+ */
+final class ScenarioRunner {
+  private static final Pattern VARIABLE = Pattern.compile("\\$\\{([^}]+)}");
+  private static final Pattern WHOLE_VARIABLE = Pattern.compile("^\\$\\{([^}]+)}$");
+
+  /** What a step observed: a status, headers, the wire JSON and a problem/OAuth code. */
+  private record Outcome(int status, HttpHeaders headers, JsonNode json, String code) {}
+
+  private final String baseUrl;
+  private final Map<String, JsonNode> variables;
+  private final boolean async;
+  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+  int passed;
+  int failed;
+  int skipped;
+
+  ScenarioRunner(String baseUrl, Map<String, JsonNode> variables, boolean async) {
+    this.baseUrl = baseUrl;
+    this.variables = variables;
+    this.async = async;
+  }
+
+  /** Runs one step; returns the failures (empty when it passed). Skipped steps return null. */
+  List<String> run(JsonNode step) {
+    if (step.path("httpOnly").asBoolean(false)) {
+      skipped++;
+      return null;
+    }
+    List<String> problems = new ArrayList<>();
+    try {
+      problems.addAll(execute(step));
+    } catch (RuntimeException e) {
+      problems.add(e.toString());
+    }
+    if (problems.isEmpty()) passed++;
+    else failed++;
+    return problems;
+  }
+
+  private List<String> execute(JsonNode step) {
+    String operation = step.get("operation").asText();
+    JsonNode path = interpolate(step.path("path"));
+    JsonNode params = null;
+    for (String location : new String[] {"query", "body", "form"}) {
+      if (step.has(location)) params = interpolate(step.get(location));
+    }
+    JsonNode expect = interpolate(step.get("expect"));
+
+    MandateClient.Builder client = MandateClient.builder().baseUrl(baseUrl).maxRetries(0).httpClient(http).environment(Map.of());
+    RequestOptions.Builder options = RequestOptions.builder();
+    configureAuth(client, step.has("auth") ? step.get("auth").asText() : "none");
+    for (Iterator<Map.Entry<String, JsonNode>> it = interpolate(step.path("headers")).fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> header = it.next();
+      String name = header.getKey().toLowerCase(Locale.ROOT);
+      String value = header.getValue().isNull() ? null : header.getValue().asText();
+      if (name.equals("mandate-organization")) options.organization(value);
+      else if (name.equals("idempotency-key")) options.idempotencyKey(value);
+      else if (name.equals("authorization") && value != null && value.startsWith("Bearer ")) client.apiToken(value.substring(7));
+      else options.header(header.getKey(), value);
+    }
+
+    Map<String, Object> pathArgs = new LinkedHashMap<>();
+    path.fields().forEachRemaining(entry -> pathArgs.put(entry.getKey(), entry.getValue().asText()));
+    Outcome outcome = call(operation, client.build(), pathArgs, params, options.build());
+
+    List<String> problems = new ArrayList<>();
+    int status = expect.get("status").asInt();
+    if (outcome.status() != status) problems.add("status " + outcome.status() + ", expected " + status + describe(outcome));
+    for (String key : new String[] {"code", "error"}) {
+      if (expect.has(key) && !expect.get(key).asText().equals(outcome.code())) {
+        problems.add(key + " " + outcome.code() + ", expected " + expect.get(key).asText());
+      }
+    }
+    for (Iterator<Map.Entry<String, JsonNode>> it = expect.path("fields").fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> field = it.next();
+      JsonNode actual = outcome.json() == null ? MissingNode.getInstance() : outcome.json().at(field.getKey());
+      for (String problem : Expectations.check(field.getValue(), actual)) problems.add(field.getKey() + ": " + problem);
+    }
+    for (Iterator<Map.Entry<String, JsonNode>> it = expect.path("headers").fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> header = it.next();
+      JsonNode actual = outcome.headers().firstValue(header.getKey()).<JsonNode>map(TextNode::new).orElse(MissingNode.getInstance());
+      for (String problem : Expectations.check(header.getValue(), actual)) problems.add("header " + header.getKey() + ": " + problem);
+    }
+    if (problems.isEmpty()) {
+      for (Iterator<Map.Entry<String, JsonNode>> it = step.path("capture").fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> capture = it.next();
+        JsonNode value = outcome.json() == null ? MissingNode.getInstance() : outcome.json().at(capture.getValue().asText());
+        if (value.isMissingNode()) problems.add("capture " + capture.getKey() + ": nothing at " + capture.getValue().asText());
+        else variables.put(capture.getKey(), value);
+      }
+    }
+    return problems;
+  }
+
+  private static String describe(Outcome outcome) {
+    return outcome.code() == null ? "" : " (" + outcome.code() + ")";
+  }
+
+  /** {@code auth} of the scenario format → client credentials. */
+  private void configureAuth(MandateClient.Builder client, String auth) {
+    switch (auth) {
+      case "none" -> {}
+      case "instanceAdmin" -> client.apiToken(variable("instanceAdminToken").asText());
+      case "orgAdmin" -> client.apiToken(variable("orgAdminToken").asText());
+      case "orgReader" -> client.apiToken(variable("orgReaderToken").asText());
+      default -> {
+        if (auth.startsWith("agent:")) {
+          String name = auth.substring("agent:".length());
+          client.clientCredentials(variable(name + ".clientId").asText(), variable(name + ".secret").asText());
+        } else if (auth.startsWith("bearer:")) {
+          client.apiToken(variable(auth.substring("bearer:".length())).asText());
+        } else if (auth.startsWith("basic:")) {
+          String pair = interpolateString(auth.substring("basic:".length()));
+          int colon = pair.indexOf(':');
+          client.clientCredentials(pair.substring(0, colon), pair.substring(colon + 1));
+        } else {
+          throw new IllegalArgumentException("unknown auth " + auth);
+        }
+      }
+    }
+  }
+
+  private Outcome call(String operation, MandateClient client, Map<String, Object> pathArgs, JsonNode params, RequestOptions options) {
+    try {
+      RawResponse<?> response;
+      if (async) {
+        OperationTable.AsyncCall call = OperationTable.ASYNC.get(operation);
+        if (call == null) throw new IllegalArgumentException("no SDK method for " + operation);
+        try {
+          response = call.call(client, pathArgs, params, options).get();
+        } catch (ExecutionException e) {
+          if (e.getCause() instanceof RuntimeException cause) throw cause;
+          throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException(e);
+        }
+      } else {
+        OperationTable.SyncCall call = OperationTable.SYNC.get(operation);
+        if (call == null) throw new IllegalArgumentException("no SDK method for " + operation);
+        response = call.call(client, pathArgs, params, options);
+      }
+      return new Outcome(response.statusCode(), response.headers(), wireJson(response.value()), null);
+    } catch (ApiException e) {
+      return new Outcome(e.status(), e.headers(), e.body(), e.code().orElse(null));
+    }
+  }
+
+  /** The typed result serialized back to its wire JSON. */
+  private static JsonNode wireJson(Object value) {
+    if (value == null || value instanceof String) return null; // no body, or a text body
+    if (value instanceof Page<?> page) return Json.toTree(page.response());
+    return Json.toTree(value);
+  }
+
+  private JsonNode variable(String name) {
+    JsonNode value = variables.get(name);
+    if (value == null) throw new IllegalStateException("variable " + name + " is not set");
+    return value;
+  }
+
+  /** {@code ${x}} in every string; a string that is exactly {@code ${x}} keeps x's type. */
+  JsonNode interpolate(JsonNode node) {
+    if (node == null || node.isMissingNode()) return JsonNodeFactory.instance.objectNode();
+    if (node.isTextual()) {
+      Matcher whole = WHOLE_VARIABLE.matcher(node.asText());
+      if (whole.matches()) return variable(whole.group(1)).deepCopy();
+      return new TextNode(interpolateString(node.asText()));
+    }
+    if (node.isArray()) {
+      var array = JsonNodeFactory.instance.arrayNode();
+      node.forEach(item -> array.add(interpolate(item)));
+      return array;
+    }
+    if (node.isObject()) {
+      ObjectNode object = JsonNodeFactory.instance.objectNode();
+      node.fields().forEachRemaining(entry -> object.set(entry.getKey(), interpolate(entry.getValue())));
+      return object;
+    }
+    return node;
+  }
+
+  private String interpolateString(String text) {
+    Matcher matcher = VARIABLE.matcher(text);
+    StringBuilder out = new StringBuilder();
+    while (matcher.find()) {
+      JsonNode value = variable(matcher.group(1));
+      matcher.appendReplacement(out, Matcher.quoteReplacement(value.isTextual() ? value.asText() : value.toString()));
+    }
+    matcher.appendTail(out);
+    return out.toString();
+  }
+}

@@ -1,0 +1,259 @@
+package dev.mandate.sdk.verify;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mandate.sdk.core.Json;
+import dev.mandate.sdk.support.MockServer;
+import dev.mandate.sdk.support.MockServer.Reply;
+import dev.mandate.sdk.verify.TokenVerificationException.Reason;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
+import java.security.Signature;
+import java.security.interfaces.ECPublicKey;
+import java.security.interfaces.EdECPublicKey;
+import java.security.interfaces.RSAPublicKey;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class AccessTokenVerifierTest {
+  private static final String ISSUER = "https://mandate.test";
+  private static final String AUDIENCE = "https://api.test";
+  private static final Instant NOW = Instant.parse("2030-01-01T00:00:00Z");
+  private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
+
+  private static KeyPair ec;
+  private static KeyPair rsa;
+  private static KeyPair ed;
+
+  @BeforeAll
+  static void keys() throws Exception {
+    KeyPairGenerator ecGen = KeyPairGenerator.getInstance("EC");
+    ecGen.initialize(new ECGenParameterSpec("secp256r1"));
+    ec = ecGen.generateKeyPair();
+    KeyPairGenerator rsaGen = KeyPairGenerator.getInstance("RSA");
+    rsaGen.initialize(2048);
+    rsa = rsaGen.generateKeyPair();
+    ed = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+  }
+
+  private static String unsigned(BigInteger value, int length) {
+    byte[] bytes = value.toByteArray();
+    byte[] out = new byte[length];
+    int copy = Math.min(bytes.length, length);
+    System.arraycopy(bytes, bytes.length - copy, out, length - copy, copy);
+    return B64.encodeToString(out);
+  }
+
+  private static ObjectNode jwk(String kid, String alg, KeyPair pair) {
+    ObjectNode node = Json.mapper().createObjectNode().put("kid", kid).put("alg", alg).put("use", "sig");
+    if (pair.getPublic() instanceof ECPublicKey key) {
+      node.put("kty", "EC").put("crv", "P-256");
+      node.put("x", unsigned(key.getW().getAffineX(), 32)).put("y", unsigned(key.getW().getAffineY(), 32));
+    } else if (pair.getPublic() instanceof RSAPublicKey key) {
+      node.put("kty", "RSA").put("n", B64.encodeToString(key.getModulus().toByteArray())).put("e", B64.encodeToString(key.getPublicExponent().toByteArray()));
+    } else {
+      EdECPublicKey key = (EdECPublicKey) pair.getPublic();
+      byte[] y = key.getPoint().getY().toByteArray();
+      byte[] little = new byte[32];
+      for (int i = 0; i < y.length && i < 32; i++) little[i] = y[y.length - 1 - i];
+      if (key.getPoint().isXOdd()) little[31] |= (byte) 0x80;
+      node.put("kty", "OKP").put("crv", "Ed25519").put("x", B64.encodeToString(little));
+    }
+    return node;
+  }
+
+  private static String sign(String alg, String kid, PrivateKey key, Consumer<ObjectNode> header, Consumer<ObjectNode> claims)
+      throws Exception {
+    ObjectNode h = Json.mapper().createObjectNode().put("alg", alg).put("typ", "at+jwt").put("kid", kid);
+    header.accept(h);
+    ObjectNode c =
+        Json.mapper()
+            .createObjectNode()
+            .put("iss", ISSUER)
+            .put("sub", "agt_1")
+            .put("aud", AUDIENCE)
+            .put("client_id", "agt_1")
+            .put("scope", "agents:read audit:read")
+            .put("org", "org_1")
+            .put("jti", "jti_1")
+            .put("iat", NOW.getEpochSecond())
+            .put("exp", NOW.getEpochSecond() + 300);
+    claims.accept(c);
+    String input = B64.encodeToString(Json.toJson(h).getBytes(StandardCharsets.UTF_8)) + "." + B64.encodeToString(Json.toJson(c).getBytes(StandardCharsets.UTF_8));
+    String jca = switch (alg) {
+      case "ES256" -> "SHA256withECDSAinP1363Format";
+      case "RS256" -> "SHA256withRSA";
+      default -> "Ed25519";
+    };
+    Signature signer = Signature.getInstance(jca);
+    signer.initSign(key);
+    signer.update(input.getBytes(StandardCharsets.US_ASCII));
+    return input + "." + B64.encodeToString(signer.sign());
+  }
+
+  private static String token(Consumer<ObjectNode> header, Consumer<ObjectNode> claims) throws Exception {
+    return sign("ES256", "ec-1", ec.getPrivate(), header, claims);
+  }
+
+  private static String token() throws Exception {
+    return token(h -> {}, c -> {});
+  }
+
+  private final List<ObjectNode> published = new ArrayList<>(List.of(jwk("ec-1", "ES256", ec), jwk("rsa-1", "RS256", rsa), jwk("ed-1", "EdDSA", ed)));
+
+  private MockServer jwks() throws Exception {
+    return MockServer.start(request -> {
+      ArrayNode keys = Json.mapper().createArrayNode();
+      synchronized (published) {
+        keys.addAll(published);
+      }
+      return Reply.json(200, Json.toJson(Map.of("keys", keys)));
+    });
+  }
+
+  private static AccessTokenVerifier verifier(MockServer server, Clock clock) {
+    return AccessTokenVerifier.builder().baseUrl(server.baseUrl()).issuer(ISSUER).audience(AUDIENCE).clock(clock).build();
+  }
+
+  private static AccessTokenVerifier verifier(MockServer server) {
+    return verifier(server, Clock.fixed(NOW, ZoneOffset.UTC));
+  }
+
+  @Test
+  void acceptsEs256Rs256AndEdDsa() throws Exception {
+    try (MockServer server = jwks()) {
+      AccessTokenVerifier verifier = verifier(server);
+      AccessTokenClaims claims = verifier.verify(token());
+      assertEquals("agt_1", claims.sub());
+      assertEquals(List.of(AUDIENCE), claims.aud());
+      assertEquals("agt_1", claims.clientId());
+      assertEquals("org_1", claims.org());
+      assertEquals("jti_1", claims.jti());
+      assertEquals(NOW, claims.iat());
+      assertTrue(claims.hasScope("audit:read"));
+      assertEquals("agt_1", verifier.verify(sign("RS256", "rsa-1", rsa.getPrivate(), h -> {}, c -> {})).sub());
+      assertEquals("agt_1", verifier.verify(sign("EdDSA", "ed-1", ed.getPrivate(), h -> {}, c -> {})).sub());
+      assertEquals(1, server.requests().size(), "the JWKS is cached");
+    }
+  }
+
+  @Test
+  void audienceMayBeAnArray() throws Exception {
+    try (MockServer server = jwks()) {
+      String token = token(h -> {}, c -> c.putArray("aud").add("other").add(AUDIENCE));
+      assertEquals(List.of("other", AUDIENCE), verifier(server).verify(token).aud());
+    }
+  }
+
+  private static void rejects(Reason reason, AccessTokenVerifier verifier, String token) {
+    TokenVerificationException e = assertThrows(TokenVerificationException.class, () -> verifier.verify(token));
+    assertEquals(reason, e.reason(), e.getMessage());
+  }
+
+  @Test
+  void rejectsBadTokens() throws Exception {
+    try (MockServer server = jwks()) {
+      AccessTokenVerifier v = verifier(server);
+      String good = token();
+      String[] parts = good.split("\\.");
+      String otherPayload = B64.encodeToString("{\"iss\":\"x\"}".getBytes(StandardCharsets.UTF_8));
+      rejects(Reason.BAD_SIGNATURE, v, parts[0] + "." + otherPayload + "." + parts[2]);
+      rejects(Reason.MALFORMED, v, "abc");
+      rejects(Reason.MALFORMED, v, parts[0] + "." + parts[1] + ".");
+      rejects(Reason.UNSUPPORTED_ALGORITHM, v, token(h -> h.put("alg", "HS256"), c -> {}));
+      rejects(Reason.UNSUPPORTED_ALGORITHM, v, token(h -> h.put("alg", "none"), c -> {}));
+      rejects(Reason.WRONG_TYPE, v, token(h -> h.put("typ", "JWT"), c -> {}));
+      rejects(Reason.WRONG_TYPE, v, token(h -> h.remove("typ"), c -> {}));
+      rejects(Reason.WRONG_ISSUER, v, token(h -> {}, c -> c.put("iss", "https://evil.test")));
+      rejects(Reason.WRONG_AUDIENCE, v, token(h -> {}, c -> c.put("aud", "https://other.test")));
+      rejects(Reason.EXPIRED, v, token(h -> {}, c -> c.put("exp", NOW.getEpochSecond() - 31)));
+      rejects(Reason.NOT_YET_VALID, v, token(h -> {}, c -> c.put("nbf", NOW.getEpochSecond() + 31)));
+      rejects(Reason.MALFORMED, v, token(h -> {}, c -> c.remove("exp")));
+      // Signed by the EC key but naming the RSA key, and the EC key claiming RS256.
+      rejects(Reason.KEY_MISMATCH, v, sign("ES256", "rsa-1", ec.getPrivate(), h -> {}, c -> {}));
+      rejects(Reason.KEY_MISMATCH, v, sign("RS256", "ec-1", rsa.getPrivate(), h -> {}, c -> {}));
+      rejects(Reason.BAD_SIGNATURE, v, sign("EdDSA", "ed-1", KeyPairGenerator.getInstance("Ed25519").generateKeyPair().getPrivate(), h -> {}, c -> {}));
+    }
+  }
+
+  @Test
+  void leewayIsThirtySeconds() throws Exception {
+    try (MockServer server = jwks()) {
+      AccessTokenVerifier v = verifier(server);
+      v.verify(token(h -> {}, c -> c.put("exp", NOW.getEpochSecond() - 29)));
+      v.verify(token(h -> {}, c -> c.put("nbf", NOW.getEpochSecond() + 29)));
+    }
+  }
+
+  @Test
+  void unknownKidRefetchesAtMostEveryThirtySeconds() throws Exception {
+    try (MockServer server = jwks()) {
+      AuthTestClock clock = new AuthTestClock(NOW);
+      AccessTokenVerifier v = verifier(server, clock);
+      v.verify(token());
+      KeyPair rotated = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+      String rotatedToken = sign("EdDSA", "ed-2", rotated.getPrivate(), h -> {}, c -> c.put("exp", NOW.getEpochSecond() + 3600));
+      rejects(Reason.UNKNOWN_KEY, v, rotatedToken);
+      assertEquals(1, server.requests().size(), "refetch is rate-limited");
+      synchronized (published) {
+        published.add(jwk("ed-2", "EdDSA", rotated));
+      }
+      clock.now = NOW.plusSeconds(10);
+      rejects(Reason.UNKNOWN_KEY, v, rotatedToken);
+      assertEquals(1, server.requests().size());
+      clock.now = NOW.plus(Duration.ofSeconds(31));
+      assertEquals("agt_1", v.verify(rotatedToken).sub());
+      assertEquals(2, server.requests().size());
+    }
+  }
+
+  @Test
+  void jwkConversionRejectsWeakOrUnknownKeys() throws Exception {
+    KeyPairGenerator small = KeyPairGenerator.getInstance("RSA");
+    small.initialize(1024);
+    assertThrows(java.security.GeneralSecurityException.class, () -> Jwk.fromJson(jwk("r", "RS256", small.generateKeyPair())));
+    assertThrows(java.security.GeneralSecurityException.class, () -> Jwk.fromJson(Json.mapper().readTree("{\"kty\":\"oct\",\"k\":\"AAAA\"}")));
+    assertEquals("ES256", Jwk.fromJson(jwk("e", "ES256", ec)).alg());
+  }
+
+  /** A settable clock. */
+  static final class AuthTestClock extends Clock {
+    volatile Instant now;
+
+    AuthTestClock(Instant now) {
+      this.now = now;
+    }
+
+    @Override
+    public java.time.ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+  }
+}
