@@ -56,6 +56,9 @@ test-sdk-java: build ## Java SDK: compile (-Xlint:all -Werror), unit tests, conf
 	  node sdks/java/scripts/surefire-summary.mjs sdks/java/target > $(RESULTS)/sdk-java.txt || status=1; \
 	  cat $(RESULTS)/sdk-java.txt; exit $$status
 
+test-sdk-go: build ## Go SDK: gofmt, go vet, go test -race (unit, conformance against a live server, x/oauth2 interop)
+	bash sdks/go/scripts/test.sh
+
 services: ## Start throwaway PostgreSQL and Redis on loopback for the tests
 	bash scripts/services.sh up
 
@@ -90,7 +93,7 @@ bench/node_modules/.installed: bench/package-lock.json bench/package.json
 bench: build bench/node_modules/.installed ## Load benchmark (token issuance, introspection, list) on PostgreSQL + Redis; results in bench/results/
 	node bench/run.mjs
 
-test: lint check-generated test-generators test-server test-conformance test-sdk-ts test-sdk-java test-infra ## Everything: lint, generated-file check, every test suite
+test: lint check-generated test-generators test-server test-conformance test-sdk-ts test-sdk-java test-sdk-go test-infra ## Everything: lint, generated-file check, every test suite
 	@node scripts/test-summary.mjs $(RESULTS)/*.json $(RESULTS)/*.txt
 
-.PHONY: help setup build run generate check-generated lint services test-generators test-server test-conformance test-sdk-ts test-sdk-java infra-synth test-infra bench test
+.PHONY: help setup build run generate check-generated lint services test-generators test-server test-conformance test-sdk-ts test-sdk-java test-sdk-go infra-synth test-infra bench test

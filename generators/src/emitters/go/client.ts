@@ -1,0 +1,133 @@
+import type { IR } from '../../ir/types';
+import { aligned, comment } from './gofile';
+import { goString } from './names';
+import { resourceField, resourceType } from './resources';
+
+/** The Client type: one field per resource, built by NewClient from the spec's defaults. */
+export function clientDeclaration(ir: IR): string {
+  const fields = aligned(
+    ir.resources.map((r) => [resourceField(r), `*${resourceType(r)}`]),
+    '\t',
+  );
+  const wiring = ir.resources.map((r) => `\tc.${resourceField(r)} = &${resourceType(r)}{client: transport}`);
+  return [
+    comment(
+      `Client calls the ${ir.title} (version ${ir.version}). Build it with NewClient; it is safe for concurrent use. Every method takes a context first and per-call RequestOptions last.`,
+      '',
+    ),
+    `type Client struct {\n${fields.join('\n')}\n\n\ttransport *core.Client\n}`,
+    '',
+    comment(
+      `NewClient builds a client. Options default to the environment: MANDATE_BASE_URL (else ${ir.defaultBaseURL}), MANDATE_API_TOKEN, MANDATE_CLIENT_ID and MANDATE_CLIENT_SECRET, MANDATE_ORGANIZATION, MANDATE_SCOPE; MANDATE_LOG=debug logs each attempt to stderr.`,
+      '',
+    ),
+    'func NewClient(opts ...Option) *Client {',
+    `\ttransport := core.NewClient(core.Defaults{BaseURL: ${goString(ir.defaultBaseURL)}, TokenPath: ${goString(ir.tokenPath)}, UserAgent: ${goString(`mandate-go/${ir.version}`)}}, opts...)`,
+    '\tc := &Client{transport: transport}',
+    ...wiring,
+    '\treturn c',
+    '}',
+    '',
+    '// Core is the runtime client behind c (its base URL and HTTP client).',
+    'func (c *Client) Core() *core.Client {\n\treturn c.transport\n}',
+    '',
+    comment(
+      "VerifyAccessToken verifies an access token as VerifyAccessToken does, with the JWKS of this client's base URL (unless opts names one) fetched with its HTTP client.",
+      '',
+    ),
+    'func (c *Client) VerifyAccessToken(ctx context.Context, token string, opts VerifyOptions) (*AccessTokenClaims, error) {',
+    '\tif opts.JWKSURL == "" && opts.BaseURL == "" {',
+    '\t\topts.BaseURL = c.transport.BaseURL()',
+    '\t}',
+    '\tif opts.HTTPClient == nil {',
+    '\t\topts.HTTPClient = c.transport.HTTPClient()',
+    '\t}',
+    '\treturn core.VerifyAccessToken(ctx, token, opts)',
+    '}',
+  ].join('\n');
+}
+
+/**
+ * Go cannot re-export another package's names, so package mandate names the runtime's
+ * public API itself: type aliases and one-line forwarding functions. (Generic types cannot
+ * be aliased before Go 1.24; they stay core.Nullable[T] and core.Page[T], built with the
+ * forwarding functions Null, Value and the generated list methods.)
+ */
+export function facadeDeclarations(): string {
+  const types: [string, string][] = [
+    ['Option', 'configures a Client (see NewClient).'],
+    ['RequestOption', 'adjusts one call.'],
+    ['Error', 'is an answer with a non-success status; use errors.As, or the Is* functions.'],
+    ['ErrorKind', 'is the status family of an Error.'],
+    ['ConnectionError', 'is a request that got no response.'],
+    ['TimeoutError', 'is an attempt or call that ran out of time; it unwraps to context.DeadlineExceeded.'],
+    ['VerifyOptions', 'say which access tokens a resource server accepts.'],
+    ['AccessTokenClaims', 'are the claims of a verified access token.'],
+    ['Verifier', 'verifies access tokens with a cached JWKS; build it with NewVerifier.'],
+  ];
+  const funcs: [string, string, string, string][] = [
+    ['WithBaseURL', 'url string', 'Option', 'sets the base URL (default MANDATE_BASE_URL, else the spec\'s server).'],
+    ['WithAPIToken', 'token string', 'Option', 'authenticates with an admin API token (default MANDATE_API_TOKEN).'],
+    ['WithClientCredentials', 'clientID, clientSecret string', 'Option', 'authenticates as an agent: HTTP Basic on the OAuth endpoints, managed access tokens elsewhere.'],
+    ['WithOrganization', 'orgID string', 'Option', 'sends Mandate-Organization on the operations that accept it.'],
+    ['WithScope', 'scope string', 'Option', 'sets the space-separated scopes requested with client credentials.'],
+    ['WithHTTPClient', 'client *http.Client', 'Option', 'sets the HTTP client.'],
+    ['WithMaxRetries', 'n int', 'Option', 'sets how many more attempts a failed call may make (default 2).'],
+    ['WithTimeout', 'd time.Duration', 'Option', 'sets the timeout of each attempt (default 60 s).'],
+    ['WithHeader', 'name, value string', 'Option', 'adds a header to every request.'],
+    ['WithLogger', 'logger *slog.Logger', 'Option', 'sets the debug logger; logs never hold credentials, tokens or bodies.'],
+    ['WithRequestOrganization', 'orgID string', 'RequestOption', 'sends Mandate-Organization on this call.'],
+    ['WithIdempotencyKey', 'key string', 'RequestOption', 'sets this call\'s Idempotency-Key, sent again on every retry.'],
+    ['WithRequestHeader', 'name, value string', 'RequestOption', 'adds a header to this call.'],
+    ['WithRequestMaxRetries', 'n int', 'RequestOption', 'overrides the retry count for this call.'],
+    ['WithRequestTimeout', 'd time.Duration', 'RequestOption', 'overrides the per-attempt timeout for this call.'],
+    ['WithResponseInto', 'dst **http.Response', 'RequestOption', 'stores the call\'s last HTTP response, with a re-readable body, in *dst.'],
+  ];
+  const checks: [string, string][] = [
+    ['IsBadRequest', 'a 400, 413, 415 or 422 answer'],
+    ['IsAuthentication', 'a 401 answer'],
+    ['IsPermissionDenied', 'a 403 answer'],
+    ['IsNotFound', 'a 404 answer'],
+    ['IsConflict', 'a 409 answer'],
+    ['IsRateLimit', 'a 429 answer'],
+    ['IsInternalServer', 'a 5xx answer'],
+    ['IsConnectionError', 'a request that got no response'],
+    ['IsTimeout', 'an attempt or call that ran out of time'],
+  ];
+  const kinds = ['KindBadRequest', 'KindAuthentication', 'KindPermissionDenied', 'KindNotFound', 'KindConflict', 'KindRateLimit', 'KindInternalServer', 'KindAPI'];
+  const tokenErrors = [
+    'ErrInvalidToken',
+    'ErrTokenMalformed',
+    'ErrTokenAlgorithm',
+    'ErrTokenType',
+    'ErrTokenUnknownKey',
+    'ErrTokenSignature',
+    'ErrTokenIssuer',
+    'ErrTokenAudience',
+    'ErrTokenExpired',
+    'ErrTokenNotYetValid',
+  ];
+  const argNames = (params: string): string =>
+    params
+      .split(',')
+      .map((p) => p.trim().split(' ')[0] ?? '')
+      .join(', ');
+  return [
+    ...types.map(([name, doc]) => `// ${name} ${doc}\ntype ${name} = core.${name}`),
+    `// The families of an Error's status.\nconst (\n${aligned(kinds.map((k) => [k, `= core.${k}`]), '\t').join('\n')}\n)`,
+    `// Access-token rejections; each wraps ErrInvalidToken.\nvar (\n${aligned(tokenErrors.map((e) => [e, `= core.${e}`]), '\t').join('\n')}\n)`,
+    ...funcs.map(
+      ([name, params, result, doc]) => `// ${name} ${doc}\nfunc ${name}(${params}) ${result} {\n\treturn core.${name}(${argNames(params)})\n}`,
+    ),
+    ...checks.map(([name, doc]) => `// ${name} reports ${doc}.\nfunc ${name}(err error) bool {\n\treturn core.${name}(err)\n}`),
+    '// Value is a Nullable field holding v.\nfunc Value[T any](v T) core.Nullable[T] {\n\treturn core.Value(v)\n}',
+    '// Null is a Nullable field holding JSON null (a PATCH body clears the field).\nfunc Null[T any]() core.Nullable[T] {\n\treturn core.Null[T]()\n}',
+    '// Ptr returns a pointer to v, for optional fields.\nfunc Ptr[T any](v T) *T {\n\treturn &v\n}',
+    '// NewVerifier checks opts and returns a Verifier with its own JWKS cache.\nfunc NewVerifier(opts VerifyOptions) (*Verifier, error) {\n\treturn core.NewVerifier(opts)\n}',
+    comment(
+      'VerifyAccessToken checks an access token (signature against the JWKS, ES256, RS256 or EdDSA only, typ at+jwt, iss, aud, exp and nbf with 30 s leeway) and returns its claims. Calls with the same options share one JWKS cache.',
+      '',
+    ) +
+      '\nfunc VerifyAccessToken(ctx context.Context, token string, opts VerifyOptions) (*AccessTokenClaims, error) {\n\treturn core.VerifyAccessToken(ctx, token, opts)\n}',
+  ].join('\n\n');
+}

@@ -1,0 +1,294 @@
+package integration
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/mandate-dev/mandate/sdks/go/internal/dispatch"
+	"github.com/mandate-dev/mandate/sdks/go/mandate"
+)
+
+// The conformance runner: every scenario of conformance/scenarios, in file-name order,
+// through the typed SDK (see conformance/README.md, "For SDK runners"). Each step is a
+// subtest; httpOnly steps are skipped subtests.
+
+type scenario struct {
+	ID    string `yaml:"id"`
+	Steps []step `yaml:"steps"`
+}
+
+type step struct {
+	Name      string            `yaml:"name"`
+	Operation string            `yaml:"operation"`
+	Auth      string            `yaml:"auth"`
+	HTTPOnly  bool              `yaml:"httpOnly"`
+	Path      map[string]any    `yaml:"path"`
+	Query     map[string]any    `yaml:"query"`
+	Headers   map[string]any    `yaml:"headers"`
+	Body      any               `yaml:"body"`
+	Form      map[string]any    `yaml:"form"`
+	Expect    expectation       `yaml:"expect"`
+	Capture   map[string]string `yaml:"capture"`
+}
+
+type expectation struct {
+	Status  int            `yaml:"status"`
+	Code    string         `yaml:"code"`
+	Error   string         `yaml:"error"`
+	Fields  map[string]any `yaml:"fields"`
+	Headers map[string]any `yaml:"headers"`
+}
+
+// outcome is what a step observed: status, headers, the wire JSON body and the typed
+// error's code.
+type outcome struct {
+	status int
+	header http.Header
+	body   any
+	code   string
+}
+
+func TestConformance(t *testing.T) {
+	srv := liveServer(t)
+	for _, name := range []string{"MANDATE_BASE_URL", "MANDATE_API_TOKEN", "MANDATE_CLIENT_ID", "MANDATE_CLIENT_SECRET", "MANDATE_ORGANIZATION", "MANDATE_SCOPE"} {
+		t.Setenv(name, "") // the runner configures every client itself
+	}
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join(root, "conformance", "scenarios", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scenarios found: %v", err)
+	}
+	sort.Strings(files)
+
+	runID := make([]byte, 6)
+	_, _ = rand.Read(runID)
+	vars := map[string]any{"instanceAdminToken": srv.Token, "runId": hex.EncodeToString(runID)}
+	passed, failed, skipped := 0, 0, 0
+	for _, file := range files {
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sc scenario
+		if err := yaml.Unmarshal(raw, &sc); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		for i, st := range sc.Steps {
+			label := fmt.Sprintf("%s step %d (%s) [%s expect %d]", sc.ID, i+1, st.Name, st.Operation, st.Expect.Status)
+			t.Run(fmt.Sprintf("%s/%02d_%s", sc.ID, i+1, st.Operation), func(t *testing.T) {
+				if st.HTTPOnly {
+					skipped++
+					t.Skip("httpOnly: a wire-level step the typed SDK cannot express")
+				}
+				failures := runStep(srv, st, vars)
+				if len(failures) == 0 {
+					passed++
+					return
+				}
+				failed++
+				for _, f := range failures {
+					fmt.Printf("FAIL %s: %s\n", label, f)
+					t.Error(f)
+				}
+			})
+		}
+	}
+	fmt.Printf("conformance: %d skipped (httpOnly)\n", skipped)
+	fmt.Printf("conformance: %d passed, %d failed\n", passed, failed)
+	if passed == 0 {
+		t.Fatal("no conformance step passed")
+	}
+}
+
+func runStep(srv *server, st step, vars map[string]any) (failures []string) {
+	defer func() {
+		if r := recover(); r != nil {
+			failures = append(failures, fmt.Sprint(r))
+		}
+	}()
+	clientOpts := []mandate.Option{mandate.WithBaseURL(srv.BaseURL), mandate.WithMaxRetries(0), mandate.WithTimeout(15 * time.Second)}
+	clientOpts = append(clientOpts, authOptions(st.Auth, vars)...)
+	var call dispatch.Call
+	call.Path = map[string]string{}
+	for name, value := range interpolate(anyMap(st.Path), vars).(map[string]any) {
+		call.Path[name] = text(value)
+	}
+	for name, value := range interpolate(anyMap(st.Headers), vars).(map[string]any) {
+		switch {
+		case value == nil:
+		case strings.EqualFold(name, "Authorization"):
+			clientOpts = append(clientOpts, mandate.WithAPIToken(strings.TrimPrefix(text(value), "Bearer ")))
+		case strings.EqualFold(name, "Mandate-Organization"):
+			call.Options = append(call.Options, mandate.WithRequestOrganization(text(value)))
+		case strings.EqualFold(name, "Idempotency-Key"):
+			call.Options = append(call.Options, mandate.WithIdempotencyKey(text(value)))
+		default:
+			call.Options = append(call.Options, mandate.WithRequestHeader(name, text(value)))
+		}
+	}
+	var params any
+	switch {
+	case st.Body != nil:
+		params = st.Body
+	case st.Query != nil:
+		params = st.Query
+	case st.Form != nil:
+		params = st.Form
+	}
+	if params != nil {
+		encoded, err := json.Marshal(interpolate(params, vars))
+		if err != nil {
+			return []string{err.Error()}
+		}
+		call.Params = encoded
+	}
+	var res *http.Response
+	call.Options = append(call.Options, mandate.WithResponseInto(&res))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	result, err := dispatch.Invoke(ctx, mandate.NewClient(clientOpts...), st.Operation, call)
+	got, err := observe(result, err, res)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	failures = check(st.Expect, got, vars)
+	for name, ptr := range st.Capture {
+		if value, ok := pointer(got.body, ptr); ok {
+			vars[name] = value
+		} else {
+			failures = append(failures, fmt.Sprintf("capture %s <- %s: not in the response", name, ptr))
+		}
+	}
+	return failures
+}
+
+// authOptions maps a step's auth to client configuration.
+func authOptions(auth string, vars map[string]any) []mandate.Option {
+	switch {
+	case auth == "" || auth == "none":
+		return nil
+	case auth == "instanceAdmin":
+		return []mandate.Option{mandate.WithAPIToken(text(lookup("instanceAdminToken", vars)))}
+	case auth == "orgAdmin":
+		return []mandate.Option{mandate.WithAPIToken(text(lookup("orgAdminToken", vars)))}
+	case auth == "orgReader":
+		return []mandate.Option{mandate.WithAPIToken(text(lookup("orgReaderToken", vars)))}
+	case strings.HasPrefix(auth, "bearer:"):
+		return []mandate.Option{mandate.WithAPIToken(text(lookup(strings.TrimPrefix(auth, "bearer:"), vars)))}
+	case strings.HasPrefix(auth, "agent:"):
+		name := strings.TrimPrefix(auth, "agent:")
+		return []mandate.Option{mandate.WithClientCredentials(text(lookup(name+".clientId", vars)), text(lookup(name+".secret", vars)))}
+	case strings.HasPrefix(auth, "basic:"):
+		id, secret, _ := strings.Cut(text(interpolate(strings.TrimPrefix(auth, "basic:"), vars)), ":")
+		return []mandate.Option{mandate.WithClientCredentials(id, secret)}
+	}
+	panic("unknown auth " + auth)
+}
+
+// observe turns the SDK's answer into status, headers and the wire JSON of the typed result
+// (serialized back, extra fields included) or of the typed error's body.
+func observe(result any, err error, res *http.Response) (outcome, error) {
+	if err != nil {
+		var apiErr *mandate.Error
+		if !errors.As(err, &apiErr) {
+			return outcome{}, fmt.Errorf("no HTTP answer: %w", err)
+		}
+		return outcome{status: apiErr.StatusCode, header: apiErr.Header, body: apiErr.Body, code: apiErr.Code}, nil
+	}
+	if res == nil {
+		return outcome{}, errors.New("WithResponseInto recorded no response")
+	}
+	got := outcome{status: res.StatusCode, header: res.Header}
+	var typed any
+	switch v := result.(type) {
+	case nil, string:
+		return got, nil
+	case interface{ Envelope() any }:
+		typed = v.Envelope()
+	default:
+		typed = v
+	}
+	wire, err := json.Marshal(typed)
+	if err != nil {
+		return outcome{}, fmt.Errorf("serializing the typed result: %w", err)
+	}
+	if err := json.Unmarshal(wire, &got.body); err != nil {
+		return outcome{}, err
+	}
+	return got, nil
+}
+
+func check(want expectation, got outcome, vars map[string]any) []string {
+	var failures []string
+	if got.status != want.Status {
+		failures = append(failures, fmt.Sprintf("status: expected %d, got %d (%s)", want.Status, got.status, short(got.body)))
+	}
+	for _, code := range []string{want.Code, want.Error} {
+		if code != "" && got.code != code {
+			failures = append(failures, fmt.Sprintf("code: expected %s, got %q", code, got.code))
+		}
+	}
+	for _, ptr := range sortedKeys(want.Fields) {
+		value, found := pointer(got.body, ptr)
+		if msg := match(normalize(interpolate(want.Fields[ptr], vars)), value, found); msg != "" {
+			failures = append(failures, fmt.Sprintf("field %s: %s", ptr, msg))
+		}
+	}
+	for _, name := range sortedKeys(want.Headers) {
+		values := got.header.Values(name)
+		var value any = strings.Join(values, ", ")
+		if msg := match(normalize(interpolate(want.Headers[name], vars)), value, len(values) > 0); msg != "" {
+			failures = append(failures, fmt.Sprintf("header %s: %s", name, msg))
+		}
+	}
+	return failures
+}
+
+func short(body any) string {
+	encoded, _ := json.Marshal(body)
+	if len(encoded) > 300 {
+		return string(encoded[:300]) + "…"
+	}
+	return string(encoded)
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for key := range m {
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func anyMap(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return m
+}
+
+func text(value any) string {
+	if s, ok := value.(string); ok {
+		return s
+	}
+	encoded, _ := json.Marshal(value)
+	return string(encoded)
+}
