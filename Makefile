@@ -59,6 +59,14 @@ test-sdk-java: build ## Java SDK: compile (-Xlint:all -Werror), unit tests, conf
 test-sdk-go: build ## Go SDK: gofmt, go vet, go test -race (unit, conformance against a live server, x/oauth2 interop)
 	bash sdks/go/scripts/test.sh
 
+sdks/extra/node_modules/.installed: sdks/extra/package-lock.json sdks/extra/package.json
+	cd sdks/extra && npm ci --no-audit --no-fund
+	@touch $@
+
+test-sdk-extra: build sdks/extra/node_modules/.installed ## Long-tail languages: openapi-generator's Rust client from the spec, built and run against a live server
+	@mkdir -p $(RESULTS)
+	node sdks/extra/check-rust.mjs
+
 services: ## Start throwaway PostgreSQL and Redis on loopback for the tests
 	bash scripts/services.sh up
 
@@ -93,7 +101,7 @@ bench/node_modules/.installed: bench/package-lock.json bench/package.json
 bench: build bench/node_modules/.installed ## Load benchmark (token issuance, introspection, list) on PostgreSQL + Redis; results in bench/results/
 	node bench/run.mjs
 
-test: lint check-generated test-generators test-server test-conformance test-sdk-ts test-sdk-java test-sdk-go test-infra ## Everything: lint, generated-file check, every test suite
+test: lint check-generated test-generators test-server test-conformance test-sdk-ts test-sdk-java test-sdk-go test-sdk-extra test-infra ## Everything: lint, generated-file check, every test suite
 	@node scripts/test-summary.mjs $(RESULTS)/*.json $(RESULTS)/*.txt
 
-.PHONY: help setup build run generate check-generated lint services test-generators test-server test-conformance test-sdk-ts test-sdk-java test-sdk-go infra-synth test-infra bench test
+.PHONY: help setup build run generate check-generated lint services test-generators test-server test-conformance test-sdk-ts test-sdk-java test-sdk-go test-sdk-extra infra-synth test-infra bench test
