@@ -49,6 +49,9 @@ test-sdk-ts: build ## TypeScript SDK: lint, types, build, unit tests (nock) and 
 	npm run build -w sdks/ts
 	cd sdks/ts && NODE_OPTIONS=$(JEST_NODE_OPTIONS) npx jest --ci --json --outputFile=../../$(RESULTS)/sdk-ts.json
 
+test-sdk-python: build ## Python SDK: ruff, mypy --strict, unit tests (respx), conformance and authlib interop against a live server
+	bash sdks/python/scripts/ci.sh
+
 test-sdk-java: build ## Java SDK: compile (-Xlint:all -Werror), unit tests, conformance scenarios and Nimbus interop against a live server
 	@mkdir -p $(RESULTS)
 	@rm -rf sdks/java/target/surefire-reports sdks/java/target/conformance-summary.txt
@@ -101,7 +104,7 @@ bench/node_modules/.installed: bench/package-lock.json bench/package.json
 bench: build bench/node_modules/.installed ## Load benchmark (token issuance, introspection, list) on PostgreSQL + Redis; results in bench/results/
 	node bench/run.mjs
 
-test: lint check-generated test-generators test-server test-conformance test-sdk-ts test-sdk-java test-sdk-go test-sdk-extra test-infra ## Everything: lint, generated-file check, every test suite
+test: lint check-generated test-generators test-server test-conformance test-sdk-ts test-sdk-python test-sdk-java test-sdk-go test-sdk-extra test-infra ## Everything: lint, generated-file check, every test suite
 	@node scripts/test-summary.mjs $(RESULTS)/*.json $(RESULTS)/*.txt
 
-.PHONY: help setup build run generate check-generated lint services test-generators test-server test-conformance test-sdk-ts test-sdk-java test-sdk-go test-sdk-extra infra-synth test-infra bench test
+.PHONY: help setup build run generate check-generated lint services test-generators test-server test-conformance test-sdk-ts test-sdk-python test-sdk-java test-sdk-go test-sdk-extra infra-synth test-infra bench test

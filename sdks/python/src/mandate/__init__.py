@@ -1,0 +1,75 @@
+"""Mandate: the Python SDK of the identity provider for AI agents.
+
+>>> from mandate import Mandate
+>>> client = Mandate(api_token="mdt_pat_...")
+>>> agent = client.agents.create(name="inventory", agent_type="autonomous")
+"""
+
+from . import types
+from ._client import AsyncMandate, Mandate
+from ._config import ClientConfig
+from ._exceptions import (
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    InternalServerError,
+    MandateError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    TokenVerificationError,
+)
+from ._models import BaseModel, OpenEnum, to_wire
+from ._pagination import AsyncPage, AsyncPaginator, SyncPage
+from ._response import APIResponse
+from ._types import NOT_GIVEN, NotGiven, RequestOptions
+from ._verify import (
+    AccessTokenClaims,
+    AccessTokenVerifier,
+    AsyncAccessTokenVerifier,
+    JwksCache,
+    verify_access_token,
+    verify_access_token_async,
+)
+from ._version import __version__
+
+__all__ = [
+    "NOT_GIVEN",
+    "APIConnectionError",
+    "APIError",
+    "APIResponse",
+    "APIStatusError",
+    "APITimeoutError",
+    "AccessTokenClaims",
+    "AccessTokenVerifier",
+    "AsyncAccessTokenVerifier",
+    "AsyncMandate",
+    "AsyncPage",
+    "AsyncPaginator",
+    "AuthenticationError",
+    "BadRequestError",
+    "BaseModel",
+    "ClientConfig",
+    "ConflictError",
+    "InternalServerError",
+    "JwksCache",
+    "Mandate",
+    "MandateError",
+    "NotFoundError",
+    "NotGiven",
+    "OpenEnum",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RequestOptions",
+    "SyncPage",
+    "TokenVerificationError",
+    "__version__",
+    "to_wire",
+    "types",
+    "verify_access_token",
+    "verify_access_token_async",
+]

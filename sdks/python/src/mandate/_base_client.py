@@ -1,0 +1,512 @@
+"""The runtime core shared by `Mandate` and `AsyncMandate`.
+
+`BaseClient` builds requests, chooses authentication, decides after each attempt whether to
+return, raise, retry or refresh the access token, and maps error responses to exceptions.
+`SyncAPIClient` and `AsyncAPIClient` only run that loop with their own I/O.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import platform
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from typing import (
+    Awaitable,
+    Callable,
+    Dict,
+    Mapping,
+    Optional,
+    Sequence,
+    Type,
+    TypeVar,
+    Union,
+)
+from urllib.parse import quote, quote_plus, urlencode
+
+import httpx
+import pydantic
+from typing_extensions import Literal
+
+from ._auth import AsyncTokenManager, TokenGrant, TokenManager
+from ._config import ClientConfig
+from ._endpoint import Endpoint
+from ._exceptions import (
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    APITimeoutError,
+    status_error_class,
+)
+from ._logging import logger as default_logger
+from ._pagination import AsyncPage, SyncPage
+from ._response import APIResponse, Parser
+from ._retry import retry_delay, should_retry_status
+from ._serialize import form_fields, json_body, query_params
+from ._types import NOT_GIVEN, NotGiven, RequestOptions, Timeout
+from ._version import __version__
+
+__all__ = ["AsyncAPIClient", "BaseClient", "SyncAPIClient"]
+
+T = TypeVar("T")
+M = TypeVar("M", bound=pydantic.BaseModel)
+
+Credential = Literal["basic", "api_token", "managed", "none"]
+Params = Mapping[str, object]
+
+_USER_AGENT = f"mandate-python/{__version__} (Python {platform.python_version()})"
+
+
+@dataclass
+class _Call:
+    """The state of one logical call across its attempts."""
+
+    endpoint: Endpoint
+    credential: Credential
+    max_retries: int
+    timeout: Timeout
+    idempotency_key: Optional[str]
+    retries: int = 0
+    refreshed: bool = False
+    token: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class _Retry:
+    delay: float
+
+
+class _Refresh:
+    """The managed access token was refused: refresh it and try once more."""
+
+
+_Outcome = Union[httpx.Response, APIError, _Retry, _Refresh]
+
+
+class BaseClient:
+    def __init__(
+        self, config: ClientConfig, *, token_path: str, logger: Optional[logging.Logger] = None
+    ) -> None:
+        self.config = config
+        self.logger = logger if logger is not None else default_logger
+        self._token_endpoint = Endpoint(
+            operation_id="issueToken",
+            method="POST",
+            path=token_path,
+            auth=("clientBasic",),
+            params_in="form",
+        )
+        # Swappable in tests: the clock for token lifetimes, the jitter source.
+        self.clock: Callable[[], float] = time.monotonic
+        self.random: Callable[[], float] = random.random
+
+    # --- what one call uses across its attempts ---
+
+    def _start_call(self, endpoint: Endpoint, options: RequestOptions) -> _Call:
+        max_retries = (
+            self.config.max_retries
+            if isinstance(options.max_retries, NotGiven)
+            else options.max_retries
+        )
+        key: Optional[str] = None
+        if endpoint.idempotent:
+            given = options.idempotency_key
+            key = f"sdk-{uuid.uuid4()}" if isinstance(given, NotGiven) else given
+        return _Call(
+            endpoint=endpoint,
+            credential=self._credential(endpoint),
+            max_retries=max(0, max_retries),
+            timeout=self.config.timeout
+            if isinstance(options.timeout, NotGiven)
+            else options.timeout,
+            idempotency_key=key,
+        )
+
+    def _credential(self, endpoint: Endpoint) -> Credential:
+        """Which credential the operation gets, from what its security accepts."""
+        if "clientBasic" in endpoint.auth and self.config.has_client_credentials:
+            return "basic"
+        if "bearer" in endpoint.auth:
+            if self.config.api_token:
+                return "api_token"
+            if self.config.has_client_credentials:
+                return "managed"
+        return "none"
+
+    def _basic_authorization(self) -> str:
+        # RFC 6749 §2.3.1: form-encode the id and secret before Basic encoding.
+        client_id = quote_plus(self.config.client_id or "")
+        secret = quote_plus(self.config.client_secret or "")
+        pair = f"{client_id}:{secret}"
+        return "Basic " + base64.b64encode(pair.encode()).decode("ascii")
+
+    # --- building a request ---
+
+    def _url(self, endpoint: Endpoint, path: Sequence[str]) -> str:
+        names = [part for part in endpoint.path.split("/") if part.startswith("{")]
+        if len(names) != len(path):
+            raise TypeError(f"{endpoint.operation_id} takes {len(names)} path parameters")
+        url = endpoint.path
+        for name, value in zip(names, path):
+            if not isinstance(value, str) or value == "":
+                raise ValueError(f"{name[1:-1]} must be a non-empty string, got {value!r}")
+            url = url.replace(name, quote(value, safe=""), 1)
+        return self.config.base_url + url
+
+    def _build_request(
+        self,
+        http: Union[httpx.Client, httpx.AsyncClient],
+        call: _Call,
+        path: Sequence[str],
+        params: Params,
+        options: RequestOptions,
+        authorization: Optional[str],
+    ) -> httpx.Request:
+        endpoint = call.endpoint
+        headers: Dict[str, str] = {
+            "Accept": "application/json",
+            "User-Agent": _USER_AGENT,
+            **self.config.default_headers,
+        }
+        if authorization is not None:
+            headers["Authorization"] = authorization
+        if endpoint.organization_header:
+            organization = (
+                self.config.organization
+                if isinstance(options.organization, NotGiven)
+                else options.organization
+            )
+            if organization:
+                headers["Mandate-Organization"] = organization
+        if call.idempotency_key is not None:
+            headers["Idempotency-Key"] = call.idempotency_key
+
+        query = query_params(
+            params if endpoint.params_in == "query" else {}, options.extra_query or {}
+        )
+        content: Optional[bytes] = None
+        extra_body = options.extra_body or {}
+        if endpoint.params_in == "json":
+            body = json_body(params, extra_body)
+            content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+            headers["Content-Type"] = "application/json"
+        elif endpoint.params_in == "form":
+            content = urlencode(form_fields(params, extra_body)).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        elif extra_body:
+            content = json.dumps(json_body({}, extra_body), separators=(",", ":")).encode()
+            headers["Content-Type"] = "application/json"
+        headers.update(options.extra_headers or {})
+        return http.build_request(
+            endpoint.method,
+            self._url(endpoint, path),
+            params=tuple(query),
+            content=content,
+            headers=headers,
+            timeout=call.timeout,
+        )
+
+    # --- after each attempt ---
+
+    def _decide(
+        self,
+        call: _Call,
+        request: httpx.Request,
+        started: float,
+        response: Optional[httpx.Response] = None,
+        error: Optional[httpx.TransportError] = None,
+    ) -> _Outcome:
+        """Return the response, raise an error, retry after a delay, or refresh the token."""
+        elapsed_ms = (self.clock() - started) * 1000.0
+        where = f"{request.method} {request.url.copy_with(query=None)}"
+        if response is None:
+            assert error is not None
+            timed_out = isinstance(error, httpx.TimeoutException)
+            self.logger.debug(
+                "%s failed after %.0f ms: %s", where, elapsed_ms, type(error).__name__
+            )
+            if call.retries < call.max_retries:
+                return self._retry(
+                    call, where, None, "timeout" if timed_out else "connection error"
+                )
+            failure: APIError = (
+                APITimeoutError(request=request)
+                if timed_out
+                else APIConnectionError(
+                    f"Connection error: {type(error).__name__}", request=request
+                )
+            )
+            failure.__cause__ = error
+            return failure
+
+        status = response.status_code
+        self.logger.debug(
+            "%s -> %d in %.0f ms (request id %s)",
+            where,
+            status,
+            elapsed_ms,
+            response.headers.get("x-request-id", "-"),
+        )
+        if response.is_success:
+            return response
+        if status == 401 and call.credential == "managed" and not call.refreshed:
+            call.refreshed = True
+            self.logger.debug("%s: access token refused, refreshing it and retrying once", where)
+            return _Refresh()
+        if should_retry_status(status) and call.retries < call.max_retries:
+            return self._retry(call, where, response.headers, f"status {status}")
+        return self._status_error(response)
+
+    def _retry(
+        self, call: _Call, where: str, headers: Optional[httpx.Headers], reason: str
+    ) -> _Retry:
+        delay = retry_delay(call.retries, headers, random=self.random)
+        call.retries += 1
+        self.logger.debug(
+            "%s: %s, retry %d of %d in %.2f s",
+            where,
+            reason,
+            call.retries,
+            call.max_retries,
+            delay,
+        )
+        return _Retry(delay)
+
+    def _status_error(self, response: httpx.Response) -> APIStatusError:
+        body: object
+        try:
+            body = response.json()
+        except ValueError:
+            body = response.text
+        error_class = status_error_class(response.status_code)
+        return error_class(_error_message(response.status_code, body), response=response, body=body)
+
+    def _token_grant(self, response: httpx.Response) -> TokenGrant:
+        payload = response.json()
+        if not isinstance(payload, dict) or not isinstance(payload.get("access_token"), str):
+            raise APIError("The token endpoint answered without an access_token.")
+        expires_in = payload.get("expires_in")
+        lifetime = float(expires_in) if isinstance(expires_in, (int, float)) else 3600.0
+        return TokenGrant(access_token=payload["access_token"], expires_in=lifetime)
+
+    def _token_params(self) -> Dict[str, object]:
+        return {"grant_type": "client_credentials", "scope": self.config.scope or NOT_GIVEN}
+
+
+def _error_message(status: int, body: object) -> str:
+    if isinstance(body, dict):
+        code = body.get("code") or body.get("error")
+        detail = body.get("detail") or body.get("title") or body.get("error_description")
+        parts = [str(part) for part in (code, detail) if part]
+        if parts:
+            return f"Error {status}: " + ": ".join(parts)
+    return f"Error {status}"
+
+
+class SyncAPIClient(BaseClient):
+    """Runs calls on an `httpx.Client`."""
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        *,
+        token_path: str,
+        http_client: Optional[httpx.Client] = None,
+        logger: Optional[logging.Logger] = None,
+    ) -> None:
+        super().__init__(config, token_path=token_path, logger=logger)
+        self._owns_http = http_client is None
+        self._http = http_client if http_client is not None else httpx.Client()
+        self.sleep: Callable[[float], None] = time.sleep
+        self.token_manager = TokenManager(self._fetch_token, lambda: self.clock())
+
+    def close(self) -> None:
+        if self._owns_http:
+            self._http.close()
+
+    def request(
+        self,
+        endpoint: Endpoint,
+        *,
+        path: Sequence[str] = (),
+        params: Optional[Params] = None,
+        options: RequestOptions,
+        parse: Parser[T],
+    ) -> APIResponse[T]:
+        return APIResponse(self.send(endpoint, path, params or {}, options), parse)
+
+    def request_page(
+        self,
+        endpoint: Endpoint,
+        *,
+        path: Sequence[str] = (),
+        params: Optional[Params] = None,
+        options: RequestOptions,
+        model: Type[M],
+        item: Type[T],
+    ) -> APIResponse[SyncPage[T]]:
+        info = endpoint.page
+        assert info is not None, f"{endpoint.operation_id} is not a list operation"
+        given = dict(params or {})
+
+        def fetch_page(cursor: str) -> SyncPage[T]:
+            next_params = {**given, info.cursor_param: cursor}
+            return self.request_page(
+                endpoint, path=path, params=next_params, options=options, model=model, item=item
+            ).parse()
+
+        def parse(response: httpx.Response) -> SyncPage[T]:
+            parsed = model.model_validate_json(response.content)
+            return SyncPage(
+                data=getattr(parsed, info.items_attr),
+                next_cursor=getattr(parsed, info.next_cursor_attr),
+                model=parsed,
+                fetch_page=fetch_page,
+            )
+
+        return self.request(endpoint, path=path, params=given, options=options, parse=parse)
+
+    def send(
+        self, endpoint: Endpoint, path: Sequence[str], params: Params, options: RequestOptions
+    ) -> httpx.Response:
+        """One logical call: attempts, retries and at most one token refresh."""
+        call = self._start_call(endpoint, options)
+        while True:
+            request = self._build_request(
+                self._http, call, path, params, options, self._authorization(call)
+            )
+            started = self.clock()
+            try:
+                outcome = self._decide(call, request, started, response=self._http.send(request))
+            except httpx.TransportError as error:
+                outcome = self._decide(call, request, started, error=error)
+            if isinstance(outcome, httpx.Response):
+                return outcome
+            if isinstance(outcome, APIError):
+                raise outcome
+            if isinstance(outcome, _Refresh):
+                call.token = self.token_manager.refresh(call.token or "")
+                continue
+            self.sleep(outcome.delay)
+
+    def _authorization(self, call: _Call) -> Optional[str]:
+        if call.credential == "basic":
+            return self._basic_authorization()
+        if call.credential == "api_token":
+            return f"Bearer {self.config.api_token}"
+        if call.credential == "managed":
+            if call.token is None:
+                call.token = self.token_manager.token()
+            return f"Bearer {call.token}"
+        return None
+
+    def _fetch_token(self) -> TokenGrant:
+        response = self.send(self._token_endpoint, (), self._token_params(), RequestOptions())
+        return self._token_grant(response)
+
+
+class AsyncAPIClient(BaseClient):
+    """Runs calls on an `httpx.AsyncClient`."""
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        *,
+        token_path: str,
+        http_client: Optional[httpx.AsyncClient] = None,
+        logger: Optional[logging.Logger] = None,
+    ) -> None:
+        super().__init__(config, token_path=token_path, logger=logger)
+        self._owns_http = http_client is None
+        self._http = http_client if http_client is not None else httpx.AsyncClient()
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        self.token_manager = AsyncTokenManager(self._fetch_token, lambda: self.clock())
+
+    async def close(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def request(
+        self,
+        endpoint: Endpoint,
+        *,
+        path: Sequence[str] = (),
+        params: Optional[Params] = None,
+        options: RequestOptions,
+        parse: Parser[T],
+    ) -> APIResponse[T]:
+        return APIResponse(await self.send(endpoint, path, params or {}, options), parse)
+
+    async def request_page(
+        self,
+        endpoint: Endpoint,
+        *,
+        path: Sequence[str] = (),
+        params: Optional[Params] = None,
+        options: RequestOptions,
+        model: Type[M],
+        item: Type[T],
+    ) -> APIResponse[AsyncPage[T]]:
+        info = endpoint.page
+        assert info is not None, f"{endpoint.operation_id} is not a list operation"
+        given = dict(params or {})
+
+        async def fetch_page(cursor: str) -> AsyncPage[T]:
+            next_params = {**given, info.cursor_param: cursor}
+            raw = await self.request_page(
+                endpoint, path=path, params=next_params, options=options, model=model, item=item
+            )
+            return raw.parse()
+
+        def parse(response: httpx.Response) -> AsyncPage[T]:
+            parsed = model.model_validate_json(response.content)
+            return AsyncPage(
+                data=getattr(parsed, info.items_attr),
+                next_cursor=getattr(parsed, info.next_cursor_attr),
+                model=parsed,
+                fetch_page=fetch_page,
+            )
+
+        return await self.request(endpoint, path=path, params=given, options=options, parse=parse)
+
+    async def send(
+        self, endpoint: Endpoint, path: Sequence[str], params: Params, options: RequestOptions
+    ) -> httpx.Response:
+        call = self._start_call(endpoint, options)
+        while True:
+            authorization = await self._authorization(call)
+            request = self._build_request(self._http, call, path, params, options, authorization)
+            started = self.clock()
+            try:
+                response = await self._http.send(request)
+                outcome = self._decide(call, request, started, response=response)
+            except httpx.TransportError as error:
+                outcome = self._decide(call, request, started, error=error)
+            if isinstance(outcome, httpx.Response):
+                return outcome
+            if isinstance(outcome, APIError):
+                raise outcome
+            if isinstance(outcome, _Refresh):
+                call.token = await self.token_manager.refresh(call.token or "")
+                continue
+            await self.sleep(outcome.delay)
+
+    async def _authorization(self, call: _Call) -> Optional[str]:
+        if call.credential == "basic":
+            return self._basic_authorization()
+        if call.credential == "api_token":
+            return f"Bearer {self.config.api_token}"
+        if call.credential == "managed":
+            if call.token is None:
+                call.token = await self.token_manager.token()
+            return f"Bearer {call.token}"
+        return None
+
+    async def _fetch_token(self) -> TokenGrant:
+        response = await self.send(self._token_endpoint, (), self._token_params(), RequestOptions())
+        return self._token_grant(response)

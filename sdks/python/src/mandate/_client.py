@@ -1,0 +1,207 @@
+"""`Mandate` and `AsyncMandate`: the clients users construct."""
+
+from __future__ import annotations
+
+import logging
+from types import TracebackType
+from typing import Mapping, Optional, Sequence, Type, Union
+
+import httpx
+
+from ._base_client import AsyncAPIClient, SyncAPIClient
+from ._config import ClientConfig, resolve_config
+from ._generated.client import AsyncResources, SyncResources
+from ._generated.spec import DEFAULT_BASE_URL, TOKEN_PATH
+from ._logging import setup_logging
+from ._types import Timeout
+from ._verify import AccessTokenClaims, AccessTokenVerifier, AsyncAccessTokenVerifier
+
+__all__ = ["AsyncMandate", "Mandate"]
+
+
+def _config(
+    base_url: Optional[str],
+    api_token: Optional[str],
+    client_id: Optional[str],
+    client_secret: Optional[str],
+    organization: Optional[str],
+    scope: Optional[str],
+    max_retries: Optional[int],
+    timeout: Optional[Timeout],
+    default_headers: Optional[Mapping[str, str]],
+) -> ClientConfig:
+    setup_logging()
+    return resolve_config(
+        default_base_url=DEFAULT_BASE_URL,
+        base_url=base_url,
+        api_token=api_token,
+        client_id=client_id,
+        client_secret=client_secret,
+        organization=organization,
+        scope=scope,
+        max_retries=max_retries,
+        timeout=timeout,
+        default_headers=default_headers,
+    )
+
+
+class Mandate(SyncResources):
+    """The Mandate API client (blocking, on `httpx.Client`); safe to share between threads.
+
+    Every option left out comes from the environment: ``MANDATE_BASE_URL``,
+    ``MANDATE_API_TOKEN`` (an admin API token), ``MANDATE_CLIENT_ID`` and
+    ``MANDATE_CLIENT_SECRET`` (an agent's credential, for the token manager) and
+    ``MANDATE_ORGANIZATION``.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: Optional[str] = None,
+        api_token: Optional[str] = None,
+        client_id: Optional[str] = None,
+        client_secret: Optional[str] = None,
+        organization: Optional[str] = None,
+        scope: Optional[str] = None,
+        max_retries: Optional[int] = None,
+        timeout: Optional[Timeout] = None,
+        default_headers: Optional[Mapping[str, str]] = None,
+        http_client: Optional[httpx.Client] = None,
+        logger: Optional[logging.Logger] = None,
+    ) -> None:
+        config = _config(
+            base_url,
+            api_token,
+            client_id,
+            client_secret,
+            organization,
+            scope,
+            max_retries,
+            timeout,
+            default_headers,
+        )
+        self._core = SyncAPIClient(
+            config, token_path=TOKEN_PATH, http_client=http_client, logger=logger
+        )
+        super().__init__(self._core)
+
+    @property
+    def config(self) -> ClientConfig:
+        return self._core.config
+
+    @property
+    def base_url(self) -> str:
+        return self._core.config.base_url
+
+    def verify_access_token(
+        self,
+        token: str,
+        *,
+        audience: Union[str, Sequence[str]],
+        issuer: Optional[str] = None,
+    ) -> AccessTokenClaims:
+        """Verifies an access token against this server's JWKS (issuer: ``base_url``)."""
+        verifier = AccessTokenVerifier(
+            issuer=issuer or self.base_url,
+            audience=audience,
+            base_url=self.base_url,
+            http_client=self._core._http,
+        )
+        return verifier.verify(token)
+
+    def close(self) -> None:
+        """Closes the HTTP client (unless you passed your own)."""
+        self._core.close()
+
+    def __enter__(self) -> Mandate:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Mandate base_url={self.base_url!r}>"
+
+
+class AsyncMandate(AsyncResources):
+    """The Mandate API client for asyncio (on `httpx.AsyncClient`); safe to share between tasks.
+
+    Takes the same options as `Mandate`.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: Optional[str] = None,
+        api_token: Optional[str] = None,
+        client_id: Optional[str] = None,
+        client_secret: Optional[str] = None,
+        organization: Optional[str] = None,
+        scope: Optional[str] = None,
+        max_retries: Optional[int] = None,
+        timeout: Optional[Timeout] = None,
+        default_headers: Optional[Mapping[str, str]] = None,
+        http_client: Optional[httpx.AsyncClient] = None,
+        logger: Optional[logging.Logger] = None,
+    ) -> None:
+        config = _config(
+            base_url,
+            api_token,
+            client_id,
+            client_secret,
+            organization,
+            scope,
+            max_retries,
+            timeout,
+            default_headers,
+        )
+        self._core = AsyncAPIClient(
+            config, token_path=TOKEN_PATH, http_client=http_client, logger=logger
+        )
+        super().__init__(self._core)
+
+    @property
+    def config(self) -> ClientConfig:
+        return self._core.config
+
+    @property
+    def base_url(self) -> str:
+        return self._core.config.base_url
+
+    async def verify_access_token(
+        self,
+        token: str,
+        *,
+        audience: Union[str, Sequence[str]],
+        issuer: Optional[str] = None,
+    ) -> AccessTokenClaims:
+        """Verifies an access token against this server's JWKS (issuer: ``base_url``)."""
+        verifier = AsyncAccessTokenVerifier(
+            issuer=issuer or self.base_url,
+            audience=audience,
+            base_url=self.base_url,
+            http_client=self._core._http,
+        )
+        return await verifier.verify(token)
+
+    async def close(self) -> None:
+        await self._core.close()
+
+    async def __aenter__(self) -> AsyncMandate:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return f"<AsyncMandate base_url={self.base_url!r}>"

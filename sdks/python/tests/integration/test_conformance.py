@@ -1,0 +1,25 @@
+"""The shared conformance scenarios against a live reference server, through the SDK."""
+
+from __future__ import annotations
+
+import asyncio
+
+from .conformance import Runner, scenario_files
+from .server import LiveServer
+
+
+def test_every_scenario_through_the_sync_client(server: LiveServer) -> None:
+    summary = asyncio.run(Runner(server.base_url, server.token).run(scenario_files()))
+    print(summary.report("conformance (Mandate)"))
+    assert summary.failures == []
+    assert summary.failed == 0
+    assert summary.passed >= 100
+    assert summary.skipped == 3  # the httpOnly steps of 09-http
+
+
+def test_the_journey_through_the_async_client(server: LiveServer) -> None:
+    runner = Runner(server.base_url, server.token, use_async=True)
+    summary = asyncio.run(runner.run(scenario_files(["00-setup", "10-journey"])))
+    print(summary.report("conformance (AsyncMandate)"))
+    assert summary.failures == []
+    assert summary.passed == 17

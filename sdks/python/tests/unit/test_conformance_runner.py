@@ -1,0 +1,73 @@
+"""The conformance runner's own logic, so that a broken comparison cannot pass silently."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Set
+
+import pytest
+
+from tests.generated.dispatch import OPERATIONS
+from tests.integration.conformance import StepError, Variables, compare, json_equal, resolve
+from tests.integration.server import REPO_ROOT
+
+
+def test_the_table_covers_every_operation_of_the_spec() -> None:
+    spec = json.loads((REPO_ROOT / "spec" / "dist" / "openapi.json").read_text(encoding="utf-8"))
+    ids: Set[str] = {
+        operation["operationId"]
+        for item in spec["paths"].values()
+        for method, operation in item.items()
+        if method in ("get", "post", "put", "patch", "delete")
+    }
+    assert set(OPERATIONS) == ids
+
+
+def test_interpolation_keeps_the_type_of_a_whole_variable() -> None:
+    variables = Variables("mdt_pat_x")
+    variables.values.update({"n": 3, "bot.clientId": "agt_1"})
+    assert variables.interpolate("${n}") == 3
+    assert variables.interpolate("n=${n}, id=${bot.clientId}") == "n=3, id=agt_1"
+    assert variables.interpolate({"a": ["${instanceAdminToken}"]}) == {"a": ["mdt_pat_x"]}
+    with pytest.raises(StepError):
+        variables.interpolate("${missing}")
+
+
+def test_json_pointers() -> None:
+    doc = {"data": [{"id": "a", "a/b": 1, "m~n": 2}], "next": None}
+    assert resolve(doc, "/data/0/id") == (True, "a")
+    assert resolve(doc, "/data/0/a~1b") == (True, 1)
+    assert resolve(doc, "/data/0/m~0n") == (True, 2)
+    assert resolve(doc, "/next") == (True, None)
+    assert resolve(doc, "/data/1") == (False, None)
+
+
+@pytest.mark.parametrize(
+    ("found", "actual", "expected", "ok"),
+    [
+        (True, "abc", "abc", True),
+        (True, "abc", "abd", False),
+        (False, None, "abc", False),
+        (True, 1, True, False),
+        (True, 1, 1.0, True),
+        (True, "mdt_sk_1", {"matches": "^mdt_sk_"}, True),
+        (True, "x", {"matches": "^mdt_sk_"}, False),
+        (False, None, {"exists": False}, True),
+        (True, None, {"exists": False}, False),
+        (True, [1, 2], {"length": 2}, True),
+        (True, [1, 2], {"length": 1}, False),
+        (True, ["a", "b"], {"contains": "b"}, True),
+        (True, "no-store", {"contains": "store"}, True),
+        (True, 3, {"type": "number"}, True),
+        (True, True, {"type": "number"}, False),
+        (True, None, {"type": "null"}, True),
+        (True, {"a": 1}, {"equals": {"a": 1}}, True),
+    ],
+)
+def test_matchers(found: bool, actual: Any, expected: Any, ok: bool) -> None:
+    assert (compare(found, actual, expected) is None) is ok
+
+
+def test_json_equality_is_strict_about_booleans() -> None:
+    assert json_equal({"a": [1, "x"]}, {"a": [1.0, "x"]})
+    assert not json_equal({"a": 0}, {"a": False})
