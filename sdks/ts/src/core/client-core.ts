@@ -26,7 +26,8 @@ export interface OperationSpec {
 export interface ApiDescription {
   readonly version: string;
   readonly defaultBaseURL: string;
-  readonly tokenPath: string;
+  /** The client-credentials token endpoint, which the token manager calls. */
+  readonly tokenOperation: OperationSpec;
 }
 
 export interface Call {
@@ -233,18 +234,8 @@ export class MandateCore {
   }
 
   private async issueManagedToken(): Promise<{ accessToken: string; expiresIn: number }> {
-    const tokenOperation: OperationSpec = {
-      operationId: 'issueToken',
-      method: 'POST',
-      path: this.api.tokenPath,
-      auth: ['clientBasic'],
-      params: 'form',
-      response: 'json',
-      idempotent: false,
-      organizationHeader: false,
-    };
     const params = { grant_type: 'client_credentials', ...(this.scope === undefined ? {} : { scope: this.scope }) };
-    const { data } = (await this.send(tokenOperation, { params })) as { data: { access_token: string; expires_in: number } };
+    const { data } = (await this.send(this.api.tokenOperation, { params })) as { data: { access_token: string; expires_in: number } };
     this.log.debug('obtained an access token', { expiresIn: data.expires_in });
     return { accessToken: data.access_token, expiresIn: data.expires_in };
   }

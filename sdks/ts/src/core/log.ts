@@ -32,8 +32,4 @@ export class Log {
   debug(message: string, details?: Record<string, unknown>): void {
     if (this.threshold <= RANK.debug) this.logger.debug(`mandate: ${message}`, ...(details === undefined ? [] : [details]));
   }
-
-  warn(message: string, details?: Record<string, unknown>): void {
-    if (this.threshold <= RANK.warn) this.logger.warn(`mandate: ${message}`, ...(details === undefined ? [] : [details]));
-  }
 }
