@@ -4,6 +4,7 @@ import path from 'node:path';
 import Koa from 'koa';
 import { bootstrapInstanceAdmin, type BootstrapResult } from './bootstrap';
 import type { Cache } from './cache/cache';
+import { EpochCache } from './cache/epoch-cache';
 import { MemoryCache } from './cache/memory-cache';
 import { RedisCache } from './cache/redis-cache';
 import type { Config } from './config';
@@ -28,6 +29,7 @@ import type { Logger } from './observability/logger';
 import { Metrics } from './observability/metrics';
 import { listOperations, loadSpec, roleScopes } from './spec/operations';
 import { RequestValidator } from './spec/validator';
+import type { AdminTokenCredentials } from './store/admin-tokens';
 import { type Database, PGliteDatabase, PostgresDatabase } from './store/database';
 import { SCHEMA_LOCK_KEY, migrate } from './store/migrate';
 
@@ -58,6 +60,8 @@ function embeddedSecret(dataDir: string, name: string): string {
 const MAINTENANCE_LOCK_KEY = 0x6d616e65;
 const MAINTENANCE_INTERVAL_MS = 3_600_000;
 const CACHE_WARM_INTERVAL_MS = 30_000;
+/** The longest an admin token's revocation can go unseen if its write to Redis was lost. */
+const ADMIN_TOKEN_CACHE_TTL_MS = 30_000;
 
 async function openDatabase(config: Config, metrics: Metrics): Promise<Database> {
   const onQuery = (seconds: number): void => {
@@ -111,7 +115,12 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
     const tokens = new AccessTokens(keys, config.issuer, config.accessTokenTtlSeconds);
     const { roles, scopes } = roleScopes(document);
     const validator = new RequestValidator(document, operations);
-    const bearer = bearerAuthenticator({ db, cache: openedCache, hasher, metrics, roles, tokens, tokenState, audit, issuer: config.issuer });
+    const adminTokens = new EpochCache<AdminTokenCredentials>(openedCache, 'admin-tokens', {
+      enabled: config.tokenStateCache,
+      ttlMs: ADMIN_TOKEN_CACHE_TTL_MS,
+      maxEntries: 10_000,
+    });
+    const bearer = bearerAuthenticator({ db, cache: openedCache, adminTokens, hasher, metrics, roles, tokens, tokenState, audit, issuer: config.issuer });
     const router = buildRouter(
       operations,
       { ...orgHandlers, ...agentHandlers, ...credentialHandlers, ...keyHandlers, ...auditHandlers },
@@ -138,7 +147,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
         authenticator: bearer,
         validator,
         bodyLimitBytes: config.bodyLimitBytes,
-        services: { hasher, metrics, keys, tokenState, mandateScopes: scopes },
+        services: { hasher, metrics, keys, tokenState, adminTokens, mandateScopes: scopes },
       },
     );
 

@@ -32,6 +32,9 @@ function isClaims(payload: JWTPayload): payload is JWTPayload & AccessTokenClaim
   );
 }
 
+/** Verified tokens remembered; a full cache is emptied rather than managed. */
+const MAX_VERIFIED = 10_000;
+
 const base64url = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 /**
@@ -51,8 +54,15 @@ function signCompact(header: object, payload: object, alg: SigningAlgorithm, key
  * Issues and verifies access tokens per RFC 9068, following RFC 8725: the algorithm must be
  * one of the published keys' (never `none`, never HMAC), `typ` must be `at+jwt`, and the
  * issuer and (where a caller names one) the audience must match.
+ *
+ * Resource servers introspect the same token on every request they receive, so a token
+ * whose signature verified is remembered by its exact text: what the signature covered
+ * cannot change, and what can (the clock, its key's publication, the audience asked for)
+ * is checked again on every use. Only successes are remembered.
  */
 export class AccessTokens {
+  private readonly verified = new Map<string, { claims: AccessTokenClaims; kid: string }>();
+
   constructor(
     private readonly keys: SigningKeys,
     private readonly issuer: string,
@@ -78,13 +88,22 @@ export class AccessTokens {
 
   /** The token's claims when its signature, type, issuer, times and (given) audience hold; otherwise null. */
   async verify(token: string, audience?: string): Promise<AccessTokenClaims | null> {
+    const remembered = this.verified.get(token);
+    if (remembered !== undefined) {
+      const { claims, kid } = remembered;
+      const stillValid = claims.exp > Date.now() / 1000 && this.keys.isPublished(kid);
+      if (!stillValid) this.verified.delete(token);
+      return stillValid && (audience === undefined || claims.aud === audience) ? claims : null;
+    }
     const { jwtVerify } = await jose();
     try {
+      let kid = '';
       const { payload } = await jwtVerify(
         token,
         async (header) => {
           const found = header.kid === undefined ? null : await this.keys.verificationKey(header.kid);
           if (found === null || found.alg !== header.alg) throw new Error('unknown key');
+          kid = header.kid ?? '';
           return found.key;
         },
         {
@@ -95,7 +114,10 @@ export class AccessTokens {
           ...(audience === undefined ? {} : { audience }),
         },
       );
-      return isClaims(payload) ? payload : null;
+      if (!isClaims(payload)) return null;
+      if (this.verified.size >= MAX_VERIFIED) this.verified.clear();
+      this.verified.set(token, { claims: payload, kid });
+      return payload;
     } catch {
       return null;
     }

@@ -1,5 +1,6 @@
 import type { Database } from '../store/database';
-import { type AuditEntry, appendEvents, chainOf } from './audit';
+import { auditStore } from '../store/audit';
+import { type AuditEntry, appendEvents, chainOf, sealAll } from './audit';
 
 interface Pending {
   entry: AuditEntry;
@@ -7,17 +8,28 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
+type Head = { sequence: number; hash: string };
+
+/** Chains this writer remembers the head of; beyond that it forgets them all and reads again. */
+const MAX_REMEMBERED_HEADS = 10_000;
+
 /**
  * Group commit for the audit trail on hot paths (token issuance, authentication): each
  * caller waits until the transaction holding its event has committed, but one transaction
  * carries every event that arrived during the previous one. Nothing is fire-and-forget:
  * an operation is acknowledged only after its event is durable.
+ *
+ * A batch normally costs one round trip: the writer remembers where it left each chain's
+ * head, seals the new events on it and appends them with a compare-and-set on the head.
+ * A chain whose head moved meanwhile (another instance, or a request's own transaction)
+ * is appended again the slow way, under the head's lock, which also tells the new head.
  */
 export class AuditWriter {
   private queue: Pending[] = [];
   /** The running flush, if any; it drains the queue, including events added meanwhile. */
   private flushing: Promise<void> | null = null;
   private closed = false;
+  private readonly heads = new Map<string, Head>();
 
   constructor(
     private readonly db: Database,
@@ -50,17 +62,65 @@ export class AuditWriter {
   private async flush(): Promise<void> {
     // Let the requests of this event-loop turn join the batch.
     await new Promise((resolve) => setImmediate(resolve));
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.maxBatch);
-      // Grouping by chain locks each chain head once per batch.
-      const ordered = [...batch].sort((a, b) => (chainOf(a.entry.orgId) < chainOf(b.entry.orgId) ? -1 : 1));
+    while (this.queue.length > 0) await this.write(this.queue.splice(0, this.maxBatch));
+  }
+
+  private async write(batch: Pending[]): Promise<void> {
+    const byChain = new Map<string, Pending[]>();
+    for (const pending of batch) {
+      const chain = chainOf(pending.entry.orgId);
+      const group = byChain.get(chain);
+      if (group === undefined) byChain.set(chain, [pending]);
+      else group.push(pending);
+    }
+    const known = [...byChain.keys()].filter((chain) => this.heads.has(chain));
+    const settled = new Set<string>();
+    if (known.length > 0) {
       try {
-        await this.db.tenantTransaction({ orgId: null, instanceAdmin: false, principalId: 'audit-writer' }, (sql) =>
-          appendEvents(sql, ordered.map((p) => p.entry)),
-        );
-        for (const pending of batch) pending.resolve();
+        for (const chain of await this.appendAfterKnownHeads(known, byChain)) {
+          settled.add(chain);
+          for (const pending of byChain.get(chain) ?? []) pending.resolve();
+        }
       } catch (error) {
-        for (const pending of batch) pending.reject(error);
+        // Whether it committed is unknown: these callers fail, and the heads are read again.
+        for (const chain of known) {
+          settled.add(chain);
+          this.heads.delete(chain);
+          for (const pending of byChain.get(chain) ?? []) pending.reject(error);
+        }
+      }
+    }
+    const rest = [...byChain.keys()].filter((chain) => !settled.has(chain));
+    if (rest.length > 0) await this.appendUnderLock(rest.flatMap((chain) => byChain.get(chain) ?? []));
+  }
+
+  /** One call for every chain whose head is known; returns the chains it appended to. */
+  private async appendAfterKnownHeads(chains: string[], byChain: Map<string, Pending[]>): Promise<string[]> {
+    const groups = chains.map((chain) => {
+      const after = this.heads.get(chain) ?? { sequence: 0, hash: '' };
+      return { chain, after, events: sealAll((byChain.get(chain) ?? []).map((p) => p.entry), chain, after) };
+    });
+    const appended = await auditStore.appendAfterHeads(this.db, groups);
+    for (const { chain, events } of groups) {
+      const last = events[events.length - 1];
+      if (appended.has(chain) && last !== undefined) this.heads.set(chain, { sequence: last.sequence, hash: last.hash });
+      else this.heads.delete(chain);
+    }
+    return [...appended];
+  }
+
+  /** Locks each chain's head, reads it and appends after it; remembers where it left each. */
+  private async appendUnderLock(batch: Pending[]): Promise<void> {
+    try {
+      const entries = batch.map((p) => p.entry);
+      const events = await this.db.tenantTransaction({ orgId: null, instanceAdmin: false, principalId: 'audit-writer' }, (sql) => appendEvents(sql, entries));
+      if (this.heads.size >= MAX_REMEMBERED_HEADS) this.heads.clear();
+      for (const event of events) this.heads.set(event.chain, { sequence: event.sequence, hash: event.hash });
+      for (const pending of batch) pending.resolve();
+    } catch (error) {
+      for (const pending of batch) {
+        this.heads.delete(chainOf(pending.entry.orgId));
+        pending.reject(error);
       }
     }
   }

@@ -63,21 +63,17 @@ export async function appendEvents(sql: Sql, entries: AuditEntry[]): Promise<Aud
       head = await auditStore.lockHead(sql, chain);
     }
     if (head === null) throw new Error(`No head for audit chain ${chain}`);
-    let previous = { sequence: head.sequence, hash: head.hash };
-    const events = group.map((entry) => {
-      const event = sealed(entry, chain, previous);
-      previous = { sequence: event.sequence, hash: event.hash };
-      return event;
-    });
+    const events = sealAll(group, chain, head);
     await auditStore.insertMany(sql, events);
-    await auditStore.moveHead(sql, chain, previous.sequence, previous.hash);
+    const last = events[events.length - 1] ?? head;
+    await auditStore.moveHead(sql, chain, last.sequence, last.hash);
     appended.push(...events);
   }
   return appended;
 }
 
 /** Consecutive runs of entries on the same chain, in order. */
-function groupByChain(entries: AuditEntry[]): AuditEntry[][] {
+export function groupByChain(entries: AuditEntry[]): AuditEntry[][] {
   const groups: AuditEntry[][] = [];
   for (const entry of entries) {
     const last = groups[groups.length - 1];
@@ -85,6 +81,16 @@ function groupByChain(entries: AuditEntry[]): AuditEntry[][] {
     else groups.push([entry]);
   }
   return groups;
+}
+
+/** Entries of one chain as stored, numbered on from `after` and each hashed over the previous. */
+export function sealAll(entries: AuditEntry[], chain: string, after: { sequence: number; hash: string }): AuditRecord[] {
+  let previous = after;
+  return entries.map((entry) => {
+    const event = sealed(entry, chain, previous);
+    previous = event;
+    return event;
+  });
 }
 
 /** The event as stored: numbered after, and hashed over, the previous one. */

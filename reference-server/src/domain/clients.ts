@@ -48,13 +48,13 @@ export class ClientAuthenticator {
     cache: Cache,
     private readonly hasher: SecretHasher,
   ) {
-    this.uses = new UseRecorder(cache, (credentialId) => this.db.lookup('SELECT * FROM mandate_touch_credential($1)', [credentialId]));
+    this.uses = new UseRecorder(cache, (credentialId) => this.db.callFunction('SELECT * FROM mandate_touch_credential($1)', [credentialId]));
   }
 
   async authenticate(clientId: string, secret: string): Promise<AuthenticatedClient> {
     // A malformed secret still costs a lookup (of nothing), so it answers in the same time class.
     const lookup = this.hasher.lookupOf('clientSecret', secret) ?? '';
-    const [row] = await this.db.lookup<CredentialRow>('SELECT * FROM mandate_find_client_credential($1)', [lookup]);
+    const [row] = await this.db.callFunction<CredentialRow>('SELECT * FROM mandate_find_client_credential($1)', [lookup]);
     const matches = this.hasher.verify(secret, row === undefined ? null : Buffer.from(row.secret_hash));
     const now = Date.now();
     if (

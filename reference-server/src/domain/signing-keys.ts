@@ -97,6 +97,11 @@ export class SigningKeys {
     return { key: await key, alg: record.alg };
   }
 
+  /** Whether a kid is still published, as of the last reload (no reload here). */
+  isPublished(kid: string): boolean {
+    return this.keys.some((k) => k.kid === kid);
+  }
+
   /** Every published key, newest first. */
   async published(): Promise<SigningKeyRecord[]> {
     await this.refreshIfStale();

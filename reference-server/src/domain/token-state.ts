@@ -34,7 +34,7 @@ export class TokenState {
     const [revoked, loaded, status] = cached;
     if (revoked !== null) return false;
     if (loaded !== null && status !== null) return status === 'active';
-    const [row] = await this.db.lookup<{ agent_status: string | null; revoked: boolean }>(
+    const [row] = await this.db.callFunction<{ agent_status: string | null; revoked: boolean }>(
       'SELECT * FROM mandate_token_state($1, $2)',
       [agentId, jti],
     );
@@ -66,7 +66,7 @@ export class TokenState {
   /** Refills the cache with the revocations in force, unless it still has them. */
   async warm(): Promise<void> {
     if ((await this.cache.get(LOADED_MARKER)) !== null) return;
-    const live = await this.db.lookup<{ jti: string; expires_at: Date }>('SELECT * FROM mandate_live_revocations()', []);
+    const live = await this.db.callFunction<{ jti: string; expires_at: Date }>('SELECT * FROM mandate_live_revocations()', []);
     for (const revocation of live) await this.revoked(revocation.jti, revocation.expires_at);
     await this.cache.set(LOADED_MARKER, new Date().toISOString(), 365 * 86400);
   }

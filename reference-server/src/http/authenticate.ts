@@ -7,9 +7,10 @@ import type { SecretHasher } from '../domain/secrets';
 import type { TokenState } from '../domain/token-state';
 import { UseRecorder } from '../domain/use-recorder';
 import type { Cache } from '../cache/cache';
+import type { EpochCache } from '../cache/epoch-cache';
 import type { Metrics } from '../observability/metrics';
 import type { Database } from '../store/database';
-import { adminTokenStore } from '../store/admin-tokens';
+import { type AdminTokenCredentials, adminTokenStore } from '../store/admin-tokens';
 
 
 export interface Authenticator {
@@ -32,6 +33,8 @@ class Refusal extends Error {
 export interface AuthenticatorDeps {
   db: Database;
   cache: Cache;
+  /** Admin tokens' credentials by lookup; revocations and org deletions move its epoch. */
+  adminTokens: EpochCache<AdminTokenCredentials>;
   hasher: SecretHasher;
   metrics: Metrics;
   roles: Map<string, Set<string>>;
@@ -50,7 +53,7 @@ export function bearerAuthenticator(deps: AuthenticatorDeps): Authenticator {
   async function adminToken(presented: string): Promise<Principal> {
     // A malformed token still costs a lookup (of nothing), so it answers in the same time class.
     const lookup = deps.hasher.lookupOf('adminToken', presented) ?? '';
-    const row = await adminTokenStore.findForAuthentication(deps.db, lookup);
+    const row = await deps.adminTokens.get(lookup, () => adminTokenStore.findForAuthentication(deps.db, lookup));
     // Verify even when nothing was found, so unknown and wrong tokens take the same time.
     const valid = deps.hasher.verify(presented, row === null ? null : row.secretHash);
     if (row === null || !valid) throw new Refusal('unknown', 'The bearer token is not a valid admin API token.');

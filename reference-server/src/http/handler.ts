@@ -1,8 +1,10 @@
+import type { EpochCache } from '../cache/epoch-cache';
 import type { Principal } from '../domain/principal';
 import type { SecretHasher } from '../domain/secrets';
 import type { SigningKeys } from '../domain/signing-keys';
 import type { TokenState } from '../domain/token-state';
 import type { Metrics } from '../observability/metrics';
+import type { AdminTokenCredentials } from '../store/admin-tokens';
 import type { Sql } from '../store/database';
 import type { PageRequest } from '../store/page';
 import { decodeCursor, encodeCursor } from './cursor';
@@ -22,6 +24,8 @@ export interface Call {
     metrics: Metrics;
     keys: SigningKeys;
     tokenState: TokenState;
+    /** Told after a change that can invalidate admin tokens (revocation, org deletion). */
+    adminTokens: EpochCache<AdminTokenCredentials>;
     /** The scopes of Mandate's own API (declared in the spec). */
     mandateScopes: ReadonlySet<string>;
   };

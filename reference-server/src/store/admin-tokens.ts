@@ -69,9 +69,9 @@ export const adminTokenStore = {
     await sql.query('UPDATE admin_tokens SET revoked_at = now() WHERE org_id = $1 AND revoked_at IS NULL', [orgId]);
   },
 
-  /** One round trip, through the SECURITY DEFINER lookup (see Database.lookup). */
+  /** One round trip, through the SECURITY DEFINER lookup (see Database.callFunction). */
   async findForAuthentication(db: Database, lookup: string): Promise<AdminTokenCredentials | null> {
-    const [row] = await db.lookup<{
+    const [row] = await db.callFunction<{
       id: string;
       org_id: string | null;
       role: AdminRole;
@@ -93,6 +93,6 @@ export const adminTokenStore = {
   },
 
   async recordUse(db: Database, id: string): Promise<void> {
-    await db.lookup('SELECT * FROM mandate_touch_admin_token($1)', [id]);
+    await db.callFunction('SELECT * FROM mandate_touch_admin_token($1)', [id]);
   },
 };

@@ -1,4 +1,4 @@
-import type { Sql } from './database';
+import type { Database, Sql } from './database';
 import { Conditions } from './conditions';
 import { type PageRequest, pageParams, toPage } from './page';
 
@@ -83,6 +83,38 @@ export const auditStore = {
        VALUES ${rows.join(', ')}`,
       params,
     );
+  },
+
+  /**
+   * Appends each chain's events if its head is still `after` (compare-and-set), all chains in
+   * one autocommitted call; returns the chains appended. The others are left untouched.
+   */
+  async appendAfterHeads(db: Database, groups: { chain: string; after: { sequence: number; hash: string }; events: AuditRecord[] }[]): Promise<Set<string>> {
+    const payload = groups.map(({ chain, after, events }) => ({
+      chain,
+      afterSequence: after.sequence,
+      afterHash: after.hash,
+      events: events.map((event) => ({
+        id: event.id,
+        org_id: event.orgId,
+        sequence: event.sequence,
+        action: event.action,
+        outcome: event.outcome,
+        actor_type: event.actorType,
+        actor_id: event.actorId,
+        target_type: event.targetType,
+        target_id: event.targetId,
+        ip: event.ip,
+        user_agent: event.userAgent,
+        request_id: event.requestId,
+        occurred_at: event.occurredAt.toISOString(),
+        metadata: event.metadata,
+        prev_hash: event.prevHash,
+        hash: event.hash,
+      })),
+    }));
+    const rows = await db.callFunction<{ chain: string; appended: boolean }>('SELECT * FROM mandate_append_audit_events($1)', [JSON.stringify(payload)]);
+    return new Set(rows.filter((row) => row.appended).map((row) => row.chain));
   },
 
   async find(sql: Sql, chain: string, id: string): Promise<AuditRecord | null> {

@@ -23,8 +23,8 @@ export interface TenantContext {
   principalId: string;
 }
 
-/** `SELECT * FROM mandate_name()` or `…($1, $2)`: the only shape lookup() runs. */
-export const LOOKUP_CALL = /^SELECT \* FROM mandate_[a-z_]+\((\$\d+(, \$\d+)*)?\)$/;
+/** `SELECT * FROM mandate_name()` or `…($1, $2)`: the only shape callFunction() runs. */
+export const FUNCTION_CALL = /^SELECT \* FROM mandate_[a-z_]+\((\$\d+(, \$\d+)*)?\)$/;
 
 /** The unprivileged role every request runs as; created by the first migration. */
 export const APP_ROLE = 'mandate_app';
@@ -38,11 +38,13 @@ export interface Database {
   /** Runs `work` in one transaction as the owner (migrations, bootstrap, maintenance). */
   ownerTransaction<T>(work: (sql: Sql) => Promise<T>): Promise<T>;
   /**
-   * One call of a `mandate_*` SECURITY DEFINER lookup, in autocommit. Such a function
-   * decides itself which single row it returns (authentication, token state), so it needs
-   * no tenant context; skipping the transaction keeps the token path to one round trip.
+   * One call of a `mandate_*` SECURITY DEFINER function, in autocommit: the statement is its
+   * own transaction. Such a function decides itself which rows it reads or writes
+   * (authentication, token state, appending to an audit chain after a known head), so it
+   * needs no tenant context; skipping the explicit transaction keeps hot paths to one
+   * round trip.
    */
-  lookup<Row>(functionCall: string, params: readonly unknown[]): Promise<Row[]>;
+  callFunction<Row>(functionCall: string, params: readonly unknown[]): Promise<Row[]>;
   /** Holds a session-level advisory lock while `work` runs, so instances take turns. */
   withAdvisoryLock<T>(lockKey: number, work: () => Promise<T>): Promise<T>;
   ping(): Promise<void>;
@@ -84,9 +86,9 @@ abstract class TransactionalDatabase implements Database {
     return this.transaction((sql) => work(this.timed(sql)));
   }
 
-  lookup<Row>(functionCall: string, params: readonly unknown[]): Promise<Row[]> {
-    if (!LOOKUP_CALL.test(functionCall)) {
-      throw new Error(`lookup() only calls mandate_* functions: ${functionCall}`);
+  callFunction<Row>(functionCall: string, params: readonly unknown[]): Promise<Row[]> {
+    if (!FUNCTION_CALL.test(functionCall)) {
+      throw new Error(`callFunction() only calls mandate_* functions: ${functionCall}`);
     }
     const started = process.hrtime.bigint();
     return this.autocommit<Row>(functionCall, params).finally(() => {

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
+import { type AuditEntry, sealAll } from '../../src/domain/audit';
 import { pruneAuditTrail } from '../../src/domain/maintenance';
+import { auditStore } from '../../src/store/audit';
 import { Api, type Body } from '../helpers/api';
 import { isolatedDatabaseUrl } from '../helpers/env';
 import { type OrgFixture, createAgent, createOrg } from '../helpers/fixtures';
@@ -166,6 +168,40 @@ describe('the hash chain', () => {
     } finally {
       await db.query('ROLLBACK');
     }
+  });
+});
+
+describe('group commit after a known head', () => {
+  it('appends only while the head is where the writer left it, and never breaks the chain', async () => {
+    const org = await createOrg(root);
+    const api = new Api(server.baseUrl, org.admin);
+    await createAgent(api);
+    const chain = org.orgId;
+    const head = async (): Promise<{ sequence: number; hash: string }> =>
+      (await db.query('SELECT sequence::float8 AS sequence, hash FROM audit_chain_heads WHERE chain = $1', [chain])).rows[0];
+    const entry = (action: string, orgId: string = chain): AuditEntry => ({
+      orgId, action, outcome: 'success', actor: { type: 'system', id: null }, target: null, ip: null, userAgent: null, requestId: null,
+    });
+    const append = (after: { sequence: number; hash: string }, events: ReturnType<typeof sealAll>) =>
+      auditStore.appendAfterHeads(server.mandate.db, [{ chain, after, events }]);
+
+    const at = await head();
+    const behind = { sequence: at.sequence - 1, hash: at.hash };
+    expect(await append(behind, sealAll([entry('test.stale')], chain, behind))).toEqual(new Set());
+
+    const events = sealAll([entry('test.first'), entry('test.second')], chain, at);
+    const [first, second] = events;
+    if (first === undefined || second === undefined) throw new Error('two events expected');
+    await expect(append(at, [first, { ...second, prevHash: at.hash }])).rejects.toThrow(/do not continue/);
+    await expect(append(at, [first, { ...second, sequence: second.sequence + 1 }])).rejects.toThrow(/do not continue/);
+    await expect(append(at, sealAll([entry('test.elsewhere', 'org_elsewhere')], chain, at))).rejects.toThrow(/do not continue/);
+    expect(await head()).toEqual(at);
+
+    expect(await append(at, events)).toEqual(new Set([chain]));
+    expect(await head()).toEqual({ sequence: at.sequence + 2, hash: second.hash });
+    const actions = (await allEvents(api)).map((e) => e.action as string);
+    expect(actions.filter((action) => action.startsWith('test.'))).toEqual(['test.first', 'test.second']);
+    expect((await api.call('verifyAuditChain')).body).toMatchObject({ intact: true });
   });
 });
 

@@ -30,8 +30,13 @@ async function start(): Promise<ServerProcess> {
 }
 
 describe('two server processes sharing PostgreSQL and Redis', () => {
+  let one: ServerProcess;
+  let two: ServerProcess;
+  beforeAll(async () => {
+    [one, two] = await Promise.all([start(), start()]);
+  }, 60_000);
+
   it("see each other's revocations and suspensions at once", async () => {
-    const [one, two] = [await start(), await start()];
     const org = await createOrg(new Api(one.baseUrl(), TEST_BOOTSTRAP_TOKEN));
     const viaOne = new Api(one.baseUrl(), org.admin);
     const agent = await createAgent(viaOne, { allowedScopes: ['agents:read'] });
@@ -50,6 +55,45 @@ describe('two server processes sharing PostgreSQL and Redis', () => {
     await viaOne.call('updateAgent', { path: { agentId: agent.id }, body: { status: 'suspended' } });
     expect(await introspectAtTwo(token)).toBe(false);
     expect((await new Api(two.baseUrl(), token).call('listAgents')).status).toBe(401);
+  }, 120_000);
+
+  it("see each other's admin-token revocations and organization deletions at once", async () => {
+    const root = new Api(one.baseUrl(), TEST_BOOTSTRAP_TOKEN);
+    const org = await createOrg(root);
+    const listAtTwo = async (adminToken: string) => (await new Api(two.baseUrl(), adminToken).call('listAgents')).status;
+
+    // Each instance has just accepted the tokens, so each has them in memory.
+    expect(await listAtTwo(org.reader)).toBe(200);
+    expect(await listAtTwo(org.writer)).toBe(200);
+    const tokens = await new Api(one.baseUrl(), org.admin).call('listAdminTokens', { path: { orgId: org.orgId } });
+    const reader = tokens.body.data.find((t: { role: string }) => t.role === 'reader');
+    await root.call('revokeAdminToken', { path: { orgId: org.orgId, tokenId: reader.id } });
+    expect(await listAtTwo(org.reader)).toBe(401);
+    expect(await listAtTwo(org.writer)).toBe(200);
+
+    expect((await root.call('deleteOrg', { path: { orgId: org.orgId } })).status).toBe(204);
+    expect(await listAtTwo(org.writer)).toBe(401);
+  }, 120_000);
+
+  it('keep one intact audit chain while both append to it at once', async () => {
+    const org = await createOrg(new Api(one.baseUrl(), TEST_BOOTSTRAP_TOKEN));
+    const viaOne = new Api(one.baseUrl(), org.admin);
+    const agent = await createAgent(viaOne, { allowedScopes: ['agents:read'] });
+    const credential = await viaOne.call('createCredential', { path: { agentId: agent.id } });
+    const client = { clientId: agent.id as string, secret: credential.body.secret as string };
+
+    // Group commits from both processes, and requests' own transactions, on one chain.
+    const rounds = 4;
+    for (let round = 0; round < rounds; round++) {
+      await Promise.all([
+        ...Array.from({ length: 20 }, (_, i) => tokenFor((i % 2 === 0 ? one : two).baseUrl(), client)),
+        createAgent(new Api(two.baseUrl(), org.admin)),
+      ]);
+    }
+    const verified = await new Api(two.baseUrl(), org.admin).call('verifyAuditChain');
+    expect(verified.body).toMatchObject({ intact: true, firstBrokenEventId: null });
+    const issued = await viaOne.call('listAuditEvents', { query: { action: 'token.issued', limit: 100 } });
+    expect(issued.body.data).toHaveLength(rounds * 20);
   }, 120_000);
 });
 

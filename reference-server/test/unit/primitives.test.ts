@@ -3,7 +3,7 @@ import { decodeCursor, encodeCursor } from '../../src/http/cursor';
 import { newId } from '../../src/domain/ids';
 import { SecretHasher } from '../../src/domain/secrets';
 import { MemoryCache } from '../../src/cache/memory-cache';
-import { LOOKUP_CALL } from '../../src/store/database';
+import { FUNCTION_CALL } from '../../src/store/database';
 
 describe('ids', () => {
   it('are prefixed, 26 Crockford characters, and sort by creation time', () => {
@@ -64,11 +64,11 @@ describe('memory cache', () => {
   });
 });
 
-describe('database lookups', () => {
+describe('database function calls', () => {
   it('accept only calls of mandate_* functions, with or without parameters', () => {
-    expect(LOOKUP_CALL.test('SELECT * FROM mandate_live_revocations()')).toBe(true);
-    expect(LOOKUP_CALL.test('SELECT * FROM mandate_token_state($1, $2)')).toBe(true);
-    expect(LOOKUP_CALL.test('SELECT * FROM agents')).toBe(false);
-    expect(LOOKUP_CALL.test('SELECT * FROM mandate_x($1); DROP TABLE agents')).toBe(false);
+    expect(FUNCTION_CALL.test('SELECT * FROM mandate_live_revocations()')).toBe(true);
+    expect(FUNCTION_CALL.test('SELECT * FROM mandate_token_state($1, $2)')).toBe(true);
+    expect(FUNCTION_CALL.test('SELECT * FROM agents')).toBe(false);
+    expect(FUNCTION_CALL.test('SELECT * FROM mandate_x($1); DROP TABLE agents')).toBe(false);
   });
 });

@@ -24,7 +24,12 @@ export const orgHandlers: Record<string, Handler> = {
   async deleteOrg(call) {
     const orgId = orgOf(call);
     await orgService.delete(call.sql, call.principal, orgId);
-    return { status: 204, audit: [{ action: 'org.deleted', target: { type: 'org', id: orgId } }] };
+    return {
+      status: 204,
+      audit: [{ action: 'org.deleted', target: { type: 'org', id: orgId } }],
+      // Its admin tokens were revoked with it; no instance may keep accepting them.
+      afterCommit: () => call.services.adminTokens.changed(),
+    };
   },
   async createAdminToken(call) {
     const input = call.body as AdminTokenInput;
@@ -37,6 +42,12 @@ export const orgHandlers: Record<string, Handler> = {
   },
   async revokeAdminToken(call) {
     const { token, changed } = await adminTokenService.revoke(call.sql, orgOf(call), String(call.path.tokenId));
-    return { status: 200, body: adminTokenJson(token), audit: changed ? [{ action: 'admin_token.revoked', target: { type: 'admin_token', id: token.id } }] : [] };
+    if (!changed) return { status: 200, body: adminTokenJson(token) };
+    return {
+      status: 200,
+      body: adminTokenJson(token),
+      audit: [{ action: 'admin_token.revoked', target: { type: 'admin_token', id: token.id } }],
+      afterCommit: () => call.services.adminTokens.changed(),
+    };
   },
 };

@@ -1,0 +1,70 @@
+-- Group commit of the audit trail in one round trip. The writer remembers each chain's
+-- head as it last left it and seals the next events on it; this function appends them
+-- only if the head is still there (compare-and-set), all chains of a batch in one
+-- statement and so in one commit. A chain whose head moved (another instance or a
+-- request's own transaction appended meanwhile) is reported, untouched, and the writer
+-- appends its events again the slow way: lock the head, read it, seal, insert.
+--
+-- p_chains: [{"chain", "afterSequence", "afterHash", "events": [audit_events rows as JSON]}]
+CREATE FUNCTION mandate_append_audit_events(p_chains jsonb)
+RETURNS TABLE (chain text, appended boolean)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  v_group jsonb;
+  v_chain text;
+  v_after_sequence bigint;
+  v_after_hash text;
+  v_events jsonb;
+  v_count int;
+BEGIN
+  FOR v_group IN SELECT value FROM jsonb_array_elements(p_chains) LOOP
+    v_chain := v_group ->> 'chain';
+    v_after_sequence := (v_group ->> 'afterSequence')::bigint;
+    v_after_hash := v_group ->> 'afterHash';
+    v_events := v_group -> 'events';
+    v_count := jsonb_array_length(v_events);
+
+    -- The events must continue the chain exactly: numbered on from the head, each linking
+    -- to the previous hash, all of this chain. The writer always sends them so; this keeps
+    -- the function from ever breaking a chain.
+    IF v_count = 0 OR EXISTS (
+      SELECT 1
+      FROM (
+        SELECT e.org_id, e.sequence, e.prev_hash, o.n,
+               lag(e.hash, 1, v_after_hash) OVER (ORDER BY o.n) AS previous_hash
+        FROM jsonb_array_elements(v_events) WITH ORDINALITY AS o(event, n),
+             jsonb_to_record(o.event) AS e(org_id text, sequence bigint, prev_hash text, hash text)
+      ) linked
+      WHERE linked.sequence IS DISTINCT FROM v_after_sequence + linked.n
+         OR linked.prev_hash IS DISTINCT FROM linked.previous_hash
+         OR coalesce(linked.org_id, 'instance') <> v_chain
+    ) THEN
+      RAISE EXCEPTION 'audit events for chain % do not continue it from sequence %', v_chain, v_after_sequence;
+    END IF;
+
+    -- The row lock taken here serializes appenders; a concurrent one that moved the head
+    -- makes this match nothing (READ COMMITTED re-checks the row after the wait).
+    UPDATE audit_chain_heads h
+    SET sequence = v_after_sequence + v_count, hash = v_events -> (v_count - 1) ->> 'hash'
+    WHERE h.chain = v_chain AND h.sequence = v_after_sequence AND h.hash = v_after_hash;
+
+    chain := v_chain;
+    appended := FOUND;
+    IF appended THEN
+      INSERT INTO audit_events (id, chain, org_id, sequence, action, outcome, actor_type, actor_id, target_type,
+                                target_id, ip, user_agent, request_id, occurred_at, metadata, prev_hash, hash)
+      SELECT e.id, v_chain, e.org_id, e.sequence, e.action, e.outcome, e.actor_type, e.actor_id, e.target_type,
+             e.target_id, e.ip, e.user_agent, e.request_id, e.occurred_at, e.metadata, e.prev_hash, e.hash
+      FROM jsonb_to_recordset(v_events) AS e(id text, org_id text, sequence bigint, action text, outcome text,
+           actor_type text, actor_id text, target_type text, target_id text, ip text, user_agent text,
+           request_id text, occurred_at timestamptz, metadata jsonb, prev_hash text, hash text);
+    END IF;
+    RETURN NEXT;
+  END LOOP;
+END
+$$;
+
+REVOKE ALL ON FUNCTION mandate_append_audit_events(jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION mandate_append_audit_events(jsonb) TO mandate_app;
