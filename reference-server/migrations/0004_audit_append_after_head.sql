@@ -2,12 +2,12 @@
 -- head as it last left it and seals the next events on it; this function appends them
 -- only if the head is still there (compare-and-set), all chains of a batch in one
 -- statement and so in one commit. A chain whose head moved (another instance or a
--- request's own transaction appended meanwhile) is reported, untouched, and the writer
--- appends its events again the slow way: lock the head, read it, seal, insert.
+-- request's own transaction appended meanwhile) is left untouched and its current head
+-- returned, so the writer can seal its events again on that head and retry.
 --
 -- p_chains: [{"chain", "afterSequence", "afterHash", "events": [audit_events rows as JSON]}]
 CREATE FUNCTION mandate_append_audit_events(p_chains jsonb)
-RETURNS TABLE (chain text, appended boolean)
+RETURNS TABLE (chain text, appended boolean, head_sequence bigint, head_hash text)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
 #variable_conflict use_column
@@ -52,7 +52,12 @@ BEGIN
 
     chain := v_chain;
     appended := FOUND;
-    IF appended THEN
+    head_sequence := v_after_sequence + v_count;
+    head_hash := v_events -> (v_count - 1) ->> 'hash';
+    IF NOT appended THEN
+      -- A new statement, so a new snapshot: the head as the concurrent appender left it.
+      SELECT h.sequence, h.hash INTO head_sequence, head_hash FROM audit_chain_heads h WHERE h.chain = v_chain;
+    ELSE
       INSERT INTO audit_events (id, chain, org_id, sequence, action, outcome, actor_type, actor_id, target_type,
                                 target_id, ip, user_agent, request_id, occurred_at, metadata, prev_hash, hash)
       SELECT e.id, v_chain, e.org_id, e.sequence, e.action, e.outcome, e.actor_type, e.actor_id, e.target_type,

@@ -1,5 +1,5 @@
 import type { Database } from '../store/database';
-import { auditStore } from '../store/audit';
+import { type ChainPosition, auditStore } from '../store/audit';
 import { type AuditEntry, appendEvents, chainOf, sealAll } from './audit';
 
 interface Pending {
@@ -8,10 +8,11 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
-type Head = { sequence: number; hash: string };
 
 /** Chains this writer remembers the head of; beyond that it forgets them all and reads again. */
 const MAX_REMEMBERED_HEADS = 10_000;
+/** Compare-and-set rounds for a chain that other writers keep moving, before taking its lock. */
+const CAS_ATTEMPTS = 3;
 
 /**
  * Group commit for the audit trail on hot paths (token issuance, authentication): each
@@ -21,15 +22,16 @@ const MAX_REMEMBERED_HEADS = 10_000;
  *
  * A batch normally costs one round trip: the writer remembers where it left each chain's
  * head, seals the new events on it and appends them with a compare-and-set on the head.
- * A chain whose head moved meanwhile (another instance, or a request's own transaction)
- * is appended again the slow way, under the head's lock, which also tells the new head.
+ * A chain whose head moved meanwhile (another instance, or a request's own transaction) is
+ * told where the head is now and sealed again on it; after a few lost races, or when its
+ * head is unknown, it is appended the slow way, under the head's lock.
  */
 export class AuditWriter {
   private queue: Pending[] = [];
   /** The running flush, if any; it drains the queue, including events added meanwhile. */
   private flushing: Promise<void> | null = null;
   private closed = false;
-  private readonly heads = new Map<string, Head>();
+  private readonly heads = new Map<string, ChainPosition>();
 
   constructor(
     private readonly db: Database,
@@ -73,14 +75,17 @@ export class AuditWriter {
       if (group === undefined) byChain.set(chain, [pending]);
       else group.push(pending);
     }
-    const known = [...byChain.keys()].filter((chain) => this.heads.has(chain));
     const settled = new Set<string>();
-    if (known.length > 0) {
+    let known = [...byChain.keys()].filter((chain) => this.heads.has(chain));
+    for (let attempt = 0; attempt < CAS_ATTEMPTS && known.length > 0; attempt++) {
       try {
-        for (const chain of await this.appendAfterKnownHeads(known, byChain)) {
+        const appended = await this.appendAfterKnownHeads(known, byChain);
+        for (const chain of appended) {
           settled.add(chain);
           for (const pending of byChain.get(chain) ?? []) pending.resolve();
         }
+        // Those that lost the race now know the head that beat them, and try after it.
+        known = known.filter((chain) => !settled.has(chain) && this.heads.has(chain));
       } catch (error) {
         // Whether it committed is unknown: these callers fail, and the heads are read again.
         for (const chain of known) {
@@ -88,25 +93,31 @@ export class AuditWriter {
           this.heads.delete(chain);
           for (const pending of byChain.get(chain) ?? []) pending.reject(error);
         }
+        known = [];
       }
     }
     const rest = [...byChain.keys()].filter((chain) => !settled.has(chain));
     if (rest.length > 0) await this.appendUnderLock(rest.flatMap((chain) => byChain.get(chain) ?? []));
   }
 
-  /** One call for every chain whose head is known; returns the chains it appended to. */
+  /**
+   * One call for every chain whose head is known; returns the chains it appended to. Every
+   * chain's remembered head moves to where the call found or left it.
+   */
   private async appendAfterKnownHeads(chains: string[], byChain: Map<string, Pending[]>): Promise<string[]> {
     const groups = chains.map((chain) => {
       const after = this.heads.get(chain) ?? { sequence: 0, hash: '' };
       return { chain, after, events: sealAll((byChain.get(chain) ?? []).map((p) => p.entry), chain, after) };
     });
-    const appended = await auditStore.appendAfterHeads(this.db, groups);
-    for (const { chain, events } of groups) {
-      const last = events[events.length - 1];
-      if (appended.has(chain) && last !== undefined) this.heads.set(chain, { sequence: last.sequence, hash: last.hash });
-      else this.heads.delete(chain);
+    const results = await auditStore.appendAfterHeads(this.db, groups);
+    const appended: string[] = [];
+    for (const chain of chains) {
+      const result = results.get(chain);
+      if (result?.appended === true) appended.push(chain);
+      if (result?.head == null) this.heads.delete(chain);
+      else this.heads.set(chain, result.head);
     }
-    return [...appended];
+    return appended;
   }
 
   /** Locks each chain's head, reads it and appends after it; remembers where it left each. */

@@ -30,6 +30,17 @@ export interface AuditFilters {
   until?: Date;
 }
 
+/** A place in a chain: the last event's sequence and hash. */
+export interface ChainPosition {
+  sequence: number;
+  hash: string;
+}
+
+export interface AppendResult {
+  appended: boolean;
+  head: ChainPosition | null;
+}
+
 export interface ChainHead {
   sequence: number;
   hash: string;
@@ -87,9 +98,10 @@ export const auditStore = {
 
   /**
    * Appends each chain's events if its head is still `after` (compare-and-set), all chains in
-   * one autocommitted call; returns the chains appended. The others are left untouched.
+   * one autocommitted call. Tells per chain whether it appended, and where its head is now
+   * (null for a chain that has none yet); a chain not appended to is left untouched.
    */
-  async appendAfterHeads(db: Database, groups: { chain: string; after: { sequence: number; hash: string }; events: AuditRecord[] }[]): Promise<Set<string>> {
+  async appendAfterHeads(db: Database, groups: { chain: string; after: ChainPosition; events: AuditRecord[] }[]): Promise<Map<string, AppendResult>> {
     const payload = groups.map(({ chain, after, events }) => ({
       chain,
       afterSequence: after.sequence,
@@ -113,8 +125,19 @@ export const auditStore = {
         hash: event.hash,
       })),
     }));
-    const rows = await db.callFunction<{ chain: string; appended: boolean }>('SELECT * FROM mandate_append_audit_events($1)', [JSON.stringify(payload)]);
-    return new Set(rows.filter((row) => row.appended).map((row) => row.chain));
+    const rows = await db.callFunction<{ chain: string; appended: boolean; head_sequence: string | number | bigint | null; head_hash: string | null }>(
+      'SELECT * FROM mandate_append_audit_events($1)',
+      [JSON.stringify(payload)],
+    );
+    return new Map(
+      rows.map((row) => [
+        row.chain,
+        {
+          appended: row.appended,
+          head: row.head_sequence === null || row.head_hash === null ? null : { sequence: Number(row.head_sequence), hash: row.head_hash },
+        },
+      ]),
+    );
   },
 
   async find(sql: Sql, chain: string, id: string): Promise<AuditRecord | null> {

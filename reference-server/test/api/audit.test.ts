@@ -1,9 +1,10 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import pg from 'pg';
 import { type AuditEntry, sealAll } from '../../src/domain/audit';
+import { AuditWriter } from '../../src/domain/audit-writer';
 import { pruneAuditTrail } from '../../src/domain/maintenance';
 import { auditStore } from '../../src/store/audit';
 import { Api, type Body } from '../helpers/api';
@@ -172,6 +173,12 @@ describe('the hash chain', () => {
 });
 
 describe('group commit after a known head', () => {
+  const entry = (action: string, orgId: string): AuditEntry => ({
+    orgId, action, outcome: 'success', actor: { type: 'system', id: null }, target: null, ip: null, userAgent: null, requestId: null,
+  });
+  const testActions = async (api: Api): Promise<string[]> =>
+    (await allEvents(api)).map((e) => e.action as string).filter((action) => action.startsWith('test.'));
+
   it('appends only while the head is where the writer left it, and never breaks the chain', async () => {
     const org = await createOrg(root);
     const api = new Api(server.baseUrl, org.admin);
@@ -179,17 +186,15 @@ describe('group commit after a known head', () => {
     const chain = org.orgId;
     const head = async (): Promise<{ sequence: number; hash: string }> =>
       (await db.query('SELECT sequence::float8 AS sequence, hash FROM audit_chain_heads WHERE chain = $1', [chain])).rows[0];
-    const entry = (action: string, orgId: string = chain): AuditEntry => ({
-      orgId, action, outcome: 'success', actor: { type: 'system', id: null }, target: null, ip: null, userAgent: null, requestId: null,
-    });
     const append = (after: { sequence: number; hash: string }, events: ReturnType<typeof sealAll>) =>
       auditStore.appendAfterHeads(server.mandate.db, [{ chain, after, events }]);
 
     const at = await head();
     const behind = { sequence: at.sequence - 1, hash: at.hash };
-    expect(await append(behind, sealAll([entry('test.stale')], chain, behind))).toEqual(new Set());
+    // Refused, and told where the head really is.
+    expect(await append(behind, sealAll([entry('test.stale', chain)], chain, behind))).toEqual(new Map([[chain, { appended: false, head: at }]]));
 
-    const events = sealAll([entry('test.first'), entry('test.second')], chain, at);
+    const events = sealAll([entry('test.first', chain), entry('test.second', chain)], chain, at);
     const [first, second] = events;
     if (first === undefined || second === undefined) throw new Error('two events expected');
     await expect(append(at, [first, { ...second, prevHash: at.hash }])).rejects.toThrow(/do not continue/);
@@ -197,10 +202,33 @@ describe('group commit after a known head', () => {
     await expect(append(at, sealAll([entry('test.elsewhere', 'org_elsewhere')], chain, at))).rejects.toThrow(/do not continue/);
     expect(await head()).toEqual(at);
 
-    expect(await append(at, events)).toEqual(new Set([chain]));
+    expect(await append(at, events)).toEqual(new Map([[chain, { appended: true, head: { sequence: at.sequence + 2, hash: second.hash } }]]));
     expect(await head()).toEqual({ sequence: at.sequence + 2, hash: second.hash });
-    const actions = (await allEvents(api)).map((e) => e.action as string);
-    expect(actions.filter((action) => action.startsWith('test.'))).toEqual(['test.first', 'test.second']);
+    expect(await testActions(api)).toEqual(['test.first', 'test.second']);
+    expect((await api.call('verifyAuditChain')).body).toMatchObject({ intact: true });
+  });
+
+  it('a writer that lost the race seals its events again on the head that beat it, without taking the lock', async () => {
+    const org = await createOrg(root);
+    const api = new Api(server.baseUrl, org.admin);
+    const store = server.mandate.db;
+    const [one, two] = [new AuditWriter(store), new AuditWriter(store)];
+    await one.append(entry('test.one', org.orgId));
+    await two.append(entry('test.two', org.orgId)); // moves the head writer one remembers
+    const compareAndSet = jest.spyOn(auditStore, 'appendAfterHeads');
+    const underLock = jest.spyOn(store, 'tenantTransaction');
+    try {
+      await one.append(entry('test.three', org.orgId));
+      expect(compareAndSet).toHaveBeenCalledTimes(2);
+      const outcomes = await Promise.all(compareAndSet.mock.results.map(async (r) => (await (r.value as ReturnType<typeof auditStore.appendAfterHeads>)).get(org.orgId)));
+      expect(outcomes).toEqual([expect.objectContaining({ appended: false }), expect.objectContaining({ appended: true })]);
+      expect(underLock).not.toHaveBeenCalled();
+    } finally {
+      compareAndSet.mockRestore();
+      underLock.mockRestore();
+      await Promise.all([one.close(), two.close()]);
+    }
+    expect(await testActions(api)).toEqual(['test.one', 'test.two', 'test.three']);
     expect((await api.call('verifyAuditChain')).body).toMatchObject({ intact: true });
   });
 });
