@@ -32,7 +32,7 @@ const { values: args } = parseArgs({
   options: {
     duration: { type: 'string', default: env.BENCH_DURATION ?? '15' },
     warmup: { type: 'string', default: env.BENCH_WARMUP ?? '3' },
-    connections: { type: 'string', default: env.BENCH_CONNECTIONS ?? '32,64' },
+    connections: { type: 'string', default: env.BENCH_CONNECTIONS ?? '32,64,128' },
     scenarios: { type: 'string', default: env.BENCH_SCENARIOS ?? Object.keys(SCENARIOS).filter((id) => !SCENARIOS[id].optional).join(',') },
     pool: { type: 'string', default: env.BENCH_DB_POOL_SIZE ?? '10' },
     profile: { type: 'string', default: env.BENCH_PROFILE ?? '' },
@@ -43,7 +43,7 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   process.stdout.write(
-    'usage: node bench/run.mjs [--duration=15] [--warmup=3] [--connections=32,64] [--scenarios=issuance,introspection,list[,health]]\n' +
+    'usage: node bench/run.mjs [--duration=15] [--warmup=3] [--connections=32,64,128] [--scenarios=issuance,introspection,list[,health]]\n' +
       '                          [--pool=10] [--profile=SCENARIO] [--keep-services] [--no-write]\n',
   );
   process.exit(0);

@@ -5,7 +5,7 @@
 -- request's own transaction appended meanwhile) is left untouched and its current head
 -- returned, so the writer can seal its events again on that head and retry.
 --
--- p_chains: [{"chain", "afterSequence", "afterHash", "events": [audit_events rows as JSON]}]
+-- p_chains: [{"chain", "afterSequence", "afterHash", "events": [events as the server holds them]}]
 CREATE FUNCTION mandate_append_audit_events(p_chains jsonb)
 RETURNS TABLE (chain text, appended boolean, head_sequence bigint, head_hash text)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp
@@ -32,14 +32,14 @@ BEGIN
     IF v_count = 0 OR EXISTS (
       SELECT 1
       FROM (
-        SELECT e.org_id, e.sequence, e.prev_hash, o.n,
+        SELECT e."orgId", e.sequence, e."prevHash", o.n,
                lag(e.hash, 1, v_after_hash) OVER (ORDER BY o.n) AS previous_hash
         FROM jsonb_array_elements(v_events) WITH ORDINALITY AS o(event, n),
-             jsonb_to_record(o.event) AS e(org_id text, sequence bigint, prev_hash text, hash text)
+             jsonb_to_record(o.event) AS e("orgId" text, sequence bigint, "prevHash" text, hash text)
       ) linked
       WHERE linked.sequence IS DISTINCT FROM v_after_sequence + linked.n
-         OR linked.prev_hash IS DISTINCT FROM linked.previous_hash
-         OR coalesce(linked.org_id, 'instance') <> v_chain
+         OR linked."prevHash" IS DISTINCT FROM linked.previous_hash
+         OR coalesce(linked."orgId", 'instance') <> v_chain
     ) THEN
       RAISE EXCEPTION 'audit events for chain % do not continue it from sequence %', v_chain, v_after_sequence;
     END IF;
@@ -60,11 +60,11 @@ BEGIN
     ELSE
       INSERT INTO audit_events (id, chain, org_id, sequence, action, outcome, actor_type, actor_id, target_type,
                                 target_id, ip, user_agent, request_id, occurred_at, metadata, prev_hash, hash)
-      SELECT e.id, v_chain, e.org_id, e.sequence, e.action, e.outcome, e.actor_type, e.actor_id, e.target_type,
-             e.target_id, e.ip, e.user_agent, e.request_id, e.occurred_at, e.metadata, e.prev_hash, e.hash
-      FROM jsonb_to_recordset(v_events) AS e(id text, org_id text, sequence bigint, action text, outcome text,
-           actor_type text, actor_id text, target_type text, target_id text, ip text, user_agent text,
-           request_id text, occurred_at timestamptz, metadata jsonb, prev_hash text, hash text);
+      SELECT e.id, v_chain, e."orgId", e.sequence, e.action, e.outcome, e."actorType", e."actorId", e."targetType",
+             e."targetId", e.ip, e."userAgent", e."requestId", e."occurredAt", e.metadata, e."prevHash", e.hash
+      FROM jsonb_to_recordset(v_events) AS e(id text, "orgId" text, sequence bigint, action text, outcome text,
+           "actorType" text, "actorId" text, "targetType" text, "targetId" text, ip text, "userAgent" text,
+           "requestId" text, "occurredAt" timestamptz, metadata jsonb, "prevHash" text, hash text);
     END IF;
     RETURN NEXT;
   END LOOP;

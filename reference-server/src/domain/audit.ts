@@ -25,22 +25,29 @@ export interface AuditEntry {
 /** Where a request came from, as the audit trail records it. */
 export type RequestInfo = Pick<AuditEntry, 'ip' | 'userAgent' | 'requestId'>;
 
-/** JSON with object keys sorted at every level, so jsonb's reordering cannot change a hash. */
+/**
+ * JSON with object keys sorted at every level, so jsonb's reordering cannot change a hash.
+ * Like JSON, an object member whose value is undefined is left out (jsonb never has one).
+ */
 function canonical(value: unknown): string {
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  const record = value as Record<string, unknown>;
+  const members: string[] = [];
+  for (const key of Object.keys(record).sort()) {
+    if (record[key] !== undefined) members.push(`${JSON.stringify(key)}:${canonical(record[key])}`);
   }
-  return JSON.stringify(value);
+  return `{${members.join(',')}}`;
 }
 
 /** SHA-256 over the previous hash and every field of the event except its own hash. */
 export function eventHash(event: Omit<AuditRecord, 'hash'>): string {
-  const content = canonical([
+  const fields = [
     event.id, event.chain, event.orgId, event.sequence, event.action, event.outcome, event.actorType, event.actorId,
-    event.targetType, event.targetId, event.ip, event.userAgent, event.requestId, event.occurredAt.toISOString(), event.metadata,
-  ]);
+    event.targetType, event.targetId, event.ip, event.userAgent, event.requestId, event.occurredAt.toISOString(),
+  ];
+  // The canonical form of [...fields, metadata]: the fields are strings, numbers and nulls.
+  const content = `${JSON.stringify(fields).slice(0, -1)},${canonical(event.metadata)}]`;
   return createHash('sha256').update(`${event.prevHash}\n${content}`).digest('hex');
 }
 

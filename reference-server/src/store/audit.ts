@@ -102,29 +102,8 @@ export const auditStore = {
    * (null for a chain that has none yet); a chain not appended to is left untouched.
    */
   async appendAfterHeads(db: Database, groups: { chain: string; after: ChainPosition; events: AuditRecord[] }[]): Promise<Map<string, AppendResult>> {
-    const payload = groups.map(({ chain, after, events }) => ({
-      chain,
-      afterSequence: after.sequence,
-      afterHash: after.hash,
-      events: events.map((event) => ({
-        id: event.id,
-        org_id: event.orgId,
-        sequence: event.sequence,
-        action: event.action,
-        outcome: event.outcome,
-        actor_type: event.actorType,
-        actor_id: event.actorId,
-        target_type: event.targetType,
-        target_id: event.targetId,
-        ip: event.ip,
-        user_agent: event.userAgent,
-        request_id: event.requestId,
-        occurred_at: event.occurredAt.toISOString(),
-        metadata: event.metadata,
-        prev_hash: event.prevHash,
-        hash: event.hash,
-      })),
-    }));
+    // Events go as they are: their JSON names are the function's record columns.
+    const payload = groups.map(({ chain, after, events }) => ({ chain, afterSequence: after.sequence, afterHash: after.hash, events }));
     const rows = await db.callFunction<{ chain: string; appended: boolean; head_sequence: string | number | bigint | null; head_hash: string | null }>(
       'SELECT * FROM mandate_append_audit_events($1)',
       [JSON.stringify(payload)],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { decodeCursor, encodeCursor } from '../../src/http/cursor';
+import { eventHash } from '../../src/domain/audit';
 import { newId } from '../../src/domain/ids';
 import { SecretHasher } from '../../src/domain/secrets';
 import { MemoryCache } from '../../src/cache/memory-cache';
@@ -70,5 +71,24 @@ describe('database function calls', () => {
     expect(FUNCTION_CALL.test('SELECT * FROM mandate_token_state($1, $2)')).toBe(true);
     expect(FUNCTION_CALL.test('SELECT * FROM agents')).toBe(false);
     expect(FUNCTION_CALL.test('SELECT * FROM mandate_x($1); DROP TABLE agents')).toBe(false);
+  });
+});
+
+describe('audit event hashes', () => {
+  const event = {
+    id: 'evt_1', chain: 'org_1', orgId: 'org_1', sequence: 42, action: 'auth.succeeded', outcome: 'success' as const,
+    actorType: 'admin_token', actorId: 'tok_1', targetType: null, targetId: null, ip: '127.0.0.1',
+    userAgent: 'ua "quoted" \u2028 é', requestId: 'req_1', occurredAt: new Date('2026-11-22T10:00:00.123Z'), prevHash: 'a'.repeat(64),
+    metadata: { z: { y: [3, { k: null, a: true }], b: 'é' }, a: [1, 'two'] },
+  };
+
+  it('keep the format every stored chain was sealed with (a change would fail their verification)', () => {
+    expect(eventHash(event)).toBe('0a76e8c9446d08644cd47deddf1ebec8158f3c53799480f852e5bbae937fb404');
+  });
+
+  it('do not depend on key order, and leave out undefined members as jsonb does', () => {
+    const reordered = { ...event, metadata: { a: [1, 'two'], z: { b: 'é', y: [3, { a: true, k: null }] }, gone: undefined } };
+    expect(eventHash(reordered)).toBe(eventHash(event));
+    expect(eventHash({ ...event, metadata: { ...event.metadata, a: [1, 'three'] } })).not.toBe(eventHash(event));
   });
 });
