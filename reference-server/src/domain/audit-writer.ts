@@ -8,7 +8,6 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
-
 /** Chains this writer remembers the head of; beyond that it forgets them all and reads again. */
 const MAX_REMEMBERED_HEADS = 10_000;
 /** Compare-and-set rounds for a chain that other writers keep moving, before taking its lock. */
@@ -105,9 +104,9 @@ export class AuditWriter {
    * chain's remembered head moves to where the call found or left it.
    */
   private async appendAfterKnownHeads(chains: string[], byChain: Map<string, Pending[]>): Promise<string[]> {
-    const groups = chains.map((chain) => {
-      const after = this.heads.get(chain) ?? { sequence: 0, hash: '' };
-      return { chain, after, events: sealAll((byChain.get(chain) ?? []).map((p) => p.entry), chain, after) };
+    const groups = chains.flatMap((chain) => {
+      const after = this.heads.get(chain);
+      return after === undefined ? [] : [{ chain, after, events: sealAll((byChain.get(chain) ?? []).map((p) => p.entry), chain, after) }];
     });
     const results = await auditStore.appendAfterHeads(this.db, groups);
     const appended: string[] = [];

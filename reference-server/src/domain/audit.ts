@@ -80,7 +80,7 @@ export async function appendEvents(sql: Sql, entries: AuditEntry[]): Promise<Aud
 }
 
 /** Consecutive runs of entries on the same chain, in order. */
-export function groupByChain(entries: AuditEntry[]): AuditEntry[][] {
+function groupByChain(entries: AuditEntry[]): AuditEntry[][] {
   const groups: AuditEntry[][] = [];
   for (const entry of entries) {
     const last = groups[groups.length - 1];

@@ -41,9 +41,8 @@ export interface AppendResult {
   head: ChainPosition | null;
 }
 
-export interface ChainHead {
-  sequence: number;
-  hash: string;
+/** A chain's head, and the anchor its verification starts from (after pruning). */
+export interface ChainHead extends ChainPosition {
   anchorSequence: number;
   anchorHash: string;
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Api } from '../helpers/api';
+import { Api, type Body } from '../helpers/api';
 import { TEST_BOOTSTRAP_TOKEN, TEST_KEY_ENCRYPTION_KEY, TEST_PEPPER, isolatedDatabaseUrl, requireEnv } from '../helpers/env';
 import { createAgent, createOrg } from '../helpers/fixtures';
 import { basic, postForm, tokenFor } from '../helpers/oauth';
@@ -22,6 +22,13 @@ afterAll(async () => {
   await Promise.all(running.map((server) => server.exited));
 });
 
+/** An agent allowed agents:read, and its client credentials. */
+async function agentWithSecret(api: Api): Promise<{ agent: Body; client: { clientId: string; secret: string } }> {
+  const agent = await createAgent(api, { allowedScopes: ['agents:read'] });
+  const credential = await api.call('createCredential', { path: { agentId: agent.id } });
+  return { agent, client: { clientId: agent.id as string, secret: credential.body.secret as string } };
+}
+
 async function start(): Promise<ServerProcess> {
   const server = startProcess(env);
   running.push(server);
@@ -39,9 +46,7 @@ describe('two server processes sharing PostgreSQL and Redis', () => {
   it("see each other's revocations and suspensions at once", async () => {
     const org = await createOrg(new Api(one.baseUrl(), TEST_BOOTSTRAP_TOKEN));
     const viaOne = new Api(one.baseUrl(), org.admin);
-    const agent = await createAgent(viaOne, { allowedScopes: ['agents:read'] });
-    const credential = await viaOne.call('createCredential', { path: { agentId: agent.id } });
-    const client = { clientId: agent.id as string, secret: credential.body.secret as string };
+    const { agent, client } = await agentWithSecret(viaOne);
     const introspectAtTwo = async (token: string) =>
       (await postForm(two.baseUrl(), '/oauth2/introspect', { token }, `Bearer ${org.admin}`)).body.active;
 
@@ -78,9 +83,7 @@ describe('two server processes sharing PostgreSQL and Redis', () => {
   it('keep one intact audit chain while both append to it at once', async () => {
     const org = await createOrg(new Api(one.baseUrl(), TEST_BOOTSTRAP_TOKEN));
     const viaOne = new Api(one.baseUrl(), org.admin);
-    const agent = await createAgent(viaOne, { allowedScopes: ['agents:read'] });
-    const credential = await viaOne.call('createCredential', { path: { agentId: agent.id } });
-    const client = { clientId: agent.id as string, secret: credential.body.secret as string };
+    const { client } = await agentWithSecret(viaOne);
 
     // Group commits from both processes, and requests' own transactions, on one chain.
     const rounds = 4;
@@ -102,9 +105,7 @@ describe('durability of the audit trail', () => {
     const server = await start();
     const org = await createOrg(new Api(server.baseUrl(), TEST_BOOTSTRAP_TOKEN));
     const api = new Api(server.baseUrl(), org.admin);
-    const agent = await createAgent(api, { allowedScopes: ['agents:read'] });
-    const credential = await api.call('createCredential', { path: { agentId: agent.id } });
-    const client = { clientId: agent.id as string, secret: credential.body.secret as string };
+    const { client } = await agentWithSecret(api);
 
     // Concurrent requests share group commits; every one answered must be on disk.
     const issued = 60;
