@@ -1,5 +1,6 @@
 import { buildIR, SpecError } from '../src/ir/build';
 import type { Document, OperationObject, Schema } from '../src/ir/openapi';
+import { camel, pascal, snake, words } from '../src/ir/naming';
 import type { Model, ObjectModel, Operation } from '../src/ir/types';
 
 /** A minimal valid document; tests add the schemas and paths they are about. */
@@ -47,6 +48,18 @@ function onlyOperation(document: Document): Operation {
   if (operation === undefined) throw new Error('no operation');
   return operation;
 }
+
+describe('names', () => {
+  it('split any casing into words and join them in each style, spelling OAuth as OAuth', () => {
+    expect(words('HTTPStatus')).toEqual(['http', 'status']);
+    expect(words('audit-events')).toEqual(['audit', 'events']);
+    expect(pascal(words('oauth'))).toBe('OAuth');
+    expect(pascal(words('OAuthError'))).toBe('OAuthError');
+    expect(camel(words('oauth'))).toBe('oauth');
+    expect(snake(words('oauth'))).toBe('oauth');
+    expect(pascal(words('signingKeys'))).toBe('SigningKeys');
+  });
+});
 
 describe('models', () => {
   const schemas: Record<string, Schema> = {

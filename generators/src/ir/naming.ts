@@ -15,7 +15,10 @@ export function words(identifier: string): Name {
     .map((word) => word.toLowerCase());
 }
 
-const capitalize = (word: string): string => word.charAt(0).toUpperCase() + word.slice(1);
+/** Words whose capitalized form is not just an upper-case first letter. */
+const SPELLINGS: Readonly<Record<string, string>> = { oauth: 'OAuth' };
+
+const capitalize = (word: string): string => SPELLINGS[word] ?? word.charAt(0).toUpperCase() + word.slice(1);
 
 export const camel = (name: Name): string => name.map((w, i) => (i === 0 ? w : capitalize(w))).join('');
 export const pascal = (name: Name): string => name.map(capitalize).join('');

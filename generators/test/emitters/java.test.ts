@@ -122,7 +122,7 @@ describe('java emitter', () => {
     expect(agents).toContain(
       '  private static final OperationSpec CREATE_AGENT =\n      new OperationSpec(\n          "createAgent",\n          "POST",\n          "/v1/agents",\n          List.of(AuthMode.BEARER),\n          true,\n          true,\n          ParamsLocation.JSON);',
     );
-    expect(file('OauthResource.java')).toContain('List.of(AuthMode.CLIENT_BASIC, AuthMode.BEARER, AuthMode.NONE)');
+    expect(file('OAuthResource.java')).toContain('List.of(AuthMode.CLIENT_BASIC, AuthMode.BEARER, AuthMode.NONE)');
   });
 
   it('lists every operation in the conformance dispatch table, sync and async', () => {

@@ -3,7 +3,7 @@
 import { type ApiDescription, MandateCore } from '../core/client-core.js';
 import * as operations from './operations.js';
 import type { ClientOptions } from '../core/options.js';
-import { Service, Orgs, AdminTokens, Agents, Credentials, Oauth, SigningKeys, AuditEvents } from './resources.js';
+import { Service, Orgs, AdminTokens, Agents, Credentials, OAuth, SigningKeys, AuditEvents } from './resources.js';
 
 /** The API this SDK was generated from. */
 export const API: ApiDescription = {
@@ -25,7 +25,7 @@ export class Mandate extends MandateCore {
   /** Client secrets with which an agent authenticates at the token endpoint. */
   readonly credentials: Credentials;
   /** The token service (client credentials), introspection, revocation and discovery. */
-  readonly oauth: Oauth;
+  readonly oauth: OAuth;
   /** The keys that sign access tokens, and their rotation. */
   readonly signingKeys: SigningKeys;
   /** The tamper-evident audit trail of every change and authentication. */
@@ -38,7 +38,7 @@ export class Mandate extends MandateCore {
     this.adminTokens = new AdminTokens(this);
     this.agents = new Agents(this);
     this.credentials = new Credentials(this);
-    this.oauth = new Oauth(this);
+    this.oauth = new OAuth(this);
     this.signingKeys = new SigningKeys(this);
     this.auditEvents = new AuditEvents(this);
   }

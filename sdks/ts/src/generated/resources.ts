@@ -325,7 +325,7 @@ export class Credentials extends APIResource {
 }
 
 /** The token service (client credentials), introspection, revocation and discovery. */
-export class Oauth extends APIResource {
+export class OAuth extends APIResource {
   /**
    * Get an access token
    *

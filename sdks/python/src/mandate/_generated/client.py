@@ -11,13 +11,13 @@ from .resources import (
     AsyncAgents,
     AsyncAuditEvents,
     AsyncCredentials,
-    AsyncOauth,
+    AsyncOAuth,
     AsyncOrgs,
     AsyncService,
     AsyncSigningKeys,
     AuditEvents,
     Credentials,
-    Oauth,
+    OAuth,
     Orgs,
     Service,
     SigningKeys,
@@ -40,7 +40,7 @@ class SyncResources:
         """The agent registry and its lifecycle (active, suspended, decommissioned)."""
         self.credentials = Credentials(client)
         """Client secrets with which an agent authenticates at the token endpoint."""
-        self.oauth = Oauth(client)
+        self.oauth = OAuth(client)
         """The token service (client credentials), introspection, revocation and discovery."""
         self.signing_keys = SigningKeys(client)
         """The keys that sign access tokens, and their rotation."""
@@ -62,7 +62,7 @@ class AsyncResources:
         """The agent registry and its lifecycle (active, suspended, decommissioned)."""
         self.credentials = AsyncCredentials(client)
         """Client secrets with which an agent authenticates at the token endpoint."""
-        self.oauth = AsyncOauth(client)
+        self.oauth = AsyncOAuth(client)
         """The token service (client credentials), introspection, revocation and discovery."""
         self.signing_keys = AsyncSigningKeys(client)
         """The keys that sign access tokens, and their rotation."""

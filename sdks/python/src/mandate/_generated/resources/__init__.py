@@ -20,7 +20,7 @@ from .credentials import (
     Credentials,
     CredentialsWithRawResponse,
 )
-from .oauth import AsyncOauth, AsyncOauthWithRawResponse, Oauth, OauthWithRawResponse
+from .oauth import AsyncOAuth, AsyncOAuthWithRawResponse, OAuth, OAuthWithRawResponse
 from .orgs import AsyncOrgs, AsyncOrgsWithRawResponse, Orgs, OrgsWithRawResponse
 from .service import AsyncService, AsyncServiceWithRawResponse, Service, ServiceWithRawResponse
 from .signing_keys import (
@@ -43,8 +43,8 @@ __all__ = [
     "AsyncAuditEventsWithRawResponse",
     "AsyncCredentials",
     "AsyncCredentialsWithRawResponse",
-    "AsyncOauth",
-    "AsyncOauthWithRawResponse",
+    "AsyncOAuth",
+    "AsyncOAuthWithRawResponse",
     "AsyncOrgs",
     "AsyncOrgsWithRawResponse",
     "AsyncService",
@@ -55,8 +55,8 @@ __all__ = [
     "AuditEventsWithRawResponse",
     "Credentials",
     "CredentialsWithRawResponse",
-    "Oauth",
-    "OauthWithRawResponse",
+    "OAuth",
+    "OAuthWithRawResponse",
     "Orgs",
     "OrgsWithRawResponse",
     "Service",

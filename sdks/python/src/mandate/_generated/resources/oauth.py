@@ -19,11 +19,11 @@ from ..models import (
     TokenResponse,
 )
 
-__all__ = ["AsyncOauth", "AsyncOauthWithRawResponse", "Oauth", "OauthWithRawResponse"]
+__all__ = ["AsyncOAuth", "AsyncOAuthWithRawResponse", "OAuth", "OAuthWithRawResponse"]
 
 
-class OauthWithRawResponse(SyncResource):
-    """`Oauth` with every method returning the `APIResponse` (status, headers, body);
+class OAuthWithRawResponse(SyncResource):
+    """`OAuth` with every method returning the `APIResponse` (status, headers, body);
     `.parse()` gives the value.
     """
 
@@ -180,13 +180,13 @@ class OauthWithRawResponse(SyncResource):
         )
 
 
-class Oauth(SyncResource):
+class OAuth(SyncResource):
     """The token service (client credentials), introspection, revocation and discovery."""
 
     @cached_property
-    def with_raw_response(self) -> OauthWithRawResponse:
+    def with_raw_response(self) -> OAuthWithRawResponse:
         """These methods, returning the HTTP response beside the parsed value."""
-        return OauthWithRawResponse(self._client)
+        return OAuthWithRawResponse(self._client)
 
     def issue_token(
         self,
@@ -371,8 +371,8 @@ class Oauth(SyncResource):
         return raw.parse()
 
 
-class AsyncOauthWithRawResponse(AsyncResource):
-    """`AsyncOauth` with every method returning the `APIResponse` (status, headers, body);
+class AsyncOAuthWithRawResponse(AsyncResource):
+    """`AsyncOAuth` with every method returning the `APIResponse` (status, headers, body);
     `.parse()` gives the value.
     """
 
@@ -529,13 +529,13 @@ class AsyncOauthWithRawResponse(AsyncResource):
         )
 
 
-class AsyncOauth(AsyncResource):
+class AsyncOAuth(AsyncResource):
     """The token service (client credentials), introspection, revocation and discovery."""
 
     @cached_property
-    def with_raw_response(self) -> AsyncOauthWithRawResponse:
+    def with_raw_response(self) -> AsyncOAuthWithRawResponse:
         """These methods, returning the HTTP response beside the parsed value."""
-        return AsyncOauthWithRawResponse(self._client)
+        return AsyncOAuthWithRawResponse(self._client)
 
     async def issue_token(
         self,

@@ -20,7 +20,7 @@ public abstract class MandateResources {
   private final AdminTokensResource adminTokens;
   private final AgentsResource agents;
   private final CredentialsResource credentials;
-  private final OauthResource oauth;
+  private final OAuthResource oauth;
   private final SigningKeysResource signingKeys;
   private final AuditEventsResource auditEvents;
 
@@ -30,7 +30,7 @@ public abstract class MandateResources {
     this.adminTokens = new AdminTokensResource(core);
     this.agents = new AgentsResource(core);
     this.credentials = new CredentialsResource(core);
-    this.oauth = new OauthResource(core);
+    this.oauth = new OAuthResource(core);
     this.signingKeys = new SigningKeysResource(core);
     this.auditEvents = new AuditEventsResource(core);
   }
@@ -61,7 +61,7 @@ public abstract class MandateResources {
   }
 
   /** OAuth 2.0: {@code issueToken}, {@code introspect}, {@code revoke}, {@code serverMetadata}, {@code openidConfiguration}, {@code jwks}. */
-  public OauthResource oauth() {
+  public OAuthResource oauth() {
     return oauth;
   }
 

@@ -23,7 +23,7 @@ import java.util.concurrent.CompletableFuture;
  *
  * The {@code OAuth 2.0} operations. Thread-safe.
  */
-public final class OauthResource {
+public final class OAuthResource {
   private static final OperationSpec ISSUE_TOKEN =
       new OperationSpec(
           "issueToken",
@@ -87,7 +87,7 @@ public final class OauthResource {
   private final ClientCore core;
   private final WithRawResponse raw;
 
-  OauthResource(ClientCore core) {
+  OAuthResource(ClientCore core) {
     this.core = core;
     this.raw = new WithRawResponse(core);
   }
@@ -255,7 +255,7 @@ public final class OauthResource {
     return core.async(() -> jwks(options));
   }
 
-  /** {@link OauthResource} returning {@link RawResponse}s. */
+  /** {@link OAuthResource} returning {@link RawResponse}s. */
   public static final class WithRawResponse {
     private final ClientCore core;
 
@@ -267,7 +267,7 @@ public final class OauthResource {
       return issueToken(params, RequestOptions.none());
     }
 
-    /** {@link OauthResource#issueToken} with the HTTP status, headers and body. */
+    /** {@link OAuthResource#issueToken} with the HTTP status, headers and body. */
     public RawResponse<TokenResponse> issueToken(TokenRequest params, RequestOptions options) {
       return core.execute(ISSUE_TOKEN, List.of(), params, options, ResponseDecoder.json(TokenResponse.class));
     }
@@ -284,7 +284,7 @@ public final class OauthResource {
       return introspect(params, RequestOptions.none());
     }
 
-    /** {@link OauthResource#introspect} with the HTTP status, headers and body. */
+    /** {@link OAuthResource#introspect} with the HTTP status, headers and body. */
     public RawResponse<Introspection> introspect(TokenOperationRequest params, RequestOptions options) {
       return core.execute(INTROSPECT_TOKEN, List.of(), params, options, ResponseDecoder.json(Introspection.class));
     }
@@ -301,7 +301,7 @@ public final class OauthResource {
       return revoke(params, RequestOptions.none());
     }
 
-    /** {@link OauthResource#revoke} with the HTTP status, headers and body. */
+    /** {@link OAuthResource#revoke} with the HTTP status, headers and body. */
     public RawResponse<Void> revoke(TokenOperationRequest params, RequestOptions options) {
       return core.execute(REVOKE_TOKEN, List.of(), params, options, ResponseDecoder.empty());
     }
@@ -318,7 +318,7 @@ public final class OauthResource {
       return serverMetadata(RequestOptions.none());
     }
 
-    /** {@link OauthResource#serverMetadata} with the HTTP status, headers and body. */
+    /** {@link OAuthResource#serverMetadata} with the HTTP status, headers and body. */
     public RawResponse<ServerMetadata> serverMetadata(RequestOptions options) {
       return core.execute(GET_AUTHORIZATION_SERVER_METADATA, List.of(), null, options, ResponseDecoder.json(ServerMetadata.class));
     }
@@ -335,7 +335,7 @@ public final class OauthResource {
       return openidConfiguration(RequestOptions.none());
     }
 
-    /** {@link OauthResource#openidConfiguration} with the HTTP status, headers and body. */
+    /** {@link OAuthResource#openidConfiguration} with the HTTP status, headers and body. */
     public RawResponse<ServerMetadata> openidConfiguration(RequestOptions options) {
       return core.execute(GET_OPEN_ID_CONFIGURATION, List.of(), null, options, ResponseDecoder.json(ServerMetadata.class));
     }
@@ -352,7 +352,7 @@ public final class OauthResource {
       return jwks(RequestOptions.none());
     }
 
-    /** {@link OauthResource#jwks} with the HTTP status, headers and body. */
+    /** {@link OAuthResource#jwks} with the HTTP status, headers and body. */
     public RawResponse<JwkSet> jwks(RequestOptions options) {
       return core.execute(GET_JWKS, List.of(), null, options, ResponseDecoder.json(JwkSet.class));
     }
