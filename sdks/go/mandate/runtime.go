@@ -38,6 +38,12 @@ type AccessTokenClaims = core.AccessTokenClaims
 // Verifier verifies access tokens with a cached JWKS; build it with NewVerifier.
 type Verifier = core.Verifier
 
+// The defaults of WithMaxRetries and WithTimeout.
+const (
+	DefaultMaxRetries = core.DefaultMaxRetries
+	DefaultTimeout    = core.DefaultTimeout
+)
+
 // The families of an Error's status.
 const (
 	KindBadRequest       = core.KindBadRequest

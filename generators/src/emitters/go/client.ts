@@ -114,6 +114,7 @@ export function facadeDeclarations(): string {
       .join(', ');
   return [
     ...types.map(([name, doc]) => `// ${name} ${doc}\ntype ${name} = core.${name}`),
+    '// The defaults of WithMaxRetries and WithTimeout.\nconst (\n\tDefaultMaxRetries = core.DefaultMaxRetries\n\tDefaultTimeout    = core.DefaultTimeout\n)',
     `// The families of an Error's status.\nconst (\n${aligned(kinds.map((k) => [k, `= core.${k}`]), '\t').join('\n')}\n)`,
     `// Access-token rejections; each wraps ErrInvalidToken.\nvar (\n${aligned(tokenErrors.map((e) => [e, `= core.${e}`]), '\t').join('\n')}\n)`,
     ...funcs.map(
