@@ -93,7 +93,7 @@ const isNullSchema = (s: OA.Schema): boolean => s.type === 'null';
 const descriptionOf = (s: OA.Schema): OA.Schema => (s.description === undefined ? {} : { description: s.description });
 
 function constraintsOf(schema: OA.Schema): Constraints {
-  const keys = ['minLength', 'maxLength', 'pattern', 'minimum', 'maximum', 'minItems', 'maxItems'] as const;
+  const keys = ['minLength', 'maxLength', 'pattern', 'minimum', 'maximum', 'minItems', 'maxItems'] as const satisfies readonly (keyof Constraints)[];
   const constraints: Constraints = {};
   for (const key of keys) {
     if (schema[key] !== undefined) Object.assign(constraints, { [key]: schema[key] });

@@ -1,10 +1,12 @@
 /** The subset of OpenAPI 3.1 the builder reads; anything else in the document is ignored. */
+import type { Constraints } from './types';
 
 export interface Reference {
   $ref: string;
 }
 
-export interface Schema {
+/** A schema; its validation keywords are the IR's constraints, read as they are. */
+export interface Schema extends Constraints {
   $ref?: string;
   type?: string | string[];
   format?: string;
@@ -22,13 +24,6 @@ export interface Schema {
   readOnly?: boolean;
   writeOnly?: boolean;
   deprecated?: boolean;
-  minLength?: number;
-  maxLength?: number;
-  pattern?: string;
-  minimum?: number;
-  maximum?: number;
-  minItems?: number;
-  maxItems?: number;
   minProperties?: number;
 }
 
