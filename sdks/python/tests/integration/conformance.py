@@ -210,30 +210,26 @@ class Runner:
                     api_token = value[len("bearer ") :]
         return (api_token, client_id, secret)
 
+    def _options(self, key: ClientKey) -> Dict[str, Any]:
+        """The client options a key stands for: its credentials, no retries, short timeouts."""
+        api_token, client_id, secret = key
+        return {
+            "base_url": self.base_url,
+            "api_token": api_token,
+            "client_id": client_id,
+            "client_secret": secret,
+            "max_retries": 0,
+            "timeout": 15.0,
+        }
+
     def _sync_client(self, key: ClientKey) -> Mandate:
         if key not in self._sync_clients:
-            api_token, client_id, secret = key
-            self._sync_clients[key] = Mandate(
-                base_url=self.base_url,
-                api_token=api_token,
-                client_id=client_id,
-                client_secret=secret,
-                max_retries=0,
-                timeout=15.0,
-            )
+            self._sync_clients[key] = Mandate(**self._options(key))
         return self._sync_clients[key]
 
     def _async_client(self, key: ClientKey) -> AsyncMandate:
         if key not in self._async_clients:
-            api_token, client_id, secret = key
-            self._async_clients[key] = AsyncMandate(
-                base_url=self.base_url,
-                api_token=api_token,
-                client_id=client_id,
-                client_secret=secret,
-                max_retries=0,
-                timeout=15.0,
-            )
+            self._async_clients[key] = AsyncMandate(**self._options(key))
         return self._async_clients[key]
 
     async def _execute(self, step: Dict[str, Any]) -> Outcome:
