@@ -222,7 +222,13 @@ function coverageTable(coverage, ops) {
 }
 
 // ---------------------------------------------------------------- HTTP
-function authHeaders(auth, vars) {
+/**
+ * The Authorization header of a step. `agent:<name>` authenticates as an SDK client built
+ * with that agent's client id and secret would: HTTP Basic on the operations that accept
+ * client authentication, else a bearer access token from the client-credentials grant.
+ */
+async function authHeaders(ctx, op, auth) {
+  const vars = ctx.vars;
   if (auth === undefined || auth === 'none') return {};
   if (auth === 'instanceAdmin') return { authorization: `Bearer ${lookup('instanceAdminToken', vars)}` };
   if (auth === 'orgAdmin') return { authorization: `Bearer ${lookup('orgAdminToken', vars)}` };
@@ -230,7 +236,9 @@ function authHeaders(auth, vars) {
   if (auth.startsWith('bearer:')) return { authorization: `Bearer ${lookup(auth.slice(7), vars)}` };
   if (auth.startsWith('agent:')) {
     const name = auth.slice(6);
-    return { authorization: basic(lookup(`${name}.clientId`, vars), lookup(`${name}.secret`, vars)) };
+    const credentials = basic(lookup(`${name}.clientId`, vars), lookup(`${name}.secret`, vars));
+    if (acceptsClientAuthentication(op)) return { authorization: credentials };
+    return { authorization: `Bearer ${await agentAccessToken(ctx, credentials)}` };
   }
   if (auth.startsWith('basic:')) {
     const rest = interpolate(auth.slice(6), vars);
@@ -240,13 +248,30 @@ function authHeaders(auth, vars) {
   throw new Error(`unknown auth ${auth}`);
 }
 
+function acceptsClientAuthentication(op) {
+  return (op.op.security ?? []).some((requirement) => 'clientSecretBasic' in requirement);
+}
+
+async function agentAccessToken(ctx, credentials) {
+  const res = await fetch(`${ctx.baseUrl}/oauth2/token`, {
+    method: 'POST',
+    headers: { authorization: credentials, 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'grant_type=client_credentials',
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
+  const body = await res.json();
+  if (res.status !== 200) throw new Error(`the agent's token request answered ${res.status} ${body.error ?? ''}`);
+  return body.access_token;
+}
+
 // RFC 6749 §2.3.1: form-urlencode id and secret before Base64.
 function basic(user, pass) {
   const enc = (s) => encodeURIComponent(s).replace(/%20/g, '+');
   return `Basic ${Buffer.from(`${enc(user)}:${enc(pass)}`).toString('base64')}`;
 }
 
-function buildRequest(baseUrl, op, step, vars) {
+async function buildRequest(ctx, op, step) {
+  const { baseUrl, vars } = ctx;
   let path = op.path;
   const pathParams = interpolate(step.path ?? {}, vars);
   path = path.replace(/\{([^}]+)\}/g, (_, name) => {
@@ -257,7 +282,7 @@ function buildRequest(baseUrl, op, step, vars) {
   for (const [k, v] of Object.entries(interpolate(step.query ?? {}, vars))) {
     for (const item of Array.isArray(v) ? v : [v]) url.searchParams.append(k, String(item));
   }
-  const headers = { accept: 'application/json, application/problem+json, */*', ...authHeaders(step.auth, vars) };
+  const headers = { accept: 'application/json, application/problem+json, */*', ...(await authHeaders(ctx, op, step.auth)) };
   let body;
   if (step.body !== undefined) {
     headers['content-type'] = 'application/json';
@@ -294,7 +319,7 @@ async function send(req) {
 async function runStep(ctx, sc, step) {
   const op = ctx.ops.get(step.operation);
   const failures = [];
-  const req = buildRequest(ctx.baseUrl, op, step, ctx.vars);
+  const req = await buildRequest(ctx, op, step);
   const res = await send(req);
   const exp = step.expect;
   const shortBody = () => (res.rawText.length > 300 ? res.rawText.slice(0, 300) + '…' : res.rawText);
