@@ -1,7 +1,7 @@
 import { APIPromise, type RawResponse } from './api-promise.js';
 import { APIConnectionError, APITimeoutError, MandateError, errorFor } from './errors.js';
 import { Log } from './log.js';
-import { type ClientOptions, type Clock, type RequestOptions, readEnv, systemClock } from './options.js';
+import { type ClientOptions, type Clock, type RequestOptions, readEnv, resolveCredentials, systemClock } from './options.js';
 import { Page, type PageBody, PagePromise } from './pagination.js';
 import { isRetryableStatus, retryDelay } from './retry.js';
 import { TokenManager } from './token-manager.js';
@@ -66,14 +66,13 @@ export class MandateCore {
 
   constructor(options: ClientOptions, private readonly api: ApiDescription) {
     this.baseURL = (options.baseURL ?? readEnv('MANDATE_BASE_URL') ?? api.defaultBaseURL).replace(/\/+$/, '');
-    this.apiToken = options.apiToken ?? readEnv('MANDATE_API_TOKEN');
-    const clientId = options.clientId ?? readEnv('MANDATE_CLIENT_ID');
-    const clientSecret = options.clientSecret ?? readEnv('MANDATE_CLIENT_SECRET');
+    const { apiToken, clientId, clientSecret } = resolveCredentials(options);
     if ((clientId === undefined) !== (clientSecret === undefined)) {
       throw new MandateError('Give both clientId and clientSecret (or MANDATE_CLIENT_ID and MANDATE_CLIENT_SECRET), or neither.');
     }
+    this.apiToken = apiToken;
     this.clientCredentials = clientId === undefined || clientSecret === undefined ? undefined : { id: clientId, secret: clientSecret };
-    this.scope = options.scope;
+    this.scope = options.scope ?? readEnv('MANDATE_SCOPE');
     this.organization = options.organization ?? readEnv('MANDATE_ORGANIZATION');
     this.maxRetries = nonNegative('maxRetries', options.maxRetries ?? DEFAULT_MAX_RETRIES);
     this.timeout = nonNegative('timeout', options.timeout ?? DEFAULT_TIMEOUT_MS);

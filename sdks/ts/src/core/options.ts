@@ -7,18 +7,32 @@ export interface Clock {
   random(): number;
 }
 
+/**
+ * Every option given (not `undefined`) wins over its environment variable. Credentials come
+ * from one place only: give any of `apiToken`, `clientId` or `clientSecret`, even as an empty
+ * string, and none of `MANDATE_API_TOKEN`, `MANDATE_CLIENT_ID` and `MANDATE_CLIENT_SECRET` is
+ * read; a client given none of them takes all three from the environment. `baseURL`,
+ * `organization` and `scope` fall back to their variables one by one.
+ */
 export interface ClientOptions {
   /** Defaults to `MANDATE_BASE_URL`, then the spec's server. */
   baseURL?: string;
-  /** An admin API token (`mdt_pat_…`); defaults to `MANDATE_API_TOKEN`. */
+  /**
+   * An admin API token (`mdt_pat_…`), sent on bearer operations. Defaults to
+   * `MANDATE_API_TOKEN` only when no credential option is given; `''` means none.
+   */
   apiToken?: string;
-  /** An agent's client id; defaults to `MANDATE_CLIENT_ID`. */
+  /** An agent's client id; defaults to `MANDATE_CLIENT_ID` only when no credential option is given. */
   clientId?: string;
-  /** The agent credential's secret; defaults to `MANDATE_CLIENT_SECRET`. */
+  /** The agent credential's secret; defaults to `MANDATE_CLIENT_SECRET` only when no credential option is given. */
   clientSecret?: string;
-  /** Space-separated scopes to request with client credentials (default: all the agent's). */
+  /** Space-separated scopes to request with client credentials; defaults to `MANDATE_SCOPE`, else all the agent's. */
   scope?: string;
-  /** Sent as `Mandate-Organization` where an operation accepts it; defaults to `MANDATE_ORGANIZATION`. */
+  /**
+   * The organization to act in, sent as `Mandate-Organization` where an operation accepts it;
+   * defaults to `MANDATE_ORGANIZATION`. An instance-admin token needs it for anything inside an
+   * organization (agents, credentials, audit events); organization tokens and agents have one.
+   */
   organization?: string;
   /** Further attempts after a retryable failure. Default 2. */
   maxRetries?: number;
@@ -54,6 +68,30 @@ export const systemClock: Clock = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   random: () => Math.random(),
 };
+
+interface ResolvedCredentials {
+  apiToken: string | undefined;
+  clientId: string | undefined;
+  clientSecret: string | undefined;
+}
+
+/**
+ * The credentials of a client, from one place: the options when any credential is given
+ * there, else the environment. Mixing the two would let an agent client (explicit id and
+ * secret) pick up an admin token from MANDATE_API_TOKEN and act as the admin.
+ */
+export function resolveCredentials(options: ClientOptions): ResolvedCredentials {
+  const given = options.apiToken !== undefined || options.clientId !== undefined || options.clientSecret !== undefined;
+  if (given) {
+    // An empty string still counts as given (it keeps the environment out) but is no credential.
+    return { apiToken: nonEmpty(options.apiToken), clientId: nonEmpty(options.clientId), clientSecret: nonEmpty(options.clientSecret) };
+  }
+  return { apiToken: readEnv('MANDATE_API_TOKEN'), clientId: readEnv('MANDATE_CLIENT_ID'), clientSecret: readEnv('MANDATE_CLIENT_SECRET') };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
 
 /** Reads a variable where `process` exists (Node, Bun, Deno with compat); elsewhere nothing. */
 export function readEnv(name: string): string | undefined {

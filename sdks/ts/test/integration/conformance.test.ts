@@ -19,6 +19,8 @@ interface Step {
   headers?: Record<string, unknown>;
   body?: unknown;
   form?: Record<string, unknown>;
+  /** MANDATE_* variables present, and the only ones, while the step's client is built and used. */
+  environment?: Record<string, string>;
   httpOnly?: boolean;
   expect: { status: number };
   capture?: Record<string, string>;
@@ -44,9 +46,12 @@ let server: LiveServer;
 let expectations: Expectations;
 const vars: Record<string, unknown> = { runId: Math.random().toString(16).slice(2, 10) };
 
+/** The environment without any MANDATE_* variable: steps configure their clients explicitly. */
+let cleanEnv: NodeJS.ProcessEnv;
+
 beforeAll(async () => {
-  // Steps configure every client explicitly; nothing may come from the environment.
-  for (const name of Object.keys(process.env)) if (name.startsWith('MANDATE_')) Reflect.deleteProperty(process.env, name);
+  cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('MANDATE_')));
+  process.env = { ...cleanEnv };
   expectations = (await import(path.join(REPO_ROOT, 'conformance/expect.mjs'))) as Expectations;
   server = await startLiveServer();
   vars.instanceAdminToken = server.token;
@@ -87,16 +92,24 @@ async function outcome(step: Step): Promise<{ status: number; body: unknown; hea
   const call = dispatch[step.operation];
   if (call === undefined) throw new Error(`the SDK has no method for ${step.operation}`);
   const headers = Object.fromEntries(Object.entries((expectations.interpolate(step.headers ?? {}, vars) ?? {}) as Record<string, unknown>).map(([k, v]) => [k.toLowerCase(), String(v)]));
-  const client = new Mandate(clientOptions(step, headers));
+  const environment: Record<string, string> = Object.fromEntries(
+    Object.entries((expectations.interpolate(step.environment ?? {}, vars) ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)]),
+  );
   const params = expectations.interpolate(step.body ?? step.form ?? step.query, vars);
   const pathArgs = Object.fromEntries(Object.entries((expectations.interpolate(step.path ?? {}, vars) ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
+  // The step's variables stay set while the call runs too, so a client reading its
+  // environment late would be caught as well; every step builds a fresh client.
+  process.env = { ...cleanEnv, ...environment };
   try {
+    const client = new Mandate(clientOptions(step, headers));
     const { response } = await call(client, pathArgs, params, requestOptions(headers)).withResponse();
     const isJson = /json/.test(response.headers.get('content-type') ?? '');
     return { status: response.status, body: isJson ? (JSON.parse(response.text) as unknown) : response.text, header: (n) => response.headers.get(n) };
   } catch (error) {
     if (!(error instanceof APIError)) throw error;
     return { status: error.status, body: error.body, header: (n) => error.headers.get(n) };
+  } finally {
+    process.env = { ...cleanEnv };
   }
 }
 
