@@ -48,10 +48,16 @@ def _config(
 class Mandate(SyncResources):
     """The Mandate API client (blocking, on `httpx.Client`); safe to share between threads.
 
-    Every option left out comes from the environment: ``MANDATE_BASE_URL``,
-    ``MANDATE_API_TOKEN`` (an admin API token), ``MANDATE_CLIENT_ID`` and
-    ``MANDATE_CLIENT_SECRET`` (an agent's credential, for the token manager) and
-    ``MANDATE_ORGANIZATION``.
+    An option left as None comes from its environment variable: ``base_url`` from
+    ``MANDATE_BASE_URL``, ``organization`` from ``MANDATE_ORGANIZATION`` (sent as
+    ``Mandate-Organization``), ``scope`` from ``MANDATE_SCOPE``. Any other value, even
+    ``""``, wins over the variable.
+
+    Credentials come from one place only. Give any of ``api_token`` (an admin API token),
+    ``client_id`` or ``client_secret`` (an agent's credential, for the token manager) and
+    none of ``MANDATE_API_TOKEN``, ``MANDATE_CLIENT_ID`` and ``MANDATE_CLIENT_SECRET`` is
+    read; give none of them and all three are. An agent client built with its id and secret
+    therefore never authenticates with an admin token that happens to be in the environment.
     """
 
     def __init__(

@@ -233,7 +233,9 @@ def _jwks_document(response: httpx.Response) -> object:
 
 
 def default_jwks_url(base_url: Optional[str] = None) -> str:
-    base = base_url or os.environ.get("MANDATE_BASE_URL") or _DEFAULT_BASE_URL
+    # As for the clients: a given base_url wins over MANDATE_BASE_URL, even an empty one.
+    given = os.environ.get("MANDATE_BASE_URL") if base_url is None else base_url
+    base = given or _DEFAULT_BASE_URL
     return base.rstrip("/") + "/.well-known/jwks.json"
 
 

@@ -2,7 +2,8 @@
 
 Each step's ``operation`` goes through the generated table (``tests/generated/dispatch.py``)
 to the SDK method; ``auth`` and request headers become client configuration and per-call
-options as conformance/README.md ("For SDK runners") says; results are compared as wire
+options as conformance/README.md ("For SDK runners") says, and each client is built with
+exactly the step's ``environment`` as its MANDATE_* variables; results are compared as wire
 JSON. ``python -m tests.integration.conformance [--async]`` runs it standalone.
 """
 
@@ -10,12 +11,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import sys
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterator, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 import yaml
 
@@ -132,7 +135,33 @@ class Outcome:
     code: Optional[str] = None
 
 
-ClientKey = Tuple[Optional[str], Optional[str], Optional[str]]
+class ClientKey(NamedTuple):
+    """What a step's client is built from: its explicit credentials and its environment."""
+
+    api_token: Optional[str]
+    client_id: Optional[str]
+    secret: Optional[str]
+    # The step's MANDATE_* variables, sorted, so that equal environments share a client.
+    environment: Tuple[Tuple[str, str], ...] = ()
+
+
+@contextmanager
+def only_environment(variables: Mapping[str, str]) -> Iterator[None]:
+    """Makes ``variables`` the only MANDATE_* variables of the process for the block.
+
+    The clients read their environment when they are built, so a step's client is built
+    inside this block; afterwards the process gets back the variables it had.
+    """
+    saved = {name: value for name, value in os.environ.items() if name.startswith("MANDATE_")}
+    for name in saved:
+        del os.environ[name]
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name in [name for name in os.environ if name.startswith("MANDATE_")]:
+            del os.environ[name]
+        os.environ.update(saved)
 
 
 class Runner:
@@ -208,28 +237,37 @@ class Runner:
                 value = headers.pop(key)
                 if value.lower().startswith("bearer "):
                     api_token = value[len("bearer ") :]
-        return (api_token, client_id, secret)
+        return ClientKey(api_token, client_id, secret, self._environment(step))
+
+    def _environment(self, step: Dict[str, Any]) -> Tuple[Tuple[str, str], ...]:
+        """The step's ``environment``, interpolated, as a sorted tuple of pairs."""
+        variables = self.vars.interpolate(step.get("environment") or {})
+        for name in variables:
+            if not re.fullmatch(r"MANDATE_[A-Z_]+", name):
+                raise StepError(f"environment: {name!r} is not a MANDATE_* variable")
+        return tuple(sorted((name, str(value)) for name, value in variables.items()))
 
     def _options(self, key: ClientKey) -> Dict[str, Any]:
         """The client options a key stands for: its credentials, no retries, short timeouts."""
-        api_token, client_id, secret = key
         return {
             "base_url": self.base_url,
-            "api_token": api_token,
-            "client_id": client_id,
-            "client_secret": secret,
+            "api_token": key.api_token,
+            "client_id": key.client_id,
+            "client_secret": key.secret,
             "max_retries": 0,
             "timeout": 15.0,
         }
 
     def _sync_client(self, key: ClientKey) -> Mandate:
         if key not in self._sync_clients:
-            self._sync_clients[key] = Mandate(**self._options(key))
+            with only_environment(dict(key.environment)):
+                self._sync_clients[key] = Mandate(**self._options(key))
         return self._sync_clients[key]
 
     def _async_client(self, key: ClientKey) -> AsyncMandate:
         if key not in self._async_clients:
-            self._async_clients[key] = AsyncMandate(**self._options(key))
+            with only_environment(dict(key.environment)):
+                self._async_clients[key] = AsyncMandate(**self._options(key))
         return self._async_clients[key]
 
     async def _execute(self, step: Dict[str, Any]) -> Outcome:

@@ -17,11 +17,13 @@ def test_options_default_to_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("MANDATE_CLIENT_ID", "agt_env")
     monkeypatch.setenv("MANDATE_CLIENT_SECRET", "mdt_sk_env")
     monkeypatch.setenv("MANDATE_ORGANIZATION", "org_env")
+    monkeypatch.setenv("MANDATE_SCOPE", "agents:read audit:read")
     config = mandate.Mandate().config
     assert config.base_url == "https://env.example"
     assert config.api_token == "mdt_pat_env"
     assert (config.client_id, config.client_secret) == ("agt_env", "mdt_sk_env")
     assert config.organization == "org_env"
+    assert config.scope == "agents:read audit:read"
     assert (config.max_retries, config.timeout) == (2, 60.0)
     assert mandate.Mandate(base_url="https://arg.example").base_url == "https://arg.example"
 

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any, Set
 
 import pytest
 
 from tests.generated.dispatch import OPERATIONS
-from tests.integration.conformance import StepError, Variables, compare, json_equal, resolve
+from tests.integration.conformance import (
+    Runner,
+    StepError,
+    Variables,
+    compare,
+    json_equal,
+    only_environment,
+    resolve,
+)
 from tests.integration.server import REPO_ROOT
 
 
@@ -71,3 +80,38 @@ def test_matchers(found: bool, actual: Any, expected: Any, ok: bool) -> None:
 def test_json_equality_is_strict_about_booleans() -> None:
     assert json_equal({"a": [1, "x"]}, {"a": [1.0, "x"]})
     assert not json_equal({"a": 0}, {"a": False})
+
+
+def test_a_step_environment_is_the_only_mandate_environment_while_a_client_is_built(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MANDATE_API_TOKEN", "mdt_pat_ambient")
+    monkeypatch.setenv("MANDATE_CLIENT_ID", "agt_ambient")
+    with only_environment({"MANDATE_ORGANIZATION": "org_step"}):
+        mandate_vars = {k: v for k, v in os.environ.items() if k.startswith("MANDATE_")}
+        assert mandate_vars == {"MANDATE_ORGANIZATION": "org_step"}
+    assert os.environ["MANDATE_API_TOKEN"] == "mdt_pat_ambient"
+    assert os.environ["MANDATE_CLIENT_ID"] == "agt_ambient"
+    assert "MANDATE_ORGANIZATION" not in os.environ
+
+
+def test_clients_are_cached_per_credentials_and_environment() -> None:
+    runner = Runner("http://127.0.0.1:1", "mdt_pat_admin")
+    runner.vars.values.update({"bot.clientId": "agt_1", "bot.secret": "mdt_sk_1"})
+    plain = {"operation": "getAgent", "auth": "agent:bot"}
+    with_env = {**plain, "environment": {"MANDATE_API_TOKEN": "${instanceAdminToken}"}}
+    key = runner._client_key(with_env, {})
+    assert key.environment == (("MANDATE_API_TOKEN", "mdt_pat_admin"),)
+    assert runner._client_key(plain, {}) != key
+    client = runner._sync_client(key)
+    assert runner._sync_client(runner._client_key(with_env, {})) is client
+    # Built with explicit agent credentials, the client ignored the step's admin token.
+    assert client.config.api_token is None
+    assert "MANDATE_API_TOKEN" not in os.environ
+    client.close()
+
+
+def test_a_step_environment_only_names_mandate_variables() -> None:
+    runner = Runner("http://127.0.0.1:1", "mdt_pat_admin")
+    with pytest.raises(StepError, match="PATH"):
+        runner._client_key({"operation": "health", "environment": {"PATH": "/"}}, {})
