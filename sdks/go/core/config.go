@@ -36,6 +36,10 @@ type Config struct {
 	Headers      http.Header
 	Logger       *slog.Logger
 
+	// credentialsGiven records that WithAPIToken or WithClientCredentials was applied (even
+	// with empty values): the environment's credentials are then not read at all.
+	credentialsGiven bool
+
 	// Hooks for tests: sleeping between attempts, the jitter source and the clock.
 	sleep  func(ctx context.Context, d time.Duration) error
 	jitter func() float64
@@ -50,21 +54,28 @@ func WithBaseURL(url string) Option {
 	return func(c *Config) { c.BaseURL = strings.TrimRight(url, "/") }
 }
 
-// WithAPIToken authenticates with an admin API token (default MANDATE_API_TOKEN).
-func WithAPIToken(token string) Option { return func(c *Config) { c.APIToken = token } }
+// WithAPIToken authenticates with an admin API token. Like WithClientCredentials, it turns
+// off all the environment's credentials (MANDATE_API_TOKEN, MANDATE_CLIENT_ID and
+// MANDATE_CLIENT_SECRET), even when token is empty; a client given neither option takes
+// its credentials from those variables.
+func WithAPIToken(token string) Option {
+	return func(c *Config) { c.APIToken, c.credentialsGiven = token, true }
+}
 
-// WithClientCredentials authenticates as an agent (default MANDATE_CLIENT_ID and
-// MANDATE_CLIENT_SECRET): HTTP Basic on the OAuth endpoints, and managed access tokens
-// from the client-credentials grant on the API.
+// WithClientCredentials authenticates as an agent: HTTP Basic on the OAuth endpoints, and
+// managed access tokens from the client-credentials grant on the API. Like WithAPIToken,
+// it turns off all the environment's credentials, so an agent client never picks up an
+// admin token from MANDATE_API_TOKEN.
 func WithClientCredentials(clientID, clientSecret string) Option {
-	return func(c *Config) { c.ClientID, c.ClientSecret = clientID, clientSecret }
+	return func(c *Config) { c.ClientID, c.ClientSecret, c.credentialsGiven = clientID, clientSecret, true }
 }
 
 // WithOrganization sends Mandate-Organization on the operations that accept it (default
 // MANDATE_ORGANIZATION); an instance admin names the organization it acts in this way.
 func WithOrganization(orgID string) Option { return func(c *Config) { c.Organization = orgID } }
 
-// WithScope sets the space-separated scopes requested with client credentials.
+// WithScope sets the space-separated scopes requested with client credentials (default
+// MANDATE_SCOPE).
 func WithScope(scope string) Option { return func(c *Config) { c.Scope = scope } }
 
 // WithHTTPClient sets the HTTP client (default: a new http.Client with no timeout of its
@@ -88,13 +99,13 @@ func WithHeader(name, value string) Option {
 // MANDATE_LOG=debug, else none). Logs never contain credentials, tokens or bodies.
 func WithLogger(logger *slog.Logger) Option { return func(c *Config) { c.Logger = logger } }
 
-// newConfig applies the environment, then the options.
+// newConfig applies the environment, then the options, which win over it. Base URL,
+// organization and scope fall back to their variables one by one; the credentials come
+// from one place only: the options when any credential option was applied, else the
+// environment (see sdks/README.md, "Where credentials come from").
 func newConfig(defaults Defaults, opts []Option) Config {
 	cfg := Config{
 		BaseURL:      strings.TrimRight(envOr("MANDATE_BASE_URL", defaults.BaseURL), "/"),
-		APIToken:     os.Getenv("MANDATE_API_TOKEN"),
-		ClientID:     os.Getenv("MANDATE_CLIENT_ID"),
-		ClientSecret: os.Getenv("MANDATE_CLIENT_SECRET"),
 		Organization: os.Getenv("MANDATE_ORGANIZATION"),
 		Scope:        os.Getenv("MANDATE_SCOPE"),
 		MaxRetries:   DefaultMaxRetries,
@@ -109,6 +120,14 @@ func newConfig(defaults Defaults, opts []Option) Config {
 	}
 	for _, opt := range opts {
 		opt(&cfg)
+	}
+	// An Option written by hand may set a credential field without the flag; a credential
+	// it set still counts as given.
+	given := cfg.credentialsGiven || cfg.APIToken != "" || cfg.ClientID != "" || cfg.ClientSecret != ""
+	if !given {
+		cfg.APIToken = os.Getenv("MANDATE_API_TOKEN")
+		cfg.ClientID = os.Getenv("MANDATE_CLIENT_ID")
+		cfg.ClientSecret = os.Getenv("MANDATE_CLIENT_SECRET")
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{}

@@ -27,9 +27,13 @@ type Client struct {
 	transport *core.Client
 }
 
-// NewClient builds a client. Options default to the environment: MANDATE_BASE_URL (else
-// http://localhost:8080), MANDATE_API_TOKEN, MANDATE_CLIENT_ID and MANDATE_CLIENT_SECRET,
-// MANDATE_ORGANIZATION, MANDATE_SCOPE; MANDATE_LOG=debug logs each attempt to stderr.
+// NewClient builds a client. An option given wins over its environment variable. Base URL,
+// organization and scope fall back to theirs one by one: MANDATE_BASE_URL (else
+// http://localhost:8080), MANDATE_ORGANIZATION, MANDATE_SCOPE. Credentials come from one place
+// only: when WithAPIToken or WithClientCredentials is given (even with empty values), none of
+// MANDATE_API_TOKEN, MANDATE_CLIENT_ID and MANDATE_CLIENT_SECRET is read, so an agent client never
+// picks up an admin token; only a client given neither takes its credentials from those variables.
+// MANDATE_LOG=debug logs each attempt to stderr.
 func NewClient(opts ...Option) *Client {
 	transport := core.NewClient(core.Defaults{BaseURL: "http://localhost:8080", TokenPath: "/oauth2/token", UserAgent: "mandate-go/0.1.0"}, opts...)
 	c := &Client{transport: transport}

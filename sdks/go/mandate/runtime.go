@@ -75,22 +75,27 @@ func WithBaseURL(url string) Option {
 	return core.WithBaseURL(url)
 }
 
-// WithAPIToken authenticates with an admin API token (default MANDATE_API_TOKEN).
+// WithAPIToken authenticates with an admin API token. Given, even empty, it turns off every
+// credential of the environment (see NewClient).
 func WithAPIToken(token string) Option {
 	return core.WithAPIToken(token)
 }
 
-// WithClientCredentials authenticates as an agent: HTTP Basic on the OAuth endpoints, managed access tokens elsewhere.
+// WithClientCredentials authenticates as an agent: HTTP Basic on the OAuth endpoints, managed
+// access tokens elsewhere. Given, even empty, it turns off every credential of the environment, so
+// MANDATE_API_TOKEN is never used (see NewClient).
 func WithClientCredentials(clientID, clientSecret string) Option {
 	return core.WithClientCredentials(clientID, clientSecret)
 }
 
-// WithOrganization sends Mandate-Organization on the operations that accept it.
+// WithOrganization sends Mandate-Organization on the operations that accept it (default
+// MANDATE_ORGANIZATION); an instance-admin token needs it.
 func WithOrganization(orgID string) Option {
 	return core.WithOrganization(orgID)
 }
 
-// WithScope sets the space-separated scopes requested with client credentials.
+// WithScope sets the space-separated scopes requested with client credentials (default
+// MANDATE_SCOPE).
 func WithScope(scope string) Option {
 	return core.WithScope(scope)
 }

@@ -18,7 +18,7 @@ export function clientDeclaration(ir: IR): string {
     `type Client struct {\n${fields.join('\n')}\n\n\ttransport *core.Client\n}`,
     '',
     comment(
-      `NewClient builds a client. Options default to the environment: MANDATE_BASE_URL (else ${ir.defaultBaseURL}), MANDATE_API_TOKEN, MANDATE_CLIENT_ID and MANDATE_CLIENT_SECRET, MANDATE_ORGANIZATION, MANDATE_SCOPE; MANDATE_LOG=debug logs each attempt to stderr.`,
+      `NewClient builds a client. An option given wins over its environment variable. Base URL, organization and scope fall back to theirs one by one: MANDATE_BASE_URL (else ${ir.defaultBaseURL}), MANDATE_ORGANIZATION, MANDATE_SCOPE. Credentials come from one place only: when WithAPIToken or WithClientCredentials is given (even with empty values), none of MANDATE_API_TOKEN, MANDATE_CLIENT_ID and MANDATE_CLIENT_SECRET is read, so an agent client never picks up an admin token; only a client given neither takes its credentials from those variables. MANDATE_LOG=debug logs each attempt to stderr.`,
       '',
     ),
     'func NewClient(opts ...Option) *Client {',
@@ -67,10 +67,10 @@ export function facadeDeclarations(): string {
   ];
   const funcs: [string, string, string, string][] = [
     ['WithBaseURL', 'url string', 'Option', 'sets the base URL (default MANDATE_BASE_URL, else the spec\'s server).'],
-    ['WithAPIToken', 'token string', 'Option', 'authenticates with an admin API token (default MANDATE_API_TOKEN).'],
-    ['WithClientCredentials', 'clientID, clientSecret string', 'Option', 'authenticates as an agent: HTTP Basic on the OAuth endpoints, managed access tokens elsewhere.'],
-    ['WithOrganization', 'orgID string', 'Option', 'sends Mandate-Organization on the operations that accept it.'],
-    ['WithScope', 'scope string', 'Option', 'sets the space-separated scopes requested with client credentials.'],
+    ['WithAPIToken', 'token string', 'Option', 'authenticates with an admin API token. Given, even empty, it turns off every credential of the environment (see NewClient).'],
+    ['WithClientCredentials', 'clientID, clientSecret string', 'Option', 'authenticates as an agent: HTTP Basic on the OAuth endpoints, managed access tokens elsewhere. Given, even empty, it turns off every credential of the environment, so MANDATE_API_TOKEN is never used (see NewClient).'],
+    ['WithOrganization', 'orgID string', 'Option', 'sends Mandate-Organization on the operations that accept it (default MANDATE_ORGANIZATION); an instance-admin token needs it.'],
+    ['WithScope', 'scope string', 'Option', 'sets the space-separated scopes requested with client credentials (default MANDATE_SCOPE).'],
     ['WithHTTPClient', 'client *http.Client', 'Option', 'sets the HTTP client.'],
     ['WithMaxRetries', 'n int', 'Option', 'sets how many more attempts a failed call may make (default 2).'],
     ['WithTimeout', 'd time.Duration', 'Option', 'sets the timeout of each attempt (default 60 s).'],
@@ -118,7 +118,7 @@ export function facadeDeclarations(): string {
     `// The families of an Error's status.\nconst (\n${aligned(kinds.map((k) => [k, `= core.${k}`]), '\t').join('\n')}\n)`,
     `// Access-token rejections; each wraps ErrInvalidToken.\nvar (\n${aligned(tokenErrors.map((e) => [e, `= core.${e}`]), '\t').join('\n')}\n)`,
     ...funcs.map(
-      ([name, params, result, doc]) => `// ${name} ${doc}\nfunc ${name}(${params}) ${result} {\n\treturn core.${name}(${argNames(params)})\n}`,
+      ([name, params, result, doc]) => `${comment(`${name} ${doc}`, '')}\nfunc ${name}(${params}) ${result} {\n\treturn core.${name}(${argNames(params)})\n}`,
     ),
     ...checks.map(([name, doc]) => `// ${name} reports ${doc}.\nfunc ${name}(err error) bool {\n\treturn core.${name}(err)\n}`),
     '// Value is a Nullable field holding v.\nfunc Value[T any](v T) core.Nullable[T] {\n\treturn core.Value(v)\n}',

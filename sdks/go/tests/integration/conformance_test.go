@@ -24,6 +24,10 @@ import (
 // The conformance runner: every scenario of conformance/scenarios, in file-name order,
 // through the typed SDK (see conformance/README.md, "For SDK runners"). Each step is a
 // subtest; httpOnly steps are skipped subtests.
+//
+// The steps share the process environment (a step's `environment` is set while its client
+// is built), so neither TestConformance nor its subtests may run in parallel with another
+// test; t.Setenv below makes a parallel TestConformance panic.
 
 type scenario struct {
 	ID    string `yaml:"id"`
@@ -38,6 +42,7 @@ type step struct {
 	Path      map[string]any    `yaml:"path"`
 	Query     map[string]any    `yaml:"query"`
 	Headers   map[string]any    `yaml:"headers"`
+	Env       map[string]any    `yaml:"environment"`
 	Body      any               `yaml:"body"`
 	Form      map[string]any    `yaml:"form"`
 	Expect    expectation       `yaml:"expect"`
@@ -63,9 +68,7 @@ type outcome struct {
 
 func TestConformance(t *testing.T) {
 	srv := liveServer(t)
-	for _, name := range []string{"MANDATE_BASE_URL", "MANDATE_API_TOKEN", "MANDATE_CLIENT_ID", "MANDATE_CLIENT_SECRET", "MANDATE_ORGANIZATION", "MANDATE_SCOPE"} {
-		t.Setenv(name, "") // the runner configures every client itself
-	}
+	clearMandateEnvironment(t)
 	root, err := repoRoot()
 	if err != nil {
 		t.Fatal(err)
@@ -161,9 +164,18 @@ func runStep(srv *server, st step, vars map[string]any) (failures []string) {
 	var res *http.Response
 	call.Options = append(call.Options, mandate.WithResponseInto(&res))
 
+	env := map[string]string{}
+	for name, value := range interpolate(anyMap(st.Env), vars).(map[string]any) {
+		if !strings.HasPrefix(name, "MANDATE_") {
+			return []string{"environment: " + name + " is not a MANDATE_* variable"}
+		}
+		env[name] = text(value)
+	}
+	client := newClientIn(env, clientOpts)
+
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	result, err := dispatch.Invoke(ctx, mandate.NewClient(clientOpts...), st.Operation, call)
+	result, err := dispatch.Invoke(ctx, client, st.Operation, call)
 	got, err := observe(result, err, res)
 	if err != nil {
 		return []string{err.Error()}
@@ -177,6 +189,38 @@ func runStep(srv *server, st step, vars map[string]any) (failures []string) {
 		}
 	}
 	return failures
+}
+
+// clearMandateEnvironment removes every MANDATE_* variable for the rest of the test (the
+// runner configures each client itself) and puts them back afterwards. t.Setenv registers
+// the restore, and panics in a parallel test; MANDATE_BASE_URL is always among the names so
+// that guard holds even when no MANDATE_* variable is set.
+func clearMandateEnvironment(t *testing.T) {
+	names := []string{"MANDATE_BASE_URL"}
+	for _, entry := range os.Environ() {
+		if name, _, _ := strings.Cut(entry, "="); strings.HasPrefix(name, "MANDATE_") {
+			names = append(names, name)
+		}
+	}
+	for _, name := range names {
+		t.Setenv(name, "")
+		_ = os.Unsetenv(name)
+	}
+}
+
+// newClientIn builds a client while the MANDATE_* environment is exactly env, then leaves it
+// clean again. The SDK reads the environment only in NewClient, and the runner builds a new
+// client for every step (no cache that could outlive the step's environment).
+func newClientIn(env map[string]string, opts []mandate.Option) *mandate.Client {
+	for name, value := range env {
+		_ = os.Setenv(name, value)
+	}
+	defer func() {
+		for name := range env {
+			_ = os.Unsetenv(name)
+		}
+	}()
+	return mandate.NewClient(opts...)
 }
 
 // authOptions maps a step's auth to client configuration.

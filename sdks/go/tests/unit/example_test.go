@@ -15,20 +15,32 @@ import (
 
 func Example_quickStart() {
 	ctx := context.Background()
-	client := mandate.NewClient(mandate.WithBaseURL("https://mandate.example.com"), mandate.WithAPIToken("mdt_pat_…"))
-	agent, err := client.Agents.Create(ctx, mandate.AgentCreate{
-		Name:          "inventory-bot",
+	// An instance administrator acting in one organization (the options of
+	// MANDATE_BASE_URL, MANDATE_API_TOKEN and MANDATE_ORGANIZATION).
+	admin := mandate.NewClient(
+		mandate.WithBaseURL("http://localhost:8080"),
+		mandate.WithAPIToken("mdt_pat_…"),
+		mandate.WithOrganization("org_…"),
+	)
+	agent, err := admin.Agents.Create(ctx, mandate.AgentCreate{
+		Name:          "quickstart-bot",
 		AgentType:     mandate.AgentTypeAutonomous,
 		AllowedScopes: []mandate.Scope{"agents:read"},
-	}, mandate.WithIdempotencyKey("create-inventory-bot"), mandate.WithRequestTimeout(5*time.Second))
+	}, mandate.WithIdempotencyKey("create-quickstart-bot"), mandate.WithRequestTimeout(5*time.Second))
 	if err != nil {
 		log.Fatal(err)
 	}
-	cred, err := client.Credentials.Create(ctx, agent.ID, &mandate.CredentialCreate{Label: mandate.Ptr("primary")})
+	cred, err := admin.Credentials.Create(ctx, agent.ID, &mandate.CredentialCreate{Label: mandate.Ptr("quickstart")})
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(agent.ID, cred.ClientID)
+	// The agent: its own credential, so no credential is read from the environment.
+	bot := mandate.NewClient(mandate.WithBaseURL("http://localhost:8080"), mandate.WithClientCredentials(cred.ClientID, cred.Secret))
+	self, err := bot.Agents.Get(ctx, agent.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(self.Name, self.Status)
 }
 
 func Example_errorsPagesAndPatches() {
@@ -37,8 +49,10 @@ func Example_errorsPagesAndPatches() {
 	_, err := client.Agents.Get(ctx, "agt_00000000000000000000000000")
 	var apiErr *mandate.Error
 	switch {
+	case err == nil:
 	case mandate.IsNotFound(err):
 	case errors.As(err, &apiErr) && apiErr.Code == "INSUFFICIENT_SCOPE":
+		log.Printf("%d %s (request %s)", apiErr.StatusCode, apiErr.Message, apiErr.RequestID)
 	case mandate.IsTimeout(err), mandate.IsConnectionError(err):
 	}
 
@@ -46,8 +60,12 @@ func Example_errorsPagesAndPatches() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	for it := page.Iter(ctx); it.Next(); {
+	it := page.Iter(ctx)
+	for it.Next() {
 		fmt.Println(it.Current().Name)
+	}
+	if err := it.Err(); err != nil {
+		log.Fatal(err)
 	}
 
 	var res *http.Response
