@@ -23,12 +23,13 @@ import java.util.function.Function;
  * Immutable and safe to share between threads; build one and reuse it.
  *
  * <pre>{@code
- * MandateClient client = MandateClient.builder()
- *     .baseUrl("https://mandate.example.com")
- *     .apiToken(System.getenv("MANDATE_API_TOKEN"))
- *     .build();
- * Agent agent = client.agents().create(
+ * // An admin client from MANDATE_BASE_URL, MANDATE_API_TOKEN and MANDATE_ORGANIZATION.
+ * MandateClient admin = MandateClient.fromEnv();
+ * Agent agent = admin.agents().create(
  *     AgentCreate.builder().name("inventory-bot").agentType(AgentType.AUTONOMOUS).build());
+ *
+ * // An agent client: its explicit credential switches off every credential variable.
+ * MandateClient bot = MandateClient.builder().fromEnv().clientCredentials(clientId, secret).build();
  * }</pre>
  */
 public final class MandateClient extends MandateResources {
@@ -50,7 +51,10 @@ public final class MandateClient extends MandateResources {
     return new Builder();
   }
 
-  /** A client configured from the MANDATE_* environment variables. */
+  /**
+   * A client configured from the MANDATE_* environment variables: {@code
+   * builder().fromEnv().build()}.
+   */
   public static MandateClient fromEnv() {
     return builder().fromEnv().build();
   }
@@ -92,9 +96,27 @@ public final class MandateClient extends MandateResources {
     };
   }
 
-  /** Builds a {@link MandateClient}. Not thread-safe; the client it builds is. */
+  /**
+   * Builds a {@link MandateClient}. Not thread-safe; the client it builds is.
+   *
+   * <p>The setters record what the caller gave; {@link #build()} resolves the configuration. With
+   * {@link #fromEnv()}, the environment is a fallback consulted by {@code build()}, so the result
+   * does not depend on the order of the calls:
+   *
+   * <ul>
+   *   <li>an option given explicitly (not {@code null}) always wins over its variable;
+   *   <li>credentials come from one place only: if {@link #apiToken} or {@link #clientCredentials}
+   *       was given anything but {@code null} (even {@code ""}), none of MANDATE_API_TOKEN,
+   *       MANDATE_CLIENT_ID and MANDATE_CLIENT_SECRET is read, so an agent client never picks up
+   *       an admin token from the environment, nor an admin client an agent's secret;
+   *   <li>the base URL, organization and scope fall back to MANDATE_BASE_URL,
+   *       MANDATE_ORGANIZATION and MANDATE_SCOPE one by one.
+   * </ul>
+   */
   public static final class Builder {
     private Function<String, String> environment = System::getenv;
+    private boolean useEnvironment;
+    // Explicit values only; null means "not given". The environment is applied in build().
     private String baseUrl;
     private String apiToken;
     private String clientId;
@@ -116,6 +138,7 @@ public final class MandateClient extends MandateResources {
     private Builder copy() {
       Builder copy = new Builder();
       copy.environment = environment;
+      copy.useEnvironment = useEnvironment;
       copy.baseUrl = baseUrl;
       copy.apiToken = apiToken;
       copy.clientId = clientId;
@@ -135,15 +158,14 @@ public final class MandateClient extends MandateResources {
     }
 
     /**
-     * Reads MANDATE_BASE_URL, MANDATE_API_TOKEN, MANDATE_CLIENT_ID, MANDATE_CLIENT_SECRET and
-     * MANDATE_ORGANIZATION; setters called afterwards win.
+     * Uses the MANDATE_* environment variables as fallbacks: MANDATE_BASE_URL,
+     * MANDATE_ORGANIZATION and MANDATE_SCOPE for options not given explicitly, and
+     * MANDATE_API_TOKEN, MANDATE_CLIENT_ID and MANDATE_CLIENT_SECRET only when no credential is
+     * given explicitly (see {@link Builder}). Nothing is read until {@link #build()}, so setters
+     * win whether they are called before or after this. Empty variables count as unset.
      */
     public Builder fromEnv() {
-      baseUrl = envOr("MANDATE_BASE_URL", baseUrl);
-      apiToken = envOr("MANDATE_API_TOKEN", apiToken);
-      clientId = envOr("MANDATE_CLIENT_ID", clientId);
-      clientSecret = envOr("MANDATE_CLIENT_SECRET", clientSecret);
-      organization = envOr("MANDATE_ORGANIZATION", organization);
+      useEnvironment = true;
       return this;
     }
 
@@ -154,9 +176,18 @@ public final class MandateClient extends MandateResources {
       return this;
     }
 
-    private String envOr(String name, String fallback) {
-      String value = environment.apply(name);
-      return value == null || value.isEmpty() ? fallback : value;
+    private static String emptyToNull(String value) {
+      return value == null || value.isEmpty() ? null : value;
+    }
+
+    private String env(String name) {
+      return emptyToNull(environment.apply(name));
+    }
+
+    /** The explicit value if given, else (with {@link #fromEnv()}) the variable, else null. */
+    private String explicitOrEnv(String explicit, String variable) {
+      if (explicit != null || !useEnvironment) return explicit;
+      return env(variable);
     }
 
     /** The API root; defaults to the spec's first server. */
@@ -165,7 +196,10 @@ public final class MandateClient extends MandateResources {
       return this;
     }
 
-    /** An admin API token ({@code mdt_pat_...}), sent as a Bearer token. */
+    /**
+     * An admin API token ({@code mdt_pat_...}), sent as a Bearer token. Any non-null value,
+     * even {@code ""}, keeps every credential variable of {@link #fromEnv()} unread.
+     */
     public Builder apiToken(String apiToken) {
       this.apiToken = apiToken;
       return this;
@@ -173,7 +207,8 @@ public final class MandateClient extends MandateResources {
 
     /**
      * An agent's credential: the client gets access tokens with the client-credentials grant
-     * (cached and refreshed) and authenticates OAuth calls with HTTP Basic.
+     * (cached and refreshed) and authenticates OAuth calls with HTTP Basic. A non-null id or
+     * secret keeps every credential variable of {@link #fromEnv()} unread.
      */
     public Builder clientCredentials(String clientId, String clientSecret) {
       this.clientId = clientId;
@@ -181,13 +216,21 @@ public final class MandateClient extends MandateResources {
       return this;
     }
 
-    /** Sent as {@code Mandate-Organization} on the operations that accept it. */
+    /**
+     * The organization to act in, sent as {@code Mandate-Organization} on the operations that
+     * accept it (a per-request {@link RequestOptions} organization overrides it). An
+     * instance-admin token needs one for everything inside an organization (agents,
+     * credentials, audit events); org-scoped tokens and agents are already in theirs.
+     */
     public Builder organization(String organization) {
       this.organization = organization;
       return this;
     }
 
-    /** Space-separated scopes to request with client credentials. */
+    /**
+     * Space-separated scopes to request with client credentials (default: the server grants
+     * all the agent's allowed scopes).
+     */
     public Builder scope(String scope) {
       this.scope = scope;
       return this;
@@ -248,19 +291,38 @@ public final class MandateClient extends MandateResources {
       return this;
     }
 
+    /**
+     * Resolves the configuration (explicit values, then the environment if {@link #fromEnv()}
+     * was called) and builds the client.
+     *
+     * @throws IllegalStateException if the resolved credentials hold a client id without a
+     *     secret, or a secret without an id
+     */
     public MandateClient build() {
-      if ((clientId == null) != (clientSecret == null)) {
+      // An empty credential given explicitly keeps the environment out but is no credential.
+      String resolvedToken = emptyToNull(apiToken);
+      String resolvedId = emptyToNull(clientId);
+      String resolvedSecret = emptyToNull(clientSecret);
+      boolean credentialGiven = apiToken != null || clientId != null || clientSecret != null;
+      if (!credentialGiven && useEnvironment) {
+        // Credentials come from one place only: all from the environment, or none of them.
+        resolvedToken = env("MANDATE_API_TOKEN");
+        resolvedId = env("MANDATE_CLIENT_ID");
+        resolvedSecret = env("MANDATE_CLIENT_SECRET");
+      }
+      if ((resolvedId == null) != (resolvedSecret == null)) {
         throw new IllegalStateException("clientCredentials needs both a client id and a secret");
       }
-      boolean debugOn = debug != null ? debug : "debug".equalsIgnoreCase(envOr("MANDATE_LOG", ""));
+      String resolvedBaseUrl = explicitOrEnv(baseUrl, "MANDATE_BASE_URL");
+      boolean debugOn = debug != null ? debug : "debug".equalsIgnoreCase(env("MANDATE_LOG"));
       ClientConfig config =
           new ClientConfig(
-              baseUrl != null ? baseUrl : DEFAULT_BASE_URL,
-              apiToken,
-              clientId,
-              clientSecret,
-              organization,
-              scope,
+              resolvedBaseUrl != null ? resolvedBaseUrl : DEFAULT_BASE_URL,
+              resolvedToken,
+              resolvedId,
+              resolvedSecret,
+              explicitOrEnv(organization, "MANDATE_ORGANIZATION"),
+              explicitOrEnv(scope, "MANDATE_SCOPE"),
               TOKEN_PATH,
               maxRetries,
               timeout,

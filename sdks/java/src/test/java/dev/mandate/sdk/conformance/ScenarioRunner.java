@@ -26,9 +26,10 @@ import java.util.regex.Pattern;
 
 /**
  * Runs conformance scenario steps through the typed SDK: each step's {@code auth} and headers
- * become client configuration and request options, its operation is called through the
- * generated {@link OperationTable}, and {@code expect} is checked against the SDK's result
- * serialized back to wire JSON (or its typed error).
+ * become client configuration and request options, its {@code environment} is what {@code
+ * fromEnv()} sees, its operation is called through the generated {@link OperationTable}, and
+ * {@code expect} is checked against the SDK's result serialized back to wire JSON (or its
+ * typed error).
  */
 final class ScenarioRunner {
   private static final Pattern VARIABLE = Pattern.compile("\\$\\{([^}]+)}");
@@ -78,7 +79,12 @@ final class ScenarioRunner {
     }
     JsonNode expect = interpolate(step.get("expect"));
 
-    MandateClient.Builder client = MandateClient.builder().baseUrl(baseUrl).maxRetries(0).httpClient(http).environment(Map.of());
+    // The step's MANDATE_* variables are the client's whole environment, behind the explicit
+    // options derived from auth and headers: the builder's own precedence rule decides, as it
+    // would for a caller of fromEnv(). The process environment is never consulted, and every
+    // step builds a fresh client, so nothing carries over between steps.
+    MandateClient.Builder client =
+        MandateClient.builder().environment(environment(step)).fromEnv().baseUrl(baseUrl).maxRetries(0).httpClient(http);
     RequestOptions.Builder options = RequestOptions.builder();
     configureAuth(client, step.has("auth") ? step.get("auth").asText() : "none");
     for (Iterator<Map.Entry<String, JsonNode>> it = interpolate(step.path("headers")).fields(); it.hasNext(); ) {
@@ -122,6 +128,17 @@ final class ScenarioRunner {
       }
     }
     return problems;
+  }
+
+  /** The step's {@code environment}, interpolated: MANDATE_* variable to value. */
+  private Map<String, String> environment(JsonNode step) {
+    Map<String, String> environment = new LinkedHashMap<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = interpolate(step.path("environment")).fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> variable = it.next();
+      if (!variable.getKey().startsWith("MANDATE_")) throw new IllegalArgumentException("not a MANDATE_* variable: " + variable.getKey());
+      environment.put(variable.getKey(), variable.getValue().asText());
+    }
+    return environment;
   }
 
   private static String describe(Outcome outcome) {
