@@ -23,6 +23,9 @@ build: setup ## Compile the reference server
 run: build ## Run the server on the embedded default (PGlite + in-process cache) on :8080
 	npm start -w reference-server
 
+admin-token: build ## Mint a new instance-admin token from the data of `make run` (stop the server first)
+	@npm run --silent admin-token -w reference-server
+
 generate: setup ## Regenerate everything derived from spec/: the bundled spec and every SDK's generated code
 	npm run spec:bundle
 	npm run build -w generators
@@ -70,8 +73,15 @@ test-sdk-extra: build sdks/extra/node_modules/.installed ## Long-tail languages:
 	@mkdir -p $(RESULTS)
 	node sdks/extra/check-rust.mjs
 
+test-quickstarts: build ## Every SDK README's install steps and quick start, run as written in a fresh project against a live server
+	@mkdir -p $(RESULTS)
+	node scripts/check-quickstarts.mjs | tee $(RESULTS)/quickstarts.txt
+
 services: ## Start throwaway PostgreSQL and Redis on loopback for the tests
 	bash scripts/services.sh up
+
+services-down: ## Stop the test PostgreSQL and Redis
+	bash scripts/services.sh down
 
 test-server: build ## Server tests on PostgreSQL + Redis, plus the embedded smoke suite
 	@mkdir -p $(RESULTS)
@@ -104,7 +114,8 @@ bench/node_modules/.installed: bench/package-lock.json bench/package.json
 bench: build bench/node_modules/.installed ## Load benchmark (token issuance, introspection, list) on PostgreSQL + Redis; results in bench/results/
 	node bench/run.mjs
 
-test: lint check-generated test-generators test-server test-conformance test-sdk-ts test-sdk-python test-sdk-java test-sdk-go test-sdk-extra test-infra ## Everything: lint, generated-file check, every test suite
-	@node scripts/test-summary.mjs $(RESULTS)/*.json $(RESULTS)/*.txt
+test: lint check-generated test-generators test-server test-conformance test-sdk-ts test-sdk-python test-sdk-java test-sdk-go test-sdk-extra test-quickstarts test-infra ## Everything: lint, generated-file check, every test suite
+	@status=0; node scripts/test-summary.mjs $(RESULTS)/*.json $(RESULTS)/*.txt || status=$$?; \
+	  if [[ "$${KEEP_SERVICES:-0}" != 1 ]]; then bash scripts/services.sh down; fi; exit $$status
 
-.PHONY: help setup build run generate check-generated lint services test-generators test-server test-conformance test-sdk-ts test-sdk-python test-sdk-java test-sdk-go test-sdk-extra infra-synth test-infra bench test
+.PHONY: help setup build run admin-token generate check-generated lint services services-down test-generators test-server test-conformance test-sdk-ts test-sdk-python test-sdk-java test-sdk-go test-sdk-extra test-quickstarts infra-synth test-infra bench test

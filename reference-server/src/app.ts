@@ -23,14 +23,14 @@ import { type OpenApiDocument as ReferenceDocument, renderApiReference } from '.
 import { agentHandlers, credentialHandlers } from './http/handlers/agents';
 import { orgHandlers } from './http/handlers/orgs';
 import { serviceHandlers } from './http/handlers/service';
-import { observe, problems, requestId } from './http/middleware';
+import { observe, problems, requestId, rootToDocs } from './http/middleware';
 import { buildRouter } from './http/router';
 import type { Logger } from './observability/logger';
 import { Metrics } from './observability/metrics';
 import { listOperations, loadSpec, roleScopes } from './spec/operations';
 import { RequestValidator } from './spec/validator';
 import type { AdminTokenCredentials } from './store/admin-tokens';
-import { type Database, PGliteDatabase, PostgresDatabase } from './store/database';
+import { type Database, PGliteDatabase, PostgresDatabase, type QueryTimer } from './store/database';
 import { SCHEMA_LOCK_KEY, migrate } from './store/migrate';
 
 export interface Mandate {
@@ -63,12 +63,15 @@ const CACHE_WARM_INTERVAL_MS = 30_000;
 /** The longest an admin token's revocation can go unseen if its write to Redis was lost. */
 const ADMIN_TOKEN_CACHE_TTL_MS = 30_000;
 
-async function openDatabase(config: Config, metrics: Metrics): Promise<Database> {
-  const onQuery = (seconds: number): void => {
-    metrics.dbQueryDuration.observe(seconds);
-  };
+/** The configured store: PostgreSQL when DATABASE_URL is set, else PGlite in the data directory. */
+export async function openDatabase(config: Config, onQuery?: QueryTimer): Promise<Database> {
   if (config.databaseUrl !== null) return new PostgresDatabase(config.databaseUrl, config.databasePoolSize, onQuery);
   return PGliteDatabase.open(config.dataDir, onQuery);
+}
+
+/** The key under which secrets are hashed: the operator's, or the embedded store's own. */
+export function secretHasher(config: Config): SecretHasher {
+  return new SecretHasher(config.secretPepper ?? embeddedSecret(config.dataDir, 'secret-pepper'));
 }
 
 function openCache(config: Config, metrics: Metrics): Cache {
@@ -83,14 +86,19 @@ function openCache(config: Config, metrics: Metrics): Cache {
 /** Opens the stores, migrates, bootstraps and builds the Koa app. Does not listen. */
 export async function createMandate(config: Config, logger: Logger): Promise<Mandate> {
   const metrics = new Metrics();
-  const { text: documentJson, json, document } = loadSpec(config.specPath);
+  const { json, document } = loadSpec(config.specPath);
+  // Served with this instance as its first server, so "try it" tools and generators reach it.
+  const served = { ...(json as ReferenceDocument), servers: [{ url: config.issuer, description: 'This Mandate server' }] };
+  const documentJson = JSON.stringify(served);
   const operations = listOperations(document);
-  const db = await openDatabase(config, metrics);
+  const db = await openDatabase(config, (seconds) => {
+    metrics.dbQueryDuration.observe(seconds);
+  });
   let cache: Cache | undefined;
   try {
     cache = openCache(config, metrics);
     const openedCache = cache;
-    const hasher = new SecretHasher(config.secretPepper ?? embeddedSecret(config.dataDir, 'secret-pepper'));
+    const hasher = secretHasher(config);
     const kek = config.keyEncryptionKey ?? Buffer.from(embeddedSecret(config.dataDir, 'key-encryption-key'), 'base64url');
     const keys = new SigningKeys(db, new KeyEncryption(kek), {
       algorithm: config.signingAlgorithm,
@@ -125,7 +133,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
       operations,
       { ...orgHandlers, ...agentHandlers, ...credentialHandlers, ...keyHandlers, ...auditHandlers },
       {
-        ...serviceHandlers({ db, cache: openedCache, metrics, documentJson, docsPage: () => renderApiReference(json as ReferenceDocument) }),
+        ...serviceHandlers({ db, cache: openedCache, metrics, documentJson, docsPage: () => renderApiReference(served) }),
         ...oauthHandlers({
           db,
           metrics,
@@ -168,6 +176,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
     app.use(requestId());
     app.use(observe(logger, metrics));
     app.use(problems(logger));
+    app.use(rootToDocs());
     app.use(router.routes());
     app.use(router.allowedMethods());
 

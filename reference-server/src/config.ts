@@ -11,6 +11,8 @@ export interface Config {
   host: string;
   port: number;
   issuer: string;
+  /** True when MANDATE_ISSUER is unset: the issuer is http://localhost:<the port listened on>. */
+  issuerFromPort: boolean;
   databaseUrl: string | null;
   databasePoolSize: number;
   redisUrl: string | null;
@@ -82,10 +84,13 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const dataDir = path.resolve(reader.string('MANDATE_DATA_DIR', './.mandate-data'));
+  const port = reader.integer('PORT', 8080, 0, 65535);
+  const issuerFromPort = reader.isUnset('MANDATE_ISSUER');
   const config: Config = {
     host: reader.string('HOST', '0.0.0.0'),
-    port: reader.integer('PORT', 8080, 0, 65535),
-    issuer: reader.issuer('MANDATE_ISSUER', 'http://localhost:8080'),
+    port,
+    issuer: reader.issuer('MANDATE_ISSUER', localIssuer(port)),
+    issuerFromPort,
     databaseUrl,
     databasePoolSize: reader.integer('DATABASE_POOL_SIZE', 10, 1, 200),
     redisUrl,
@@ -108,6 +113,19 @@ export function loadConfig(env: Env = process.env): Config {
   return config;
 }
 
+/** The issuer of a server reached on this machine at `port`. */
+export function localIssuer(port: number): string {
+  return `http://localhost:${port}`;
+}
+
+/**
+ * The configuration once the server listens: without MANDATE_ISSUER, the issuer names the
+ * port actually bound (PORT=0 binds a free one), so discovery and `iss` point at this server.
+ */
+export function withListeningPort(config: Config, port: number): Config {
+  return config.issuerFromPort ? { ...config, port, issuer: localIssuer(port) } : { ...config, port };
+}
+
 /** A 256-bit key given as 64 hex characters or 43–44 base64/base64url characters. */
 function parseKey(value: string | null, problems: string[]): Buffer | null {
   if (value === null) return null;
@@ -128,6 +146,10 @@ class EnvReader {
   private raw(name: string): string | undefined {
     const value = this.env[name];
     return value === undefined || value.trim() === '' ? undefined : value.trim();
+  }
+
+  isUnset(name: string): boolean {
+    return this.raw(name) === undefined;
   }
 
   string(name: string, fallback: string): string {

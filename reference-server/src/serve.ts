@@ -1,7 +1,10 @@
-import { createServer, type Server } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createMandate } from './app';
-import { ConfigError, loadConfig } from './config';
-import { createLogger } from './observability/logger';
+import { type Config, withListeningPort } from './config';
+import { ApiError } from './domain/errors';
+import { PROBLEM_CONTENT_TYPE, problemBody } from './http/problem';
+import type { Logger } from './observability/logger';
 
 function printBootstrapToken(token: string): void {
   // Printed once, to the terminal rather than the structured log, which may be shipped elsewhere.
@@ -17,6 +20,51 @@ function printBootstrapToken(token: string): void {
       '',
     ].join('\n'),
   );
+}
+
+function printExistingInstance(config: Config): void {
+  process.stderr.write(
+    [
+      '',
+      `  Mandate is using its existing data in ${config.dataDir}.`,
+      '  The instance-admin token was shown when that data was created. Lost it? Stop the server',
+      '  and run `make admin-token` (or `mandate-server admin-token create`) to mint a new one.',
+      '',
+      '',
+    ].join('\n'),
+  );
+}
+
+/** A failure an operator can fix at once: reported in one line, without a stack trace. */
+export class ListenError extends Error {
+  override name = 'ListenError';
+}
+
+function listenError(error: NodeJS.ErrnoException, config: Config): Error {
+  const where = `${config.host}:${config.port}`;
+  if (error.code === 'EADDRINUSE') return new ListenError(`port ${config.port} is already in use on ${config.host} (another Mandate server?); stop it or choose another port with PORT=…`);
+  if (error.code === 'EACCES') return new ListenError(`not allowed to listen on ${where}; ports below 1024 need privileges, choose another port with PORT=…`);
+  if (error.code === 'EADDRNOTAVAIL') return new ListenError(`HOST=${config.host} is not an address of this machine`);
+  return error;
+}
+
+function listen(server: Server, config: Config): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (error) => {
+      reject(listenError(error, config));
+    });
+    server.listen(config.port, config.host, () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address !== null ? address.port : config.port);
+    });
+  });
+}
+
+/** Answers while the stores open and migrate: the port is bound, the app is not built yet. */
+function starting(req: IncomingMessage, res: ServerResponse): void {
+  const problem = new ApiError(503, 'STARTING', 'Starting', 'The server is starting; retry in a moment.', [], { 'Retry-After': '1' });
+  res.writeHead(problem.status, { 'content-type': PROBLEM_CONTENT_TYPE, ...problem.headers });
+  res.end(JSON.stringify(problemBody(problem, (req.url ?? '/').split('?')[0] ?? '/', `req_${randomBytes(12).toString('hex')}`)));
 }
 
 /** Stops accepting connections, lets requests in flight finish, then closes the stores. */
@@ -46,39 +94,36 @@ function shutdownOnSignals(server: Server, close: () => Promise<void>, timeoutMs
   });
 }
 
-async function main(): Promise<void> {
-  let config;
+/**
+ * Binds the port first, so a busy port fails before any data is touched and the issuer can
+ * name the port actually bound; then opens the stores and serves.
+ */
+export async function serve(loaded: Config, logger: Logger): Promise<void> {
+  let handle: (req: IncomingMessage, res: ServerResponse) => void = starting;
+  const server = createServer((req, res) => {
+    handle(req, res);
+  });
+  server.keepAliveTimeout = 65000; // longer than common load balancer idle timeouts
+  const config = withListeningPort(loaded, await listen(server, loaded));
+  let mandate;
   try {
-    config = loadConfig();
+    mandate = await createMandate(config, logger);
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(2);
-    }
+    server.close();
     throw error;
   }
-  const logger = createLogger(config.logLevel);
-  const mandate = await createMandate(config, logger);
   if (mandate.bootstrap.created && mandate.bootstrap.generatedToken !== null) printBootstrapToken(mandate.bootstrap.generatedToken);
   if (mandate.bootstrap.created) logger.info({ tokenId: mandate.bootstrap.tokenId }, 'instance-admin token created');
   else if (config.bootstrapToken !== null) logger.info('instance already bootstrapped; MANDATE_BOOTSTRAP_TOKEN ignored');
+  else if (mandate.db.kind === 'pglite') printExistingInstance(config);
 
-  const handle = mandate.app.callback();
-  const server = createServer((req, res) => {
-    void handle(req, res);
-  });
-  server.keepAliveTimeout = 65000; // longer than common load balancer idle timeouts
-  server.listen(config.port, config.host, () => {
-    const address = server.address();
-    const port = typeof address === 'object' && address !== null ? address.port : config.port;
-    logger.info({ port, store: mandate.db.kind, cache: mandate.cache.kind, issuer: config.issuer }, 'mandate listening');
-  });
-  shutdownOnSignals(server, () => mandate.close(), config.shutdownTimeoutMs, (msg) => {
+  const callback = mandate.app.callback();
+  handle = (req, res) => {
+    void callback(req, res);
+  };
+  logger.info({ port: config.port, store: mandate.db.kind, cache: mandate.cache.kind, issuer: config.issuer }, 'mandate listening');
+  const opened = mandate;
+  shutdownOnSignals(server, () => opened.close(), config.shutdownTimeoutMs, (msg) => {
     logger.info(msg);
   });
 }
-
-main().catch((error: unknown) => {
-  process.stderr.write(`mandate failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});

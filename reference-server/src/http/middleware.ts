@@ -79,3 +79,14 @@ export function problems(logger: Logger): Middleware {
     }
   };
 }
+
+/** `/` is no API operation; whoever opens the server's address in a browser wants the reference. */
+export function rootToDocs(): Middleware {
+  return async (ctx: Context, next: Next) => {
+    if (ctx.path === '/' && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
+      ctx.redirect('/docs');
+      return;
+    }
+    await next();
+  };
+}

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { DataDirLock } from './data-dir-lock';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
@@ -190,18 +191,26 @@ export class PGliteDatabase extends TransactionalDatabase {
   private constructor(
     private readonly db: PGlite,
     onQuery: QueryTimer,
+    private readonly lock: DataDirLock | null,
   ) {
     super(onQuery);
   }
 
-  /** `dataDir` null keeps the database in memory (tests). */
+  /**
+   * `dataDir` null keeps the database in memory (tests). A data directory is used by one
+   * process at a time: PGlite has no locking of its own, and two writers would corrupt it.
+   */
   static async open(dataDir: string | null, onQuery: QueryTimer = () => undefined): Promise<PGliteDatabase> {
-    let location: string | undefined;
-    if (dataDir !== null) {
-      location = path.join(dataDir, 'pgdata');
-      mkdirSync(location, { recursive: true, mode: 0o700 });
+    if (dataDir === null) return new PGliteDatabase(await PGlite.create(), onQuery, null);
+    const location = path.join(dataDir, 'pgdata');
+    mkdirSync(location, { recursive: true, mode: 0o700 });
+    const lock = DataDirLock.acquire(dataDir);
+    try {
+      return new PGliteDatabase(await PGlite.create(location), onQuery, lock);
+    } catch (error) {
+      lock.release();
+      throw error;
     }
-    return new PGliteDatabase(await PGlite.create(location), onQuery);
   }
 
   /** A single connection cannot race itself; the lock is still taken for the same semantics. */
@@ -223,7 +232,11 @@ export class PGliteDatabase extends TransactionalDatabase {
   }
 
   async close(): Promise<void> {
-    await this.db.close();
+    try {
+      await this.db.close();
+    } finally {
+      this.lock?.release();
+    }
   }
 
   protected transaction<T>(work: (sql: Sql) => Promise<T>): Promise<T> {

@@ -23,10 +23,10 @@ describe('service endpoints', () => {
     expect(ready.body.checks.cache.status).toBe('up');
   });
 
-  it('serves the bundled spec unchanged', async () => {
+  it('serves the bundled spec with this instance as its server', async () => {
     const served = await api.call('getOpenApiDocument');
-    const onDisk = JSON.parse(readFileSync(path.resolve(__dirname, '../../../spec/dist/openapi.json'), 'utf8')) as unknown;
-    expect(served.body).toEqual(onDisk);
+    const onDisk = JSON.parse(readFileSync(path.resolve(__dirname, '../../../spec/dist/openapi.json'), 'utf8')) as Record<string, unknown>;
+    expect(served.body).toEqual({ ...onDisk, servers: [{ url: server.issuer, description: 'This Mandate server' }] });
   });
 
   it('serves a reference page that documents every operation', async () => {
@@ -61,6 +61,14 @@ describe('service endpoints', () => {
     expect(wrongMethod.headers.get('allow')).toBe('HEAD, GET, POST');
     const bad = await fetch(`${server.baseUrl}/health`, { headers: { 'x-request-id': 'bad id with spaces' } });
     expect(bad.headers.get('x-request-id')).toMatch(/^req_[0-9a-f]{24}$/);
+  });
+
+  it('sends a browser that opens the server root to the API reference', async () => {
+    const root = await fetch(`${server.baseUrl}/`, { redirect: 'manual' });
+    expect(root.status).toBe(302);
+    expect(root.headers.get('location')).toBe('/docs');
+    const post = await fetch(`${server.baseUrl}/`, { method: 'POST', redirect: 'manual' });
+    expect(post.status).toBe(404);
   });
 });
 

@@ -2,7 +2,7 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import path from 'node:path';
 
 /** The real entry point, as `npm start` runs it (built by `npm run build`). */
-const MAIN = path.resolve(__dirname, '../../dist/main.js');
+export const MAIN = path.resolve(__dirname, '../../dist/main.js');
 
 export interface ServerProcess {
   child: ChildProcessWithoutNullStreams;

@@ -10,6 +10,8 @@ import { TEST_BOOTSTRAP_TOKEN, TEST_KEY_ENCRYPTION_KEY, TEST_PEPPER, requireEnv 
 
 export interface TestServer {
   baseUrl: string;
+  /** The issuer the instance was configured with (not its loopback address). */
+  issuer: string;
   mandate: Mandate;
   bootstrapToken: string;
   close(): Promise<void>;
@@ -37,6 +39,7 @@ export async function startServer(store: 'postgres' | 'embedded', env: Record<st
   const { port } = server.address() as AddressInfo;
   return {
     baseUrl: `http://127.0.0.1:${port}`,
+    issuer: config.issuer,
     mandate,
     bootstrapToken: TEST_BOOTSTRAP_TOKEN,
     async close() {

@@ -15,6 +15,8 @@ beforeAll(async () => {
     MANDATE_SECRET_PEPPER: TEST_PEPPER,
     MANDATE_KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY,
     MANDATE_BOOTSTRAP_TOKEN: TEST_BOOTSTRAP_TOKEN,
+    // Instances behind one address share one issuer; by default each would name its own port.
+    MANDATE_ISSUER: 'http://localhost:8080',
   };
 });
 afterAll(async () => {

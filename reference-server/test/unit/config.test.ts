@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { ConfigError, loadConfig } from '../../src/config';
+import { ConfigError, loadConfig, withListeningPort } from '../../src/config';
 
 const problemsOf = (env: Record<string, string>): string[] => {
   try {
@@ -19,6 +19,13 @@ describe('loadConfig', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({ port: 8080, issuer: 'http://localhost:8080', databaseUrl: null, redisUrl: null, logLevel: 'info' });
     expect(config.dataDir).toBe(path.resolve('.mandate-data'));
+  });
+
+  it('derives the default issuer from the port, and keeps an explicit one', () => {
+    expect(loadConfig({ PORT: '9090' }).issuer).toBe('http://localhost:9090');
+    expect(withListeningPort(loadConfig({ PORT: '0' }), 41234).issuer).toBe('http://localhost:41234');
+    const explicit = loadConfig({ PORT: '0', MANDATE_ISSUER: 'https://id.example.com/' });
+    expect(withListeningPort(explicit, 41234)).toMatchObject({ port: 41234, issuer: 'https://id.example.com' });
   });
 
   it('reads secrets from NAME_FILE', () => {
