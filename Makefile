@@ -35,7 +35,8 @@ check-generated: generate ## Fail when generated files differ from what is commi
 	@changed="$$(git status --porcelain --untracked-files=all -- spec/dist sdks)"; \
 	  if [[ -n "$$changed" ]]; then echo "$$changed"; echo "Generated files are stale: run 'make generate' and commit." >&2; exit 1; fi
 
-lint: setup ## Lint the spec (Redocly, Spectral + OWASP) and the server (ESLint, tsc)
+lint: setup ## Lint the spec (Redocly, Spectral + OWASP) and the server (ESLint, tsc); check every locked package runs on the documented Node.js
+	node scripts/check-node-engines.mjs
 	npm run spec:lint
 	npm run lint -w reference-server
 	npm run typecheck -w reference-server

@@ -43,6 +43,15 @@ class CredentialSourceTest {
         explicit.apply(MandateClient.builder().environment(env)).fromEnv().build());
   }
 
+  /** An admin token and an agent's credential, both in the environment. */
+  private static Map<String, String> bothKindsInTheEnvironment(MockServer server) {
+    return Map.of(
+        "MANDATE_BASE_URL", server.baseUrl(),
+        "MANDATE_API_TOKEN", ADMIN_TOKEN,
+        "MANDATE_CLIENT_ID", "agt_env",
+        "MANDATE_CLIENT_SECRET", "mdt_sk_env");
+  }
+
   private static String basic(String header) {
     assertTrue(header != null && header.startsWith("Basic "), "expected HTTP Basic, got " + header);
     return new String(Base64.getDecoder().decode(header.substring(6)), StandardCharsets.UTF_8);
@@ -104,12 +113,7 @@ class CredentialSourceTest {
   @Test
   void anEmptyExplicitApiTokenStillSwitchesOffTheEnvironmentCredentials() throws Exception {
     try (MockServer server = server()) {
-      Map<String, String> env =
-          Map.of(
-              "MANDATE_BASE_URL", server.baseUrl(),
-              "MANDATE_API_TOKEN", ADMIN_TOKEN,
-              "MANDATE_CLIENT_ID", "agt_env",
-              "MANDATE_CLIENT_SECRET", "mdt_sk_env");
+      Map<String, String> env = bothKindsInTheEnvironment(server);
       for (MandateClient client : bothOrders(env, b -> b.apiToken(""))) {
         assertNull(client.config().apiToken());
         assertFalse(client.config().hasClientCredentials());
@@ -127,12 +131,7 @@ class CredentialSourceTest {
   @Test
   void withoutAnExplicitCredentialTheEnvironmentCredentialsAreUsed() throws Exception {
     try (MockServer server = server()) {
-      Map<String, String> env =
-          Map.of(
-              "MANDATE_BASE_URL", server.baseUrl(),
-              "MANDATE_API_TOKEN", ADMIN_TOKEN,
-              "MANDATE_CLIENT_ID", "agt_env",
-              "MANDATE_CLIENT_SECRET", "mdt_sk_env");
+      Map<String, String> env = bothKindsInTheEnvironment(server);
       MandateClient client = MandateClient.builder().environment(env).fromEnv().organization("org_explicit").build();
       client.agents().get("agt_1");
       client.oauth().issueToken(TokenRequest.builder().grantType(TokenRequestGrantType.CLIENT_CREDENTIALS).build());
