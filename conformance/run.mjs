@@ -22,6 +22,7 @@ import { DEFAULT_SERVER, startServer } from './server.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REQUEST_TIMEOUT_MS = 15_000;
+const STREAM_TIMEOUT_MS = 10_000; // for a `stream` step's events to arrive
 const METHODS = ['get', 'put', 'post', 'patch', 'delete'];
 
 // ---------------------------------------------------------------- arguments
@@ -133,6 +134,7 @@ class ResponseValidator {
     }
     const media = (contentType ?? '').split(';')[0].trim().toLowerCase();
     if (!(media in content)) return [`content-type ${media || '(none)'} not documented for ${op.id} ${status} (expected ${Object.keys(content).join(', ')})`];
+    if (media === 'text/event-stream') return this.checkEvents(op, status, content[media]['x-sse-data'], body);
     const schema = content[media].schema;
     if (schema === undefined) return [];
     const key = `${op.id} ${status} ${media}`;
@@ -144,6 +146,20 @@ class ResponseValidator {
     const value = media.endsWith('json') ? body : rawText;
     if (validate(value)) return [];
     return validate.errors.slice(0, 3).map((e) => `schema: ${e.instancePath || '/'} ${e.message}`);
+  }
+
+  // Each event's data against the stream's x-sse-data schema.
+  checkEvents(op, status, pointer, events) {
+    if (typeof pointer !== 'string') return [`${op.id} ${status} text/event-stream has no x-sse-data pointer`];
+    const schema = { $ref: pointer };
+    if (!Array.isArray(events)) return ['an event stream must be read with a `stream` step'];
+    const key = `${op.id} ${status} events`;
+    let validate = this.cache.get(key);
+    if (validate === undefined) {
+      validate = this.ajv.compile(rewriteRefs(schema));
+      this.cache.set(key, validate);
+    }
+    return events.flatMap((event, i) => (validate(event.data) ? [] : validate.errors.slice(0, 3).map((e) => `schema: event ${i} data${e.instancePath} ${e.message}`)));
   }
 }
 
@@ -300,10 +316,57 @@ async function buildRequest(ctx, op, step) {
   return { method: op.method, url: url.toString(), headers, body };
 }
 
-async function send(req) {
-  const res = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body, redirect: 'manual', signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
-  const rawText = await res.text();
+// Reads Server-Sent Events (WHATWG HTML §9.2.6) until `count` have arrived; the body is
+// then [{ id, event, data }] with data parsed as JSON, so scenario pointers reach into it.
+async function readEvents(res, count, controller) {
+  const decoder = new TextDecoder();
+  const events = [];
+  let text = '';
+  let buffer = '';
+  let current = { data: [], event: 'message', id: null };
+  const timer = setTimeout(() => controller.abort(), STREAM_TIMEOUT_MS);
+  try {
+    for await (const chunk of res.body) {
+      const piece = decoder.decode(chunk, { stream: true });
+      text += piece;
+      buffer += piece;
+      const lines = buffer.split(/\r\n|\r|\n/);
+      buffer = lines.pop();
+      for (const line of lines) {
+        if (line === '') {
+          if (current.data.length > 0) events.push({ id: current.id, event: current.event, data: JSON.parse(current.data.join('\n')) });
+          current = { data: [], event: 'message', id: current.id };
+          if (events.length >= count) return { events, text };
+          continue;
+        }
+        if (line.startsWith(':')) continue;
+        const colon = line.indexOf(':');
+        const name = colon < 0 ? line : line.slice(0, colon);
+        const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+        if (name === 'data') current.data.push(value);
+        else if (name === 'event') current.event = value;
+        else if (name === 'id') current.id = value;
+      }
+    }
+  } catch (error) {
+    if (!controller.signal.aborted) throw error;
+  } finally {
+    clearTimeout(timer);
+    controller.abort();
+  }
+  return { events, text };
+}
+
+async function send(req, stream) {
+  const controller = new AbortController();
+  const timeout = stream === undefined ? AbortSignal.timeout(REQUEST_TIMEOUT_MS) : controller.signal;
+  const res = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body, redirect: 'manual', signal: timeout });
   const contentType = res.headers.get('content-type');
+  if (stream !== undefined && /^text\/event-stream/.test(contentType ?? '')) {
+    const { events, text } = await readEvents(res, stream.count, controller);
+    return { status: res.status, headers: res.headers, contentType, rawText: text, body: events };
+  }
+  const rawText = await res.text();
   let body = null;
   if (rawText.length > 0 && /json/i.test(contentType ?? '')) {
     try {
@@ -320,10 +383,13 @@ async function runStep(ctx, sc, step) {
   const op = ctx.ops.get(step.operation);
   const failures = [];
   const req = await buildRequest(ctx, op, step);
-  const res = await send(req);
+  const res = await send(req, step.stream);
   const exp = step.expect;
   const shortBody = () => (res.rawText.length > 300 ? res.rawText.slice(0, 300) + '…' : res.rawText);
   if (res.body === undefined) failures.push('body: invalid JSON');
+  if (step.stream !== undefined && Array.isArray(res.body) && res.body.length < step.stream.count) {
+    failures.push(`stream: ${res.body.length} of ${step.stream.count} events within ${STREAM_TIMEOUT_MS / 1000} s`);
+  }
   failures.push(...checkResponse(exp, { status: res.status, body: res.body, header: (name) => res.headers.get(name) }, ctx.vars, shortBody));
   // The response must conform to the spec whatever the scenario expects.
   if (res.status === exp.status) failures.push(...ctx.validator.check(op, res.status, res.contentType, res.body, res.rawText));

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Koa from 'koa';
+import { Gauge } from 'prom-client';
 import { bootstrapInstanceAdmin, type BootstrapResult } from './bootstrap';
 import type { Cache } from './cache/cache';
 import { EpochCache } from './cache/epoch-cache';
@@ -10,6 +11,7 @@ import { RedisCache } from './cache/redis-cache';
 import type { Config } from './config';
 import { SecretHasher } from './domain/secrets';
 import { AccessTokens } from './domain/access-tokens';
+import { AuditFeed } from './domain/audit-feed';
 import { AuditWriter } from './domain/audit-writer';
 import { ClientAuthenticator } from './domain/clients';
 import { KeyEncryption } from './domain/key-encryption';
@@ -21,6 +23,7 @@ import { auditHandlers, keyHandlers } from './http/handlers/keys-and-audit';
 import { oauthHandlers } from './http/oauth';
 import { type OpenApiDocument as ReferenceDocument, renderApiReference } from './http/docs-page';
 import { agentHandlers, credentialHandlers } from './http/handlers/agents';
+import { eventHandlers } from './http/handlers/events';
 import { orgHandlers } from './http/handlers/orgs';
 import { serviceHandlers } from './http/handlers/service';
 import { observe, problems, requestId, rootToDocs } from './http/middleware';
@@ -40,6 +43,8 @@ export interface Mandate {
   metrics: Metrics;
   keys: SigningKeys;
   bootstrap: BootstrapResult;
+  /** Ends every open event stream (their clients reconnect elsewhere); first step of a shutdown. */
+  endStreams(): void;
   close(): Promise<void>;
 }
 
@@ -119,7 +124,20 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
       });
     };
     warm();
-    const audit = new AuditWriter(db);
+    const feed = new AuditFeed(db, openedCache, (error: unknown) => {
+      logger.warn({ err: error }, 'audit feed: a read or announcement failed; followers catch up on the next one');
+    });
+    new Gauge({
+      name: 'mandate_event_stream_followers',
+      help: 'Open event streams on this instance.',
+      registers: [metrics.registry],
+      collect() {
+        this.set(feed.followers);
+      },
+    });
+    const audit = new AuditWriter(db, (chains) => {
+      feed.announce(chains);
+    });
     const tokens = new AccessTokens(keys, config.issuer, config.accessTokenTtlSeconds);
     const { roles, scopes } = roleScopes(document);
     const validator = new RequestValidator(document, operations);
@@ -131,7 +149,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
     const bearer = bearerAuthenticator({ db, cache: openedCache, adminTokens, hasher, metrics, roles, tokens, tokenState, audit, issuer: config.issuer });
     const router = buildRouter(
       operations,
-      { ...orgHandlers, ...agentHandlers, ...credentialHandlers, ...keyHandlers, ...auditHandlers },
+      { ...orgHandlers, ...agentHandlers, ...credentialHandlers, ...keyHandlers, ...auditHandlers, ...eventHandlers(feed) },
       {
         ...serviceHandlers({ db, cache: openedCache, metrics, documentJson, docsPage: () => renderApiReference(served) }),
         ...oauthHandlers({
@@ -152,10 +170,13 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
       },
       {
         db,
+        onAuditCommitted: (chains) => {
+          feed.announce(chains);
+        },
         authenticator: bearer,
         validator,
         bodyLimitBytes: config.bodyLimitBytes,
-        services: { hasher, metrics, keys, tokenState, adminTokens, mandateScopes: scopes },
+        services: { hasher, metrics, keys, tokenState, adminTokens, mandateScopes: scopes, authenticator: bearer },
       },
     );
 
@@ -187,8 +208,12 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
       metrics,
       keys,
       bootstrap,
+      endStreams() {
+        feed.close();
+      },
       async close() {
         for (const timer of timers) clearInterval(timer);
+        feed.close();
         await audit.close();
         await Promise.allSettled([db.close(), openedCache.close()]);
       },

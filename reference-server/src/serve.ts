@@ -68,12 +68,13 @@ function starting(req: IncomingMessage, res: ServerResponse): void {
 }
 
 /** Stops accepting connections, lets requests in flight finish, then closes the stores. */
-function shutdownOnSignals(server: Server, close: () => Promise<void>, timeoutMs: number, log: (msg: string) => void): void {
+function shutdownOnSignals(server: Server, endStreams: () => void, close: () => Promise<void>, timeoutMs: number, log: (msg: string) => void): void {
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     log(`${signal} received; draining`);
+    endStreams(); // event streams never finish by themselves
     const force = setTimeout(() => {
       server.closeAllConnections();
     }, timeoutMs);
@@ -84,7 +85,12 @@ function shutdownOnSignals(server: Server, close: () => Promise<void>, timeoutMs
         process.exit(0);
       });
     });
+    // A keep-alive connection whose request finishes while draining (an ended stream, too)
+    // is idle only from then on: close idle ones until none is left.
     server.closeIdleConnections();
+    setInterval(() => {
+      server.closeIdleConnections();
+    }, 100).unref();
   };
   process.on('SIGTERM', () => {
     stop('SIGTERM');
@@ -123,7 +129,7 @@ export async function serve(loaded: Config, logger: Logger): Promise<void> {
   };
   logger.info({ port: config.port, store: mandate.db.kind, cache: mandate.cache.kind, issuer: config.issuer }, 'mandate listening');
   const opened = mandate;
-  shutdownOnSignals(server, () => opened.close(), config.shutdownTimeoutMs, (msg) => {
+  shutdownOnSignals(server, () => { opened.endStreams(); }, () => opened.close(), config.shutdownTimeoutMs, (msg) => {
     logger.info(msg);
   });
 }

@@ -10,6 +10,10 @@ export interface Cache {
   /** Several keys in one round trip, in order. */
   getMany(keys: string[]): Promise<(string | null)[]>;
   set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  /** Tells every instance's subscribers of `channel`. At most once: a message may be lost. */
+  publish(channel: string, message: string): Promise<void>;
+  /** Calls `listener` with each message published on `channel`, until the returned function runs. */
+  subscribe(channel: string, listener: (message: string) => void): Promise<() => void>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,9 +1,11 @@
+import { EventEmitter } from 'node:events';
 import type { Cache } from './cache';
 
 /** In-process cache for a single instance on the embedded default. */
 export class MemoryCache implements Cache {
   readonly kind = 'memory' as const;
   private readonly entries = new Map<string, { value: string; expiresAt: number }>();
+  private readonly channels = new EventEmitter().setMaxListeners(0);
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -26,6 +28,17 @@ export class MemoryCache implements Cache {
     this.entries.set(key, { value, expiresAt: this.now() + ttlSeconds * 1000 });
     this.sweep();
     return Promise.resolve();
+  }
+
+  publish(channel: string, message: string): Promise<void> {
+    // Delivered on a later turn, as over a network: a publisher never runs listeners inline.
+    setImmediate(() => this.channels.emit(channel, message));
+    return Promise.resolve();
+  }
+
+  subscribe(channel: string, listener: (message: string) => void): Promise<() => void> {
+    this.channels.on(channel, listener);
+    return Promise.resolve(() => this.channels.off(channel, listener));
   }
 
   ping(): Promise<void> {

@@ -5,6 +5,8 @@ import type { Cache, CacheTimer } from './cache';
 export class RedisCache implements Cache {
   readonly kind = 'redis' as const;
   private readonly redis: Redis;
+  private subscriber: Redis | null = null;
+  private readonly listeners = new Map<string, Set<(message: string) => void>>();
   private reads: { keys: string[]; resolve: (values: (string | null)[]) => void; reject: (error: unknown) => void }[] = [];
 
   constructor(
@@ -70,14 +72,50 @@ export class RedisCache implements Cache {
     await this.timed('set', () => this.redis.set(this.namespace + key, value, 'EX', Math.max(1, Math.ceil(ttlSeconds))));
   }
 
+  async publish(channel: string, message: string): Promise<void> {
+    await this.timed('publish', () => this.redis.publish(this.namespace + channel, message));
+  }
+
+  /**
+   * A subscribed Redis connection can do nothing else, so subscriptions share one second
+   * connection, opened on first use. ioredis subscribes again after a reconnect; messages
+   * published while it was away are lost, which subscribers must tolerate.
+   */
+  async subscribe(channel: string, listener: (message: string) => void): Promise<() => void> {
+    const name = this.namespace + channel;
+    if (this.subscriber === null) {
+      const subscriber = this.redis.duplicate({ lazyConnect: false, enableOfflineQueue: true, maxRetriesPerRequest: null });
+      subscriber.on('error', () => undefined);
+      subscriber.on('message', (from: string, message: string) => {
+        for (const listen of this.listeners.get(from) ?? []) listen(message);
+      });
+      this.subscriber = subscriber;
+    }
+    let listeners = this.listeners.get(name);
+    if (listeners === undefined) {
+      listeners = new Set();
+      this.listeners.set(name, listeners);
+      await this.subscriber.subscribe(name);
+    }
+    listeners.add(listener);
+    return () => {
+      listeners.delete(listener);
+    };
+  }
+
   async ping(): Promise<void> {
     await this.timed('ping', () => this.redis.ping());
   }
 
   async close(): Promise<void> {
-    await this.redis.quit().catch(() => {
-      this.redis.disconnect();
-    });
+    const connections = this.subscriber === null ? [this.redis] : [this.redis, this.subscriber];
+    await Promise.all(
+      connections.map((connection) =>
+        connection.quit().catch(() => {
+          connection.disconnect();
+        }),
+      ),
+    );
   }
 
   private async timed<T>(operation: string, command: () => Promise<T>): Promise<T> {

@@ -34,6 +34,8 @@ export class AuditWriter {
 
   constructor(
     private readonly db: Database,
+    /** Told which chains a committed batch extended (the live feed announces them). */
+    private readonly onCommitted: (chains: string[]) => void = () => undefined,
     private readonly maxBatch = 500,
   ) {}
 
@@ -83,6 +85,7 @@ export class AuditWriter {
           settled.add(chain);
           for (const pending of byChain.get(chain) ?? []) pending.resolve();
         }
+        if (appended.length > 0) this.onCommitted(appended);
         // Those that lost the race now know the head that beat them, and try after it.
         known = known.filter((chain) => !settled.has(chain) && this.heads.has(chain));
       } catch (error) {
@@ -127,6 +130,7 @@ export class AuditWriter {
       if (this.heads.size >= MAX_REMEMBERED_HEADS) this.heads.clear();
       for (const event of events) this.heads.set(event.chain, { sequence: event.sequence, hash: event.hash });
       for (const pending of batch) pending.resolve();
+      this.onCommitted([...new Set(events.map((event) => event.chain))]);
     } catch (error) {
       for (const pending of batch) {
         this.heads.delete(chainOf(pending.entry.orgId));

@@ -16,6 +16,11 @@ import { type AdminTokenCredentials, adminTokenStore } from '../store/admin-toke
 export interface Authenticator {
   /** The caller behind an Authorization header; every success and failure is audited. */
   authenticate(authorization: string | undefined, request: RequestInfo): Promise<Principal>;
+  /**
+   * Whether a credential that authenticated earlier still would (not revoked or expired, its
+   * agent still active), for answers that outlive their request. Not audited.
+   */
+  stillValid(authorization: string): Promise<boolean>;
 }
 
 
@@ -50,7 +55,7 @@ export interface AuthenticatorDeps {
  * which were not revoked).
  */
 export function bearerAuthenticator(deps: AuthenticatorDeps): Authenticator {
-  async function adminToken(presented: string): Promise<Principal> {
+  async function adminToken(presented: string, recordUse = true): Promise<Principal> {
     // A malformed token still costs a lookup (of nothing), so it answers in the same time class.
     const lookup = deps.hasher.lookupOf('adminToken', presented) ?? '';
     const row = await deps.adminTokens.get(lookup, () => adminTokenStore.findForAuthentication(deps.db, lookup));
@@ -60,7 +65,7 @@ export function bearerAuthenticator(deps: AuthenticatorDeps): Authenticator {
     const known = { orgId: row.orgId, type: 'admin_token' as const, id: row.id };
     if (row.revokedAt !== null || row.orgDeleted) throw new Refusal('revoked', 'The bearer token has been revoked.', known);
     if (row.expiresAt !== null && row.expiresAt.getTime() <= Date.now()) throw new Refusal('expired', 'The bearer token has expired.', known);
-    await uses.record(row.id);
+    if (recordUse) await uses.record(row.id);
     return { kind: 'admin_token', id: row.id, orgId: row.orgId, role: row.role, scopes: deps.roles.get(row.role) ?? new Set() };
   }
 
@@ -75,13 +80,25 @@ export function bearerAuthenticator(deps: AuthenticatorDeps): Authenticator {
 
   const uses = new UseRecorder(deps.cache, (tokenId) => adminTokenStore.recordUse(deps.db, tokenId));
 
+  const bearerOf = (authorization: string): string => /^Bearer +([^ ]+) *$/i.exec(authorization)?.[1] ?? '';
+
   return {
+    async stillValid(authorization) {
+      const presented = bearerOf(authorization);
+      try {
+        await (presented.startsWith('mdt_pat_') ? adminToken(presented, false) : agentToken(presented));
+        return true;
+      } catch (error) {
+        if (error instanceof Refusal) return false;
+        throw error;
+      }
+    },
     async authenticate(authorization, request) {
       if (authorization === undefined || authorization.trim() === '') {
         deps.metrics.authFailures.inc({ reason: 'missing' });
         throw unauthorized('AUTHENTICATION_REQUIRED', 'Send an admin API token or an access token as "Authorization: Bearer <token>".', false);
       }
-      const presented = /^Bearer +([^ ]+) *$/i.exec(authorization)?.[1] ?? '';
+      const presented = bearerOf(authorization);
       try {
         const principal = presented.startsWith('mdt_pat_') ? await adminToken(presented) : await agentToken(presented);
         await deps.audit.append({

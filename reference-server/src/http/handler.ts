@@ -1,4 +1,5 @@
 import type { EpochCache } from '../cache/epoch-cache';
+import type { Authenticator } from './authenticate';
 import type { Principal } from '../domain/principal';
 import type { SecretHasher } from '../domain/secrets';
 import type { SigningKeys } from '../domain/signing-keys';
@@ -17,8 +18,12 @@ export interface Call {
   orgId: string | null;
   path: Record<string, string>;
   query: Record<string, unknown>;
+  /** The operation's declared headers that were sent (names in lower case), validated. */
+  headers: Record<string, unknown>;
   /** The JSON body, already validated against the operation's schema. */
   body: unknown;
+  /** The credential the caller authenticated with (for long-lived answers that re-check it). */
+  authorization: string | undefined;
   services: {
     hasher: SecretHasher;
     metrics: Metrics;
@@ -28,6 +33,8 @@ export interface Call {
     adminTokens: EpochCache<AdminTokenCredentials>;
     /** The scopes of Mandate's own API (declared in the spec). */
     mandateScopes: ReadonlySet<string>;
+    /** Re-checks a credential for answers that outlive their request (event streams). */
+    authenticator: Authenticator;
   };
 }
 
@@ -46,6 +53,9 @@ export interface Reply {
   audit?: AuditIntent[];
   /** Runs after the transaction committed and before the answer (e.g. cache write-through). */
   afterCommit?: () => Promise<void>;
+  /** Response headers, and the content type of a body that is a stream. */
+  headers?: Record<string, string>;
+  type?: string;
 }
 
 export type Handler = (call: Call) => Promise<Reply>;

@@ -1,6 +1,7 @@
 import { lifecycleStatus } from '../domain/expiry';
 import type { AdminTokenRecord } from '../store/admin-tokens';
 import type { AgentRecord } from '../store/agents';
+import type { AuditRecord } from '../store/audit';
 import type { CredentialRecord } from '../store/credentials';
 import type { OrgRecord } from '../store/orgs';
 
@@ -59,3 +60,21 @@ export const credentialJson = (credential: CredentialRecord) => ({
   revokedAt: time(credential.revokedAt),
   lastUsedAt: time(credential.lastUsedAt),
 });
+
+export const auditJson = (event: AuditRecord) => ({
+  id: event.id,
+  orgId: event.orgId,
+  sequence: event.sequence,
+  action: event.action,
+  outcome: event.outcome,
+  actor: { type: event.actorType, id: event.actorId },
+  target: event.targetType === null || event.targetId === null ? null : { type: event.targetType, id: event.targetId },
+  ip: event.ip,
+  userAgent: event.userAgent,
+  requestId: event.requestId,
+  occurredAt: event.occurredAt.toISOString(),
+  metadata: event.metadata,
+  prevHash: event.prevHash,
+  hash: event.hash,
+});
+

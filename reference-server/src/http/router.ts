@@ -18,12 +18,16 @@ export interface RequestState {
   requestId: string;
   operationId?: string;
   principal?: Principal;
+  /** The credential presented (kept for answers that outlive the request, never logged). */
+  authorization?: string;
 }
 
 export type PublicHandler = (ctx: Context) => Promise<void>;
 
 export interface RouterDeps {
   db: Database;
+  /** Told which audit chains a request's transaction extended, once it committed. */
+  onAuditCommitted: (chains: string[]) => void;
   authenticator: Authenticator;
   validator: RequestValidator;
   bodyLimitBytes: number;
@@ -64,7 +68,7 @@ export function buildRouter(
     const steps: Middleware[] =
       publicHandler !== undefined
         ? [name, (ctx) => publicHandler(ctx)]
-        : [name, authenticate(deps), authorize(operation), act(operation, handlers[operation.operationId] as Handler, deps)];
+        : [name, authenticate(operation, deps), authorize(operation), act(operation, handlers[operation.operationId] as Handler, deps)];
     router.register(koaPath(operation.path), [operation.method.toUpperCase()], steps);
   }
   return router;
@@ -75,11 +79,28 @@ export function requestInfo(ctx: Context): RequestInfo {
   return { ip: ctx.ip || null, userAgent: ctx.get('user-agent') || null, requestId: (ctx.state as RequestState).requestId };
 }
 
-function authenticate(deps: RouterDeps): Middleware {
+function authenticate(operation: Operation, deps: RouterDeps): Middleware {
   return async (ctx: Context, next: Next) => {
-    (ctx.state as RequestState).principal = await deps.authenticator.authenticate(ctx.get('authorization') || undefined, requestInfo(ctx));
+    const state = ctx.state as RequestState;
+    state.authorization = authorizationOf(ctx, operation);
+    state.principal = await deps.authenticator.authenticate(state.authorization, requestInfo(ctx));
     await next();
   };
+}
+
+/**
+ * The Authorization header, or on an operation that allows it (the event stream, for
+ * browsers' EventSource) a bearer token in the query. RFC 6750 §2.3: one method per request.
+ */
+function authorizationOf(ctx: Context, operation: Operation): string | undefined {
+  const header = ctx.get('authorization') || undefined;
+  const parameter = operation.queryTokenParameter;
+  const inQuery = parameter === null ? undefined : ctx.query[parameter];
+  if (inQuery === undefined) return header;
+  if (header !== undefined || typeof inQuery !== 'string') {
+    throw badRequest('INVALID_REQUEST', `Send the token once: in the Authorization header or as one ${parameter ?? ''} query parameter.`);
+  }
+  return `Bearer ${inQuery}`;
 }
 
 function authorize(operation: Operation): Middleware {
@@ -112,9 +133,11 @@ interface ValidatedRequest {
 async function readAndValidate(ctx: Context, operation: Operation, deps: RouterDeps): Promise<ValidatedRequest> {
   const raw = operation.requestBody === null ? Buffer.alloc(0) : await readRawBody(ctx.req, deps.bodyLimitBytes);
   const body = operation.requestBody === null ? undefined : parseJsonBody(raw, ctx.get('content-type') || undefined);
+  // A token in the query is a credential, not input.
+  const query = Object.fromEntries(Object.entries(ctx.query).filter(([name]) => name !== operation.queryTokenParameter));
   const { values, problems } = deps.validator.parameters(operation.operationId, {
     path: ctx.params as Record<string, string>,
-    query: ctx.query as Record<string, unknown>,
+    query,
     headers: ctx.headers,
   });
   if (operation.requestBody !== null) {
@@ -171,31 +194,32 @@ function auditEntries(reply: Reply, principal: Principal, orgId: string | null, 
   }));
 }
 
+/** A reply as sent: replayed from an earlier request, and the audit chains it extended. */
+type Answer = Reply & { replayed: boolean; auditedChains: string[] };
+
 /** Runs the handler and appends its audit events in the same transaction: both commit, or neither. */
-async function runAndAudit(handler: Handler, call: Call, info: RequestInfo): Promise<Reply> {
+async function runAndAudit(handler: Handler, call: Call, info: RequestInfo): Promise<Answer> {
   const reply = await handler(call);
   const entries = auditEntries(reply, call.principal, call.orgId, info);
-  if (entries.length > 0) await appendEvents(call.sql, entries);
-  return reply;
+  const events = entries.length > 0 ? await appendEvents(call.sql, entries) : [];
+  return { ...reply, replayed: false, auditedChains: [...new Set(events.map((event) => event.chain))] };
 }
-
-type Answer = Reply & { replayed: boolean };
 
 /**
  * Runs `work` once per Idempotency-Key and caller: a retry with the same request gets the
  * stored answer; the same key with a different request is refused.
  */
-async function oncePerKey(sql: Sql, principalId: string, key: string, requestHash: string, work: () => Promise<Reply>): Promise<Answer> {
+async function oncePerKey(sql: Sql, principalId: string, key: string, requestHash: string, work: () => Promise<Answer>): Promise<Answer> {
   const earlier = await idempotencyStore.claim(sql, principalId, key, requestHash);
   if (earlier !== null) {
     if (earlier.requestHash !== requestHash) {
       throw new ApiError(422, 'IDEMPOTENCY_KEY_REUSED', 'Idempotency key reused', 'This Idempotency-Key was used with a different request.');
     }
-    return { status: earlier.status, body: earlier.body ?? undefined, replayed: true };
+    return { status: earlier.status, body: earlier.body ?? undefined, replayed: true, auditedChains: [] };
   }
-  const reply = await work();
-  await idempotencyStore.complete(sql, principalId, key, reply.status, reply.body);
-  return { ...reply, replayed: false };
+  const answer = await work();
+  await idempotencyStore.complete(sql, principalId, key, answer.status, answer.body);
+  return answer;
 }
 
 function act(operation: Operation, handler: Handler, deps: RouterDeps): Middleware {
@@ -210,15 +234,28 @@ function act(operation: Operation, handler: Handler, deps: RouterDeps): Middlewa
 
     const answer = await deps.db.tenantTransaction(tenant, async (sql): Promise<Answer> => {
       if (targetsOrg && tenant.orgId !== null) await orgService.requireLive(sql, tenant.orgId, lock);
-      const call: Call = { sql, principal, orgId: tenant.orgId, path: request.path, query: request.query, body: request.body, services: deps.services };
-      const work = (): Promise<Reply> => runAndAudit(handler, call, info);
-      if (key === undefined) return { ...(await work()), replayed: false };
+      const call: Call = {
+        sql,
+        principal,
+        orgId: tenant.orgId,
+        path: request.path,
+        query: request.query,
+        headers: request.headers,
+        body: request.body,
+        authorization: (ctx.state as RequestState).authorization,
+        services: deps.services,
+      };
+      const work = (): Promise<Answer> => runAndAudit(handler, call, info);
+      if (key === undefined) return work();
       return oncePerKey(sql, principal.id, key, requestHash(ctx, request.raw), work);
     });
+    if (answer.auditedChains.length > 0) deps.onAuditCommitted(answer.auditedChains);
     await answer.afterCommit?.();
 
     ctx.status = answer.status;
     if (answer.replayed) ctx.set('Idempotent-Replayed', 'true');
+    for (const [name, value] of Object.entries(answer.headers ?? {})) ctx.set(name, value);
     if (answer.body !== undefined) ctx.body = answer.body;
+    if (answer.type !== undefined) ctx.type = answer.type;
   };
 }

@@ -68,6 +68,11 @@ export interface Operation {
   idempotent: boolean;
   /** Acts inside one organization named by the token or the `Mandate-Organization` header. */
   orgScoped: boolean;
+  /**
+   * The query parameter that may carry the bearer token instead of the Authorization header
+   * (an `apiKey` scheme `in: query` among the operation's security), or null.
+   */
+  queryTokenParameter: string | null;
 }
 
 export const ORGANIZATION_HEADER = 'Mandate-Organization';
@@ -102,6 +107,17 @@ function resolve<T>(document: OpenApiDocument, value: MaybeRef<T>): T {
 function requiredScopes(document: OpenApiDocument, operation: OperationObject): string[] | null {
   const security = operation.security ?? document.security ?? [];
   return security.find((requirement) => 'adminToken' in requirement)?.adminToken ?? null;
+}
+
+function queryTokenParameter(document: OpenApiDocument, operation: OperationObject): string | null {
+  const security = operation.security ?? document.security ?? [];
+  for (const requirement of security) {
+    for (const name of Object.keys(requirement)) {
+      const scheme = document.components.securitySchemes[name] ?? {};
+      if (scheme.type === 'apiKey' && scheme.in === 'query' && typeof scheme.name === 'string') return scheme.name;
+    }
+  }
+  return null;
 }
 
 /** Every operation in the document, in document order. */
@@ -146,6 +162,7 @@ export function listOperations(document: OpenApiDocument): Operation[] {
         responses,
         idempotent: parameters.some((p) => p.location === 'header' && p.name === IDEMPOTENCY_HEADER),
         orgScoped: parameters.some((p) => p.location === 'header' && p.name === ORGANIZATION_HEADER),
+        queryTokenParameter: queryTokenParameter(document, operation),
       });
     }
   }

@@ -67,6 +67,8 @@ interface CompiledOperation {
   parameters: Record<Parameter['location'], ValidateFunction>;
   body: ValidateFunction | null;
   headerNames: string[];
+  /** Query parameters whose schema is an array: a single value is a list of one. */
+  arrayQueryNames: string[];
 }
 
 /**
@@ -95,6 +97,7 @@ export class RequestValidator {
         parameters: { path: byLocation('path'), query: byLocation('query'), header: byLocation('header') },
         body: operation.requestBody === null ? null : bodyAjv.compile(rebase(operation.requestBody.schema) as JsonSchema),
         headerNames: operation.parameters.filter((p) => p.location === 'header').map((p) => p.name.toLowerCase()),
+        arrayQueryNames: operation.parameters.filter((p) => p.location === 'query' && p.schema.type === 'array').map((p) => p.name),
       });
     }
   }
@@ -104,6 +107,8 @@ export class RequestValidator {
     const compiled = this.get(operationId);
     const path = { ...parts.path };
     const query = { ...parts.query };
+    // `?action=a` arrives as a string, `?action=a&action=b` as an array: both mean a list.
+    for (const name of compiled.arrayQueryNames) if (typeof query[name] === 'string') query[name] = [query[name]];
     const headers = Object.fromEntries(
       compiled.headerNames.flatMap((name) => (parts.headers[name] === undefined ? [] : [[name, parts.headers[name]]])),
     );

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { type Mandate, createMandate } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { TEST_BOOTSTRAP_TOKEN, TEST_KEY_ENCRYPTION_KEY, TEST_PEPPER, requireEnv } from './env';
@@ -21,7 +21,7 @@ export interface TestServer {
  * A real server on a loopback port: PostgreSQL + Redis ("postgres"), or PGlite in a fresh
  * directory + the in-process cache ("embedded").
  */
-export async function startServer(store: 'postgres' | 'embedded', env: Record<string, string> = {}): Promise<TestServer> {
+export async function startServer(store: 'postgres' | 'embedded', env: Record<string, string> = {}, logger: Logger = pino({ level: 'silent' })): Promise<TestServer> {
   const dataDir = store === 'embedded' ? mkdtempSync(path.join(tmpdir(), 'mandate-test-')) : null;
   const config = loadConfig({
     MANDATE_BOOTSTRAP_TOKEN: TEST_BOOTSTRAP_TOKEN,
@@ -30,7 +30,7 @@ export async function startServer(store: 'postgres' | 'embedded', env: Record<st
       : { MANDATE_DATA_DIR: dataDir ?? '' }),
     ...env,
   });
-  const mandate = await createMandate(config, pino({ level: 'silent' }));
+  const mandate = await createMandate(config, logger);
   const handle = mandate.app.callback();
   const server: Server = createServer((req, res) => {
     void handle(req, res);

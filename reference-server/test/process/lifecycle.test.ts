@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { startProcess } from '../helpers/process';
+import { SseClient } from '../helpers/sse';
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'mandate-process-'));
 afterAll(() => {
@@ -58,6 +59,18 @@ describe('the server process on the embedded default', () => {
     expect(await server.exited).toBe(0);
     expect(server.stdout()).toContain('SIGTERM received');
   }, 120000);
+
+  it('ends open event streams on SIGTERM instead of waiting for them', async () => {
+    const token = `mdt_pat_${'e'.repeat(43)}`;
+    // A drain deadline far beyond the test's own: only ending the streams lets it exit in time.
+    const server = startProcess({ MANDATE_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'mandate-streams-')), MANDATE_BOOTSTRAP_TOKEN: token, MANDATE_SHUTDOWN_TIMEOUT_MS: '600000' });
+    await server.ready();
+    const org = (await (await fetch(`${server.baseUrl()}/v1/orgs`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{"name":"streams"}' })).json()) as { id: string };
+    const stream = await SseClient.open(`${server.baseUrl()}/v1/events/stream`, { authorization: `Bearer ${token}`, 'mandate-organization': org.id });
+    server.child.kill('SIGTERM');
+    await stream.ended;
+    expect(await server.exited).toBe(0);
+  }, 30000);
 
   it('refuses to start on bad configuration, naming every problem', async () => {
     const bad = startProcess({ PORT: 'eighty', MANDATE_ISSUER: 'http://example.com', DATABASE_URL: 'mysql://x', MANDATE_BOOTSTRAP_TOKEN: 'secret' });

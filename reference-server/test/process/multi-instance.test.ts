@@ -4,6 +4,7 @@ import { TEST_BOOTSTRAP_TOKEN, TEST_KEY_ENCRYPTION_KEY, TEST_PEPPER, isolatedDat
 import { createAgent, createOrg } from '../helpers/fixtures';
 import { basic, postForm, tokenFor } from '../helpers/oauth';
 import { type ServerProcess, startProcess } from '../helpers/process';
+import { SseClient } from '../helpers/sse';
 
 let env: Record<string, string>;
 const running: ServerProcess[] = [];
@@ -81,6 +82,23 @@ describe('two server processes sharing PostgreSQL and Redis', () => {
     expect((await root.call('deleteOrg', { path: { orgId: org.orgId } })).status).toBe(204);
     expect(await listAtTwo(org.writer)).toBe(401);
   }, 120_000);
+
+  it('stream to a subscriber of one the events committed through the other', async () => {
+    const org = await createOrg(new Api(one.baseUrl(), TEST_BOOTSTRAP_TOKEN));
+    const stream = await SseClient.open(`${two.baseUrl()}/v1/events/stream?action=agent.*`, { authorization: `Bearer ${org.reader}` });
+    try {
+      const viaOne = new Api(one.baseUrl(), org.admin);
+      const created = await createAgent(viaOne);
+      await viaOne.call('updateAgent', { path: { agentId: created.id as string }, body: { status: 'suspended' } });
+      const received = await stream.next(2, 10_000);
+      expect(received.map((event) => [event.event, (JSON.parse(event.data) as { target: { id: string } }).target.id])).toEqual([
+        ['agent.created', created.id],
+        ['agent.suspended', created.id],
+      ]);
+    } finally {
+      stream.close();
+    }
+  }, 60_000);
 
   it('keep one intact audit chain while both append to it at once', async () => {
     const org = await createOrg(new Api(one.baseUrl(), TEST_BOOTSTRAP_TOKEN));

@@ -18,6 +18,8 @@ const unreachable: Cache = {
   get: () => Promise.reject(new Error('down')),
   getMany: () => Promise.reject(new Error('down')),
   set: () => Promise.reject(new Error('down')),
+  publish: () => Promise.reject(new Error('down')),
+  subscribe: () => Promise.reject(new Error('down')),
   ping: () => Promise.reject(new Error('down')),
   close: () => Promise.resolve(),
 };

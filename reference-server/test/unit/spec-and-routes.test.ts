@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { agentHandlers, credentialHandlers } from '../../src/http/handlers/agents';
+import { eventHandlers } from '../../src/http/handlers/events';
 import { auditHandlers, keyHandlers } from '../../src/http/handlers/keys-and-audit';
 import { orgHandlers } from '../../src/http/handlers/orgs';
 import { checkCoverage } from '../../src/http/router';
@@ -12,6 +13,7 @@ const PUBLIC_OPERATIONS = ['getHealth', 'getReadiness', 'getMetrics', 'getOpenAp
 const OAUTH_OPERATIONS = ['issueToken', 'introspectToken', 'revokeToken', 'getAuthorizationServerMetadata', 'getOpenIdConfiguration', 'getJwks'];
 const implemented = [
   ...Object.keys({ ...orgHandlers, ...agentHandlers, ...credentialHandlers, ...keyHandlers, ...auditHandlers }),
+  ...Object.keys(eventHandlers(undefined as never)),
   ...PUBLIC_OPERATIONS,
   ...OAUTH_OPERATIONS,
 ];

@@ -2,9 +2,10 @@ import { verifyChain } from '../../domain/audit';
 import { fail, forbidden, notFound } from '../../domain/errors';
 import type { Principal } from '../../domain/principal';
 import { keyStatus } from '../../domain/signing-keys';
-import { type AuditFilters, type AuditRecord, auditStore } from '../../store/audit';
+import { type AuditFilters, auditStore } from '../../store/audit';
 import type { SigningKeyRecord } from '../../store/signing-keys';
 import { type Handler, orgOf, pageOf, pageReply } from '../handler';
+import { auditJson } from '../representations';
 
 const time = (value: Date | null): string | null => (value === null ? null : value.toISOString());
 
@@ -16,23 +17,6 @@ const signingKeyJson = (key: SigningKeyRecord) => ({
   activatesAt: key.activatesAt.toISOString(),
   retiredAt: time(key.retiredAt),
   publishedUntil: time(key.publishedUntil),
-});
-
-const auditJson = (event: AuditRecord) => ({
-  id: event.id,
-  orgId: event.orgId,
-  sequence: event.sequence,
-  action: event.action,
-  outcome: event.outcome,
-  actor: { type: event.actorType, id: event.actorId },
-  target: event.targetType === null || event.targetId === null ? null : { type: event.targetType, id: event.targetId },
-  ip: event.ip,
-  userAgent: event.userAgent,
-  requestId: event.requestId,
-  occurredAt: event.occurredAt.toISOString(),
-  metadata: event.metadata,
-  prevHash: event.prevHash,
-  hash: event.hash,
 });
 
 /** Signing keys are instance-wide, so only the instance administrator manages them. */
