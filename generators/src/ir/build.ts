@@ -25,6 +25,8 @@ export class SpecError extends Error {
 
 const ORGANIZATION_HEADER = 'mandate-organization';
 const IDEMPOTENCY_HEADER = 'idempotency-key';
+const LAST_EVENT_ID_HEADER = 'last-event-id';
+const EVENT_STREAM = 'text/event-stream';
 
 /** Builds the IR from a bundled OpenAPI 3.1 document (internal `#/components/...` refs only). */
 export function buildIR(document: OA.Document): IR {
@@ -358,7 +360,7 @@ function buildOperation(
   const headers = new Set(parameters.filter((p) => p.in === 'header').map((p) => p.name.toLowerCase()));
   for (const p of parameters) {
     if (p.in === 'cookie') throw new SpecError(`${operationId}: cookie parameters are not supported`);
-    if (p.in === 'header' && ![ORGANIZATION_HEADER, IDEMPOTENCY_HEADER].includes(p.name.toLowerCase())) {
+    if (p.in === 'header' && ![ORGANIZATION_HEADER, IDEMPOTENCY_HEADER, LAST_EVENT_ID_HEADER].includes(p.name.toLowerCase())) {
       throw new SpecError(`${operationId}: header parameter ${p.name} is not supported`);
     }
   }
@@ -396,6 +398,7 @@ function buildOperation(
     ...(params === undefined ? {} : { params }),
     organizationHeader: headers.has(ORGANIZATION_HEADER),
     idempotent: headers.has(IDEMPOTENCY_HEADER),
+    resumable: headers.has(LAST_EVENT_ID_HEADER),
     successStatus,
     response,
     errors: errorResponses(document, operation),
@@ -469,8 +472,15 @@ function successResponse(
   const response = resolve(document, operation.responses[status] as OA.ResponseObject | OA.Reference);
   const entries = Object.entries(response.content ?? {});
   const json = entries.find(([type]) => isJsonMediaType(type));
+  const eventStream = entries.find(([type]) => type === EVENT_STREAM);
   let body: ResponseBody;
-  if (json !== undefined) {
+  if (eventStream !== undefined) {
+    const data = eventStream[1]['x-sse-data'];
+    if (data === undefined || !data.startsWith('#/components/schemas/')) {
+      throw new SpecError(`${operationName}: ${EVENT_STREAM} needs x-sse-data, a pointer to the component schema of each event's data`);
+    }
+    body = { kind: 'eventStream', data: models.typeOf({ $ref: data }, `${operationName}Event`).type };
+  } else if (json !== undefined) {
     body = { kind: 'json', type: models.typeOf(json[1].schema ?? {}, `${operationName}Response`).type };
   } else if (entries[0] !== undefined && entries[0][0].startsWith('text/')) {
     body = { kind: 'text', contentType: entries[0][0] };
@@ -537,6 +547,8 @@ function authModes(document: OA.Document, security: OA.SecurityRequirement[], op
     if (scheme === undefined) throw new SpecError(`${operationId}: unknown security scheme ${names[0] ?? ''}`);
     if (scheme.type === 'oauth2' || (scheme.type === 'http' && scheme.scheme === 'bearer')) return ['bearer'];
     if (scheme.type === 'http' && scheme.scheme === 'basic') return ['clientBasic'];
+    // RFC 6750 §2.3's query parameter exists for browsers' EventSource; SDKs send the header.
+    if (scheme.type === 'apiKey' && scheme.in === 'query') return [];
     throw new SpecError(`${operationId}: unsupported security scheme ${names[0] ?? ''}`);
   });
   return modes.length === 0 ? ['none'] : [...new Set(modes)];

@@ -37,6 +37,8 @@ export interface ParameterObject {
 
 export interface MediaType {
   schema?: Schema;
+  /** On `text/event-stream`: a pointer (`#/components/schemas/…`) to the schema of each event's `data:` (JSON). */
+  'x-sse-data'?: string;
 }
 
 export interface ResponseObject {
@@ -74,6 +76,8 @@ export type HttpMethod = (typeof HTTP_METHODS)[number];
 export interface SecurityScheme {
   type: 'http' | 'oauth2' | 'apiKey' | 'openIdConnect' | 'mutualTLS';
   scheme?: string;
+  in?: 'query' | 'header' | 'cookie';
+  name?: string;
   flows?: { clientCredentials?: { tokenUrl: string; scopes: Record<string, string> } };
   'x-mandate-scopes'?: Record<string, string>;
 }

@@ -129,6 +129,12 @@ export interface OperationParams {
 export type ResponseBody =
   | { kind: 'json'; type: TypeRef }
   | { kind: 'text'; contentType: string }
+  /**
+   * Server-Sent Events (`text/event-stream`) whose `data:` is JSON of `data` (the media
+   * type's `x-sse-data` schema). SDKs return a consumer that yields typed events, reconnects
+   * and resumes with `Last-Event-ID`.
+   */
+  | { kind: 'eventStream'; data: TypeRef }
   | { kind: 'empty' };
 
 export interface ErrorResponse {
@@ -163,6 +169,8 @@ export interface Operation {
   organizationHeader: boolean;
   /** The call accepts `Idempotency-Key`; SDKs send one per logical call and reuse it on retries. */
   idempotent: boolean;
+  /** The call accepts `Last-Event-ID` (event streams): SDKs send it to resume after an event. */
+  resumable: boolean;
   successStatus: number;
   response: ResponseBody;
   errors: ErrorResponse[];

@@ -180,6 +180,7 @@ describe('go resources', () => {
     ],
     organizationHeader: false,
     idempotent: false,
+    resumable: false,
     successStatus: 200,
     response: { kind: 'empty' },
     errors: [],
@@ -198,6 +199,8 @@ describe('go resources', () => {
     expect(resultType(op({ response: { kind: 'text', contentType: 'text/plain' } }), models)).toBe('string');
     expect(resultType(op({ response: { kind: 'json', type: { kind: 'model', name: 'Agent' } } }), models)).toBe('*Agent');
     expect(resultType(op({ response: { kind: 'json', type: { kind: 'model', name: 'AllowedScopes' } } }), models)).toBe('AllowedScopes');
+    expect(resultType(op({ response: { kind: 'eventStream', data: { kind: 'model', name: 'AuditEvent' } } }), models)).toBe('*AuditEventStream');
+    expect(resultType(op({ response: { kind: 'eventStream', data: { kind: 'primitive', type: 'string' } } }), models)).toBe('*core.Stream[string]');
   });
 });
 
@@ -229,5 +232,20 @@ describe('go emitter on the spec', () => {
     expect(agents).toContain('func (r *AgentsResource) List(ctx context.Context, params *ListAgentsParams, opts ...RequestOption) (*AgentPage, error) {');
     expect(agents).toContain('return core.NewPage(out.Data, out.NextCursor, &out, fetch), nil');
     expect(agents).toContain('func (r *AgentsResource) Update(ctx context.Context, agentID string, params AgentUpdate, opts ...RequestOption) (*Agent, error) {');
+  });
+
+  it('makes event-stream methods open a resumable stream of the data model', () => {
+    const events = files.find((f) => f.path.endsWith('/resource_events.go'))?.contents ?? '';
+    const pages = files.find((f) => f.path.endsWith('/pages.go'))?.contents ?? '';
+    const dispatch = files.find((f) => f.path.endsWith('/dispatch.go'))?.contents ?? '';
+    const op = ir.resources.flatMap((r) => r.operations).find((o) => o.operationId === 'streamEvents');
+    const data = op?.response.kind === 'eventStream' && op.response.data.kind === 'model' ? typeName(op.response.data.name) : 'missing';
+    expect(events).toContain(`func (r *EventsResource) Stream(ctx context.Context, params *StreamEventsParams, opts ...RequestOption) (*${data}Stream, error) {`);
+    expect(events).toContain('Path: "/v1/events/stream", Auth: []core.AuthMode{core.AuthBearer}, OrganizationHeader: true, Resumable: true}');
+    expect(events).toContain(`\treturn core.OpenStream[${data}](ctx, r.client, req, opts)`);
+    expect(pages).toContain(`type ${data}Stream = core.Stream[${data}]`);
+    expect(dispatch).toContain('return c.Events.Stream(ctx, params, call.Options...)');
+    // The runner reads streams through ReadStream, which names every stream type.
+    expect(dispatch).toContain(`\tcase *mandate.${data}Stream:\n\t\treturn readStream(ctx, stream, count)`);
   });
 });

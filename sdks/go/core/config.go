@@ -40,10 +40,12 @@ type Config struct {
 	// with empty values): the environment's credentials are then not read at all.
 	credentialsGiven bool
 
-	// Hooks for tests: sleeping between attempts, the jitter source and the clock.
-	sleep  func(ctx context.Context, d time.Duration) error
-	jitter func() float64
-	now    func() time.Time
+	// Hooks for tests: sleeping between attempts, the jitter source, the clock and how long
+	// an event stream may stay silent (zero: streamIdleTimeout).
+	sleep      func(ctx context.Context, d time.Duration) error
+	jitter     func() float64
+	now        func() time.Time
+	streamIdle time.Duration
 }
 
 // Option configures a client.
@@ -166,6 +168,7 @@ type requestConfig struct {
 	maxRetries     *int
 	timeout        time.Duration
 	responseInto   **http.Response
+	lastEventID    string
 }
 
 // WithRequestOrganization sends Mandate-Organization on this call.
@@ -195,7 +198,16 @@ func WithRequestTimeout(d time.Duration) RequestOption {
 }
 
 // WithResponseInto stores the call's last HTTP response in *dst (also when the call
-// returns an *Error); its Body is the complete raw body, readable again.
+// returns an *Error); its Body is the complete raw body, readable again. For an event
+// stream it is the response of the last connection, with an empty Body (the events are
+// read through the Stream).
 func WithResponseInto(dst **http.Response) RequestOption {
 	return func(r *requestConfig) { r.responseInto = dst }
+}
+
+// WithLastEventID makes an event stream start after the event with this id: the stream
+// sends it as Last-Event-ID, as it does by itself with the last id received whenever it
+// reconnects. Calls that are not event streams ignore it.
+func WithLastEventID(id string) RequestOption {
+	return func(r *requestConfig) { r.lastEventID = id }
 }

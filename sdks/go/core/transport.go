@@ -42,6 +42,8 @@ type Request struct {
 	OrganizationHeader bool
 	// Idempotent: the operation accepts Idempotency-Key.
 	Idempotent bool
+	// Resumable: the operation (an event stream) accepts Last-Event-ID.
+	Resumable bool
 }
 
 // Client sends requests with the contract's authentication, retries, idempotency keys and
@@ -110,26 +112,13 @@ func basicAuth(id, secret string) string {
 // Do sends req, retrying as the contract says, and decodes a success body into out: nil
 // ignores the body, *string receives it as text, anything else is JSON-decoded.
 func (c *Client) Do(ctx context.Context, req *Request, out any, opts []RequestOption) error {
-	rc := requestConfig{headers: http.Header{}}
-	for _, opt := range opts {
-		opt(&rc)
-	}
-	maxRetries := c.cfg.MaxRetries
-	if rc.maxRetries != nil {
-		maxRetries = *rc.maxRetries
-	}
-	timeout := c.cfg.Timeout
-	if rc.timeout > 0 {
-		timeout = rc.timeout
-	}
+	rc := newRequestConfig(opts)
+	maxRetries, timeout := c.limits(&rc)
 	body, contentType, err := encodeBody(req)
 	if err != nil {
 		return err
 	}
-	target := c.cfg.BaseURL + req.Path
-	if len(req.Query) > 0 {
-		target += "?" + req.Query.Encode()
-	}
+	target := c.target(req)
 	// One key per logical call, reused by every retry so the write happens once.
 	idempotencyKey := ""
 	if req.Idempotent {
@@ -143,17 +132,9 @@ func (c *Client) Do(ctx context.Context, req *Request, out any, opts []RequestOp
 
 	for attempt := 0; ; attempt++ {
 		header := c.headers(req, &rc, contentType, idempotencyKey)
-		usedToken := ""
-		switch cred {
-		case credAPIToken:
-			header.Set("Authorization", "Bearer "+c.cfg.APIToken)
-		case credClientBasic:
-			header.Set("Authorization", basicAuth(c.cfg.ClientID, c.cfg.ClientSecret))
-		case credManagedToken:
-			if usedToken, err = c.tokens.get(ctx); err != nil {
-				return err
-			}
-			header.Set("Authorization", "Bearer "+usedToken)
+		usedToken, err := c.authorize(ctx, header, cred)
+		if err != nil {
+			return err
 		}
 
 		res, resBody, elapsed, err := c.attempt(ctx, req.Method, target, header, body, timeout)
@@ -192,6 +173,53 @@ func (c *Client) Do(ctx context.Context, req *Request, out any, opts []RequestOp
 		}
 		return newError(req.Method, redactURL(target), res, resBody)
 	}
+}
+
+func newRequestConfig(opts []RequestOption) requestConfig {
+	rc := requestConfig{headers: http.Header{}}
+	for _, opt := range opts {
+		opt(&rc)
+	}
+	return rc
+}
+
+// limits are a call's retry count and per-attempt timeout: its own options, else the
+// client's.
+func (c *Client) limits(rc *requestConfig) (int, time.Duration) {
+	maxRetries, timeout := c.cfg.MaxRetries, c.cfg.Timeout
+	if rc.maxRetries != nil {
+		maxRetries = *rc.maxRetries
+	}
+	if rc.timeout > 0 {
+		timeout = rc.timeout
+	}
+	return maxRetries, timeout
+}
+
+func (c *Client) target(req *Request) string {
+	if len(req.Query) == 0 {
+		return c.cfg.BaseURL + req.Path
+	}
+	return c.cfg.BaseURL + req.Path + "?" + req.Query.Encode()
+}
+
+// authorize sets the Authorization header cred calls for; with a managed token it returns
+// the token it used, so that a 401 can invalidate exactly that one.
+func (c *Client) authorize(ctx context.Context, header http.Header, cred credential) (string, error) {
+	switch cred {
+	case credAPIToken:
+		header.Set("Authorization", "Bearer "+c.cfg.APIToken)
+	case credClientBasic:
+		header.Set("Authorization", basicAuth(c.cfg.ClientID, c.cfg.ClientSecret))
+	case credManagedToken:
+		token, err := c.tokens.get(ctx)
+		if err != nil {
+			return "", err
+		}
+		header.Set("Authorization", "Bearer "+token)
+		return token, nil
+	}
+	return "", nil
 }
 
 func (c *Client) headers(req *Request, rc *requestConfig, contentType, idempotencyKey string) http.Header {

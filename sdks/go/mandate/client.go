@@ -23,6 +23,7 @@ type Client struct {
 	OAuth       *OAuthResource
 	SigningKeys *SigningKeysResource
 	AuditEvents *AuditEventsResource
+	Events      *EventsResource
 
 	transport *core.Client
 }
@@ -45,6 +46,7 @@ func NewClient(opts ...Option) *Client {
 	c.OAuth = &OAuthResource{client: transport}
 	c.SigningKeys = &SigningKeysResource{client: transport}
 	c.AuditEvents = &AuditEventsResource{client: transport}
+	c.Events = &EventsResource{client: transport}
 	return c
 }
 

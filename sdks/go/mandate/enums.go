@@ -442,6 +442,25 @@ func (v SigningKeyStatus) IsKnown() bool {
 	return false
 }
 
+// StreamEventsParamsOutcome is an open enum. Values this SDK does not know (from a newer server)
+// are kept, and any value may be sent.
+type StreamEventsParamsOutcome string
+
+// Known StreamEventsParamsOutcome values.
+const (
+	StreamEventsParamsOutcomeSuccess StreamEventsParamsOutcome = "success"
+	StreamEventsParamsOutcomeFailure StreamEventsParamsOutcome = "failure"
+)
+
+// IsKnown reports whether v is one of the values this SDK knows.
+func (v StreamEventsParamsOutcome) IsKnown() bool {
+	switch v {
+	case StreamEventsParamsOutcomeSuccess, StreamEventsParamsOutcomeFailure:
+		return true
+	}
+	return false
+}
+
 // TokenOperationRequestTokenTypeHint is an open enum. A hint only (RFC 7009 §2.1); this server
 // issues access tokens alone. Values this SDK does not know (from a newer server) are kept, and
 // any value may be sent.

@@ -1899,6 +1899,57 @@ func (m *SigningKeyList) UnmarshalJSON(data []byte) error {
 	return r.Err()
 }
 
+// StreamEventsParams is the StreamEventsParams schema of the API.
+type StreamEventsParams struct {
+	// Only these actions (repeat the parameter for several). `agent.*` matches every action of one
+	// resource.
+	Action []string `json:"action,omitempty"`
+	// Only events whose actor or target is this agent.
+	AgentID *AgentID                   `json:"agentId,omitempty"`
+	Outcome *StreamEventsParamsOutcome `json:"outcome,omitempty"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m StreamEventsParams) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	if m.Action != nil {
+		w.Field("action", m.Action)
+	}
+	if m.AgentID != nil {
+		w.Field("agentId", m.AgentID)
+	}
+	if m.Outcome != nil {
+		w.Field("outcome", m.Outcome)
+	}
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *StreamEventsParams) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("action", &m.Action)
+	r.Take("agentId", &m.AgentID)
+	r.Take("outcome", &m.Outcome)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// values encodes the parameters as a query string or form body.
+func (m StreamEventsParams) values() url.Values {
+	v := url.Values{}
+	core.SetParam(v, "action", m.Action)
+	core.SetParam(v, "agentId", m.AgentID)
+	core.SetParam(v, "outcome", m.Outcome)
+	core.SetExtraParams(v, m.ExtraFields)
+	return v
+}
+
 // Timestamp: RFC 3339 time in UTC.
 type Timestamp = time.Time
 

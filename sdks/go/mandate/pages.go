@@ -13,6 +13,9 @@ type AgentPage = core.Page[Agent]
 // AuditEventPage is one page of AuditEvent items; see core.Page.
 type AuditEventPage = core.Page[AuditEvent]
 
+// AuditEventStream is a live stream of AuditEvent events; see core.Stream.
+type AuditEventStream = core.Stream[AuditEvent]
+
 // CredentialPage is one page of Credential items; see core.Page.
 type CredentialPage = core.Page[Credential]
 

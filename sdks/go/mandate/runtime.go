@@ -38,6 +38,10 @@ type AccessTokenClaims = core.AccessTokenClaims
 // Verifier verifies access tokens with a cached JWKS; build it with NewVerifier.
 type Verifier = core.Verifier
 
+// OverflowEvent is the Event of the last message before the server drops a stream subscriber that
+// fell behind; the stream yields it, then reconnects and resumes after the last event.
+const OverflowEvent = core.OverflowEvent
+
 // The defaults of WithMaxRetries and WithTimeout.
 const (
 	DefaultMaxRetries = core.DefaultMaxRetries
@@ -150,9 +154,16 @@ func WithRequestTimeout(d time.Duration) RequestOption {
 	return core.WithRequestTimeout(d)
 }
 
-// WithResponseInto stores the call's last HTTP response, with a re-readable body, in *dst.
+// WithResponseInto stores the call's last HTTP response, with a re-readable body, in *dst (for an
+// event stream, the last connection's response, without its body).
 func WithResponseInto(dst **http.Response) RequestOption {
 	return core.WithResponseInto(dst)
+}
+
+// WithLastEventID makes an event stream start after the event with this id (sent as Last-Event-ID,
+// as the stream does itself when it reconnects); other calls ignore it.
+func WithLastEventID(id string) RequestOption {
+	return core.WithLastEventID(id)
 }
 
 // IsBadRequest reports a 400, 413, 415 or 422 answer.

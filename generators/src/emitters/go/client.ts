@@ -81,7 +81,8 @@ export function facadeDeclarations(): string {
     ['WithRequestHeader', 'name, value string', 'RequestOption', 'adds a header to this call.'],
     ['WithRequestMaxRetries', 'n int', 'RequestOption', 'overrides the retry count for this call.'],
     ['WithRequestTimeout', 'd time.Duration', 'RequestOption', 'overrides the per-attempt timeout for this call.'],
-    ['WithResponseInto', 'dst **http.Response', 'RequestOption', 'stores the call\'s last HTTP response, with a re-readable body, in *dst.'],
+    ['WithResponseInto', 'dst **http.Response', 'RequestOption', 'stores the call\'s last HTTP response, with a re-readable body, in *dst (for an event stream, the last connection\'s response, without its body).'],
+    ['WithLastEventID', 'id string', 'RequestOption', 'makes an event stream start after the event with this id (sent as Last-Event-ID, as the stream does itself when it reconnects); other calls ignore it.'],
   ];
   const checks: [string, string][] = [
     ['IsBadRequest', 'a 400, 413, 415 or 422 answer'],
@@ -114,6 +115,7 @@ export function facadeDeclarations(): string {
       .join(', ');
   return [
     ...types.map(([name, doc]) => `// ${name} ${doc}\ntype ${name} = core.${name}`),
+    '// OverflowEvent is the Event of the last message before the server drops a stream subscriber that\n// fell behind; the stream yields it, then reconnects and resumes after the last event.\nconst OverflowEvent = core.OverflowEvent',
     '// The defaults of WithMaxRetries and WithTimeout.\nconst (\n\tDefaultMaxRetries = core.DefaultMaxRetries\n\tDefaultTimeout    = core.DefaultTimeout\n)',
     `// The families of an Error's status.\nconst (\n${aligned(kinds.map((k) => [k, `= core.${k}`]), '\t').join('\n')}\n)`,
     `// Access-token rejections; each wraps ErrInvalidToken.\nvar (\n${aligned(tokenErrors.map((e) => [e, `= core.${e}`]), '\t').join('\n')}\n)`,

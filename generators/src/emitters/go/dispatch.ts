@@ -1,6 +1,6 @@
 import type { IR, Operation, Resource } from '../../ir/types';
 import { goString, typeName } from './names';
-import { methodName, pathArgs, resourceField, resultType } from './resources';
+import { methodName, pathArgs, resourceField, resultType, streamType } from './resources';
 import { Models } from './types';
 
 /**
@@ -24,6 +24,53 @@ function dispatchCase(resource: Resource, op: Operation, models: Models): string
   const invocation = `c.${resourceField(resource)}.${methodName(op)}(${args.join(', ')})`;
   lines.push(resultType(op, models) === undefined ? `\t\treturn nil, ${invocation}` : `\t\treturn ${invocation}`);
   return lines.join('\n');
+}
+
+/**
+ * ReadStream, for the event-stream operations: the runner reads a stream's first events
+ * without naming its data type, which this switch names for it.
+ */
+function streamReader(ir: IR): string[] {
+  const types = new Set<string>();
+  for (const op of ir.resources.flatMap((r) => r.operations)) {
+    if (op.response.kind === 'eventStream') types.add(streamType(op.response.data));
+  }
+  if (types.size === 0) return [];
+  return [
+    '',
+    '// StreamEvent is one event of a stream, its data serialized back to wire JSON.',
+    'type StreamEvent struct {',
+    '\tID    string          `json:"id"`',
+    '\tEvent string          `json:"event"`',
+    '\tData  json.RawMessage `json:"data"`',
+    '}',
+    '',
+    '// ReadStream reads the first count events of an event stream Invoke returned (fewer when the',
+    '// stream or ctx ends first, with the reason), then closes the stream.',
+    'func ReadStream(ctx context.Context, result any, count int) ([]StreamEvent, error) {',
+    '\tswitch stream := result.(type) {',
+    ...[...types].sort().map((type) => `\tcase *${type.startsWith('core.') ? type : `mandate.${type}`}:\n\t\treturn readStream(ctx, stream, count)`),
+    '\t}',
+    '\treturn nil, fmt.Errorf("dispatch: %T is not an event stream", result)',
+    '}',
+    '',
+    'func readStream[T any](ctx context.Context, stream *core.Stream[T], count int) ([]StreamEvent, error) {',
+    '\tdefer stream.Close()',
+    '\tvar events []StreamEvent',
+    '\tfor len(events) < count && stream.Next(ctx) {',
+    '\t\tevent := stream.Event()',
+    '\t\tdata := event.Raw // an overflow\'s data is not the model',
+    '\t\tif event.Event != mandate.OverflowEvent {',
+    '\t\t\tvar err error',
+    '\t\t\tif data, err = json.Marshal(event.Data); err != nil {',
+    '\t\t\t\treturn events, err',
+    '\t\t\t}',
+    '\t\t}',
+    '\t\tevents = append(events, StreamEvent{ID: event.ID, Event: event.Event, Data: data})',
+    '\t}',
+    '\treturn events, stream.Err()',
+    '}',
+  ];
 }
 
 export function dispatchFile(ir: IR): string {
@@ -67,5 +114,6 @@ export function dispatchFile(ir: IR): string {
     '\tparams, err := required[T](raw)',
     '\treturn &params, err',
     '}',
+    ...streamReader(ir),
   ].join('\n');
 }

@@ -40,6 +40,11 @@ export function pageType(item: TypeRef): string {
   return item.kind === 'model' ? `${typeName(item.name)}Page` : `core.Page[${goType(item)}]`;
 }
 
+/** The name of the event-stream type whose events carry `data`. */
+export function streamType(data: TypeRef): string {
+  return data.kind === 'model' ? `${typeName(data.name)}Stream` : `core.Stream[${goType(data)}]`;
+}
+
 /** What a method returns besides the error: its Go type, or undefined for none. */
 export function resultType(op: Operation, models: Models): string | undefined {
   if (op.pagination !== undefined) return `*${pageType(op.pagination.itemType)}`;
@@ -48,6 +53,8 @@ export function resultType(op: Operation, models: Models): string | undefined {
       return undefined;
     case 'text':
       return 'string';
+    case 'eventStream':
+      return `*${streamType(op.response.data)}`;
     case 'json': {
       const type = op.response.type;
       const resolved = models.resolve(type);
@@ -71,6 +78,7 @@ function requestLiteral(op: Operation, query?: string): string {
   fields.push(`Auth: []core.AuthMode{${op.auth.map((mode) => AUTH_MODES[mode] ?? 'core.AuthNone').join(', ')}}`);
   if (op.organizationHeader) fields.push('OrganizationHeader: true');
   if (op.idempotent) fields.push('Idempotent: true');
+  if (op.resumable) fields.push('Resumable: true');
   return `&core.Request{${fields.join(', ')}}`;
 }
 
@@ -118,6 +126,26 @@ function zeroValue(type: string): string {
   if (type === 'bool') return 'false';
   if (/^(int|int64|float64)$/.test(type)) return '0';
   return 'nil';
+}
+
+/** An event-stream method: connects, and returns the consumer that reads and reconnects. */
+function streamMethod(resource: Resource, op: Operation): string {
+  if (op.response.kind !== 'eventStream') throw new Error(`go emitter: ${op.operationId} is not an event stream`);
+  const name = methodName(op);
+  const resume = op.resumable
+    ? ', resuming after the last event received; WithLastEventID resumes after an earlier one.'
+    : '.';
+  const usage =
+    'It connects before returning (a refused connection is the returned *Error) and stays connected until Close, until ctx ends or until it fails; read it with Next, Event and Err. ' +
+    `It reconnects by itself when the server ends the stream or the connection drops${resume}`;
+  return [
+    `${methodDoc(op, name)}\n//\n${comment(usage, '')}`,
+    `func (r *${resourceType(resource)}) ${name}(ctx context.Context, ${signatureParams(op)}) (*${streamType(op.response.data)}, error) {`,
+    `\treq := ${requestLiteral(op)}`,
+    ...attachParams(op),
+    `\treturn core.OpenStream[${goType(op.response.data)}](ctx, r.client, req, opts)`,
+    '}',
+  ].join('\n');
 }
 
 /** A list method: fetches the first page; the page fetches the next ones with the same params. */
@@ -177,22 +205,34 @@ export function resourceDeclaration(resource: Resource, models: Models): string 
     `${comment(`${type} holds the ${resource.tag} operations.${about}`, '')}\ntype ${type} struct {\n\tclient *core.Client\n}`,
   ];
   for (const op of resource.operations) {
-    parts.push(op.pagination === undefined ? plainMethod(resource, op, models) : listMethod(resource, op, models));
+    if (op.pagination !== undefined) parts.push(listMethod(resource, op, models));
+    else if (op.response.kind === 'eventStream') parts.push(streamMethod(resource, op));
+    else parts.push(plainMethod(resource, op, models));
   }
   return parts.join('\n\n');
 }
 
-/** `type AgentPage = core.Page[Agent]` for every paginated item model, sorted. */
+/**
+ * `type AgentPage = core.Page[Agent]` for every paginated item model and `type
+ * AuditEventStream = core.Stream[AuditEvent]` for every event-stream data model, sorted.
+ */
 export function pageDeclarations(ir: IR): string {
-  const items = new Map<string, string>();
+  const aliases = new Map<string, string>();
   for (const resource of ir.resources) {
     for (const op of resource.operations) {
       const item = op.pagination?.itemType;
-      if (item?.kind === 'model') items.set(pageType(item), typeName(item.name));
+      if (item?.kind === 'model') {
+        aliases.set(pageType(item), `// ${pageType(item)} is one page of ${typeName(item.name)} items; see core.Page.\ntype ${pageType(item)} = core.Page[${typeName(item.name)}]`);
+      }
+      const data = op.response.kind === 'eventStream' ? op.response.data : undefined;
+      if (data?.kind === 'model') {
+        const stream = streamType(data);
+        aliases.set(stream, `// ${stream} is a live stream of ${typeName(data.name)} events; see core.Stream.\ntype ${stream} = core.Stream[${typeName(data.name)}]`);
+      }
     }
   }
-  return [...items.entries()]
+  return [...aliases.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([page, item]) => `// ${page} is one page of ${item} items; see core.Page.\ntype ${page} = core.Page[${item}]`)
+    .map(([, declaration]) => declaration)
     .join('\n\n');
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/mandate-dev/mandate/sdks/go/core"
 	"github.com/mandate-dev/mandate/sdks/go/mandate"
 )
 
@@ -55,6 +56,7 @@ var Operations = []string{
 	"listAuditEvents",
 	"verifyAuditChain",
 	"getAuditEvent",
+	"streamEvents",
 }
 
 // Invoke calls the typed SDK method of operationID and returns its typed result (nil for
@@ -185,6 +187,12 @@ func Invoke(ctx context.Context, c *mandate.Client, operationID string, call Cal
 		return c.AuditEvents.Verify(ctx, call.Options...)
 	case "getAuditEvent":
 		return c.AuditEvents.Get(ctx, call.Path["eventId"], call.Options...)
+	case "streamEvents":
+		params, err := optional[mandate.StreamEventsParams](call.Params)
+		if err != nil {
+			return nil, err
+		}
+		return c.Events.Stream(ctx, params, call.Options...)
 	}
 	return nil, fmt.Errorf("dispatch: unknown operation %q", operationID)
 }
@@ -204,4 +212,38 @@ func optional[T any](raw json.RawMessage) (*T, error) {
 	}
 	params, err := required[T](raw)
 	return &params, err
+}
+
+// StreamEvent is one event of a stream, its data serialized back to wire JSON.
+type StreamEvent struct {
+	ID    string          `json:"id"`
+	Event string          `json:"event"`
+	Data  json.RawMessage `json:"data"`
+}
+
+// ReadStream reads the first count events of an event stream Invoke returned (fewer when the
+// stream or ctx ends first, with the reason), then closes the stream.
+func ReadStream(ctx context.Context, result any, count int) ([]StreamEvent, error) {
+	switch stream := result.(type) {
+	case *mandate.AuditEventStream:
+		return readStream(ctx, stream, count)
+	}
+	return nil, fmt.Errorf("dispatch: %T is not an event stream", result)
+}
+
+func readStream[T any](ctx context.Context, stream *core.Stream[T], count int) ([]StreamEvent, error) {
+	defer stream.Close()
+	var events []StreamEvent
+	for len(events) < count && stream.Next(ctx) {
+		event := stream.Event()
+		data := event.Raw // an overflow's data is not the model
+		if event.Event != mandate.OverflowEvent {
+			var err error
+			if data, err = json.Marshal(event.Data); err != nil {
+				return events, err
+			}
+		}
+		events = append(events, StreamEvent{ID: event.ID, Event: event.Event, Data: data})
+	}
+	return events, stream.Err()
 }

@@ -45,8 +45,14 @@ type step struct {
 	Env       map[string]any    `yaml:"environment"`
 	Body      any               `yaml:"body"`
 	Form      map[string]any    `yaml:"form"`
+	Stream    *streamRead       `yaml:"stream"`
 	Expect    expectation       `yaml:"expect"`
 	Capture   map[string]string `yaml:"capture"`
+}
+
+// streamRead is a step that reads the first Count events of an event stream.
+type streamRead struct {
+	Count int `yaml:"count"`
 }
 
 type expectation struct {
@@ -141,6 +147,8 @@ func runStep(srv *server, st step, vars map[string]any) (failures []string) {
 			call.Options = append(call.Options, mandate.WithRequestOrganization(text(value)))
 		case strings.EqualFold(name, "Idempotency-Key"):
 			call.Options = append(call.Options, mandate.WithIdempotencyKey(text(value)))
+		case strings.EqualFold(name, "Last-Event-ID"):
+			call.Options = append(call.Options, mandate.WithLastEventID(text(value)))
 		default:
 			call.Options = append(call.Options, mandate.WithRequestHeader(name, text(value)))
 		}
@@ -176,6 +184,9 @@ func runStep(srv *server, st step, vars map[string]any) (failures []string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	result, err := dispatch.Invoke(ctx, client, st.Operation, call)
+	if st.Stream != nil && err == nil {
+		result, err = readStream(result, st.Stream.Count)
+	}
 	got, err := observe(result, err, res)
 	if err != nil {
 		return []string{err.Error()}
@@ -189,6 +200,18 @@ func runStep(srv *server, st step, vars map[string]any) (failures []string) {
 		}
 	}
 	return failures
+}
+
+// readStream reads the first count events of a stream step's result (10 s at most), closes
+// the stream, and returns the wire body the scenario matches: [{"id", "event", "data"}].
+func readStream(result any, count int) (any, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	events, err := dispatch.ReadStream(ctx, result, count)
+	if len(events) < count {
+		return nil, fmt.Errorf("stream: %d of %d events within 10 s (%v)", len(events), count, err)
+	}
+	return events, nil
 }
 
 // clearMandateEnvironment removes every MANDATE_* variable for the rest of the test (the

@@ -87,3 +87,27 @@ func Example_verifyAccessToken() {
 	verifier, _ := mandate.NewVerifier(opts)
 	_, _ = verifier.Verify(ctx, "eyJ…")
 }
+
+func Example_liveEvents() {
+	ctx := context.Background()
+	client := mandate.NewClient()
+	savedID := "" // e.g. the last id a previous run stored
+	stream, err := client.Events.Stream(ctx, &mandate.StreamEventsParams{Action: []string{"agent.*"}},
+		mandate.WithLastEventID(savedID))
+	if err != nil {
+		log.Fatal(err) // a *mandate.Error: 400 INVALID_LAST_EVENT_ID, 403 INSUFFICIENT_SCOPE, …
+	}
+	defer stream.Close()
+	for stream.Next(ctx) {
+		event := stream.Event()
+		if event.Event == mandate.OverflowEvent {
+			continue // the stream resumes after the last event by itself
+		}
+		fmt.Println(event.ID, event.Data.Action, event.Data.Target)
+	}
+	if err := stream.Err(); err != nil {
+		log.Print(err)
+	}
+	savedID = stream.LastEventID()
+	_ = savedID
+}

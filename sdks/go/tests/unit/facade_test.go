@@ -21,6 +21,8 @@ var usedOnlyAsCore = map[string]string{
 	"Page":     "generic",
 	"Iter":     "generic",
 	"NewPage":  "generic; built by the generated list methods",
+	"Stream":   "generic; the generated methods return aliases such as mandate.AuditEventStream",
+	"Event":    "generic; what Stream.Event returns",
 	// The machinery the generated code calls.
 	"Client":          "the transport behind mandate.Client (mandate.Client.Core())",
 	"NewClient":       "called by mandate.NewClient",
@@ -37,6 +39,7 @@ var usedOnlyAsCore = map[string]string{
 	"SetParam":        "generated query encoders",
 	"SetExtraParams":  "generated query encoders",
 	"PathParam":       "generated path builders",
+	"OpenStream":      "called by the generated event-stream methods",
 	"KindOf":          "the transport maps statuses to kinds",
 	"RetryDelay":      "the transport's backoff",
 }
