@@ -348,5 +348,10 @@ describe('operations', () => {
       paths: { '/x': { get: ok('Pet', { parameters: [{ name: 'X-Custom', in: 'header', schema: { type: 'string' } }] }) } },
     });
     expect(() => buildIR(otherHeader)).toThrow('op: header parameter X-Custom is not supported');
+    const untypedStream = documentWith({
+      schemas,
+      paths: { '/x': { get: ok('Pet', { responses: { '200': { content: { 'text/event-stream': { schema: { type: 'string' } } } } } }) } },
+    });
+    expect(() => buildIR(untypedStream)).toThrow(/Op: text\/event-stream needs x-sse-data/);
   });
 });

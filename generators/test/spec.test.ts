@@ -20,7 +20,20 @@ it('puts every operation of the spec in its tag’s resource', () => {
     'oauth',
     'signing keys',
     'audit events',
+    'events',
   ]);
+});
+
+it('reads the event stream: typed data from x-sse-data, resumable, header authentication only', () => {
+  const stream = ir.resources.flatMap((r) => r.operations).find((o) => o.operationId === 'streamEvents');
+  expect(stream).toMatchObject({
+    response: { kind: 'eventStream', data: { kind: 'model', name: 'AuditEvent' } },
+    resumable: true,
+    organizationHeader: true,
+    auth: ['bearer'],
+    params: { location: 'query', model: 'StreamEventsParams' },
+  });
+  expect(ir.resources.flatMap((r) => r.operations).filter((o) => o.resumable).map((o) => o.operationId)).toEqual(['streamEvents']);
 });
 
 it('finds the paginated lists and the operations that take an organization or an idempotency key', () => {

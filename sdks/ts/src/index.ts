@@ -2,9 +2,10 @@ export { Mandate, API } from './generated/client.js';
 export type * from './generated/models.js';
 export * from './generated/resources.js';
 export { APIPromise, type RawResponse } from './core/api-promise.js';
-export type { ClientOptions, RequestOptions, LogLevel, Clock } from './core/options.js';
+export type { ClientOptions, RequestOptions, StreamOptions, LogLevel, Clock } from './core/options.js';
 export type { Logger } from './core/log.js';
 export { Page, PagePromise } from './core/pagination.js';
+export { EventStream, isOverflow, type StreamEvent, type OverflowEvent } from './core/event-stream.js';
 export {
   MandateError,
   APIError,

@@ -19,6 +19,7 @@ export function operationsSource(ir: IR): string {
       `response: '${op.response.kind}'`,
       `idempotent: ${op.idempotent}`,
       `organizationHeader: ${op.organizationHeader}`,
+      `resumable: ${op.resumable}`,
     ];
     return `export const ${op.operationId}: OperationSpec = {\n${fields.map((f) => `  ${f},\n`).join('')}};\n`;
   });
@@ -35,31 +36,47 @@ export function resultType(op: Operation): string {
       return 'APIPromise<string>';
     case 'empty':
       return 'APIPromise<void>';
+    case 'eventStream':
+      return `EventStream<${tsType(op.response.data, 'M.')}>`;
   }
+}
+
+const STREAM_USAGE = [
+  'Returns an EventStream: `for await` it for the events. It connects when iterated, reconnects',
+  'and resumes by itself, and stops on `close()`, `break` or the `signal`; `lastEventId` in the',
+  'options resumes after that event.',
+].join('\n');
+
+/** Event streams take StreamOptions, which add where to resume (`lastEventId`). */
+export const optionsType = (op: Operation): string => (op.response.kind === 'eventStream' ? 'StreamOptions' : 'RequestOptions');
+
+function coreMethod(op: Operation): string {
+  if (op.response.kind === 'eventStream') return 'stream';
+  return op.pagination === undefined ? 'request' : 'requestPage';
 }
 
 function methodSource(op: Operation): string {
   const args = [
     ...op.pathParams.map((p) => `${camel(p.name)}: string`),
     ...(op.params === undefined ? [] : [`params${op.params.required ? '' : '?'}: M.${op.params.model}`]),
-    'options?: RequestOptions',
+    `options?: ${optionsType(op)}`,
   ];
   const call = [
     ...(op.pathParams.length === 0 ? [] : [`path: { ${op.pathParams.map((p) => `${JSON.stringify(p.wireName)}: ${camel(p.name)}`).join(', ')} }`]),
     ...(op.params === undefined ? [] : ['params']),
     'options',
   ];
-  const send = op.pagination === undefined ? 'request' : 'requestPage';
   const details = [
     op.description,
     op.scopes.length === 0 ? undefined : `Requires ${op.scopes.map((s) => `\`${s}\``).join(' or ')}.`,
+    op.response.kind === 'eventStream' ? STREAM_USAGE : undefined,
     `\`${op.httpMethod.toUpperCase()} ${op.path}\` (${op.operationId})`,
     op.deprecated ? '@deprecated' : undefined,
   ];
   return (
     jsDoc('  ', op.summary, ...details) +
     `  ${camel(op.method)}(${args.join(', ')}): ${resultType(op)} {\n` +
-    `    return this.core.${send}(operations.${op.operationId}, { ${call.join(', ')} });\n` +
+    `    return this.core.${coreMethod(op)}(operations.${op.operationId}, { ${call.join(', ')} });\n` +
     `  }\n`
   );
 }
@@ -70,10 +87,13 @@ export function resourcesSource(ir: IR): string {
       `${jsDoc('', resource.description)}export class ${resourceClass(resource)} extends APIResource {\n` +
       `${resource.operations.map(methodSource).join('\n')}}\n`,
   );
-  const usesPages = ir.resources.some((r) => r.operations.some((op) => op.pagination !== undefined));
+  const operations = ir.resources.flatMap((r) => r.operations);
+  const usesPages = operations.some((op) => op.pagination !== undefined);
+  const usesStreams = operations.some((op) => op.response.kind === 'eventStream');
   return [
     "import type { APIPromise } from '../core/api-promise.js';",
-    "import type { RequestOptions } from '../core/options.js';",
+    ...(usesStreams ? ["import type { EventStream } from '../core/event-stream.js';"] : []),
+    `import type { RequestOptions${usesStreams ? ', StreamOptions' : ''} } from '../core/options.js';`,
     ...(usesPages ? ["import type { PagePromise } from '../core/pagination.js';"] : []),
     "import { APIResource } from '../core/resource.js';",
     "import type * as M from './models.js';",

@@ -1,7 +1,8 @@
 import { APIPromise, type RawResponse } from './api-promise.js';
 import { APIConnectionError, APITimeoutError, MandateError, errorFor } from './errors.js';
+import { EventStream } from './event-stream.js';
 import { Log } from './log.js';
-import { type ClientOptions, type Clock, type RequestOptions, readEnv, resolveCredentials, systemClock } from './options.js';
+import { type ClientOptions, type Clock, type RequestOptions, type StreamOptions, readEnv, resolveCredentials, systemClock } from './options.js';
 import { Page, type PageBody, PagePromise } from './pagination.js';
 import { isRetryableStatus, retryDelay } from './retry.js';
 import { TokenManager } from './token-manager.js';
@@ -17,9 +18,11 @@ export interface OperationSpec {
   readonly path: string;
   readonly auth: readonly AuthMode[];
   readonly params?: 'query' | 'json' | 'form';
-  readonly response: 'json' | 'text' | 'empty';
+  readonly response: 'json' | 'text' | 'empty' | 'eventStream';
   readonly idempotent: boolean;
   readonly organizationHeader: boolean;
+  /** The operation accepts `Last-Event-ID` (event streams). */
+  readonly resumable: boolean;
 }
 
 /** Facts about the API that the generated client passes to the core. */
@@ -103,6 +106,66 @@ export class MandateCore {
         return { data: new Page(data as PageBody<Item>, fetchPage), response };
       });
     return fetchPage(undefined);
+  }
+
+  /**
+   * An event stream. Nothing is sent until it is iterated; each (re)connect is one request
+   * with the usual authentication, organization and headers, plus `Last-Event-ID`.
+   */
+  stream<T>(operation: OperationSpec, call: Call & { options?: StreamOptions | undefined }): EventStream<T> {
+    const options = call.options ?? {};
+    const url = this.url(operation, call);
+    return new EventStream<T>(
+      {
+        name: `${operation.method} ${operation.path}`,
+        connect: (lastEventId, signal) => this.connectStream(operation, url, options, lastEventId, signal),
+        clock: this.clock,
+        log: this.log,
+        maxRetries: options.maxRetries ?? this.maxRetries,
+        timeout: options.timeout ?? this.timeout,
+      },
+      options,
+    );
+  }
+
+  private async connectStream(
+    operation: OperationSpec,
+    url: string,
+    options: RequestOptions,
+    lastEventId: string | undefined,
+    signal: AbortSignal,
+  ): Promise<Response> {
+    for (let refreshedToken = false; ; refreshedToken = true) {
+      const auth = await this.authorization(operation);
+      const headers = this.headers(operation, options, auth, undefined, undefined);
+      if (operation.resumable && lastEventId !== undefined) headers['last-event-id'] = lastEventId;
+      const started = this.clock.now();
+      let response: Response;
+      try {
+        response = await this.fetchFn()(url, { method: operation.method, headers, signal, redirect: 'manual' });
+      } catch (error) {
+        const reason: unknown = signal.reason;
+        throw reason instanceof APITimeoutError ? reason : asConnectionError(error);
+      }
+      const requestId = response.headers.get('x-request-id') ?? undefined;
+      this.log.debug(`${operation.method} ${operation.path} -> ${response.status}`, { ms: Math.round(this.clock.now() - started), requestId });
+      if (response.status === 401 && auth.managedToken !== undefined && !refreshedToken) {
+        // As for any call: the token may have been revoked or rotated out; one fresh token, one more try.
+        await response.body?.cancel().catch(() => undefined);
+        this.tokens?.invalidate(auth.managedToken);
+        continue;
+      }
+      if (!response.ok) {
+        const raw: RawResponse = { status: response.status, headers: response.headers, text: await response.text() };
+        throw errorFor(response.status, parseErrorBody(raw), response.headers);
+      }
+      const contentType = response.headers.get('content-type') ?? '';
+      if (!contentType.toLowerCase().startsWith('text/event-stream')) {
+        await response.body?.cancel().catch(() => undefined);
+        throw new MandateError(`Expected an event stream, the server sent ${response.status} ${contentType || 'without a content type'}`);
+      }
+      return response;
+    }
   }
 
   private async send(operation: OperationSpec, call: Call): Promise<{ data: unknown; response: RawResponse }> {
@@ -206,7 +269,8 @@ export class MandateCore {
     contentType: string | undefined,
     idempotencyKey: string | undefined,
   ): Record<string, string> {
-    const headers: Record<string, string> = { accept: 'application/json', ...lowerCase(this.defaultHeaders) };
+    const accept = operation.response === 'eventStream' ? 'text/event-stream' : 'application/json';
+    const headers: Record<string, string> = { accept, ...lowerCase(this.defaultHeaders) };
     if (contentType !== undefined) headers['content-type'] = contentType;
     if (auth.header !== undefined) headers.authorization = auth.header;
     const organization = options.organization ?? this.organization;

@@ -3,7 +3,8 @@ import type { Logger } from './log.js';
 /** The clock and randomness the client uses; tests pass their own to control time. */
 export interface Clock {
   now(): number;
-  sleep(ms: number): Promise<void>;
+  /** May resolve early once `signal` aborts, so that a closed event stream stops waiting at once. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
   random(): number;
 }
 
@@ -63,9 +64,29 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Options of an event stream (`events.stream`). `timeout` bounds the connect and every
+ * silence on an open stream (the server sends a heartbeat every 15 s); `maxRetries` is how
+ * many consecutive failed reconnects it tolerates; `signal` closes the stream like `close()`.
+ */
+export interface StreamOptions extends RequestOptions {
+  /** Resume after this event: sent as `Last-Event-ID` on the first connect. */
+  lastEventId?: string;
+}
+
 export const systemClock: Clock = {
   now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  sleep: (ms, signal) =>
+    new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal?.addEventListener('abort', done, { once: true });
+      if (signal?.aborted === true) done();
+    }),
   random: () => Math.random(),
 };
 

@@ -14,12 +14,16 @@ const MAX_RETRY_AFTER_MS = 60_000;
  */
 export function retryDelay(retry: number, headers: Headers | undefined, now: number, random: () => number): number {
   const fromServer = headers === undefined ? undefined : retryAfter(headers, now);
-  if (fromServer !== undefined) return fromServer;
-  const backoff = Math.min(INITIAL_DELAY_MS * 2 ** retry, MAX_DELAY_MS);
-  return backoff * (1 - 0.25 * random());
+  return fromServer ?? backoff(retry, INITIAL_DELAY_MS, MAX_DELAY_MS, random);
 }
 
-function retryAfter(headers: Headers, now: number): number | undefined {
+/** `initialMs` doubled per retry up to `maxMs`, less up to 25 % jitter. */
+export function backoff(retry: number, initialMs: number, maxMs: number, random: () => number): number {
+  return Math.min(initialMs * 2 ** retry, maxMs) * (1 - 0.25 * random());
+}
+
+/** The server's requested wait (`retry-after-ms`, `Retry-After`) in ms, when within 60 s. */
+export function retryAfter(headers: Headers, now: number): number | undefined {
   const ms = Number.parseFloat(headers.get('retry-after-ms') ?? '');
   if (withinLimit(ms)) return ms;
   const value = headers.get('retry-after');

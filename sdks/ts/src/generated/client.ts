@@ -3,7 +3,7 @@
 import { type ApiDescription, MandateCore } from '../core/client-core.js';
 import * as operations from './operations.js';
 import type { ClientOptions } from '../core/options.js';
-import { Service, Orgs, AdminTokens, Agents, Credentials, OAuth, SigningKeys, AuditEvents } from './resources.js';
+import { Service, Orgs, AdminTokens, Agents, Credentials, OAuth, SigningKeys, AuditEvents, Events } from './resources.js';
 
 /** The API this SDK was generated from. */
 export const API: ApiDescription = {
@@ -30,6 +30,8 @@ export class Mandate extends MandateCore {
   readonly signingKeys: SigningKeys;
   /** The tamper-evident audit trail of every change and authentication. */
   readonly auditEvents: AuditEvents;
+  /** The audit trail live, as Server-Sent Events. */
+  readonly events: Events;
 
   constructor(options: ClientOptions = {}) {
     super(options, API);
@@ -41,5 +43,6 @@ export class Mandate extends MandateCore {
     this.oauth = new OAuth(this);
     this.signingKeys = new SigningKeys(this);
     this.auditEvents = new AuditEvents(this);
+    this.events = new Events(this);
   }
 }

@@ -533,6 +533,19 @@ export interface SigningKeyList {
 
 export type SigningKeyStatus = "pending" | "active" | "retired" | (string & {});
 
+export interface StreamEventsParams {
+  /**
+   * Only these actions (repeat the parameter for several). `agent.*` matches every
+   * action of one resource.
+   */
+  action?: string[];
+  /** Only events whose actor or target is this agent. */
+  agentId?: AgentId;
+  outcome?: StreamEventsParamsOutcome;
+}
+
+export type StreamEventsParamsOutcome = "success" | "failure" | (string & {});
+
 /** RFC 3339 time in UTC. */
 export type Timestamp = string;
 

@@ -10,6 +10,7 @@ export const getHealth: OperationSpec = {
   response: 'json',
   idempotent: false,
   organizationHeader: false,
+  resumable: false,
 };
 
 export const getReadiness: OperationSpec = {
@@ -20,6 +21,7 @@ export const getReadiness: OperationSpec = {
   response: 'json',
   idempotent: false,
   organizationHeader: false,
+  resumable: false,
 };
 
 export const getMetrics: OperationSpec = {
@@ -30,6 +32,7 @@ export const getMetrics: OperationSpec = {
   response: 'text',
   idempotent: false,
   organizationHeader: false,
+  resumable: false,
 };
 
 export const getOpenApiDocument: OperationSpec = {
@@ -40,6 +43,7 @@ export const getOpenApiDocument: OperationSpec = {
   response: 'json',
   idempotent: false,
   organizationHeader: false,
+  resumable: false,
 };
 
 export const getApiReference: OperationSpec = {
@@ -50,6 +54,7 @@ export const getApiReference: OperationSpec = {
   response: 'text',
   idempotent: false,
   organizationHeader: false,
+  resumable: false,
 };
 
 export const listOrgs: OperationSpec = {
@@ -61,6 +66,7 @@ export const listOrgs: OperationSpec = {
   response: 'json',
   idempotent: false,
   organizationHeader: false,
+  resumable: false,
 };
 
 export const createOrg: OperationSpec = {
@@ -72,6 +78,7 @@ export const createOrg: OperationSpec = {
   response: 'json',
   idempotent: true,
   organizationHeader: false,
+  resumable: false,
 };
 
 export const getOrg: OperationSpec = {
@@ -82,6 +89,7 @@ export const getOrg: OperationSpec = {
   response: 'json',
   idempotent: false,
   organizationHeader: false,
+  resumable: false,
 };
 
 export const updateOrg: OperationSpec = {
@@ -93,6 +101,7 @@ export const updateOrg: OperationSpec = {
   response: 'json',
   idempotent: true,
   organizationHeader: false,
+  resumable: false,
 };
 
 export const deleteOrg: OperationSpec = {
@@ -103,6 +112,7 @@ export const deleteOrg: OperationSpec = {
   response: 'empty',
   idempotent: true,
   organizationHeader: false,
+  resumable: false,
 };
 
 export const listAdminTokens: OperationSpec = {
@@ -114,6 +124,7 @@ export const listAdminTokens: OperationSpec = {
   response: 'json',
   idempotent: false,
   organizationHeader: false,
+  resumable: false,
 };
 
 export const createAdminToken: OperationSpec = {
@@ -125,6 +136,7 @@ export const createAdminToken: OperationSpec = {
   response: 'json',
   idempotent: true,
   organizationHeader: false,
+  resumable: false,
 };
 
 export const revokeAdminToken: OperationSpec = {
@@ -135,6 +147,7 @@ export const revokeAdminToken: OperationSpec = {
   response: 'json',
   idempotent: true,
   organizationHeader: false,
+  resumable: false,
 };
 
 export const listAgents: OperationSpec = {
@@ -146,6 +159,7 @@ export const listAgents: OperationSpec = {
   response: 'json',
   idempotent: false,
   organizationHeader: true,
+  resumable: false,
 };
 
 export const createAgent: OperationSpec = {
@@ -157,6 +171,7 @@ export const createAgent: OperationSpec = {
   response: 'json',
   idempotent: true,
   organizationHeader: true,
+  resumable: false,
 };
 
 export const getAgent: OperationSpec = {
@@ -167,6 +182,7 @@ export const getAgent: OperationSpec = {
   response: 'json',
   idempotent: false,
   organizationHeader: true,
+  resumable: false,
 };
 
 export const updateAgent: OperationSpec = {
@@ -178,6 +194,7 @@ export const updateAgent: OperationSpec = {
   response: 'json',
   idempotent: true,
   organizationHeader: true,
+  resumable: false,
 };
 
 export const decommissionAgent: OperationSpec = {
@@ -188,6 +205,7 @@ export const decommissionAgent: OperationSpec = {
   response: 'json',
   idempotent: true,
   organizationHeader: true,
+  resumable: false,
 };
 
 export const listCredentials: OperationSpec = {
@@ -199,6 +217,7 @@ export const listCredentials: OperationSpec = {
   response: 'json',
   idempotent: false,
   organizationHeader: true,
+  resumable: false,
 };
 
 export const createCredential: OperationSpec = {
@@ -210,6 +229,7 @@ export const createCredential: OperationSpec = {
   response: 'json',
   idempotent: true,
   organizationHeader: true,
+  resumable: false,
 };
 
 export const getCredential: OperationSpec = {
@@ -220,6 +240,7 @@ export const getCredential: OperationSpec = {
   response: 'json',
   idempotent: false,
   organizationHeader: true,
+  resumable: false,
 };
 
 export const revokeCredential: OperationSpec = {
@@ -230,6 +251,7 @@ export const revokeCredential: OperationSpec = {
   response: 'json',
   idempotent: true,
   organizationHeader: true,
+  resumable: false,
 };
 
 export const rotateCredential: OperationSpec = {
@@ -240,6 +262,7 @@ export const rotateCredential: OperationSpec = {
   response: 'json',
   idempotent: true,
   organizationHeader: true,
+  resumable: false,
 };
 
 export const issueToken: OperationSpec = {
@@ -251,6 +274,7 @@ export const issueToken: OperationSpec = {
   response: 'json',
   idempotent: false,
   organizationHeader: false,
+  resumable: false,
 };
 
 export const introspectToken: OperationSpec = {
@@ -262,6 +286,7 @@ export const introspectToken: OperationSpec = {
   response: 'json',
   idempotent: false,
   organizationHeader: false,
+  resumable: false,
 };
 
 export const revokeToken: OperationSpec = {
@@ -273,6 +298,7 @@ export const revokeToken: OperationSpec = {
   response: 'empty',
   idempotent: false,
   organizationHeader: false,
+  resumable: false,
 };
 
 export const getAuthorizationServerMetadata: OperationSpec = {
@@ -283,6 +309,7 @@ export const getAuthorizationServerMetadata: OperationSpec = {
   response: 'json',
   idempotent: false,
   organizationHeader: false,
+  resumable: false,
 };
 
 export const getOpenIdConfiguration: OperationSpec = {
@@ -293,6 +320,7 @@ export const getOpenIdConfiguration: OperationSpec = {
   response: 'json',
   idempotent: false,
   organizationHeader: false,
+  resumable: false,
 };
 
 export const getJwks: OperationSpec = {
@@ -303,6 +331,7 @@ export const getJwks: OperationSpec = {
   response: 'json',
   idempotent: false,
   organizationHeader: false,
+  resumable: false,
 };
 
 export const listSigningKeys: OperationSpec = {
@@ -313,6 +342,7 @@ export const listSigningKeys: OperationSpec = {
   response: 'json',
   idempotent: false,
   organizationHeader: false,
+  resumable: false,
 };
 
 export const rotateSigningKeys: OperationSpec = {
@@ -323,6 +353,7 @@ export const rotateSigningKeys: OperationSpec = {
   response: 'json',
   idempotent: true,
   organizationHeader: false,
+  resumable: false,
 };
 
 export const listAuditEvents: OperationSpec = {
@@ -334,6 +365,7 @@ export const listAuditEvents: OperationSpec = {
   response: 'json',
   idempotent: false,
   organizationHeader: true,
+  resumable: false,
 };
 
 export const verifyAuditChain: OperationSpec = {
@@ -344,6 +376,7 @@ export const verifyAuditChain: OperationSpec = {
   response: 'json',
   idempotent: false,
   organizationHeader: true,
+  resumable: false,
 };
 
 export const getAuditEvent: OperationSpec = {
@@ -354,4 +387,17 @@ export const getAuditEvent: OperationSpec = {
   response: 'json',
   idempotent: false,
   organizationHeader: true,
+  resumable: false,
+};
+
+export const streamEvents: OperationSpec = {
+  operationId: 'streamEvents',
+  method: 'GET',
+  path: '/v1/events/stream',
+  auth: ['bearer'],
+  params: 'query',
+  response: 'eventStream',
+  idempotent: false,
+  organizationHeader: true,
+  resumable: true,
 };

@@ -2,12 +2,13 @@
  * The shared conformance scenarios, run through the SDK: each step calls the typed method
  * for its operation (via the generated dispatch table) on a client configured from the
  * step's `auth` and headers, and the outcome is checked by conformance/expect.mjs, the
- * same code the plain-HTTP runner uses.
+ * same code the plain-HTTP runner uses. A `stream` step reads that many events from the
+ * event stream and compares them as the body: `[{ id, event, data }, …]`.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { APIError, Mandate, type ClientOptions, type RequestOptions } from '../../src/index';
-import { dispatch } from '../../src/generated/dispatch';
+import { APIError, type EventStream, Mandate, type ClientOptions, type StreamOptions } from '../../src/index';
+import { dispatch, streams } from '../../src/generated/dispatch';
 import { REPO_ROOT, type LiveServer, startLiveServer } from '../helpers/live-server';
 
 interface Step {
@@ -22,6 +23,8 @@ interface Step {
   /** MANDATE_* variables present, and the only ones, while the step's client is built and used. */
   environment?: Record<string, string>;
   httpOnly?: boolean;
+  /** Read this many events from an event stream, then close it. */
+  stream?: { count: number };
   expect: { status: number };
   capture?: Record<string, string>;
 }
@@ -82,15 +85,40 @@ function clientOptions(step: Step, headers: Record<string, string>): ClientOptio
   throw new Error(`unknown auth ${auth}`);
 }
 
-function requestOptions(headers: Record<string, string>): RequestOptions {
-  const { 'mandate-organization': organization, 'idempotency-key': idempotencyKey, authorization: _auth, ...rest } = headers;
-  return { ...(organization === undefined ? {} : { organization }), ...(idempotencyKey === undefined ? {} : { idempotencyKey }), headers: rest };
+function requestOptions(headers: Record<string, string>): StreamOptions {
+  const { 'mandate-organization': organization, 'idempotency-key': idempotencyKey, 'last-event-id': lastEventId, authorization: _auth, ...rest } = headers;
+  return {
+    ...(organization === undefined ? {} : { organization }),
+    ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+    ...(lastEventId === undefined ? {} : { lastEventId }),
+    headers: rest,
+  };
+}
+
+const STREAM_WAIT_MS = 10_000;
+
+/** The first `count` events as wire JSON; fewer within 10 s fails the step. */
+async function readEvents(stream: EventStream<unknown>, count: number): Promise<unknown[]> {
+  const events: unknown[] = [];
+  const timer = setTimeout(() => {
+    stream.close();
+  }, STREAM_WAIT_MS);
+  try {
+    for await (const { id, event, data } of stream) {
+      if (events.length === count) break;
+      events.push({ id, event, data });
+      if (events.length === count) break;
+    }
+  } finally {
+    clearTimeout(timer);
+    stream.close();
+  }
+  if (events.length < count) throw new Error(`${events.length} of ${count} events arrived within ${STREAM_WAIT_MS} ms`);
+  return events;
 }
 
 /** Status, wire body and headers of a call, whether it succeeded or raised a typed error. */
 async function outcome(step: Step): Promise<{ status: number; body: unknown; header(name: string): string | null }> {
-  const call = dispatch[step.operation];
-  if (call === undefined) throw new Error(`the SDK has no method for ${step.operation}`);
   const headers = Object.fromEntries(Object.entries((expectations.interpolate(step.headers ?? {}, vars) ?? {}) as Record<string, unknown>).map(([k, v]) => [k.toLowerCase(), String(v)]));
   const environment: Record<string, string> = Object.fromEntries(
     Object.entries((expectations.interpolate(step.environment ?? {}, vars) ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)]),
@@ -102,6 +130,15 @@ async function outcome(step: Step): Promise<{ status: number; body: unknown; hea
   process.env = { ...cleanEnv, ...environment };
   try {
     const client = new Mandate(clientOptions(step, headers));
+    const streamCall = streams[step.operation];
+    if (streamCall !== undefined) {
+      const stream = streamCall(client, pathArgs, params, requestOptions(headers));
+      const events = await readEvents(stream, step.stream?.count ?? 0);
+      const response = stream.response;
+      return { status: response?.status ?? 200, body: events, header: (n) => response?.headers.get(n) ?? null };
+    }
+    const call = dispatch[step.operation];
+    if (call === undefined) throw new Error(`the SDK has no method for ${step.operation}`);
     const { response } = await call(client, pathArgs, params, requestOptions(headers)).withResponse();
     const isJson = /json/.test(response.headers.get('content-type') ?? '');
     return { status: response.status, body: isJson ? (JSON.parse(response.text) as unknown) : response.text, header: (n) => response.headers.get(n) };
