@@ -7,7 +7,8 @@ import { Imports } from '../../src/emitters/python/imports';
 import { docstring, group, render, wrap } from '../../src/emitters/python/layout';
 import { emitModels, emittedModels, orderModels, sortAll } from '../../src/emitters/python/models';
 import { enumMember, MODEL_RESERVED, pyName } from '../../src/emitters/python/naming';
-import { orNotGiven } from '../../src/emitters/python/resources';
+import { orNotGiven, planMethod } from '../../src/emitters/python/resources';
+import { modelIndex } from '../../src/emitters/python/types';
 import { buildIR } from '../../src/ir/build';
 import type { Document } from '../../src/ir/openapi';
 import type { IR, Model } from '../../src/ir/types';
@@ -224,9 +225,37 @@ describe('the emitter on the real spec', () => {
   it('maps every operation in the dispatch table', () => {
     const dispatch = emitDispatch(ir, GENERATED_NOTICE);
     for (const op of ir.resources.flatMap((r) => r.operations)) {
-      expect(dispatch).toContain(`"${op.operationId}": Operation(`);
+      const table = op.response.kind === 'eventStream' ? 'StreamOperation' : 'Operation';
+      expect(dispatch).toContain(`"${op.operationId}": ${table}(`);
     }
     expect(dispatch).toContain('agent_type=call.arg("agentType")');
     expect(dispatch).toContain('extra_query=call.extra(');
+  });
+
+  it('makes an event stream a plain method returning the runtime stream, with no raw twin', () => {
+    const op = ir.resources.flatMap((r) => r.operations).find((o) => o.operationId === 'streamEvents');
+    const data = op?.response.kind === 'eventStream' && op.response.data.kind === 'model' ? op.response.data.name : 'missing';
+    const events = files.find((f) => f.path.endsWith('/resources/events.py'))?.contents ?? '';
+    expect(events).toContain(`    ) -> EventStream[${data}]:`);
+    expect(events).toContain(`    ) -> AsyncEventStream[${data}]:`);
+    expect(events).not.toContain('async def stream(');
+    expect(events).toContain('        action: Union[Sequence[str], NotGiven] = NOT_GIVEN,');
+    expect(events).toContain('        last_event_id: Union[str, NotGiven] = NOT_GIVEN,');
+    expect(events).toContain('        return AsyncEventStream(\n            self._client,\n            endpoints.STREAM_EVENTS,');
+    expect(events).toContain(`            data=${data},`);
+    // Its raw classes are empty, so nothing imports APIResponse.
+    expect(events).not.toContain('from ..._response import');
+    const endpoints = files.find((f) => f.path.endsWith('/endpoints.py'))?.contents ?? '';
+    expect(endpoints).toContain('    organization_header=True,\n    resumable=True,\n)');
+    const dispatch = emitDispatch(ir, GENERATED_NOTICE);
+    expect(dispatch).toContain('def _stream_events_async(client: AsyncMandate, call: Call) -> AsyncEventStream[Any]:');
+    expect(dispatch).toContain('        last_event_id=call.last_event_id,');
+  });
+
+  it('refuses an event stream whose data is not an object model', () => {
+    const op = ir.resources.flatMap((r) => r.operations).find((o) => o.operationId === 'streamEvents');
+    if (op === undefined) throw new Error('streamEvents is missing from the spec');
+    const strings = { ...op, response: { kind: 'eventStream' as const, data: { kind: 'primitive' as const, type: 'string' as const } } };
+    expect(() => planMethod(strings, ir, modelIndex(ir.models), new Imports(), () => undefined)).toThrow(/object model/);
   });
 });

@@ -1,6 +1,7 @@
 /**
- * `sdks/python/tests/generated/dispatch.py`: the conformance runner's table from operation
- * id to a call of the typed SDK method, so a step the SDK cannot express fails mypy.
+ * `sdks/python/tests/generated/dispatch.py`: the conformance runner's tables from operation
+ * id to a call of the typed SDK method, so a step the SDK cannot express fails mypy:
+ * `OPERATIONS` (through the raw twins) and `STREAMS` (event streams, which have none).
  */
 import type { IR } from '../../ir/types';
 import { Imports } from './imports';
@@ -18,6 +19,7 @@ function callItems(plan: MethodPlan): Node[] {
   items.push(...plan.params.map((a) => `${a.python}=call.arg(${pyString(a.wireName)})`));
   if (plan.options.includes('organization')) items.push('organization=call.organization');
   if (plan.options.includes('idempotency_key')) items.push('idempotency_key=call.idempotency_key');
+  if (plan.options.includes('last_event_id')) items.push('last_event_id=call.last_event_id');
   items.push('extra_headers=call.headers');
   if (plan.op.params) {
     const known = plan.params.map((a) => pyString(a.wireName));
@@ -31,6 +33,18 @@ function callItems(plan: MethodPlan): Node[] {
 
 function functions(plan: MethodPlan, resource: string): string[] {
   const base = tableFunction(plan.op.operationId);
+  if (plan.returns.kind === 'stream') {
+    // The stream object itself; the runner iterates it. Not awaited: it connects when read.
+    const target = `client.${resource}.${plan.name}(`;
+    return [
+      render(group(`def ${base}(`, ['client: Mandate', 'call: Call'], ') -> EventStream[Any]:'), ''),
+      render(group(`return ${target}`, callItems(plan), ')'), '    '),
+      '',
+      '',
+      render(group(`def ${base}_async(`, ['client: AsyncMandate', 'call: Call'], ') -> AsyncEventStream[Any]:'), ''),
+      render(group(`return ${target}`, callItems(plan), ')'), '    '),
+    ];
+  }
   const target = `client.${resource}.with_raw_response.${plan.name}(`;
   return [
     render(group(`def ${base}(`, ['client: Mandate', 'call: Call'], ') -> APIResponse[Any]:'), ''),
@@ -47,16 +61,28 @@ export function emitDispatch(ir: IR, notice: string): string {
   const scratch = new Imports();
   const blocks: string[][] = [];
   const entries: string[] = [];
+  const streamEntries: string[] = [];
   for (const resource of ir.resources) {
     for (const op of resource.operations) {
       const plan = planMethod(op, ir, models, scratch, () => undefined);
       blocks.push(functions(plan, pyName(resource.name)));
       const fn = tableFunction(op.operationId);
+      const flag = (value: boolean): string => (value ? 'True' : 'False');
+      if (plan.returns.kind === 'stream') {
+        const entry = group(`${pyString(op.operationId)}: StreamOperation(`, [
+          fn,
+          `${fn}_async`,
+          `organization=${flag(op.organizationHeader)}`,
+          `resumable=${flag(op.resumable)}`,
+        ], ')');
+        streamEntries.push(render(entry, '    ', ','));
+        continue;
+      }
       const entry = group(`${pyString(op.operationId)}: Operation(`, [
         fn,
         `${fn}_async`,
-        `organization=${op.organizationHeader ? 'True' : 'False'}`,
-        `idempotent=${op.idempotent ? 'True' : 'False'}`,
+        `organization=${flag(op.organizationHeader)}`,
+        `idempotent=${flag(op.idempotent)}`,
       ], ')');
       entries.push(render(entry, '    ', ','));
     }
@@ -74,7 +100,9 @@ export function emitDispatch(ir: IR, notice: string): string {
     .add('typing', 'Sequence')
     .add('typing', 'Union')
     .add('mandate', 'APIResponse')
+    .add('mandate', 'AsyncEventStream')
     .add('mandate', 'AsyncMandate')
+    .add('mandate', 'EventStream')
     .add('mandate', 'Mandate')
     .add('mandate', 'NotGiven');
   const preamble = [
@@ -83,6 +111,7 @@ export function emitDispatch(ir: IR, notice: string): string {
     '',
     '    organization: Union[str, NotGiven]',
     '    idempotency_key: Union[str, NotGiven]',
+    '    last_event_id: Union[str, NotGiven]',
     '    headers: Optional[Mapping[str, str]]',
     '',
     '    def path(self, name: str) -> str: ...',
@@ -100,6 +129,16 @@ export function emitDispatch(ir: IR, notice: string): string {
     '    async_: Callable[[AsyncMandate, Call], Awaitable[APIResponse[Any]]]',
     '    organization: bool',
     '    idempotent: bool',
+    '',
+    '',
+    '@dataclass(frozen=True)',
+    'class StreamOperation:',
+    '    """The sync and async calls of an event stream operation, and the options it accepts."""',
+    '',
+    '    sync: Callable[[Mandate, Call], EventStream[Any]]',
+    '    async_: Callable[[AsyncMandate, Call], AsyncEventStream[Any]]',
+    '    organization: bool',
+    '    resumable: bool',
   ];
   return [
     `# ${notice}`,
@@ -107,7 +146,7 @@ export function emitDispatch(ir: IR, notice: string): string {
     '',
     imports.render(['mandate']),
     '',
-    '__all__ = ["OPERATIONS", "Call", "Operation"]',
+    '__all__ = ["OPERATIONS", "STREAMS", "Call", "Operation", "StreamOperation"]',
     '',
     '',
     ...preamble,
@@ -116,6 +155,10 @@ export function emitDispatch(ir: IR, notice: string): string {
     '',
     'OPERATIONS: Dict[str, Operation] = {',
     ...entries,
+    '}',
+    '',
+    'STREAMS: Dict[str, StreamOperation] = {',
+    ...streamEntries,
     '}',
     '',
   ].join('\n');

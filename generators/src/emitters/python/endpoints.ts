@@ -37,6 +37,7 @@ export function emitEndpoints(ir: IR, notice: string): string {
     if (op.params) fields.push(`params_in=${pyString(op.params.location)}`);
     if (op.organizationHeader) fields.push('organization_header=True');
     if (op.idempotent) fields.push('idempotent=True');
+    if (op.resumable) fields.push('resumable=True');
     if (op.pagination) {
       imports.add('.._endpoint', 'PageInfo');
       const model = listModel(op, models);

@@ -19,8 +19,8 @@ export const MODEL_RESERVED = new Set([
 
 /** Keyword arguments every generated method has; an API parameter must not take these names. */
 export const OPTION_NAMES = new Set([
-  'self', 'organization', 'idempotency_key', 'extra_headers', 'extra_query', 'extra_body', 'timeout', 'max_retries',
-  'raw', 'first_page',
+  'self', 'organization', 'idempotency_key', 'last_event_id', 'extra_headers', 'extra_query', 'extra_body', 'timeout',
+  'max_retries', 'raw', 'first_page',
 ]);
 
 /** snake_case, with a trailing `_` when the name is a keyword or in `reserved`. */

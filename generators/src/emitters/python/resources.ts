@@ -33,7 +33,9 @@ export type Returns =
   | { kind: 'model'; type: string; parse: string }
   | { kind: 'page'; item: string; listModel: string }
   | { kind: 'text' }
-  | { kind: 'empty' };
+  | { kind: 'empty' }
+  /** An event stream: the runtime's `EventStream` of `data` (a model class). */
+  | { kind: 'stream'; data: string };
 
 function paramArguments(op: Operation, ir: IR, models: ModelIndex, imports: Imports, use: (n: string) => void): Argument[] {
   if (!op.params) return [];
@@ -63,6 +65,7 @@ export function planMethod(op: Operation, ir: IR, models: ModelIndex, imports: I
   const options: string[] = [];
   if (op.organizationHeader) options.push('organization');
   if (op.idempotent) options.push('idempotency_key');
+  if (op.resumable) options.push('last_event_id');
   options.push('extra_headers', 'extra_query');
   if (op.params && op.params.location !== 'query') options.push('extra_body');
   options.push('timeout', 'max_retries');
@@ -72,6 +75,13 @@ export function planMethod(op: Operation, ir: IR, models: ModelIndex, imports: I
     if (list === undefined) throw new Error(`${op.operationId}: a list operation must return a model`);
     use(list);
     returns = { kind: 'page', item: fieldType(op.pagination.itemType, imports, use), listModel: list };
+  } else if (op.response.kind === 'eventStream') {
+    const data = op.response.data;
+    // The runtime parses each event's data with the class it is given.
+    if (data.kind !== 'model' || models.get(data.name)?.kind !== 'object') {
+      throw new Error(`${op.operationId}: the data of an event stream must be an object model`);
+    }
+    returns = { kind: 'stream', data: fieldType(data, imports, use) };
   } else if (op.response.kind === 'json') {
     const type = fieldType(op.response.type, imports, use);
     returns = op.response.type.kind === 'model' && models.get(op.response.type.name)?.kind === 'object'
@@ -93,6 +103,7 @@ export function planMethod(op: Operation, ir: IR, models: ModelIndex, imports: I
 const OPTION_SIGNATURES: Record<string, string> = {
   organization: 'organization: Union[str, NotGiven] = NOT_GIVEN',
   idempotency_key: 'idempotency_key: Union[str, NotGiven] = NOT_GIVEN',
+  last_event_id: 'last_event_id: Union[str, NotGiven] = NOT_GIVEN',
   extra_headers: 'extra_headers: Optional[Mapping[str, str]] = None',
   extra_query: 'extra_query: Optional[Mapping[str, object]] = None',
   extra_body: 'extra_body: Optional[Mapping[str, object]] = None',
@@ -142,6 +153,9 @@ function returnType(plan: MethodPlan, flavor: Flavor, raw: boolean): string {
     case 'empty':
       value = 'None';
       break;
+    case 'stream':
+      // Streams have no raw twin: the stream object is all there is.
+      return `${flavor === 'sync' ? 'EventStream' : 'AsyncEventStream'}[${r.data}]`;
   }
   return raw ? `APIResponse[${value}]` : value;
 }
@@ -201,13 +215,29 @@ function rawBody(plan: MethodPlan, flavor: Flavor): string[] {
       items.push('parse=parse_empty');
       call = 'self._client.request(';
       break;
+    case 'stream':
+      throw new Error(`${plan.op.operationId}: an event stream has no raw method`);
   }
   const head = flavor === 'async' ? `return await ${call}` : `return ${call}`;
   return [render(group(head, items, ')'), '        ')];
 }
 
+/** An event stream's method: the stream object, which connects when iterated. */
+function streamBody(plan: MethodPlan, flavor: Flavor, data: string): string[] {
+  const items: Node[] = ['self._client', `endpoints.${endpointConstant(plan.op)}`];
+  if (plan.pathArgs.length > 0) {
+    const names = plan.pathArgs.map((a) => a.python);
+    items.push(`path=(${names.join(', ')}${names.length === 1 ? ',' : ''})`);
+  }
+  if (plan.params.length > 0) items.push(group('params={', plan.params.map((a) => `${pyString(a.wireName)}: ${a.python}`), '}'));
+  else items.push('params={}');
+  items.push(group('options=RequestOptions(', plan.options.map((o) => `${o}=${o}`), ')'), `data=${data}`);
+  return [render(group(`return ${flavor === 'sync' ? 'EventStream' : 'AsyncEventStream'}(`, items, ')'), '        ')];
+}
+
 /** The plain method: calls its raw twin and parses. */
 function parsedBody(plan: MethodPlan, flavor: Flavor): string[] {
+  if (plan.returns.kind === 'stream') return streamBody(plan, flavor, plan.returns.data);
   const { positional, keywords } = forwardedArguments(plan);
   const args = [...positional, ...keywords];
   if (flavor === 'async' && plan.returns.kind === 'page') {
@@ -226,7 +256,9 @@ function parsedBody(plan: MethodPlan, flavor: Flavor): string[] {
 }
 
 function method(plan: MethodPlan, flavor: Flavor, raw: boolean): string[] {
-  const isAsyncDef = flavor === 'async' && !(plan.returns.kind === 'page' && !raw);
+  // Async lists and streams return at once (an awaitable paginator, a stream); the rest await.
+  const returnsAtOnce = !raw && (plan.returns.kind === 'page' || plan.returns.kind === 'stream');
+  const isAsyncDef = flavor === 'async' && !returnsAtOnce;
   const def = `${isAsyncDef ? 'async def' : 'def'} ${plan.name}(`;
   const signature = render(group(def, signatureItems(plan), `) -> ${returnType(plan, flavor, raw)}:`), '    ');
   const doc = raw ? [] : methodDoc(plan, '        ');
@@ -265,7 +297,8 @@ export function emitResource(resource: Resource, ir: IR, models: ModelIndex, not
   imports.add('functools', 'cached_property');
   for (const name of ['Mapping', 'Optional', 'Union']) imports.typing(name);
   imports.add('..._resource', 'SyncResource').add('..._resource', 'AsyncResource');
-  imports.add('..._response', 'APIResponse');
+  const rawPlans = plans.filter((plan) => plan.returns.kind !== 'stream');
+  if (rawPlans.length > 0) imports.add('..._response', 'APIResponse');
   imports.add('..._types', 'NOT_GIVEN').add('..._types', 'NotGiven').add('..._types', 'RequestOptions').add('..._types', 'Timeout');
   imports.add('..', 'endpoints');
   for (const plan of plans) {
@@ -274,11 +307,13 @@ export function emitResource(resource: Resource, ir: IR, models: ModelIndex, not
     if (r.kind === 'model') imports.add('..._response', r.parse.startsWith('parse_model') ? 'parse_model' : 'parse_json_as');
     if (r.kind === 'text') imports.add('..._response', 'parse_text');
     if (r.kind === 'empty') imports.add('..._response', 'parse_empty');
+    if (r.kind === 'stream') imports.add('..._streaming', 'EventStream').add('..._streaming', 'AsyncEventStream');
   }
   for (const name of used) imports.add('..models', name);
 
+  const streams = rawPlans.length < plans.length ? ' Event streams have no raw form.' : '';
   const rawDoc = (of: string): string[] =>
-    docstring([`\`${of}\` with every method returning the \`APIResponse\` (status, headers, body); \`.parse()\` gives the value.`], '    ');
+    docstring([`\`${of}\` with every method returning the \`APIResponse\` (status, headers, body); \`.parse()\` gives the value.${streams}`], '    ');
   const withRaw = (rawClass: string): string[] => [
     '    @cached_property',
     `    def with_raw_response(self) -> ${rawClass}:`,
@@ -286,9 +321,9 @@ export function emitResource(resource: Resource, ir: IR, models: ModelIndex, not
     `        return ${rawClass}(self._client)`,
   ];
   const classes = [
-    resourceClass(names.syncRaw, 'SyncResource', rawDoc(names.sync), plans.map((p) => method(p, 'sync', true))),
+    resourceClass(names.syncRaw, 'SyncResource', rawDoc(names.sync), rawPlans.map((p) => method(p, 'sync', true))),
     resourceClass(names.sync, 'SyncResource', docstring([title], '    '), [withRaw(names.syncRaw), ...plans.map((p) => method(p, 'sync', false))]),
-    resourceClass(names.asyncRaw, 'AsyncResource', rawDoc(names.async), plans.map((p) => method(p, 'async', true))),
+    resourceClass(names.asyncRaw, 'AsyncResource', rawDoc(names.async), rawPlans.map((p) => method(p, 'async', true))),
     resourceClass(names.async, 'AsyncResource', docstring([title], '    '), [withRaw(names.asyncRaw), ...plans.map((p) => method(p, 'async', false))]),
   ];
   const all = render(group('__all__ = [', [names.async, names.asyncRaw, names.sync, names.syncRaw].sort().map(pyString), ']'), '');

@@ -26,6 +26,7 @@ from ._exceptions import (
 from ._models import BaseModel, OpenEnum, to_wire
 from ._pagination import AsyncPage, AsyncPaginator, SyncPage
 from ._response import APIResponse
+from ._streaming import AsyncEventStream, EventStream, StreamEvent, StreamItem, StreamOverflow
 from ._types import NOT_GIVEN, NotGiven, RequestOptions
 from ._verify import (
     AccessTokenClaims,
@@ -47,6 +48,7 @@ __all__ = [
     "AccessTokenClaims",
     "AccessTokenVerifier",
     "AsyncAccessTokenVerifier",
+    "AsyncEventStream",
     "AsyncMandate",
     "AsyncPage",
     "AsyncPaginator",
@@ -55,6 +57,7 @@ __all__ = [
     "BaseModel",
     "ClientConfig",
     "ConflictError",
+    "EventStream",
     "InternalServerError",
     "JwksCache",
     "Mandate",
@@ -65,6 +68,9 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "RequestOptions",
+    "StreamEvent",
+    "StreamItem",
+    "StreamOverflow",
     "SyncPage",
     "TokenVerificationError",
     "__version__",

@@ -46,7 +46,7 @@ from ._exceptions import (
 from ._logging import logger as default_logger
 from ._pagination import AsyncPage, SyncPage
 from ._response import APIResponse, Parser
-from ._retry import retry_delay, should_retry_status
+from ._retry import INITIAL_DELAY, MAX_DELAY, retry_delay, should_retry_status
 from ._serialize import form_fields, json_body, query_params
 from ._types import NOT_GIVEN, NotGiven, RequestOptions, Timeout
 from ._version import __version__
@@ -74,6 +74,9 @@ class _Call:
     retries: int = 0
     refreshed: bool = False
     token: Optional[str] = None
+    # The backoff of retries; an event stream starts it from the server's `retry:` advice.
+    initial_delay: float = INITIAL_DELAY
+    max_delay: float = MAX_DELAY
 
 
 @dataclass(frozen=True)
@@ -166,7 +169,10 @@ class BaseClient:
         params: Params,
         options: RequestOptions,
         authorization: Optional[str],
+        overrides: Optional[Mapping[str, str]] = None,
     ) -> httpx.Request:
+        """The request of one attempt; ``overrides`` (an event stream's ``Accept`` and
+        ``Last-Event-ID``) replace any header of the same name, ``extra_headers`` included."""
         endpoint = call.endpoint
         headers: Dict[str, str] = {
             "Accept": "application/json",
@@ -202,6 +208,10 @@ class BaseClient:
             content = json.dumps(json_body({}, extra_body), separators=(",", ":")).encode()
             headers["Content-Type"] = "application/json"
         headers.update(options.extra_headers or {})
+        for name, value in (overrides or {}).items():
+            for key in [key for key in headers if key.lower() == name.lower()]:
+                del headers[key]
+            headers[name] = value
         return http.build_request(
             endpoint.method,
             self._url(endpoint, path),
@@ -265,7 +275,13 @@ class BaseClient:
     def _retry(
         self, call: _Call, where: str, headers: Optional[httpx.Headers], reason: str
     ) -> _Retry:
-        delay = retry_delay(call.retries, headers, random=self.random)
+        delay = retry_delay(
+            call.retries,
+            headers,
+            random=self.random,
+            initial=call.initial_delay,
+            maximum=call.max_delay,
+        )
         call.retries += 1
         self.logger.debug(
             "%s: %s, retry %d of %d in %.2f s",

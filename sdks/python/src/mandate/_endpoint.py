@@ -33,4 +33,6 @@ class Endpoint:
     params_in: Optional[ParamsIn] = None
     organization_header: bool = False
     idempotent: bool = False
+    # The operation accepts Last-Event-ID (an event stream that can resume).
+    resumable: bool = False
     page: Optional[PageInfo] = None

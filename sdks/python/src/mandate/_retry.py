@@ -27,17 +27,20 @@ def retry_delay(
     *,
     random: Callable[[], float],
     now: Callable[[], float] = time.time,
+    initial: float = INITIAL_DELAY,
+    maximum: float = MAX_DELAY,
 ) -> float:
     """Seconds to wait before retry number ``retry`` (from 0).
 
     A ``retry-after-ms`` or ``Retry-After`` header (seconds or an HTTP date) between 0 and
-    60 s wins; otherwise ``min(0.5 s * 2**n, 8 s)`` less up to 25 % jitter.
+    60 s wins; otherwise ``min(initial * 2**n, maximum)`` (0.5 s and 8 s unless an event
+    stream's ``retry:`` says otherwise) less up to 25 % jitter.
     """
     if headers is not None:
         advised = _retry_after(headers, now)
         if advised is not None:
             return advised
-    computed = min(INITIAL_DELAY * 2.0**retry, MAX_DELAY)
+    computed = min(initial * 2.0**retry, maximum)
     return computed * (1.0 - _JITTER * random())
 
 

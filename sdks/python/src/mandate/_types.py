@@ -40,7 +40,10 @@ Timeout = Union[float, httpx.Timeout, None]
 
 @dataclass(frozen=True)
 class RequestOptions:
-    """Per-call options; anything left as `NOT_GIVEN` falls back to the client's setting."""
+    """Per-call options; anything left as `NOT_GIVEN` falls back to the client's setting.
+
+    ``last_event_id`` is for event streams: the stream resumes after that event.
+    """
 
     organization: Union[str, NotGiven] = NOT_GIVEN
     idempotency_key: Union[str, NotGiven] = NOT_GIVEN
@@ -49,3 +52,4 @@ class RequestOptions:
     extra_body: Optional[Mapping[str, object]] = None
     timeout: Union[Timeout, NotGiven] = NOT_GIVEN
     max_retries: Union[int, NotGiven] = NOT_GIVEN
+    last_event_id: Union[str, NotGiven] = NOT_GIVEN

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, Mapping, Optional, Protocol, Sequence, Union
 
-from mandate import APIResponse, AsyncMandate, Mandate, NotGiven
+from mandate import APIResponse, AsyncEventStream, AsyncMandate, EventStream, Mandate, NotGiven
 
-__all__ = ["OPERATIONS", "Call", "Operation"]
+__all__ = ["OPERATIONS", "STREAMS", "Call", "Operation", "StreamOperation"]
 
 
 class Call(Protocol):
@@ -16,6 +16,7 @@ class Call(Protocol):
 
     organization: Union[str, NotGiven]
     idempotency_key: Union[str, NotGiven]
+    last_event_id: Union[str, NotGiven]
     headers: Optional[Mapping[str, str]]
 
     def path(self, name: str) -> str: ...
@@ -33,6 +34,16 @@ class Operation:
     async_: Callable[[AsyncMandate, Call], Awaitable[APIResponse[Any]]]
     organization: bool
     idempotent: bool
+
+
+@dataclass(frozen=True)
+class StreamOperation:
+    """The sync and async calls of an event stream operation, and the options it accepts."""
+
+    sync: Callable[[Mandate, Call], EventStream[Any]]
+    async_: Callable[[AsyncMandate, Call], AsyncEventStream[Any]]
+    organization: bool
+    resumable: bool
 
 
 def _get_health(client: Mandate, call: Call) -> APIResponse[Any]:
@@ -771,6 +782,32 @@ async def _get_audit_event_async(client: AsyncMandate, call: Call) -> APIRespons
     )
 
 
+def _stream_events(client: Mandate, call: Call) -> EventStream[Any]:
+    return client.events.stream(
+        action=call.arg("action"),
+        agent_id=call.arg("agentId"),
+        outcome=call.arg("outcome"),
+        organization=call.organization,
+        last_event_id=call.last_event_id,
+        extra_headers=call.headers,
+        extra_query=call.extra(("action", "agentId", "outcome")),
+        max_retries=0,
+    )
+
+
+def _stream_events_async(client: AsyncMandate, call: Call) -> AsyncEventStream[Any]:
+    return client.events.stream(
+        action=call.arg("action"),
+        agent_id=call.arg("agentId"),
+        outcome=call.arg("outcome"),
+        organization=call.organization,
+        last_event_id=call.last_event_id,
+        extra_headers=call.headers,
+        extra_query=call.extra(("action", "agentId", "outcome")),
+        max_retries=0,
+    )
+
+
 OPERATIONS: Dict[str, Operation] = {
     "getHealth": Operation(_get_health, _get_health_async, organization=False, idempotent=False),
     "getReadiness": Operation(
@@ -920,5 +957,14 @@ OPERATIONS: Dict[str, Operation] = {
         _get_audit_event_async,
         organization=True,
         idempotent=False,
+    ),
+}
+
+STREAMS: Dict[str, StreamOperation] = {
+    "streamEvents": StreamOperation(
+        _stream_events,
+        _stream_events_async,
+        organization=True,
+        resumable=True,
     ),
 }

@@ -4,40 +4,49 @@ Each step's ``operation`` goes through the generated table (``tests/generated/di
 to the SDK method; ``auth`` and request headers become client configuration and per-call
 options as conformance/README.md ("For SDK runners") says, and each client is built with
 exactly the step's ``environment`` as its MANDATE_* variables; results are compared as wire
-JSON. ``python -m tests.integration.conformance [--async]`` runs it standalone.
+JSON. Event-stream operations go through the SDK's stream: a ``stream: {count: N}`` step reads
+N events and matches them as ``[{"id", "event", "data"}]``; without ``stream`` the step only
+connects (to see an error). ``python -m tests.integration.conformance [--async]`` runs it
+standalone.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import re
 import sys
+import threading
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
+import httpx
 import yaml
 
 from mandate import (
     NOT_GIVEN,
     APIResponse,
     APIStatusError,
+    AsyncEventStream,
     AsyncMandate,
     Mandate,
     NotGiven,
     to_wire,
 )
-from tests.generated.dispatch import OPERATIONS, Operation
+from tests.generated.dispatch import OPERATIONS, STREAMS, Operation, StreamOperation
 
 from .server import SCENARIOS_DIR, start_server
 
 MATCHERS = {"matches", "exists", "equals", "contains", "length", "type"}
 _WHOLE_VAR = re.compile(r"^\$\{([^}]+)\}$")
 _VAR = re.compile(r"\$\{([^}]+)\}")
+STREAM_WAIT = 10.0
+"""Seconds a ``stream`` step waits for its events."""
 
 
 class StepError(Exception):
@@ -95,17 +104,22 @@ class StepCall:
         path: Mapping[str, Any],
         params: Mapping[str, Any],
         headers: Mapping[str, str],
-        operation: Operation,
+        operation: Union[Operation, StreamOperation],
     ) -> None:
         self._path = path
         self._params = params
         extra = dict(headers)
         self.organization: Union[str, NotGiven] = NOT_GIVEN
         self.idempotency_key: Union[str, NotGiven] = NOT_GIVEN
+        self.last_event_id: Union[str, NotGiven] = NOT_GIVEN
         if operation.organization and "mandate-organization" in _lower(extra):
             self.organization = _pop(extra, "mandate-organization")
-        if operation.idempotent and "idempotency-key" in _lower(extra):
+        idempotent = isinstance(operation, Operation) and operation.idempotent
+        if idempotent and "idempotency-key" in _lower(extra):
             self.idempotency_key = _pop(extra, "idempotency-key")
+        resumable = isinstance(operation, StreamOperation) and operation.resumable
+        if resumable and "last-event-id" in _lower(extra):
+            self.last_event_id = _pop(extra, "last-event-id")
         self.headers: Optional[Mapping[str, str]] = extra or None
 
     def path(self, name: str) -> str:
@@ -271,9 +285,12 @@ class Runner:
         return self._async_clients[key]
 
     async def _execute(self, step: Dict[str, Any]) -> Outcome:
-        operation = OPERATIONS.get(step["operation"])
+        name = step["operation"]
+        operation = OPERATIONS.get(name) or STREAMS.get(name)
         if operation is None:
-            raise StepError(f"no SDK method for {step['operation']}")
+            raise StepError(f"no SDK method for {name}")
+        if "stream" in step and not isinstance(operation, StreamOperation):
+            raise StepError(f"{name} is not an event stream")
         raw_headers = self.vars.interpolate(step.get("headers") or {})
         headers = {key: str(value) for key, value in raw_headers.items() if value is not None}
         key = self._client_key(step, headers)
@@ -283,6 +300,9 @@ class Runner:
         path = self.vars.interpolate(step.get("path") or {})
         call = StepCall(path, params, headers, operation)
         try:
+            if isinstance(operation, StreamOperation):
+                count = int(step["stream"]["count"]) if "stream" in step else 0
+                return await self._read_events(operation, key, call, count)
             raw: APIResponse[Any]
             if self.use_async:
                 raw = await operation.async_(self._async_client(key), call)
@@ -291,6 +311,39 @@ class Runner:
             return Outcome(raw.status_code, raw.headers, to_wire(raw.parse()))
         except APIStatusError as error:
             return Outcome(error.status_code, error.headers, error.body, error.code)
+
+    async def _read_events(
+        self, operation: StreamOperation, key: ClientKey, call: StepCall, count: int
+    ) -> Outcome:
+        """Connects (entering the ``with`` block), reads ``count`` events, closes."""
+        events: List[Any] = []
+        response: Optional[httpx.Response]
+        if self.use_async:
+            async_stream = operation.async_(self._async_client(key), call)
+            async with async_stream:
+                response = async_stream.response
+                if count > 0:
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(_take(async_stream, count, events), STREAM_WAIT)
+        else:
+            stream = operation.sync(self._sync_client(key), call)
+            # close() from the timer's thread ends the iteration when events are late.
+            timer = threading.Timer(STREAM_WAIT, stream.close)
+            timer.start()
+            try:
+                with stream:
+                    response = stream.response
+                    for event in stream if count > 0 else ():
+                        events.append(to_wire(event))
+                        if len(events) == count:
+                            break
+            finally:
+                timer.cancel()
+        if response is None:
+            raise StepError("stream: closed before it connected")
+        if len(events) < count:
+            raise StepError(f"stream: {len(events)} of {count} events within {STREAM_WAIT:.0f} s")
+        return Outcome(response.status_code, response.headers, events)
 
     def _check(self, expect: Dict[str, Any], outcome: Outcome) -> None:
         expect = self.vars.interpolate(expect)
@@ -309,6 +362,13 @@ class Runner:
             problem = compare(value is not None, value, expected)
             if problem:
                 raise StepError(f"header {name}: {problem}")
+
+
+async def _take(stream: AsyncEventStream[Any], count: int, into: List[Any]) -> None:
+    async for event in stream:
+        into.append(to_wire(event))
+        if len(into) == count:
+            return
 
 
 def resolve(document: Any, pointer: str) -> Tuple[bool, Any]:

@@ -17,9 +17,11 @@ def test_every_scenario_through_the_sync_client(server: LiveServer) -> None:
     assert summary.skipped == 3  # the httpOnly steps of 09-http
 
 
-def test_the_journey_through_the_async_client(server: LiveServer) -> None:
+def test_the_journey_and_the_event_stream_through_the_async_client(server: LiveServer) -> None:
     runner = Runner(server.base_url, server.token, use_async=True)
-    summary = asyncio.run(runner.run(scenario_files(["00-setup", "10-journey"])))
+    # 11-sdk-environment registers the agent that 12-events subscribes with.
+    names = ["00-setup", "10-journey", "11-sdk-environment", "12-events"]
+    summary = asyncio.run(runner.run(scenario_files(names)))
     print(summary.report("conformance (AsyncMandate)"))
     assert summary.failures == []
-    assert summary.passed == 17
+    assert summary.passed == 34

@@ -11,12 +11,14 @@ from .resources import (
     AsyncAgents,
     AsyncAuditEvents,
     AsyncCredentials,
+    AsyncEvents,
     AsyncOAuth,
     AsyncOrgs,
     AsyncService,
     AsyncSigningKeys,
     AuditEvents,
     Credentials,
+    Events,
     OAuth,
     Orgs,
     Service,
@@ -46,6 +48,8 @@ class SyncResources:
         """The keys that sign access tokens, and their rotation."""
         self.audit_events = AuditEvents(client)
         """The tamper-evident audit trail of every change and authentication."""
+        self.events = Events(client)
+        """The audit trail live, as Server-Sent Events."""
 
 
 class AsyncResources:
@@ -68,3 +72,5 @@ class AsyncResources:
         """The keys that sign access tokens, and their rotation."""
         self.audit_events = AsyncAuditEvents(client)
         """The tamper-evident audit trail of every change and authentication."""
+        self.events = AsyncEvents(client)
+        """The audit trail live, as Server-Sent Events."""

@@ -271,3 +271,13 @@ GET_AUDIT_EVENT = Endpoint(
     auth=("bearer",),
     organization_header=True,
 )
+
+STREAM_EVENTS = Endpoint(
+    operation_id="streamEvents",
+    method="GET",
+    path="/v1/events/stream",
+    auth=("bearer",),
+    params_in="query",
+    organization_header=True,
+    resumable=True,
+)

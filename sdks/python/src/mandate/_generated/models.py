@@ -68,6 +68,7 @@ __all__ = [
     "SigningKeyAlg",
     "SigningKeyList",
     "SigningKeyStatus",
+    "StreamEventsParamsOutcome",
     "Timestamp",
     "TokenOperationRequestTokenTypeHint",
     "TokenRequestGrantType",
@@ -253,6 +254,13 @@ class SigningKeyStatus(OpenEnum):
     PENDING = "pending"
     ACTIVE = "active"
     RETIRED = "retired"
+
+
+class StreamEventsParamsOutcome(OpenEnum):
+    """Known values of `StreamEventsParamsOutcome`; others are kept as they come."""
+
+    SUCCESS = "success"
+    FAILURE = "failure"
 
 
 class TokenOperationRequestTokenTypeHint(OpenEnum):

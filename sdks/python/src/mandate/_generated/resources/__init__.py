@@ -20,6 +20,7 @@ from .credentials import (
     Credentials,
     CredentialsWithRawResponse,
 )
+from .events import AsyncEvents, AsyncEventsWithRawResponse, Events, EventsWithRawResponse
 from .oauth import AsyncOAuth, AsyncOAuthWithRawResponse, OAuth, OAuthWithRawResponse
 from .orgs import AsyncOrgs, AsyncOrgsWithRawResponse, Orgs, OrgsWithRawResponse
 from .service import AsyncService, AsyncServiceWithRawResponse, Service, ServiceWithRawResponse
@@ -43,6 +44,8 @@ __all__ = [
     "AsyncAuditEventsWithRawResponse",
     "AsyncCredentials",
     "AsyncCredentialsWithRawResponse",
+    "AsyncEvents",
+    "AsyncEventsWithRawResponse",
     "AsyncOAuth",
     "AsyncOAuthWithRawResponse",
     "AsyncOrgs",
@@ -55,6 +58,8 @@ __all__ = [
     "AuditEventsWithRawResponse",
     "Credentials",
     "CredentialsWithRawResponse",
+    "Events",
+    "EventsWithRawResponse",
     "OAuth",
     "OAuthWithRawResponse",
     "Orgs",
