@@ -120,7 +120,7 @@ describe('java emitter', () => {
   it('describes each operation for the runtime', () => {
     const agents = file('AgentsResource.java');
     expect(agents).toContain(
-      '  private static final OperationSpec CREATE_AGENT =\n      new OperationSpec(\n          "createAgent",\n          "POST",\n          "/v1/agents",\n          List.of(AuthMode.BEARER),\n          true,\n          true,\n          ParamsLocation.JSON);',
+      '  private static final OperationSpec CREATE_AGENT =\n      new OperationSpec(\n          "createAgent",\n          "POST",\n          "/v1/agents",\n          List.of(AuthMode.BEARER),\n          true,\n          true,\n          false,\n          ParamsLocation.JSON);',
     );
     expect(file('OAuthResource.java')).toContain('List.of(AuthMode.CLIENT_BASIC, AuthMode.BEARER, AuthMode.NONE)');
   });
@@ -129,12 +129,43 @@ describe('java emitter', () => {
     const table = file('OperationTable.java');
     for (const resource of ir.resources) {
       for (const operation of resource.operations) {
-        expect(table).toContain(`sync.put(\n        "${operation.operationId}",`);
-        expect(table).toContain(`async.put(\n        "${operation.operationId}",`);
+        // Event streams have their own maps (they return the open stream, not a RawResponse).
+        const [sync, async] = operation.response.kind === 'eventStream' ? ['streams', 'asyncStreams'] : ['sync', 'async'];
+        expect(table).toContain(`    ${sync}.put(\n        "${operation.operationId}",`);
+        expect(table).toContain(`    ${async}.put(\n        "${operation.operationId}",`);
       }
     }
     expect(table).toContain('client.agents().withRawResponse().get(path(pathArgs, "agentId"), options)');
     expect(table).toContain('client.oauth().withRawResponse().issueTokenAsync(params(params, TokenRequest.class), options)');
+  });
+
+  it('returns an EventStream from event-stream operations, without a raw-response view', () => {
+    const operation = ir.resources.flatMap((r) => r.operations).find((op) => op.operationId === 'streamEvents');
+    if (operation?.response.kind !== 'eventStream') throw new Error('streamEvents is not an event stream');
+    const data = new TypeMapper(ir, 'dev.mandate.sdk.models').java(operation.response.data);
+    const events = file('EventsResource.java');
+    expect(events).toContain(`public EventStream<${data}> stream(StreamEventsParams params, RequestOptions options) {`);
+    expect(events).toContain(
+      `return core.stream(STREAM_EVENTS, List.of(), params, options, ResponseDecoder.json(${data}.class));`,
+    );
+    expect(events).toContain(`public EventStream<${data}> stream() {`);
+    expect(events).toContain(`public CompletableFuture<EventStream<${data}>> streamAsync(StreamEventsParams params, RequestOptions options) {`);
+    expect(events).toContain('{@link RequestOptions.Builder#lastEventId}');
+    expect(events).not.toContain('WithRawResponse');
+    expect(events).not.toContain('import dev.mandate.sdk.core.RawResponse;');
+    // Organization header, not idempotent, resumable with Last-Event-ID.
+    expect(events).toContain('List.of(AuthMode.BEARER),\n          true,\n          false,\n          true,\n          ParamsLocation.QUERY);');
+    const table = file('OperationTable.java');
+    expect(table).toContain('client.events().stream(params(params, StreamEventsParams.class), options)');
+    expect(table).toContain('client.events().streamAsync(params(params, StreamEventsParams.class), options)');
+    expect(table).not.toContain('client.events().withRawResponse()');
+  });
+
+  it('turns code spans with braces into valid Javadoc', () => {
+    expect(docText('`GET /v1/agents/{agentId}` returns it; `Last-Event-ID` too')).toBe(
+      '{@code GET /v1/agents/{agentId}} returns it; {@code Last-Event-ID} too',
+    );
+    expect(docText('`a}b`')).toBe('<code>a&#125;b</code>');
   });
 
   it('exposes the spec constants on the resources root', () => {

@@ -14,8 +14,9 @@ export interface DispatchContext {
 
 /**
  * The conformance runner's table: operationId → a call of the typed SDK method (sync and
- * async, through the raw-response view) with path arguments and the params object read from
- * the scenario step's JSON. A scenario operation the SDK cannot call fails to compile here.
+ * async, through the raw-response view; event streams in their own maps, returning the open
+ * stream) with path arguments and the params object read from the scenario step's JSON. A
+ * scenario operation the SDK cannot call fails to compile here.
  */
 export function dispatchTable(ir: IR, ctx: DispatchContext): string {
   const imports: Imports = new Set([
@@ -27,11 +28,14 @@ export function dispatchTable(ir: IR, ctx: DispatchContext): string {
     'java.util.concurrent.CompletableFuture',
     `${ctx.rootPackage}.MandateClient`,
     `${ctx.rootPackage}.RequestOptions`,
+    `${ctx.corePackage}.EventStream`,
     `${ctx.corePackage}.Json`,
     `${ctx.corePackage}.RawResponse`,
   ]);
   const sync: string[] = [];
   const async: string[] = [];
+  const streams: string[] = [];
+  const asyncStreams: string[] = [];
   for (const resource of ir.resources) {
     for (const operation of resource.operations) {
       const scratch: Imports = new Set();
@@ -46,8 +50,17 @@ export function dispatchTable(ir: IR, ctx: DispatchContext): string {
         args.push(`params(params, ${sig.params.type}.class)`);
       }
       args.push('options');
-      const target = `client.${resourceAccessor(resource)}().withRawResponse().${operationMethod(operation)}`;
       const lambda = '(client, pathArgs, params, options) ->';
+      if (sig.eventData !== undefined) {
+        // Event streams have no raw-response view; the runner reads events from the stream.
+        const target = `client.${resourceAccessor(resource)}().${operationMethod(operation)}`;
+        streams.push(`    streams.put(\n        ${stringLiteral(operation.operationId)},\n        ${lambda} ${target}(${args.join(', ')}));\n`);
+        asyncStreams.push(
+          `    asyncStreams.put(\n        ${stringLiteral(operation.operationId)},\n        ${lambda} ${target}Async(${args.join(', ')}));\n`,
+        );
+        continue;
+      }
+      const target = `client.${resourceAccessor(resource)}().withRawResponse().${operationMethod(operation)}`;
       sync.push(`    sync.put(\n        ${stringLiteral(operation.operationId)},\n        ${lambda} ${target}(${args.join(', ')}));\n`);
       async.push(
         `    async.put(\n        ${stringLiteral(operation.operationId)},\n        ${lambda} ${target}Async(${args.join(', ')}));\n`,
@@ -61,12 +74,23 @@ export function dispatchTable(ir: IR, ctx: DispatchContext): string {
   out.push('    RawResponse<?> call(\n        MandateClient client, Map<String, Object> pathArgs, JsonNode params, RequestOptions options);\n  }\n\n');
   out.push('  /** The same call through the {@code ...Async} method. */\n  @FunctionalInterface\n  public interface AsyncCall {\n');
   out.push('    CompletableFuture<? extends RawResponse<?>> call(\n        MandateClient client, Map<String, Object> pathArgs, JsonNode params, RequestOptions options);\n  }\n\n');
-  out.push('  public static final Map<String, SyncCall> SYNC;\n  public static final Map<String, AsyncCall> ASYNC;\n\n');
+  out.push('  /** Opening an event stream (connected, not yet read). */\n  @FunctionalInterface\n  public interface StreamCall {\n');
+  out.push('    EventStream<?> call(\n        MandateClient client, Map<String, Object> pathArgs, JsonNode params, RequestOptions options);\n  }\n\n');
+  out.push('  /** The same through the {@code ...Async} method. */\n  @FunctionalInterface\n  public interface AsyncStreamCall {\n');
+  out.push('    CompletableFuture<? extends EventStream<?>> call(\n        MandateClient client, Map<String, Object> pathArgs, JsonNode params, RequestOptions options);\n  }\n\n');
+  out.push('  public static final Map<String, SyncCall> SYNC;\n  public static final Map<String, AsyncCall> ASYNC;\n');
+  out.push('  public static final Map<String, StreamCall> STREAMS;\n  public static final Map<String, AsyncStreamCall> ASYNC_STREAMS;\n\n');
   out.push('  static {\n    Map<String, SyncCall> sync = new LinkedHashMap<>();\n');
   out.push(sync.join(''));
   out.push('    SYNC = Collections.unmodifiableMap(sync);\n\n    Map<String, AsyncCall> async = new LinkedHashMap<>();\n');
   out.push(async.join(''));
-  out.push('    ASYNC = Collections.unmodifiableMap(async);\n  }\n\n');
+  out.push('    ASYNC = Collections.unmodifiableMap(async);\n\n');
+  out.push('    Map<String, StreamCall> streams = new LinkedHashMap<>();\n');
+  out.push(streams.join(''));
+  out.push('    STREAMS = Collections.unmodifiableMap(streams);\n\n');
+  out.push('    Map<String, AsyncStreamCall> asyncStreams = new LinkedHashMap<>();\n');
+  out.push(asyncStreams.join(''));
+  out.push('    ASYNC_STREAMS = Collections.unmodifiableMap(asyncStreams);\n  }\n\n');
   out.push('  private OperationTable() {}\n\n');
   out.push('  private static String path(Map<String, Object> pathArgs, String name) {\n');
   out.push('    Object value = pathArgs.get(name);\n');

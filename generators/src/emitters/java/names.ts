@@ -69,7 +69,21 @@ export function docText(text: string | undefined): string {
     .replace(/@/g, '&#64;')
     .replace(/\\u/g, '\\\\u')
     .replace(/\*\//g, '*&#47;')
-    .replace(/`([^`{}]+)`/g, '{@code $1}');
+    .replace(/`([^`]+)`/g, (_, code: string) => codeSpan(code));
+}
+
+/**
+ * A Markdown code span as Javadoc: {@code ...} when its braces pair up (Javadoc ends the tag at
+ * the first unpaired `}`), else <code> with the braces as entities.
+ */
+function codeSpan(code: string): string {
+  let depth = 0;
+  for (const char of code) {
+    if (char === '{') depth++;
+    else if (char === '}' && --depth < 0) break;
+  }
+  if (depth === 0) return `{@code ${code}}`;
+  return `<code>${code.replace(/\{/g, '&#123;').replace(/\}/g, '&#125;')}</code>`;
 }
 
 /** A Javadoc comment at `indent` for already-safe text (see docText), or nothing when empty. */

@@ -31,6 +31,8 @@ export interface Signature {
   decoder: string;
   /** For list operations: the list model and the item type. */
   page?: { listModel: string; itemType: string };
+  /** For event streams: the type of each event's data (the result is an {@code EventStream} of it). */
+  eventData?: string;
 }
 
 const HTTP = (operation: Operation): string => operation.httpMethod.toUpperCase();
@@ -53,6 +55,7 @@ export function signature(operation: Operation, types: TypeMapper, imports: Impo
   let rawValue: string;
   let decoder: string;
   let page: Signature['page'];
+  let eventData: string | undefined;
   const response = operation.response;
   if (response.kind === 'empty') {
     result = 'void';
@@ -61,6 +64,13 @@ export function signature(operation: Operation, types: TypeMapper, imports: Impo
   } else if (response.kind === 'text') {
     result = rawValue = 'String';
     decoder = 'ResponseDecoder.text()';
+  } else if (response.kind === 'eventStream') {
+    const type = types.java(response.data, imports);
+    for (const name of types.referencedModels(response.data)) useModel(name);
+    if (type.includes('<')) throw new Error(`${operation.operationId}: event data must be a model or a primitive`);
+    decoder = `ResponseDecoder.json(${type}.class)`;
+    result = rawValue = `EventStream<${type}>`;
+    eventData = type;
   } else {
     const type = types.java(response.type, imports);
     for (const name of types.referencedModels(response.type)) useModel(name);
@@ -80,7 +90,7 @@ export function signature(operation: Operation, types: TypeMapper, imports: Impo
       result = rawValue = `Page<${itemType}>`;
     }
   }
-  return { method: operationMethod(operation), pathParams, params, result, rawValue, decoder, page };
+  return { method: operationMethod(operation), pathParams, params, result, rawValue, decoder, page, eventData };
 }
 
 const specConstant = (operation: Operation): string =>
@@ -100,6 +110,7 @@ function operationSpec(operation: Operation): string {
     `          List.of(${auth.join(', ')}),\n` +
     `          ${operation.organizationHeader},\n` +
     `          ${operation.idempotent},\n` +
+    `          ${operation.resumable},\n` +
     `          ParamsLocation.${location});\n`
   );
 }
@@ -186,13 +197,61 @@ function methods(operation: Operation, sig: Signature): string {
   return out.join('');
 }
 
+/** The path arguments as the runtime takes them: a `List<String>` expression. */
+function pathList(sig: Signature): string {
+  const pathArgs = sig.pathParams.map((p) => (p.type === 'String' ? p.name : `String.valueOf(${p.name})`));
+  return pathArgs.length === 0 ? 'List.of()' : `Arrays.asList(${pathArgs.join(', ')})`;
+}
+
+/**
+ * An event stream's overloads and async twins. There is no raw-response view of them: the
+ * response never completes, and the stream itself reconnects (each connection has its own).
+ */
+function streamMethods(operation: Operation, sig: Signature): string {
+  const out: string[] = [];
+  const all = overloads(sig);
+  const full = all[all.length - 1]!;
+  const resume = operation.resumable
+    ? ['resuming after the last event received ({@link RequestOptions.Builder#lastEventId} resumes', 'after an earlier one).']
+    : ['without resuming.'];
+  const usage = [
+    `{@code ${HTTP(operation)} ${operation.path}} ({@code ${operation.operationId}}).`,
+    '',
+    'Connects before returning, so a refused connection throws here as any call does, and',
+    `returns the events as an {@link EventStream} of {@code ${sig.eventData ?? ''}}: iterate it and close it`,
+    '(try-with-resources) when done. It reconnects by itself when the connection ends,',
+    ...resume,
+  ].join('\n');
+  for (const overload of all) {
+    const isFull = overload === full;
+    out.push('\n');
+    if (isFull) out.push(javadoc(operationDoc(operation, usage), '  '));
+    out.push(`  public ${sig.result} ${sig.method}(${signatureLine(overload.declared)}) {\n`);
+    if (isFull) {
+      const paramsArg = sig.params === undefined ? 'null' : 'params';
+      out.push(`    return core.stream(${specConstant(operation)}, ${pathList(sig)}, ${paramsArg}, options, ${sig.decoder});\n`);
+    } else {
+      out.push(`    return ${sig.method}(${overload.passed.join(', ')});\n`);
+    }
+    out.push('  }\n');
+  }
+  for (const overload of all) {
+    const isFull = overload === full;
+    out.push('\n');
+    if (isFull) out.push(`  /** {@link #${sig.method}}, connecting on the client's executor. */\n`);
+    out.push(`  public CompletableFuture<${sig.result}> ${sig.method}Async(${signatureLine(overload.declared)}) {\n`);
+    const call = `${sig.method}${isFull ? '' : 'Async'}(${overload.passed.join(', ')})`;
+    out.push(isFull ? `    return core.async(() -> ${call});\n` : `    return ${call};\n`);
+    out.push('  }\n');
+  }
+  return out.join('');
+}
+
 function rawMethods(operation: Operation, sig: Signature, resourceName: string): string {
   const out: string[] = [];
   const all = overloads(sig);
   const full = all[all.length - 1]!;
   const raw = `RawResponse<${sig.rawValue}>`;
-  const pathArgs = sig.pathParams.map((p) => (p.type === 'String' ? p.name : `String.valueOf(${p.name})`));
-  const pathList = pathArgs.length === 0 ? 'List.of()' : `Arrays.asList(${pathArgs.join(', ')})`;
   for (const overload of all) {
     const isFull = overload === full;
     out.push('\n');
@@ -205,13 +264,13 @@ function rawMethods(operation: Operation, sig: Signature, resourceName: string):
     const paramsArg = sig.params === undefined ? 'null' : 'params';
     if (sig.page !== undefined && sig.params !== undefined) {
       out.push(`      ${sig.params.type} query = params != null ? params : ${sig.params.type}.builder().build();\n`);
-      out.push(`      return core.execute(${specConstant(operation)}, ${pathList}, query, options, ${sig.decoder})\n`);
+      out.push(`      return core.execute(${specConstant(operation)}, ${pathList(sig)}, query, options, ${sig.decoder})\n`);
       out.push('          .map(\n              body ->\n                  new Page<>(\n                      body,\n');
       const again = [...sig.pathParams.map((p) => p.name), `query.toBuilder().${sig.params.cursorSetter}(cursor).build()`, 'options'];
       out.push(`                      cursor -> ${sig.method}(${again.join(', ')}).value(),\n`);
       out.push('                      core.config().executor()));\n    }\n');
     } else {
-      out.push(`      return core.execute(${specConstant(operation)}, ${pathList}, ${paramsArg}, options, ${sig.decoder});\n    }\n`);
+      out.push(`      return core.execute(${specConstant(operation)}, ${pathList(sig)}, ${paramsArg}, options, ${sig.decoder});\n    }\n`);
     }
   }
   for (const overload of all) {
@@ -227,7 +286,10 @@ function rawMethods(operation: Operation, sig: Signature, resourceName: string):
   return out.join('');
 }
 
-/** One resource class: a method (and async twin) per operation, plus its raw-response view. */
+/**
+ * One resource class: a method (and async twin) per operation, plus its raw-response view of the
+ * operations that have one (a resource of event streams only has none).
+ */
 export function resourceClass(resource: Resource, ctx: ResourceContext): string {
   const imports: Imports = new Set([
     'java.util.List',
@@ -237,7 +299,6 @@ export function resourceClass(resource: Resource, ctx: ResourceContext): string 
     `${ctx.corePackage}.ClientCore`,
     `${ctx.corePackage}.OperationSpec`,
     `${ctx.corePackage}.ParamsLocation`,
-    `${ctx.corePackage}.RawResponse`,
     `${ctx.corePackage}.ResponseDecoder`,
   ]);
   const name = resourceClassName(resource);
@@ -245,23 +306,35 @@ export function resourceClass(resource: Resource, ctx: ResourceContext): string 
     operation,
     sig: signature(operation, ctx.types, imports, ctx.modelPackage),
   }));
+  const rawSigs = sigs.filter(({ sig }) => sig.eventData === undefined);
+  if (rawSigs.length > 0) imports.add(`${ctx.corePackage}.RawResponse`);
   if (sigs.some(({ sig }) => sig.page !== undefined)) imports.add(`${ctx.corePackage}.Page`);
+  if (sigs.some(({ sig }) => sig.eventData !== undefined)) imports.add(`${ctx.corePackage}.EventStream`);
   if (sigs.some(({ sig }) => sig.pathParams.length > 0)) imports.add('java.util.Arrays');
 
   const out: string[] = [];
   out.push(javadoc(`${docText(resource.description ?? resource.tag)}\n\nThe {@code ${resource.tag}} operations. Thread-safe.`, ''));
   out.push(`public final class ${name} {\n`);
   out.push(sigs.map(({ operation }) => operationSpec(operation)).join('\n'));
-  out.push('\n  private final ClientCore core;\n  private final WithRawResponse raw;\n\n');
-  out.push(`  ${name}(ClientCore core) {\n    this.core = core;\n    this.raw = new WithRawResponse(core);\n  }\n\n`);
-  out.push('  /** The same operations, returning the HTTP status, headers and body beside the value. */\n');
-  out.push('  public WithRawResponse withRawResponse() {\n    return raw;\n  }\n');
-  for (const { operation, sig } of sigs) out.push(methods(operation, sig));
-  out.push(`\n  /** {@link ${name}} returning {@link RawResponse}s. */\n`);
-  out.push('  public static final class WithRawResponse {\n    private final ClientCore core;\n\n');
-  out.push('    private WithRawResponse(ClientCore core) {\n      this.core = core;\n    }\n');
-  for (const { operation, sig } of sigs) out.push(rawMethods(operation, sig, name));
-  out.push('  }\n}\n');
+  if (rawSigs.length > 0) {
+    out.push('\n  private final ClientCore core;\n  private final WithRawResponse raw;\n\n');
+    out.push(`  ${name}(ClientCore core) {\n    this.core = core;\n    this.raw = new WithRawResponse(core);\n  }\n\n`);
+    out.push('  /** The same operations, returning the HTTP status, headers and body beside the value. */\n');
+    out.push('  public WithRawResponse withRawResponse() {\n    return raw;\n  }\n');
+  } else {
+    out.push(`\n  private final ClientCore core;\n\n  ${name}(ClientCore core) {\n    this.core = core;\n  }\n`);
+  }
+  for (const { operation, sig } of sigs) {
+    out.push(sig.eventData === undefined ? methods(operation, sig) : streamMethods(operation, sig));
+  }
+  if (rawSigs.length > 0) {
+    out.push(`\n  /** {@link ${name}} returning {@link RawResponse}s. */\n`);
+    out.push('  public static final class WithRawResponse {\n    private final ClientCore core;\n\n');
+    out.push('    private WithRawResponse(ClientCore core) {\n      this.core = core;\n    }\n');
+    for (const { operation, sig } of rawSigs) out.push(rawMethods(operation, sig, name));
+    out.push('  }\n');
+  }
+  out.push('}\n');
   const block = importBlock(imports, ctx.resourcePackage);
   return `// ${GENERATED_NOTICE}\n\npackage ${ctx.resourcePackage};\n\n${block}\n\n${out.join('')}`;
 }

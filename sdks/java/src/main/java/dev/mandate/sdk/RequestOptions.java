@@ -23,6 +23,7 @@ public final class RequestOptions {
 
   private final String organization;
   private final String idempotencyKey;
+  private final String lastEventId;
   private final Map<String, String> headers;
   private final Duration timeout;
   private final Integer maxRetries;
@@ -30,6 +31,7 @@ public final class RequestOptions {
   private RequestOptions(Builder builder) {
     this.organization = builder.organization;
     this.idempotencyKey = builder.idempotencyKey;
+    this.lastEventId = builder.lastEventId;
     this.headers = Collections.unmodifiableMap(new LinkedHashMap<>(builder.headers));
     this.timeout = builder.timeout;
     this.maxRetries = builder.maxRetries;
@@ -54,6 +56,14 @@ public final class RequestOptions {
     return Optional.ofNullable(idempotencyKey);
   }
 
+  /**
+   * For event streams: the id of the last event already received, so the stream starts after it
+   * (sent as {@code Last-Event-ID}). The stream then resumes from its own last event by itself.
+   */
+  public Optional<String> lastEventId() {
+    return Optional.ofNullable(lastEventId);
+  }
+
   /** Extra headers; a null value removes a header the SDK would send. */
   public Map<String, String> headers() {
     return headers;
@@ -71,6 +81,7 @@ public final class RequestOptions {
     Builder builder = new Builder();
     builder.organization = organization;
     builder.idempotencyKey = idempotencyKey;
+    builder.lastEventId = lastEventId;
     builder.headers.putAll(headers);
     builder.timeout = timeout;
     builder.maxRetries = maxRetries;
@@ -81,6 +92,7 @@ public final class RequestOptions {
   public static final class Builder {
     private String organization;
     private String idempotencyKey;
+    private String lastEventId;
     private final Map<String, String> headers = new LinkedHashMap<>();
     private Duration timeout;
     private Integer maxRetries;
@@ -94,6 +106,12 @@ public final class RequestOptions {
 
     public Builder idempotencyKey(String idempotencyKey) {
       this.idempotencyKey = idempotencyKey;
+      return this;
+    }
+
+    /** Event streams: start after this event (see {@link RequestOptions#lastEventId()}). */
+    public Builder lastEventId(String lastEventId) {
+      this.lastEventId = lastEventId;
       return this;
     }
 

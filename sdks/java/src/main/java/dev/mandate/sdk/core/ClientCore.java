@@ -8,9 +8,10 @@ import dev.mandate.sdk.errors.ConnectionException;
 import dev.mandate.sdk.errors.MandateException;
 import dev.mandate.sdk.errors.TimeoutException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
-import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
@@ -22,13 +23,18 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
  * Sends one logical call: builds the request, authenticates it, retries it and maps errors.
- * Generated resources call {@link #execute}. Internal: not part of the SDK's stable API.
+ * Generated resources call {@link #execute}, or {@link #stream} for event streams. Internal: not
+ * part of the SDK's stable API.
  */
 public final class ClientCore {
   private static final String USER_AGENT = "mandate-java/0.1.0";
@@ -43,7 +49,7 @@ public final class ClientCore {
     // The token manager's grant: the spec's token endpoint, authenticated with HTTP Basic.
     this.tokenOperation =
         new OperationSpec(
-            "issueToken", "POST", config.tokenPath(), List.of(AuthMode.CLIENT_BASIC), false, false, ParamsLocation.FORM);
+            "issueToken", "POST", config.tokenPath(), List.of(AuthMode.CLIENT_BASIC), false, false, false, ParamsLocation.FORM);
     this.tokens = config.hasClientCredentials() ? new TokenManager(this::fetchToken, config.clock()) : null;
   }
 
@@ -81,7 +87,7 @@ public final class ClientCore {
       body = HttpRequest.BodyPublishers.ofString("{}", StandardCharsets.UTF_8);
       contentType = "application/json";
     }
-    Map<String, String> headers = headers(operation, opts, contentType);
+    Map<String, String> headers = headers(operation, opts, contentType, "application/json");
     int maxRetries = opts.maxRetries().orElse(config.maxRetries());
     Duration timeout = opts.timeout().orElse(config.timeout());
 
@@ -142,7 +148,109 @@ public final class ClientCore {
         retry++;
         continue;
       }
-      throw error(response);
+      throw error(status, response.headers(), response.body());
+    }
+  }
+
+  /**
+   * Opens the event stream of {@code operation}: connects now (so a refused connection throws
+   * here) and returns the stream, which reconnects by itself. The starting point is the {@code
+   * lastEventId} option, or a {@code Last-Event-ID} header given in the options.
+   */
+  public <T> EventStream<T> stream(
+      OperationSpec operation,
+      List<String> pathArgs,
+      Object params,
+      RequestOptions options,
+      ResponseDecoder<T> decoder) {
+    RequestOptions opts = options == null ? RequestOptions.none() : options;
+    URI uri = uri(operation, pathArgs, params);
+    Map<String, String> headers = headers(operation, opts, null, "text/event-stream");
+    // The stream sets Last-Event-ID itself on every connection, to the last event it received.
+    String fromHeader = headers.remove("last-event-id");
+    String lastEventId = opts.lastEventId().orElse(fromHeader);
+    int maxRetries = opts.maxRetries().orElse(config.maxRetries());
+    Duration timeout = opts.timeout().orElse(config.timeout());
+    EventStream.Connector connector = (resumeAfter, pending) -> connect(operation, uri, headers, resumeAfter, timeout, pending);
+    String name = operation.method() + " " + uri;
+    return EventStream.open(name, connector, decoder, lastEventId, operation.resumable(), maxRetries, config, log);
+  }
+
+  /**
+   * One connection of an event stream (with one token refresh on a 401 to a managed token):
+   * the 2xx {@code text/event-stream} response with its body unread, or the typed error.
+   */
+  private HttpResponse<InputStream> connect(
+      OperationSpec operation,
+      URI uri,
+      Map<String, String> baseHeaders,
+      String lastEventId,
+      Duration timeout,
+      Consumer<Future<?>> pending) {
+    Map<String, String> headers = new LinkedHashMap<>(baseHeaders);
+    if (lastEventId != null && !lastEventId.isEmpty()) headers.put("last-event-id", lastEventId);
+    boolean refreshed = false;
+    while (true) {
+      Auth auth = authenticate(operation, headers);
+      HttpRequest request = request(operation, uri, HttpRequest.BodyPublishers.noBody(), headers, auth, timeout);
+      long started = System.nanoTime();
+      // Sent asynchronously so that close() from another thread can cancel a slow connect.
+      CompletableFuture<HttpResponse<InputStream>> sent =
+          config.httpClient().sendAsync(request, HttpResponse.BodyHandlers.ofInputStream());
+      pending.accept(sent);
+      HttpResponse<InputStream> response;
+      try {
+        response = sent.get();
+      } catch (ExecutionException e) {
+        Throwable cause = e.getCause() == null ? e : e.getCause();
+        log.log(() -> String.format("%s %s failed (%s) in %d ms", operation.method(), uri, cause.getClass().getSimpleName(), elapsedMs(started)));
+        if (cause instanceof HttpTimeoutException) {
+          throw new TimeoutException(operation.operationId() + " timed out after " + timeout.toMillis() + " ms", cause);
+        }
+        throw new ConnectionException(operation.operationId() + " failed: " + cause.getClass().getSimpleName(), cause);
+      } catch (CancellationException e) {
+        throw new ConnectionException(operation.operationId() + " was cancelled", e);
+      } catch (InterruptedException e) {
+        sent.cancel(true);
+        Thread.currentThread().interrupt();
+        throw new ConnectionException(operation.operationId() + " was interrupted", e);
+      }
+      int status = response.statusCode();
+      String requestId = response.headers().firstValue("x-request-id").orElse("-");
+      long ms = elapsedMs(started);
+      boolean resuming = headers.containsKey("last-event-id");
+      log.log(() -> String.format("%s %s -> %d in %d ms, request id %s%s",
+          operation.method(), uri, status, ms, requestId, resuming ? ", resuming" : ""));
+      if (status >= 200 && status < 300) {
+        String type = response.headers().firstValue("content-type").orElse("");
+        if (type.toLowerCase(Locale.ROOT).startsWith("text/event-stream")) return response;
+        closeQuietly(response.body());
+        throw new MandateException(operation.operationId() + " answered " + status + " with " + type + ", not text/event-stream");
+      }
+      String text = readBody(response.body());
+      if (status == 401 && auth.managed() && !refreshed) {
+        refreshed = true;
+        tokens.invalidate(auth.token());
+        log.log(() -> "401 with a managed access token; refreshing it and reconnecting once");
+        continue;
+      }
+      throw error(status, response.headers(), text);
+    }
+  }
+
+  private static String readBody(InputStream body) {
+    try (body) {
+      return new String(body.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return ""; // the error status is what matters
+    }
+  }
+
+  private static void closeQuietly(InputStream body) {
+    try {
+      body.close();
+    } catch (IOException e) {
+      // An unwanted body: nothing more to do.
     }
   }
 
@@ -167,11 +275,11 @@ public final class ClientCore {
     return Auth.NONE;
   }
 
-  private Map<String, String> headers(OperationSpec operation, RequestOptions opts, String contentType) {
+  private Map<String, String> headers(OperationSpec operation, RequestOptions opts, String contentType, String accept) {
     // Lower-case keys so a caller's header replaces the SDK's whatever its casing.
     Map<String, String> headers = new LinkedHashMap<>();
     headers.put("user-agent", USER_AGENT);
-    headers.put("accept", "application/json");
+    headers.put("accept", accept);
     if (contentType != null) headers.put("content-type", contentType);
     config.headers().forEach((name, value) -> headers.put(name.toLowerCase(Locale.ROOT), value));
     if (operation.organizationHeader()) {
@@ -226,8 +334,7 @@ public final class ClientCore {
     return URI.create(config.baseUrl() + path + query);
   }
 
-  private ApiException error(HttpResponse<String> response) {
-    String text = response.body();
+  private ApiException error(int status, HttpHeaders responseHeaders, String text) {
     JsonNode body = null;
     if (text != null && !text.isBlank()) {
       try {
@@ -241,8 +348,8 @@ public final class ClientCore {
       JsonNode node = body.hasNonNull("code") ? body.get("code") : body.get("error");
       if (node != null && node.isTextual()) code = node.asText();
     }
-    String requestId = response.headers().firstValue("x-request-id").orElse(null);
-    return ApiException.of(response.statusCode(), code, requestId, response.headers(), body, text);
+    String requestId = responseHeaders.firstValue("x-request-id").orElse(null);
+    return ApiException.of(status, code, requestId, responseHeaders, body, text);
   }
 
   /** The client-credentials grant, through the same retrying pipeline. */

@@ -12,6 +12,7 @@ import java.util.List;
  * @param auth accepted authentication, in the spec's order
  * @param organizationHeader the operation accepts {@code Mandate-Organization}
  * @param idempotent the operation accepts {@code Idempotency-Key}
+ * @param resumable the operation (an event stream) accepts {@code Last-Event-ID}
  * @param paramsLocation where the params object goes
  */
 public record OperationSpec(
@@ -21,6 +22,7 @@ public record OperationSpec(
     List<AuthMode> auth,
     boolean organizationHeader,
     boolean idempotent,
+    boolean resumable,
     ParamsLocation paramsLocation) {
   public OperationSpec {
     auth = List.copyOf(auth);

@@ -7,8 +7,11 @@ import java.time.Duration;
 public interface Sleeper {
   void sleep(Duration duration) throws InterruptedException;
 
-  /** {@link Thread#sleep}. */
+  /**
+   * {@link Thread#sleep}. An {@link EventStream} waiting to reconnect with this sleeper wakes as
+   * soon as it is closed; with any other it wakes when the sleeper returns.
+   */
   static Sleeper system() {
-    return duration -> Thread.sleep(duration.toMillis());
+    return SystemSleeper.INSTANCE;
   }
 }

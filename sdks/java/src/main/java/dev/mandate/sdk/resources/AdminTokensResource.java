@@ -33,6 +33,7 @@ public final class AdminTokensResource {
           List.of(AuthMode.BEARER),
           false,
           false,
+          false,
           ParamsLocation.QUERY);
 
   private static final OperationSpec CREATE_ADMIN_TOKEN =
@@ -43,6 +44,7 @@ public final class AdminTokensResource {
           List.of(AuthMode.BEARER),
           false,
           true,
+          false,
           ParamsLocation.JSON);
 
   private static final OperationSpec REVOKE_ADMIN_TOKEN =
@@ -53,6 +55,7 @@ public final class AdminTokensResource {
           List.of(AuthMode.BEARER),
           false,
           true,
+          false,
           ParamsLocation.NONE);
 
   private final ClientCore core;

@@ -33,6 +33,7 @@ public final class AgentsResource {
           List.of(AuthMode.BEARER),
           true,
           false,
+          false,
           ParamsLocation.QUERY);
 
   private static final OperationSpec CREATE_AGENT =
@@ -43,6 +44,7 @@ public final class AgentsResource {
           List.of(AuthMode.BEARER),
           true,
           true,
+          false,
           ParamsLocation.JSON);
 
   private static final OperationSpec GET_AGENT =
@@ -52,6 +54,7 @@ public final class AgentsResource {
           "/v1/agents/{agentId}",
           List.of(AuthMode.BEARER),
           true,
+          false,
           false,
           ParamsLocation.NONE);
 
@@ -63,6 +66,7 @@ public final class AgentsResource {
           List.of(AuthMode.BEARER),
           true,
           true,
+          false,
           ParamsLocation.JSON);
 
   private static final OperationSpec DECOMMISSION_AGENT =
@@ -73,6 +77,7 @@ public final class AgentsResource {
           List.of(AuthMode.BEARER),
           true,
           true,
+          false,
           ParamsLocation.NONE);
 
   private final ClientCore core;

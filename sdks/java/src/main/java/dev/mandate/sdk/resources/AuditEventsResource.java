@@ -32,6 +32,7 @@ public final class AuditEventsResource {
           List.of(AuthMode.BEARER),
           true,
           false,
+          false,
           ParamsLocation.QUERY);
 
   private static final OperationSpec VERIFY_AUDIT_CHAIN =
@@ -42,6 +43,7 @@ public final class AuditEventsResource {
           List.of(AuthMode.BEARER),
           true,
           false,
+          false,
           ParamsLocation.NONE);
 
   private static final OperationSpec GET_AUDIT_EVENT =
@@ -51,6 +53,7 @@ public final class AuditEventsResource {
           "/v1/audit-events/{eventId}",
           List.of(AuthMode.BEARER),
           true,
+          false,
           false,
           ParamsLocation.NONE);
 

@@ -33,6 +33,7 @@ public final class CredentialsResource {
           List.of(AuthMode.BEARER),
           true,
           false,
+          false,
           ParamsLocation.QUERY);
 
   private static final OperationSpec CREATE_CREDENTIAL =
@@ -43,6 +44,7 @@ public final class CredentialsResource {
           List.of(AuthMode.BEARER),
           true,
           true,
+          false,
           ParamsLocation.JSON);
 
   private static final OperationSpec GET_CREDENTIAL =
@@ -52,6 +54,7 @@ public final class CredentialsResource {
           "/v1/agents/{agentId}/credentials/{credentialId}",
           List.of(AuthMode.BEARER),
           true,
+          false,
           false,
           ParamsLocation.NONE);
 
@@ -63,6 +66,7 @@ public final class CredentialsResource {
           List.of(AuthMode.BEARER),
           true,
           true,
+          false,
           ParamsLocation.NONE);
 
   private static final OperationSpec ROTATE_CREDENTIAL =
@@ -73,6 +77,7 @@ public final class CredentialsResource {
           List.of(AuthMode.BEARER),
           true,
           true,
+          false,
           ParamsLocation.NONE);
 
   private final ClientCore core;

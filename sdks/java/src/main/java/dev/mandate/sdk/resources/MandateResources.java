@@ -23,6 +23,7 @@ public abstract class MandateResources {
   private final OAuthResource oauth;
   private final SigningKeysResource signingKeys;
   private final AuditEventsResource auditEvents;
+  private final EventsResource events;
 
   protected MandateResources(ClientCore core) {
     this.service = new ServiceResource(core);
@@ -33,6 +34,7 @@ public abstract class MandateResources {
     this.oauth = new OAuthResource(core);
     this.signingKeys = new SigningKeysResource(core);
     this.auditEvents = new AuditEventsResource(core);
+    this.events = new EventsResource(core);
   }
 
   /** Service: {@code health}, {@code readiness}, {@code metrics}, {@code openapi}, {@code docs}. */
@@ -73,5 +75,10 @@ public abstract class MandateResources {
   /** Audit: {@code list}, {@code verify}, {@code get}. */
   public AuditEventsResource auditEvents() {
     return auditEvents;
+  }
+
+  /** Events: {@code stream}. */
+  public EventsResource events() {
+    return events;
   }
 }

@@ -32,6 +32,7 @@ public final class OAuthResource {
           List.of(AuthMode.CLIENT_BASIC, AuthMode.NONE),
           false,
           false,
+          false,
           ParamsLocation.FORM);
 
   private static final OperationSpec INTROSPECT_TOKEN =
@@ -40,6 +41,7 @@ public final class OAuthResource {
           "POST",
           "/oauth2/introspect",
           List.of(AuthMode.CLIENT_BASIC, AuthMode.BEARER, AuthMode.NONE),
+          false,
           false,
           false,
           ParamsLocation.FORM);
@@ -52,6 +54,7 @@ public final class OAuthResource {
           List.of(AuthMode.CLIENT_BASIC, AuthMode.NONE),
           false,
           false,
+          false,
           ParamsLocation.FORM);
 
   private static final OperationSpec GET_AUTHORIZATION_SERVER_METADATA =
@@ -60,6 +63,7 @@ public final class OAuthResource {
           "GET",
           "/.well-known/oauth-authorization-server",
           List.of(AuthMode.NONE),
+          false,
           false,
           false,
           ParamsLocation.NONE);
@@ -72,6 +76,7 @@ public final class OAuthResource {
           List.of(AuthMode.NONE),
           false,
           false,
+          false,
           ParamsLocation.NONE);
 
   private static final OperationSpec GET_JWKS =
@@ -80,6 +85,7 @@ public final class OAuthResource {
           "GET",
           "/.well-known/jwks.json",
           List.of(AuthMode.NONE),
+          false,
           false,
           false,
           ParamsLocation.NONE);

@@ -33,6 +33,7 @@ public final class OrgsResource {
           List.of(AuthMode.BEARER),
           false,
           false,
+          false,
           ParamsLocation.QUERY);
 
   private static final OperationSpec CREATE_ORG =
@@ -43,6 +44,7 @@ public final class OrgsResource {
           List.of(AuthMode.BEARER),
           false,
           true,
+          false,
           ParamsLocation.JSON);
 
   private static final OperationSpec GET_ORG =
@@ -51,6 +53,7 @@ public final class OrgsResource {
           "GET",
           "/v1/orgs/{orgId}",
           List.of(AuthMode.BEARER),
+          false,
           false,
           false,
           ParamsLocation.NONE);
@@ -63,6 +66,7 @@ public final class OrgsResource {
           List.of(AuthMode.BEARER),
           false,
           true,
+          false,
           ParamsLocation.JSON);
 
   private static final OperationSpec DELETE_ORG =
@@ -73,6 +77,7 @@ public final class OrgsResource {
           List.of(AuthMode.BEARER),
           false,
           true,
+          false,
           ParamsLocation.NONE);
 
   private final ClientCore core;

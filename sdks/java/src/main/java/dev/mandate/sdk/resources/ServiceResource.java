@@ -29,6 +29,7 @@ public final class ServiceResource {
           List.of(AuthMode.NONE),
           false,
           false,
+          false,
           ParamsLocation.NONE);
 
   private static final OperationSpec GET_READINESS =
@@ -37,6 +38,7 @@ public final class ServiceResource {
           "GET",
           "/health/ready",
           List.of(AuthMode.NONE),
+          false,
           false,
           false,
           ParamsLocation.NONE);
@@ -49,6 +51,7 @@ public final class ServiceResource {
           List.of(AuthMode.NONE),
           false,
           false,
+          false,
           ParamsLocation.NONE);
 
   private static final OperationSpec GET_OPEN_API_DOCUMENT =
@@ -59,6 +62,7 @@ public final class ServiceResource {
           List.of(AuthMode.NONE),
           false,
           false,
+          false,
           ParamsLocation.NONE);
 
   private static final OperationSpec GET_API_REFERENCE =
@@ -67,6 +71,7 @@ public final class ServiceResource {
           "GET",
           "/docs",
           List.of(AuthMode.NONE),
+          false,
           false,
           false,
           ParamsLocation.NONE);

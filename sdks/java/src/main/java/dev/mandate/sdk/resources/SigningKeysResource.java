@@ -28,6 +28,7 @@ public final class SigningKeysResource {
           List.of(AuthMode.BEARER),
           false,
           false,
+          false,
           ParamsLocation.NONE);
 
   private static final OperationSpec ROTATE_SIGNING_KEYS =
@@ -38,6 +39,7 @@ public final class SigningKeysResource {
           List.of(AuthMode.BEARER),
           false,
           true,
+          false,
           ParamsLocation.NONE);
 
   private final ClientCore core;

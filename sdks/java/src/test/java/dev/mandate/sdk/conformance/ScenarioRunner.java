@@ -1,6 +1,7 @@
 package dev.mandate.sdk.conformance;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -8,32 +9,39 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import dev.mandate.sdk.MandateClient;
 import dev.mandate.sdk.RequestOptions;
 import dev.mandate.sdk.conformance.dispatch.OperationTable;
+import dev.mandate.sdk.core.EventStream;
 import dev.mandate.sdk.core.Json;
 import dev.mandate.sdk.core.Page;
 import dev.mandate.sdk.core.RawResponse;
+import dev.mandate.sdk.core.StreamEvent;
 import dev.mandate.sdk.errors.ApiException;
 import java.net.http.HttpClient;
 import java.net.http.HttpHeaders;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * Runs conformance scenario steps through the typed SDK: each step's {@code auth} and headers
  * become client configuration and request options, its {@code environment} is what {@code
- * fromEnv()} sees, its operation is called through the generated {@link OperationTable}, and
- * {@code expect} is checked against the SDK's result serialized back to wire JSON (or its
- * typed error).
+ * fromEnv()} sees, its operation is called through the generated {@link OperationTable} (a
+ * {@code stream} step reads events from the SDK's {@link EventStream}), and {@code expect} is
+ * checked against the SDK's result serialized back to wire JSON (or its typed error).
  */
 final class ScenarioRunner {
   private static final Pattern VARIABLE = Pattern.compile("\\$\\{([^}]+)}");
   private static final Pattern WHOLE_VARIABLE = Pattern.compile("^\\$\\{([^}]+)}$");
+  private static final Duration STREAM_TIMEOUT = Duration.ofSeconds(10);
 
   /** What a step observed: a status, headers, the wire JSON and a problem/OAuth code. */
   private record Outcome(int status, HttpHeaders headers, JsonNode json, String code) {}
@@ -93,13 +101,19 @@ final class ScenarioRunner {
       String value = header.getValue().isNull() ? null : header.getValue().asText();
       if (name.equals("mandate-organization")) options.organization(value);
       else if (name.equals("idempotency-key")) options.idempotencyKey(value);
+      else if (name.equals("last-event-id")) options.lastEventId(value);
       else if (name.equals("authorization") && value != null && value.startsWith("Bearer ")) client.apiToken(value.substring(7));
       else options.header(header.getKey(), value);
     }
 
     Map<String, Object> pathArgs = new LinkedHashMap<>();
     path.fields().forEachRemaining(entry -> pathArgs.put(entry.getKey(), entry.getValue().asText()));
-    Outcome outcome = call(operation, client.build(), pathArgs, params, options.build());
+    // An event stream is always opened as one; a step without `stream` (an error at connect) reads
+    // no events from it.
+    Outcome outcome =
+        OperationTable.STREAMS.containsKey(operation)
+            ? readStream(operation, client.build(), pathArgs, params, options.build(), step.path("stream").path("count").asInt(0))
+            : call(operation, client.build(), pathArgs, params, options.build());
 
     List<String> problems = new ArrayList<>();
     int status = expect.get("status").asInt();
@@ -193,6 +207,48 @@ final class ScenarioRunner {
     } catch (ApiException e) {
       return new Outcome(e.status(), e.headers(), e.body(), e.code().orElse(null));
     }
+  }
+
+  /**
+   * A step of an event-stream operation: opens the stream through the SDK, reads {@code count}
+   * events (none without {@code stream}; the stream is closed after {@link #STREAM_TIMEOUT}
+   * whatever happens), and describes them as the wire body {@code [{"id", "event", "data"}]} with
+   * each event's typed data serialized back to JSON. A refused connect is its typed error.
+   */
+  private Outcome readStream(
+      String operation, MandateClient client, Map<String, Object> pathArgs, JsonNode params, RequestOptions options, int count) {
+    EventStream<?> events;
+    try {
+      if (async) {
+        OperationTable.AsyncStreamCall call = OperationTable.ASYNC_STREAMS.get(operation);
+        if (call == null) throw new IllegalArgumentException("no SDK stream method for " + operation);
+        events = call.call(client, pathArgs, params, options).join();
+      } else {
+        OperationTable.StreamCall call = OperationTable.STREAMS.get(operation);
+        if (call == null) throw new IllegalArgumentException("no SDK stream method for " + operation);
+        events = call.call(client, pathArgs, params, options);
+      }
+    } catch (ApiException e) {
+      return new Outcome(e.status(), e.headers(), e.body(), e.code().orElse(null));
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof ApiException api) return new Outcome(api.status(), api.headers(), api.body(), api.code().orElse(null));
+      throw e;
+    }
+    ArrayNode body = JsonNodeFactory.instance.arrayNode();
+    try (events) {
+      CompletableFuture.delayedExecutor(STREAM_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).execute(events::close);
+      while (body.size() < count && events.hasNext()) {
+        StreamEvent<?> event = events.next();
+        ObjectNode wire = body.addObject();
+        wire.put("id", event.id().isEmpty() ? null : event.id());
+        wire.put("event", event.event());
+        wire.set("data", event.data() != null ? Json.toTree(event.data()) : Json.parse(event.rawData(), JsonNode.class));
+      }
+    }
+    if (body.size() < count) {
+      throw new IllegalStateException("stream: " + body.size() + " of " + count + " events within " + STREAM_TIMEOUT.toSeconds() + " s");
+    }
+    return new Outcome(200, events.headers(), body, null);
   }
 
   /** The typed result serialized back to its wire JSON. */

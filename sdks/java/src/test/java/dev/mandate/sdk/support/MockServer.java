@@ -24,20 +24,40 @@ public final class MockServer implements AutoCloseable {
     }
   }
 
-  /** One answer. */
-  public record Reply(int status, Map<String, String> headers, String body, long delayMillis) {
+  /** Writes a streamed body piece by piece (flush to send a piece); returning ends the body. */
+  @FunctionalInterface
+  public interface BodyWriter {
+    void write(OutputStream out) throws IOException, InterruptedException;
+  }
+
+  /** One answer: a whole body, or (with {@code writer}) a chunked body written as it goes. */
+  public record Reply(int status, Map<String, String> headers, String body, long delayMillis, BodyWriter writer) {
+    public Reply(int status, Map<String, String> headers, String body, long delayMillis) {
+      this(status, headers, body, delayMillis, null);
+    }
+
     public static Reply json(int status, String body) {
       return new Reply(status, Map.of("content-type", "application/json"), body, 0);
+    }
+
+    /** A 200 {@code text/event-stream} whose body {@code writer} writes, then the server closes it. */
+    public static Reply events(BodyWriter writer) {
+      return new Reply(200, Map.of("content-type", "text/event-stream"), null, 0, writer);
+    }
+
+    /** A 200 {@code text/event-stream} of {@code text}, after which the server closes it. */
+    public static Reply events(String text) {
+      return events(out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
     }
 
     public Reply withHeader(String name, String value) {
       Map<String, String> more = new java.util.LinkedHashMap<>(headers);
       more.put(name, value);
-      return new Reply(status, more, body, delayMillis);
+      return new Reply(status, more, body, delayMillis, writer);
     }
 
     public Reply delayed(long millis) {
-      return new Reply(status, headers, body, millis);
+      return new Reply(status, headers, body, millis, writer);
     }
   }
 
@@ -84,6 +104,15 @@ public final class MockServer implements AutoCloseable {
         }
       }
       reply.headers().forEach((name, value) -> exchange.getResponseHeaders().add(name, value));
+      if (reply.writer() != null) {
+        exchange.sendResponseHeaders(reply.status(), 0); // chunked: the writer decides when it ends
+        try (OutputStream out = exchange.getResponseBody()) {
+          reply.writer().write(out);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt(); // the server is stopping
+        }
+        return;
+      }
       byte[] bytes = reply.body() == null ? new byte[0] : reply.body().getBytes(StandardCharsets.UTF_8);
       exchange.sendResponseHeaders(reply.status(), bytes.length == 0 ? -1 : bytes.length);
       if (bytes.length > 0) {
@@ -92,7 +121,7 @@ public final class MockServer implements AutoCloseable {
         }
       }
     } catch (IOException e) {
-      // The client gave up (a timeout test): nothing to answer.
+      // The client gave up (a timeout test) or closed a stream: nothing more to answer.
     }
   }
 

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mandate.sdk.MandateClient;
 import dev.mandate.sdk.RequestOptions;
+import dev.mandate.sdk.core.EventStream;
 import dev.mandate.sdk.core.Json;
 import dev.mandate.sdk.core.RawResponse;
 import dev.mandate.sdk.models.AdminTokenCreate;
@@ -19,6 +20,7 @@ import dev.mandate.sdk.models.ListCredentialsParams;
 import dev.mandate.sdk.models.ListOrgsParams;
 import dev.mandate.sdk.models.OrganizationCreate;
 import dev.mandate.sdk.models.OrganizationUpdate;
+import dev.mandate.sdk.models.StreamEventsParams;
 import dev.mandate.sdk.models.TokenOperationRequest;
 import dev.mandate.sdk.models.TokenRequest;
 import java.util.Collections;
@@ -42,8 +44,24 @@ public final class OperationTable {
         MandateClient client, Map<String, Object> pathArgs, JsonNode params, RequestOptions options);
   }
 
+  /** Opening an event stream (connected, not yet read). */
+  @FunctionalInterface
+  public interface StreamCall {
+    EventStream<?> call(
+        MandateClient client, Map<String, Object> pathArgs, JsonNode params, RequestOptions options);
+  }
+
+  /** The same through the {@code ...Async} method. */
+  @FunctionalInterface
+  public interface AsyncStreamCall {
+    CompletableFuture<? extends EventStream<?>> call(
+        MandateClient client, Map<String, Object> pathArgs, JsonNode params, RequestOptions options);
+  }
+
   public static final Map<String, SyncCall> SYNC;
   public static final Map<String, AsyncCall> ASYNC;
+  public static final Map<String, StreamCall> STREAMS;
+  public static final Map<String, AsyncStreamCall> ASYNC_STREAMS;
 
   static {
     Map<String, SyncCall> sync = new LinkedHashMap<>();
@@ -255,6 +273,18 @@ public final class OperationTable {
         "getAuditEvent",
         (client, pathArgs, params, options) -> client.auditEvents().withRawResponse().getAsync(path(pathArgs, "eventId"), options));
     ASYNC = Collections.unmodifiableMap(async);
+
+    Map<String, StreamCall> streams = new LinkedHashMap<>();
+    streams.put(
+        "streamEvents",
+        (client, pathArgs, params, options) -> client.events().stream(params(params, StreamEventsParams.class), options));
+    STREAMS = Collections.unmodifiableMap(streams);
+
+    Map<String, AsyncStreamCall> asyncStreams = new LinkedHashMap<>();
+    asyncStreams.put(
+        "streamEvents",
+        (client, pathArgs, params, options) -> client.events().streamAsync(params(params, StreamEventsParams.class), options));
+    ASYNC_STREAMS = Collections.unmodifiableMap(asyncStreams);
   }
 
   private OperationTable() {}
