@@ -379,7 +379,18 @@ async function send(req, stream) {
 }
 
 // ---------------------------------------------------------------- one step
+/** A step, or with `eventually` the step repeated until it passes (read-only steps only). */
 async function runStep(ctx, sc, step) {
+  if (step.eventually === undefined) return runStepOnce(ctx, sc, step);
+  const deadline = Date.now() + step.eventually.seconds * 1000;
+  for (;;) {
+    const failures = await runStepOnce(ctx, sc, step);
+    if (failures.length === 0 || Date.now() >= deadline) return failures;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function runStepOnce(ctx, sc, step) {
   const op = ctx.ops.get(step.operation);
   const failures = [];
   const req = await buildRequest(ctx, op, step);

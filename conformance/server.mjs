@@ -36,6 +36,10 @@ export async function startServer(serverJs = DEFAULT_SERVER) {
       MANDATE_ISSUER: `http://127.0.0.1:${chosenPort}`,
       MANDATE_DATA_DIR: dataDir,
       MANDATE_BOOTSTRAP_TOKEN: token,
+      // The webhook scenario's endpoint is a closed loopback port: allowed, and each delivery
+      // fails fast and for good after one attempt, so its outcome is known.
+      MANDATE_WEBHOOK_ALLOWED_HOSTS: '127.0.0.1/32',
+      MANDATE_WEBHOOK_MAX_ATTEMPTS: '1',
       // `mandate listening` is logged at info; warn would hide the port.
       LOG_LEVEL: 'info',
     },

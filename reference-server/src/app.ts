@@ -13,6 +13,7 @@ import { SecretHasher } from './domain/secrets';
 import { AccessTokens } from './domain/access-tokens';
 import { AuditFeed } from './domain/audit-feed';
 import { AuditWriter } from './domain/audit-writer';
+import type { WebhookPolicy } from './domain/webhooks';
 import { ClientAuthenticator } from './domain/clients';
 import { KeyEncryption } from './domain/key-encryption';
 import { pruneAuditTrail, pruneExpiredState } from './domain/maintenance';
@@ -24,6 +25,11 @@ import { oauthHandlers } from './http/oauth';
 import { type OpenApiDocument as ReferenceDocument, renderApiReference } from './http/docs-page';
 import { agentHandlers, credentialHandlers } from './http/handlers/agents';
 import { eventHandlers } from './http/handlers/events';
+import { webhookHandlers } from './http/handlers/webhooks';
+import { webhookOutbox } from './store/webhook-outbox';
+import { DeliveryWorker } from './workers/webhooks/delivery-worker';
+import { newWebhookSecret } from './workers/webhooks/signing';
+import { checkWebhookUrl } from './workers/webhooks/ssrf';
 import { orgHandlers } from './http/handlers/orgs';
 import { serviceHandlers } from './http/handlers/service';
 import { observe, problems, requestId, rootToDocs } from './http/middleware';
@@ -88,6 +94,26 @@ function openCache(config: Config, metrics: Metrics): Cache {
   return cache;
 }
 
+/** Queue depth and the oldest pending delivery's age, read when metrics are scraped. */
+function watchOutbox(metrics: Metrics, read: () => Promise<{ depth: number; oldestSeconds: number }>): void {
+  new Gauge({
+    name: 'mandate_webhook_queue_depth',
+    help: 'Webhook deliveries waiting for an attempt.',
+    registers: [metrics.registry],
+    async collect() {
+      this.set((await read()).depth);
+    },
+  });
+  new Gauge({
+    name: 'mandate_webhook_oldest_pending_seconds',
+    help: 'Age of the oldest webhook delivery still waiting.',
+    registers: [metrics.registry],
+    async collect() {
+      this.set((await read()).oldestSeconds);
+    },
+  });
+}
+
 /** Opens the stores, migrates, bootstraps and builds the Koa app. Does not listen. */
 export async function createMandate(config: Config, logger: Logger): Promise<Mandate> {
   const metrics = new Metrics();
@@ -105,7 +131,8 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
     const openedCache = cache;
     const hasher = secretHasher(config);
     const kek = config.keyEncryptionKey ?? Buffer.from(embeddedSecret(config.dataDir, 'key-encryption-key'), 'base64url');
-    const keys = new SigningKeys(db, new KeyEncryption(kek), {
+    const keyEncryption = new KeyEncryption(kek);
+    const keys = new SigningKeys(db, keyEncryption, {
       algorithm: config.signingAlgorithm,
       accessTokenTtlSeconds: config.accessTokenTtlSeconds,
       activationDelaySeconds: config.keyActivationDelaySeconds,
@@ -138,6 +165,27 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
     const audit = new AuditWriter(db, (chains) => {
       feed.announce(chains);
     });
+    const webhookPolicy: WebhookPolicy = {
+      newSecret: newWebhookSecret,
+      seal: (secret, webhookId) => keyEncryption.encrypt(secret, webhookId),
+      checkUrl: (url) => checkWebhookUrl(url, config.webhookAllowList),
+      maxAttempts: config.webhookMaxAttempts,
+    };
+    const deliveries = new DeliveryWorker(
+      db,
+      keyEncryption,
+      {
+        allow: config.webhookAllowList,
+        maxAttempts: config.webhookMaxAttempts,
+        retryBaseMs: config.webhookRetryBaseMs,
+        disableAfterMs: config.webhookDisableAfterHours * 3_600_000,
+        timeoutMs: config.webhookTimeoutMs,
+      },
+      (entry) => audit.append(entry),
+      metrics,
+      logger,
+    );
+    watchOutbox(metrics, () => db.ownerTransaction((sql) => webhookOutbox.queue(sql)));
     const tokens = new AccessTokens(keys, config.issuer, config.accessTokenTtlSeconds);
     const { roles, scopes } = roleScopes(document);
     const validator = new RequestValidator(document, operations);
@@ -149,7 +197,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
     const bearer = bearerAuthenticator({ db, cache: openedCache, adminTokens, hasher, metrics, roles, tokens, tokenState, audit, issuer: config.issuer });
     const router = buildRouter(
       operations,
-      { ...orgHandlers, ...agentHandlers, ...credentialHandlers, ...keyHandlers, ...auditHandlers, ...eventHandlers(feed) },
+      { ...orgHandlers, ...agentHandlers, ...credentialHandlers, ...keyHandlers, ...auditHandlers, ...eventHandlers(feed), ...webhookHandlers(webhookPolicy) },
       {
         ...serviceHandlers({ db, cache: openedCache, metrics, documentJson, docsPage: () => renderApiReference(served) }),
         ...oauthHandlers({
@@ -172,6 +220,8 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
         db,
         onAuditCommitted: (chains) => {
           feed.announce(chains);
+          // A management change may have queued deliveries; the hot paths' events wait for the poll.
+          deliveries.poke();
         },
         authenticator: bearer,
         validator,
@@ -190,6 +240,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
       });
     };
     const timers = [setInterval(maintain, MAINTENANCE_INTERVAL_MS), setInterval(warm, CACHE_WARM_INTERVAL_MS)];
+    deliveries.start();
     for (const timer of timers) timer.unref();
 
     const app = new Koa({ proxy: false });
@@ -214,6 +265,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
       async close() {
         for (const timer of timers) clearInterval(timer);
         feed.close();
+        await deliveries.stop();
         await audit.close();
         await Promise.allSettled([db.close(), openedCache.close()]);
       },

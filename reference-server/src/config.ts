@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { type AllowList, parseAllowList } from './workers/webhooks/ssrf';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -33,6 +34,12 @@ export interface Config {
   /** Where audit events are exported before they are pruned. */
   auditExportDir: string;
   bodyLimitBytes: number;
+  /** Hosts and CIDRs webhooks may reach although they are private (MANDATE_WEBHOOK_ALLOWED_HOSTS). */
+  webhookAllowList: AllowList;
+  webhookMaxAttempts: number;
+  webhookRetryBaseMs: number;
+  webhookDisableAfterHours: number;
+  webhookTimeoutMs: number;
   logLevel: LogLevel;
   shutdownTimeoutMs: number;
   specPath: string;
@@ -105,6 +112,11 @@ export function loadConfig(env: Env = process.env): Config {
     auditRetentionDays: reader.integer('MANDATE_AUDIT_RETENTION_DAYS', 90, 1, 3650),
     auditExportDir: path.resolve(reader.string('MANDATE_AUDIT_EXPORT_DIR', path.join(dataDir, 'audit-exports'))),
     bodyLimitBytes: reader.integer('MANDATE_BODY_LIMIT_BYTES', 65536, 1024, 10 * 1024 * 1024),
+    webhookAllowList: reader.allowList('MANDATE_WEBHOOK_ALLOWED_HOSTS'),
+    webhookMaxAttempts: reader.integer('MANDATE_WEBHOOK_MAX_ATTEMPTS', 8, 1, 50),
+    webhookRetryBaseMs: reader.integer('MANDATE_WEBHOOK_RETRY_BASE_MS', 30_000, 10, 3_600_000),
+    webhookDisableAfterHours: reader.integer('MANDATE_WEBHOOK_DISABLE_AFTER_HOURS', 72, 1, 24 * 90),
+    webhookTimeoutMs: reader.integer('MANDATE_WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000),
     logLevel: reader.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     shutdownTimeoutMs: reader.integer('MANDATE_SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
     specPath: reader.string('MANDATE_SPEC_PATH', DEFAULT_SPEC_PATH),
@@ -146,6 +158,15 @@ class EnvReader {
   private raw(name: string): string | undefined {
     const value = this.env[name];
     return value === undefined || value.trim() === '' ? undefined : value.trim();
+  }
+
+  allowList(name: string): AllowList {
+    try {
+      return parseAllowList(this.raw(name));
+    } catch (error) {
+      this.problems.push(`${name}: ${(error as Error).message}`);
+      return parseAllowList(undefined);
+    }
   }
 
   isUnset(name: string): boolean {

@@ -6,6 +6,7 @@ import type { SigningKeys } from '../domain/signing-keys';
 import type { TokenState } from '../domain/token-state';
 import type { Metrics } from '../observability/metrics';
 import type { AdminTokenCredentials } from '../store/admin-tokens';
+import type { AuditRecord } from '../store/audit';
 import type { Sql } from '../store/database';
 import type { PageRequest } from '../store/page';
 import { decodeCursor, encodeCursor } from './cursor';
@@ -53,6 +54,11 @@ export interface Reply {
   audit?: AuditIntent[];
   /** Runs after the transaction committed and before the answer (e.g. cache write-through). */
   afterCommit?: () => Promise<void>;
+  /**
+   * The body, computed after the reply's audit events were appended in the same transaction
+   * (an answer about rows the append created, such as a webhook delivery in the outbox).
+   */
+  bodyAfterAudit?: (events: AuditRecord[]) => Promise<unknown>;
   /** Response headers, and the content type of a body that is a stream. */
   headers?: Record<string, string>;
   type?: string;

@@ -2,6 +2,7 @@ import { lifecycleStatus } from '../domain/expiry';
 import type { AdminTokenRecord } from '../store/admin-tokens';
 import type { AgentRecord } from '../store/agents';
 import type { AuditRecord } from '../store/audit';
+import type { DeliveryRecord, WebhookRecord } from '../store/webhooks';
 import type { CredentialRecord } from '../store/credentials';
 import type { OrgRecord } from '../store/orgs';
 
@@ -78,3 +79,30 @@ export const auditJson = (event: AuditRecord) => ({
   hash: event.hash,
 });
 
+
+export const webhookJson = (webhook: WebhookRecord) => ({
+  id: webhook.id,
+  orgId: webhook.orgId,
+  url: webhook.url,
+  events: webhook.events,
+  enabled: webhook.enabled,
+  description: webhook.description,
+  disabledReason: webhook.disabledReason,
+  failingSince: time(webhook.failingSince),
+  secretRotatedAt: time(webhook.secretRotatedAt),
+  createdAt: webhook.createdAt.toISOString(),
+  updatedAt: webhook.updatedAt.toISOString(),
+});
+
+export const deliveryJson = (delivery: DeliveryRecord) => ({
+  id: delivery.id,
+  webhookId: delivery.webhookId,
+  eventId: delivery.eventId,
+  action: delivery.action,
+  status: delivery.status,
+  attemptCount: delivery.attemptCount,
+  nextAttemptAt: delivery.status === 'pending' ? time(delivery.nextAttemptAt) : null,
+  createdAt: delivery.createdAt.toISOString(),
+  deliveredAt: time(delivery.deliveredAt),
+  attempts: delivery.attempts,
+});

@@ -202,7 +202,8 @@ async function runAndAudit(handler: Handler, call: Call, info: RequestInfo): Pro
   const reply = await handler(call);
   const entries = auditEntries(reply, call.principal, call.orgId, info);
   const events = entries.length > 0 ? await appendEvents(call.sql, entries) : [];
-  return { ...reply, replayed: false, auditedChains: [...new Set(events.map((event) => event.chain))] };
+  const body = reply.bodyAfterAudit === undefined ? reply.body : await reply.bodyAfterAudit(events);
+  return { ...reply, body, replayed: false, auditedChains: [...new Set(events.map((event) => event.chain))] };
 }
 
 /**

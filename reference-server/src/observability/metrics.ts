@@ -53,6 +53,20 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly webhookDeliveries = new Counter({
+    name: 'mandate_webhook_deliveries_total',
+    help: 'Webhook delivery attempts by outcome: succeeded, retry (will try again), failed (refused for good), dead (out of attempts).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly webhookAttemptDuration = new Histogram({
+    name: 'mandate_webhook_attempt_duration_seconds',
+    help: 'Latency of webhook delivery attempts.',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'mandate_' });
   }

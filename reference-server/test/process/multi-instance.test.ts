@@ -4,6 +4,7 @@ import { TEST_BOOTSTRAP_TOKEN, TEST_KEY_ENCRYPTION_KEY, TEST_PEPPER, isolatedDat
 import { createAgent, createOrg } from '../helpers/fixtures';
 import { basic, postForm, tokenFor } from '../helpers/oauth';
 import { type ServerProcess, startProcess } from '../helpers/process';
+import { Receiver } from '../helpers/receiver';
 import { SseClient } from '../helpers/sse';
 
 let env: Record<string, string>;
@@ -18,6 +19,10 @@ beforeAll(async () => {
     MANDATE_BOOTSTRAP_TOKEN: TEST_BOOTSTRAP_TOKEN,
     // Instances behind one address share one issuer; by default each would name its own port.
     MANDATE_ISSUER: 'http://localhost:8080',
+    MANDATE_WEBHOOK_ALLOWED_HOSTS: '127.0.0.0/8',
+    MANDATE_WEBHOOK_RETRY_BASE_MS: '100',
+    // A short attempt timeout keeps claims short: a killed instance's deliveries come back sooner.
+    MANDATE_WEBHOOK_TIMEOUT_MS: '1000',
   };
 });
 afterAll(async () => {
@@ -100,6 +105,23 @@ describe('two server processes sharing PostgreSQL and Redis', () => {
     }
   }, 60_000);
 
+  it('deliver each webhook once between them: SKIP LOCKED claims, no duplicate attempts', async () => {
+    const org = await createOrg(new Api(one.baseUrl(), TEST_BOOTSTRAP_TOKEN));
+    const endpoint = await Receiver.start();
+    try {
+      await new Api(one.baseUrl(), org.admin).call('createWebhook', { body: { url: endpoint.url, events: ['agent.created'] } });
+      const created = 40;
+      // Writes through both instances, so both workers find due deliveries.
+      await Promise.all(Array.from({ length: created }, (_, i) => createAgent(new Api((i % 2 === 0 ? one : two).baseUrl(), org.admin))));
+      const requests = await endpoint.waitFor(created, 30_000);
+      await new Promise((resolve) => setTimeout(resolve, 1000)); // a duplicate would arrive meanwhile
+      expect(endpoint.received).toHaveLength(created);
+      expect(new Set(requests.map((r) => r.headers['webhook-id'])).size).toBe(created);
+    } finally {
+      await endpoint.close();
+    }
+  }, 60_000);
+
   it('keep one intact audit chain while both append to it at once', async () => {
     const org = await createOrg(new Api(one.baseUrl(), TEST_BOOTSTRAP_TOKEN));
     const viaOne = new Api(one.baseUrl(), org.admin);
@@ -121,6 +143,32 @@ describe('two server processes sharing PostgreSQL and Redis', () => {
 });
 
 describe('durability of the audit trail', () => {
+  it('delivers every committed event after a crash, and none for a write that rolled back', async () => {
+    const server = await start();
+    const org = await createOrg(new Api(server.baseUrl(), TEST_BOOTSTRAP_TOKEN));
+    const api = new Api(server.baseUrl(), org.admin);
+    const endpoint = await Receiver.start();
+    const url = endpoint.url;
+    await endpoint.close(); // the receiver is down while the events are committed
+    await api.call('createWebhook', { body: { url, events: ['agent.created'] } });
+    const agents = await Promise.all(Array.from({ length: 20 }, () => createAgent(api)));
+    const refused = await api.call('createAgent', { body: { name: agents[0]?.name as string, agentType: 'tool' } });
+    expect(refused.status).toBe(409); // rolled back: no event, so no delivery
+    server.child.kill('SIGKILL');
+    expect(await server.exited).toBeNull();
+
+    const restarted = await start();
+    const back = await Receiver.start(Number(new URL(url).port));
+    try {
+      const received = await back.waitFor(agents.length, 60_000);
+      const delivered = new Set(received.map((r) => (JSON.parse(r.body) as { data: { target: { id: string } } }).data.target.id));
+      expect(delivered).toEqual(new Set(agents.map((a) => a.id as string)));
+      expect(restarted.child.exitCode).toBeNull();
+    } finally {
+      await back.close();
+    }
+  }, 120_000);
+
   it('keeps every acknowledged token.issued event when the process is killed right after answering', async () => {
     const server = await start();
     const org = await createOrg(new Api(server.baseUrl(), TEST_BOOTSTRAP_TOKEN));

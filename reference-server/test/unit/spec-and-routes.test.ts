@@ -2,6 +2,7 @@ import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { agentHandlers, credentialHandlers } from '../../src/http/handlers/agents';
 import { eventHandlers } from '../../src/http/handlers/events';
+import { webhookHandlers } from '../../src/http/handlers/webhooks';
 import { auditHandlers, keyHandlers } from '../../src/http/handlers/keys-and-audit';
 import { orgHandlers } from '../../src/http/handlers/orgs';
 import { checkCoverage } from '../../src/http/router';
@@ -14,6 +15,7 @@ const OAUTH_OPERATIONS = ['issueToken', 'introspectToken', 'revokeToken', 'getAu
 const implemented = [
   ...Object.keys({ ...orgHandlers, ...agentHandlers, ...credentialHandlers, ...keyHandlers, ...auditHandlers }),
   ...Object.keys(eventHandlers(undefined as never)),
+  ...Object.keys(webhookHandlers(undefined as never)),
   ...PUBLIC_OPERATIONS,
   ...OAUTH_OPERATIONS,
 ];

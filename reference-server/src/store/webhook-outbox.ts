@@ -1,0 +1,108 @@
+import type { AuditRecord } from './audit';
+import type { Sql } from './database';
+import type { AttemptRecord } from './webhooks';
+
+/** A delivery a worker has claimed, with what it needs to send it. */
+export interface ClaimedDelivery {
+  id: string;
+  orgId: string;
+  webhookId: string;
+  eventId: string;
+  attemptCount: number;
+  attemptsAllowed: number | null;
+  url: string;
+}
+
+/** The last attempts kept on a delivery; older ones are dropped from its history. */
+const ATTEMPTS_KEPT = 100;
+
+/**
+ * The delivery worker's queries. They run as the schema owner, across organizations: the
+ * worker serves every tenant, and each statement names the rows it touches by id.
+ */
+export const webhookOutbox = {
+  /**
+   * Claims due deliveries for `leaseSeconds`. SKIP LOCKED lets several instances claim at
+   * once without taking the same row; a claim that lapses (a crashed worker) is due again.
+   * Deliveries of switched-off endpoints wait, except tests.
+   */
+  async claim(sql: Sql, limit: number, leaseSeconds: number): Promise<ClaimedDelivery[]> {
+    return sql.query<ClaimedDelivery>(
+      `UPDATE webhook_deliveries d SET claimed_until = now() + make_interval(secs => $2)
+       FROM webhooks w
+       WHERE d.id IN (
+         SELECT q.id FROM webhook_deliveries q JOIN webhooks qw ON qw.id = q.webhook_id
+         WHERE q.status = 'pending' AND q.next_attempt_at <= now()
+           AND (q.claimed_until IS NULL OR q.claimed_until < now())
+           AND (qw.enabled OR q.action = 'webhook.tested')
+         ORDER BY q.next_attempt_at LIMIT $1
+         FOR UPDATE OF q SKIP LOCKED)
+         AND w.id = d.webhook_id
+       RETURNING d.id, d.org_id AS "orgId", d.webhook_id AS "webhookId", d.event_id AS "eventId",
+         d.attempt_count AS "attemptCount", d.attempts_allowed AS "attemptsAllowed", w.url`,
+      [limit, leaseSeconds],
+    );
+  },
+
+  async event(sql: Sql, id: string): Promise<AuditRecord | null> {
+    const [row] = await sql.query<AuditRecord>(
+      `SELECT id, chain, org_id AS "orgId", sequence::float8 AS sequence, action, outcome, actor_type AS "actorType",
+         actor_id AS "actorId", target_type AS "targetType", target_id AS "targetId", ip, user_agent AS "userAgent",
+         request_id AS "requestId", occurred_at AS "occurredAt", metadata, prev_hash AS "prevHash", hash
+       FROM audit_events WHERE id = $1`,
+      [id],
+    );
+    return row ?? null;
+  },
+
+  /**
+   * Records one attempt: `next` is when to try again, or null when the delivery is done
+   * (`succeeded`, or `failed` for good).
+   */
+  async record(sql: Sql, id: string, attempt: AttemptRecord, outcome: { status: 'pending' | 'succeeded' | 'failed'; next: Date | null }): Promise<void> {
+    await sql.query(
+      `UPDATE webhook_deliveries SET
+         attempt_count = attempt_count + 1,
+         attempts = (SELECT coalesce(jsonb_agg(a ORDER BY n), '[]'::jsonb)
+                     FROM jsonb_array_elements(attempts || jsonb_build_array($2::jsonb)) WITH ORDINALITY AS t(a, n)
+                     WHERE n > jsonb_array_length(attempts) + 1 - $5),
+         status = $3, next_attempt_at = $4, claimed_until = NULL,
+         delivered_at = CASE WHEN $3 = 'succeeded' THEN now() ELSE delivered_at END
+       WHERE id = $1`,
+      [id, JSON.stringify(attempt), outcome.status, outcome.next, ATTEMPTS_KEPT],
+    );
+  },
+
+  /**
+   * Tracks how long an endpoint has failed. Returns true when this failure switched it off
+   * (it had failed for longer than `disableAfterMs`).
+   */
+  async endpointOutcome(sql: Sql, webhookId: string, succeeded: boolean, disableAfterMs: number): Promise<boolean> {
+    if (succeeded) {
+      await sql.query('UPDATE webhooks SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL', [webhookId]);
+      return false;
+    }
+    // SET reads the row as it was; `before` keeps that, so RETURNING can tell a change.
+    const [row] = await sql.query<{ disabled: boolean }>(
+      `WITH before AS (SELECT enabled FROM webhooks WHERE id = $1 FOR UPDATE)
+       UPDATE webhooks w SET
+         failing_since = coalesce(w.failing_since, now()),
+         enabled = w.enabled AND NOT coalesce(w.failing_since < now() - make_interval(secs => $2), false),
+         disabled_reason = CASE WHEN w.enabled AND w.failing_since < now() - make_interval(secs => $2) THEN 'failing' ELSE w.disabled_reason END,
+         updated_at = now()
+       FROM before WHERE w.id = $1
+       RETURNING (before.enabled AND NOT w.enabled) AS disabled`,
+      [webhookId, disableAfterMs / 1000],
+    );
+    return row?.disabled ?? false;
+  },
+
+  /** Pending deliveries, and the age of the oldest, for the metrics. */
+  async queue(sql: Sql): Promise<{ depth: number; oldestSeconds: number }> {
+    const [row] = await sql.query<{ depth: number; oldestSeconds: number | null }>(
+      `SELECT count(*)::int AS depth, extract(epoch FROM now() - min(created_at))::float8 AS "oldestSeconds"
+       FROM webhook_deliveries WHERE status = 'pending'`,
+    );
+    return { depth: row?.depth ?? 0, oldestSeconds: row?.oldestSeconds ?? 0 };
+  },
+};

@@ -1,0 +1,161 @@
+import type { AuditEntry } from '../../domain/audit';
+import type { KeyEncryption } from '../../domain/key-encryption';
+import { auditJson } from '../../http/representations';
+import type { Logger } from '../../observability/logger';
+import type { Metrics } from '../../observability/metrics';
+import type { Database } from '../../store/database';
+import { type ClaimedDelivery, webhookOutbox } from '../../store/webhook-outbox';
+import { webhookStore } from '../../store/webhooks';
+import { type AttemptResult, classify, sendWebhook } from './sender';
+import { signatureHeaders } from './signing';
+import type { AllowList } from './ssrf';
+
+export interface DeliverySettings {
+  allow: AllowList;
+  /** Attempts before a delivery is dead-lettered (unless a manual retry allowed more). */
+  maxAttempts: number;
+  /** The wait after the first failed attempt; each later one is four times longer. */
+  retryBaseMs: number;
+  /** An endpoint that has failed for this long is switched off. */
+  disableAfterMs: number;
+  timeoutMs: number;
+}
+
+const BATCH = 50;
+const IDLE_POLL_MS = 1000;
+const MAX_RETRY_DELAY_MS = 12 * 3600 * 1000;
+const MAX_RESPONSE_BYTES = 1024;
+
+/** The wait before attempt `attempt + 1`, with up to 25 % jitter; a later Retry-After wins. */
+export function retryDelayMs(attempt: number, baseMs: number, retryAfterMs: number | null, random = Math.random): number {
+  const computed = Math.min(baseMs * 4 ** (attempt - 1), MAX_RETRY_DELAY_MS) * (1 - 0.25 * random());
+  return Math.round(Math.max(computed, Math.min(retryAfterMs ?? 0, MAX_RETRY_DELAY_MS)));
+}
+
+/**
+ * Sends the outbox: claims due deliveries, signs and POSTs each one, records the attempt,
+ * and schedules the next or gives up. At least once: a worker that dies mid-delivery leaves
+ * a claim that lapses, and the delivery is sent again with the same webhook-id.
+ */
+export class DeliveryWorker {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+  private again = false;
+  /** The earliest retry this worker scheduled in the current round, to wake for it. */
+  private soonest = Number.POSITIVE_INFINITY;
+
+  constructor(
+    private readonly db: Database,
+    private readonly keys: KeyEncryption,
+    private readonly settings: DeliverySettings,
+    private readonly audit: (entry: AuditEntry) => Promise<void>,
+    private readonly metrics: Metrics,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    this.schedule(0);
+  }
+
+  /** Something may be due now (a commit queued deliveries): look without waiting for the poll. */
+  poke(): void {
+    if (this.stopped) return;
+    if (this.running !== null) this.again = true;
+    else this.schedule(0);
+  }
+
+  /** Stops claiming, and waits for the deliveries in flight (bounded by their timeout). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /**
+   * How long a claim holds: longer than an attempt can take (its timeout, plus the database
+   * writes around it), short enough that a crashed worker's deliveries are soon sent again.
+   */
+  private leaseSeconds(): number {
+    return Math.ceil(this.settings.timeoutMs / 1000) * 2 + 10;
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.soonest = Number.POSITIVE_INFINITY;
+      this.running = this.round().finally(() => {
+        this.running = null;
+        const more = this.again;
+        this.again = false;
+        this.schedule(more ? 0 : Math.max(0, Math.min(IDLE_POLL_MS, this.soonest - Date.now())));
+      });
+    }, ms);
+    this.timer.unref();
+  }
+
+  private async round(): Promise<void> {
+    try {
+      for (;;) {
+        const claimed = await this.db.ownerTransaction((sql) => webhookOutbox.claim(sql, BATCH, this.leaseSeconds()));
+        await Promise.all(claimed.map((delivery) => this.deliver(delivery)));
+        if (claimed.length < BATCH || this.stopped) return;
+      }
+    } catch (error) {
+      this.logger.error({ err: error }, 'webhook delivery round failed; retrying on the next poll');
+    }
+  }
+
+  private async deliver(delivery: ClaimedDelivery): Promise<void> {
+    const started = new Date();
+    const request = await this.prepare(delivery, started);
+    const result: AttemptResult =
+      'error' in request
+        ? { status: null, latencyMs: 0, responseBody: null, error: request.error, retryAfterMs: null }
+        : await sendWebhook({ url: delivery.url, ...request, allow: this.settings.allow, timeoutMs: this.settings.timeoutMs, maxResponseBytes: MAX_RESPONSE_BYTES });
+    const verdict = 'error' in request ? 'failed' : classify(result);
+    const allowed = delivery.attemptsAllowed ?? this.settings.maxAttempts;
+    const attemptNumber = delivery.attemptCount + 1;
+    const givesUp = verdict === 'failed' || (verdict === 'retry' && attemptNumber >= allowed);
+    const status = verdict === 'succeeded' ? 'succeeded' : givesUp ? 'failed' : 'pending';
+    const next = status === 'pending' ? new Date(Date.now() + retryDelayMs(attemptNumber, this.settings.retryBaseMs, result.retryAfterMs)) : null;
+    if (next !== null) this.soonest = Math.min(this.soonest, next.getTime());
+    this.metrics.webhookDeliveries.inc({ outcome: verdict === 'retry' && givesUp ? 'dead' : verdict });
+    this.metrics.webhookAttemptDuration.observe(result.latencyMs / 1000);
+    const attempt = { at: started.toISOString(), status: result.status, latencyMs: result.latencyMs, error: result.error, responseBody: result.responseBody };
+    const disabled = await this.db.ownerTransaction(async (sql) => {
+      await webhookOutbox.record(sql, delivery.id, attempt, { status, next });
+      return webhookOutbox.endpointOutcome(sql, delivery.webhookId, verdict === 'succeeded', this.settings.disableAfterMs);
+    });
+    if (disabled) {
+      this.logger.warn({ webhookId: delivery.webhookId }, 'webhook switched off after failing for too long');
+      await this.audit({
+        orgId: delivery.orgId,
+        action: 'webhook.disabled',
+        outcome: 'success',
+        actor: { type: 'system', id: 'webhook-delivery' },
+        target: { type: 'webhook', id: delivery.webhookId },
+        ip: null,
+        userAgent: null,
+        requestId: null,
+        metadata: { reason: 'failing', disableAfterHours: this.settings.disableAfterMs / 3_600_000 },
+      });
+    }
+  }
+
+  /** The signed request of one attempt; a missing event or endpoint fails the delivery. */
+  private async prepare(delivery: ClaimedDelivery, at: Date): Promise<{ headers: Record<string, string>; body: string } | { error: string }> {
+    const { event, secrets } = await this.db.ownerTransaction(async (sql) => ({
+      event: await webhookOutbox.event(sql, delivery.eventId),
+      secrets: await webhookStore.secrets(sql, delivery.webhookId),
+    }));
+    if (event === null) return { error: 'the audit event is gone (pruned after its retention)' };
+    if (secrets === null) return { error: 'the webhook is gone' };
+    const body = JSON.stringify({ type: event.action, timestamp: event.occurredAt.toISOString(), data: auditJson(event) });
+    const open = (sealed: Buffer): string => this.keys.decrypt(sealed, delivery.webhookId);
+    const keys = [open(secrets.secretSealed), ...(secrets.previousSecretSealed === null ? [] : [open(secrets.previousSecretSealed)])];
+    return { headers: signatureHeaders({ id: delivery.id, timestamp: at, body, secrets: keys }), body };
+  }
+}
