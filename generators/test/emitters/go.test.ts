@@ -248,4 +248,13 @@ describe('go emitter on the spec', () => {
     // The runner reads streams through ReadStream, which names every stream type.
     expect(dispatch).toContain(`\tcase *mandate.${data}Stream:\n\t\treturn readStream(ctx, stream, count)`);
   });
+
+  it('forwards the webhook verifier into package mandate, typed with the generated payload', () => {
+    const runtime = files.find((f) => f.path.endsWith('/runtime.go'))?.contents ?? '';
+    expect(runtime).toContain('func VerifyWebhook(payload []byte, header http.Header, secret string, opts ...WebhookOption) (*WebhookPayload, error) {\n\treturn core.VerifyWebhook[WebhookPayload](payload, header, secret, opts...)\n}');
+    expect(runtime).toContain('\treturn core.WithWebhookSecrets(secrets...)\n');
+    expect(runtime).toContain('type WebhookVerificationError = core.WebhookVerificationError');
+    expect(runtime).toContain('\tWebhookInvalidPayload          = core.WebhookInvalidPayload\n');
+    expect(ir.models.some((m) => m.name === 'WebhookPayload')).toBe(true);
+  });
 });

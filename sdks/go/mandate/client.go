@@ -24,6 +24,7 @@ type Client struct {
 	SigningKeys *SigningKeysResource
 	AuditEvents *AuditEventsResource
 	Events      *EventsResource
+	Webhooks    *WebhooksResource
 
 	transport *core.Client
 }
@@ -47,6 +48,7 @@ func NewClient(opts ...Option) *Client {
 	c.SigningKeys = &SigningKeysResource{client: transport}
 	c.AuditEvents = &AuditEventsResource{client: transport}
 	c.Events = &EventsResource{client: transport}
+	c.Webhooks = &WebhooksResource{client: transport}
 	return c
 }
 

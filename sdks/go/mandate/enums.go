@@ -357,6 +357,26 @@ func (v ListAuditEventsParamsOutcome) IsKnown() bool {
 	return false
 }
 
+// ListWebhookDeliveriesParamsStatus is an open enum. Values this SDK does not know (from a newer
+// server) are kept, and any value may be sent.
+type ListWebhookDeliveriesParamsStatus string
+
+// Known ListWebhookDeliveriesParamsStatus values.
+const (
+	ListWebhookDeliveriesParamsStatusPending   ListWebhookDeliveriesParamsStatus = "pending"
+	ListWebhookDeliveriesParamsStatusSucceeded ListWebhookDeliveriesParamsStatus = "succeeded"
+	ListWebhookDeliveriesParamsStatusFailed    ListWebhookDeliveriesParamsStatus = "failed"
+)
+
+// IsKnown reports whether v is one of the values this SDK knows.
+func (v ListWebhookDeliveriesParamsStatus) IsKnown() bool {
+	switch v {
+	case ListWebhookDeliveriesParamsStatusPending, ListWebhookDeliveriesParamsStatusSucceeded, ListWebhookDeliveriesParamsStatusFailed:
+		return true
+	}
+	return false
+}
+
 // OAuthErrorError is an open enum. `unauthorized_client` with a correct secret means the agent is
 // suspended or decommissioned; `invalid_client` means the client id or secret is wrong (never
 // which). Values this SDK does not know (from a newer server) are kept, and any value may be sent.
@@ -512,6 +532,84 @@ const (
 func (v TokenResponseTokenType) IsKnown() bool {
 	switch v {
 	case TokenResponseTokenTypeBearer:
+		return true
+	}
+	return false
+}
+
+// WebhookDeliveryStatus is an open enum. `pending`: queued or waiting for its next attempt;
+// `failed`: given up (dead-lettered) or refused by the endpoint; retry it by hand. Values this SDK
+// does not know (from a newer server) are kept, and any value may be sent.
+type WebhookDeliveryStatus string
+
+// Known WebhookDeliveryStatus values.
+const (
+	WebhookDeliveryStatusPending   WebhookDeliveryStatus = "pending"
+	WebhookDeliveryStatusSucceeded WebhookDeliveryStatus = "succeeded"
+	WebhookDeliveryStatusFailed    WebhookDeliveryStatus = "failed"
+)
+
+// IsKnown reports whether v is one of the values this SDK knows.
+func (v WebhookDeliveryStatus) IsKnown() bool {
+	switch v {
+	case WebhookDeliveryStatusPending, WebhookDeliveryStatusSucceeded, WebhookDeliveryStatusFailed:
+		return true
+	}
+	return false
+}
+
+// WebhookDisabledReason is an open enum. `failing` when Mandate switched the endpoint off after it
+// failed for too long. Values this SDK does not know (from a newer server) are kept, and any value
+// may be sent.
+type WebhookDisabledReason string
+
+// Known WebhookDisabledReason values.
+const (
+	WebhookDisabledReasonFailing WebhookDisabledReason = "failing"
+)
+
+// IsKnown reports whether v is one of the values this SDK knows.
+func (v WebhookDisabledReason) IsKnown() bool {
+	switch v {
+	case WebhookDisabledReasonFailing:
+		return true
+	}
+	return false
+}
+
+// WebhookUpdatedDisabledReason is an open enum. `failing` when Mandate switched the endpoint off
+// after it failed for too long. Values this SDK does not know (from a newer server) are kept, and
+// any value may be sent.
+type WebhookUpdatedDisabledReason string
+
+// Known WebhookUpdatedDisabledReason values.
+const (
+	WebhookUpdatedDisabledReasonFailing WebhookUpdatedDisabledReason = "failing"
+)
+
+// IsKnown reports whether v is one of the values this SDK knows.
+func (v WebhookUpdatedDisabledReason) IsKnown() bool {
+	switch v {
+	case WebhookUpdatedDisabledReasonFailing:
+		return true
+	}
+	return false
+}
+
+// WebhookWithSecretDisabledReason is an open enum. `failing` when Mandate switched the endpoint
+// off after it failed for too long. Values this SDK does not know (from a newer server) are kept,
+// and any value may be sent.
+type WebhookWithSecretDisabledReason string
+
+// Known WebhookWithSecretDisabledReason values.
+const (
+	WebhookWithSecretDisabledReasonFailing WebhookWithSecretDisabledReason = "failing"
+)
+
+// IsKnown reports whether v is one of the values this SDK knows.
+func (v WebhookWithSecretDisabledReason) IsKnown() bool {
+	switch v {
+	case WebhookWithSecretDisabledReasonFailing:
 		return true
 	}
 	return false

@@ -893,6 +893,9 @@ func (m *DependencyCheck) UnmarshalJSON(data []byte) error {
 	return r.Err()
 }
 
+// EventPattern is an audit action (`agent.created`), or every action of one resource (`agent.*`).
+type EventPattern = string
+
 // FieldError is the FieldError schema of the API.
 type FieldError struct {
 	// Where the problem is, as `body.<pointer>`, `query.<name>`, `path.<name>` or `header.<name>`.
@@ -1430,6 +1433,100 @@ func (m *ListOrgsParams) UnmarshalJSON(data []byte) error {
 
 // values encodes the parameters as a query string or form body.
 func (m ListOrgsParams) values() url.Values {
+	v := url.Values{}
+	core.SetParam(v, "limit", m.Limit)
+	core.SetParam(v, "cursor", m.Cursor)
+	core.SetExtraParams(v, m.ExtraFields)
+	return v
+}
+
+// ListWebhookDeliveriesParams is the ListWebhookDeliveriesParams schema of the API.
+type ListWebhookDeliveriesParams struct {
+	// Page size.
+	Limit *int `json:"limit,omitempty"`
+	// The `nextCursor` of the previous page. Opaque; only valid with the same filters.
+	Cursor *string                            `json:"cursor,omitempty"`
+	Status *ListWebhookDeliveriesParamsStatus `json:"status,omitempty"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m ListWebhookDeliveriesParams) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	if m.Limit != nil {
+		w.Field("limit", m.Limit)
+	}
+	if m.Cursor != nil {
+		w.Field("cursor", m.Cursor)
+	}
+	if m.Status != nil {
+		w.Field("status", m.Status)
+	}
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *ListWebhookDeliveriesParams) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("limit", &m.Limit)
+	r.Take("cursor", &m.Cursor)
+	r.Take("status", &m.Status)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// values encodes the parameters as a query string or form body.
+func (m ListWebhookDeliveriesParams) values() url.Values {
+	v := url.Values{}
+	core.SetParam(v, "limit", m.Limit)
+	core.SetParam(v, "cursor", m.Cursor)
+	core.SetParam(v, "status", m.Status)
+	core.SetExtraParams(v, m.ExtraFields)
+	return v
+}
+
+// ListWebhooksParams is the ListWebhooksParams schema of the API.
+type ListWebhooksParams struct {
+	// Page size.
+	Limit *int `json:"limit,omitempty"`
+	// The `nextCursor` of the previous page. Opaque; only valid with the same filters.
+	Cursor *string `json:"cursor,omitempty"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m ListWebhooksParams) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	if m.Limit != nil {
+		w.Field("limit", m.Limit)
+	}
+	if m.Cursor != nil {
+		w.Field("cursor", m.Cursor)
+	}
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *ListWebhooksParams) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("limit", &m.Limit)
+	r.Take("cursor", &m.Cursor)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// values encodes the parameters as a query string or form body.
+func (m ListWebhooksParams) values() url.Values {
 	v := url.Values{}
 	core.SetParam(v, "limit", m.Limit)
 	core.SetParam(v, "cursor", m.Cursor)
@@ -2101,6 +2198,524 @@ func (m *TokenResponse) UnmarshalJSON(data []byte) error {
 	r.Take("token_type", &m.TokenType)
 	r.Take("expires_in", &m.ExpiresIn)
 	r.Take("scope", &m.Scope)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// Webhook is an endpoint that receives the organization's audit events, signed with the Standard
+// Webhooks convention (`webhook-id`, `webhook-timestamp`, `webhook-signature`).
+type Webhook struct {
+	ID WebhookID `json:"id"`
+	// Organization id.
+	OrgID OrgID `json:"orgId"`
+	// Where deliveries are POSTed. `https` only; addresses on loopback, private, link-local,
+	// unique-local or multicast networks are refused unless the operator allows them
+	// (`MANDATE_WEBHOOK_ALLOWED_HOSTS`), and redirects are never followed.
+	URL WebhookURL `json:"url"`
+	// The actions this endpoint receives; empty means every action.
+	Events      WebhookEvents `json:"events"`
+	Enabled     bool          `json:"enabled"`
+	Description *string       `json:"description"`
+	// `failing` when Mandate switched the endpoint off after it failed for too long.
+	DisabledReason *WebhookDisabledReason `json:"disabledReason"`
+	// Since when every attempt has failed; null while deliveries succeed.
+	FailingSince *time.Time `json:"failingSince"`
+	// When the secret was last rotated; the previous one signs too for 24 hours after.
+	SecretRotatedAt *time.Time `json:"secretRotatedAt"`
+	// RFC 3339 time in UTC.
+	CreatedAt Timestamp `json:"createdAt"`
+	// RFC 3339 time in UTC.
+	UpdatedAt Timestamp `json:"updatedAt"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m Webhook) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("id", m.ID)
+	w.Field("orgId", m.OrgID)
+	w.Field("url", m.URL)
+	w.Field("events", m.Events)
+	w.Field("enabled", m.Enabled)
+	w.Field("description", m.Description)
+	w.Field("disabledReason", m.DisabledReason)
+	w.Field("failingSince", m.FailingSince)
+	w.Field("secretRotatedAt", m.SecretRotatedAt)
+	w.Field("createdAt", m.CreatedAt)
+	w.Field("updatedAt", m.UpdatedAt)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *Webhook) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("id", &m.ID)
+	r.Take("orgId", &m.OrgID)
+	r.Take("url", &m.URL)
+	r.Take("events", &m.Events)
+	r.Take("enabled", &m.Enabled)
+	r.Take("description", &m.Description)
+	r.Take("disabledReason", &m.DisabledReason)
+	r.Take("failingSince", &m.FailingSince)
+	r.Take("secretRotatedAt", &m.SecretRotatedAt)
+	r.Take("createdAt", &m.CreatedAt)
+	r.Take("updatedAt", &m.UpdatedAt)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// WebhookCreate is the WebhookCreate schema of the API.
+type WebhookCreate struct {
+	// Where deliveries are POSTed. `https` only; addresses on loopback, private, link-local,
+	// unique-local or multicast networks are refused unless the operator allows them
+	// (`MANDATE_WEBHOOK_ALLOWED_HOSTS`), and redirects are never followed.
+	URL WebhookURL `json:"url"`
+	// The actions this endpoint receives; empty means every action.
+	Events      WebhookEvents         `json:"events,omitempty"`
+	Enabled     *bool                 `json:"enabled,omitempty"`
+	Description core.Nullable[string] `json:"description,omitempty"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m WebhookCreate) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("url", m.URL)
+	if m.Events != nil {
+		w.Field("events", m.Events)
+	}
+	if m.Enabled != nil {
+		w.Field("enabled", m.Enabled)
+	}
+	if m.Description.IsSet() {
+		w.Field("description", m.Description)
+	}
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *WebhookCreate) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("url", &m.URL)
+	r.Take("events", &m.Events)
+	r.Take("enabled", &m.Enabled)
+	r.Take("description", &m.Description)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// WebhookDelivery is one audit event on its way to one endpoint. Its id is the `webhook-id`
+// header, stable across retries, for receivers to de-duplicate (delivery is at least once).
+type WebhookDelivery struct {
+	ID        string    `json:"id"`
+	WebhookID WebhookID `json:"webhookId"`
+	EventID   string    `json:"eventId"`
+	Action    string    `json:"action"`
+	// `pending`: queued or waiting for its next attempt; `failed`: given up (dead-lettered) or refused
+	// by the endpoint; retry it by hand.
+	Status        WebhookDeliveryStatus `json:"status"`
+	AttemptCount  int                   `json:"attemptCount"`
+	NextAttemptAt *time.Time            `json:"nextAttemptAt"`
+	// RFC 3339 time in UTC.
+	CreatedAt   Timestamp  `json:"createdAt"`
+	DeliveredAt *time.Time `json:"deliveredAt"`
+	// Every attempt, oldest first.
+	Attempts []WebhookDeliveryAttemptsItem `json:"attempts"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m WebhookDelivery) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("id", m.ID)
+	w.Field("webhookId", m.WebhookID)
+	w.Field("eventId", m.EventID)
+	w.Field("action", m.Action)
+	w.Field("status", m.Status)
+	w.Field("attemptCount", m.AttemptCount)
+	w.Field("nextAttemptAt", m.NextAttemptAt)
+	w.Field("createdAt", m.CreatedAt)
+	w.Field("deliveredAt", m.DeliveredAt)
+	w.Field("attempts", m.Attempts)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *WebhookDelivery) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("id", &m.ID)
+	r.Take("webhookId", &m.WebhookID)
+	r.Take("eventId", &m.EventID)
+	r.Take("action", &m.Action)
+	r.Take("status", &m.Status)
+	r.Take("attemptCount", &m.AttemptCount)
+	r.Take("nextAttemptAt", &m.NextAttemptAt)
+	r.Take("createdAt", &m.CreatedAt)
+	r.Take("deliveredAt", &m.DeliveredAt)
+	r.Take("attempts", &m.Attempts)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// WebhookDeliveryAttemptsItem is the WebhookDeliveryAttemptsItem schema of the API.
+type WebhookDeliveryAttemptsItem struct {
+	// RFC 3339 time in UTC.
+	At Timestamp `json:"at"`
+	// The endpoint's HTTP status; null when there was no answer.
+	Status    *int    `json:"status"`
+	LatencyMs int     `json:"latencyMs"`
+	Error     *string `json:"error"`
+	// The start of the endpoint's answer.
+	ResponseBody *string `json:"responseBody"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m WebhookDeliveryAttemptsItem) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("at", m.At)
+	w.Field("status", m.Status)
+	w.Field("latencyMs", m.LatencyMs)
+	w.Field("error", m.Error)
+	w.Field("responseBody", m.ResponseBody)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *WebhookDeliveryAttemptsItem) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("at", &m.At)
+	r.Take("status", &m.Status)
+	r.Take("latencyMs", &m.LatencyMs)
+	r.Take("error", &m.Error)
+	r.Take("responseBody", &m.ResponseBody)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// WebhookDeliveryList is the WebhookDeliveryList schema of the API.
+type WebhookDeliveryList struct {
+	Data []WebhookDelivery `json:"data"`
+	// Pass as `cursor` to get the next page; `null` on the last page.
+	NextCursor *PageCursor `json:"nextCursor"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m WebhookDeliveryList) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("data", m.Data)
+	w.Field("nextCursor", m.NextCursor)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *WebhookDeliveryList) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("data", &m.Data)
+	r.Take("nextCursor", &m.NextCursor)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// WebhookEvents is the actions this endpoint receives; empty means every action.
+type WebhookEvents = []EventPattern
+
+// WebhookID is the WebhookID schema of the API.
+type WebhookID = string
+
+// WebhookList is the WebhookList schema of the API.
+type WebhookList struct {
+	Data []Webhook `json:"data"`
+	// Pass as `cursor` to get the next page; `null` on the last page.
+	NextCursor *PageCursor `json:"nextCursor"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m WebhookList) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("data", m.Data)
+	w.Field("nextCursor", m.NextCursor)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *WebhookList) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("data", &m.Data)
+	r.Take("nextCursor", &m.NextCursor)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// WebhookPayload is the body of every delivery: the audit event, in the Standard Webhooks
+// envelope. Verify the `webhook-signature` header over the raw body before parsing it.
+type WebhookPayload struct {
+	// The event's action, e.g. `agent.created`.
+	Type string `json:"type"`
+	// RFC 3339 time in UTC.
+	Timestamp Timestamp `json:"timestamp"`
+	// One entry of an organization's append-only audit trail. `hash` is SHA-256 over the previous
+	// event's hash and this event's content, so changing or removing any event breaks every hash after
+	// it.
+	Data AuditEvent `json:"data"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m WebhookPayload) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("type", m.Type)
+	w.Field("timestamp", m.Timestamp)
+	w.Field("data", m.Data)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *WebhookPayload) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("type", &m.Type)
+	r.Take("timestamp", &m.Timestamp)
+	r.Take("data", &m.Data)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// WebhookUpdate: Fields to change. Enabling an endpoint clears `disabledReason` and
+// `failingSince`. `rotateSecret: true` issues a new secret (in the answer); the previous one keeps
+// signing beside it for 24 hours, so receivers can switch without losing a delivery.
+type WebhookUpdate struct {
+	// Where deliveries are POSTed. `https` only; addresses on loopback, private, link-local,
+	// unique-local or multicast networks are refused unless the operator allows them
+	// (`MANDATE_WEBHOOK_ALLOWED_HOSTS`), and redirects are never followed.
+	URL *WebhookURL `json:"url,omitempty"`
+	// The actions this endpoint receives; empty means every action.
+	Events       WebhookEvents         `json:"events,omitempty"`
+	Enabled      *bool                 `json:"enabled,omitempty"`
+	Description  core.Nullable[string] `json:"description,omitempty"`
+	RotateSecret *bool                 `json:"rotateSecret,omitempty"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m WebhookUpdate) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	if m.URL != nil {
+		w.Field("url", m.URL)
+	}
+	if m.Events != nil {
+		w.Field("events", m.Events)
+	}
+	if m.Enabled != nil {
+		w.Field("enabled", m.Enabled)
+	}
+	if m.Description.IsSet() {
+		w.Field("description", m.Description)
+	}
+	if m.RotateSecret != nil {
+		w.Field("rotateSecret", m.RotateSecret)
+	}
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *WebhookUpdate) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("url", &m.URL)
+	r.Take("events", &m.Events)
+	r.Take("enabled", &m.Enabled)
+	r.Take("description", &m.Description)
+	r.Take("rotateSecret", &m.RotateSecret)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// WebhookUpdated is the endpoint after a change; `secret` is present only when the change rotated
+// it.
+type WebhookUpdated struct {
+	ID WebhookID `json:"id"`
+	// Organization id.
+	OrgID OrgID `json:"orgId"`
+	// Where deliveries are POSTed. `https` only; addresses on loopback, private, link-local,
+	// unique-local or multicast networks are refused unless the operator allows them
+	// (`MANDATE_WEBHOOK_ALLOWED_HOSTS`), and redirects are never followed.
+	URL WebhookURL `json:"url"`
+	// The actions this endpoint receives; empty means every action.
+	Events      WebhookEvents `json:"events"`
+	Enabled     bool          `json:"enabled"`
+	Description *string       `json:"description"`
+	// `failing` when Mandate switched the endpoint off after it failed for too long.
+	DisabledReason *WebhookUpdatedDisabledReason `json:"disabledReason"`
+	// Since when every attempt has failed; null while deliveries succeed.
+	FailingSince *time.Time `json:"failingSince"`
+	// When the secret was last rotated; the previous one signs too for 24 hours after.
+	SecretRotatedAt *time.Time `json:"secretRotatedAt"`
+	// RFC 3339 time in UTC.
+	CreatedAt Timestamp `json:"createdAt"`
+	// RFC 3339 time in UTC.
+	UpdatedAt Timestamp `json:"updatedAt"`
+	// The new Standard Webhooks secret. Store it now.
+	Secret *string `json:"secret,omitempty"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m WebhookUpdated) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("id", m.ID)
+	w.Field("orgId", m.OrgID)
+	w.Field("url", m.URL)
+	w.Field("events", m.Events)
+	w.Field("enabled", m.Enabled)
+	w.Field("description", m.Description)
+	w.Field("disabledReason", m.DisabledReason)
+	w.Field("failingSince", m.FailingSince)
+	w.Field("secretRotatedAt", m.SecretRotatedAt)
+	w.Field("createdAt", m.CreatedAt)
+	w.Field("updatedAt", m.UpdatedAt)
+	if m.Secret != nil {
+		w.Field("secret", m.Secret)
+	}
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *WebhookUpdated) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("id", &m.ID)
+	r.Take("orgId", &m.OrgID)
+	r.Take("url", &m.URL)
+	r.Take("events", &m.Events)
+	r.Take("enabled", &m.Enabled)
+	r.Take("description", &m.Description)
+	r.Take("disabledReason", &m.DisabledReason)
+	r.Take("failingSince", &m.FailingSince)
+	r.Take("secretRotatedAt", &m.SecretRotatedAt)
+	r.Take("createdAt", &m.CreatedAt)
+	r.Take("updatedAt", &m.UpdatedAt)
+	r.Take("secret", &m.Secret)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// WebhookURL: Where deliveries are POSTed. `https` only; addresses on loopback, private,
+// link-local, unique-local or multicast networks are refused unless the operator allows them
+// (`MANDATE_WEBHOOK_ALLOWED_HOSTS`), and redirects are never followed.
+type WebhookURL = string
+
+// WebhookWithSecret is a webhook with its signing secret, shown only in the answer that created or
+// rotated it.
+type WebhookWithSecret struct {
+	ID WebhookID `json:"id"`
+	// Organization id.
+	OrgID OrgID `json:"orgId"`
+	// Where deliveries are POSTed. `https` only; addresses on loopback, private, link-local,
+	// unique-local or multicast networks are refused unless the operator allows them
+	// (`MANDATE_WEBHOOK_ALLOWED_HOSTS`), and redirects are never followed.
+	URL WebhookURL `json:"url"`
+	// The actions this endpoint receives; empty means every action.
+	Events      WebhookEvents `json:"events"`
+	Enabled     bool          `json:"enabled"`
+	Description *string       `json:"description"`
+	// `failing` when Mandate switched the endpoint off after it failed for too long.
+	DisabledReason *WebhookWithSecretDisabledReason `json:"disabledReason"`
+	// Since when every attempt has failed; null while deliveries succeed.
+	FailingSince *time.Time `json:"failingSince"`
+	// When the secret was last rotated; the previous one signs too for 24 hours after.
+	SecretRotatedAt *time.Time `json:"secretRotatedAt"`
+	// RFC 3339 time in UTC.
+	CreatedAt Timestamp `json:"createdAt"`
+	// RFC 3339 time in UTC.
+	UpdatedAt Timestamp `json:"updatedAt"`
+	// The Standard Webhooks secret (`whsec_` + base64 key). Store it now.
+	Secret string `json:"secret"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m WebhookWithSecret) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("id", m.ID)
+	w.Field("orgId", m.OrgID)
+	w.Field("url", m.URL)
+	w.Field("events", m.Events)
+	w.Field("enabled", m.Enabled)
+	w.Field("description", m.Description)
+	w.Field("disabledReason", m.DisabledReason)
+	w.Field("failingSince", m.FailingSince)
+	w.Field("secretRotatedAt", m.SecretRotatedAt)
+	w.Field("createdAt", m.CreatedAt)
+	w.Field("updatedAt", m.UpdatedAt)
+	w.Field("secret", m.Secret)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *WebhookWithSecret) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("id", &m.ID)
+	r.Take("orgId", &m.OrgID)
+	r.Take("url", &m.URL)
+	r.Take("events", &m.Events)
+	r.Take("enabled", &m.Enabled)
+	r.Take("description", &m.Description)
+	r.Take("disabledReason", &m.DisabledReason)
+	r.Take("failingSince", &m.FailingSince)
+	r.Take("secretRotatedAt", &m.SecretRotatedAt)
+	r.Take("createdAt", &m.CreatedAt)
+	r.Take("updatedAt", &m.UpdatedAt)
+	r.Take("secret", &m.Secret)
 	m.ExtraFields = r.Rest()
 	return r.Err()
 }

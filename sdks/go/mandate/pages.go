@@ -21,3 +21,9 @@ type CredentialPage = core.Page[Credential]
 
 // OrganizationPage is one page of Organization items; see core.Page.
 type OrganizationPage = core.Page[Organization]
+
+// WebhookDeliveryPage is one page of WebhookDelivery items; see core.Page.
+type WebhookDeliveryPage = core.Page[WebhookDelivery]
+
+// WebhookPage is one page of Webhook items; see core.Page.
+type WebhookPage = core.Page[Webhook]

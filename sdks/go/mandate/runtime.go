@@ -38,6 +38,15 @@ type AccessTokenClaims = core.AccessTokenClaims
 // Verifier verifies access tokens with a cached JWKS; build it with NewVerifier.
 type Verifier = core.Verifier
 
+// WebhookVerificationError is the error of a delivery VerifyWebhook rejects; use errors.As and switch on its Reason.
+type WebhookVerificationError = core.WebhookVerificationError
+
+// WebhookFailureReason says why VerifyWebhook rejected a delivery.
+type WebhookFailureReason = core.WebhookFailureReason
+
+// WebhookOption adjusts VerifyWebhook.
+type WebhookOption = core.WebhookOption
+
 // OverflowEvent is the Event of the last message before the server drops a stream subscriber that
 // fell behind; the stream yields it, then reconnects and resumes after the last event.
 const OverflowEvent = core.OverflowEvent
@@ -46,6 +55,18 @@ const OverflowEvent = core.OverflowEvent
 const (
 	DefaultMaxRetries = core.DefaultMaxRetries
 	DefaultTimeout    = core.DefaultTimeout
+)
+
+// DefaultWebhookTolerance is the default of WithWebhookTolerance: 5 minutes.
+const DefaultWebhookTolerance = core.DefaultWebhookTolerance
+
+// Why VerifyWebhook rejected a delivery: a WebhookVerificationError's Reason.
+const (
+	WebhookMissingHeader           = core.WebhookMissingHeader
+	WebhookInvalidTimestamp        = core.WebhookInvalidTimestamp
+	WebhookTimestampOutOfTolerance = core.WebhookTimestampOutOfTolerance
+	WebhookInvalidSignature        = core.WebhookInvalidSignature
+	WebhookInvalidPayload          = core.WebhookInvalidPayload
 )
 
 // The families of an Error's status.
@@ -166,6 +187,17 @@ func WithLastEventID(id string) RequestOption {
 	return core.WithLastEventID(id)
 }
 
+// WithWebhookTolerance sets how far a delivery's timestamp may be from now, either way (default
+// DefaultWebhookTolerance).
+func WithWebhookTolerance(d time.Duration) WebhookOption {
+	return core.WithWebhookTolerance(d)
+}
+
+// WithWebhookClock sets the clock the timestamp is checked against (tests); default time.Now.
+func WithWebhookClock(now func() time.Time) WebhookOption {
+	return core.WithWebhookClock(now)
+}
+
 // IsBadRequest reports a 400, 413, 415 or 422 answer.
 func IsBadRequest(err error) bool {
 	return core.IsBadRequest(err)
@@ -236,4 +268,19 @@ func NewVerifier(opts VerifyOptions) (*Verifier, error) {
 // same options share one JWKS cache.
 func VerifyAccessToken(ctx context.Context, token string, opts VerifyOptions) (*AccessTokenClaims, error) {
 	return core.VerifyAccessToken(ctx, token, opts)
+}
+
+// WithWebhookSecrets accepts these secrets too, e.g. the previous one while a secret rotates.
+func WithWebhookSecrets(secrets ...string) WebhookOption {
+	return core.WithWebhookSecrets(secrets...)
+}
+
+// VerifyWebhook checks a webhook delivery (Standard Webhooks: the three webhook-* headers, the
+// timestamp within the tolerance, then any v1 signature matching any secret, compared in constant
+// time) and returns its payload, which must be the envelope {type, timestamp, data}. payload is
+// the raw request body: JSON that was decoded and encoded again no longer verifies. secret may
+// carry its whsec_ prefix or not. A rejected delivery gives a *WebhookVerificationError; a secret
+// that is not base64 gives a plain error.
+func VerifyWebhook(payload []byte, header http.Header, secret string, opts ...WebhookOption) (*WebhookPayload, error) {
+	return core.VerifyWebhook[WebhookPayload](payload, header, secret, opts...)
 }

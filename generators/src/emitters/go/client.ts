@@ -64,6 +64,9 @@ export function facadeDeclarations(): string {
     ['VerifyOptions', 'say which access tokens a resource server accepts.'],
     ['AccessTokenClaims', 'are the claims of a verified access token.'],
     ['Verifier', 'verifies access tokens with a cached JWKS; build it with NewVerifier.'],
+    ['WebhookVerificationError', 'is the error of a delivery VerifyWebhook rejects; use errors.As and switch on its Reason.'],
+    ['WebhookFailureReason', 'says why VerifyWebhook rejected a delivery.'],
+    ['WebhookOption', 'adjusts VerifyWebhook.'],
   ];
   const funcs: [string, string, string, string][] = [
     ['WithBaseURL', 'url string', 'Option', 'sets the base URL (default MANDATE_BASE_URL, else the spec\'s server).'],
@@ -83,6 +86,8 @@ export function facadeDeclarations(): string {
     ['WithRequestTimeout', 'd time.Duration', 'RequestOption', 'overrides the per-attempt timeout for this call.'],
     ['WithResponseInto', 'dst **http.Response', 'RequestOption', 'stores the call\'s last HTTP response, with a re-readable body, in *dst (for an event stream, the last connection\'s response, without its body).'],
     ['WithLastEventID', 'id string', 'RequestOption', 'makes an event stream start after the event with this id (sent as Last-Event-ID, as the stream does itself when it reconnects); other calls ignore it.'],
+    ['WithWebhookTolerance', 'd time.Duration', 'WebhookOption', 'sets how far a delivery\'s timestamp may be from now, either way (default DefaultWebhookTolerance).'],
+    ['WithWebhookClock', 'now func() time.Time', 'WebhookOption', 'sets the clock the timestamp is checked against (tests); default time.Now.'],
   ];
   const checks: [string, string][] = [
     ['IsBadRequest', 'a 400, 413, 415 or 422 answer'],
@@ -94,6 +99,13 @@ export function facadeDeclarations(): string {
     ['IsInternalServer', 'a 5xx answer'],
     ['IsConnectionError', 'a request that got no response'],
     ['IsTimeout', 'an attempt or call that ran out of time'],
+  ];
+  const webhookReasons = [
+    'WebhookMissingHeader',
+    'WebhookInvalidTimestamp',
+    'WebhookTimestampOutOfTolerance',
+    'WebhookInvalidSignature',
+    'WebhookInvalidPayload',
   ];
   const kinds = ['KindBadRequest', 'KindAuthentication', 'KindPermissionDenied', 'KindNotFound', 'KindConflict', 'KindRateLimit', 'KindInternalServer', 'KindAPI'];
   const tokenErrors = [
@@ -117,6 +129,8 @@ export function facadeDeclarations(): string {
     ...types.map(([name, doc]) => `// ${name} ${doc}\ntype ${name} = core.${name}`),
     '// OverflowEvent is the Event of the last message before the server drops a stream subscriber that\n// fell behind; the stream yields it, then reconnects and resumes after the last event.\nconst OverflowEvent = core.OverflowEvent',
     '// The defaults of WithMaxRetries and WithTimeout.\nconst (\n\tDefaultMaxRetries = core.DefaultMaxRetries\n\tDefaultTimeout    = core.DefaultTimeout\n)',
+    '// DefaultWebhookTolerance is the default of WithWebhookTolerance: 5 minutes.\nconst DefaultWebhookTolerance = core.DefaultWebhookTolerance',
+    `// Why VerifyWebhook rejected a delivery: a WebhookVerificationError's Reason.\nconst (\n${aligned(webhookReasons.map((r) => [r, `= core.${r}`]), '\t').join('\n')}\n)`,
     `// The families of an Error's status.\nconst (\n${aligned(kinds.map((k) => [k, `= core.${k}`]), '\t').join('\n')}\n)`,
     `// Access-token rejections; each wraps ErrInvalidToken.\nvar (\n${aligned(tokenErrors.map((e) => [e, `= core.${e}`]), '\t').join('\n')}\n)`,
     ...funcs.map(
@@ -132,5 +146,12 @@ export function facadeDeclarations(): string {
       '',
     ) +
       '\nfunc VerifyAccessToken(ctx context.Context, token string, opts VerifyOptions) (*AccessTokenClaims, error) {\n\treturn core.VerifyAccessToken(ctx, token, opts)\n}',
+    // Variadic, so not in funcs (whose forwards pass each argument as it is).
+    '// WithWebhookSecrets accepts these secrets too, e.g. the previous one while a secret rotates.\nfunc WithWebhookSecrets(secrets ...string) WebhookOption {\n\treturn core.WithWebhookSecrets(secrets...)\n}',
+    comment(
+      'VerifyWebhook checks a webhook delivery (Standard Webhooks: the three webhook-* headers, the timestamp within the tolerance, then any v1 signature matching any secret, compared in constant time) and returns its payload, which must be the envelope {type, timestamp, data}. payload is the raw request body: JSON that was decoded and encoded again no longer verifies. secret may carry its whsec_ prefix or not. A rejected delivery gives a *WebhookVerificationError; a secret that is not base64 gives a plain error.',
+      '',
+    ) +
+      '\nfunc VerifyWebhook(payload []byte, header http.Header, secret string, opts ...WebhookOption) (*WebhookPayload, error) {\n\treturn core.VerifyWebhook[WebhookPayload](payload, header, secret, opts...)\n}',
   ].join('\n\n');
 }

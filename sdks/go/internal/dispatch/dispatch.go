@@ -57,6 +57,14 @@ var Operations = []string{
 	"verifyAuditChain",
 	"getAuditEvent",
 	"streamEvents",
+	"listWebhooks",
+	"createWebhook",
+	"getWebhook",
+	"updateWebhook",
+	"deleteWebhook",
+	"listWebhookDeliveries",
+	"testWebhook",
+	"retryWebhookDelivery",
 }
 
 // Invoke calls the typed SDK method of operationID and returns its typed result (nil for
@@ -193,6 +201,38 @@ func Invoke(ctx context.Context, c *mandate.Client, operationID string, call Cal
 			return nil, err
 		}
 		return c.Events.Stream(ctx, params, call.Options...)
+	case "listWebhooks":
+		params, err := optional[mandate.ListWebhooksParams](call.Params)
+		if err != nil {
+			return nil, err
+		}
+		return c.Webhooks.List(ctx, params, call.Options...)
+	case "createWebhook":
+		params, err := required[mandate.WebhookCreate](call.Params)
+		if err != nil {
+			return nil, err
+		}
+		return c.Webhooks.Create(ctx, params, call.Options...)
+	case "getWebhook":
+		return c.Webhooks.Get(ctx, call.Path["webhookId"], call.Options...)
+	case "updateWebhook":
+		params, err := required[mandate.WebhookUpdate](call.Params)
+		if err != nil {
+			return nil, err
+		}
+		return c.Webhooks.Update(ctx, call.Path["webhookId"], params, call.Options...)
+	case "deleteWebhook":
+		return nil, c.Webhooks.Delete(ctx, call.Path["webhookId"], call.Options...)
+	case "listWebhookDeliveries":
+		params, err := optional[mandate.ListWebhookDeliveriesParams](call.Params)
+		if err != nil {
+			return nil, err
+		}
+		return c.Webhooks.ListDeliveries(ctx, call.Path["webhookId"], params, call.Options...)
+	case "testWebhook":
+		return c.Webhooks.Test(ctx, call.Path["webhookId"], call.Options...)
+	case "retryWebhookDelivery":
+		return c.Webhooks.RetryDelivery(ctx, call.Path["webhookId"], call.Path["deliveryId"], call.Options...)
 	}
 	return nil, fmt.Errorf("dispatch: unknown operation %q", operationID)
 }

@@ -46,6 +46,7 @@ type step struct {
 	Body      any               `yaml:"body"`
 	Form      map[string]any    `yaml:"form"`
 	Stream    *streamRead       `yaml:"stream"`
+	Eventual  *eventually       `yaml:"eventually"`
 	Expect    expectation       `yaml:"expect"`
 	Capture   map[string]string `yaml:"capture"`
 }
@@ -54,6 +55,15 @@ type step struct {
 type streamRead struct {
 	Count int `yaml:"count"`
 }
+
+// eventually marks a step whose answer comes true later (background work such as a webhook
+// delivery): it is repeated until its expect holds, for at most Seconds.
+type eventually struct {
+	Seconds float64 `yaml:"seconds"`
+}
+
+// retryEvery is how long the runner waits between two tries of an eventually step.
+const retryEvery = 200 * time.Millisecond
 
 type expectation struct {
 	Status  int            `yaml:"status"`
@@ -125,10 +135,42 @@ func TestConformance(t *testing.T) {
 	}
 }
 
-func runStep(srv *server, st step, vars map[string]any) (failures []string) {
+// runStep runs a step once or, for an eventually step, again with a fresh call every
+// retryEvery until its expect holds or its time is up. The last answer is the one reported
+// and the one captures are taken from.
+func runStep(srv *server, st step, vars map[string]any) []string {
+	got, failures := tryStep(srv, st, vars)
+	if st.Eventual != nil {
+		deadline := time.Now().Add(time.Duration(st.Eventual.Seconds * float64(time.Second)))
+		tries := 1
+		for len(failures) > 0 && time.Now().Add(retryEvery).Before(deadline) {
+			time.Sleep(retryEvery)
+			got, failures = tryStep(srv, st, vars)
+			tries++
+		}
+		if len(failures) > 0 {
+			failures = append(failures, fmt.Sprintf("eventually: still failing after %d tries in %g s", tries, st.Eventual.Seconds))
+		}
+	}
+	if got == nil {
+		return failures
+	}
+	for name, ptr := range st.Capture {
+		if value, ok := pointer(got.body, ptr); ok {
+			vars[name] = value
+		} else {
+			failures = append(failures, fmt.Sprintf("capture %s <- %s: not in the response", name, ptr))
+		}
+	}
+	return failures
+}
+
+// tryStep makes the step's call once and checks the answer against its expect; got is nil
+// when there was no answer to check.
+func tryStep(srv *server, st step, vars map[string]any) (got *outcome, failures []string) {
 	defer func() {
 		if r := recover(); r != nil {
-			failures = append(failures, fmt.Sprint(r))
+			got, failures = nil, append(failures, fmt.Sprint(r))
 		}
 	}()
 	clientOpts := []mandate.Option{mandate.WithBaseURL(srv.BaseURL), mandate.WithMaxRetries(0), mandate.WithTimeout(15 * time.Second)}
@@ -165,7 +207,7 @@ func runStep(srv *server, st step, vars map[string]any) (failures []string) {
 	if params != nil {
 		encoded, err := json.Marshal(interpolate(params, vars))
 		if err != nil {
-			return []string{err.Error()}
+			return nil, []string{err.Error()}
 		}
 		call.Params = encoded
 	}
@@ -175,7 +217,7 @@ func runStep(srv *server, st step, vars map[string]any) (failures []string) {
 	env := map[string]string{}
 	for name, value := range interpolate(anyMap(st.Env), vars).(map[string]any) {
 		if !strings.HasPrefix(name, "MANDATE_") {
-			return []string{"environment: " + name + " is not a MANDATE_* variable"}
+			return nil, []string{"environment: " + name + " is not a MANDATE_* variable"}
 		}
 		env[name] = text(value)
 	}
@@ -187,19 +229,11 @@ func runStep(srv *server, st step, vars map[string]any) (failures []string) {
 	if st.Stream != nil && err == nil {
 		result, err = readStream(result, st.Stream.Count)
 	}
-	got, err := observe(result, err, res)
+	answer, err := observe(result, err, res)
 	if err != nil {
-		return []string{err.Error()}
+		return nil, []string{err.Error()}
 	}
-	failures = check(st.Expect, got, vars)
-	for name, ptr := range st.Capture {
-		if value, ok := pointer(got.body, ptr); ok {
-			vars[name] = value
-		} else {
-			failures = append(failures, fmt.Sprintf("capture %s <- %s: not in the response", name, ptr))
-		}
-	}
-	return failures
+	return &answer, check(st.Expect, answer, vars)
 }
 
 // readStream reads the first count events of a stream step's result (10 s at most), closes
