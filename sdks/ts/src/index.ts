@@ -26,4 +26,11 @@ export {
   type VerifyOptions,
   type VerificationFailure,
 } from './core/verify.js';
+export {
+  verifyWebhook,
+  WebhookVerificationError,
+  type WebhookHeaders,
+  type WebhookVerifyOptions,
+  type WebhookVerificationFailure,
+} from './core/webhooks.js';
 export { Mandate as default } from './generated/client.js';

@@ -3,7 +3,7 @@
 import { type ApiDescription, MandateCore } from '../core/client-core.js';
 import * as operations from './operations.js';
 import type { ClientOptions } from '../core/options.js';
-import { Service, Orgs, AdminTokens, Agents, Credentials, OAuth, SigningKeys, AuditEvents, Events } from './resources.js';
+import { Service, Orgs, AdminTokens, Agents, Credentials, OAuth, SigningKeys, AuditEvents, Events, Webhooks } from './resources.js';
 
 /** The API this SDK was generated from. */
 export const API: ApiDescription = {
@@ -32,6 +32,8 @@ export class Mandate extends MandateCore {
   readonly auditEvents: AuditEvents;
   /** The audit trail live, as Server-Sent Events. */
   readonly events: Events;
+  /** Endpoints that receive audit events, durably and signed (Standard Webhooks). */
+  readonly webhooks: Webhooks;
 
   constructor(options: ClientOptions = {}) {
     super(options, API);
@@ -44,5 +46,6 @@ export class Mandate extends MandateCore {
     this.signingKeys = new SigningKeys(this);
     this.auditEvents = new AuditEvents(this);
     this.events = new Events(this);
+    this.webhooks = new Webhooks(this);
   }
 }

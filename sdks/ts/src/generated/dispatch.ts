@@ -79,6 +79,22 @@ export const dispatch: Record<string, Dispatch> = {
     client.auditEvents.verify(options),
   getAuditEvent: (client, path, _params, options) =>
     client.auditEvents.get(path["eventId"] ?? '', options),
+  listWebhooks: (client, _path, params, options) =>
+    client.webhooks.list(params as M.ListWebhooksParams, options),
+  createWebhook: (client, _path, params, options) =>
+    client.webhooks.create(params as M.WebhookCreate, options),
+  getWebhook: (client, path, _params, options) =>
+    client.webhooks.get(path["webhookId"] ?? '', options),
+  updateWebhook: (client, path, params, options) =>
+    client.webhooks.update(path["webhookId"] ?? '', params as M.WebhookUpdate, options),
+  deleteWebhook: (client, path, _params, options) =>
+    client.webhooks.delete(path["webhookId"] ?? '', options),
+  listWebhookDeliveries: (client, path, params, options) =>
+    client.webhooks.listDeliveries(path["webhookId"] ?? '', params as M.ListWebhookDeliveriesParams, options),
+  testWebhook: (client, path, _params, options) =>
+    client.webhooks.test(path["webhookId"] ?? '', options),
+  retryWebhookDelivery: (client, path, _params, options) =>
+    client.webhooks.retryDelivery(path["webhookId"] ?? '', path["deliveryId"] ?? '', options),
 };
 
 export const streams: Record<string, StreamDispatch> = {

@@ -285,6 +285,9 @@ export type DependencyCheckStatus = "up" | "down" | (string & {});
 
 export type DeploymentEnv = "development" | "staging" | "production" | (string & {});
 
+/** An audit action (`agent.created`), or every action of one resource (`agent.*`). */
+export type EventPattern = string;
+
 export interface FieldError {
   /** Where the problem is, as `body.<pointer>`, `query.<name>`, `path.<name>` or `header.<name>`. */
   field: string;
@@ -395,6 +398,23 @@ export interface ListCredentialsParams {
 }
 
 export interface ListOrgsParams {
+  /** Page size. */
+  limit?: number;
+  /** The `nextCursor` of the previous page. Opaque; only valid with the same filters. */
+  cursor?: string;
+}
+
+export interface ListWebhookDeliveriesParams {
+  /** Page size. */
+  limit?: number;
+  /** The `nextCursor` of the previous page. Opaque; only valid with the same filters. */
+  cursor?: string;
+  status?: ListWebhookDeliveriesParamsStatus;
+}
+
+export type ListWebhookDeliveriesParamsStatus = "pending" | "succeeded" | "failed" | (string & {});
+
+export interface ListWebhooksParams {
   /** Page size. */
   limit?: number;
   /** The `nextCursor` of the previous page. Opaque; only valid with the same filters. */
@@ -584,3 +604,207 @@ export interface TokenResponse {
 }
 
 export type TokenResponseTokenType = "Bearer" | (string & {});
+
+/**
+ * An endpoint that receives the organization's audit events, signed with the Standard
+ * Webhooks convention (`webhook-id`, `webhook-timestamp`, `webhook-signature`).
+ */
+export interface Webhook {
+  id: WebhookId;
+  /** Organization id. */
+  orgId: OrgId;
+  /**
+   * Where deliveries are POSTed. `https` only; addresses on loopback, private, link-local,
+   * unique-local or multicast networks are refused unless the operator allows them
+   * (`MANDATE_WEBHOOK_ALLOWED_HOSTS`), and redirects are never followed.
+   */
+  url: WebhookUrl;
+  /** The actions this endpoint receives; empty means every action. */
+  events: WebhookEvents;
+  enabled: boolean;
+  description: string | null;
+  /** `failing` when Mandate switched the endpoint off after it failed for too long. */
+  disabledReason: WebhookDisabledReason | null;
+  /** Since when every attempt has failed; null while deliveries succeed. */
+  failingSince: string | null;
+  /** When the secret was last rotated; the previous one signs too for 24 hours after. */
+  secretRotatedAt: string | null;
+  /** RFC 3339 time in UTC. */
+  createdAt: Timestamp;
+  /** RFC 3339 time in UTC. */
+  updatedAt: Timestamp;
+}
+
+export interface WebhookCreate {
+  /**
+   * Where deliveries are POSTed. `https` only; addresses on loopback, private, link-local,
+   * unique-local or multicast networks are refused unless the operator allows them
+   * (`MANDATE_WEBHOOK_ALLOWED_HOSTS`), and redirects are never followed.
+   */
+  url: WebhookUrl;
+  /** The actions this endpoint receives; empty means every action. */
+  events?: WebhookEvents;
+  enabled?: boolean;
+  description?: string | null;
+}
+
+/**
+ * One audit event on its way to one endpoint. Its id is the `webhook-id` header, stable
+ * across retries, for receivers to de-duplicate (delivery is at least once).
+ */
+export interface WebhookDelivery {
+  id: string;
+  webhookId: WebhookId;
+  eventId: string;
+  action: string;
+  /** `pending`: queued or waiting for its next attempt; `failed`: given up (dead-lettered) or refused by the endpoint; retry it by hand. */
+  status: WebhookDeliveryStatus;
+  attemptCount: number;
+  nextAttemptAt: string | null;
+  /** RFC 3339 time in UTC. */
+  createdAt: Timestamp;
+  deliveredAt: string | null;
+  /** Every attempt, oldest first. */
+  attempts: WebhookDeliveryAttemptsItem[];
+}
+
+export interface WebhookDeliveryAttemptsItem {
+  /** RFC 3339 time in UTC. */
+  at: Timestamp;
+  /** The endpoint's HTTP status; null when there was no answer. */
+  status: number | null;
+  latencyMs: number;
+  error: string | null;
+  /** The start of the endpoint's answer. */
+  responseBody: string | null;
+}
+
+export interface WebhookDeliveryList {
+  data: WebhookDelivery[];
+  /** Pass as `cursor` to get the next page; `null` on the last page. */
+  nextCursor: PageCursor;
+}
+
+/** `pending`: queued or waiting for its next attempt; `failed`: given up (dead-lettered) or refused by the endpoint; retry it by hand. */
+export type WebhookDeliveryStatus = "pending" | "succeeded" | "failed" | (string & {});
+
+/** `failing` when Mandate switched the endpoint off after it failed for too long. */
+export type WebhookDisabledReason = "failing" | (string & {});
+
+/** The actions this endpoint receives; empty means every action. */
+export type WebhookEvents = EventPattern[];
+
+export type WebhookId = string;
+
+export interface WebhookList {
+  data: Webhook[];
+  /** Pass as `cursor` to get the next page; `null` on the last page. */
+  nextCursor: PageCursor;
+}
+
+/**
+ * The body of every delivery: the audit event, in the Standard Webhooks envelope. Verify
+ * the `webhook-signature` header over the raw body before parsing it.
+ */
+export interface WebhookPayload {
+  /** The event's action, e.g. `agent.created`. */
+  type: string;
+  /** RFC 3339 time in UTC. */
+  timestamp: Timestamp;
+  /**
+   * One entry of an organization's append-only audit trail. `hash` is SHA-256 over the
+   * previous event's hash and this event's content, so changing or removing any event
+   * breaks every hash after it.
+   */
+  data: AuditEvent;
+}
+
+/**
+ * Fields to change. Enabling an endpoint clears `disabledReason` and `failingSince`.
+ * `rotateSecret: true` issues a new secret (in the answer); the previous one keeps signing
+ * beside it for 24 hours, so receivers can switch without losing a delivery.
+ */
+export interface WebhookUpdate {
+  /**
+   * Where deliveries are POSTed. `https` only; addresses on loopback, private, link-local,
+   * unique-local or multicast networks are refused unless the operator allows them
+   * (`MANDATE_WEBHOOK_ALLOWED_HOSTS`), and redirects are never followed.
+   */
+  url?: WebhookUrl;
+  /** The actions this endpoint receives; empty means every action. */
+  events?: WebhookEvents;
+  enabled?: boolean;
+  description?: string | null;
+  rotateSecret?: true;
+}
+
+/** The endpoint after a change; `secret` is present only when the change rotated it. */
+export interface WebhookUpdated {
+  id: WebhookId;
+  /** Organization id. */
+  orgId: OrgId;
+  /**
+   * Where deliveries are POSTed. `https` only; addresses on loopback, private, link-local,
+   * unique-local or multicast networks are refused unless the operator allows them
+   * (`MANDATE_WEBHOOK_ALLOWED_HOSTS`), and redirects are never followed.
+   */
+  url: WebhookUrl;
+  /** The actions this endpoint receives; empty means every action. */
+  events: WebhookEvents;
+  enabled: boolean;
+  description: string | null;
+  /** `failing` when Mandate switched the endpoint off after it failed for too long. */
+  disabledReason: WebhookUpdatedDisabledReason | null;
+  /** Since when every attempt has failed; null while deliveries succeed. */
+  failingSince: string | null;
+  /** When the secret was last rotated; the previous one signs too for 24 hours after. */
+  secretRotatedAt: string | null;
+  /** RFC 3339 time in UTC. */
+  createdAt: Timestamp;
+  /** RFC 3339 time in UTC. */
+  updatedAt: Timestamp;
+  /** The new Standard Webhooks secret. Store it now. */
+  secret?: string;
+}
+
+/** `failing` when Mandate switched the endpoint off after it failed for too long. */
+export type WebhookUpdatedDisabledReason = "failing" | (string & {});
+
+/**
+ * Where deliveries are POSTed. `https` only; addresses on loopback, private, link-local,
+ * unique-local or multicast networks are refused unless the operator allows them
+ * (`MANDATE_WEBHOOK_ALLOWED_HOSTS`), and redirects are never followed.
+ */
+export type WebhookUrl = string;
+
+/** A webhook with its signing secret, shown only in the answer that created or rotated it. */
+export interface WebhookWithSecret {
+  id: WebhookId;
+  /** Organization id. */
+  orgId: OrgId;
+  /**
+   * Where deliveries are POSTed. `https` only; addresses on loopback, private, link-local,
+   * unique-local or multicast networks are refused unless the operator allows them
+   * (`MANDATE_WEBHOOK_ALLOWED_HOSTS`), and redirects are never followed.
+   */
+  url: WebhookUrl;
+  /** The actions this endpoint receives; empty means every action. */
+  events: WebhookEvents;
+  enabled: boolean;
+  description: string | null;
+  /** `failing` when Mandate switched the endpoint off after it failed for too long. */
+  disabledReason: WebhookWithSecretDisabledReason | null;
+  /** Since when every attempt has failed; null while deliveries succeed. */
+  failingSince: string | null;
+  /** When the secret was last rotated; the previous one signs too for 24 hours after. */
+  secretRotatedAt: string | null;
+  /** RFC 3339 time in UTC. */
+  createdAt: Timestamp;
+  /** RFC 3339 time in UTC. */
+  updatedAt: Timestamp;
+  /** The Standard Webhooks secret (`whsec_` + base64 key). Store it now. */
+  secret: string;
+}
+
+/** `failing` when Mandate switched the endpoint off after it failed for too long. */
+export type WebhookWithSecretDisabledReason = "failing" | (string & {});

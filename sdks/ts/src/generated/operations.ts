@@ -401,3 +401,95 @@ export const streamEvents: OperationSpec = {
   organizationHeader: true,
   resumable: true,
 };
+
+export const listWebhooks: OperationSpec = {
+  operationId: 'listWebhooks',
+  method: 'GET',
+  path: '/v1/webhooks',
+  auth: ['bearer'],
+  params: 'query',
+  response: 'json',
+  idempotent: false,
+  organizationHeader: true,
+  resumable: false,
+};
+
+export const createWebhook: OperationSpec = {
+  operationId: 'createWebhook',
+  method: 'POST',
+  path: '/v1/webhooks',
+  auth: ['bearer'],
+  params: 'json',
+  response: 'json',
+  idempotent: true,
+  organizationHeader: true,
+  resumable: false,
+};
+
+export const getWebhook: OperationSpec = {
+  operationId: 'getWebhook',
+  method: 'GET',
+  path: '/v1/webhooks/{webhookId}',
+  auth: ['bearer'],
+  response: 'json',
+  idempotent: false,
+  organizationHeader: true,
+  resumable: false,
+};
+
+export const updateWebhook: OperationSpec = {
+  operationId: 'updateWebhook',
+  method: 'PATCH',
+  path: '/v1/webhooks/{webhookId}',
+  auth: ['bearer'],
+  params: 'json',
+  response: 'json',
+  idempotent: true,
+  organizationHeader: true,
+  resumable: false,
+};
+
+export const deleteWebhook: OperationSpec = {
+  operationId: 'deleteWebhook',
+  method: 'DELETE',
+  path: '/v1/webhooks/{webhookId}',
+  auth: ['bearer'],
+  response: 'empty',
+  idempotent: true,
+  organizationHeader: true,
+  resumable: false,
+};
+
+export const listWebhookDeliveries: OperationSpec = {
+  operationId: 'listWebhookDeliveries',
+  method: 'GET',
+  path: '/v1/webhooks/{webhookId}/deliveries',
+  auth: ['bearer'],
+  params: 'query',
+  response: 'json',
+  idempotent: false,
+  organizationHeader: true,
+  resumable: false,
+};
+
+export const testWebhook: OperationSpec = {
+  operationId: 'testWebhook',
+  method: 'POST',
+  path: '/v1/webhooks/{webhookId}/test',
+  auth: ['bearer'],
+  response: 'json',
+  idempotent: true,
+  organizationHeader: true,
+  resumable: false,
+};
+
+export const retryWebhookDelivery: OperationSpec = {
+  operationId: 'retryWebhookDelivery',
+  method: 'POST',
+  path: '/v1/webhooks/{webhookId}/deliveries/{deliveryId}/retry',
+  auth: ['bearer'],
+  response: 'json',
+  idempotent: true,
+  organizationHeader: true,
+  resumable: false,
+};

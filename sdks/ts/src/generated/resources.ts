@@ -519,3 +519,116 @@ export class Events extends APIResource {
     return this.core.stream(operations.streamEvents, { params, options });
   }
 }
+
+/** Endpoints that receive audit events, durably and signed (Standard Webhooks). */
+export class Webhooks extends APIResource {
+  /**
+   * List webhook endpoints
+   *
+   * The organization's endpoints, oldest first, without their secrets.
+   *
+   * Requires `webhooks:read`.
+   *
+   * `GET /v1/webhooks` (listWebhooks)
+   */
+  list(params?: M.ListWebhooksParams, options?: RequestOptions): PagePromise<M.Webhook> {
+    return this.core.requestPage(operations.listWebhooks, { params, options });
+  }
+
+  /**
+   * Register a webhook endpoint
+   *
+   * Returns the endpoint with its signing secret, shown only in this response. From the
+   * commit of this request on, every audit event of the organization that matches `events`
+   * is queued for the endpoint in the same transaction as the event itself.
+   *
+   * Requires `webhooks:write`.
+   *
+   * `POST /v1/webhooks` (createWebhook)
+   */
+  create(params: M.WebhookCreate, options?: RequestOptions): APIPromise<M.WebhookWithSecret> {
+    return this.core.request(operations.createWebhook, { params, options });
+  }
+
+  /**
+   * Get a webhook endpoint
+   *
+   * The endpoint and its state (switched off for failing, failing since when), without its secret.
+   *
+   * Requires `webhooks:read`.
+   *
+   * `GET /v1/webhooks/{webhookId}` (getWebhook)
+   */
+  get(webhookId: string, options?: RequestOptions): APIPromise<M.Webhook> {
+    return this.core.request(operations.getWebhook, { path: { "webhookId": webhookId }, options });
+  }
+
+  /**
+   * Change a webhook endpoint
+   *
+   * Change its URL, events or description, switch it on or off, or rotate its secret
+   * (`rotateSecret: true`; the previous secret keeps signing beside the new one for 24 hours).
+   *
+   * Requires `webhooks:write`.
+   *
+   * `PATCH /v1/webhooks/{webhookId}` (updateWebhook)
+   */
+  update(webhookId: string, params: M.WebhookUpdate, options?: RequestOptions): APIPromise<M.WebhookUpdated> {
+    return this.core.request(operations.updateWebhook, { path: { "webhookId": webhookId }, params, options });
+  }
+
+  /**
+   * Delete a webhook endpoint
+   *
+   * Its pending deliveries are dropped; its delivery history goes with it.
+   *
+   * Requires `webhooks:write`.
+   *
+   * `DELETE /v1/webhooks/{webhookId}` (deleteWebhook)
+   */
+  delete(webhookId: string, options?: RequestOptions): APIPromise<void> {
+    return this.core.request(operations.deleteWebhook, { path: { "webhookId": webhookId }, options });
+  }
+
+  /**
+   * List an endpoint's deliveries, newest first
+   *
+   * Each with every attempt's status, latency, error and the start of the answer.
+   *
+   * Requires `webhooks:read`.
+   *
+   * `GET /v1/webhooks/{webhookId}/deliveries` (listWebhookDeliveries)
+   */
+  listDeliveries(webhookId: string, params?: M.ListWebhookDeliveriesParams, options?: RequestOptions): PagePromise<M.WebhookDelivery> {
+    return this.core.requestPage(operations.listWebhookDeliveries, { path: { "webhookId": webhookId }, params, options });
+  }
+
+  /**
+   * Send a test event to an endpoint
+   *
+   * Records a `webhook.tested` audit event and queues it for this endpoint alone, whatever
+   * its `events` (and even while it is switched off), so a receiver can check its signature
+   * verification. Answers with the queued delivery; follow it in the deliveries list.
+   *
+   * Requires `webhooks:write`.
+   *
+   * `POST /v1/webhooks/{webhookId}/test` (testWebhook)
+   */
+  test(webhookId: string, options?: RequestOptions): APIPromise<M.WebhookDelivery> {
+    return this.core.request(operations.testWebhook, { path: { "webhookId": webhookId }, options });
+  }
+
+  /**
+   * Send a delivery again now
+   *
+   * Queues a failed (or already succeeded) delivery for one more round of attempts, with the
+   * same `webhook-id`. A delivery still pending answers 409 `DELIVERY_PENDING`.
+   *
+   * Requires `webhooks:write`.
+   *
+   * `POST /v1/webhooks/{webhookId}/deliveries/{deliveryId}/retry` (retryWebhookDelivery)
+   */
+  retryDelivery(webhookId: string, deliveryId: string, options?: RequestOptions): APIPromise<M.WebhookDelivery> {
+    return this.core.request(operations.retryWebhookDelivery, { path: { "webhookId": webhookId, "deliveryId": deliveryId }, options });
+  }
+}

@@ -3,7 +3,8 @@
  * for its operation (via the generated dispatch table) on a client configured from the
  * step's `auth` and headers, and the outcome is checked by conformance/expect.mjs, the
  * same code the plain-HTTP runner uses. A `stream` step reads that many events from the
- * event stream and compares them as the body: `[{ id, event, data }, …]`.
+ * event stream and compares them as the body: `[{ id, event, data }, …]`. An `eventually`
+ * step is repeated, a fresh call each time, until it passes or its time is up.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -23,6 +24,8 @@ interface Step {
   /** MANDATE_* variables present, and the only ones, while the step's client is built and used. */
   environment?: Record<string, string>;
   httpOnly?: boolean;
+  /** The answer comes true later: repeat the step until `expect` holds, for at most this long. */
+  eventually?: { seconds: number };
   /** Read this many events from an event stream, then close it. */
   stream?: { count: number };
   expect: { status: number };
@@ -96,6 +99,9 @@ function requestOptions(headers: Record<string, string>): StreamOptions {
 }
 
 const STREAM_WAIT_MS = 10_000;
+const EVENTUALLY_INTERVAL_MS = 200;
+/** jest.config.js's testTimeout: a step's own limit, before any `eventually` time. */
+const STEP_TIMEOUT_MS = 30_000;
 
 /** The first `count` events as wire JSON; fewer within 10 s fails the step. */
 async function readEvents(stream: EventStream<unknown>, count: number): Promise<unknown[]> {
@@ -157,10 +163,24 @@ describe.each(scenarios.map((s) => [s.id, s] as const))('%s', (_id, scenario) =>
       it.skip(`${title} (wire-level, not expressible through a typed SDK)`, () => undefined);
       continue;
     }
-    it(title, async () => {
-      const response = await outcome(step);
-      const failures = [...expectations.checkResponse(step.expect, response, vars), ...expectations.capture(step, response.body, vars)];
-      expect(failures).toEqual([]);
-    });
+    const { seconds } = step.eventually ?? { seconds: 0 };
+    it(
+      title,
+      async () => {
+        // With `eventually`, a fresh call every 200 ms until the answer is as expected or
+        // time is up; the last answer is the one checked and captured from.
+        const deadline = Date.now() + seconds * 1000;
+        let response = await outcome(step);
+        let failures = expectations.checkResponse(step.expect, response, vars);
+        while (failures.length > 0 && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, EVENTUALLY_INTERVAL_MS));
+          response = await outcome(step);
+          failures = expectations.checkResponse(step.expect, response, vars);
+        }
+        expect([...failures, ...expectations.capture(step, response.body, vars)]).toEqual([]);
+      },
+      // jest's usual limit, on top of the time the step may take to come true
+      STEP_TIMEOUT_MS + seconds * 1000,
+    );
   }
 });
