@@ -22,6 +22,7 @@ from ._exceptions import (
     PermissionDeniedError,
     RateLimitError,
     TokenVerificationError,
+    WebhookVerificationError,
 )
 from ._models import BaseModel, OpenEnum, to_wire
 from ._pagination import AsyncPage, AsyncPaginator, SyncPage
@@ -37,8 +38,10 @@ from ._verify import (
     verify_access_token_async,
 )
 from ._version import __version__
+from ._webhooks import DEFAULT_WEBHOOK_TOLERANCE, verify_webhook
 
 __all__ = [
+    "DEFAULT_WEBHOOK_TOLERANCE",
     "NOT_GIVEN",
     "APIConnectionError",
     "APIError",
@@ -73,9 +76,11 @@ __all__ = [
     "StreamOverflow",
     "SyncPage",
     "TokenVerificationError",
+    "WebhookVerificationError",
     "__version__",
     "to_wire",
     "types",
     "verify_access_token",
     "verify_access_token_async",
+    "verify_webhook",
 ]

@@ -20,6 +20,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "TokenVerificationError",
+    "WebhookVerificationError",
 ]
 
 
@@ -108,6 +109,20 @@ class TokenVerificationError(MandateError):
     ``reason`` is stable for programs: ``malformed``, ``algorithm``, ``type``,
     ``unknown_key``, ``key_algorithm``, ``signature``, ``expired``, ``not_yet_valid``,
     ``issuer``, ``audience``, ``claims`` or ``jwks``.
+    """
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class WebhookVerificationError(MandateError):
+    """`verify_webhook` refused a delivery; answer it with a 4xx and do not act on it.
+
+    ``reason`` is stable for programs: ``missing_header``, ``invalid_timestamp``,
+    ``timestamp_out_of_tolerance``, ``invalid_signature`` (no signature matched a secret) or
+    ``invalid_payload`` (signed, but not the webhook JSON envelope). The message never
+    contains the secret.
     """
 
     def __init__(self, message: str, *, reason: str) -> None:

@@ -808,6 +808,194 @@ def _stream_events_async(client: AsyncMandate, call: Call) -> AsyncEventStream[A
     )
 
 
+def _list_webhooks(client: Mandate, call: Call) -> APIResponse[Any]:
+    return client.webhooks.with_raw_response.list(
+        limit=call.arg("limit"),
+        cursor=call.arg("cursor"),
+        organization=call.organization,
+        extra_headers=call.headers,
+        extra_query=call.extra(("limit", "cursor")),
+        max_retries=0,
+    )
+
+
+async def _list_webhooks_async(client: AsyncMandate, call: Call) -> APIResponse[Any]:
+    return await client.webhooks.with_raw_response.list(
+        limit=call.arg("limit"),
+        cursor=call.arg("cursor"),
+        organization=call.organization,
+        extra_headers=call.headers,
+        extra_query=call.extra(("limit", "cursor")),
+        max_retries=0,
+    )
+
+
+def _create_webhook(client: Mandate, call: Call) -> APIResponse[Any]:
+    return client.webhooks.with_raw_response.create(
+        url=call.arg("url"),
+        events=call.arg("events"),
+        enabled=call.arg("enabled"),
+        description=call.arg("description"),
+        organization=call.organization,
+        idempotency_key=call.idempotency_key,
+        extra_headers=call.headers,
+        extra_body=call.extra(("url", "events", "enabled", "description")),
+        max_retries=0,
+    )
+
+
+async def _create_webhook_async(client: AsyncMandate, call: Call) -> APIResponse[Any]:
+    return await client.webhooks.with_raw_response.create(
+        url=call.arg("url"),
+        events=call.arg("events"),
+        enabled=call.arg("enabled"),
+        description=call.arg("description"),
+        organization=call.organization,
+        idempotency_key=call.idempotency_key,
+        extra_headers=call.headers,
+        extra_body=call.extra(("url", "events", "enabled", "description")),
+        max_retries=0,
+    )
+
+
+def _get_webhook(client: Mandate, call: Call) -> APIResponse[Any]:
+    return client.webhooks.with_raw_response.get(
+        call.path("webhookId"),
+        organization=call.organization,
+        extra_headers=call.headers,
+        max_retries=0,
+    )
+
+
+async def _get_webhook_async(client: AsyncMandate, call: Call) -> APIResponse[Any]:
+    return await client.webhooks.with_raw_response.get(
+        call.path("webhookId"),
+        organization=call.organization,
+        extra_headers=call.headers,
+        max_retries=0,
+    )
+
+
+def _update_webhook(client: Mandate, call: Call) -> APIResponse[Any]:
+    return client.webhooks.with_raw_response.update(
+        call.path("webhookId"),
+        url=call.arg("url"),
+        events=call.arg("events"),
+        enabled=call.arg("enabled"),
+        description=call.arg("description"),
+        rotate_secret=call.arg("rotateSecret"),
+        organization=call.organization,
+        idempotency_key=call.idempotency_key,
+        extra_headers=call.headers,
+        extra_body=call.extra(("url", "events", "enabled", "description", "rotateSecret")),
+        max_retries=0,
+    )
+
+
+async def _update_webhook_async(client: AsyncMandate, call: Call) -> APIResponse[Any]:
+    return await client.webhooks.with_raw_response.update(
+        call.path("webhookId"),
+        url=call.arg("url"),
+        events=call.arg("events"),
+        enabled=call.arg("enabled"),
+        description=call.arg("description"),
+        rotate_secret=call.arg("rotateSecret"),
+        organization=call.organization,
+        idempotency_key=call.idempotency_key,
+        extra_headers=call.headers,
+        extra_body=call.extra(("url", "events", "enabled", "description", "rotateSecret")),
+        max_retries=0,
+    )
+
+
+def _delete_webhook(client: Mandate, call: Call) -> APIResponse[Any]:
+    return client.webhooks.with_raw_response.delete(
+        call.path("webhookId"),
+        organization=call.organization,
+        idempotency_key=call.idempotency_key,
+        extra_headers=call.headers,
+        max_retries=0,
+    )
+
+
+async def _delete_webhook_async(client: AsyncMandate, call: Call) -> APIResponse[Any]:
+    return await client.webhooks.with_raw_response.delete(
+        call.path("webhookId"),
+        organization=call.organization,
+        idempotency_key=call.idempotency_key,
+        extra_headers=call.headers,
+        max_retries=0,
+    )
+
+
+def _list_webhook_deliveries(client: Mandate, call: Call) -> APIResponse[Any]:
+    return client.webhooks.with_raw_response.list_deliveries(
+        call.path("webhookId"),
+        limit=call.arg("limit"),
+        cursor=call.arg("cursor"),
+        status=call.arg("status"),
+        organization=call.organization,
+        extra_headers=call.headers,
+        extra_query=call.extra(("limit", "cursor", "status")),
+        max_retries=0,
+    )
+
+
+async def _list_webhook_deliveries_async(client: AsyncMandate, call: Call) -> APIResponse[Any]:
+    return await client.webhooks.with_raw_response.list_deliveries(
+        call.path("webhookId"),
+        limit=call.arg("limit"),
+        cursor=call.arg("cursor"),
+        status=call.arg("status"),
+        organization=call.organization,
+        extra_headers=call.headers,
+        extra_query=call.extra(("limit", "cursor", "status")),
+        max_retries=0,
+    )
+
+
+def _test_webhook(client: Mandate, call: Call) -> APIResponse[Any]:
+    return client.webhooks.with_raw_response.test(
+        call.path("webhookId"),
+        organization=call.organization,
+        idempotency_key=call.idempotency_key,
+        extra_headers=call.headers,
+        max_retries=0,
+    )
+
+
+async def _test_webhook_async(client: AsyncMandate, call: Call) -> APIResponse[Any]:
+    return await client.webhooks.with_raw_response.test(
+        call.path("webhookId"),
+        organization=call.organization,
+        idempotency_key=call.idempotency_key,
+        extra_headers=call.headers,
+        max_retries=0,
+    )
+
+
+def _retry_webhook_delivery(client: Mandate, call: Call) -> APIResponse[Any]:
+    return client.webhooks.with_raw_response.retry_delivery(
+        call.path("webhookId"),
+        call.path("deliveryId"),
+        organization=call.organization,
+        idempotency_key=call.idempotency_key,
+        extra_headers=call.headers,
+        max_retries=0,
+    )
+
+
+async def _retry_webhook_delivery_async(client: AsyncMandate, call: Call) -> APIResponse[Any]:
+    return await client.webhooks.with_raw_response.retry_delivery(
+        call.path("webhookId"),
+        call.path("deliveryId"),
+        organization=call.organization,
+        idempotency_key=call.idempotency_key,
+        extra_headers=call.headers,
+        max_retries=0,
+    )
+
+
 OPERATIONS: Dict[str, Operation] = {
     "getHealth": Operation(_get_health, _get_health_async, organization=False, idempotent=False),
     "getReadiness": Operation(
@@ -957,6 +1145,49 @@ OPERATIONS: Dict[str, Operation] = {
         _get_audit_event_async,
         organization=True,
         idempotent=False,
+    ),
+    "listWebhooks": Operation(
+        _list_webhooks,
+        _list_webhooks_async,
+        organization=True,
+        idempotent=False,
+    ),
+    "createWebhook": Operation(
+        _create_webhook,
+        _create_webhook_async,
+        organization=True,
+        idempotent=True,
+    ),
+    "getWebhook": Operation(_get_webhook, _get_webhook_async, organization=True, idempotent=False),
+    "updateWebhook": Operation(
+        _update_webhook,
+        _update_webhook_async,
+        organization=True,
+        idempotent=True,
+    ),
+    "deleteWebhook": Operation(
+        _delete_webhook,
+        _delete_webhook_async,
+        organization=True,
+        idempotent=True,
+    ),
+    "listWebhookDeliveries": Operation(
+        _list_webhook_deliveries,
+        _list_webhook_deliveries_async,
+        organization=True,
+        idempotent=False,
+    ),
+    "testWebhook": Operation(
+        _test_webhook,
+        _test_webhook_async,
+        organization=True,
+        idempotent=True,
+    ),
+    "retryWebhookDelivery": Operation(
+        _retry_webhook_delivery,
+        _retry_webhook_delivery_async,
+        organization=True,
+        idempotent=True,
     ),
 }
 

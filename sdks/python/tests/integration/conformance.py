@@ -6,8 +6,9 @@ options as conformance/README.md ("For SDK runners") says, and each client is bu
 exactly the step's ``environment`` as its MANDATE_* variables; results are compared as wire
 JSON. Event-stream operations go through the SDK's stream: a ``stream: {count: N}`` step reads
 N events and matches them as ``[{"id", "event", "data"}]``; without ``stream`` the step only
-connects (to see an error). ``python -m tests.integration.conformance [--async]`` runs it
-standalone.
+connects (to see an error). A step with ``eventually: {seconds: S}`` is made again, a fresh
+call each time, every 200 ms until its ``expect`` holds or S seconds have passed.
+``python -m tests.integration.conformance [--async]`` runs it standalone.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import os
 import re
 import sys
 import threading
+import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -47,6 +49,8 @@ _WHOLE_VAR = re.compile(r"^\$\{([^}]+)\}$")
 _VAR = re.compile(r"\$\{([^}]+)\}")
 STREAM_WAIT = 10.0
 """Seconds a ``stream`` step waits for its events."""
+EVENTUALLY_INTERVAL = 0.2
+"""Seconds between the attempts of an ``eventually`` step."""
 
 
 class StepError(Exception):
@@ -211,8 +215,7 @@ class Runner:
             return
         label = f"{scenario} step {index} ({step.get('name', step['operation'])})"
         try:
-            outcome = await self._execute(step)
-            self._check(step.get("expect", {}), outcome)
+            outcome = await self._until_expected(step)
             for name, pointer in (step.get("capture") or {}).items():
                 found, value = resolve(outcome.body, pointer)
                 if not found:
@@ -226,6 +229,32 @@ class Runner:
             print(line, flush=True)
         else:
             self.summary.passed += 1
+
+    async def _until_expected(self, step: Dict[str, Any]) -> Outcome:
+        """The step's outcome, checked against its ``expect``.
+
+        With ``eventually`` the answer comes true later (a webhook delivery's attempts run in
+        the background), so the whole step is made again until it holds or the time is up;
+        the last attempt's failure is the one reported.
+        """
+        eventually = step.get("eventually")
+        seconds = None if eventually is None else float(eventually["seconds"])
+        deadline = None if seconds is None else time.monotonic() + seconds
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                outcome = await self._execute(step)
+                self._check(step.get("expect", {}), outcome)
+                return outcome
+            except StepError as error:
+                if deadline is None:
+                    raise
+                if time.monotonic() >= deadline:
+                    raise StepError(
+                        f"{error} (the last of {attempts} attempts in {seconds:g} s)"
+                    ) from error
+            await asyncio.sleep(EVENTUALLY_INTERVAL)
 
     def _client_key(self, step: Dict[str, Any], headers: Dict[str, str]) -> ClientKey:
         auth = str(step.get("auth", "none"))

@@ -17,11 +17,12 @@ def test_every_scenario_through_the_sync_client(server: LiveServer) -> None:
     assert summary.skipped == 3  # the httpOnly steps of 09-http
 
 
-def test_the_journey_and_the_event_stream_through_the_async_client(server: LiveServer) -> None:
+def test_the_journey_events_and_webhooks_through_the_async_client(server: LiveServer) -> None:
     runner = Runner(server.base_url, server.token, use_async=True)
-    # 11-sdk-environment registers the agent that 12-events subscribes with.
-    names = ["00-setup", "10-journey", "11-sdk-environment", "12-events"]
+    # 11-sdk-environment registers the agent that 12-events subscribes with and that
+    # 13-webhooks is refused with; 13 also waits for a delivery (an `eventually` step).
+    names = ["00-setup", "10-journey", "11-sdk-environment", "12-events", "13-webhooks"]
     summary = asyncio.run(runner.run(scenario_files(names)))
     print(summary.report("conformance (AsyncMandate)"))
     assert summary.failures == []
-    assert summary.passed == 34
+    assert summary.passed == 50

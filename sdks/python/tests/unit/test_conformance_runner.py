@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
-from typing import Any, Set
+from typing import Any, Dict, List, Set
 
 import pytest
 
 from tests.generated.dispatch import OPERATIONS, STREAMS
+from tests.integration import conformance
 from tests.integration.conformance import (
+    Outcome,
     Runner,
     StepError,
     Variables,
@@ -116,3 +119,59 @@ def test_a_step_environment_only_names_mandate_variables() -> None:
     runner = Runner("http://127.0.0.1:1", "mdt_pat_admin")
     with pytest.raises(StepError, match="PATH"):
         runner._client_key({"operation": "health", "environment": {"PATH": "/"}}, {})
+
+
+class ScriptedRunner(Runner):
+    """A runner whose calls answer from a script instead of a server, counting the calls."""
+
+    def __init__(self, statuses: List[int]) -> None:
+        super().__init__("http://127.0.0.1:1", "mdt_pat_admin")
+        self.statuses = statuses
+        self.calls = 0
+
+    async def _execute(self, step: Dict[str, Any]) -> Outcome:
+        status = self.statuses[min(self.calls, len(self.statuses) - 1)]
+        self.calls += 1
+        return Outcome(status, {}, {"attempt": self.calls})
+
+
+def run_step(runner: Runner, step: Dict[str, Any]) -> None:
+    asyncio.run(runner._run_step("scripted", 1, step))
+
+
+@pytest.fixture
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert conformance.EVENTUALLY_INTERVAL == 0.2
+    monkeypatch.setattr(conformance, "EVENTUALLY_INTERVAL", 0.01)
+
+
+@pytest.mark.usefixtures("quick_retries")
+def test_an_eventually_step_is_made_again_until_it_passes_and_captures_the_last_answer() -> None:
+    runner = ScriptedRunner([404, 404, 200])
+    step = {
+        "operation": "listWebhookDeliveries",
+        "eventually": {"seconds": 5},
+        "expect": {"status": 200},
+        "capture": {"attempt": "/attempt"},
+    }
+    run_step(runner, step)
+    assert (runner.summary.passed, runner.summary.failed) == (1, 0)
+    assert runner.calls == 3
+    assert runner.vars.values["attempt"] == 3
+
+
+@pytest.mark.usefixtures("quick_retries")
+def test_an_eventually_step_that_never_passes_reports_its_last_answer() -> None:
+    runner = ScriptedRunner([404])
+    step = {"operation": "listWebhookDeliveries", "eventually": {"seconds": 0.1}}
+    run_step(runner, {**step, "expect": {"status": 200}})
+    assert (runner.summary.passed, runner.summary.failed) == (0, 1)
+    assert runner.calls > 1
+    assert f"status 404, body {{'attempt': {runner.calls}}}" in runner.summary.failures[0]
+    assert f"the last of {runner.calls} attempts in 0.1 s" in runner.summary.failures[0]
+
+
+def test_a_step_without_eventually_is_made_once() -> None:
+    runner = ScriptedRunner([404, 200])
+    run_step(runner, {"operation": "getWebhook", "expect": {"status": 200}})
+    assert (runner.summary.passed, runner.summary.failed, runner.calls) == (0, 1, 1)

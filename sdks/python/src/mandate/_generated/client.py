@@ -16,6 +16,7 @@ from .resources import (
     AsyncOrgs,
     AsyncService,
     AsyncSigningKeys,
+    AsyncWebhooks,
     AuditEvents,
     Credentials,
     Events,
@@ -23,6 +24,7 @@ from .resources import (
     Orgs,
     Service,
     SigningKeys,
+    Webhooks,
 )
 
 __all__ = ["AsyncResources", "SyncResources"]
@@ -50,6 +52,8 @@ class SyncResources:
         """The tamper-evident audit trail of every change and authentication."""
         self.events = Events(client)
         """The audit trail live, as Server-Sent Events."""
+        self.webhooks = Webhooks(client)
+        """Endpoints that receive audit events, durably and signed (Standard Webhooks)."""
 
 
 class AsyncResources:
@@ -74,3 +78,5 @@ class AsyncResources:
         """The tamper-evident audit trail of every change and authentication."""
         self.events = AsyncEvents(client)
         """The audit trail live, as Server-Sent Events."""
+        self.webhooks = AsyncWebhooks(client)
+        """Endpoints that receive audit events, durably and signed (Standard Webhooks)."""

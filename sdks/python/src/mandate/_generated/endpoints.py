@@ -281,3 +281,78 @@ STREAM_EVENTS = Endpoint(
     organization_header=True,
     resumable=True,
 )
+
+LIST_WEBHOOKS = Endpoint(
+    operation_id="listWebhooks",
+    method="GET",
+    path="/v1/webhooks",
+    auth=("bearer",),
+    params_in="query",
+    organization_header=True,
+    page=PageInfo(cursor_param="cursor", items_attr="data", next_cursor_attr="next_cursor"),
+)
+
+CREATE_WEBHOOK = Endpoint(
+    operation_id="createWebhook",
+    method="POST",
+    path="/v1/webhooks",
+    auth=("bearer",),
+    params_in="json",
+    organization_header=True,
+    idempotent=True,
+)
+
+GET_WEBHOOK = Endpoint(
+    operation_id="getWebhook",
+    method="GET",
+    path="/v1/webhooks/{webhookId}",
+    auth=("bearer",),
+    organization_header=True,
+)
+
+UPDATE_WEBHOOK = Endpoint(
+    operation_id="updateWebhook",
+    method="PATCH",
+    path="/v1/webhooks/{webhookId}",
+    auth=("bearer",),
+    params_in="json",
+    organization_header=True,
+    idempotent=True,
+)
+
+DELETE_WEBHOOK = Endpoint(
+    operation_id="deleteWebhook",
+    method="DELETE",
+    path="/v1/webhooks/{webhookId}",
+    auth=("bearer",),
+    organization_header=True,
+    idempotent=True,
+)
+
+LIST_WEBHOOK_DELIVERIES = Endpoint(
+    operation_id="listWebhookDeliveries",
+    method="GET",
+    path="/v1/webhooks/{webhookId}/deliveries",
+    auth=("bearer",),
+    params_in="query",
+    organization_header=True,
+    page=PageInfo(cursor_param="cursor", items_attr="data", next_cursor_attr="next_cursor"),
+)
+
+TEST_WEBHOOK = Endpoint(
+    operation_id="testWebhook",
+    method="POST",
+    path="/v1/webhooks/{webhookId}/test",
+    auth=("bearer",),
+    organization_header=True,
+    idempotent=True,
+)
+
+RETRY_WEBHOOK_DELIVERY = Endpoint(
+    operation_id="retryWebhookDelivery",
+    method="POST",
+    path="/v1/webhooks/{webhookId}/deliveries/{deliveryId}/retry",
+    auth=("bearer",),
+    organization_header=True,
+    idempotent=True,
+)

@@ -39,6 +39,7 @@ __all__ = [
     "DependencyCheck",
     "DependencyCheckStatus",
     "DeploymentEnv",
+    "EventPattern",
     "FieldError",
     "GetOpenApiDocumentResponse",
     "Health",
@@ -51,6 +52,7 @@ __all__ = [
     "JwkSet",
     "JwkUse",
     "ListAuditEventsParamsOutcome",
+    "ListWebhookDeliveriesParamsStatus",
     "Metadata",
     "OAuthError",
     "OAuthErrorError",
@@ -74,6 +76,21 @@ __all__ = [
     "TokenRequestGrantType",
     "TokenResponse",
     "TokenResponseTokenType",
+    "Webhook",
+    "WebhookDelivery",
+    "WebhookDeliveryAttemptsItem",
+    "WebhookDeliveryList",
+    "WebhookDeliveryStatus",
+    "WebhookDisabledReason",
+    "WebhookEvents",
+    "WebhookId",
+    "WebhookList",
+    "WebhookPayload",
+    "WebhookUpdated",
+    "WebhookUpdatedDisabledReason",
+    "WebhookUrl",
+    "WebhookWithSecret",
+    "WebhookWithSecretDisabledReason",
 ]
 
 
@@ -218,6 +235,14 @@ class ListAuditEventsParamsOutcome(OpenEnum):
     FAILURE = "failure"
 
 
+class ListWebhookDeliveriesParamsStatus(OpenEnum):
+    """Known values of `ListWebhookDeliveriesParamsStatus`; others are kept as they come."""
+
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
 class OAuthErrorError(OpenEnum):
     """`unauthorized_client` with a correct secret means the agent is suspended or
     decommissioned; `invalid_client` means the client id or secret is wrong (never which).
@@ -282,6 +307,34 @@ class TokenResponseTokenType(OpenEnum):
     BEARER = "Bearer"
 
 
+class WebhookDeliveryStatus(OpenEnum):
+    """`pending`: queued or waiting for its next attempt; `failed`: given up (dead-lettered) or
+    refused by the endpoint; retry it by hand.
+    """
+
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class WebhookDisabledReason(OpenEnum):
+    """`failing` when Mandate switched the endpoint off after it failed for too long."""
+
+    FAILING = "failing"
+
+
+class WebhookUpdatedDisabledReason(OpenEnum):
+    """`failing` when Mandate switched the endpoint off after it failed for too long."""
+
+    FAILING = "failing"
+
+
+class WebhookWithSecretDisabledReason(OpenEnum):
+    """`failing` when Mandate switched the endpoint off after it failed for too long."""
+
+    FAILING = "failing"
+
+
 AgentId = str
 """Agent id. Also the agent's OAuth `client_id`."""
 
@@ -301,6 +354,10 @@ Capabilities = List[str]
 """What the agent can do, as short labels (e.g. `web-search`)."""
 
 
+EventPattern = str
+"""An audit action (`agent.created`), or every action of one resource (`agent.*`)."""
+
+
 Metadata = Dict[str, str]
 """Free-form string pairs for your own use. At most 20 keys of up to 40 characters, values
 up to 500 characters.
@@ -317,6 +374,20 @@ PageCursor = Optional[str]
 
 Timestamp = DateTime
 """RFC 3339 time in UTC."""
+
+
+WebhookEvents = List[EventPattern]
+"""The actions this endpoint receives; empty means every action."""
+
+
+WebhookId = str
+
+
+WebhookUrl = str
+"""Where deliveries are POSTed. `https` only; addresses on loopback, private, link-local,
+unique-local or multicast networks are refused unless the operator allows them
+(`MANDATE_WEBHOOK_ALLOWED_HOSTS`), and redirects are never followed.
+"""
 
 
 class AdminToken(BaseModel):
@@ -680,6 +751,155 @@ class TokenResponse(BaseModel):
     scope: str
 
 
+class Webhook(BaseModel):
+    """An endpoint that receives the organization's audit events, signed with the Standard
+    Webhooks convention (`webhook-id`, `webhook-timestamp`, `webhook-signature`).
+    """
+
+    id: WebhookId
+    org_id: OrgId = Field(alias="orgId")
+    """Organization id."""
+    url: WebhookUrl
+    """Where deliveries are POSTed. `https` only; addresses on loopback, private, link-local,
+    unique-local or multicast networks are refused unless the operator allows them
+    (`MANDATE_WEBHOOK_ALLOWED_HOSTS`), and redirects are never followed.
+    """
+    events: WebhookEvents
+    """The actions this endpoint receives; empty means every action."""
+    enabled: bool
+    description: Optional[str]
+    disabled_reason: Optional[WebhookDisabledReason] = Field(alias="disabledReason")
+    """`failing` when Mandate switched the endpoint off after it failed for too long."""
+    failing_since: Optional[DateTime] = Field(alias="failingSince")
+    """Since when every attempt has failed; null while deliveries succeed."""
+    secret_rotated_at: Optional[DateTime] = Field(alias="secretRotatedAt")
+    """When the secret was last rotated; the previous one signs too for 24 hours after."""
+    created_at: Timestamp = Field(alias="createdAt")
+    """RFC 3339 time in UTC."""
+    updated_at: Timestamp = Field(alias="updatedAt")
+    """RFC 3339 time in UTC."""
+
+
+class WebhookDelivery(BaseModel):
+    """One audit event on its way to one endpoint. Its id is the `webhook-id` header, stable
+    across retries, for receivers to de-duplicate (delivery is at least once).
+    """
+
+    id: str
+    webhook_id: WebhookId = Field(alias="webhookId")
+    event_id: str = Field(alias="eventId")
+    action: str
+    status: WebhookDeliveryStatus
+    """`pending`: queued or waiting for its next attempt; `failed`: given up (dead-lettered) or
+    refused by the endpoint; retry it by hand.
+    """
+    attempt_count: int = Field(alias="attemptCount")
+    next_attempt_at: Optional[DateTime] = Field(alias="nextAttemptAt")
+    created_at: Timestamp = Field(alias="createdAt")
+    """RFC 3339 time in UTC."""
+    delivered_at: Optional[DateTime] = Field(alias="deliveredAt")
+    attempts: List[WebhookDeliveryAttemptsItem]
+    """Every attempt, oldest first."""
+
+
+class WebhookDeliveryAttemptsItem(BaseModel):
+    at: Timestamp
+    """RFC 3339 time in UTC."""
+    status: Optional[int]
+    """The endpoint's HTTP status; null when there was no answer."""
+    latency_ms: int = Field(alias="latencyMs")
+    error: Optional[str]
+    response_body: Optional[str] = Field(alias="responseBody")
+    """The start of the endpoint's answer."""
+
+
+class WebhookDeliveryList(BaseModel):
+    data: List[WebhookDelivery]
+    next_cursor: Optional[PageCursor] = Field(alias="nextCursor")
+    """Pass as `cursor` to get the next page; `null` on the last page."""
+
+
+class WebhookList(BaseModel):
+    data: List[Webhook]
+    next_cursor: Optional[PageCursor] = Field(alias="nextCursor")
+    """Pass as `cursor` to get the next page; `null` on the last page."""
+
+
+class WebhookPayload(BaseModel):
+    """The body of every delivery: the audit event, in the Standard Webhooks envelope. Verify
+    the `webhook-signature` header over the raw body before parsing it.
+    """
+
+    type: str
+    """The event's action, e.g. `agent.created`."""
+    timestamp: Timestamp
+    """RFC 3339 time in UTC."""
+    data: AuditEvent
+    """One entry of an organization's append-only audit trail. `hash` is SHA-256 over the
+    previous event's hash and this event's content, so changing or removing any event
+    breaks every hash after it.
+    """
+
+
+class WebhookUpdated(BaseModel):
+    """The endpoint after a change; `secret` is present only when the change rotated it."""
+
+    id: WebhookId
+    org_id: OrgId = Field(alias="orgId")
+    """Organization id."""
+    url: WebhookUrl
+    """Where deliveries are POSTed. `https` only; addresses on loopback, private, link-local,
+    unique-local or multicast networks are refused unless the operator allows them
+    (`MANDATE_WEBHOOK_ALLOWED_HOSTS`), and redirects are never followed.
+    """
+    events: WebhookEvents
+    """The actions this endpoint receives; empty means every action."""
+    enabled: bool
+    description: Optional[str]
+    disabled_reason: Optional[WebhookUpdatedDisabledReason] = Field(alias="disabledReason")
+    """`failing` when Mandate switched the endpoint off after it failed for too long."""
+    failing_since: Optional[DateTime] = Field(alias="failingSince")
+    """Since when every attempt has failed; null while deliveries succeed."""
+    secret_rotated_at: Optional[DateTime] = Field(alias="secretRotatedAt")
+    """When the secret was last rotated; the previous one signs too for 24 hours after."""
+    created_at: Timestamp = Field(alias="createdAt")
+    """RFC 3339 time in UTC."""
+    updated_at: Timestamp = Field(alias="updatedAt")
+    """RFC 3339 time in UTC."""
+    secret: Optional[str] = None
+    """The new Standard Webhooks secret. Store it now."""
+
+
+class WebhookWithSecret(BaseModel):
+    """A webhook with its signing secret, shown only in the answer that created or rotated it."""
+
+    id: WebhookId
+    org_id: OrgId = Field(alias="orgId")
+    """Organization id."""
+    url: WebhookUrl
+    """Where deliveries are POSTed. `https` only; addresses on loopback, private, link-local,
+    unique-local or multicast networks are refused unless the operator allows them
+    (`MANDATE_WEBHOOK_ALLOWED_HOSTS`), and redirects are never followed.
+    """
+    events: WebhookEvents
+    """The actions this endpoint receives; empty means every action."""
+    enabled: bool
+    description: Optional[str]
+    disabled_reason: Optional[WebhookWithSecretDisabledReason] = Field(alias="disabledReason")
+    """`failing` when Mandate switched the endpoint off after it failed for too long."""
+    failing_since: Optional[DateTime] = Field(alias="failingSince")
+    """Since when every attempt has failed; null while deliveries succeed."""
+    secret_rotated_at: Optional[DateTime] = Field(alias="secretRotatedAt")
+    """When the secret was last rotated; the previous one signs too for 24 hours after."""
+    created_at: Timestamp = Field(alias="createdAt")
+    """RFC 3339 time in UTC."""
+    updated_at: Timestamp = Field(alias="updatedAt")
+    """RFC 3339 time in UTC."""
+    secret: str
+    """The Standard Webhooks secret (`whsec_` + base64 key). Store it now."""
+
+
 # These classes name types defined after them.
 AuditEvent.model_rebuild()
 Readiness.model_rebuild()
+WebhookDelivery.model_rebuild()

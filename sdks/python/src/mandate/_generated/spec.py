@@ -20,5 +20,7 @@ SCOPES: Dict[str, str] = {
     "orgs:admin": "Create, change and delete organizations; mint and revoke admin tokens.",
     "orgs:read": "Read organizations.",
     "tokens:introspect": "Introspect access tokens.",
+    "webhooks:read": "Read webhook endpoints and their deliveries.",
+    "webhooks:write": "Register, change, test and delete webhook endpoints; retry deliveries.",
 }
 """Every scope the API defines, with what it grants."""

@@ -30,6 +30,7 @@ from .signing_keys import (
     SigningKeys,
     SigningKeysWithRawResponse,
 )
+from .webhooks import AsyncWebhooks, AsyncWebhooksWithRawResponse, Webhooks, WebhooksWithRawResponse
 
 __all__ = [
     "AdminTokens",
@@ -54,6 +55,8 @@ __all__ = [
     "AsyncServiceWithRawResponse",
     "AsyncSigningKeys",
     "AsyncSigningKeysWithRawResponse",
+    "AsyncWebhooks",
+    "AsyncWebhooksWithRawResponse",
     "AuditEvents",
     "AuditEventsWithRawResponse",
     "Credentials",
@@ -68,4 +71,6 @@ __all__ = [
     "ServiceWithRawResponse",
     "SigningKeys",
     "SigningKeysWithRawResponse",
+    "Webhooks",
+    "WebhooksWithRawResponse",
 ]
