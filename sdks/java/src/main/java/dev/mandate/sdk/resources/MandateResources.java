@@ -24,6 +24,7 @@ public abstract class MandateResources {
   private final SigningKeysResource signingKeys;
   private final AuditEventsResource auditEvents;
   private final EventsResource events;
+  private final WebhooksResource webhooks;
 
   protected MandateResources(ClientCore core) {
     this.service = new ServiceResource(core);
@@ -35,6 +36,7 @@ public abstract class MandateResources {
     this.signingKeys = new SigningKeysResource(core);
     this.auditEvents = new AuditEventsResource(core);
     this.events = new EventsResource(core);
+    this.webhooks = new WebhooksResource(core);
   }
 
   /** Service: {@code health}, {@code readiness}, {@code metrics}, {@code openapi}, {@code docs}. */
@@ -80,5 +82,10 @@ public abstract class MandateResources {
   /** Events: {@code stream}. */
   public EventsResource events() {
     return events;
+  }
+
+  /** Webhooks: {@code list}, {@code create}, {@code get}, {@code update}, {@code delete}, {@code listDeliveries}, {@code test}, {@code retryDelivery}. */
+  public WebhooksResource webhooks() {
+    return webhooks;
   }
 }

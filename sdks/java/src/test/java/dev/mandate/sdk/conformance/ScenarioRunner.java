@@ -36,12 +36,14 @@ import java.util.regex.Pattern;
  * become client configuration and request options, its {@code environment} is what {@code
  * fromEnv()} sees, its operation is called through the generated {@link OperationTable} (a
  * {@code stream} step reads events from the SDK's {@link EventStream}), and {@code expect} is
- * checked against the SDK's result serialized back to wire JSON (or its typed error).
+ * checked against the SDK's result serialized back to wire JSON (or its typed error). A step
+ * with {@code eventually} is called again every 200 ms until it passes or its seconds run out.
  */
 final class ScenarioRunner {
   private static final Pattern VARIABLE = Pattern.compile("\\$\\{([^}]+)}");
   private static final Pattern WHOLE_VARIABLE = Pattern.compile("^\\$\\{([^}]+)}$");
   private static final Duration STREAM_TIMEOUT = Duration.ofSeconds(10);
+  private static final Duration EVENTUALLY_INTERVAL = Duration.ofMillis(200);
 
   /** What a step observed: a status, headers, the wire JSON and a problem/OAuth code. */
   private record Outcome(int status, HttpHeaders headers, JsonNode json, String code) {}
@@ -67,15 +69,34 @@ final class ScenarioRunner {
       skipped++;
       return null;
     }
-    List<String> problems = new ArrayList<>();
-    try {
-      problems.addAll(execute(step));
-    } catch (RuntimeException e) {
-      problems.add(e.toString());
+    // With `eventually` the answer comes true later (background work such as a webhook
+    // delivery's attempts): the whole step again, a fresh call each time, until it passes or the
+    // seconds from the first call are up; the last answer is the one reported.
+    long deadline = System.nanoTime() + (long) (step.path("eventually").path("seconds").asDouble(0) * 1e9);
+    List<String> problems = attempt(step);
+    if (step.has("eventually")) {
+      while (!problems.isEmpty() && System.nanoTime() < deadline) {
+        try {
+          Thread.sleep(EVENTUALLY_INTERVAL.toMillis());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+        problems = attempt(step);
+      }
     }
     if (problems.isEmpty()) passed++;
     else failed++;
     return problems;
+  }
+
+  /** One call of the step; an exception from the SDK is a failure, not the end of the run. */
+  private List<String> attempt(JsonNode step) {
+    try {
+      return execute(step);
+    } catch (RuntimeException e) {
+      return List.of(e.toString());
+    }
   }
 
   private List<String> execute(JsonNode step) {

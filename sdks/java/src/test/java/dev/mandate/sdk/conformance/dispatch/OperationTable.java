@@ -18,11 +18,15 @@ import dev.mandate.sdk.models.ListAgentsParams;
 import dev.mandate.sdk.models.ListAuditEventsParams;
 import dev.mandate.sdk.models.ListCredentialsParams;
 import dev.mandate.sdk.models.ListOrgsParams;
+import dev.mandate.sdk.models.ListWebhookDeliveriesParams;
+import dev.mandate.sdk.models.ListWebhooksParams;
 import dev.mandate.sdk.models.OrganizationCreate;
 import dev.mandate.sdk.models.OrganizationUpdate;
 import dev.mandate.sdk.models.StreamEventsParams;
 import dev.mandate.sdk.models.TokenOperationRequest;
 import dev.mandate.sdk.models.TokenRequest;
+import dev.mandate.sdk.models.WebhookCreate;
+import dev.mandate.sdk.models.WebhookUpdate;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -167,6 +171,30 @@ public final class OperationTable {
     sync.put(
         "getAuditEvent",
         (client, pathArgs, params, options) -> client.auditEvents().withRawResponse().get(path(pathArgs, "eventId"), options));
+    sync.put(
+        "listWebhooks",
+        (client, pathArgs, params, options) -> client.webhooks().withRawResponse().list(params(params, ListWebhooksParams.class), options));
+    sync.put(
+        "createWebhook",
+        (client, pathArgs, params, options) -> client.webhooks().withRawResponse().create(params(params, WebhookCreate.class), options));
+    sync.put(
+        "getWebhook",
+        (client, pathArgs, params, options) -> client.webhooks().withRawResponse().get(path(pathArgs, "webhookId"), options));
+    sync.put(
+        "updateWebhook",
+        (client, pathArgs, params, options) -> client.webhooks().withRawResponse().update(path(pathArgs, "webhookId"), params(params, WebhookUpdate.class), options));
+    sync.put(
+        "deleteWebhook",
+        (client, pathArgs, params, options) -> client.webhooks().withRawResponse().delete(path(pathArgs, "webhookId"), options));
+    sync.put(
+        "listWebhookDeliveries",
+        (client, pathArgs, params, options) -> client.webhooks().withRawResponse().listDeliveries(path(pathArgs, "webhookId"), params(params, ListWebhookDeliveriesParams.class), options));
+    sync.put(
+        "testWebhook",
+        (client, pathArgs, params, options) -> client.webhooks().withRawResponse().test(path(pathArgs, "webhookId"), options));
+    sync.put(
+        "retryWebhookDelivery",
+        (client, pathArgs, params, options) -> client.webhooks().withRawResponse().retryDelivery(path(pathArgs, "webhookId"), path(pathArgs, "deliveryId"), options));
     SYNC = Collections.unmodifiableMap(sync);
 
     Map<String, AsyncCall> async = new LinkedHashMap<>();
@@ -272,6 +300,30 @@ public final class OperationTable {
     async.put(
         "getAuditEvent",
         (client, pathArgs, params, options) -> client.auditEvents().withRawResponse().getAsync(path(pathArgs, "eventId"), options));
+    async.put(
+        "listWebhooks",
+        (client, pathArgs, params, options) -> client.webhooks().withRawResponse().listAsync(params(params, ListWebhooksParams.class), options));
+    async.put(
+        "createWebhook",
+        (client, pathArgs, params, options) -> client.webhooks().withRawResponse().createAsync(params(params, WebhookCreate.class), options));
+    async.put(
+        "getWebhook",
+        (client, pathArgs, params, options) -> client.webhooks().withRawResponse().getAsync(path(pathArgs, "webhookId"), options));
+    async.put(
+        "updateWebhook",
+        (client, pathArgs, params, options) -> client.webhooks().withRawResponse().updateAsync(path(pathArgs, "webhookId"), params(params, WebhookUpdate.class), options));
+    async.put(
+        "deleteWebhook",
+        (client, pathArgs, params, options) -> client.webhooks().withRawResponse().deleteAsync(path(pathArgs, "webhookId"), options));
+    async.put(
+        "listWebhookDeliveries",
+        (client, pathArgs, params, options) -> client.webhooks().withRawResponse().listDeliveriesAsync(path(pathArgs, "webhookId"), params(params, ListWebhookDeliveriesParams.class), options));
+    async.put(
+        "testWebhook",
+        (client, pathArgs, params, options) -> client.webhooks().withRawResponse().testAsync(path(pathArgs, "webhookId"), options));
+    async.put(
+        "retryWebhookDelivery",
+        (client, pathArgs, params, options) -> client.webhooks().withRawResponse().retryDeliveryAsync(path(pathArgs, "webhookId"), path(pathArgs, "deliveryId"), options));
     ASYNC = Collections.unmodifiableMap(async);
 
     Map<String, StreamCall> streams = new LinkedHashMap<>();
