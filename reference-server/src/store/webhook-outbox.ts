@@ -13,6 +13,16 @@ export interface ClaimedDelivery {
   url: string;
 }
 
+/** What one attempt decided for its delivery. */
+export interface AttemptOutcome {
+  delivery: ClaimedDelivery;
+  attempt: AttemptRecord;
+  /** `pending` with `next` set: try again then; otherwise done. */
+  status: 'pending' | 'succeeded' | 'failed';
+  next: Date | null;
+  succeeded: boolean;
+}
+
 /** The last attempts kept on a delivery; older ones are dropped from its history. */
 const ATTEMPTS_KEPT = 100;
 
@@ -44,32 +54,42 @@ export const webhookOutbox = {
     );
   },
 
-  async event(sql: Sql, id: string): Promise<AuditRecord | null> {
-    const [row] = await sql.query<AuditRecord>(
+  async events(sql: Sql, ids: string[]): Promise<Map<string, AuditRecord>> {
+    const rows = await sql.query<AuditRecord>(
       `SELECT id, chain, org_id AS "orgId", sequence::float8 AS sequence, action, outcome, actor_type AS "actorType",
          actor_id AS "actorId", target_type AS "targetType", target_id AS "targetId", ip, user_agent AS "userAgent",
          request_id AS "requestId", occurred_at AS "occurredAt", metadata, prev_hash AS "prevHash", hash
-       FROM audit_events WHERE id = $1`,
-      [id],
+       FROM audit_events WHERE id = ANY($1)`,
+      [ids],
     );
-    return row ?? null;
+    return new Map(rows.map((row) => [row.id, row]));
   },
 
-  /**
-   * Records one attempt: `next` is when to try again, or null when the delivery is done
-   * (`succeeded`, or `failed` for good).
-   */
-  async record(sql: Sql, id: string, attempt: AttemptRecord, outcome: { status: 'pending' | 'succeeded' | 'failed'; next: Date | null }): Promise<void> {
+  /** Each endpoint's sealed secrets: the current one, then the previous one inside its grace period. */
+  async secrets(sql: Sql, webhookIds: string[]): Promise<Map<string, Buffer[]>> {
+    const rows = await sql.query<{ id: string; secretSealed: Buffer; previousSecretSealed: Buffer | null }>(
+      `SELECT id, secret_sealed AS "secretSealed",
+              CASE WHEN previous_secret_until > now() THEN previous_secret_sealed END AS "previousSecretSealed"
+       FROM webhooks WHERE id = ANY($1)`,
+      [webhookIds],
+    );
+    return new Map(rows.map((row) => [row.id, row.previousSecretSealed === null ? [row.secretSealed] : [row.secretSealed, row.previousSecretSealed]]));
+  },
+
+  /** Records a batch of attempts in one statement, keeping each delivery's last attempts. */
+  async recordMany(sql: Sql, outcomes: AttemptOutcome[]): Promise<void> {
+    const rows = outcomes.map((o) => ({ id: o.delivery.id, attempt: o.attempt, status: o.status, next: o.next?.toISOString() ?? null }));
     await sql.query(
-      `UPDATE webhook_deliveries SET
-         attempt_count = attempt_count + 1,
+      `UPDATE webhook_deliveries d SET
+         attempt_count = d.attempt_count + 1,
          attempts = (SELECT coalesce(jsonb_agg(a ORDER BY n), '[]'::jsonb)
-                     FROM jsonb_array_elements(attempts || jsonb_build_array($2::jsonb)) WITH ORDINALITY AS t(a, n)
-                     WHERE n > jsonb_array_length(attempts) + 1 - $5),
-         status = $3, next_attempt_at = $4, claimed_until = NULL,
-         delivered_at = CASE WHEN $3 = 'succeeded' THEN now() ELSE delivered_at END
-       WHERE id = $1`,
-      [id, JSON.stringify(attempt), outcome.status, outcome.next, ATTEMPTS_KEPT],
+                     FROM jsonb_array_elements(d.attempts || jsonb_build_array(v.attempt)) WITH ORDINALITY AS t(a, n)
+                     WHERE n > jsonb_array_length(d.attempts) + 1 - $2),
+         status = v.status, next_attempt_at = v.next, claimed_until = NULL,
+         delivered_at = CASE WHEN v.status = 'succeeded' THEN now() ELSE d.delivered_at END
+       FROM jsonb_to_recordset($1::jsonb) AS v(id text, attempt jsonb, status text, next timestamptz)
+       WHERE d.id = v.id`,
+      [JSON.stringify(rows), ATTEMPTS_KEPT],
     );
   },
 

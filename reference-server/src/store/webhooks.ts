@@ -16,12 +16,6 @@ export interface WebhookRecord {
   updatedAt: Date;
 }
 
-/** What signing needs: the sealed secrets (the previous one only inside its grace period). */
-export interface WebhookSecrets {
-  secretSealed: Buffer;
-  previousSecretSealed: Buffer | null;
-}
-
 export interface AttemptRecord {
   at: string;
   status: number | null;
@@ -118,16 +112,6 @@ export const webhookStore = {
 
   async delete(sql: Sql, orgId: string, id: string): Promise<void> {
     await sql.query('DELETE FROM webhooks WHERE org_id = $1 AND id = $2', [orgId, id]);
-  },
-
-  async secrets(sql: Sql, id: string): Promise<WebhookSecrets | null> {
-    const [row] = await sql.query<WebhookSecrets>(
-      `SELECT secret_sealed AS "secretSealed",
-              CASE WHEN previous_secret_until > now() THEN previous_secret_sealed END AS "previousSecretSealed"
-       FROM webhooks WHERE id = $1`,
-      [id],
-    );
-    return row ?? null;
   },
 
   /** Newest first: the cursor is the last id of the previous page. */

@@ -4,8 +4,8 @@ import { auditJson } from '../../http/representations';
 import type { Logger } from '../../observability/logger';
 import type { Metrics } from '../../observability/metrics';
 import type { Database } from '../../store/database';
-import { type ClaimedDelivery, webhookOutbox } from '../../store/webhook-outbox';
-import { webhookStore } from '../../store/webhooks';
+import type { AuditRecord } from '../../store/audit';
+import { type AttemptOutcome, type ClaimedDelivery, webhookOutbox } from '../../store/webhook-outbox';
 import { type AttemptResult, classify, sendWebhook } from './sender';
 import { signatureHeaders } from './signing';
 import type { AllowList } from './ssrf';
@@ -21,7 +21,7 @@ export interface DeliverySettings {
   timeoutMs: number;
 }
 
-const BATCH = 50;
+const BATCH = 200;
 const IDLE_POLL_MS = 1000;
 const MAX_RETRY_DELAY_MS = 12 * 3600 * 1000;
 const MAX_RESPONSE_BYTES = 1024;
@@ -100,7 +100,7 @@ export class DeliveryWorker {
     try {
       for (;;) {
         const claimed = await this.db.ownerTransaction((sql) => webhookOutbox.claim(sql, BATCH, this.leaseSeconds()));
-        await Promise.all(claimed.map((delivery) => this.deliver(delivery)));
+        if (claimed.length > 0) await this.deliverBatch(claimed);
         if (claimed.length < BATCH || this.stopped) return;
       }
     } catch (error) {
@@ -108,54 +108,78 @@ export class DeliveryWorker {
     }
   }
 
-  private async deliver(delivery: ClaimedDelivery): Promise<void> {
+  /**
+   * One claimed batch: its events and secrets read in one transaction, the attempts sent
+   * together, and their results recorded in one more. The database costs a few round trips
+   * per batch, not per delivery.
+   */
+  private async deliverBatch(claimed: ClaimedDelivery[]): Promise<void> {
     const started = new Date();
-    const request = await this.prepare(delivery, started);
-    const result: AttemptResult =
-      'error' in request
-        ? { status: null, latencyMs: 0, responseBody: null, error: request.error, retryAfterMs: null }
-        : await sendWebhook({ url: delivery.url, ...request, allow: this.settings.allow, timeoutMs: this.settings.timeoutMs, maxResponseBytes: MAX_RESPONSE_BYTES });
-    const verdict = 'error' in request ? 'failed' : classify(result);
-    const allowed = delivery.attemptsAllowed ?? this.settings.maxAttempts;
+    const { events, secrets } = await this.db.ownerTransaction(async (sql) => ({
+      events: await webhookOutbox.events(sql, [...new Set(claimed.map((d) => d.eventId))]),
+      secrets: await webhookOutbox.secrets(sql, [...new Set(claimed.map((d) => d.webhookId))]),
+    }));
+    const keys = new Map([...secrets].map(([id, sealed]) => [id, sealed.map((secret) => this.keys.decrypt(secret, id))]));
+    const outcomes = await Promise.all(claimed.map((delivery) => this.attempt(delivery, events.get(delivery.eventId), keys.get(delivery.webhookId), started)));
+    const switchedOff = await this.db.ownerTransaction(async (sql) => {
+      await webhookOutbox.recordMany(sql, outcomes);
+      // An endpoint that answered once in this batch is not failing.
+      const byWebhook = new Map<string, boolean>();
+      for (const { delivery, succeeded } of outcomes) byWebhook.set(delivery.webhookId, (byWebhook.get(delivery.webhookId) ?? false) || succeeded);
+      const off: ClaimedDelivery[] = [];
+      for (const [webhookId, succeeded] of byWebhook) {
+        if (await webhookOutbox.endpointOutcome(sql, webhookId, succeeded, this.settings.disableAfterMs)) {
+          const delivery = outcomes.find((o) => o.delivery.webhookId === webhookId)?.delivery;
+          if (delivery !== undefined) off.push(delivery);
+        }
+      }
+      return off;
+    });
+    for (const delivery of switchedOff) await this.recordSwitchedOff(delivery);
+  }
+
+  /** Signs and sends one attempt, and decides what comes next. */
+  private async attempt(delivery: ClaimedDelivery, event: AuditRecord | undefined, secrets: string[] | undefined, at: Date): Promise<AttemptOutcome> {
+    let result: AttemptResult;
+    let verdict: ReturnType<typeof classify>;
+    if (event === undefined || secrets === undefined) {
+      const error = event === undefined ? 'the audit event is gone (pruned after its retention)' : 'the webhook is gone';
+      result = { status: null, latencyMs: 0, responseBody: null, error, retryAfterMs: null };
+      verdict = 'failed';
+    } else {
+      const body = JSON.stringify({ type: event.action, timestamp: event.occurredAt.toISOString(), data: auditJson(event) });
+      const headers = signatureHeaders({ id: delivery.id, timestamp: at, body, secrets });
+      result = await sendWebhook({ url: delivery.url, headers, body, allow: this.settings.allow, timeoutMs: this.settings.timeoutMs, maxResponseBytes: MAX_RESPONSE_BYTES });
+      verdict = classify(result);
+    }
     const attemptNumber = delivery.attemptCount + 1;
-    const givesUp = verdict === 'failed' || (verdict === 'retry' && attemptNumber >= allowed);
+    const givesUp = verdict === 'failed' || (verdict === 'retry' && attemptNumber >= (delivery.attemptsAllowed ?? this.settings.maxAttempts));
     const status = verdict === 'succeeded' ? 'succeeded' : givesUp ? 'failed' : 'pending';
     const next = status === 'pending' ? new Date(Date.now() + retryDelayMs(attemptNumber, this.settings.retryBaseMs, result.retryAfterMs)) : null;
     if (next !== null) this.soonest = Math.min(this.soonest, next.getTime());
     this.metrics.webhookDeliveries.inc({ outcome: verdict === 'retry' && givesUp ? 'dead' : verdict });
     this.metrics.webhookAttemptDuration.observe(result.latencyMs / 1000);
-    const attempt = { at: started.toISOString(), status: result.status, latencyMs: result.latencyMs, error: result.error, responseBody: result.responseBody };
-    const disabled = await this.db.ownerTransaction(async (sql) => {
-      await webhookOutbox.record(sql, delivery.id, attempt, { status, next });
-      return webhookOutbox.endpointOutcome(sql, delivery.webhookId, verdict === 'succeeded', this.settings.disableAfterMs);
-    });
-    if (disabled) {
-      this.logger.warn({ webhookId: delivery.webhookId }, 'webhook switched off after failing for too long');
-      await this.audit({
-        orgId: delivery.orgId,
-        action: 'webhook.disabled',
-        outcome: 'success',
-        actor: { type: 'system', id: 'webhook-delivery' },
-        target: { type: 'webhook', id: delivery.webhookId },
-        ip: null,
-        userAgent: null,
-        requestId: null,
-        metadata: { reason: 'failing', disableAfterHours: this.settings.disableAfterMs / 3_600_000 },
-      });
-    }
+    return {
+      delivery,
+      attempt: { at: at.toISOString(), status: result.status, latencyMs: result.latencyMs, error: result.error, responseBody: result.responseBody },
+      status,
+      next,
+      succeeded: verdict === 'succeeded',
+    };
   }
 
-  /** The signed request of one attempt; a missing event or endpoint fails the delivery. */
-  private async prepare(delivery: ClaimedDelivery, at: Date): Promise<{ headers: Record<string, string>; body: string } | { error: string }> {
-    const { event, secrets } = await this.db.ownerTransaction(async (sql) => ({
-      event: await webhookOutbox.event(sql, delivery.eventId),
-      secrets: await webhookStore.secrets(sql, delivery.webhookId),
-    }));
-    if (event === null) return { error: 'the audit event is gone (pruned after its retention)' };
-    if (secrets === null) return { error: 'the webhook is gone' };
-    const body = JSON.stringify({ type: event.action, timestamp: event.occurredAt.toISOString(), data: auditJson(event) });
-    const open = (sealed: Buffer): string => this.keys.decrypt(sealed, delivery.webhookId);
-    const keys = [open(secrets.secretSealed), ...(secrets.previousSecretSealed === null ? [] : [open(secrets.previousSecretSealed)])];
-    return { headers: signatureHeaders({ id: delivery.id, timestamp: at, body, secrets: keys }), body };
+  private async recordSwitchedOff(delivery: ClaimedDelivery): Promise<void> {
+    this.logger.warn({ webhookId: delivery.webhookId }, 'webhook switched off after failing for too long');
+    await this.audit({
+      orgId: delivery.orgId,
+      action: 'webhook.disabled',
+      outcome: 'success',
+      actor: { type: 'system', id: 'webhook-delivery' },
+      target: { type: 'webhook', id: delivery.webhookId },
+      ip: null,
+      userAgent: null,
+      requestId: null,
+      metadata: { reason: 'failing', disableAfterHours: this.settings.disableAfterMs / 3_600_000 },
+    });
   }
 }
