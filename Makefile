@@ -118,8 +118,11 @@ bench: build bench/node_modules/.installed ## Load benchmark (token issuance, in
 bench-events: build bench/node_modules/.installed ## 1,000 SSE subscribers under token load: commit-to-receipt latency; results in bench/results/events/
 	node bench/events.mjs
 
+bench-webhooks: build bench/node_modules/.installed ## Token issuance with and without a token.issued webhook, and deliveries/s to a loopback receiver; results in bench/results/webhooks/
+	node bench/webhooks.mjs
+
 test: lint check-generated test-generators test-server test-conformance test-sdk-ts test-sdk-python test-sdk-java test-sdk-go test-sdk-extra test-quickstarts test-infra ## Everything: lint, generated-file check, every test suite
 	@status=0; node scripts/test-summary.mjs $(RESULTS)/*.json $(RESULTS)/*.txt || status=$$?; \
 	  if [[ "$${KEEP_SERVICES:-0}" != 1 ]]; then bash scripts/services.sh down; fi; exit $$status
 
-.PHONY: help setup build run admin-token generate check-generated lint services services-down test-generators test-server test-conformance test-sdk-ts test-sdk-python test-sdk-java test-sdk-go test-sdk-extra test-quickstarts infra-synth test-infra bench bench-events test
+.PHONY: help setup build run admin-token generate check-generated lint services services-down test-generators test-server test-conformance test-sdk-ts test-sdk-python test-sdk-java test-sdk-go test-sdk-extra test-quickstarts infra-synth test-infra bench bench-events bench-webhooks test

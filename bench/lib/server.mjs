@@ -31,8 +31,9 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
  * @param {string} options.redisUrl
  * @param {number} options.poolSize     DATABASE_POOL_SIZE
  * @param {string[]} [options.nodeArgs] e.g. ['--cpu-prof', '--cpu-prof-dir=…']
+ * @param {Record<string, string>} [options.env] further settings, e.g. MANDATE_WEBHOOK_ALLOWED_HOSTS
  */
-export async function startServer({ mainJs, workDir, databaseUrl, redisUrl, poolSize, nodeArgs = [] }) {
+export async function startServer({ mainJs, workDir, databaseUrl, redisUrl, poolSize, nodeArgs = [], env: extraEnv = {} }) {
   if (!existsSync(mainJs)) throw new Error(`${mainJs} is missing: run "make build" first.`);
   const port = await freePort();
   const bootstrapToken = `mdt_pat_${randomBytes(32).toString('base64url')}`;
@@ -50,6 +51,7 @@ export async function startServer({ mainJs, workDir, databaseUrl, redisUrl, pool
     MANDATE_BOOTSTRAP_TOKEN: bootstrapToken,
     MANDATE_DATA_DIR: path.join(workDir, 'data'),
     LOG_LEVEL: 'warn',
+    ...extraEnv,
   };
   const logFile = path.join(workDir, 'server.log');
   const logFd = openSync(logFile, 'a');
