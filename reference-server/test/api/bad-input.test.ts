@@ -4,8 +4,8 @@ import pg from 'pg';
 import { type JsonSchema, loadSpec } from '../../src/spec/operations';
 import { Api, type ApiResponse, type CallOptions } from '../helpers/api';
 import { isolatedDatabaseUrl } from '../helpers/env';
-import { type OrgFixture, createAgent, createOrg } from '../helpers/fixtures';
-import { type Ids, exampleBody, instanceOperations, protectedOperations, requestFor } from '../helpers/requests';
+import { type OrgFixture, createOrg } from '../helpers/fixtures';
+import { type Ids, exampleBody, instanceOperations, protectedOperations, requestFor, resourcesOf } from '../helpers/requests';
 import { type TestServer, startServer } from '../helpers/server';
 
 const { document } = loadSpec(path.resolve(__dirname, '../../../spec/dist/openapi.json'));
@@ -17,7 +17,7 @@ let ids: Ids;
 let db: pg.Client;
 
 // Audit events are left out: every authenticated request, bad or not, records its authentication.
-const TABLES = ['orgs', 'admin_tokens', 'agents', 'credentials', 'idempotency_keys', 'signing_keys', 'revoked_tokens'];
+const TABLES = ['orgs', 'admin_tokens', 'agents', 'credentials', 'idempotency_keys', 'signing_keys', 'revoked_tokens', 'webhooks', 'webhook_deliveries'];
 
 /** Row counts of every table, read as the owner (no row-level security). */
 async function snapshot(): Promise<string> {
@@ -61,11 +61,7 @@ beforeAll(async () => {
   server = await startServer('postgres', { DATABASE_URL: databaseUrl });
   org = await createOrg(new Api(server.baseUrl, server.bootstrapToken));
   api = new Api(server.baseUrl, org.admin);
-  const agent = await createAgent(api);
-  const credential = await api.call('createCredential', { path: { agentId: agent.id } });
-  const tokens = await api.call('listAdminTokens', { path: { orgId: org.orgId } });
-  const events = await api.call('listAuditEvents', { query: { limit: 1 } });
-  ids = { orgId: org.orgId, agentId: agent.id, credentialId: credential.body.id, tokenId: tokens.body.data[0].id, eventId: events.body.data[0].id };
+  ids = await resourcesOf(api, org.orgId);
   db = new pg.Client({ connectionString: databaseUrl });
   await db.connect();
 });

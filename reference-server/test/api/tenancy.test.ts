@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Api } from '../helpers/api';
-import { type OrgFixture, createAgent, createOrg } from '../helpers/fixtures';
-import { type Ids, instanceOperations, protectedOperations, requestFor } from '../helpers/requests';
+import { type OrgFixture, createOrg } from '../helpers/fixtures';
+import { type Ids, instanceOperations, protectedOperations, requestFor, resourcesOf } from '../helpers/requests';
 import { type TestServer, startServer } from '../helpers/server';
 
 let server: TestServer;
@@ -13,23 +13,13 @@ let aIds: Ids;
 /** Data of B that only B's callers may see. */
 let bSecrets: string[];
 
-/** Resources of one organization: an agent with a credential, and an admin token id. */
-async function resourcesOf(org: OrgFixture): Promise<Ids> {
-  const api = new Api(server.baseUrl, org.admin);
-  const agent = await createAgent(api);
-  const credential = await api.call('createCredential', { path: { agentId: agent.id } });
-  const tokens = await api.call('listAdminTokens', { path: { orgId: org.orgId } });
-  const events = await api.call('listAuditEvents', { query: { limit: 1 } });
-  return { orgId: org.orgId, agentId: agent.id, credentialId: credential.body.id, tokenId: tokens.body.data[0].id, eventId: events.body.data[0].id };
-}
-
 beforeAll(async () => {
   server = await startServer('postgres');
   root = new Api(server.baseUrl, server.bootstrapToken);
   a = await createOrg(root);
   b = await createOrg(root);
-  aIds = await resourcesOf(a);
-  bIds = await resourcesOf(b);
+  aIds = await resourcesOf(new Api(server.baseUrl, a.admin), a.orgId);
+  bIds = await resourcesOf(new Api(server.baseUrl, b.admin), b.orgId);
   const bApi = new Api(server.baseUrl, b.admin);
   const agent = await bApi.call('getAgent', { path: { agentId: bIds.agentId } });
   const credential = await bApi.call('getCredential', { path: { agentId: bIds.agentId, credentialId: bIds.credentialId } });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Webhook } from 'standardwebhooks';
 import { Api, type Body } from '../helpers/api';
+import { isolatedDatabaseUrl } from '../helpers/env';
 import { type OrgFixture, createAgent, createOrg } from '../helpers/fixtures';
 import { Receiver } from '../helpers/receiver';
 import { type TestServer, startServer } from '../helpers/server';
@@ -12,7 +13,10 @@ let admin: Api;
 const receivers: Receiver[] = [];
 
 beforeAll(async () => {
+  // A database of its own: every instance on a database delivers its outbox, and the other
+  // suites' servers run with other webhook settings.
   server = await startServer('postgres', {
+    DATABASE_URL: await isolatedDatabaseUrl('webhooks'),
     MANDATE_WEBHOOK_ALLOWED_HOSTS: '127.0.0.0/8',
     MANDATE_WEBHOOK_MAX_ATTEMPTS: '3',
     MANDATE_WEBHOOK_RETRY_BASE_MS: '50',

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { loadSpec } from '../../src/spec/operations';
-import { type CallOptions, operations } from './api';
+import { type Api, type CallOptions, operations } from './api';
+import { createAgent } from './fixtures';
 
 const { document } = loadSpec(path.resolve(__dirname, '../../../spec/dist/openapi.json'));
 
@@ -26,6 +27,30 @@ export interface Ids {
   credentialId: string;
   tokenId: string;
   eventId: string;
+  webhookId: string;
+  deliveryId: string;
+}
+
+/**
+ * One of each resource an operation can name, in the organization `api` acts for: an agent
+ * with a credential, an admin token, an audit event, and a webhook with a delivery.
+ */
+export async function resourcesOf(api: Api, orgId: string): Promise<Ids> {
+  const agent = await createAgent(api);
+  const credential = await api.call('createCredential', { path: { agentId: agent.id } });
+  const tokens = await api.call('listAdminTokens', { path: { orgId } });
+  const events = await api.call('listAuditEvents', { query: { limit: 1 } });
+  const webhook = await api.call('createWebhook', { body: { url: 'https://hooks.example.com/tests', events: ['webhook.tested'] } });
+  const delivery = await api.call('testWebhook', { path: { webhookId: webhook.body.id } });
+  return {
+    orgId,
+    agentId: agent.id,
+    credentialId: credential.body.id,
+    tokenId: tokens.body.data[0].id,
+    eventId: events.body.data[0].id,
+    webhookId: webhook.body.id,
+    deliveryId: delivery.body.id,
+  };
 }
 
 /** A well-formed call of `operationId` aimed at the resources named by `ids`. */
