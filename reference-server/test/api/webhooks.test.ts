@@ -85,6 +85,10 @@ describe('webhooks', () => {
     await createAgent(admin);
     const requests = await endpoint.waitFor(3);
     expect(new Set(requests.map((r) => r.headers['webhook-id'])).size).toBe(1);
+    // Exponential backoff: at least base × 4^(n-1), less the 25 % jitter (base 50 ms here).
+    const gaps = requests.slice(1).map((r, i) => r.at - (requests[i]?.at ?? 0));
+    expect(gaps[0]).toBeGreaterThanOrEqual(50 * 0.75);
+    expect(gaps[1]).toBeGreaterThanOrEqual(200 * 0.75);
     const succeeded = await delivery(webhook.id as string, (d) => d.status === 'succeeded');
     expect(succeeded.attempts.map((a: Body) => a.status)).toEqual([500, null, 200]);
     expect(succeeded.attempts[1].error).toBeTruthy();
