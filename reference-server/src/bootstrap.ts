@@ -1,5 +1,5 @@
 import { newId } from './domain/ids';
-import { appendEvents } from './domain/audit';
+import { appendEvents, systemEvent } from './domain/audit';
 import type { IssuedSecret, SecretHasher } from './domain/secrets';
 import type { Database, Sql } from './store/database';
 import { adminTokenStore } from './store/admin-tokens';
@@ -49,19 +49,8 @@ export async function mintInstanceAdminToken(db: Database, hasher: SecretHasher,
     if ((await bootstrappedAt(sql)) === null) throw new NotBootstrappedError();
     const secret = hasher.issue('adminToken');
     const record = await insertInstanceAdmin(sql, secret, label);
-    await appendEvents(sql, [
-      {
-        orgId: null,
-        action: 'admin_token.created',
-        outcome: 'success',
-        actor: { type: 'system', id: 'mandate-server admin-token create' },
-        target: { type: 'admin_token', id: record.id },
-        ip: null,
-        userAgent: null,
-        requestId: null,
-        metadata: { role: record.role, label: record.label, via: 'command line' },
-      },
-    ]);
+    const metadata = { role: record.role, label: record.label, via: 'command line' };
+    await appendEvents(sql, [systemEvent(null, 'admin_token.created', 'mandate-server admin-token create', { type: 'admin_token', id: record.id }, metadata)]);
     return { tokenId: record.id, token: secret.value };
   });
 }

@@ -22,6 +22,17 @@ export interface AuditEntry {
   metadata?: Record<string, unknown>;
 }
 
+/** A change the server made by itself (a command, a background worker): no request behind it. */
+export function systemEvent(
+  orgId: string | null,
+  action: string,
+  by: string,
+  target: { type: string; id: string },
+  metadata: Record<string, unknown>,
+): AuditEntry {
+  return { orgId, action, outcome: 'success', actor: { type: 'system', id: by }, target, ip: null, userAgent: null, requestId: null, metadata };
+}
+
 /** Where a request came from, as the audit trail records it. */
 export type RequestInfo = Pick<AuditEntry, 'ip' | 'userAgent' | 'requestId'>;
 

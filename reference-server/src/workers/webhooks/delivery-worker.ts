@@ -1,4 +1,4 @@
-import type { AuditEntry } from '../../domain/audit';
+import { type AuditEntry, systemEvent } from '../../domain/audit';
 import type { KeyEncryption } from '../../domain/key-encryption';
 import { auditJson } from '../../http/representations';
 import type { Logger } from '../../observability/logger';
@@ -170,16 +170,7 @@ export class DeliveryWorker {
 
   private async recordSwitchedOff(delivery: ClaimedDelivery): Promise<void> {
     this.logger.warn({ webhookId: delivery.webhookId }, 'webhook switched off after failing for too long');
-    await this.audit({
-      orgId: delivery.orgId,
-      action: 'webhook.disabled',
-      outcome: 'success',
-      actor: { type: 'system', id: 'webhook-delivery' },
-      target: { type: 'webhook', id: delivery.webhookId },
-      ip: null,
-      userAgent: null,
-      requestId: null,
-      metadata: { reason: 'failing', disableAfterHours: this.settings.disableAfterMs / 3_600_000 },
-    });
+    const metadata = { reason: 'failing', disableAfterHours: this.settings.disableAfterMs / 3_600_000 };
+    await this.audit(systemEvent(delivery.orgId, 'webhook.disabled', 'webhook-delivery', { type: 'webhook', id: delivery.webhookId }, metadata));
   }
 }
