@@ -23,6 +23,14 @@ export const USER_AGENT = 'Mandate-Webhooks/1.0';
 /** A receiver may slow its retries down, but not park a delivery past the retry schedule. */
 export const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
 
+/**
+ * Kept-alive connections, reused per host and port. Reuse cannot bypass the SSRF guard: a
+ * pooled socket is connected to the address its own (vetted) lookup returned, and every new
+ * one is vetted again.
+ */
+const HTTP_POOL = new http.Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 16, timeout: 30_000 });
+const HTTPS_POOL = new https.Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 16, timeout: 30_000 });
+
 /** Errors that the same request would meet again: refused addresses and unusable URLs or headers. */
 const PERMANENT_ERROR = /^(forbidden address|invalid URL|invalid request)\b/;
 
@@ -146,11 +154,12 @@ export function sendWebhook(input: {
     const chunks: Buffer[] = [];
     let received = 0;
 
-    const finish = (error: string | null): void => {
+    const finish = (error: string | null, complete = false): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      request?.destroy();
+      // A fully read answer leaves its socket to the pool; anything else closes it.
+      if (!complete) request?.destroy();
       const redirected = status !== null && status >= 300 && status < 400;
       resolve({
         status,
@@ -173,8 +182,7 @@ export function sendWebhook(input: {
         method: 'POST',
         headers,
         lookup: vettedLookup(input.allow),
-        // A fresh connection each time: a pooled socket would outlive the lookup that vetted it.
-        agent: false,
+        agent: url.protocol === 'https:' ? HTTPS_POOL : HTTP_POOL,
       });
     } catch (error) {
       finish(`invalid request: ${errorParts(error).message}`);
@@ -194,7 +202,7 @@ export function sendWebhook(input: {
         if (received > input.maxResponseBytes) finish(null); // enough read: finish destroys the socket
       });
       response.on('end', () => {
-        finish(null);
+        finish(null, true);
       });
       response.on('error', () => {
         finish('connection closed mid-response');
