@@ -2,7 +2,7 @@
 // Webhook benchmark: token issuance with and without a webhook subscribed to token.issued,
 // and how fast the deliveries reach a fast loopback receiver (which answers 204 at once).
 //
-//   node bench/webhooks.mjs [--duration=15] [--connections=64] [--no-write]
+//   node bench/webhooks.mjs [--duration=15] [--connections=64] [--delivery=thread|inline] [--no-write]
 //
 // Exit status: 0 clean (targets are recorded, not enforced); 1 the load saw errors or a
 // delivery was lost or duplicated; 2 the bench could not run.
@@ -27,6 +27,8 @@ const { values: args } = parseArgs({
   options: {
     duration: { type: 'string', default: '15' },
     connections: { type: 'string', default: '64' },
+    // Where the server makes deliveries: its own thread (the default on PostgreSQL) or the request thread.
+    delivery: { type: 'string', default: 'thread' },
     'no-write': { type: 'boolean', default: false },
   },
 });
@@ -63,7 +65,7 @@ async function main() {
     databaseUrl: services.databaseUrl,
     redisUrl: services.redisUrl,
     poolSize: 10,
-    env: { MANDATE_WEBHOOK_ALLOWED_HOSTS: '127.0.0.0/8' },
+    env: { MANDATE_WEBHOOK_ALLOWED_HOSTS: '127.0.0.0/8', MANDATE_WEBHOOK_DELIVERY: args.delivery },
   });
   try {
     const tenant = await seed(server.baseUrl, server.bootstrapToken);
@@ -105,6 +107,7 @@ async function main() {
       build: describeBuild(REPO_ROOT),
       connections,
       durationSeconds: duration,
+      delivery: args.delivery,
       issuance: {
         withoutWebhook: without.requestsPerSecond.mean,
         withWebhook: withWebhook.requestsPerSecond.mean,

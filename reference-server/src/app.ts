@@ -11,6 +11,7 @@ import { RedisCache } from './cache/redis-cache';
 import type { Config } from './config';
 import { SecretHasher } from './domain/secrets';
 import { AccessTokens } from './domain/access-tokens';
+import type { AuditEntry } from './domain/audit';
 import { AuditFeed } from './domain/audit-feed';
 import { AuditWriter } from './domain/audit-writer';
 import type { WebhookPolicy } from './domain/webhooks';
@@ -27,7 +28,8 @@ import { agentHandlers, credentialHandlers } from './http/handlers/agents';
 import { eventHandlers } from './http/handlers/events';
 import { webhookHandlers } from './http/handlers/webhooks';
 import { webhookOutbox } from './store/webhook-outbox';
-import { DeliveryWorker } from './workers/webhooks/delivery-worker';
+import { DeliveryThread } from './workers/webhooks/delivery-thread';
+import { type DeliveryMetrics, DeliveryWorker, deliverySettings } from './workers/webhooks/delivery-worker';
 import { newWebhookSecret } from './workers/webhooks/signing';
 import { checkWebhookUrl } from './workers/webhooks/ssrf';
 import { orgHandlers } from './http/handlers/orgs';
@@ -171,20 +173,17 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
       checkUrl: (url) => checkWebhookUrl(url, config.webhookAllowList),
       maxAttempts: config.webhookMaxAttempts,
     };
-    const deliveries = new DeliveryWorker(
-      db,
-      keyEncryption,
-      {
-        allow: config.webhookAllowList,
-        maxAttempts: config.webhookMaxAttempts,
-        retryBaseMs: config.webhookRetryBaseMs,
-        disableAfterMs: config.webhookDisableAfterHours * 3_600_000,
-        timeoutMs: config.webhookTimeoutMs,
+    const deliveryMetrics: DeliveryMetrics = {
+      attempted(outcome, seconds) {
+        metrics.webhookDeliveries.inc({ outcome });
+        metrics.webhookAttemptDuration.observe(seconds);
       },
-      (entry) => audit.append(entry),
-      metrics,
-      logger,
-    );
+    };
+    const recordAudit = (entry: AuditEntry): Promise<void> => audit.append(entry);
+    const deliveries =
+      config.webhookDelivery === 'thread'
+        ? new DeliveryThread(recordAudit, deliveryMetrics, logger)
+        : new DeliveryWorker(db, keyEncryption, deliverySettings(config), recordAudit, deliveryMetrics, logger);
     watchOutbox(metrics, () => db.ownerTransaction((sql) => webhookOutbox.queue(sql)));
     const tokens = new AccessTokens(keys, config.issuer, config.accessTokenTtlSeconds);
     const { roles, scopes } = roleScopes(document);

@@ -40,6 +40,8 @@ export interface Config {
   webhookRetryBaseMs: number;
   webhookDisableAfterHours: number;
   webhookTimeoutMs: number;
+  /** Where deliveries are made: a thread of their own (PostgreSQL), or the request thread. */
+  webhookDelivery: 'thread' | 'inline';
   logLevel: LogLevel;
   shutdownTimeoutMs: number;
   specPath: string;
@@ -117,6 +119,8 @@ export function loadConfig(env: Env = process.env): Config {
     webhookRetryBaseMs: reader.integer('MANDATE_WEBHOOK_RETRY_BASE_MS', 30_000, 10, 3_600_000),
     webhookDisableAfterHours: reader.integer('MANDATE_WEBHOOK_DISABLE_AFTER_HOURS', 72, 1, 24 * 90),
     webhookTimeoutMs: reader.integer('MANDATE_WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000),
+    // PGlite lives in one thread, so the embedded store always delivers inline.
+    webhookDelivery: databaseUrl === null ? 'inline' : reader.oneOf('MANDATE_WEBHOOK_DELIVERY', ['thread', 'inline'] as const, 'thread'),
     logLevel: reader.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     shutdownTimeoutMs: reader.integer('MANDATE_SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
     specPath: reader.string('MANDATE_SPEC_PATH', DEFAULT_SPEC_PATH),

@@ -26,7 +26,15 @@ export async function startServer(store: 'postgres' | 'embedded', env: Record<st
   const config = loadConfig({
     MANDATE_BOOTSTRAP_TOKEN: TEST_BOOTSTRAP_TOKEN,
     ...(store === 'postgres'
-      ? { DATABASE_URL: requireEnv('TEST_DATABASE_URL'), REDIS_URL: requireEnv('TEST_REDIS_URL'), MANDATE_SECRET_PEPPER: TEST_PEPPER, MANDATE_KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY }
+      ? {
+          DATABASE_URL: requireEnv('TEST_DATABASE_URL'),
+          REDIS_URL: requireEnv('TEST_REDIS_URL'),
+          MANDATE_SECRET_PEPPER: TEST_PEPPER,
+          MANDATE_KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY,
+          // Jest runs the TypeScript sources, and a worker thread needs built JavaScript: the
+          // delivery thread is exercised by the process tests, which run dist/main.js.
+          MANDATE_WEBHOOK_DELIVERY: 'inline',
+        }
       : { MANDATE_DATA_DIR: dataDir ?? '' }),
     ...env,
   });

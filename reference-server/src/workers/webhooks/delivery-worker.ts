@@ -1,14 +1,19 @@
+import type { Config } from '../../config';
 import { type AuditEntry, systemEvent } from '../../domain/audit';
 import type { KeyEncryption } from '../../domain/key-encryption';
 import { auditJson } from '../../http/representations';
 import type { Logger } from '../../observability/logger';
-import type { Metrics } from '../../observability/metrics';
 import type { Database } from '../../store/database';
 import type { AuditRecord } from '../../store/audit';
 import { type AttemptOutcome, type ClaimedDelivery, webhookOutbox } from '../../store/webhook-outbox';
 import { type AttemptResult, classify, sendWebhook } from './sender';
 import { signatureHeaders } from './signing';
 import type { AllowList } from './ssrf';
+
+/** What the worker reports; the server's Prometheus metrics, or a thread's messages to them. */
+export interface DeliveryMetrics {
+  attempted(outcome: 'succeeded' | 'retry' | 'failed' | 'dead', seconds: number): void;
+}
 
 export interface DeliverySettings {
   allow: AllowList;
@@ -19,6 +24,17 @@ export interface DeliverySettings {
   /** An endpoint that has failed for this long is switched off. */
   disableAfterMs: number;
   timeoutMs: number;
+}
+
+/** The worker's settings, from the server's configuration. */
+export function deliverySettings(config: Config): DeliverySettings {
+  return {
+    allow: config.webhookAllowList,
+    maxAttempts: config.webhookMaxAttempts,
+    retryBaseMs: config.webhookRetryBaseMs,
+    disableAfterMs: config.webhookDisableAfterHours * 3_600_000,
+    timeoutMs: config.webhookTimeoutMs,
+  };
 }
 
 const BATCH = 200;
@@ -50,7 +66,7 @@ export class DeliveryWorker {
     private readonly keys: KeyEncryption,
     private readonly settings: DeliverySettings,
     private readonly audit: (entry: AuditEntry) => Promise<void>,
-    private readonly metrics: Metrics,
+    private readonly metrics: DeliveryMetrics,
     private readonly logger: Logger,
   ) {}
 
@@ -157,8 +173,7 @@ export class DeliveryWorker {
     const status = verdict === 'succeeded' ? 'succeeded' : givesUp ? 'failed' : 'pending';
     const next = status === 'pending' ? new Date(Date.now() + retryDelayMs(attemptNumber, this.settings.retryBaseMs, result.retryAfterMs)) : null;
     if (next !== null) this.soonest = Math.min(this.soonest, next.getTime());
-    this.metrics.webhookDeliveries.inc({ outcome: verdict === 'retry' && givesUp ? 'dead' : verdict });
-    this.metrics.webhookAttemptDuration.observe(result.latencyMs / 1000);
+    this.metrics.attempted(verdict === 'retry' && givesUp ? 'dead' : verdict, result.latencyMs / 1000);
     return {
       delivery,
       attempt: { at: at.toISOString(), status: result.status, latencyMs: result.latencyMs, error: result.error, responseBody: result.responseBody },

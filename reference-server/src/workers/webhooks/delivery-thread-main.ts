@@ -1,0 +1,41 @@
+// The delivery thread's entry point (see delivery-thread.ts).
+import { parentPort } from 'node:worker_threads';
+import { loadConfig } from '../../config';
+import { KeyEncryption } from '../../domain/key-encryption';
+import { createLogger } from '../../observability/logger';
+import { PostgresDatabase } from '../../store/database';
+import type { FromThread, ToThread } from './delivery-thread';
+import { DeliveryWorker, deliverySettings } from './delivery-worker';
+
+const port = parentPort;
+if (port === null) throw new Error('delivery-thread-main runs in a worker thread');
+const config = loadConfig();
+if (config.databaseUrl === null || config.keyEncryptionKey === null) throw new Error('the delivery thread needs DATABASE_URL and MANDATE_KEY_ENCRYPTION_KEY');
+const send = (message: FromThread): void => {
+  port.postMessage(message);
+};
+// Two connections: one claims and records while the other reads a batch's events.
+const db = new PostgresDatabase(config.databaseUrl, 2);
+const worker = new DeliveryWorker(
+  db,
+  new KeyEncryption(config.keyEncryptionKey),
+  deliverySettings(config),
+  (entry) => {
+    send({ kind: 'audit', entry });
+    return Promise.resolve();
+  },
+  { attempted: (outcome, seconds) => { send({ kind: 'attempted', outcome, seconds }); } },
+  createLogger(config.logLevel).child({ thread: 'webhook-delivery' }),
+);
+worker.start();
+port.on('message', (message: ToThread) => {
+  if (message === 'poke') worker.poke();
+  else {
+    void worker
+      .stop()
+      .then(() => db.close())
+      .finally(() => {
+        port.close();
+      });
+  }
+});

@@ -1,0 +1,59 @@
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { AuditEntry } from '../../domain/audit';
+import type { Logger } from '../../observability/logger';
+import type { DeliveryMetrics } from './delivery-worker';
+
+/** Messages between the server and its delivery thread. */
+export type ToThread = 'poke' | 'stop';
+export type FromThread =
+  | { kind: 'attempted'; outcome: 'succeeded' | 'retry' | 'failed' | 'dead'; seconds: number }
+  | { kind: 'audit'; entry: AuditEntry };
+
+/**
+ * The delivery worker in a thread of its own, on PostgreSQL deployments: signing, sending
+ * and parsing answers then use a core the request thread does not, so a busy webhook does
+ * not slow token issuance down as much. It reads the same configuration from the same
+ * environment; audit events and metrics come back as messages.
+ */
+export class DeliveryThread {
+  private worker: Worker | null = null;
+  private stopped: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly audit: (entry: AuditEntry) => Promise<void>,
+    private readonly metrics: DeliveryMetrics,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    const worker = new Worker(path.join(__dirname, 'delivery-thread-main.js'));
+    worker.on('message', (message: FromThread) => {
+      if (message.kind === 'attempted') this.metrics.attempted(message.outcome, message.seconds);
+      else {
+        this.audit(message.entry).catch((error: unknown) => {
+          this.logger.error({ err: error }, 'an audit event of the delivery thread was not recorded');
+        });
+      }
+    });
+    worker.on('error', (error) => {
+      this.logger.error({ err: error }, 'the webhook delivery thread failed');
+    });
+    this.stopped = new Promise((resolve) => {
+      worker.once('exit', () => {
+        resolve();
+      });
+    });
+    this.worker = worker;
+  }
+
+  poke(): void {
+    this.worker?.postMessage('poke' satisfies ToThread);
+  }
+
+  /** Lets the deliveries in flight finish, then ends the thread. */
+  async stop(): Promise<void> {
+    this.worker?.postMessage('stop' satisfies ToThread);
+    await this.stopped;
+  }
+}
