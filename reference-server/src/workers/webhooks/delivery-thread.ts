@@ -4,6 +4,8 @@ import type { AuditEntry } from '../../domain/audit';
 import type { Logger } from '../../observability/logger';
 import type { DeliveryMetrics } from './delivery-worker';
 
+const RESTART_DELAY_MS = 1000;
+
 /** Messages between the server and its delivery thread. */
 export type ToThread = 'poke' | 'stop';
 export type FromThread =
@@ -19,6 +21,7 @@ export type FromThread =
 export class DeliveryThread {
   private worker: Worker | null = null;
   private stopped: Promise<void> = Promise.resolve();
+  private stopping = false;
 
   constructor(
     private readonly audit: (entry: AuditEntry) => Promise<void>,
@@ -40,8 +43,15 @@ export class DeliveryThread {
       this.logger.error({ err: error }, 'the webhook delivery thread failed');
     });
     this.stopped = new Promise((resolve) => {
-      worker.once('exit', () => {
+      worker.once('exit', (code) => {
         resolve();
+        // The outbox is durable, so a thread that died loses nothing: start another.
+        if (!this.stopping) {
+          this.logger.error({ code }, 'the webhook delivery thread exited; starting another');
+          setTimeout(() => {
+            if (!this.stopping) this.start();
+          }, RESTART_DELAY_MS).unref();
+        }
       });
     });
     this.worker = worker;
@@ -53,6 +63,7 @@ export class DeliveryThread {
 
   /** Lets the deliveries in flight finish, then ends the thread. */
   async stop(): Promise<void> {
+    this.stopping = true;
     this.worker?.postMessage('stop' satisfies ToThread);
     await this.stopped;
   }
