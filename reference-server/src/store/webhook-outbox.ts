@@ -82,9 +82,11 @@ export const webhookOutbox = {
     await sql.query(
       `UPDATE webhook_deliveries d SET
          attempt_count = d.attempt_count + 1,
-         attempts = (SELECT coalesce(jsonb_agg(a ORDER BY n), '[]'::jsonb)
-                     FROM jsonb_array_elements(d.attempts || jsonb_build_array(v.attempt)) WITH ORDINALITY AS t(a, n)
-                     WHERE n > jsonb_array_length(d.attempts) + 1 - $2),
+         -- Appending is the common case; only a history already at its limit is trimmed.
+         attempts = CASE WHEN jsonb_array_length(d.attempts) < $2 THEN d.attempts || jsonb_build_array(v.attempt)
+                    ELSE (SELECT jsonb_agg(a ORDER BY n)
+                          FROM jsonb_array_elements(d.attempts || jsonb_build_array(v.attempt)) WITH ORDINALITY AS t(a, n)
+                          WHERE n > jsonb_array_length(d.attempts) + 1 - $2) END,
          status = v.status, next_attempt_at = v.next, claimed_until = NULL,
          delivered_at = CASE WHEN v.status = 'succeeded' THEN now() ELSE d.delivered_at END
        FROM jsonb_to_recordset($1::jsonb) AS v(id text, attempt jsonb, status text, next timestamptz)
