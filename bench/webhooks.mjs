@@ -113,6 +113,9 @@ async function main() {
         withWebhook: withWebhook.requestsPerSecond.mean,
         ratio: Math.round((withWebhook.requestsPerSecond.mean / without.requestsPerSecond.mean) * 1000) / 1000,
         clean: clean(without) && clean(withWebhook),
+        // Busy cores of the server (all its threads), the load generator, PostgreSQL, Redis and the rest.
+        cpuWithout: without.cpu,
+        cpuWithWebhook: withWebhook.cpu,
       },
       deliveries: {
         expected: issued,

@@ -4,7 +4,7 @@ import { loadConfig } from '../../config';
 import { KeyEncryption } from '../../domain/key-encryption';
 import { createLogger } from '../../observability/logger';
 import { PostgresDatabase } from '../../store/database';
-import type { FromThread, ToThread } from './delivery-thread';
+import type { FromThread, Outcome, ToThread } from './delivery-thread';
 import { DeliveryWorker, deliverySettings } from './delivery-worker';
 
 const port = parentPort;
@@ -14,6 +14,15 @@ if (config.databaseUrl === null || config.keyEncryptionKey === null) throw new E
 const send = (message: FromThread): void => {
   port.postMessage(message);
 };
+// Metrics go to the request thread a few times a second, not once per attempt.
+const REPORT_MS = 250;
+let attempts: [Outcome, number][] = [];
+const report = (): void => {
+  if (attempts.length === 0) return;
+  send({ kind: 'attempts', attempts });
+  attempts = [];
+};
+setInterval(report, REPORT_MS).unref();
 // Two connections: one claims and records while the other reads a batch's events.
 const db = new PostgresDatabase(config.databaseUrl, 2);
 const worker = new DeliveryWorker(
@@ -24,7 +33,11 @@ const worker = new DeliveryWorker(
     send({ kind: 'audit', entry });
     return Promise.resolve();
   },
-  { attempted: (outcome, seconds) => { send({ kind: 'attempted', outcome, seconds }); } },
+  {
+    attempted(outcome, seconds) {
+      attempts.push([outcome, seconds]);
+    },
+  },
   createLogger(config.logLevel).child({ thread: 'webhook-delivery' }),
 );
 worker.start();
@@ -35,6 +48,7 @@ port.on('message', (message: ToThread) => {
       .stop()
       .then(() => db.close())
       .finally(() => {
+        report();
         port.close();
       });
   }

@@ -8,8 +8,10 @@ const RESTART_DELAY_MS = 1000;
 
 /** Messages between the server and its delivery thread. */
 export type ToThread = 'poke' | 'stop';
+export type Outcome = 'succeeded' | 'retry' | 'failed' | 'dead';
 export type FromThread =
-  | { kind: 'attempted'; outcome: 'succeeded' | 'retry' | 'failed' | 'dead'; seconds: number }
+  /** Attempts since the last report, batched: one message per report, not per attempt. */
+  | { kind: 'attempts'; attempts: [Outcome, number][] }
   | { kind: 'audit'; entry: AuditEntry };
 
 /**
@@ -32,8 +34,9 @@ export class DeliveryThread {
   start(): void {
     const worker = new Worker(path.join(__dirname, 'delivery-thread-main.js'));
     worker.on('message', (message: FromThread) => {
-      if (message.kind === 'attempted') this.metrics.attempted(message.outcome, message.seconds);
-      else {
+      if (message.kind === 'attempts') {
+        for (const [outcome, seconds] of message.attempts) this.metrics.attempted(outcome, seconds);
+      } else {
         this.audit(message.entry).catch((error: unknown) => {
           this.logger.error({ err: error }, 'an audit event of the delivery thread was not recorded');
         });
