@@ -29,10 +29,12 @@ export class DeliveryThread {
     private readonly audit: (entry: AuditEntry) => Promise<void>,
     private readonly metrics: DeliveryMetrics,
     private readonly logger: Logger,
+    /** The thread's script (tests run a stand-in). */
+    private readonly entry = path.join(__dirname, 'delivery-thread-main.js'),
   ) {}
 
   start(): void {
-    const worker = new Worker(path.join(__dirname, 'delivery-thread-main.js'));
+    const worker = new Worker(this.entry);
     worker.on('message', (message: FromThread) => {
       if (message.kind === 'attempts') {
         for (const [outcome, seconds] of message.attempts) this.metrics.attempted(outcome, seconds);
