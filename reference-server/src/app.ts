@@ -96,23 +96,23 @@ function openCache(config: Config, metrics: Metrics): Cache {
   return cache;
 }
 
-/** Queue depth and the oldest pending delivery's age, read when metrics are scraped. */
+/** Queue depth and the oldest pending delivery's age: one query per scrape sets both. */
 function watchOutbox(metrics: Metrics, read: () => Promise<{ depth: number; oldestSeconds: number }>): void {
+  // Registered first, so its collect runs before the age gauge is written out.
   new Gauge({
     name: 'mandate_webhook_queue_depth',
     help: 'Webhook deliveries waiting for an attempt.',
     registers: [metrics.registry],
     async collect() {
-      this.set((await read()).depth);
+      const queue = await read();
+      this.set(queue.depth);
+      oldest.set(queue.oldestSeconds);
     },
   });
-  new Gauge({
+  const oldest = new Gauge({
     name: 'mandate_webhook_oldest_pending_seconds',
     help: 'Age of the oldest webhook delivery still waiting.',
     registers: [metrics.registry],
-    async collect() {
-      this.set((await read()).oldestSeconds);
-    },
   });
 }
 

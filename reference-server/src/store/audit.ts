@@ -118,6 +118,11 @@ export const auditStore = {
     );
   },
 
+  /** Events by id across chains, for the webhook worker (which runs as the owner). */
+  async byIds(sql: Sql, ids: string[]): Promise<AuditRecord[]> {
+    return sql.query<AuditRecord>(`SELECT ${COLUMNS} FROM audit_events WHERE id = ANY($1)`, [ids]);
+  },
+
   async find(sql: Sql, chain: string, id: string): Promise<AuditRecord | null> {
     const [row] = await sql.query<AuditRecord>(`SELECT ${COLUMNS} FROM audit_events WHERE chain = $1 AND id = $2`, [chain, id]);
     return row ?? null;

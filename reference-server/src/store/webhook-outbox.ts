@@ -1,4 +1,3 @@
-import type { AuditRecord } from './audit';
 import type { Sql } from './database';
 import type { AttemptRecord } from './webhooks';
 
@@ -52,17 +51,6 @@ export const webhookOutbox = {
          d.attempt_count AS "attemptCount", d.attempts_allowed AS "attemptsAllowed", w.url`,
       [limit, leaseSeconds],
     );
-  },
-
-  async events(sql: Sql, ids: string[]): Promise<Map<string, AuditRecord>> {
-    const rows = await sql.query<AuditRecord>(
-      `SELECT id, chain, org_id AS "orgId", sequence::float8 AS sequence, action, outcome, actor_type AS "actorType",
-         actor_id AS "actorId", target_type AS "targetType", target_id AS "targetId", ip, user_agent AS "userAgent",
-         request_id AS "requestId", occurred_at AS "occurredAt", metadata, prev_hash AS "prevHash", hash
-       FROM audit_events WHERE id = ANY($1)`,
-      [ids],
-    );
-    return new Map(rows.map((row) => [row.id, row]));
   },
 
   /** Each endpoint's sealed secrets: the current one, then the previous one inside its grace period. */

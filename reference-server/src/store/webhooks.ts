@@ -132,8 +132,11 @@ export const webhookStore = {
     return row ?? null;
   },
 
-  async deliveryForEvent(sql: Sql, webhookId: string, eventId: string): Promise<DeliveryRecord | null> {
-    const [row] = await sql.query<DeliveryRecord>(`SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE webhook_id = $1 AND event_id = $2`, [webhookId, eventId]);
+  async deliveryForEvent(sql: Sql, orgId: string, webhookId: string, eventId: string): Promise<DeliveryRecord | null> {
+    const [row] = await sql.query<DeliveryRecord>(
+      `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE org_id = $1 AND webhook_id = $2 AND event_id = $3`,
+      [orgId, webhookId, eventId],
+    );
     return row ?? null;
   },
 

@@ -49,15 +49,16 @@ export function webhookHandlers(policy: WebhookPolicy): Record<string, Handler> 
       return pageReply(await webhookStore.deliveries(call.sql, orgId, id, call.query.status as string | undefined, pageOf(call, 'whd')), deliveryJson);
     },
     async testWebhook(call) {
+      const orgId = orgOf(call);
       const id = webhookIdOf(call);
-      await webhookService.get(call.sql, orgOf(call), id);
+      await webhookService.get(call.sql, orgId, id);
       return {
         status: 202,
         audit: [{ action: 'webhook.tested', target: target(id) }],
         // The outbox trigger queued the delivery with the event: answer with it.
         bodyAfterAudit: async (events) => {
           const tested = events.find((event) => event.action === 'webhook.tested');
-          const delivery = tested === undefined ? null : await webhookStore.deliveryForEvent(call.sql, id, tested.id);
+          const delivery = tested === undefined ? null : await webhookStore.deliveryForEvent(call.sql, orgId, id, tested.id);
           if (delivery === null) throw new Error('The webhook.tested event queued no delivery.');
           return deliveryJson(delivery);
         },

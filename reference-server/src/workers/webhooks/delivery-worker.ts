@@ -4,7 +4,7 @@ import type { KeyEncryption } from '../../domain/key-encryption';
 import { auditJson } from '../../http/representations';
 import type { Logger } from '../../observability/logger';
 import type { Database } from '../../store/database';
-import type { AuditRecord } from '../../store/audit';
+import { type AuditRecord, auditStore } from '../../store/audit';
 import { type AttemptOutcome, type ClaimedDelivery, webhookOutbox } from '../../store/webhook-outbox';
 import { type AttemptResult, classify, sendWebhook } from './sender';
 import { signatureHeaders } from './signing';
@@ -132,7 +132,7 @@ export class DeliveryWorker {
   private async deliverBatch(claimed: ClaimedDelivery[]): Promise<void> {
     const started = new Date();
     const { events, secrets } = await this.db.ownerTransaction(async (sql) => ({
-      events: await webhookOutbox.events(sql, [...new Set(claimed.map((d) => d.eventId))]),
+      events: new Map((await auditStore.byIds(sql, [...new Set(claimed.map((d) => d.eventId))])).map((event) => [event.id, event])),
       secrets: await webhookOutbox.secrets(sql, [...new Set(claimed.map((d) => d.webhookId))]),
     }));
     const keys = new Map([...secrets].map(([id, sealed]) => [id, sealed.map((secret) => this.keys.decrypt(secret, id))]));
