@@ -46,8 +46,30 @@ function signCompact(header: object, payload: object, alg: SigningAlgorithm, key
   const input = `${base64url(header)}.${base64url(payload)}`;
   const data = Buffer.from(input);
   const signature =
-    alg === 'ES256' ? sign('sha256', data, { key, dsaEncoding: 'ieee-p1363' }) : sign(alg === 'RS256' ? 'sha256' : null, data, key);
+    alg === 'ES256' ? withLowS(sign('sha256', data, { key, dsaEncoding: 'ieee-p1363' })) : sign(alg === 'RS256' ? 'sha256' : null, data, key);
   return `${input}.${signature.toString('base64url')}`;
+}
+
+/**
+ * P-256's group order. An ECDSA signature (r, s) has a twin (r, n − s) that verifies as
+ * well, so one token would have two texts; only the "low-S" one (s ≤ n/2) is ever issued
+ * or accepted, here and in every SDK, since verified tokens are remembered by their text.
+ */
+const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+const P256_HALF_ORDER = P256_ORDER >> 1n;
+
+const sOf = (signature: Buffer): bigint => BigInt(`0x${signature.subarray(32).toString('hex')}`);
+
+function withLowS(signature: Buffer): Buffer {
+  const s = sOf(signature);
+  if (s <= P256_HALF_ORDER) return signature;
+  return Buffer.concat([signature.subarray(0, 32), Buffer.from((P256_ORDER - s).toString(16).padStart(64, '0'), 'hex')]);
+}
+
+/** Whether a compact JWS's ES256 signature is r‖s of 64 bytes with a low S. */
+function hasLowS(token: string): boolean {
+  const signature = Buffer.from(token.slice(token.lastIndexOf('.') + 1), 'base64url');
+  return signature.length === 64 && sOf(signature) <= P256_HALF_ORDER;
 }
 
 /**
@@ -103,6 +125,7 @@ export class AccessTokens {
         async (header) => {
           const found = header.kid === undefined ? null : await this.keys.verificationKey(header.kid);
           if (found === null || found.alg !== header.alg) throw new Error('unknown key');
+          if (header.alg === 'ES256' && !hasLowS(token)) throw new Error('high-S signature');
           kid = header.kid ?? '';
           return found.key;
         },

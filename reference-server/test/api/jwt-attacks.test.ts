@@ -76,10 +76,12 @@ const parts = (token: string): [string, string, string] => {
   return [h, p, s];
 };
 
+/** Signs as the server does: r‖s with a low S (of a signature's two twins, the one accepted). */
 async function signEs256(header: Json, payload: Json, key: CryptoKey): Promise<string> {
   const input = `${segment(header)}.${segment(payload)}`;
   const signature = await webcrypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, key, Buffer.from(input));
-  return `${input}.${b64u(new Uint8Array(signature))}`;
+  const token = `${input}.${b64u(new Uint8Array(signature))}`;
+  return isHighS(token) ? highSTwin(token) : token;
 }
 
 function signHmac(header: Json, payload: Json, secretBytes: Uint8Array | string, hash = 'sha256'): string {
@@ -121,6 +123,10 @@ function derSignature(raw: Buffer): Buffer {
 }
 
 /** The other valid ECDSA signature of the same message: (r, n − s). */
+const sOf = (token: string): bigint => BigInt(`0x${Buffer.from(parts(token)[2], 'base64url').subarray(32).toString('hex')}`);
+const isHighS = (token: string): boolean => sOf(token) > P256_N >> 1n;
+
+/** The same signature with s replaced by n − s: valid ECDSA too (signatures are malleable). */
 function highSTwin(token: string): string {
   const [h, p, s] = parts(token);
   const raw = Buffer.from(s, 'base64url');
@@ -461,16 +467,25 @@ describe('tampering with a genuine token', () => {
     });
   });
 
+  it('issues only low-S ES256 signatures, and refuses the high-S twin of each', async () => {
+    // ECDSA signatures are malleable: (r, n − s) verifies as well as (r, s). Accepting both
+    // would give one token two texts, and verified tokens are remembered by their text.
+    const tokens = await Promise.all(Array.from({ length: 16 }, () => tokenFor(server.baseUrl, { clientId: agentId, secret })));
+    expect(tokens.filter(isHighS)).toEqual([]);
+    for (const token of tokens.slice(0, 4)) {
+      expect(await outcome(token)).toEqual(ACCEPTED);
+      await expectAllRejected({ 'high-S twin': highSTwin(token) });
+    }
+  });
+
   it('keeps a revoked token revoked under every other encoding of its signature', async () => {
-    // ECDSA signatures are malleable ((r, n − s) verifies too) and base64url padding is
-    // tolerated by decoders, so one token has several valid spellings. Revocation must follow
-    // the token (its jti), not its spelling.
+    // Base64url padding is tolerated by decoders, so one token has more than one spelling.
+    // Revocation must follow the token (its jti), not its spelling.
     const token = await tokenFor(server.baseUrl, { clientId: agentId, secret });
     const [h, p, s] = parts(token);
-    const spellings = { 'high-s twin': highSTwin(token), 'padded signature': `${h}.${p}.${s}==` };
+    const spellings = { 'padded signature': `${h}.${p}.${s}==` };
     // Precondition: before revocation every spelling is accepted, so their rejection below is
-    // the revocation's doing. (Should the server one day refuse non-canonical spellings, which
-    // would be stricter and fine, this precondition is what to drop.)
+    // the revocation's doing.
     for (const spelling of Object.values(spellings)) expect(await outcome(spelling)).toEqual(ACCEPTED);
     expect((await postForm(server, '/oauth2/revoke', { token }, basic(agentId, secret))).status).toBe(200);
     await expectAllRejected({ original: token, ...spellings });
