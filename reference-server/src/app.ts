@@ -34,7 +34,7 @@ import { newWebhookSecret } from './workers/webhooks/signing';
 import { checkWebhookUrl } from './workers/webhooks/ssrf';
 import { orgHandlers } from './http/handlers/orgs';
 import { serviceHandlers } from './http/handlers/service';
-import { observe, problems, requestId, rootToDocs } from './http/middleware';
+import { deadline, observe, problems, requestId, rootToDocs } from './http/middleware';
 import { buildRouter } from './http/router';
 import type { Logger } from './observability/logger';
 import { Metrics } from './observability/metrics';
@@ -78,8 +78,9 @@ const ADMIN_TOKEN_CACHE_TTL_MS = 30_000;
 
 /** The configured store: PostgreSQL when DATABASE_URL is set, else PGlite in the data directory. */
 export async function openDatabase(config: Config, onQuery?: QueryTimer): Promise<Database> {
-  if (config.databaseUrl !== null) return new PostgresDatabase(config.databaseUrl, config.databasePoolSize, onQuery);
-  return PGliteDatabase.open(config.dataDir, onQuery);
+  const limits = { timeoutMs: config.databaseTimeoutMs };
+  if (config.databaseUrl !== null) return new PostgresDatabase(config.databaseUrl, config.databasePoolSize, onQuery, limits);
+  return PGliteDatabase.open(config.dataDir, onQuery, limits);
 }
 
 /** The key under which secrets are hashed: the operator's, or the embedded store's own. */
@@ -188,6 +189,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
     const tokens = new AccessTokens(keys, config.issuer, config.accessTokenTtlSeconds);
     const { roles, scopes } = roleScopes(document);
     const validator = new RequestValidator(document, operations);
+    const bodyLimits = { bytes: config.bodyLimitBytes, timeoutMs: config.bodyTimeoutMs };
     const adminTokens = new EpochCache<AdminTokenCredentials>(openedCache, 'admin-tokens', {
       enabled: config.tokenStateCache,
       ttlMs: ADMIN_TOKEN_CACHE_TTL_MS,
@@ -198,13 +200,13 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
       operations,
       { ...orgHandlers, ...agentHandlers, ...credentialHandlers, ...keyHandlers, ...auditHandlers, ...eventHandlers(feed), ...webhookHandlers(webhookPolicy) },
       {
-        ...serviceHandlers({ db, cache: openedCache, metrics, documentJson, docsPage: () => renderApiReference(served) }),
+        ...serviceHandlers({ db, stuckAfterMs: 2 * config.databaseTimeoutMs, cache: openedCache, metrics, documentJson, docsPage: () => renderApiReference(served) }),
         ...oauthHandlers({
           db,
           metrics,
           validator,
           issuer: config.issuer,
-          bodyLimitBytes: config.bodyLimitBytes,
+          bodyLimits,
           accessTokenTtlSeconds: config.accessTokenTtlSeconds,
           clients: new ClientAuthenticator(db, openedCache, hasher),
           bearer,
@@ -224,7 +226,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
         },
         authenticator: bearer,
         validator,
-        bodyLimitBytes: config.bodyLimitBytes,
+        bodyLimits,
         services: { hasher, metrics, keys, tokenState, adminTokens, mandateScopes: scopes, authenticator: bearer },
       },
     );
@@ -246,6 +248,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
     app.silent = true; // errors are logged by the problems middleware, with request ids
     app.use(requestId());
     app.use(observe(logger, metrics));
+    app.use(deadline(logger, config.requestDeadlineMs));
     app.use(problems(logger));
     app.use(rootToDocs());
     app.use(router.routes());

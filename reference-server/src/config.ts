@@ -16,6 +16,10 @@ export interface Config {
   issuerFromPort: boolean;
   databaseUrl: string | null;
   databasePoolSize: number;
+  /** The longest a statement, a wait for a connection, or an idle transaction may take. */
+  databaseTimeoutMs: number;
+  /** A request still running after this long is logged as over its deadline. */
+  requestDeadlineMs: number;
   redisUrl: string | null;
   dataDir: string;
   /** Preset instance-admin token; used only at first start. */
@@ -34,6 +38,8 @@ export interface Config {
   /** Where audit events are exported before they are pruned. */
   auditExportDir: string;
   bodyLimitBytes: number;
+  /** How long a request body may take to arrive. */
+  bodyTimeoutMs: number;
   /** Hosts and CIDRs webhooks may reach although they are private (MANDATE_WEBHOOK_ALLOWED_HOSTS). */
   webhookAllowList: AllowList;
   webhookMaxAttempts: number;
@@ -102,6 +108,8 @@ export function loadConfig(env: Env = process.env): Config {
     issuerFromPort,
     databaseUrl,
     databasePoolSize: reader.integer('DATABASE_POOL_SIZE', 10, 1, 200),
+    databaseTimeoutMs: reader.integer('MANDATE_DB_TIMEOUT_MS', 10_000, 100, 600_000),
+    requestDeadlineMs: reader.integer('MANDATE_REQUEST_DEADLINE_MS', 15_000, 100, 3_600_000),
     redisUrl,
     dataDir,
     bootstrapToken,
@@ -114,6 +122,7 @@ export function loadConfig(env: Env = process.env): Config {
     auditRetentionDays: reader.integer('MANDATE_AUDIT_RETENTION_DAYS', 90, 1, 3650),
     auditExportDir: path.resolve(reader.string('MANDATE_AUDIT_EXPORT_DIR', path.join(dataDir, 'audit-exports'))),
     bodyLimitBytes: reader.integer('MANDATE_BODY_LIMIT_BYTES', 65536, 1024, 10 * 1024 * 1024),
+    bodyTimeoutMs: reader.integer('MANDATE_BODY_TIMEOUT_MS', 10_000, 100, 600_000),
     webhookAllowList: reader.allowList('MANDATE_WEBHOOK_ALLOWED_HOSTS'),
     webhookMaxAttempts: reader.integer('MANDATE_WEBHOOK_MAX_ATTEMPTS', 8, 1, 50),
     webhookRetryBaseMs: reader.integer('MANDATE_WEBHOOK_RETRY_BASE_MS', 30_000, 10, 3_600_000),

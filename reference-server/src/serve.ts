@@ -110,6 +110,8 @@ export async function serve(loaded: Config, logger: Logger): Promise<void> {
     handle(req, res);
   });
   server.keepAliveTimeout = 65000; // longer than common load balancer idle timeouts
+  // A backstop for bodies no step reads; the body reader answers its own deadline first.
+  server.requestTimeout = loaded.bodyTimeoutMs + 5000;
   const config = withListeningPort(loaded, await listen(server, loaded));
   let mandate;
   try {

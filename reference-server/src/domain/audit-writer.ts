@@ -13,6 +13,12 @@ const MAX_REMEMBERED_HEADS = 10_000;
 /** Compare-and-set rounds for a chain that other writers keep moving, before taking its lock. */
 const CAS_ATTEMPTS = 3;
 
+/** SQLSTATE classes 22 (data exception) and 23 (integrity): the statement failed, nothing committed. */
+function refusedForContent(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^2[23]/.test(code);
+}
+
 /**
  * Group commit for the audit trail on hot paths (token issuance, authentication): each
  * caller waits until the transaction holding its event has committed, but one transaction
@@ -89,10 +95,12 @@ export class AuditWriter {
         // Those that lost the race now know the head that beat them, and try after it.
         known = known.filter((chain) => !settled.has(chain) && this.heads.has(chain));
       } catch (error) {
+        for (const chain of known) this.heads.delete(chain);
+        // Refused for its content, it surely did not commit: the lock path below retries it.
+        if (refusedForContent(error)) break;
         // Whether it committed is unknown: these callers fail, and the heads are read again.
         for (const chain of known) {
           settled.add(chain);
-          this.heads.delete(chain);
           for (const pending of byChain.get(chain) ?? []) pending.reject(error);
         }
         known = [];
@@ -132,10 +140,13 @@ export class AuditWriter {
       for (const pending of batch) pending.resolve();
       this.onCommitted([...new Set(events.map((event) => event.chain))]);
     } catch (error) {
-      for (const pending of batch) {
-        this.heads.delete(chainOf(pending.entry.orgId));
-        pending.reject(error);
+      for (const pending of batch) this.heads.delete(chainOf(pending.entry.orgId));
+      if (batch.length > 1 && refusedForContent(error)) {
+        // One event the database refuses must not fail the others: each is tried alone.
+        for (const pending of batch) await this.appendUnderLock([pending]);
+        return;
       }
+      for (const pending of batch) pending.reject(error);
     }
   }
 }

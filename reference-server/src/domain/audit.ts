@@ -2,6 +2,9 @@ import { createHash } from 'node:crypto';
 import type { Sql } from '../store/database';
 import { type AuditRecord, auditStore } from '../store/audit';
 import { newId } from './ids';
+import { storableJson, storableText } from './text';
+
+const nullableText = (text: string | null): string | null => (text === null ? null : storableText(text));
 
 export const INSTANCE_CHAIN = 'instance';
 /** The "previous hash" of a chain's first event. */
@@ -121,14 +124,16 @@ function sealed(entry: AuditEntry, chain: string, previous: { sequence: number; 
     action: entry.action,
     outcome: entry.outcome,
     actorType: entry.actor.type,
-    actorId: entry.actor.id,
+    // What a caller sent is recorded as sent, except what PostgreSQL cannot store, which is
+    // escaped: an attempt with a NUL in its client id is audited like any other.
+    actorId: nullableText(entry.actor.id),
     targetType: entry.target?.type ?? null,
-    targetId: entry.target?.id ?? null,
+    targetId: nullableText(entry.target?.id ?? null),
     ip: entry.ip,
-    userAgent: entry.userAgent?.slice(0, 500) ?? null,
+    userAgent: nullableText(entry.userAgent?.slice(0, 500) ?? null),
     requestId: entry.requestId,
     occurredAt: new Date(),
-    metadata: entry.metadata ?? {},
+    metadata: storableJson(entry.metadata ?? {}) as Record<string, unknown>,
     prevHash: previous.hash,
   };
   return { ...record, hash: eventHash(record) };

@@ -3,6 +3,7 @@ import type { CryptoKey, JWK } from 'jose';
 import type { SigningAlgorithm } from '../config';
 import type { Database, Sql } from '../store/database';
 import { type SigningKeyRecord, signingKeyStore } from '../store/signing-keys';
+import { type ApiError, conflict } from './errors';
 import { newId } from './ids';
 import { jose } from './jose';
 import type { KeyEncryption } from './key-encryption';
@@ -14,11 +15,20 @@ const CLOCK_SKEW_MS = 60_000;
 const RELOAD_INTERVAL_MS = 10_000;
 /** An unknown kid triggers at most one reload per second. */
 const UNKNOWN_KID_RELOAD_MS = 1_000;
+/** The JWK Set's `maxItems` in the spec: verifiers may refuse a longer set. */
+export const MAX_PUBLISHED_KEYS = 20;
 
 export function keyStatus(key: Pick<SigningKeyRecord, 'activatesAt' | 'retiredAt'>, now: Date = new Date()): KeyStatus {
   if (key.activatesAt.getTime() > now.getTime()) return 'pending';
   if (key.retiredAt !== null && key.retiredAt.getTime() <= now.getTime()) return 'retired';
   return 'active';
+}
+
+/** Retired keys stay published until their last token expires; until then no more fit. */
+function tooManyKeys(published: SigningKeyRecord[]): ApiError {
+  const until = published.map((k) => k.publishedUntil?.getTime() ?? Infinity).reduce((a, b) => Math.min(a, b), Infinity);
+  const when = until === Infinity ? 'once a rotation retires one' : `after ${new Date(until).toISOString()}, when the oldest retired key is withdrawn`;
+  return conflict('TOO_MANY_SIGNING_KEYS', `${published.length} signing keys are published, the most a JWK Set may hold (${MAX_PUBLISHED_KEYS}). Rotate again ${when}.`);
 }
 
 export interface SigningKey {
@@ -64,6 +74,8 @@ export class SigningKeys {
   /** Publishes a new key now, signing from `now + activationDelay`; earlier keys retire then. */
   async rotate(sql: Sql): Promise<SigningKeyRecord> {
     await signingKeyStore.lockForRotation(sql);
+    const published = await signingKeyStore.published(sql);
+    if (published.length >= MAX_PUBLISHED_KEYS) throw tooManyKeys(published);
     const activatesAt = new Date(Date.now() + this.settings.activationDelaySeconds * 1000);
     const publishedUntil = new Date(activatesAt.getTime() + this.settings.accessTokenTtlSeconds * 1000 + CLOCK_SKEW_MS);
     await signingKeyStore.retireAllAt(sql, activatesAt, publishedUntil);

@@ -2,6 +2,7 @@ import { randomBytesFromPool } from '../domain/ids';
 import type { Context, Middleware, Next } from 'koa';
 import { ApiError } from '../domain/errors';
 import type { Logger } from '../observability/logger';
+import { DatabaseTimeoutError } from '../store/database';
 import type { Metrics } from '../observability/metrics';
 import { PROBLEM_CONTENT_TYPE, problemBody } from './problem';
 import type { RequestState } from './router';
@@ -47,6 +48,25 @@ export function observe(logger: Logger, metrics: Metrics): Middleware {
   };
 }
 
+/**
+ * Logs a request still running past its deadline, while it runs: a request that hangs is
+ * seen in the log, not only the one that eventually finishes slowly. (An event stream's
+ * handler returns at once; its body streams on after this step.)
+ */
+export function deadline(logger: Logger, deadlineMs: number): Middleware {
+  return async (ctx: Context, next: Next) => {
+    const timer = setTimeout(() => {
+      const state = ctx.state as RequestState;
+      logger.warn({ requestId: state.requestId, method: ctx.method, path: ctx.path, operation: state.operationId, deadlineMs }, 'request exceeded its deadline');
+    }, deadlineMs);
+    try {
+      await next();
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
+
 /** Statuses the router answers without a body (no route, wrong method) as problems. */
 function routingProblem(ctx: Context): ApiError | null {
   if (ctx.body !== undefined && ctx.body !== null) return null;
@@ -68,6 +88,10 @@ export function problems(logger: Logger): Middleware {
     } catch (error) {
       const state = ctx.state as RequestState;
       let problem = error instanceof ApiError ? error : null;
+      if (error instanceof DatabaseTimeoutError) {
+        logger.warn({ err: error, requestId: state.requestId, operation: state.operationId }, 'database timeout');
+        problem = new ApiError(503, 'DATABASE_TIMEOUT', 'Service unavailable', `${error.message} Retry shortly.`, [], { 'Retry-After': '1' });
+      }
       if (problem === null) {
         logger.error({ err: error, requestId: state.requestId, operation: state.operationId }, 'unhandled error');
         problem = new ApiError(500, 'INTERNAL_ERROR', 'Internal error', 'Something went wrong on our side; quote the request id.');

@@ -12,7 +12,7 @@ import type { TokenState } from '../domain/token-state';
 import type { Metrics } from '../observability/metrics';
 import type { Database } from '../store/database';
 import type { Authenticator } from './authenticate';
-import { readRawBody } from './body';
+import { type BodyLimits, readRawBody } from './body';
 import { type PublicHandler, requestInfo } from './router';
 import type { RequestValidator } from '../spec/validator';
 
@@ -21,7 +21,7 @@ export interface OAuthDeps {
   metrics: Metrics;
   validator: RequestValidator;
   issuer: string;
-  bodyLimitBytes: number;
+  bodyLimits: BodyLimits;
   accessTokenTtlSeconds: number;
   clients: ClientAuthenticator;
   bearer: Authenticator;
@@ -57,7 +57,7 @@ function byAgent(
  * must fit the operation's schema in the spec (lengths, patterns, enums).
  */
 async function readForm(ctx: Context, deps: OAuthDeps, operationId: string): Promise<Map<string, string>> {
-  const form = await parseForm(ctx, deps.bodyLimitBytes);
+  const form = await parseForm(ctx, deps.bodyLimits);
   const [problem] = deps.validator.body(operationId, Object.fromEntries(form));
   if (problem !== undefined) throw formError(problem);
   return form;
@@ -75,12 +75,12 @@ function formError(problem: FieldProblem): OAuthError {
   return invalidRequest(description);
 }
 
-async function parseForm(ctx: Context, limit: number): Promise<Map<string, string>> {
+async function parseForm(ctx: Context, limits: BodyLimits): Promise<Map<string, string>> {
   const mediaType = (ctx.get('content-type').split(';')[0] ?? '').trim().toLowerCase();
   if (mediaType !== FORM) {
     throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type', `Send the body as ${FORM}.`);
   }
-  const params = new URLSearchParams((await readRawBody(ctx.req, limit)).toString('utf8'));
+  const params = new URLSearchParams((await readRawBody(ctx.req, limits)).toString('utf8'));
   const form = new Map<string, string>();
   for (const [name, value] of params) {
     // RFC 8707 allows several resources; one audience per token is what this server issues.

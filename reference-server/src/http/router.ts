@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
-import { ApiError, badRequest, forbidden, notFound, validationError } from '../domain/errors';
+import { ApiError, type FieldProblem, badRequest, forbidden, notFound, validationError } from '../domain/errors';
 import type { Principal } from '../domain/principal';
 import type { Database, Sql, TenantContext } from '../store/database';
 import { idempotencyStore } from '../store/idempotency';
@@ -10,7 +10,8 @@ import { type AuditEntry, type RequestInfo, appendEvents } from '../domain/audit
 import { IDEMPOTENCY_HEADER, ORGANIZATION_HEADER, type Operation } from '../spec/operations';
 import type { RequestValidator } from '../spec/validator';
 import type { Authenticator } from './authenticate';
-import { parseJsonBody, readRawBody } from './body';
+import { isUnstorable } from '../domain/text';
+import { type BodyLimits, parseJsonBody, readRawBody, unstorableProblem } from './body';
 import type { Call, Handler, Reply } from './handler';
 
 /** Per-request state the steps hand to each other. */
@@ -30,7 +31,7 @@ export interface RouterDeps {
   onAuditCommitted: (chains: string[]) => void;
   authenticator: Authenticator;
   validator: RequestValidator;
-  bodyLimitBytes: number;
+  bodyLimits: BodyLimits;
   services: Call['services'];
 }
 
@@ -131,15 +132,14 @@ interface ValidatedRequest {
 }
 
 async function readAndValidate(ctx: Context, operation: Operation, deps: RouterDeps): Promise<ValidatedRequest> {
-  const raw = operation.requestBody === null ? Buffer.alloc(0) : await readRawBody(ctx.req, deps.bodyLimitBytes);
+  const raw = operation.requestBody === null ? Buffer.alloc(0) : await readRawBody(ctx.req, deps.bodyLimits);
   const body = operation.requestBody === null ? undefined : parseJsonBody(raw, ctx.get('content-type') || undefined);
   // A token in the query is a credential, not input.
   const query = Object.fromEntries(Object.entries(ctx.query).filter(([name]) => name !== operation.queryTokenParameter));
-  const { values, problems } = deps.validator.parameters(operation.operationId, {
-    path: ctx.params as Record<string, string>,
-    query,
-    headers: ctx.headers,
-  });
+  const path = ctx.params as Record<string, string>;
+  const unstorable = [...unstorableParameters('path', path), ...unstorableParameters('query', query)];
+  if (unstorable.length > 0) throw validationError(unstorable);
+  const { values, problems } = deps.validator.parameters(operation.operationId, { path, query, headers: ctx.headers });
   if (operation.requestBody !== null) {
     if (body === undefined && operation.requestBody.required) {
       problems.push({ field: 'body', code: 'required', message: 'is required' });
@@ -149,6 +149,13 @@ async function readAndValidate(ctx: Context, operation: Operation, deps: RouterD
   }
   if (problems.length > 0) throw validationError(problems);
   return { path: values.path as Record<string, string>, query: values.query, headers: values.headers, body, raw };
+}
+
+/** Parameters screened as bodies are: text PostgreSQL cannot store never reaches a query. */
+function unstorableParameters(location: string, values: Record<string, string | string[] | undefined>): FieldProblem[] {
+  return Object.entries(values).flatMap(([name, value]) =>
+    [value ?? []].flat().some((text) => isUnstorable(text) || isUnstorable(name)) ? [unstorableProblem(`${location}.${name.toWellFormed().replaceAll('\u0000', '?')}`)] : [],
+  );
 }
 
 /**

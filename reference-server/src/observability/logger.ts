@@ -15,6 +15,9 @@ const REDACTED_PATHS = [
   '*.pepper',
   '*.databaseUrl',
   '*.redisUrl',
+  // A database error may carry its statement's parameters: data, and sometimes secrets.
+  'err.params',
+  'err.cause.params',
 ];
 
 export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {

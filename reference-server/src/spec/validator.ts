@@ -1,5 +1,6 @@
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
+import { fullFormats } from 'ajv-formats/dist/formats';
 import type { FieldProblem } from '../domain/errors';
 import type { JsonSchema, OpenApiDocument, Operation, Parameter } from './operations';
 
@@ -19,9 +20,29 @@ function rebase(value: unknown): unknown {
   );
 }
 
+/** The earliest and latest instants PostgreSQL and every SDK's date type all accept. */
+const EARLIEST = Date.parse('0001-01-01T00:00:00Z');
+const LATEST = Date.parse('9999-12-31T23:59:59.999Z');
+
+const isRfc3339 = (fullFormats['date-time'] as { validate: (text: string) => boolean }).validate;
+
+/** RFC 3339, and within years 1 to 9999 once in UTC (PostgreSQL has no year 0). */
+function isStorableDateTime(text: string): boolean {
+  if (!isRfc3339(text)) return false;
+  const instant = Date.parse(text);
+  return instant >= EARLIEST && instant <= LATEST;
+}
+
+/**
+ * Integers in parameters as a person writes them: no sign but minus, no spaces, leading
+ * zeros, exponent or hex. (Coercion alone takes `+5`, ` 5`, `0x10`, `1e1` and `Infinity`.)
+ */
+const CANONICAL_INTEGER = /^(0|-?[1-9][0-9]{0,14})$/;
+
 function newAjv(document: OpenApiDocument, coerceTypes: boolean): Ajv2020 {
   const ajv = new Ajv2020({ allErrors: true, strict: true, coerceTypes, discriminator: true });
   addFormats(ajv);
+  ajv.addFormat('date-time', { type: 'string', validate: isStorableDateTime });
   ajv.addVocabulary(['example']);
   ajv.addSchema({ $id: SPEC_ID, $defs: rebase(document.components.schemas) as Record<string, JsonSchema> });
   return ajv;
@@ -69,6 +90,7 @@ interface CompiledOperation {
   headerNames: string[];
   /** Query parameters whose schema is an array: a single value is a list of one. */
   arrayQueryNames: string[];
+  integerParameters: Pick<Parameter, 'location' | 'name'>[];
 }
 
 /**
@@ -98,6 +120,7 @@ export class RequestValidator {
         body: operation.requestBody === null ? null : bodyAjv.compile(rebase(operation.requestBody.schema) as JsonSchema),
         headerNames: operation.parameters.filter((p) => p.location === 'header').map((p) => p.name.toLowerCase()),
         arrayQueryNames: operation.parameters.filter((p) => p.location === 'query' && p.schema.type === 'array').map((p) => p.name),
+        integerParameters: operation.parameters.filter((p) => p.schema.type === 'integer'),
       });
     }
   }
@@ -113,6 +136,15 @@ export class RequestValidator {
       compiled.headerNames.flatMap((name) => (parts.headers[name] === undefined ? [] : [[name, parts.headers[name]]])),
     );
     const found: FieldProblem[] = [];
+    const byLocation = { path, query, header: headers };
+    for (const { location, name } of compiled.integerParameters) {
+      const values = byLocation[location];
+      const key = location === 'header' ? name.toLowerCase() : name;
+      const raw = values[key];
+      if (raw === undefined || (typeof raw === 'string' && CANONICAL_INTEGER.test(raw))) continue;
+      found.push({ field: `${location}.${name}`, code: 'type', message: 'must be a decimal integer (digits only, no leading zeros, sign, spaces or exponent)' });
+      values[key] = undefined; // reported once, not again by the schema
+    }
     if (!compiled.parameters.path(path)) found.push(...problems('path', compiled.parameters.path.errors));
     if (!compiled.parameters.query(query)) found.push(...problems('query', compiled.parameters.query.errors));
     if (!compiled.parameters.header(headers)) found.push(...problems('header', compiled.parameters.header.errors));

@@ -1,6 +1,7 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
-import { DataDirLock } from './data-dir-lock';
 import path from 'node:path';
+import { DataDirLock } from './data-dir-lock';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 
@@ -32,6 +33,36 @@ export const APP_ROLE = 'mandate_app';
 
 export type QueryTimer = (seconds: number) => void;
 
+/**
+ * The database did not answer within the configured time (a statement, a wait for a
+ * connection, or an idle transaction). Requests answer 503 instead of hanging.
+ */
+export class DatabaseTimeoutError extends Error {
+  constructor(what: string, options?: { cause: unknown }) {
+    super(`The database did not answer in time (${what}).`, options);
+    this.name = 'DatabaseTimeoutError';
+  }
+}
+
+/**
+ * Database work started while the same flow of control holds a transaction. The inner
+ * work would wait for the outer transaction's connection (PGlite has one) or take a
+ * second one from the pool, and the outer waits for the inner: a deadlock. Refused at once.
+ */
+export class NestedTransactionError extends Error {
+  constructor() {
+    super('Database work was started inside a transaction; pass that transaction\'s Sql instead.');
+    this.name = 'NestedTransactionError';
+  }
+}
+
+export interface DatabaseLimits {
+  /** The longest a statement, a wait for a connection, or an idle transaction may take. */
+  timeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: DatabaseLimits = { timeoutMs: 10_000 };
+
 export interface Database {
   readonly kind: 'postgres' | 'pglite';
   /** Runs `work` in one transaction as the unprivileged app role, under row-level security. */
@@ -48,6 +79,11 @@ export interface Database {
   callFunction<Row>(functionCall: string, params: readonly unknown[]): Promise<Row[]>;
   /** Holds a session-level advisory lock while `work` runs, so instances take turns. */
   withAdvisoryLock<T>(lockKey: number, work: () => Promise<T>): Promise<T>;
+  /**
+   * How long the oldest database call in flight has been running, in milliseconds (0 when
+   * none is). Past the timeout this means the process is stuck: liveness reports it.
+   */
+  oldestCallMs(): number;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -61,18 +97,27 @@ function contextParams(context: TenantContext): string[] {
   return [context.orgId ?? '', context.instanceAdmin ? 'on' : 'off', context.principalId];
 }
 
+/** Which transaction, if any, the current flow of control is inside (see NestedTransactionError). */
+const heldTransaction = new AsyncLocalStorage<{ open: boolean }>();
+
+function refuseNesting(): void {
+  if (heldTransaction.getStore()?.open === true) throw new NestedTransactionError();
+}
+
 /**
  * What both stores share: tenant and owner transactions on top of one raw transaction
- * primitive, with every statement timed.
+ * primitive, with every statement timed, nesting refused, and calls in flight tracked.
  */
 abstract class TransactionalDatabase implements Database {
   abstract readonly kind: Database['kind'];
+  private readonly callsInFlight = new Set<{ since: number }>();
 
   constructor(private readonly onQuery: QueryTimer) {}
 
   /** Runs `work` between BEGIN and COMMIT (ROLLBACK on error) on one connection. */
   protected abstract transaction<T>(work: (sql: Sql) => Promise<T>): Promise<T>;
-  abstract withAdvisoryLock<T>(lockKey: number, work: () => Promise<T>): Promise<T>;
+  protected abstract autocommit<Row>(text: string, params: readonly unknown[]): Promise<Row[]>;
+  protected abstract advisoryLocked<T>(lockKey: number, work: () => Promise<T>): Promise<T>;
   abstract ping(): Promise<void>;
   abstract close(): Promise<void>;
 
@@ -84,20 +129,51 @@ abstract class TransactionalDatabase implements Database {
   }
 
   ownerTransaction<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
-    return this.transaction((sql) => work(this.timed(sql)));
+    return this.tracked(async () => {
+      const marker = { open: true };
+      try {
+        return await this.transaction((sql) => heldTransaction.run(marker, () => work(this.timed(sql))));
+      } finally {
+        marker.open = false;
+      }
+    });
   }
 
   callFunction<Row>(functionCall: string, params: readonly unknown[]): Promise<Row[]> {
     if (!FUNCTION_CALL.test(functionCall)) {
       throw new Error(`callFunction() only calls mandate_* functions: ${functionCall}`);
     }
-    const started = process.hrtime.bigint();
-    return this.autocommit<Row>(functionCall, params).finally(() => {
-      this.onQuery(Number(process.hrtime.bigint() - started) / 1e9);
+    return this.tracked(async () => {
+      const started = process.hrtime.bigint();
+      try {
+        return await this.autocommit<Row>(functionCall, params);
+      } finally {
+        this.onQuery(Number(process.hrtime.bigint() - started) / 1e9);
+      }
     });
   }
 
-  protected abstract autocommit<Row>(text: string, params: readonly unknown[]): Promise<Row[]>;
+  withAdvisoryLock<T>(lockKey: number, work: () => Promise<T>): Promise<T> {
+    refuseNesting();
+    return this.advisoryLocked(lockKey, work);
+  }
+
+  oldestCallMs(): number {
+    let oldest = Infinity;
+    for (const call of this.callsInFlight) oldest = Math.min(oldest, call.since);
+    return oldest === Infinity ? 0 : Date.now() - oldest;
+  }
+
+  private async tracked<T>(run: () => Promise<T>): Promise<T> {
+    refuseNesting();
+    const call = { since: Date.now() };
+    this.callsInFlight.add(call);
+    try {
+      return await run();
+    } finally {
+      this.callsInFlight.delete(call);
+    }
+  }
 
   private timed(sql: Sql): Sql {
     return {
@@ -114,29 +190,55 @@ abstract class TransactionalDatabase implements Database {
   }
 }
 
+/** SQLSTATEs and pg messages that mean "took too long" rather than "went wrong". */
+const PG_TIMEOUT_CODES = new Set(['57014', '25P03']); // query_canceled (statement_timeout), idle_in_transaction_session_timeout
+const POOL_TIMEOUT_MESSAGE = 'timeout exceeded when trying to connect';
+
+function asTimeout(error: unknown): unknown {
+  const { code, message } = (error ?? {}) as { code?: string; message?: string };
+  if (code !== undefined && PG_TIMEOUT_CODES.has(code)) return new DatabaseTimeoutError(message ?? code, { cause: error });
+  if (message === POOL_TIMEOUT_MESSAGE) return new DatabaseTimeoutError('no free connection in the pool', { cause: error });
+  return error;
+}
+
 /** PostgreSQL through a `pg` connection pool. */
 export class PostgresDatabase extends TransactionalDatabase {
   readonly kind = 'postgres' as const;
   private readonly pool: pg.Pool;
 
-  constructor(connectionString: string, poolSize: number, onQuery: QueryTimer = () => undefined) {
+  constructor(
+    private readonly connectionString: string,
+    poolSize: number,
+    onQuery: QueryTimer = () => undefined,
+    limits: DatabaseLimits = DEFAULT_LIMITS,
+  ) {
     super(onQuery);
-    this.pool = new pg.Pool({ connectionString, max: poolSize });
+    this.pool = new pg.Pool({
+      connectionString,
+      max: poolSize,
+      // Enforced by PostgreSQL itself, so a stuck statement or a transaction left open by its
+      // caller is ended there and its connection comes back.
+      statement_timeout: limits.timeoutMs,
+      idle_in_transaction_session_timeout: limits.timeoutMs,
+      connectionTimeoutMillis: limits.timeoutMs,
+    });
     // An idle client losing its connection must not crash the process; the pool replaces it.
     this.pool.on('error', () => undefined);
   }
 
-  async withAdvisoryLock<T>(lockKey: number, work: () => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+  /**
+   * The lock lives on a connection of its own, outside the pool: `work` uses the pool, and
+   * must not wait for the connection that holds the lock (a pool of one would deadlock).
+   */
+  protected async advisoryLocked<T>(lockKey: number, work: () => Promise<T>): Promise<T> {
+    const client = new pg.Client({ connectionString: this.connectionString });
+    client.on('error', () => undefined); // a lost lock session ends with the work's own errors
+    await client.connect();
     try {
       await client.query('SELECT pg_advisory_lock($1)', [lockKey]);
-      try {
-        return await work();
-      } finally {
-        await client.query('SELECT pg_advisory_unlock($1)', [lockKey]);
-      }
+      return await work();
     } finally {
-      client.release();
+      await client.end();
     }
   }
 
@@ -145,7 +247,11 @@ export class PostgresDatabase extends TransactionalDatabase {
   }
 
   protected async autocommit<Row>(text: string, params: readonly unknown[]): Promise<Row[]> {
-    return (await this.pool.query(text, params as unknown[])).rows as Row[];
+    try {
+      return (await this.pool.query(text, params as unknown[])).rows as Row[];
+    } catch (error) {
+      throw asTimeout(error);
+    }
   }
 
   async close(): Promise<void> {
@@ -153,7 +259,21 @@ export class PostgresDatabase extends TransactionalDatabase {
   }
 
   protected async transaction<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw asTimeout(error);
+    }
+    let broken = false;
+    let lost: unknown;
+    // PostgreSQL ends a session idle in a transaction too long; the client then emits
+    // 'error', which must not crash the process. The connection is not reused.
+    const onError = (error: unknown): void => {
+      broken = true;
+      lost ??= error; // the first says why; "Connection terminated" follows
+    };
+    client.on('error', onError);
     const sql: Sql = {
       async query<Row>(text: string, params?: readonly unknown[]): Promise<Row[]> {
         return (await client.query(text, params as unknown[] | undefined)).rows as Row[];
@@ -162,7 +282,6 @@ export class PostgresDatabase extends TransactionalDatabase {
         await client.query(script);
       },
     };
-    let broken = false;
     try {
       await client.query('BEGIN');
       const result = await work(sql);
@@ -174,39 +293,80 @@ export class PostgresDatabase extends TransactionalDatabase {
       } catch {
         broken = true; // the connection is unusable; do not return it to the pool
       }
-      throw error;
+      // A session PostgreSQL ended says why in the error it emitted, not in the failed query's.
+      throw asTimeout(lost ?? error);
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }
 }
 
 /**
+ * One connection's turns, first come first served. A caller that waits longer than the
+ * timeout gives up with DatabaseTimeoutError instead of queueing forever behind a stuck turn.
+ */
+class Turns {
+  private last: Promise<void> = Promise.resolve();
+
+  constructor(private readonly timeoutMs: number) {}
+
+  async take<T>(work: () => Promise<T>): Promise<T> {
+    const previous = this.last;
+    let release!: () => void;
+    this.last = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const ready = await Promise.race([
+      previous.then(() => true),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => { resolve(false); }, this.timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!ready) {
+      // Those queued behind this caller still go in order, once the turn before it ends.
+      void previous.then(release);
+      throw new DatabaseTimeoutError('waited for the embedded database\'s connection');
+    }
+    try {
+      return await work();
+    } finally {
+      release();
+    }
+  }
+}
+
+/**
  * The embedded default: PostgreSQL compiled to WebAssembly, persisted under a directory.
- * One connection, so transactions run one at a time (PGlite queues them).
+ * One connection, so every call takes its turn (see Turns).
  */
 export class PGliteDatabase extends TransactionalDatabase {
   readonly kind = 'pglite' as const;
+  private readonly turns: Turns;
 
   private constructor(
     private readonly db: PGlite,
     onQuery: QueryTimer,
     private readonly lock: DataDirLock | null,
+    limits: DatabaseLimits,
   ) {
     super(onQuery);
+    this.turns = new Turns(limits.timeoutMs);
   }
 
   /**
    * `dataDir` null keeps the database in memory (tests). A data directory is used by one
    * process at a time: PGlite has no locking of its own, and two writers would corrupt it.
    */
-  static async open(dataDir: string | null, onQuery: QueryTimer = () => undefined): Promise<PGliteDatabase> {
-    if (dataDir === null) return new PGliteDatabase(await PGlite.create(), onQuery, null);
+  static async open(dataDir: string | null, onQuery: QueryTimer = () => undefined, limits: DatabaseLimits = DEFAULT_LIMITS): Promise<PGliteDatabase> {
+    if (dataDir === null) return new PGliteDatabase(await PGlite.create(), onQuery, null, limits);
     const location = path.join(dataDir, 'pgdata');
     mkdirSync(location, { recursive: true, mode: 0o700 });
     const lock = DataDirLock.acquire(dataDir);
     try {
-      return new PGliteDatabase(await PGlite.create(location), onQuery, lock);
+      return new PGliteDatabase(await PGlite.create(location), onQuery, lock, limits);
     } catch (error) {
       lock.release();
       throw error;
@@ -214,21 +374,21 @@ export class PGliteDatabase extends TransactionalDatabase {
   }
 
   /** A single connection cannot race itself; the lock is still taken for the same semantics. */
-  async withAdvisoryLock<T>(lockKey: number, work: () => Promise<T>): Promise<T> {
-    await this.db.query('SELECT pg_advisory_lock($1)', [lockKey]);
+  protected async advisoryLocked<T>(lockKey: number, work: () => Promise<T>): Promise<T> {
+    await this.autocommit('SELECT pg_advisory_lock($1)', [lockKey]);
     try {
       return await work();
     } finally {
-      await this.db.query('SELECT pg_advisory_unlock($1)', [lockKey]);
+      await this.autocommit('SELECT pg_advisory_unlock($1)', [lockKey]);
     }
   }
 
   async ping(): Promise<void> {
-    await this.db.query('SELECT 1');
+    await this.autocommit('SELECT 1', []);
   }
 
-  protected async autocommit<Row>(text: string, params: readonly unknown[]): Promise<Row[]> {
-    return (await this.db.query<Row>(text, params as unknown[])).rows;
+  protected autocommit<Row>(text: string, params: readonly unknown[]): Promise<Row[]> {
+    return this.turns.take(async () => (await this.db.query<Row>(text, params as unknown[])).rows);
   }
 
   async close(): Promise<void> {
@@ -240,15 +400,17 @@ export class PGliteDatabase extends TransactionalDatabase {
   }
 
   protected transaction<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
-    return this.db.transaction((tx) =>
-      work({
-        async query<Row>(text: string, params?: readonly unknown[]): Promise<Row[]> {
-          return (await tx.query<Row>(text, params as unknown[] | undefined)).rows;
-        },
-        async exec(script: string): Promise<void> {
-          await tx.exec(script);
-        },
-      }),
+    return this.turns.take(() =>
+      this.db.transaction((tx) =>
+        work({
+          async query<Row>(text: string, params?: readonly unknown[]): Promise<Row[]> {
+            return (await tx.query<Row>(text, params as unknown[] | undefined)).rows;
+          },
+          async exec(script: string): Promise<void> {
+            await tx.exec(script);
+          },
+        }),
+      ),
     );
   }
 }

@@ -57,6 +57,8 @@ export async function migrate(db: Database, migrations: Migration[] = readMigrat
       continue;
     }
     await db.ownerTransaction(async (sql) => {
+      // Rebuilding a large table may take longer than a request's statement is allowed to.
+      await sql.exec('SET LOCAL statement_timeout = 0');
       await sql.exec(migration.sql);
       await sql.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [
         migration.version,

@@ -208,6 +208,26 @@ describe('group commit after a known head', () => {
     expect((await api.call('verifyAuditChain')).body).toMatchObject({ intact: true });
   });
 
+  it('one event the database refuses fails alone, never the rest of its batch', async () => {
+    const org = await createOrg(root);
+    const api = new Api(server.baseUrl, org.admin);
+    const writer = new AuditWriter(server.mandate.db);
+    try {
+      await writer.append(entry('test.warm_up', org.orgId)); // the writer now knows the head
+      const refused = { ...entry('test.refused', org.orgId), outcome: 'neither' } as unknown as AuditEntry; // fails a CHECK
+      const results = await Promise.allSettled([
+        writer.append(entry('test.before', org.orgId)),
+        writer.append(refused),
+        writer.append(entry('test.after', org.orgId)),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    } finally {
+      await writer.close();
+    }
+    expect(await testActions(api)).toEqual(['test.warm_up', 'test.before', 'test.after']);
+    expect((await api.call('verifyAuditChain')).body).toMatchObject({ intact: true });
+  });
+
   it('a writer that lost the race seals its events again on the head that beat it, without taking the lock', async () => {
     const org = await createOrg(root);
     const api = new Api(server.baseUrl, org.admin);

@@ -4,7 +4,8 @@ import pg from 'pg';
 import { type JsonSchema, loadSpec } from '../../src/spec/operations';
 import { Api, type ApiResponse, type CallOptions } from '../helpers/api';
 import { isolatedDatabaseUrl } from '../helpers/env';
-import { type OrgFixture, createOrg } from '../helpers/fixtures';
+import { type OrgFixture, createAgent, createOrg } from '../helpers/fixtures';
+import { basic, postForm } from '../helpers/oauth';
 import { type Ids, exampleBody, instanceOperations, protectedOperations, requestFor, resourcesOf } from '../helpers/requests';
 import { type TestServer, startServer } from '../helpers/server';
 
@@ -92,6 +93,36 @@ describe.each(protectedOperations.map((o) => [o.operationId, o] as const))('%s',
     expect(response.body.errors[0]).toMatchObject({ field: 'query.unexpected', code: 'additionalProperties' });
   });
 
+  const queryParams = operation.parameters.filter((p) => p.location === 'query' && p.name !== operation.queryTokenParameter);
+  if (queryParams.length > 0) {
+    // (A lone surrogate cannot arrive in a URL: percent-decoding turns it into U+FFFD.)
+    it('refuses NUL characters in query parameters', async () => {
+      for (const param of queryParams) {
+        for (const bad of ['a\u0000b', '\u0000']) {
+          const options = valid();
+          const response = await call({ ...options, query: { ...options.query, [param.name]: bad } });
+          expectProblem(response, 400, 'VALIDATION_ERROR');
+          expect(response.body.errors[0]).toMatchObject({ field: `query.${param.name}`, code: 'characters' });
+        }
+      }
+    });
+  }
+
+  const integerParams = queryParams.filter((p) => p.schema.type === 'integer');
+  if (integerParams.length > 0) {
+    it.each(['Infinity', '-Infinity', 'NaN', ' 5', '5 ', '+5', '05', '0x10', '1e1', '5.0', '-0', '', '99999999999999999999'])(
+      'accepts only canonical decimal integers, not %j',
+      async (bad) => {
+        for (const param of integerParams) {
+          const options = valid();
+          const response = await call({ ...options, query: { ...options.query, [param.name]: bad } });
+          expectProblem(response, 400, 'VALIDATION_ERROR');
+          expect(response.body.errors[0].field).toBe(`query.${param.name}`);
+        }
+      },
+    );
+  }
+
   const pathParams = operation.parameters.filter((p) => p.location === 'path');
   if (pathParams.length > 0) {
     it.each(['x', 'agt_short', '../../etc/passwd', 'org_' + 'z'.repeat(500), 'AGT_01JDX0M2B7C6D5E4F3G2H1J0K9', 'агент_ü', '%00'])(
@@ -160,6 +191,18 @@ describe.each(protectedOperations.map((o) => [o.operationId, o] as const))('%s',
     }
   });
 
+  it('refuses JSON nested deeper than the documented limit, before walking it', async () => {
+    const options = valid();
+    const json = { ...options.headers, 'content-type': 'application/json' };
+    for (const rawBody of ['['.repeat(2000) + ']'.repeat(2000), '{"a":'.repeat(800) + '1' + '}'.repeat(800), `{"name":${'['.repeat(33)}${']'.repeat(33)}}`]) {
+      const response = await call({ ...options, rawBody, headers: json });
+      expectProblem(response, 400, 'JSON_TOO_DEEP');
+    }
+    // Brackets inside strings are text, not nesting.
+    const inString = await call({ ...options, rawBody: JSON.stringify({ name: '['.repeat(100), nope: true }), headers: json });
+    expectProblem(inString, 400, 'VALIDATION_ERROR');
+  });
+
   it('refuses a body that is not JSON with 415', async () => {
     const options = valid();
     const response = await call({ ...options, rawBody: 'name=x', headers: { ...options.headers, 'content-type': 'application/x-www-form-urlencoded' } });
@@ -223,5 +266,31 @@ describe('unicode', () => {
   it('refuses control characters in names', async () => {
     const response = await api.call('createAgent', { body: { name: 'bad\nname', agentType: 'tool' } });
     expectProblem(response, 400, 'VALIDATION_ERROR');
+  });
+});
+
+describe('values PostgreSQL cannot take', () => {
+  it('refuses times outside years 1 to 9999 before any query', async () => {
+    for (const since of ['0000-01-01T00:00:00Z', '0001-01-01T00:00:00+01:00', '9999-12-31T23:59:59-01:00']) {
+      const response = await api.call('listAuditEvents', { query: { since } });
+      expectProblem(response, 400, 'VALIDATION_ERROR');
+      expect(response.body.errors[0]).toMatchObject({ field: 'query.since', code: 'format' });
+    }
+    expect((await api.call('listAuditEvents', { query: { since: '0001-01-01T00:00:00Z', until: '9999-12-31T23:59:59Z' } })).status).toBe(200);
+  });
+
+  it('answers a NUL in client_id with invalid_client, and audits the attempt with the value escaped', async () => {
+    const agent = await createAgent(api);
+    const clientId = `${agent.id as string}\u0000x`;
+    const form = { grant_type: 'client_credentials', client_id: clientId, client_secret: 'mdt_sk_' + 'A'.repeat(43) };
+    const posted = await postForm(server.baseUrl, '/oauth2/token', form);
+    expect(posted.status).toBe(401);
+    expect(posted.body.error).toBe('invalid_client');
+    const viaBasic = await postForm(server.baseUrl, '/oauth2/token', { grant_type: 'client_credentials' }, basic(clientId, form.client_secret));
+    expect(viaBasic.status).toBe(401);
+    const { rows } = await db.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'auth.failed' AND metadata->>'clientId' = $1`, [
+      `${agent.id as string}\\u0000x`,
+    ]);
+    expect(rows[0].n).toBe(2);
   });
 });

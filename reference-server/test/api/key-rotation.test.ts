@@ -85,4 +85,21 @@ describe('signing key rotation', () => {
     const { rows } = await db.query(`SELECT count(*)::int AS n FROM audit_events WHERE chain = 'instance' AND action = 'signing_key.rotated'`);
     expect(rows[0].n).toBeGreaterThanOrEqual(1);
   });
+
+  it('refuses a rotation that would publish more keys than a JWK Set may hold', async () => {
+    let published = (await root.call('listSigningKeys')).body.data.length as number;
+    while (published < 20) {
+      expect((await root.call('rotateSigningKeys')).status).toBe(201);
+      published += 1;
+    }
+    const refused = await root.call('rotateSigningKeys');
+    expect(refused.status).toBe(409);
+    expect(refused.body.code).toBe('TOO_MANY_SIGNING_KEYS');
+    expect(refused.body.detail).toMatch(/20 signing keys are published.*Rotate again after \d{4}-/);
+    await server.mandate.keys.reload();
+    expect(await jwksKids()).toHaveLength(20);
+    // Once the oldest retired key is withdrawn, rotation works again.
+    await db.query(`UPDATE signing_keys SET published_until = now() - interval '1 second' WHERE kid = (SELECT kid FROM signing_keys WHERE published_until > now() ORDER BY published_until, kid LIMIT 1)`);
+    expect((await root.call('rotateSigningKeys')).status).toBe(201);
+  }, 60_000);
 });

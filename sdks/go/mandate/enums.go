@@ -244,19 +244,21 @@ func (v DeploymentEnv) IsKnown() bool {
 	return false
 }
 
-// HealthStatus is an open enum. Values this SDK does not know (from a newer server) are kept, and
-// any value may be sent.
+// HealthStatus is an open enum. `ok` while serving; `stuck` when a database call has outlived its
+// timeout twice over. Values this SDK does not know (from a newer server) are kept, and any value
+// may be sent.
 type HealthStatus string
 
 // Known HealthStatus values.
 const (
-	HealthStatusOk HealthStatus = "ok"
+	HealthStatusOk    HealthStatus = "ok"
+	HealthStatusStuck HealthStatus = "stuck"
 )
 
 // IsKnown reports whether v is one of the values this SDK knows.
 func (v HealthStatus) IsKnown() bool {
 	switch v {
-	case HealthStatusOk:
+	case HealthStatusOk, HealthStatusStuck:
 		return true
 	}
 	return false

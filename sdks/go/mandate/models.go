@@ -964,7 +964,10 @@ func (m *GetOpenAPIDocumentResponse) UnmarshalJSON(data []byte) error {
 
 // Health is the Health schema of the API.
 type Health struct {
+	// `ok` while serving; `stuck` when a database call has outlived its timeout twice over.
 	Status HealthStatus `json:"status"`
+	// What is stuck, when `status` is `stuck`.
+	Detail *string `json:"detail,omitempty"`
 	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
 	// extra ones.
 	ExtraFields map[string]json.RawMessage `json:"-"`
@@ -974,6 +977,9 @@ type Health struct {
 func (m Health) MarshalJSON() ([]byte, error) {
 	var w core.ObjectWriter
 	w.Field("status", m.Status)
+	if m.Detail != nil {
+		w.Field("detail", m.Detail)
+	}
 	return w.Finish(m.ExtraFields)
 }
 
@@ -984,6 +990,7 @@ func (m *Health) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	r.Take("status", &m.Status)
+	r.Take("detail", &m.Detail)
 	m.ExtraFields = r.Rest()
 	return r.Err()
 }

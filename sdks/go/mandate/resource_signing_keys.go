@@ -33,7 +33,8 @@ func (r *SigningKeysResource) List(ctx context.Context, opts ...RequestOption) (
 // Instance administrators only. Creates a new key and publishes it at once; it starts signing
 // after the activation delay (`MANDATE_KEY_ACTIVATION_DELAY_SECONDS`), so verifiers that cache the
 // JWK Set learn it first. The key it replaces retires then and stays published until its last
-// token has expired.
+// token has expired. At most 20 keys are published at once (the JWK Set's limit): while 20 are,
+// rotation answers 409 `TOO_MANY_SIGNING_KEYS` until the oldest retired key is withdrawn.
 //
 // POST /v1/keys/rotate (operation rotateSigningKeys).
 func (r *SigningKeysResource) Rotate(ctx context.Context, opts ...RequestOption) (*SigningKey, error) {

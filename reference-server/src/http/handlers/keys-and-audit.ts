@@ -3,7 +3,7 @@ import { fail, forbidden, notFound } from '../../domain/errors';
 import type { Principal } from '../../domain/principal';
 import { keyStatus } from '../../domain/signing-keys';
 import { type AuditFilters, auditStore } from '../../store/audit';
-import type { SigningKeyRecord } from '../../store/signing-keys';
+import { type SigningKeyRecord, signingKeyStore } from '../../store/signing-keys';
 import { type Handler, orgOf, pageOf, pageReply } from '../handler';
 import { auditJson } from '../representations';
 
@@ -27,7 +27,8 @@ function requireInstanceAdmin(principal: Principal): void {
 export const keyHandlers: Record<string, Handler> = {
   async listSigningKeys(call) {
     requireInstanceAdmin(call.principal);
-    return { status: 200, body: { data: (await call.services.keys.published()).map(signingKeyJson) } };
+    // Read in this request's transaction: the key cache would open a second one to reload.
+    return { status: 200, body: { data: (await signingKeyStore.published(call.sql)).map(signingKeyJson) } };
   },
   async rotateSigningKeys(call) {
     requireInstanceAdmin(call.principal);

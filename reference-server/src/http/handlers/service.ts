@@ -27,6 +27,8 @@ async function check(probe: () => Promise<void>): Promise<{ status: 'up' | 'down
 
 export interface ServiceDeps {
   db: Database;
+  /** A database call running longer than this should have timed out: the process is stuck. */
+  stuckAfterMs: number;
   cache: Cache;
   metrics: Metrics;
   /** The bundled spec, as served at /openapi.json. */
@@ -40,7 +42,14 @@ export function serviceHandlers(deps: ServiceDeps): Record<string, PublicHandler
   let docsPage: string | undefined;
   return {
     getHealth(ctx: Context) {
-      ctx.body = { status: 'ok' };
+      const oldestCallMs = deps.db.oldestCallMs();
+      ctx.set('Cache-Control', 'no-store');
+      if (oldestCallMs > deps.stuckAfterMs) {
+        ctx.status = 503;
+        ctx.body = { status: 'stuck', detail: `A database call has been running for ${Math.round(oldestCallMs / 1000)} s; restart this instance.` };
+      } else {
+        ctx.body = { status: 'ok' };
+      }
       return Promise.resolve();
     },
     async getReadiness(ctx: Context) {

@@ -24,7 +24,7 @@ const report = (): void => {
 };
 setInterval(report, REPORT_MS).unref();
 // Two connections: one claims and records while the other reads a batch's events.
-const db = new PostgresDatabase(config.databaseUrl, 2);
+const db = new PostgresDatabase(config.databaseUrl, 2, undefined, { timeoutMs: config.databaseTimeoutMs });
 const worker = new DeliveryWorker(
   db,
   new KeyEncryption(config.keyEncryptionKey),

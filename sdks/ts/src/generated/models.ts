@@ -303,10 +303,14 @@ export interface GetOpenApiDocumentResponse {
 }
 
 export interface Health {
+  /** `ok` while serving; `stuck` when a database call has outlived its timeout twice over. */
   status: HealthStatus;
+  /** What is stuck, when `status` is `stuck`. */
+  detail?: string;
 }
 
-export type HealthStatus = "ok" | (string & {});
+/** `ok` while serving; `stuck` when a database call has outlived its timeout twice over. */
+export type HealthStatus = "ok" | "stuck" | (string & {});
 
 /** RFC 7662 §2.2. Inactive tokens carry only `active`. */
 export interface Introspection {

@@ -13,7 +13,11 @@ export class Service extends APIResource {
   /**
    * Liveness
    *
-   * Answers while the process is serving requests. Does not check dependencies.
+   * Answers 200 while the process is serving requests. It does not call its dependencies
+   * (see readiness for that), but it answers 503 `stuck` when a database call has been
+   * running for twice the database timeout (`MANDATE_DB_TIMEOUT_MS`): such a call should
+   * have failed long before, so the process needs restarting. While the server starts it
+   * answers 503 `STARTING` as a problem.
    *
    * `GET /health` (getHealth)
    */
@@ -427,7 +431,9 @@ export class SigningKeys extends APIResource {
    * Instance administrators only. Creates a new key and publishes it at once; it starts
    * signing after the activation delay (`MANDATE_KEY_ACTIVATION_DELAY_SECONDS`), so
    * verifiers that cache the JWK Set learn it first. The key it replaces retires then and
-   * stays published until its last token has expired.
+   * stays published until its last token has expired. At most 20 keys are published at
+   * once (the JWK Set's limit): while 20 are, rotation answers 409 `TOO_MANY_SIGNING_KEYS`
+   * until the oldest retired key is withdrawn.
    *
    * Requires `keys:admin`.
    *

@@ -195,9 +195,10 @@ class DeploymentEnv(OpenEnum):
 
 
 class HealthStatus(OpenEnum):
-    """Known values of `HealthStatus`; others are kept as they come."""
+    """`ok` while serving; `stuck` when a database call has outlived its timeout twice over."""
 
     OK = "ok"
+    STUCK = "stuck"
 
 
 class IntrospectionTokenType(OpenEnum):
@@ -606,6 +607,9 @@ class GetOpenApiDocumentResponse(BaseModel):
 
 class Health(BaseModel):
     status: HealthStatus
+    """`ok` while serving; `stuck` when a database call has outlived its timeout twice over."""
+    detail: Optional[str] = None
+    """What is stuck, when `status` is `stuck`."""
 
 
 class Introspection(BaseModel):

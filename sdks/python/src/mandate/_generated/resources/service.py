@@ -134,7 +134,11 @@ class Service(SyncResource):
     ) -> Health:
         """Liveness.
 
-        Answers while the process is serving requests. Does not check dependencies.
+        Answers 200 while the process is serving requests. It does not call its dependencies
+        (see readiness for that), but it answers 503 `stuck` when a database call has been
+        running for twice the database timeout (`MANDATE_DB_TIMEOUT_MS`): such a call should
+        have failed long before, so the process needs restarting. While the server starts it
+        answers 503 `STARTING` as a problem.
         """
         raw = self.with_raw_response.health(
             extra_headers=extra_headers,
@@ -346,7 +350,11 @@ class AsyncService(AsyncResource):
     ) -> Health:
         """Liveness.
 
-        Answers while the process is serving requests. Does not check dependencies.
+        Answers 200 while the process is serving requests. It does not call its dependencies
+        (see readiness for that), but it answers 503 `stuck` when a database call has been
+        running for twice the database timeout (`MANDATE_DB_TIMEOUT_MS`): such a call should
+        have failed long before, so the process needs restarting. While the server starts it
+        answers 503 `STARTING` as a problem.
         """
         raw = await self.with_raw_response.health(
             extra_headers=extra_headers,

@@ -108,7 +108,9 @@ class SigningKeys(SyncResource):
         Instance administrators only. Creates a new key and publishes it at once; it starts
         signing after the activation delay (`MANDATE_KEY_ACTIVATION_DELAY_SECONDS`), so
         verifiers that cache the JWK Set learn it first. The key it replaces retires then and
-        stays published until its last token has expired.
+        stays published until its last token has expired. At most 20 keys are published at
+        once (the JWK Set's limit): while 20 are, rotation answers 409 `TOO_MANY_SIGNING_KEYS`
+        until the oldest retired key is withdrawn.
         """
         raw = self.with_raw_response.rotate(
             idempotency_key=idempotency_key,
@@ -208,7 +210,9 @@ class AsyncSigningKeys(AsyncResource):
         Instance administrators only. Creates a new key and publishes it at once; it starts
         signing after the activation delay (`MANDATE_KEY_ACTIVATION_DELAY_SECONDS`), so
         verifiers that cache the JWK Set learn it first. The key it replaces retires then and
-        stays published until its last token has expired.
+        stays published until its last token has expired. At most 20 keys are published at
+        once (the JWK Set's limit): while 20 are, rotation answers 409 `TOO_MANY_SIGNING_KEYS`
+        until the oldest retired key is withdrawn.
         """
         raw = await self.with_raw_response.rotate(
             idempotency_key=idempotency_key,

@@ -14,6 +14,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /** The Health object. */
 public final class Health {
@@ -21,12 +22,18 @@ public final class Health {
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<HealthStatus> status;
 
+  @JsonProperty("detail")
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private final JsonField<String> detail;
+
   private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
 
   @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
   private Health(
-      @JsonProperty("status") JsonField<HealthStatus> status) {
+      @JsonProperty("status") JsonField<HealthStatus> status,
+      @JsonProperty("detail") JsonField<String> detail) {
     this.status = status == null ? JsonField.absent() : status;
+    this.detail = detail == null ? JsonField.absent() : detail;
   }
 
   /** A builder for a new {@code Health}. */
@@ -39,7 +46,7 @@ public final class Health {
     return new Builder(this);
   }
 
-  /** The {@code status} property. */
+  /** {@code ok} while serving; {@code stuck} when a database call has outlived its timeout twice over. */
   public HealthStatus status() {
     return status.orNull();
   }
@@ -47,6 +54,16 @@ public final class Health {
   /** {@code status} as on the wire: absent, null or a value. */
   public JsonField<HealthStatus> _status() {
     return status;
+  }
+
+  /** What is stuck, when {@code status} is {@code stuck}. */
+  public Optional<String> detail() {
+    return detail.asOptional();
+  }
+
+  /** {@code detail} as on the wire: absent, null or a value. */
+  public JsonField<String> _detail() {
+    return detail;
   }
 
   /** Properties this SDK does not know (from a newer server), kept for round trips. */
@@ -65,12 +82,13 @@ public final class Health {
     if (this == other) return true;
     if (!(other instanceof Health that)) return false;
     return status.equals(that.status)
+        && detail.equals(that.detail)
         && additionalProperties.equals(that.additionalProperties);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(status, additionalProperties);
+    return Objects.hash(status, detail, additionalProperties);
   }
 
   @Override
@@ -78,6 +96,9 @@ public final class Health {
     return "Health{"
         + "status="
         + status
+        + ", "
+        + "detail="
+        + detail
         + ", "
         + "additionalProperties="
         + additionalProperties
@@ -87,12 +108,14 @@ public final class Health {
   /** Builds a {@link Health}. Not thread-safe; the object it builds is immutable. */
   public static final class Builder {
     private JsonField<HealthStatus> status = JsonField.absent();
+    private JsonField<String> detail = JsonField.absent();
     private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
 
     private Builder() {}
 
     private Builder(Health source) {
       status = source.status;
+      detail = source.detail;
       additionalProperties.putAll(source.additionalProperties);
     }
 
@@ -105,6 +128,18 @@ public final class Health {
     /** Sets {@code status} exactly: absent, null (even where the API refuses it) or a value. */
     public Builder status(JsonField<HealthStatus> status) {
       this.status = Objects.requireNonNull(status, "status");
+      return this;
+    }
+
+    /** Sets {@code detail}; null leaves it out. */
+    public Builder detail(String detail) {
+      this.detail = detail == null ? JsonField.absent() : JsonField.of(detail);
+      return this;
+    }
+
+    /** Sets {@code detail} exactly: absent, null (even where the API refuses it) or a value. */
+    public Builder detail(JsonField<String> detail) {
+      this.detail = Objects.requireNonNull(detail, "detail");
       return this;
     }
 
@@ -121,7 +156,7 @@ public final class Health {
 
     /** The {@link Health}; the server validates required properties and constraints. */
     public Health build() {
-      Health built = new Health(status);
+      Health built = new Health(status, detail);
       built.additionalProperties.putAll(additionalProperties);
       return built;
     }

@@ -7,18 +7,20 @@ import dev.mandate.sdk.core.OpenEnum;
 import java.util.List;
 
 /**
- * The HealthStatus enum.
+ * {@code ok} while serving; {@code stuck} when a database call has outlived its timeout twice over.
  *
  * Open: {@link #of(String)} keeps a value this SDK does not know.
  */
 public final class HealthStatus extends OpenEnum {
   public static final HealthStatus OK = new HealthStatus("ok");
+  public static final HealthStatus STUCK = new HealthStatus("stuck");
 
-  private static final List<HealthStatus> KNOWN = List.of(OK);
+  private static final List<HealthStatus> KNOWN = List.of(OK, STUCK);
 
   /** The known values, for exhaustive switches; {@code _UNKNOWN} for any other value. */
   public enum Known {
     OK,
+    STUCK,
     _UNKNOWN
   }
 
@@ -48,6 +50,7 @@ public final class HealthStatus extends OpenEnum {
   public Known known() {
     return switch (value()) {
       case "ok" -> Known.OK;
+      case "stuck" -> Known.STUCK;
       default -> Known._UNKNOWN;
     };
   }

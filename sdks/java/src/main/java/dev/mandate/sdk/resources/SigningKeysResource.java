@@ -89,7 +89,9 @@ public final class SigningKeysResource {
    * Instance administrators only. Creates a new key and publishes it at once; it starts
    * signing after the activation delay ({@code MANDATE_KEY_ACTIVATION_DELAY_SECONDS}), so
    * verifiers that cache the JWK Set learn it first. The key it replaces retires then and
-   * stays published until its last token has expired.
+   * stays published until its last token has expired. At most 20 keys are published at
+   * once (the JWK Set's limit): while 20 are, rotation answers 409 {@code TOO_MANY_SIGNING_KEYS}
+   * until the oldest retired key is withdrawn.
    *
    * {@code POST /v1/keys/rotate} ({@code rotateSigningKeys}).
    */
