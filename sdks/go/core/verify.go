@@ -45,6 +45,10 @@ func (e *verifyError) Unwrap() error               { return ErrInvalidToken }
 func reject(kind error, detail string) error       { return fmt.Errorf("%w (%s)", kind, detail) }
 func rejectf(kind error, f string, a ...any) error { return reject(kind, fmt.Sprintf(f, a...)) }
 
+// p256HalfOrder is n >> 1 for the order n of P-256: ES256 signatures must be in low-S
+// form, s <= n >> 1.
+var p256HalfOrder = new(big.Int).Rsh(elliptic.P256().Params().N, 1)
+
 const (
 	verifyLeeway   = 30 * time.Second
 	refetchMinWait = 30 * time.Second
@@ -181,6 +185,11 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*AccessTokenClaims
 	}
 	if key.alg != header.Alg {
 		return nil, rejectf(ErrTokenAlgorithm, "key %s is %s, token says %s", header.Kid, key.alg, header.Alg)
+	}
+	if header.Alg == "ES256" {
+		if err := checkES256Signature(signature); err != nil {
+			return nil, err
+		}
 	}
 	if !verifySignature(key, []byte(parts[0]+"."+parts[1]), signature) {
 		return nil, ErrTokenSignature
@@ -371,6 +380,24 @@ func parseJWK(k jwk) (verificationKey, bool) {
 		return verificationKey{alg: "EdDSA", key: ed25519.PublicKey(x)}, true
 	}
 	return verificationKey{}, false
+}
+
+// checkES256Signature refuses an ES256 signature that is not 64 bytes of r‖s (RFC 7518
+// §3.4) or whose s is above n/2. ECDSA also accepts (r, n−s), which would make a second
+// token string out of every real one.
+func checkES256Signature(signature []byte) error {
+	if len(signature) != 64 {
+		return reject(ErrTokenSignature, "ES256 signature is not 64 bytes (r‖s)")
+	}
+	if !isLowS(signature[32:]) {
+		return reject(ErrTokenSignature, "ES256 signature is not in low-S form")
+	}
+	return nil
+}
+
+// isLowS reports whether the big-endian s of an ES256 signature is at most n >> 1.
+func isLowS(s []byte) bool {
+	return new(big.Int).SetBytes(s).Cmp(p256HalfOrder) <= 0
 }
 
 func verifySignature(key verificationKey, input, signature []byte) bool {

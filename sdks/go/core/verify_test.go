@@ -10,11 +10,14 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -82,6 +85,10 @@ func (k *testKeys) sign(t *testing.T, alg string, header map[string]any, claims 
 		r, s, err := ecdsa.Sign(rand.Reader, k.ec, digest[:])
 		if err != nil {
 			t.Fatal(err)
+		}
+		// Mandate signs in low-S form (s <= n/2), the only one its verifiers accept.
+		if n := elliptic.P256().Params().N; s.Cmp(new(big.Int).Rsh(n, 1)) > 0 {
+			s.Sub(n, s)
 		}
 		sig = append(fixed(r, 32), fixed(s, 32)...)
 	case "RS256":
@@ -255,5 +262,77 @@ func TestVerifyConfigurationAndJWKSFailures(t *testing.T) {
 	}
 	if fetches.Load() != 1 {
 		t.Fatalf("%d JWKS fetches", fetches.Load())
+	}
+}
+
+// lowSVectors is conformance/vectors/es256-low-s.json, the ES256 malleability cases every
+// SDK's verifier must decide alike.
+type lowSVectors struct {
+	Issuer   string          `json:"issuer"`
+	Audience string          `json:"audience"`
+	JWKS     json.RawMessage `json:"jwks"`
+	Tokens   []struct {
+		Name  string `json:"name"`
+		Token string `json:"token"`
+		Valid bool   `json:"valid"`
+	} `json:"tokens"`
+	Scalars []struct {
+		Name string `json:"name"`
+		S    string `json:"s"`
+		LowS bool   `json:"lowS"`
+	} `json:"scalars"`
+}
+
+func readLowSVectors(t *testing.T) lowSVectors {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "..", "..", "conformance", "vectors", "es256-low-s.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vectors lowSVectors
+	if err := json.Unmarshal(raw, &vectors); err != nil {
+		t.Fatal(err)
+	}
+	return vectors
+}
+
+func TestES256LowSVectors(t *testing.T) {
+	vectors := readLowSVectors(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write(vectors.JWKS)
+	}))
+	t.Cleanup(srv.Close)
+	v, err := NewVerifier(VerifyOptions{Issuer: vectors.Issuer, Audience: vectors.Audience, BaseURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	valid, invalid := 0, 0
+	for _, vector := range vectors.Tokens {
+		t.Run(vector.Name, func(t *testing.T) {
+			claims, err := v.Verify(context.Background(), vector.Token)
+			if vector.Valid {
+				valid++
+				if err != nil || claims.Issuer != vectors.Issuer {
+					t.Fatalf("want the claims, got %v", err)
+				}
+				return
+			}
+			invalid++
+			if !errors.Is(err, ErrTokenSignature) || !errors.Is(err, ErrInvalidToken) {
+				t.Fatalf("want ErrTokenSignature, got %v", err)
+			}
+		})
+	}
+	if valid == 0 || invalid == 0 {
+		t.Fatalf("%d valid and %d invalid tokens: the vectors cover both", valid, invalid)
+	}
+	for _, vector := range vectors.Scalars {
+		s, err := hex.DecodeString(vector.S)
+		if err != nil || len(s) != 32 {
+			t.Fatalf("%s: bad s %q", vector.Name, vector.S)
+		}
+		if isLowS(s) != vector.LowS {
+			t.Errorf("%s: isLowS = %v, want %v", vector.Name, !vector.LowS, vector.LowS)
+		}
 	}
 }

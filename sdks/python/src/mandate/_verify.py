@@ -9,6 +9,8 @@ own ``alg``; header ``typ`` ``at+jwt``; 30 s leeway on ``exp``/``nbf``.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import os
 import threading
 import time
@@ -43,6 +45,8 @@ _ALG_BY_KEY: Dict[Tuple[object, object], str] = {
     ("OKP", "Ed25519"): "EdDSA",
 }
 _DEFAULT_BASE_URL = "http://localhost:8080"
+# Half the order n of P-256. ES256 signatures must be in low-S form, s <= n >> 1.
+_P256_HALF_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551 >> 1
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,8 @@ def _check(
         raise TokenVerificationError(
             f"key {header.kid!r} is for {key.alg}, not {header.alg}", reason="key_algorithm"
         )
+    if header.alg == "ES256":
+        _check_es256_signature(token)
     try:
         payload = jwt.decode(
             token,
@@ -165,6 +171,30 @@ def _check(
         message, reason = _explain(error)
         raise TokenVerificationError(message, reason=reason) from error
     return _claims(payload)
+
+
+def _check_es256_signature(token: str) -> None:
+    """An ES256 signature must be 64 bytes of r || s (RFC 7518 §3.4) with s <= n >> 1.
+
+    ECDSA also accepts (r, n - s), which would make a second token string out of every
+    real one.
+    """
+    encoded = token.rsplit(".", 1)[-1]
+    try:
+        signature = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+    except (binascii.Error, ValueError) as error:
+        raise TokenVerificationError(
+            "malformed token: the signature is not base64url", reason="malformed"
+        ) from error
+    if len(signature) != 64:
+        raise TokenVerificationError("ES256 signature is not 64 bytes (r || s)", reason="signature")
+    if not _is_low_s(signature[32:]):
+        raise TokenVerificationError("ES256 signature is not in low-S form", reason="signature")
+
+
+def _is_low_s(s: bytes) -> bool:
+    """Whether the big-endian S of an ES256 signature is at most n >> 1 (n: P-256's order)."""
+    return int.from_bytes(s, "big") <= _P256_HALF_ORDER
 
 
 def _explain(error: PyJWTError) -> Tuple[str, str]:

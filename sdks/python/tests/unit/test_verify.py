@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import httpx
@@ -16,6 +17,7 @@ from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
 import mandate
 from mandate import AccessTokenVerifier, AsyncAccessTokenVerifier, JwksCache
+from mandate._verify import _is_low_s
 
 ISSUER = "https://mandate.test"
 AUDIENCE = "https://api.example"
@@ -25,6 +27,7 @@ EC_KEY = ec.generate_private_key(ec.SECP256R1())
 OTHER_EC_KEY = ec.generate_private_key(ec.SECP256R1())
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 ED_KEY = ed25519.Ed25519PrivateKey.generate()
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
 
 def public_jwk(kid: str, alg: str) -> Dict[str, Any]:
@@ -74,9 +77,21 @@ def token(
     **claim_overrides: Any,
 ) -> str:
     headers = {"kid": kid or KIDS[alg], "typ": typ}
-    return jwt.encode(
+    signed = jwt.encode(
         claims(**claim_overrides), key or PRIVATE[alg], algorithm=alg, headers=headers
     )
+    return low_s(signed) if alg == "ES256" else signed
+
+
+def low_s(signed: str) -> str:
+    """The ES256 token with s replaced by n - s when above n/2: Mandate signs in low-S form."""
+    signing_input, encoded = signed.rsplit(".", 1)
+    signature = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+    s = int.from_bytes(signature[32:], "big")
+    if s <= P256_ORDER >> 1:
+        return signed
+    low = signature[:32] + (P256_ORDER - s).to_bytes(32, "big")
+    return signing_input + "." + base64.urlsafe_b64encode(low).rstrip(b"=").decode()
 
 
 def b64(data: Dict[str, Any]) -> str:
@@ -251,3 +266,49 @@ async def test_async_verification(jwks_route: Any) -> None:
         token("RS256"), issuer=ISSUER, audience=AUDIENCE, jwks_url=JWKS_URL
     )
     assert verified.client_id == "agt_1"
+
+
+LOW_S_VECTORS: Dict[str, Any] = json.loads(
+    (
+        Path(__file__).resolve().parents[4] / "conformance" / "vectors" / "es256-low-s.json"
+    ).read_text(encoding="utf-8")
+)
+
+
+def vector_verifier() -> AccessTokenVerifier:
+    """A verifier holding the vectors' JWKS (no fetch)."""
+    cache = JwksCache("https://vectors.test/jwks.json", clock=Clock())
+    cache.store(LOW_S_VECTORS["jwks"])
+    return AccessTokenVerifier(
+        issuer=LOW_S_VECTORS["issuer"], audience=LOW_S_VECTORS["audience"], cache=cache
+    )
+
+
+def test_the_low_s_vectors_have_tokens_of_both_kinds() -> None:
+    outcomes = {vector["valid"] for vector in LOW_S_VECTORS["tokens"]}
+    assert outcomes == {True, False}
+
+
+@pytest.mark.parametrize(
+    "vector",
+    [vector for vector in LOW_S_VECTORS["tokens"] if vector["valid"]],
+    ids=lambda vector: str(vector["name"]),
+)
+def test_low_s_vector_verifies(vector: Dict[str, Any]) -> None:
+    verified = vector_verifier().verify(vector["token"])
+    assert verified.iss == LOW_S_VECTORS["issuer"]
+    assert verified.aud == LOW_S_VECTORS["audience"]
+
+
+@pytest.mark.parametrize(
+    "vector",
+    [vector for vector in LOW_S_VECTORS["tokens"] if not vector["valid"]],
+    ids=lambda vector: str(vector["name"]),
+)
+def test_low_s_vector_is_refused(vector: Dict[str, Any]) -> None:
+    reject(vector["token"], "signature", vector_verifier())
+
+
+@pytest.mark.parametrize("vector", LOW_S_VECTORS["scalars"], ids=lambda vector: str(vector["name"]))
+def test_low_s_boundary(vector: Dict[str, Any]) -> None:
+    assert _is_low_s(bytes.fromhex(vector["s"])) is vector["lowS"]

@@ -72,6 +72,9 @@ const ALGORITHMS: Record<string, { importAs: EcKeyImportParams | RsaHashedImport
   EdDSA: { importAs: { name: 'Ed25519' }, verifyAs: { name: 'Ed25519' } },
 };
 
+/** Half the order n of P-256. ES256 signatures must be in low-S form, s ≤ n >> 1. */
+const P256_HALF_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n >> 1n;
+
 const MIN_REFETCH_INTERVAL_MS = 30_000;
 const MAX_AGE_MS = 10 * 60_000;
 
@@ -171,10 +174,12 @@ export async function verifyJwt(token: string, options: VerifyOptions, jwks: Jwk
 
   const { jwk, key } = await jwks.key(header.kid);
   if (jwk.alg !== alg) throw new TokenVerificationError('unsupported_algorithm', `Key ${header.kid} is for ${String(jwk.alg)}, not ${alg}`);
+  const signature = decodeBase64Url(encodedSignature);
+  if (alg === 'ES256') checkEs256Signature(signature);
   const subtle = (await webCrypto()).subtle;
   const valid = await key
     .then((cryptoKey) =>
-      subtle.verify(ALGORITHMS[alg]?.verifyAs ?? alg, cryptoKey, decodeBase64Url(encodedSignature), new TextEncoder().encode(`${encodedHeader}.${encodedPayload}`)),
+      subtle.verify(ALGORITHMS[alg]?.verifyAs ?? alg, cryptoKey, signature, new TextEncoder().encode(`${encodedHeader}.${encodedPayload}`)),
     )
     .catch(() => false);
   if (!valid) throw new TokenVerificationError('invalid_signature', 'The signature does not verify');
@@ -182,6 +187,22 @@ export async function verifyJwt(token: string, options: VerifyOptions, jwks: Jwk
   const claims = decodeJson(encodedPayload, 'payload');
   checkClaims(claims, options, clock.now() / 1000);
   return claims as AccessTokenClaims;
+}
+
+/**
+ * An ES256 signature must be 64 bytes of r ‖ s (RFC 7518 §3.4) with s ≤ n >> 1. ECDSA also
+ * accepts (r, n − s), which would make a second token string out of every real one.
+ */
+function checkEs256Signature(signature: Uint8Array): void {
+  if (signature.length !== 64) throw new TokenVerificationError('invalid_signature', 'An ES256 signature is 64 bytes (r ‖ s)');
+  if (!isLowS(signature.subarray(32))) throw new TokenVerificationError('invalid_signature', 'The ES256 signature is not in low-S form');
+}
+
+/** Whether the big-endian S of an ES256 signature is at most n >> 1 (n the order of P-256). */
+export function isLowS(s: Uint8Array): boolean {
+  let value = 0n;
+  for (const byte of s) value = (value << 8n) | BigInt(byte);
+  return value <= P256_HALF_ORDER;
 }
 
 function checkClaims(claims: Record<string, unknown>, options: VerifyOptions, now: number): void {

@@ -1,6 +1,11 @@
 import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import nock from 'nock';
+import { isLowS, JwksCache, verifyJwt } from '../../src/core/verify';
+import { systemClock } from '../../src/core/options';
 import { TokenVerificationError, verifyAccessToken } from '../../src/index';
+import { REPO_ROOT } from '../helpers/live-server';
 import { mockClient } from '../helpers/mock';
 
 type Jose = typeof import('jose');
@@ -27,10 +32,23 @@ function serveJwks(times = 1): nock.Scope {
 const now = () => Math.floor(Date.now() / 1000);
 const claims = () => ({ iss: ISSUER, sub: 'agt_1', aud: AUDIENCE, client_id: 'agt_1', scope: 'agents:read', org: 'org_1', jti: 'j1', iat: now(), exp: now() + 600 });
 
+const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+
+/** The ES256 token with its signature's s replaced by n − s when above n/2, as Mandate signs: verifiers accept only low S. */
+function toLowS(token: string): string {
+  const [head, payload, encoded] = token.split('.') as [string, string, string];
+  const signature = Buffer.from(encoded, 'base64url');
+  const s = BigInt(`0x${signature.subarray(32).toString('hex')}`);
+  if (s <= P256_ORDER >> 1n) return token;
+  const low = Buffer.from((P256_ORDER - s).toString(16).padStart(64, '0'), 'hex');
+  return `${head}.${payload}.${Buffer.concat([signature.subarray(0, 32), low]).toString('base64url')}`;
+}
+
 async function sign(alg: string, payload: Record<string, unknown> = claims(), header: Record<string, unknown> = {}): Promise<string> {
   const key = keys[alg];
   if (key === undefined) throw new Error(alg);
-  return new jose.SignJWT(payload).setProtectedHeader({ alg, typ: 'at+jwt', kid: `key_${alg}`, ...header }).sign(key.privateKey);
+  const token = await new jose.SignJWT(payload).setProtectedHeader({ alg, typ: 'at+jwt', kid: `key_${alg}`, ...header }).sign(key.privateKey);
+  return alg === 'ES256' ? toLowS(token) : token;
 }
 
 async function reason(token: string, options: { issuer?: string; audience?: string } = {}): Promise<string> {
@@ -107,5 +125,43 @@ describe('the client’s JWKS cache', () => {
     clock.advance(31_000);
     serveJwks();
     await expect(client.verifyAccessToken(unknownKid, { issuer: ISSUER, audience: AUDIENCE })).rejects.toMatchObject({ reason: 'unknown_key' });
+  });
+});
+
+interface LowSVectors {
+  issuer: string;
+  audience: string;
+  jwks: { keys: unknown[] };
+  tokens: { name: string; token: string; valid: boolean }[];
+  scalars: { name: string; s: string; lowS: boolean }[];
+}
+
+/** The vectors every SDK checks, read from the repository as the conformance runner reads scenarios. */
+const lowS = JSON.parse(readFileSync(path.join(REPO_ROOT, 'conformance/vectors/es256-low-s.json'), 'utf8')) as LowSVectors;
+
+describe('the shared ES256 low-S vectors', () => {
+  const options = { issuer: lowS.issuer, audience: lowS.audience };
+  const verify = (token: string) => {
+    const jwks = new JwksCache('https://vectors.test/jwks.json', () => Promise.resolve(new Response(JSON.stringify(lowS.jwks))), systemClock);
+    return verifyJwt(token, options, jwks, systemClock);
+  };
+
+  it('has tokens of both kinds', () => {
+    expect(lowS.tokens.filter((v) => v.valid).length).toBeGreaterThan(0);
+    expect(lowS.tokens.filter((v) => !v.valid).length).toBeGreaterThan(0);
+  });
+
+  it.each(lowS.tokens.filter((v) => v.valid).map((v) => [v.name, v.token] as const))('verifies: %s', async (_name, token) => {
+    await expect(verify(token)).resolves.toMatchObject({ iss: lowS.issuer, aud: lowS.audience });
+  });
+
+  it.each(lowS.tokens.filter((v) => !v.valid).map((v) => [v.name, v.token] as const))('refuses: %s', async (_name, token) => {
+    const failure: unknown = await verify(token).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(TokenVerificationError);
+    expect((failure as TokenVerificationError).reason).toBe('invalid_signature');
+  });
+
+  it.each(lowS.scalars.map((v) => [v.name, v] as const))('tells low from high S: %s', (_name, { s, lowS: expected }) => {
+    expect(isLowS(Buffer.from(s, 'hex'))).toBe(expected);
   });
 });

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.mandate.sdk.core.Json;
 import dev.mandate.sdk.verify.TokenVerificationException.Reason;
 import java.io.IOException;
+import java.math.BigInteger;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -15,6 +16,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
@@ -39,6 +41,9 @@ import java.util.Set;
  */
 public final class AccessTokenVerifier {
   private static final Set<String> ALGORITHMS = Set.of("ES256", "RS256", "EdDSA");
+  /** Half the order n of P-256: ES256 signatures must be in low-S form, s <= n >> 1. */
+  private static final BigInteger P256_HALF_ORDER =
+      new BigInteger("FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551", 16).shiftRight(1);
 
   private final URI jwksUrl;
   private final String issuer;
@@ -91,6 +96,7 @@ public final class AccessTokenVerifier {
     if (!key.fits(alg)) {
       throw new TokenVerificationException(Reason.KEY_MISMATCH, "key " + kid + " is not for " + alg);
     }
+    if (alg.equals("ES256")) checkEs256Signature(signature);
     byte[] signingInput = (parts[0] + "." + parts[1]).getBytes(StandardCharsets.US_ASCII);
     if (!signatureValid(alg, key, signingInput, signature)) {
       throw new TokenVerificationException(Reason.BAD_SIGNATURE, "signature does not verify");
@@ -128,6 +134,24 @@ public final class AccessTokenVerifier {
         instant(claims, "iat"),
         exp,
         claims.deepCopy());
+  }
+
+  /**
+   * An ES256 signature must be 64 bytes of r || s (RFC 7518 §3.4) with s <= n >> 1. ECDSA also
+   * accepts (r, n - s), which would make a second token string out of every real one.
+   */
+  private static void checkEs256Signature(byte[] signature) {
+    if (signature.length != 64) {
+      throw new TokenVerificationException(Reason.BAD_SIGNATURE, "ES256 signature is not 64 bytes (r || s)");
+    }
+    if (!isLowS(Arrays.copyOfRange(signature, 32, 64))) {
+      throw new TokenVerificationException(Reason.BAD_SIGNATURE, "ES256 signature is not in low-S form");
+    }
+  }
+
+  /** Whether the big-endian S of an ES256 signature is at most n >> 1 (n the order of P-256). */
+  static boolean isLowS(byte[] s) {
+    return new BigInteger(1, s).compareTo(P256_HALF_ORDER) <= 0;
   }
 
   private static boolean signatureValid(String alg, Jwk key, byte[] input, byte[] signature) {

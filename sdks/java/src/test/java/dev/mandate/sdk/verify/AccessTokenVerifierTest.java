@@ -4,14 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mandate.sdk.conformance.LiveServer;
 import dev.mandate.sdk.core.Json;
 import dev.mandate.sdk.support.MockServer;
 import dev.mandate.sdk.support.MockServer.Reply;
 import dev.mandate.sdk.verify.TokenVerificationException.Reason;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
@@ -25,7 +28,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -37,6 +42,7 @@ class AccessTokenVerifierTest {
   private static final String AUDIENCE = "https://api.test";
   private static final Instant NOW = Instant.parse("2030-01-01T00:00:00Z");
   private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
+  private static final BigInteger P256_ORDER = new BigInteger("FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551", 16);
 
   private static KeyPair ec;
   private static KeyPair rsa;
@@ -105,7 +111,17 @@ class AccessTokenVerifierTest {
     Signature signer = Signature.getInstance(jca);
     signer.initSign(key);
     signer.update(input.getBytes(StandardCharsets.US_ASCII));
-    return input + "." + B64.encodeToString(signer.sign());
+    byte[] signature = signer.sign();
+    return input + "." + B64.encodeToString(alg.equals("ES256") ? lowS(signature) : signature);
+  }
+
+  /** The r || s signature with s replaced by n - s when above n/2: Mandate signs in low-S form. */
+  private static byte[] lowS(byte[] signature) {
+    BigInteger s = new BigInteger(1, Arrays.copyOfRange(signature, 32, 64));
+    if (s.compareTo(P256_ORDER.shiftRight(1)) <= 0) return signature;
+    byte[] low = Arrays.copyOf(signature, 64);
+    System.arraycopy(Base64.getUrlDecoder().decode(unsigned(P256_ORDER.subtract(s), 32)), 0, low, 32, 32);
+    return low;
   }
 
   private static String token(Consumer<ObjectNode> header, Consumer<ObjectNode> claims) throws Exception {
@@ -231,6 +247,43 @@ class AccessTokenVerifierTest {
     assertThrows(java.security.GeneralSecurityException.class, () -> Jwk.fromJson(jwk("r", "RS256", small.generateKeyPair())));
     assertThrows(java.security.GeneralSecurityException.class, () -> Jwk.fromJson(Json.mapper().readTree("{\"kty\":\"oct\",\"k\":\"AAAA\"}")));
     assertEquals("ES256", Jwk.fromJson(jwk("e", "ES256", ec)).alg());
+  }
+
+  /**
+   * conformance/vectors/es256-low-s.json: the low-S token verifies; its n - s twin and its DER
+   * form, which plain ECDSA also accepts, are refused as bad signatures.
+   */
+  @Test
+  void sharedLowSVectors() throws Exception {
+    JsonNode vectors =
+        Json.mapper().readTree(Files.readString(LiveServer.repoRoot().resolve("conformance/vectors/es256-low-s.json"), StandardCharsets.UTF_8));
+    String jwks = Json.toJson(vectors.get("jwks"));
+    try (MockServer server = MockServer.start(request -> Reply.json(200, jwks))) {
+      AccessTokenVerifier v =
+          AccessTokenVerifier.builder()
+              .baseUrl(server.baseUrl())
+              .issuer(vectors.get("issuer").asText())
+              .audience(vectors.get("audience").asText())
+              .build();
+      int valid = 0;
+      int invalid = 0;
+      for (JsonNode vector : vectors.get("tokens")) {
+        String token = vector.get("token").asText();
+        if (vector.get("valid").asBoolean()) {
+          valid++;
+          assertEquals(vectors.get("issuer").asText(), v.verify(token).iss(), vector.get("name").asText());
+        } else {
+          invalid++;
+          TokenVerificationException e = assertThrows(TokenVerificationException.class, () -> v.verify(token), vector.get("name").asText());
+          assertEquals(Reason.BAD_SIGNATURE, e.reason(), vector.get("name").asText() + ": " + e.getMessage());
+        }
+      }
+      assertTrue(valid > 0 && invalid > 0, "the vectors cover both outcomes");
+    }
+    for (JsonNode scalar : vectors.get("scalars")) {
+      byte[] s = HexFormat.of().parseHex(scalar.get("s").asText());
+      assertEquals(scalar.get("lowS").asBoolean(), AccessTokenVerifier.isLowS(s), scalar.get("name").asText());
+    }
   }
 
   /** A settable clock. */
