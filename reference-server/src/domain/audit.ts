@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Sql } from '../store/database';
 import { type AuditRecord, auditStore } from '../store/audit';
+import { canonicalJson } from './canonical-json';
 import { newId } from './ids';
 import { storableJson, storableText } from './text';
 
@@ -39,21 +40,6 @@ export function systemEvent(
 /** Where a request came from, as the audit trail records it. */
 export type RequestInfo = Pick<AuditEntry, 'ip' | 'userAgent' | 'requestId'>;
 
-/**
- * JSON with object keys sorted at every level, so jsonb's reordering cannot change a hash.
- * Like JSON, an object member whose value is undefined is left out (jsonb never has one).
- */
-function canonical(value: unknown): string {
-  if (typeof value !== 'object' || value === null) return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  const record = value as Record<string, unknown>;
-  const members: string[] = [];
-  for (const key of Object.keys(record).sort()) {
-    if (record[key] !== undefined) members.push(`${JSON.stringify(key)}:${canonical(record[key])}`);
-  }
-  return `{${members.join(',')}}`;
-}
-
 /** SHA-256 over the previous hash and every field of the event except its own hash. */
 export function eventHash(event: Omit<AuditRecord, 'hash'>): string {
   const fields = [
@@ -61,7 +47,7 @@ export function eventHash(event: Omit<AuditRecord, 'hash'>): string {
     event.targetType, event.targetId, event.ip, event.userAgent, event.requestId, event.occurredAt.toISOString(),
   ];
   // The canonical form of [...fields, metadata]: the fields are strings, numbers and nulls.
-  const content = `${JSON.stringify(fields).slice(0, -1)},${canonical(event.metadata)}]`;
+  const content = `${JSON.stringify(fields).slice(0, -1)},${canonicalJson(event.metadata)}]`;
   return createHash('sha256').update(`${event.prevHash}\n${content}`).digest('hex');
 }
 

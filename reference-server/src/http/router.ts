@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { METHODS } from 'node:http';
 import Router from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
 import { ApiError, type FieldProblem, badRequest, forbidden, notFound, validationError } from '../domain/errors';
@@ -10,6 +11,7 @@ import { type AuditEntry, type RequestInfo, appendEvents } from '../domain/audit
 import { IDEMPOTENCY_HEADER, ORGANIZATION_HEADER, type Operation } from '../spec/operations';
 import type { RequestValidator } from '../spec/validator';
 import type { Authenticator } from './authenticate';
+import { canonicalJson } from '../domain/canonical-json';
 import { isUnstorable } from '../domain/text';
 import { type BodyLimits, parseJsonBody, readRawBody, unstorableProblem } from './body';
 import type { Call, Handler, Reply } from './handler';
@@ -59,7 +61,9 @@ export function buildRouter(
   deps: RouterDeps,
 ): Router {
   checkCoverage(operations, [...Object.keys(handlers), ...Object.keys(publicHandlers)]);
-  const router = new Router();
+  // Every method Node accepts counts as known, so a path answers any it lacks (TRACE and
+  // QUERY included) with 405 and Allow, never with 501.
+  const router = new Router({ methods: [...METHODS] });
   for (const operation of operations) {
     const name: Middleware = async (ctx, next) => {
       (ctx.state as RequestState).operationId = operation.operationId;
@@ -128,7 +132,6 @@ interface ValidatedRequest {
   query: Record<string, unknown>;
   headers: Record<string, unknown>;
   body: unknown;
-  raw: Buffer;
 }
 
 async function readAndValidate(ctx: Context, operation: Operation, deps: RouterDeps): Promise<ValidatedRequest> {
@@ -148,7 +151,7 @@ async function readAndValidate(ctx: Context, operation: Operation, deps: RouterD
     }
   }
   if (problems.length > 0) throw validationError(problems);
-  return { path: values.path as Record<string, string>, query: values.query, headers: values.headers, body, raw };
+  return { path: values.path as Record<string, string>, query: values.query, headers: values.headers, body };
 }
 
 /** Parameters screened as bodies are: text PostgreSQL cannot store never reaches a query. */
@@ -181,10 +184,11 @@ function tenantOf(operation: Operation, principal: Principal, request: Validated
   return { orgId, instanceAdmin: isInstanceAdmin && orgId === null, principalId: principal.id };
 }
 
-function requestHash(ctx: Context, raw: Buffer): string {
+/** What makes two requests the same for an Idempotency-Key: the body as parsed JSON, not its bytes. */
+function requestHash(ctx: Context, body: unknown): string {
   return createHash('sha256')
     .update(`${ctx.method} ${ctx.url}\n${ctx.get(ORGANIZATION_HEADER)}\n`)
-    .update(raw)
+    .update(canonicalJson(body ?? null))
     .digest('hex');
 }
 
@@ -255,7 +259,7 @@ function act(operation: Operation, handler: Handler, deps: RouterDeps): Middlewa
       };
       const work = (): Promise<Answer> => runAndAudit(handler, call, info);
       if (key === undefined) return work();
-      return oncePerKey(sql, principal.id, key, requestHash(ctx, request.raw), work);
+      return oncePerKey(sql, principal.id, key, requestHash(ctx, request.body), work);
     });
     if (answer.auditedChains.length > 0) deps.onAuditCommitted(answer.auditedChains);
     await answer.afterCommit?.();

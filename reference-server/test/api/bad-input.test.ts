@@ -263,9 +263,32 @@ describe('unicode', () => {
     expect(read.body.metadata).toEqual({ team: '支払い 💳' });
   });
 
-  it('refuses control characters in names', async () => {
-    const response = await api.call('createAgent', { body: { name: 'bad\nname', agentType: 'tool' } });
-    expectProblem(response, 400, 'VALIDATION_ERROR');
+  const badNames = {
+    'a newline': 'bad\nname',
+    'a C0 control': 'bad\u0001name',
+    DEL: 'bad\u007fname',
+    'a C1 control (NEL)': 'bad\u0085name',
+    'a right-to-left override': 'invoice\u202Etxt.exe',
+    'a bidi isolate': 'a\u2066b',
+    'a line separator': 'a\u2028b',
+    'only spaces': '   ',
+    'only zero-width characters': '\u200B\u200D\uFEFF',
+    'spaces and zero-width characters': ' \u200B \u2060 ',
+  };
+  const goodNames = ['エージェント', 'مرحبا\u200F', '  padded  ', '👩\u200D💻 coder', 'Zoë'];
+
+  it.each(Object.entries(badNames))('refuses an agent or organization name with %s', async (_, name) => {
+    const agent = await api.call('createAgent', { body: { name, agentType: 'tool' } });
+    expectProblem(agent, 400, 'VALIDATION_ERROR');
+    expect(agent.body.errors[0].field).toBe('body.name');
+    const root = api.as(server.bootstrapToken);
+    expectProblem(await root.call('createOrg', { body: { name } }), 400, 'VALIDATION_ERROR');
+    expectProblem(await root.call('updateOrg', { path: { orgId: org.orgId }, body: { name } }), 400, 'VALIDATION_ERROR');
+    expectProblem(await api.call('updateAgent', { path: { agentId: ids.agentId }, body: { name } }), 400, 'VALIDATION_ERROR');
+  });
+
+  it.each(goodNames)('accepts the name %j', async (name) => {
+    expect((await api.call('createAgent', { body: { name, agentType: 'tool' } })).status).toBe(201);
   });
 });
 

@@ -54,6 +54,28 @@ describe('Idempotency-Key', () => {
     expect(reused.body.code).toBe('IDEMPOTENCY_KEY_REUSED');
   });
 
+  it('compares bodies as parsed JSON: key order and whitespace do not make another request', async () => {
+    const key = randomUUID();
+    const name = unique('json');
+    const first = await api.call('createAgent', { rawBody: `{"name":"${name}","agentType":"tool"}`, headers: { ...withKey(key), 'content-type': 'application/json' } });
+    const retry = await api.call('createAgent', {
+      rawBody: `{ "agentType" : "tool",\n  "name" : "${name}" }`,
+      headers: { ...withKey(key), 'content-type': 'application/json' },
+    });
+    expect(first.status).toBe(201);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(retry.body.id).toBe(first.body.id);
+  });
+
+  it('refuses a key reused on another operation', async () => {
+    const key = randomUUID();
+    const agent = await createAgent(api);
+    expect((await api.call('createCredential', { path: { agentId: agent.id }, headers: withKey(key) })).status).toBe(201);
+    const elsewhere = await api.call('createWebhook', { body: { url: 'https://example.com/hook', events: ['agent.*'] }, headers: withKey(key) });
+    expect(elsewhere.status).toBe(422);
+    expect(elsewhere.body.code).toBe('IDEMPOTENCY_KEY_REUSED');
+  });
+
   it('does not store failures, so a corrected retry with the same key succeeds', async () => {
     const key = randomUUID();
     const name = unique('taken');

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Api, operations } from '../helpers/api';
@@ -55,9 +56,22 @@ describe('service endpoints', () => {
     expect(missing.status).toBe(404);
     expect(missing.headers.get('x-request-id')).toBe('trace-123');
     expect(((await missing.json()) as { code: string }).code).toBe('ROUTE_NOT_FOUND');
-    const wrongMethod = await fetch(`${server.baseUrl}/v1/agents`, { method: 'PUT' });
-    expect(wrongMethod.status).toBe(405);
-    expect(wrongMethod.headers.get('allow')).toBe('HEAD, GET, POST');
+    // node:http, since fetch refuses to send TRACE.
+    for (const method of ['PUT', 'TRACE', 'QUERY', 'PROPFIND']) {
+      const wrongMethod = await new Promise<{ status: number; allow: unknown; body: string }>((resolve, reject) => {
+        request(`${server.baseUrl}/v1/agents`, { method }, (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          res.on('end', () => {
+            resolve({ status: res.statusCode ?? 0, allow: res.headers.allow, body });
+          });
+        })
+          .on('error', reject)
+          .end();
+      });
+      expect(wrongMethod).toMatchObject({ status: 405, allow: 'HEAD, GET, POST' });
+      expect((JSON.parse(wrongMethod.body) as { code: string }).code).toBe('METHOD_NOT_ALLOWED');
+    }
     const bad = await fetch(`${server.baseUrl}/health`, { headers: { 'x-request-id': 'bad id with spaces' } });
     expect(bad.headers.get('x-request-id')).toMatch(/^req_[0-9a-f]{24}$/);
   });

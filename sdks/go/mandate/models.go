@@ -76,7 +76,8 @@ type AdminTokenCreate struct {
 	Role AdminTokenRole `json:"role"`
 	// What the token is for, e.g. `terraform-prod`.
 	Label string `json:"label"`
-	// When the token stops working; must be in the future. Omit for no expiry.
+	// When the token stops working; must be in the future (a past time is refused, code `future`).
+	// Omit for no expiry.
 	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
 	// extra ones.
@@ -289,7 +290,10 @@ func (m *Agent) UnmarshalJSON(data []byte) error {
 
 // AgentCreate is the AgentCreate schema of the API.
 type AgentCreate struct {
-	Name        string                `json:"name"`
+	// Display name: printable text with at least one visible character. Refused: C0 and C1 control
+	// characters, DEL, line and paragraph separators, bidirectional embeddings, overrides and isolates
+	// (U+202A–U+202E, U+2066–U+2069), and names made only of spaces and zero-width characters.
+	Name        DisplayName           `json:"name"`
 	Description core.Nullable[string] `json:"description,omitempty"`
 	// What kind of agent this is.
 	AgentType AgentType             `json:"agentType"`
@@ -394,7 +398,10 @@ func (m *AgentList) UnmarshalJSON(data []byte) error {
 // AgentUpdate: Fields to change. `null` clears a nullable field; `metadata` replaces the whole
 // map. `status` moves between `active` and `suspended`; decommission with DELETE.
 type AgentUpdate struct {
-	Name        *string               `json:"name,omitempty"`
+	// Display name: printable text with at least one visible character. Refused: C0 and C1 control
+	// characters, DEL, line and paragraph separators, bidirectional embeddings, overrides and isolates
+	// (U+202A–U+202E, U+2066–U+2069), and names made only of spaces and zero-width characters.
+	Name        *DisplayName          `json:"name,omitempty"`
 	Description core.Nullable[string] `json:"description,omitempty"`
 	// What kind of agent this is.
 	AgentType *AgentType            `json:"agentType,omitempty"`
@@ -739,7 +746,8 @@ func (m *Credential) UnmarshalJSON(data []byte) error {
 // CredentialCreate is the CredentialCreate schema of the API.
 type CredentialCreate struct {
 	Label *string `json:"label,omitempty"`
-	// When the secret stops working; must be in the future. Omit for no expiry.
+	// When the secret stops working; must be in the future (a past time is refused, code `future`).
+	// Omit for no expiry.
 	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
 	// extra ones.
@@ -892,6 +900,12 @@ func (m *DependencyCheck) UnmarshalJSON(data []byte) error {
 	m.ExtraFields = r.Rest()
 	return r.Err()
 }
+
+// DisplayName: Display name: printable text with at least one visible character. Refused: C0 and
+// C1 control characters, DEL, line and paragraph separators, bidirectional embeddings, overrides
+// and isolates (U+202A–U+202E, U+2066–U+2069), and names made only of spaces and zero-width
+// characters.
+type DisplayName = string
 
 // EventPattern is an audit action (`agent.created`), or every action of one resource (`agent.*`).
 type EventPattern = string
@@ -1162,7 +1176,8 @@ func (m *JWKSet) UnmarshalJSON(data []byte) error {
 type ListAdminTokensParams struct {
 	// Page size.
 	Limit *int `json:"limit,omitempty"`
-	// The `nextCursor` of the previous page. Opaque; only valid with the same filters.
+	// The `nextCursor` of the previous page. Opaque; only valid with the same filters. Any other
+	// value, even one that fits the pattern, is refused with 400 `INVALID_CURSOR`.
 	Cursor *string `json:"cursor,omitempty"`
 	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
 	// extra ones.
@@ -1206,7 +1221,8 @@ func (m ListAdminTokensParams) values() url.Values {
 type ListAgentsParams struct {
 	// Page size.
 	Limit *int `json:"limit,omitempty"`
-	// The `nextCursor` of the previous page. Opaque; only valid with the same filters.
+	// The `nextCursor` of the previous page. Opaque; only valid with the same filters. Any other
+	// value, even one that fits the pattern, is refused with 400 `INVALID_CURSOR`.
 	Cursor *string `json:"cursor,omitempty"`
 	// `active` agents obtain tokens; `suspended` ones cannot until reactivated; `decommissioned` is
 	// final.
@@ -1285,7 +1301,8 @@ func (m ListAgentsParams) values() url.Values {
 type ListAuditEventsParams struct {
 	// Page size.
 	Limit *int `json:"limit,omitempty"`
-	// The `nextCursor` of the previous page. Opaque; only valid with the same filters.
+	// The `nextCursor` of the previous page. Opaque; only valid with the same filters. Any other
+	// value, even one that fits the pattern, is refused with 400 `INVALID_CURSOR`.
 	Cursor *string `json:"cursor,omitempty"`
 	// Events whose actor or target is this agent.
 	AgentID *AgentID `json:"agentId,omitempty"`
@@ -1363,7 +1380,8 @@ func (m ListAuditEventsParams) values() url.Values {
 type ListCredentialsParams struct {
 	// Page size.
 	Limit *int `json:"limit,omitempty"`
-	// The `nextCursor` of the previous page. Opaque; only valid with the same filters.
+	// The `nextCursor` of the previous page. Opaque; only valid with the same filters. Any other
+	// value, even one that fits the pattern, is refused with 400 `INVALID_CURSOR`.
 	Cursor *string `json:"cursor,omitempty"`
 	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
 	// extra ones.
@@ -1407,7 +1425,8 @@ func (m ListCredentialsParams) values() url.Values {
 type ListOrgsParams struct {
 	// Page size.
 	Limit *int `json:"limit,omitempty"`
-	// The `nextCursor` of the previous page. Opaque; only valid with the same filters.
+	// The `nextCursor` of the previous page. Opaque; only valid with the same filters. Any other
+	// value, even one that fits the pattern, is refused with 400 `INVALID_CURSOR`.
 	Cursor *string `json:"cursor,omitempty"`
 	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
 	// extra ones.
@@ -1451,7 +1470,8 @@ func (m ListOrgsParams) values() url.Values {
 type ListWebhookDeliveriesParams struct {
 	// Page size.
 	Limit *int `json:"limit,omitempty"`
-	// The `nextCursor` of the previous page. Opaque; only valid with the same filters.
+	// The `nextCursor` of the previous page. Opaque; only valid with the same filters. Any other
+	// value, even one that fits the pattern, is refused with 400 `INVALID_CURSOR`.
 	Cursor *string                            `json:"cursor,omitempty"`
 	Status *ListWebhookDeliveriesParamsStatus `json:"status,omitempty"`
 	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
@@ -1501,7 +1521,8 @@ func (m ListWebhookDeliveriesParams) values() url.Values {
 type ListWebhooksParams struct {
 	// Page size.
 	Limit *int `json:"limit,omitempty"`
-	// The `nextCursor` of the previous page. Opaque; only valid with the same filters.
+	// The `nextCursor` of the previous page. Opaque; only valid with the same filters. Any other
+	// value, even one that fits the pattern, is refused with 400 `INVALID_CURSOR`.
 	Cursor *string `json:"cursor,omitempty"`
 	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
 	// extra ones.
@@ -1623,8 +1644,10 @@ func (m *Organization) UnmarshalJSON(data []byte) error {
 
 // OrganizationCreate is the OrganizationCreate schema of the API.
 type OrganizationCreate struct {
-	// Display name.
-	Name string `json:"name"`
+	// Display name: printable text with at least one visible character. Refused: C0 and C1 control
+	// characters, DEL, line and paragraph separators, bidirectional embeddings, overrides and isolates
+	// (U+202A–U+202E, U+2066–U+2069), and names made only of spaces and zero-width characters.
+	Name DisplayName `json:"name"`
 	// Free-form string pairs for your own use. At most 20 keys of up to 40 characters, values up to
 	// 500 characters.
 	Metadata Metadata `json:"metadata,omitempty"`
@@ -1687,7 +1710,10 @@ func (m *OrganizationList) UnmarshalJSON(data []byte) error {
 
 // OrganizationUpdate: Fields to change; `metadata` replaces the whole map.
 type OrganizationUpdate struct {
-	Name *string `json:"name,omitempty"`
+	// Display name: printable text with at least one visible character. Refused: C0 and C1 control
+	// characters, DEL, line and paragraph separators, bidirectional embeddings, overrides and isolates
+	// (U+202A–U+202E, U+2066–U+2069), and names made only of spaces and zero-width characters.
+	Name *DisplayName `json:"name,omitempty"`
 	// Free-form string pairs for your own use. At most 20 keys of up to 40 characters, values up to
 	// 500 characters.
 	Metadata Metadata `json:"metadata,omitempty"`

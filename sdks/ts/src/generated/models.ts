@@ -23,7 +23,7 @@ export interface AdminTokenCreate {
   role: AdminTokenRole;
   /** What the token is for, e.g. `terraform-prod`. */
   label: string;
-  /** When the token stops working; must be in the future. Omit for no expiry. */
+  /** When the token stops working; must be in the future (a past time is refused, code `future`). Omit for no expiry. */
   expiresAt?: string;
 }
 
@@ -96,7 +96,13 @@ export interface Agent {
 }
 
 export interface AgentCreate {
-  name: string;
+  /**
+   * Display name: printable text with at least one visible character. Refused: C0 and C1
+   * control characters, DEL, line and paragraph separators, bidirectional embeddings,
+   * overrides and isolates (U+202A–U+202E, U+2066–U+2069), and names made only of spaces
+   * and zero-width characters.
+   */
+  name: DisplayName;
   description?: string | null;
   /** What kind of agent this is. */
   agentType: AgentType;
@@ -135,7 +141,13 @@ export type AgentType = "assistant" | "autonomous" | "workflow" | "tool" | "othe
  * `status` moves between `active` and `suspended`; decommission with DELETE.
  */
 export interface AgentUpdate {
-  name?: string;
+  /**
+   * Display name: printable text with at least one visible character. Refused: C0 and C1
+   * control characters, DEL, line and paragraph separators, bidirectional embeddings,
+   * overrides and isolates (U+202A–U+202E, U+2066–U+2069), and names made only of spaces
+   * and zero-width characters.
+   */
+  name?: DisplayName;
   description?: string | null;
   /** What kind of agent this is. */
   agentType?: AgentType;
@@ -241,7 +253,7 @@ export interface Credential {
 
 export interface CredentialCreate {
   label?: string;
-  /** When the secret stops working; must be in the future. Omit for no expiry. */
+  /** When the secret stops working; must be in the future (a past time is refused, code `future`). Omit for no expiry. */
   expiresAt?: string;
 }
 
@@ -284,6 +296,14 @@ export interface DependencyCheck {
 export type DependencyCheckStatus = "up" | "down" | (string & {});
 
 export type DeploymentEnv = "development" | "staging" | "production" | (string & {});
+
+/**
+ * Display name: printable text with at least one visible character. Refused: C0 and C1
+ * control characters, DEL, line and paragraph separators, bidirectional embeddings,
+ * overrides and isolates (U+202A–U+202E, U+2066–U+2069), and names made only of spaces
+ * and zero-width characters.
+ */
+export type DisplayName = string;
 
 /** An audit action (`agent.created`), or every action of one resource (`agent.*`). */
 export type EventPattern = string;
@@ -356,14 +376,20 @@ export type JwkUse = "sig" | (string & {});
 export interface ListAdminTokensParams {
   /** Page size. */
   limit?: number;
-  /** The `nextCursor` of the previous page. Opaque; only valid with the same filters. */
+  /**
+   * The `nextCursor` of the previous page. Opaque; only valid with the same filters. Any
+   * other value, even one that fits the pattern, is refused with 400 `INVALID_CURSOR`.
+   */
   cursor?: string;
 }
 
 export interface ListAgentsParams {
   /** Page size. */
   limit?: number;
-  /** The `nextCursor` of the previous page. Opaque; only valid with the same filters. */
+  /**
+   * The `nextCursor` of the previous page. Opaque; only valid with the same filters. Any
+   * other value, even one that fits the pattern, is refused with 400 `INVALID_CURSOR`.
+   */
   cursor?: string;
   /** `active` agents obtain tokens; `suspended` ones cannot until reactivated; `decommissioned` is final. */
   status?: AgentStatus;
@@ -379,7 +405,10 @@ export interface ListAgentsParams {
 export interface ListAuditEventsParams {
   /** Page size. */
   limit?: number;
-  /** The `nextCursor` of the previous page. Opaque; only valid with the same filters. */
+  /**
+   * The `nextCursor` of the previous page. Opaque; only valid with the same filters. Any
+   * other value, even one that fits the pattern, is refused with 400 `INVALID_CURSOR`.
+   */
   cursor?: string;
   /** Events whose actor or target is this agent. */
   agentId?: AgentId;
@@ -397,21 +426,30 @@ export type ListAuditEventsParamsOutcome = "success" | "failure" | (string & {})
 export interface ListCredentialsParams {
   /** Page size. */
   limit?: number;
-  /** The `nextCursor` of the previous page. Opaque; only valid with the same filters. */
+  /**
+   * The `nextCursor` of the previous page. Opaque; only valid with the same filters. Any
+   * other value, even one that fits the pattern, is refused with 400 `INVALID_CURSOR`.
+   */
   cursor?: string;
 }
 
 export interface ListOrgsParams {
   /** Page size. */
   limit?: number;
-  /** The `nextCursor` of the previous page. Opaque; only valid with the same filters. */
+  /**
+   * The `nextCursor` of the previous page. Opaque; only valid with the same filters. Any
+   * other value, even one that fits the pattern, is refused with 400 `INVALID_CURSOR`.
+   */
   cursor?: string;
 }
 
 export interface ListWebhookDeliveriesParams {
   /** Page size. */
   limit?: number;
-  /** The `nextCursor` of the previous page. Opaque; only valid with the same filters. */
+  /**
+   * The `nextCursor` of the previous page. Opaque; only valid with the same filters. Any
+   * other value, even one that fits the pattern, is refused with 400 `INVALID_CURSOR`.
+   */
   cursor?: string;
   status?: ListWebhookDeliveriesParamsStatus;
 }
@@ -421,7 +459,10 @@ export type ListWebhookDeliveriesParamsStatus = "pending" | "succeeded" | "faile
 export interface ListWebhooksParams {
   /** Page size. */
   limit?: number;
-  /** The `nextCursor` of the previous page. Opaque; only valid with the same filters. */
+  /**
+   * The `nextCursor` of the previous page. Opaque; only valid with the same filters. Any
+   * other value, even one that fits the pattern, is refused with 400 `INVALID_CURSOR`.
+   */
   cursor?: string;
 }
 
@@ -457,8 +498,13 @@ export interface Organization {
 }
 
 export interface OrganizationCreate {
-  /** Display name. */
-  name: string;
+  /**
+   * Display name: printable text with at least one visible character. Refused: C0 and C1
+   * control characters, DEL, line and paragraph separators, bidirectional embeddings,
+   * overrides and isolates (U+202A–U+202E, U+2066–U+2069), and names made only of spaces
+   * and zero-width characters.
+   */
+  name: DisplayName;
   /** Free-form string pairs for your own use. At most 20 keys of up to 40 characters, values up to 500 characters. */
   metadata?: Metadata;
 }
@@ -471,7 +517,13 @@ export interface OrganizationList {
 
 /** Fields to change; `metadata` replaces the whole map. */
 export interface OrganizationUpdate {
-  name?: string;
+  /**
+   * Display name: printable text with at least one visible character. Refused: C0 and C1
+   * control characters, DEL, line and paragraph separators, bidirectional embeddings,
+   * overrides and isolates (U+202A–U+202E, U+2066–U+2069), and names made only of spaces
+   * and zero-width characters.
+   */
+  name?: DisplayName;
   /** Free-form string pairs for your own use. At most 20 keys of up to 40 characters, values up to 500 characters. */
   metadata?: Metadata;
 }

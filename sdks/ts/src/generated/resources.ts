@@ -16,8 +16,7 @@ export class Service extends APIResource {
    * Answers 200 while the process is serving requests. It does not call its dependencies
    * (see readiness for that), but it answers 503 `stuck` when a database call has been
    * running for twice the database timeout (`MANDATE_DB_TIMEOUT_MS`): such a call should
-   * have failed long before, so the process needs restarting. While the server starts it
-   * answers 503 `STARTING` as a problem.
+   * have failed long before, so the process needs restarting.
    *
    * `GET /health` (getHealth)
    */

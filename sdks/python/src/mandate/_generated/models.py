@@ -39,6 +39,7 @@ __all__ = [
     "DependencyCheck",
     "DependencyCheckStatus",
     "DeploymentEnv",
+    "DisplayName",
     "EventPattern",
     "FieldError",
     "GetOpenApiDocumentResponse",
@@ -353,6 +354,14 @@ APIs (e.g. `invoices:read`) are free.
 
 Capabilities = List[str]
 """What the agent can do, as short labels (e.g. `web-search`)."""
+
+
+DisplayName = str
+"""Display name: printable text with at least one visible character. Refused: C0 and C1
+control characters, DEL, line and paragraph separators, bidirectional embeddings,
+overrides and isolates (U+202A–U+202E, U+2066–U+2069), and names made only of spaces
+and zero-width characters.
+"""
 
 
 EventPattern = str

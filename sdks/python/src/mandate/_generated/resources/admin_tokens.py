@@ -133,7 +133,8 @@ class AdminTokens(SyncResource):
             org_id: Organization id.
             limit: Page size.
             cursor: The `nextCursor` of the previous page. Opaque; only valid with
-                the same filters.
+                the same filters. Any other value, even one that fits the pattern, is
+                refused with 400 `INVALID_CURSOR`.
         """
         raw = self.with_raw_response.list(
             org_id,
@@ -169,8 +170,8 @@ class AdminTokens(SyncResource):
             role: `reader`: every `:read` scope. `writer`: also `agents:write` and
                 `credentials:write`. `admin`: every scope.
             label: What the token is for, e.g. `terraform-prod`.
-            expires_at: When the token stops working; must be in the future. Omit
-                for no expiry.
+            expires_at: When the token stops working; must be in the future (a past
+                time is refused, code `future`). Omit for no expiry.
         """
         raw = self.with_raw_response.create(
             org_id,
@@ -328,7 +329,8 @@ class AsyncAdminTokens(AsyncResource):
             org_id: Organization id.
             limit: Page size.
             cursor: The `nextCursor` of the previous page. Opaque; only valid with
-                the same filters.
+                the same filters. Any other value, even one that fits the pattern, is
+                refused with 400 `INVALID_CURSOR`.
         """
 
         async def first_page() -> AsyncPage[AdminToken]:
@@ -368,8 +370,8 @@ class AsyncAdminTokens(AsyncResource):
             role: `reader`: every `:read` scope. `writer`: also `agents:write` and
                 `credentials:write`. `admin`: every scope.
             label: What the token is for, e.g. `terraform-prod`.
-            expires_at: When the token stops working; must be in the future. Omit
-                for no expiry.
+            expires_at: When the token stops working; must be in the future (a past
+                time is refused, code `future`). Omit for no expiry.
         """
         raw = await self.with_raw_response.create(
             org_id,

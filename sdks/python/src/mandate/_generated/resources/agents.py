@@ -233,7 +233,8 @@ class Agents(SyncResource):
         Args:
             limit: Page size.
             cursor: The `nextCursor` of the previous page. Opaque; only valid with
-                the same filters.
+                the same filters. Any other value, even one that fits the pattern, is
+                refused with 400 `INVALID_CURSOR`.
             status: `active` agents obtain tokens; `suspended` ones cannot until
                 reactivated; `decommissioned` is final.
             agent_type: What kind of agent this is.
@@ -281,6 +282,11 @@ class Agents(SyncResource):
         The agent starts `active`. Give it a credential to let it obtain tokens.
 
         Args:
+            name: Display name: printable text with at least one visible character.
+                Refused: C0 and C1 control characters, DEL, line and paragraph
+                separators, bidirectional embeddings, overrides and isolates
+                (U+202A–U+202E, U+2066–U+2069), and names made only of spaces and
+                zero-width characters.
             agent_type: What kind of agent this is.
             capabilities: What the agent can do, as short labels (e.g.
                 `web-search`).
@@ -368,6 +374,11 @@ class Agents(SyncResource):
 
         Args:
             agent_id: Agent id.
+            name: Display name: printable text with at least one visible character.
+                Refused: C0 and C1 control characters, DEL, line and paragraph
+                separators, bidirectional embeddings, overrides and isolates
+                (U+202A–U+202E, U+2066–U+2069), and names made only of spaces and
+                zero-width characters.
             agent_type: What kind of agent this is.
             capabilities: What the agent can do, as short labels (e.g.
                 `web-search`).
@@ -648,7 +659,8 @@ class AsyncAgents(AsyncResource):
         Args:
             limit: Page size.
             cursor: The `nextCursor` of the previous page. Opaque; only valid with
-                the same filters.
+                the same filters. Any other value, even one that fits the pattern, is
+                refused with 400 `INVALID_CURSOR`.
             status: `active` agents obtain tokens; `suspended` ones cannot until
                 reactivated; `decommissioned` is final.
             agent_type: What kind of agent this is.
@@ -700,6 +712,11 @@ class AsyncAgents(AsyncResource):
         The agent starts `active`. Give it a credential to let it obtain tokens.
 
         Args:
+            name: Display name: printable text with at least one visible character.
+                Refused: C0 and C1 control characters, DEL, line and paragraph
+                separators, bidirectional embeddings, overrides and isolates
+                (U+202A–U+202E, U+2066–U+2069), and names made only of spaces and
+                zero-width characters.
             agent_type: What kind of agent this is.
             capabilities: What the agent can do, as short labels (e.g.
                 `web-search`).
@@ -787,6 +804,11 @@ class AsyncAgents(AsyncResource):
 
         Args:
             agent_id: Agent id.
+            name: Display name: printable text with at least one visible character.
+                Refused: C0 and C1 control characters, DEL, line and paragraph
+                separators, bidirectional embeddings, overrides and isolates
+                (U+202A–U+202E, U+2066–U+2069), and names made only of spaces and
+                zero-width characters.
             agent_type: What kind of agent this is.
             capabilities: What the agent can do, as short labels (e.g.
                 `web-search`).

@@ -148,7 +148,8 @@ class AuditEvents(SyncResource):
         Args:
             limit: Page size.
             cursor: The `nextCursor` of the previous page. Opaque; only valid with
-                the same filters.
+                the same filters. Any other value, even one that fits the pattern, is
+                refused with 400 `INVALID_CURSOR`.
             agent_id: Events whose actor or target is this agent.
             action: Exact action, e.g. `token.issued`.
             since: Events at or after this time.
@@ -339,7 +340,8 @@ class AsyncAuditEvents(AsyncResource):
         Args:
             limit: Page size.
             cursor: The `nextCursor` of the previous page. Opaque; only valid with
-                the same filters.
+                the same filters. Any other value, even one that fits the pattern, is
+                refused with 400 `INVALID_CURSOR`.
             agent_id: Events whose actor or target is this agent.
             action: Exact action, e.g. `token.issued`.
             since: Events at or after this time.

@@ -189,7 +189,8 @@ class Credentials(SyncResource):
             agent_id: Agent id.
             limit: Page size.
             cursor: The `nextCursor` of the previous page. Opaque; only valid with
-                the same filters.
+                the same filters. Any other value, even one that fits the pattern, is
+                refused with 400 `INVALID_CURSOR`.
         """
         raw = self.with_raw_response.list(
             agent_id,
@@ -227,8 +228,8 @@ class Credentials(SyncResource):
 
         Args:
             agent_id: Agent id.
-            expires_at: When the secret stops working; must be in the future. Omit
-                for no expiry.
+            expires_at: When the secret stops working; must be in the future (a past
+                time is refused, code `future`). Omit for no expiry.
         """
         raw = self.with_raw_response.create(
             agent_id,
@@ -509,7 +510,8 @@ class AsyncCredentials(AsyncResource):
             agent_id: Agent id.
             limit: Page size.
             cursor: The `nextCursor` of the previous page. Opaque; only valid with
-                the same filters.
+                the same filters. Any other value, even one that fits the pattern, is
+                refused with 400 `INVALID_CURSOR`.
         """
 
         async def first_page() -> AsyncPage[Credential]:
@@ -551,8 +553,8 @@ class AsyncCredentials(AsyncResource):
 
         Args:
             agent_id: Agent id.
-            expires_at: When the secret stops working; must be in the future. Omit
-                for no expiry.
+            expires_at: When the secret stops working; must be in the future (a past
+                time is refused, code `future`). Omit for no expiry.
         """
         raw = await self.with_raw_response.create(
             agent_id,

@@ -168,7 +168,8 @@ class Orgs(SyncResource):
         Args:
             limit: Page size.
             cursor: The `nextCursor` of the previous page. Opaque; only valid with
-                the same filters.
+                the same filters. Any other value, even one that fits the pattern, is
+                refused with 400 `INVALID_CURSOR`.
         """
         raw = self.with_raw_response.list(
             limit=limit,
@@ -197,7 +198,11 @@ class Orgs(SyncResource):
         Instance administrators only.
 
         Args:
-            name: Display name.
+            name: Display name: printable text with at least one visible character.
+                Refused: C0 and C1 control characters, DEL, line and paragraph
+                separators, bidirectional embeddings, overrides and isolates
+                (U+202A–U+202E, U+2066–U+2069), and names made only of spaces and
+                zero-width characters.
             metadata: Free-form string pairs for your own use. At most 20 keys of up
                 to 40 characters, values up to 500 characters.
         """
@@ -257,6 +262,11 @@ class Orgs(SyncResource):
 
         Args:
             org_id: Organization id.
+            name: Display name: printable text with at least one visible character.
+                Refused: C0 and C1 control characters, DEL, line and paragraph
+                separators, bidirectional embeddings, overrides and isolates
+                (U+202A–U+202E, U+2066–U+2069), and names made only of spaces and
+                zero-width characters.
             metadata: Free-form string pairs for your own use. At most 20 keys of up
                 to 40 characters, values up to 500 characters.
         """
@@ -454,7 +464,8 @@ class AsyncOrgs(AsyncResource):
         Args:
             limit: Page size.
             cursor: The `nextCursor` of the previous page. Opaque; only valid with
-                the same filters.
+                the same filters. Any other value, even one that fits the pattern, is
+                refused with 400 `INVALID_CURSOR`.
         """
 
         async def first_page() -> AsyncPage[Organization]:
@@ -487,7 +498,11 @@ class AsyncOrgs(AsyncResource):
         Instance administrators only.
 
         Args:
-            name: Display name.
+            name: Display name: printable text with at least one visible character.
+                Refused: C0 and C1 control characters, DEL, line and paragraph
+                separators, bidirectional embeddings, overrides and isolates
+                (U+202A–U+202E, U+2066–U+2069), and names made only of spaces and
+                zero-width characters.
             metadata: Free-form string pairs for your own use. At most 20 keys of up
                 to 40 characters, values up to 500 characters.
         """
@@ -547,6 +562,11 @@ class AsyncOrgs(AsyncResource):
 
         Args:
             org_id: Organization id.
+            name: Display name: printable text with at least one visible character.
+                Refused: C0 and C1 control characters, DEL, line and paragraph
+                separators, bidirectional embeddings, overrides and isolates
+                (U+202A–U+202E, U+2066–U+2069), and names made only of spaces and
+                zero-width characters.
             metadata: Free-form string pairs for your own use. At most 20 keys of up
                 to 40 characters, values up to 500 characters.
         """

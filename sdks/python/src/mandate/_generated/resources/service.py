@@ -137,8 +137,7 @@ class Service(SyncResource):
         Answers 200 while the process is serving requests. It does not call its dependencies
         (see readiness for that), but it answers 503 `stuck` when a database call has been
         running for twice the database timeout (`MANDATE_DB_TIMEOUT_MS`): such a call should
-        have failed long before, so the process needs restarting. While the server starts it
-        answers 503 `STARTING` as a problem.
+        have failed long before, so the process needs restarting.
         """
         raw = self.with_raw_response.health(
             extra_headers=extra_headers,
@@ -353,8 +352,7 @@ class AsyncService(AsyncResource):
         Answers 200 while the process is serving requests. It does not call its dependencies
         (see readiness for that), but it answers 503 `stuck` when a database call has been
         running for twice the database timeout (`MANDATE_DB_TIMEOUT_MS`): such a call should
-        have failed long before, so the process needs restarting. While the server starts it
-        answers 503 `STARTING` as a problem.
+        have failed long before, so the process needs restarting.
         """
         raw = await self.with_raw_response.health(
             extra_headers=extra_headers,

@@ -279,7 +279,8 @@ class Webhooks(SyncResource):
         Args:
             limit: Page size.
             cursor: The `nextCursor` of the previous page. Opaque; only valid with
-                the same filters.
+                the same filters. Any other value, even one that fits the pattern, is
+                refused with 400 `INVALID_CURSOR`.
         """
         raw = self.with_raw_response.list(
             limit=limit,
@@ -461,7 +462,8 @@ class Webhooks(SyncResource):
             webhook_id: Webhook id.
             limit: Page size.
             cursor: The `nextCursor` of the previous page. Opaque; only valid with
-                the same filters.
+                the same filters. Any other value, even one that fits the pattern, is
+                refused with 400 `INVALID_CURSOR`.
         """
         raw = self.with_raw_response.list_deliveries(
             webhook_id,
@@ -794,7 +796,8 @@ class AsyncWebhooks(AsyncResource):
         Args:
             limit: Page size.
             cursor: The `nextCursor` of the previous page. Opaque; only valid with
-                the same filters.
+                the same filters. Any other value, even one that fits the pattern, is
+                refused with 400 `INVALID_CURSOR`.
         """
 
         async def first_page() -> AsyncPage[Webhook]:
@@ -980,7 +983,8 @@ class AsyncWebhooks(AsyncResource):
             webhook_id: Webhook id.
             limit: Page size.
             cursor: The `nextCursor` of the previous page. Opaque; only valid with
-                the same filters.
+                the same filters. Any other value, even one that fits the pattern, is
+                refused with 400 `INVALID_CURSOR`.
         """
 
         async def first_page() -> AsyncPage[WebhookDelivery]:

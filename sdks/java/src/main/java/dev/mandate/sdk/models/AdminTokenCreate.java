@@ -73,7 +73,7 @@ public final class AdminTokenCreate {
     return label;
   }
 
-  /** When the token stops working; must be in the future. Omit for no expiry. */
+  /** When the token stops working; must be in the future (a past time is refused, code {@code future}). Omit for no expiry. */
   public Optional<OffsetDateTime> expiresAt() {
     return expiresAt.asOptional();
   }

@@ -57,7 +57,7 @@ public final class CredentialCreate {
     return label;
   }
 
-  /** When the secret stops working; must be in the future. Omit for no expiry. */
+  /** When the secret stops working; must be in the future (a past time is refused, code {@code future}). Omit for no expiry. */
   public Optional<OffsetDateTime> expiresAt() {
     return expiresAt.asOptional();
   }

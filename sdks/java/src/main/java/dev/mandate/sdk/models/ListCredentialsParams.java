@@ -56,7 +56,10 @@ public final class ListCredentialsParams {
     return limit;
   }
 
-  /** The {@code nextCursor} of the previous page. Opaque; only valid with the same filters. */
+  /**
+   * The {@code nextCursor} of the previous page. Opaque; only valid with the same filters. Any
+   * other value, even one that fits the pattern, is refused with 400 {@code INVALID_CURSOR}.
+   */
   public Optional<String> cursor() {
     return cursor.asOptional();
   }

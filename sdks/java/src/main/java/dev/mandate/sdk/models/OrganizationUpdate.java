@@ -46,7 +46,12 @@ public final class OrganizationUpdate {
     return new Builder(this);
   }
 
-  /** The {@code name} property. */
+  /**
+   * Display name: printable text with at least one visible character. Refused: C0 and C1
+   * control characters, DEL, line and paragraph separators, bidirectional embeddings,
+   * overrides and isolates (U+202A–U+202E, U+2066–U+2069), and names made only of spaces
+   * and zero-width characters.
+   */
   public Optional<String> name() {
     return name.asOptional();
   }

@@ -99,8 +99,7 @@ public final class ServiceResource {
    * Answers 200 while the process is serving requests. It does not call its dependencies
    * (see readiness for that), but it answers 503 {@code stuck} when a database call has been
    * running for twice the database timeout ({@code MANDATE_DB_TIMEOUT_MS}): such a call should
-   * have failed long before, so the process needs restarting. While the server starts it
-   * answers 503 {@code STARTING} as a problem.
+   * have failed long before, so the process needs restarting.
    *
    * {@code GET /health} ({@code getHealth}).
    */
