@@ -19,4 +19,22 @@ describe('logger', () => {
     expect(output).toContain('[redacted]');
     expect(output).toContain('cred_1');
   });
+
+  it('logs a database error without the parameters of its statement', () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const logger = createLogger('info', sink);
+    // PGlite's errors carry the statement and its parameters (here, a batch of audit events).
+    const error = Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), { code: '22021', query: 'INSERT INTO audit_events …', params: ['agt_\u0000', 'SECRETVALUE'] });
+    logger.error({ err: error }, 'unhandled error');
+    logger.error({ err: new Error('timed out', { cause: error }) }, 'database timeout');
+    const output = lines.join('');
+    expect(output).not.toContain('SECRETVALUE');
+    expect(output).toContain('22021');
+  });
 });
