@@ -53,7 +53,7 @@ export const adminTokenStore = {
   },
 
   async find(sql: Sql, orgId: string, id: string): Promise<AdminTokenRecord | null> {
-    const [row] = await sql.query<AdminTokenRecord>(`SELECT ${COLUMNS} FROM admin_tokens WHERE org_id = $1 AND id = $2 FOR UPDATE`, [orgId, id]);
+    const [row] = await sql.query<AdminTokenRecord>(`SELECT ${COLUMNS} FROM admin_tokens WHERE org_id = $1 AND id = $2 FOR NO KEY UPDATE`, [orgId, id]);
     return row ?? null;
   },
 

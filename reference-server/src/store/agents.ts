@@ -68,7 +68,7 @@ export const agentStore = {
 
   async find(sql: Sql, orgId: string, id: string, options: { forUpdate?: boolean } = {}): Promise<AgentRecord | null> {
     const [row] = await sql.query<AgentRecord>(
-      `SELECT ${COLUMNS} FROM agents WHERE org_id = $1 AND id = $2${options.forUpdate === true ? ' FOR UPDATE' : ''}`,
+      `SELECT ${COLUMNS} FROM agents WHERE org_id = $1 AND id = $2${options.forUpdate === true ? ' FOR NO KEY UPDATE' : ''}`,
       [orgId, id],
     );
     return row ?? null;

@@ -32,7 +32,7 @@ export const credentialStore = {
 
   async find(sql: Sql, orgId: string, agentId: string, id: string, options: { forUpdate?: boolean } = {}): Promise<CredentialRecord | null> {
     const [row] = await sql.query<CredentialRecord>(
-      `SELECT ${COLUMNS} FROM credentials WHERE org_id = $1 AND agent_id = $2 AND id = $3${options.forUpdate === true ? ' FOR UPDATE' : ''}`,
+      `SELECT ${COLUMNS} FROM credentials WHERE org_id = $1 AND agent_id = $2 AND id = $3${options.forUpdate === true ? ' FOR NO KEY UPDATE' : ''}`,
       [orgId, agentId, id],
     );
     return row ?? null;

@@ -94,7 +94,7 @@ export const webhookOutbox = {
     }
     // SET reads the row as it was; `before` keeps that, so RETURNING can tell a change.
     const [row] = await sql.query<{ disabled: boolean }>(
-      `WITH before AS (SELECT enabled FROM webhooks WHERE id = $1 FOR UPDATE)
+      `WITH before AS (SELECT enabled FROM webhooks WHERE id = $1 FOR NO KEY UPDATE)
        UPDATE webhooks w SET
          failing_since = coalesce(w.failing_since, now()),
          enabled = w.enabled AND NOT coalesce(w.failing_since < now() - make_interval(secs => $2), false),

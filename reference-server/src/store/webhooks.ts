@@ -69,7 +69,7 @@ export const webhookStore = {
 
   async find(sql: Sql, orgId: string, id: string, options: { forUpdate?: boolean } = {}): Promise<WebhookRecord | null> {
     const [row] = await sql.query<WebhookRecord>(
-      `SELECT ${COLUMNS} FROM webhooks WHERE org_id = $1 AND id = $2${options.forUpdate === true ? ' FOR UPDATE' : ''}`,
+      `SELECT ${COLUMNS} FROM webhooks WHERE org_id = $1 AND id = $2${options.forUpdate === true ? ' FOR NO KEY UPDATE' : ''}`,
       [orgId, id],
     );
     return row ?? null;
@@ -126,7 +126,7 @@ export const webhookStore = {
 
   async delivery(sql: Sql, orgId: string, webhookId: string, id: string, options: { forUpdate?: boolean } = {}): Promise<DeliveryRecord | null> {
     const [row] = await sql.query<DeliveryRecord>(
-      `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE org_id = $1 AND webhook_id = $2 AND id = $3${options.forUpdate === true ? ' FOR UPDATE' : ''}`,
+      `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE org_id = $1 AND webhook_id = $2 AND id = $3${options.forUpdate === true ? ' FOR NO KEY UPDATE' : ''}`,
       [orgId, webhookId, id],
     );
     return row ?? null;

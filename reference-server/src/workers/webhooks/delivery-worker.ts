@@ -138,17 +138,19 @@ export class DeliveryWorker {
     const keys = new Map([...secrets].map(([id, sealed]) => [id, sealed.map((secret) => this.keys.decrypt(secret, id))]));
     const outcomes = await Promise.all(claimed.map((delivery) => this.attempt(delivery, events.get(delivery.eventId), keys.get(delivery.webhookId), started)));
     const switchedOff = await this.db.ownerTransaction(async (sql) => {
-      await webhookOutbox.recordMany(sql, outcomes);
       // An endpoint that answered once in this batch is not failing.
       const byWebhook = new Map<string, boolean>();
       for (const { delivery, succeeded } of outcomes) byWebhook.set(delivery.webhookId, (byWebhook.get(delivery.webhookId) ?? false) || succeeded);
+      // Webhooks first, in id order, then their deliveries: the order in which deleting a
+      // webhook locks them too, so the worker and a request never wait for each other.
       const off: ClaimedDelivery[] = [];
-      for (const [webhookId, succeeded] of byWebhook) {
-        if (await webhookOutbox.endpointOutcome(sql, webhookId, succeeded, this.settings.disableAfterMs)) {
+      for (const webhookId of [...byWebhook.keys()].sort()) {
+        if (await webhookOutbox.endpointOutcome(sql, webhookId, byWebhook.get(webhookId) === true, this.settings.disableAfterMs)) {
           const delivery = outcomes.find((o) => o.delivery.webhookId === webhookId)?.delivery;
           if (delivery !== undefined) off.push(delivery);
         }
       }
+      await webhookOutbox.recordMany(sql, outcomes);
       return off;
     });
     for (const delivery of switchedOff) await this.recordSwitchedOff(delivery);
