@@ -238,7 +238,7 @@ for (const store of option('stores', 'postgres,embedded')) {
 console.log(`\n=== make fuzz: ${MAX_EXAMPLES} cases per operation and phase at most, ${waivers.length} waivers (fuzz/waivers.toml)`);
 for (const r of results) {
   const outcome = r.code === 0 ? 'passed' : r.code === 'timeout' ? `stopped after ${RUN_TIMEOUT} s` : r.code === 'error' ? 'did not run' : 'FAILED';
-  console.log(`  ${r.name.padEnd(17)} ${outcome.padEnd(10)} ${String(r.seconds).padStart(5)} s  ${r.casesLine}`);
+  console.log(`  ${r.name.padEnd(17)} ${outcome.padEnd(20)} ${String(r.seconds).padStart(5)} s  ${r.casesLine}`);
 }
 const total = results.reduce((sum, r) => sum + (Number.isNaN(r.cases) ? 0 : r.cases), 0);
 console.log(`  total: ${total} test cases`);
