@@ -121,8 +121,19 @@ bench-events: build bench/node_modules/.installed ## 1,000 SSE subscribers under
 bench-webhooks: build bench/node_modules/.installed ## Token issuance with and without a token.issued webhook, and deliveries/s to a loopback receiver; results in bench/results/webhooks/
 	node bench/webhooks.mjs
 
+FUZZ_VENV := .tmp/fuzz-venv
+
+$(FUZZ_VENV)/.installed: fuzz/requirements.txt
+	python3 -m venv $(FUZZ_VENV)
+	$(FUZZ_VENV)/bin/pip install --quiet --disable-pip-version-check -r fuzz/requirements.txt
+	@touch $@
+
+fuzz: build $(FUZZ_VENV)/.installed ## Schemathesis, every check and phase, on both stores as instance admin and org writer (FUZZ_MAX_EXAMPLES=300)
+	@status=0; $(SERVICES_ENV); node fuzz/run.mjs || status=$$?; \
+	  if [[ "$${KEEP_SERVICES:-0}" != 1 ]]; then bash scripts/services.sh down; fi; exit $$status
+
 test: lint check-generated test-generators test-server test-conformance test-sdk-ts test-sdk-python test-sdk-java test-sdk-go test-sdk-extra test-quickstarts test-infra ## Everything: lint, generated-file check, every test suite
 	@status=0; node scripts/test-summary.mjs $(RESULTS)/*.json $(RESULTS)/*.txt || status=$$?; \
 	  if [[ "$${KEEP_SERVICES:-0}" != 1 ]]; then bash scripts/services.sh down; fi; exit $$status
 
-.PHONY: help setup build run admin-token generate check-generated lint services services-down test-generators test-server test-conformance test-sdk-ts test-sdk-python test-sdk-java test-sdk-go test-sdk-extra test-quickstarts infra-synth test-infra bench bench-events bench-webhooks test
+.PHONY: help setup build run admin-token generate check-generated lint services services-down test-generators test-server test-conformance test-sdk-ts test-sdk-python test-sdk-java test-sdk-go test-sdk-extra test-quickstarts infra-synth test-infra bench bench-events bench-webhooks fuzz test

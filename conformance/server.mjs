@@ -1,9 +1,10 @@
 // Starts a throwaway reference server on the embedded default (PGlite in a temporary
 // folder, a random loopback port, a fresh instance-admin token) for the conformance
-// runners: run.mjs here, and every SDK's harness through serve.mjs.
+// runners: run.mjs here, and every SDK's harness through serve.mjs. The fuzzing driver
+// (fuzz/run.mjs) passes extra environment (PostgreSQL and Redis) and a log file.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -23,7 +24,11 @@ function freePort() {
   });
 }
 
-export async function startServer(serverJs = DEFAULT_SERVER) {
+/**
+ * `env` is added to (and overrides) the server's environment below; `logFile`, when given,
+ * receives everything the server writes on stdout and stderr.
+ */
+export async function startServer(serverJs = DEFAULT_SERVER, { env = {}, logFile } = {}) {
   const chosenPort = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'mandate-conformance-'));
   const token = `mdt_pat_${randomBytes(32).toString('base64url')}`; // 43 chars
@@ -42,9 +47,16 @@ export async function startServer(serverJs = DEFAULT_SERVER) {
       MANDATE_WEBHOOK_MAX_ATTEMPTS: '1',
       // `mandate listening` is logged at info; warn would hide the port.
       LOG_LEVEL: 'info',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  if (logFile) {
+    const log = createWriteStream(logFile, { flags: 'a' });
+    child.stdout.pipe(log, { end: false });
+    child.stderr.pipe(log, { end: false });
+    child.once('close', () => log.end());
+  }
   let stderr = '';
   child.stderr.on('data', (d) => {
     stderr = (stderr + d).slice(-4000);
