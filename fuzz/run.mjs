@@ -25,6 +25,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { startServer } from '../conformance/server.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -43,10 +44,10 @@ function positive(name, fallback) {
   return value;
 }
 
-function option(name, fallback) {
-  const at = process.argv.indexOf(`--${name}`);
-  return (at >= 0 ? process.argv[at + 1] : fallback).split(',');
-}
+const { values: flags } = parseArgs({
+  options: { stores: { type: 'string', default: 'postgres,embedded' }, callers: { type: 'string', default: 'admin,writer' } },
+});
+const option = (name) => flags[name].split(',');
 
 // ---- Waivers → Schemathesis configuration -------------------------------------------------
 
@@ -227,9 +228,9 @@ async function run(store, caller, waivers) {
 
 const waivers = loadWaivers();
 const results = [];
-for (const store of option('stores', 'postgres,embedded')) {
+for (const store of option('stores')) {
   if (!STORES[store]) throw new Error(`unknown store ${store} (embedded, postgres)`);
-  for (const caller of option('callers', 'admin,writer')) {
+  for (const caller of option('callers')) {
     if (!['admin', 'writer'].includes(caller)) throw new Error(`unknown caller ${caller} (admin, writer)`);
     results.push(await run(store, caller, waivers));
   }

@@ -2089,8 +2089,12 @@ type TokenOperationRequest struct {
 	Token string `json:"token"`
 	// A hint only (RFC 7009 §2.1); this server issues access tokens alone.
 	TokenTypeHint *TokenOperationRequestTokenTypeHint `json:"token_type_hint,omitempty"`
-	ClientID      *string                             `json:"client_id,omitempty"`
-	ClientSecret  *string                             `json:"client_secret,omitempty"`
+	// client_secret_post; only without Basic credentials (one authentication method per request, RFC
+	// 6749 §2.3).
+	ClientID *string `json:"client_id,omitempty"`
+	// client_secret_post; only without Basic credentials (one authentication method per request, RFC
+	// 6749 §2.3).
+	ClientSecret *string `json:"client_secret,omitempty"`
 	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
 	// extra ones.
 	ExtraFields map[string]json.RawMessage `json:"-"`

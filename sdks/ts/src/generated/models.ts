@@ -630,7 +630,9 @@ export interface TokenOperationRequest {
   token: string;
   /** A hint only (RFC 7009 §2.1); this server issues access tokens alone. */
   token_type_hint?: TokenOperationRequestTokenTypeHint;
+  /** client_secret_post; only without Basic credentials (one authentication method per request, RFC 6749 §2.3). */
   client_id?: string;
+  /** client_secret_post; only without Basic credentials (one authentication method per request, RFC 6749 §2.3). */
   client_secret?: string;
 }
 

@@ -256,6 +256,10 @@ class OAuth(SyncResource):
             token: At most 16 KB; the access tokens issued here are far smaller.
             token_type_hint: A hint only (RFC 7009 §2.1); this server issues access
                 tokens alone.
+            client_id: client_secret_post; only without Basic credentials (one
+                authentication method per request, RFC 6749 §2.3).
+            client_secret: client_secret_post; only without Basic credentials (one
+                authentication method per request, RFC 6749 §2.3).
         """
         raw = self.with_raw_response.introspect(
             token=token,
@@ -293,6 +297,10 @@ class OAuth(SyncResource):
             token: At most 16 KB; the access tokens issued here are far smaller.
             token_type_hint: A hint only (RFC 7009 §2.1); this server issues access
                 tokens alone.
+            client_id: client_secret_post; only without Basic credentials (one
+                authentication method per request, RFC 6749 §2.3).
+            client_secret: client_secret_post; only without Basic credentials (one
+                authentication method per request, RFC 6749 §2.3).
         """
         raw = self.with_raw_response.revoke(
             token=token,
@@ -605,6 +613,10 @@ class AsyncOAuth(AsyncResource):
             token: At most 16 KB; the access tokens issued here are far smaller.
             token_type_hint: A hint only (RFC 7009 §2.1); this server issues access
                 tokens alone.
+            client_id: client_secret_post; only without Basic credentials (one
+                authentication method per request, RFC 6749 §2.3).
+            client_secret: client_secret_post; only without Basic credentials (one
+                authentication method per request, RFC 6749 §2.3).
         """
         raw = await self.with_raw_response.introspect(
             token=token,
@@ -642,6 +654,10 @@ class AsyncOAuth(AsyncResource):
             token: At most 16 KB; the access tokens issued here are far smaller.
             token_type_hint: A hint only (RFC 7009 §2.1); this server issues access
                 tokens alone.
+            client_id: client_secret_post; only without Basic credentials (one
+                authentication method per request, RFC 6749 §2.3).
+            client_secret: client_secret_post; only without Basic credentials (one
+                authentication method per request, RFC 6749 §2.3).
         """
         raw = await self.with_raw_response.revoke(
             token=token,

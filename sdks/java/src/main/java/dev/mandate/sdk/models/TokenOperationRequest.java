@@ -78,7 +78,7 @@ public final class TokenOperationRequest {
     return tokenTypeHint;
   }
 
-  /** The {@code client_id} property. */
+  /** client_secret_post; only without Basic credentials (one authentication method per request, RFC 6749 §2.3). */
   public Optional<String> clientId() {
     return clientId.asOptional();
   }
@@ -88,7 +88,7 @@ public final class TokenOperationRequest {
     return clientId;
   }
 
-  /** The {@code client_secret} property. */
+  /** client_secret_post; only without Basic credentials (one authentication method per request, RFC 6749 §2.3). */
   public Optional<String> clientSecret() {
     return clientSecret.asOptional();
   }
