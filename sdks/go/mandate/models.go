@@ -292,7 +292,7 @@ func (m *Agent) UnmarshalJSON(data []byte) error {
 type AgentCreate struct {
 	// Display name: printable text with at least one visible character. Refused: C0 and C1 control
 	// characters, DEL, line and paragraph separators, bidirectional embeddings, overrides and isolates
-	// (U+202A–U+202E, U+2066–U+2069), and names made only of spaces and zero-width characters.
+	// (U+202A to U+202E, U+2066 to U+2069), and names made only of spaces and zero-width characters.
 	Name        DisplayName           `json:"name"`
 	Description core.Nullable[string] `json:"description,omitempty"`
 	// What kind of agent this is.
@@ -400,7 +400,7 @@ func (m *AgentList) UnmarshalJSON(data []byte) error {
 type AgentUpdate struct {
 	// Display name: printable text with at least one visible character. Refused: C0 and C1 control
 	// characters, DEL, line and paragraph separators, bidirectional embeddings, overrides and isolates
-	// (U+202A–U+202E, U+2066–U+2069), and names made only of spaces and zero-width characters.
+	// (U+202A to U+202E, U+2066 to U+2069), and names made only of spaces and zero-width characters.
 	Name        *DisplayName          `json:"name,omitempty"`
 	Description core.Nullable[string] `json:"description,omitempty"`
 	// What kind of agent this is.
@@ -903,7 +903,7 @@ func (m *DependencyCheck) UnmarshalJSON(data []byte) error {
 
 // DisplayName: Display name: printable text with at least one visible character. Refused: C0 and
 // C1 control characters, DEL, line and paragraph separators, bidirectional embeddings, overrides
-// and isolates (U+202A–U+202E, U+2066–U+2069), and names made only of spaces and zero-width
+// and isolates (U+202A to U+202E, U+2066 to U+2069), and names made only of spaces and zero-width
 // characters.
 type DisplayName = string
 
@@ -1646,7 +1646,7 @@ func (m *Organization) UnmarshalJSON(data []byte) error {
 type OrganizationCreate struct {
 	// Display name: printable text with at least one visible character. Refused: C0 and C1 control
 	// characters, DEL, line and paragraph separators, bidirectional embeddings, overrides and isolates
-	// (U+202A–U+202E, U+2066–U+2069), and names made only of spaces and zero-width characters.
+	// (U+202A to U+202E, U+2066 to U+2069), and names made only of spaces and zero-width characters.
 	Name DisplayName `json:"name"`
 	// Free-form string pairs for your own use. At most 20 keys of up to 40 characters, values up to
 	// 500 characters.
@@ -1712,7 +1712,7 @@ func (m *OrganizationList) UnmarshalJSON(data []byte) error {
 type OrganizationUpdate struct {
 	// Display name: printable text with at least one visible character. Refused: C0 and C1 control
 	// characters, DEL, line and paragraph separators, bidirectional embeddings, overrides and isolates
-	// (U+202A–U+202E, U+2066–U+2069), and names made only of spaces and zero-width characters.
+	// (U+202A to U+202E, U+2066 to U+2069), and names made only of spaces and zero-width characters.
 	Name *DisplayName `json:"name,omitempty"`
 	// Free-form string pairs for your own use. At most 20 keys of up to 40 characters, values up to
 	// 500 characters.

@@ -99,7 +99,7 @@ export interface AgentCreate {
   /**
    * Display name: printable text with at least one visible character. Refused: C0 and C1
    * control characters, DEL, line and paragraph separators, bidirectional embeddings,
-   * overrides and isolates (U+202A–U+202E, U+2066–U+2069), and names made only of spaces
+   * overrides and isolates (U+202A to U+202E, U+2066 to U+2069), and names made only of spaces
    * and zero-width characters.
    */
   name: DisplayName;
@@ -144,7 +144,7 @@ export interface AgentUpdate {
   /**
    * Display name: printable text with at least one visible character. Refused: C0 and C1
    * control characters, DEL, line and paragraph separators, bidirectional embeddings,
-   * overrides and isolates (U+202A–U+202E, U+2066–U+2069), and names made only of spaces
+   * overrides and isolates (U+202A to U+202E, U+2066 to U+2069), and names made only of spaces
    * and zero-width characters.
    */
   name?: DisplayName;
@@ -300,7 +300,7 @@ export type DeploymentEnv = "development" | "staging" | "production" | (string &
 /**
  * Display name: printable text with at least one visible character. Refused: C0 and C1
  * control characters, DEL, line and paragraph separators, bidirectional embeddings,
- * overrides and isolates (U+202A–U+202E, U+2066–U+2069), and names made only of spaces
+ * overrides and isolates (U+202A to U+202E, U+2066 to U+2069), and names made only of spaces
  * and zero-width characters.
  */
 export type DisplayName = string;
@@ -501,7 +501,7 @@ export interface OrganizationCreate {
   /**
    * Display name: printable text with at least one visible character. Refused: C0 and C1
    * control characters, DEL, line and paragraph separators, bidirectional embeddings,
-   * overrides and isolates (U+202A–U+202E, U+2066–U+2069), and names made only of spaces
+   * overrides and isolates (U+202A to U+202E, U+2066 to U+2069), and names made only of spaces
    * and zero-width characters.
    */
   name: DisplayName;
@@ -520,7 +520,7 @@ export interface OrganizationUpdate {
   /**
    * Display name: printable text with at least one visible character. Refused: C0 and C1
    * control characters, DEL, line and paragraph separators, bidirectional embeddings,
-   * overrides and isolates (U+202A–U+202E, U+2066–U+2069), and names made only of spaces
+   * overrides and isolates (U+202A to U+202E, U+2066 to U+2069), and names made only of spaces
    * and zero-width characters.
    */
   name?: DisplayName;

@@ -284,9 +284,9 @@ class Agents(SyncResource):
         Args:
             name: Display name: printable text with at least one visible character.
                 Refused: C0 and C1 control characters, DEL, line and paragraph
-                separators, bidirectional embeddings, overrides and isolates
-                (U+202A–U+202E, U+2066–U+2069), and names made only of spaces and
-                zero-width characters.
+                separators, bidirectional embeddings, overrides and isolates (U+202A to
+                U+202E, U+2066 to U+2069), and names made only of spaces and zero-width
+                characters.
             agent_type: What kind of agent this is.
             capabilities: What the agent can do, as short labels (e.g.
                 `web-search`).
@@ -376,9 +376,9 @@ class Agents(SyncResource):
             agent_id: Agent id.
             name: Display name: printable text with at least one visible character.
                 Refused: C0 and C1 control characters, DEL, line and paragraph
-                separators, bidirectional embeddings, overrides and isolates
-                (U+202A–U+202E, U+2066–U+2069), and names made only of spaces and
-                zero-width characters.
+                separators, bidirectional embeddings, overrides and isolates (U+202A to
+                U+202E, U+2066 to U+2069), and names made only of spaces and zero-width
+                characters.
             agent_type: What kind of agent this is.
             capabilities: What the agent can do, as short labels (e.g.
                 `web-search`).
@@ -714,9 +714,9 @@ class AsyncAgents(AsyncResource):
         Args:
             name: Display name: printable text with at least one visible character.
                 Refused: C0 and C1 control characters, DEL, line and paragraph
-                separators, bidirectional embeddings, overrides and isolates
-                (U+202A–U+202E, U+2066–U+2069), and names made only of spaces and
-                zero-width characters.
+                separators, bidirectional embeddings, overrides and isolates (U+202A to
+                U+202E, U+2066 to U+2069), and names made only of spaces and zero-width
+                characters.
             agent_type: What kind of agent this is.
             capabilities: What the agent can do, as short labels (e.g.
                 `web-search`).
@@ -806,9 +806,9 @@ class AsyncAgents(AsyncResource):
             agent_id: Agent id.
             name: Display name: printable text with at least one visible character.
                 Refused: C0 and C1 control characters, DEL, line and paragraph
-                separators, bidirectional embeddings, overrides and isolates
-                (U+202A–U+202E, U+2066–U+2069), and names made only of spaces and
-                zero-width characters.
+                separators, bidirectional embeddings, overrides and isolates (U+202A to
+                U+202E, U+2066 to U+2069), and names made only of spaces and zero-width
+                characters.
             agent_type: What kind of agent this is.
             capabilities: What the agent can do, as short labels (e.g.
                 `web-search`).

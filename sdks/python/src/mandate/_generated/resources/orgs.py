@@ -200,9 +200,9 @@ class Orgs(SyncResource):
         Args:
             name: Display name: printable text with at least one visible character.
                 Refused: C0 and C1 control characters, DEL, line and paragraph
-                separators, bidirectional embeddings, overrides and isolates
-                (U+202A–U+202E, U+2066–U+2069), and names made only of spaces and
-                zero-width characters.
+                separators, bidirectional embeddings, overrides and isolates (U+202A to
+                U+202E, U+2066 to U+2069), and names made only of spaces and zero-width
+                characters.
             metadata: Free-form string pairs for your own use. At most 20 keys of up
                 to 40 characters, values up to 500 characters.
         """
@@ -264,9 +264,9 @@ class Orgs(SyncResource):
             org_id: Organization id.
             name: Display name: printable text with at least one visible character.
                 Refused: C0 and C1 control characters, DEL, line and paragraph
-                separators, bidirectional embeddings, overrides and isolates
-                (U+202A–U+202E, U+2066–U+2069), and names made only of spaces and
-                zero-width characters.
+                separators, bidirectional embeddings, overrides and isolates (U+202A to
+                U+202E, U+2066 to U+2069), and names made only of spaces and zero-width
+                characters.
             metadata: Free-form string pairs for your own use. At most 20 keys of up
                 to 40 characters, values up to 500 characters.
         """
@@ -500,9 +500,9 @@ class AsyncOrgs(AsyncResource):
         Args:
             name: Display name: printable text with at least one visible character.
                 Refused: C0 and C1 control characters, DEL, line and paragraph
-                separators, bidirectional embeddings, overrides and isolates
-                (U+202A–U+202E, U+2066–U+2069), and names made only of spaces and
-                zero-width characters.
+                separators, bidirectional embeddings, overrides and isolates (U+202A to
+                U+202E, U+2066 to U+2069), and names made only of spaces and zero-width
+                characters.
             metadata: Free-form string pairs for your own use. At most 20 keys of up
                 to 40 characters, values up to 500 characters.
         """
@@ -564,9 +564,9 @@ class AsyncOrgs(AsyncResource):
             org_id: Organization id.
             name: Display name: printable text with at least one visible character.
                 Refused: C0 and C1 control characters, DEL, line and paragraph
-                separators, bidirectional embeddings, overrides and isolates
-                (U+202A–U+202E, U+2066–U+2069), and names made only of spaces and
-                zero-width characters.
+                separators, bidirectional embeddings, overrides and isolates (U+202A to
+                U+202E, U+2066 to U+2069), and names made only of spaces and zero-width
+                characters.
             metadata: Free-form string pairs for your own use. At most 20 keys of up
                 to 40 characters, values up to 500 characters.
         """

@@ -92,7 +92,7 @@ public final class AgentCreate {
   /**
    * Display name: printable text with at least one visible character. Refused: C0 and C1
    * control characters, DEL, line and paragraph separators, bidirectional embeddings,
-   * overrides and isolates (U+202A–U+202E, U+2066–U+2069), and names made only of spaces
+   * overrides and isolates (U+202A to U+202E, U+2066 to U+2069), and names made only of spaces
    * and zero-width characters.
    */
   public String name() {
