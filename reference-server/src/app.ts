@@ -70,6 +70,9 @@ function embeddedSecret(dataDir: string, name: string): string {
   return secret;
 }
 
+/** MANDATE_WEBHOOK_DELIVERY=off: this instance only fills the outbox; others deliver it. */
+const LEFT_TO_OTHER_INSTANCES = { start: () => undefined, poke: () => undefined, stop: () => Promise.resolve() };
+
 const MAINTENANCE_LOCK_KEY = 0x6d616e65;
 const MAINTENANCE_INTERVAL_MS = 3_600_000;
 const CACHE_WARM_INTERVAL_MS = 30_000;
@@ -182,9 +185,11 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
     };
     const recordAudit = (entry: AuditEntry): Promise<void> => audit.append(entry);
     const deliveries =
-      config.webhookDelivery === 'thread'
-        ? new DeliveryThread(recordAudit, deliveryMetrics, logger)
-        : new DeliveryWorker(db, keyEncryption, deliverySettings(config), recordAudit, deliveryMetrics, logger);
+      config.webhookDelivery === 'off'
+        ? LEFT_TO_OTHER_INSTANCES
+        : config.webhookDelivery === 'thread'
+          ? new DeliveryThread(recordAudit, deliveryMetrics, logger)
+          : new DeliveryWorker(db, keyEncryption, deliverySettings(config), recordAudit, deliveryMetrics, logger);
     watchOutbox(metrics, () => db.ownerTransaction((sql) => webhookOutbox.queue(sql)));
     const tokens = new AccessTokens(keys, config.issuer, config.accessTokenTtlSeconds);
     const { roles, scopes } = roleScopes(document);

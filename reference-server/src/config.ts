@@ -47,7 +47,7 @@ export interface Config {
   webhookDisableAfterHours: number;
   webhookTimeoutMs: number;
   /** Where deliveries are made: a thread of their own (PostgreSQL), or the request thread. */
-  webhookDelivery: 'thread' | 'inline';
+  webhookDelivery: 'thread' | 'inline' | 'off';
   logLevel: LogLevel;
   shutdownTimeoutMs: number;
   specPath: string;
@@ -129,7 +129,7 @@ export function loadConfig(env: Env = process.env): Config {
     webhookDisableAfterHours: reader.integer('MANDATE_WEBHOOK_DISABLE_AFTER_HOURS', 72, 1, 24 * 90),
     webhookTimeoutMs: reader.integer('MANDATE_WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000),
     // PGlite lives in one thread, so the embedded store always delivers inline.
-    webhookDelivery: databaseUrl === null ? 'inline' : reader.oneOf('MANDATE_WEBHOOK_DELIVERY', ['thread', 'inline'] as const, 'thread'),
+    webhookDelivery: databaseUrl === null ? 'inline' : reader.oneOf('MANDATE_WEBHOOK_DELIVERY', ['thread', 'inline', 'off'] as const, 'thread'),
     logLevel: reader.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     shutdownTimeoutMs: reader.integer('MANDATE_SHUTDOWN_TIMEOUT_MS', 10000, 0, 600000),
     specPath: reader.string('MANDATE_SPEC_PATH', DEFAULT_SPEC_PATH),

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Database } from '../store/database';
 import { auditStore } from '../store/audit';
 import { idempotencyStore } from '../store/idempotency';
+import { webhookOutbox } from '../store/webhook-outbox';
 
 export interface ExportedSlice {
   chain: string;
@@ -50,5 +51,6 @@ export async function pruneExpiredState(db: Database): Promise<void> {
   await db.ownerTransaction(async (sql) => {
     await sql.query(`DELETE FROM revoked_tokens WHERE expires_at < now() - interval '1 hour'`);
     await idempotencyStore.prune(sql);
+    await webhookOutbox.pruneOrphans(sql);
   });
 }

@@ -107,6 +107,14 @@ export const webhookOutbox = {
     return row?.disabled ?? false;
   },
 
+  /**
+   * Deliveries of deleted webhooks: a delete that raced the outbox trigger can leave a few,
+   * all pending (so the partial index on pending rows finds them).
+   */
+  async pruneOrphans(sql: Sql): Promise<void> {
+    await sql.query(`DELETE FROM webhook_deliveries d WHERE d.status = 'pending' AND NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.id = d.webhook_id)`);
+  },
+
   /** Pending deliveries, and the age of the oldest, for the metrics. */
   async queue(sql: Sql): Promise<{ depth: number; oldestSeconds: number }> {
     const [row] = await sql.query<{ depth: number; oldestSeconds: number | null }>(

@@ -110,7 +110,9 @@ export const webhookStore = {
     return row as WebhookRecord;
   },
 
+  /** The webhook and its deliveries (no foreign key cascades: see migration 0006). */
   async delete(sql: Sql, orgId: string, id: string): Promise<void> {
+    await sql.query('DELETE FROM webhook_deliveries WHERE org_id = $1 AND webhook_id = $2', [orgId, id]);
     await sql.query('DELETE FROM webhooks WHERE org_id = $1 AND id = $2', [orgId, id]);
   },
 

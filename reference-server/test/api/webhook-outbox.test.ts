@@ -1,6 +1,8 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import pg from 'pg';
 import pino from 'pino';
+import { pruneExpiredState } from '../../src/domain/maintenance';
 import { webhookOutbox } from '../../src/store/webhook-outbox';
 import { Api } from '../helpers/api';
 import { isolatedDatabaseUrl } from '../helpers/env';
@@ -22,10 +24,12 @@ let org: OrgFixture;
 let admin: Api;
 let webhookIds: string[];
 let hanging: Receiver;
+let databaseUrl: string;
 
 beforeAll(async () => {
+  databaseUrl = await isolatedDatabaseUrl('lock_order');
   server = await startServer('postgres', {
-    DATABASE_URL: await isolatedDatabaseUrl('lock_order'),
+    DATABASE_URL: databaseUrl,
     MANDATE_WEBHOOK_ALLOWED_HOSTS: '127.0.0.0/8',
     // Deliveries wait: the test takes the delivery worker's locks itself.
     MANDATE_WEBHOOK_RETRY_BASE_MS: '3600000',
@@ -97,5 +101,55 @@ describe('locks taken by requests and by the delivery worker', () => {
     }
     await sleep(200);
     expect(logged.filter((line) => line.level >= 40).map((line) => `${line.msg}: ${JSON.stringify(line.err ?? '')}`)).toEqual([]);
+  });
+});
+
+describe('deliveries of a deleted webhook', () => {
+  it('go with it, and maintenance removes any that a racing delete left behind', async () => {
+    const created = await admin.call('createWebhook', { body: { url: `${hanging.url}/deleted`, events: ['agent.*'] } });
+    const id = created.body.id as string;
+    await admin.call('createAgent', { body: { name: 'before-delete', agentType: 'tool' } });
+    const db = new pg.Client({ connectionString: databaseUrl });
+    await db.connect();
+    try {
+      const count = async (webhookId: string) =>
+        (await db.query('SELECT count(*)::int AS n FROM webhook_deliveries WHERE webhook_id = $1', [webhookId])).rows[0].n as number;
+      expect(await count(id)).toBe(1);
+      expect((await admin.call('deleteWebhook', { path: { webhookId: id } })).status).toBe(204);
+      expect(await count(id)).toBe(0);
+      // What a trigger that read the webhook just before its delete committed would leave.
+      await db.query(
+        `INSERT INTO webhook_deliveries (id, org_id, webhook_id, event_id, action, next_attempt_at) VALUES ('whd_orphan', $1, 'whk_gone', 'evt_x', 'agent.created', now())`,
+        [org.orgId],
+      );
+      await pruneExpiredState(server.mandate.db);
+      expect(await count('whk_gone')).toBe(0);
+    } finally {
+      await db.end();
+    }
+  });
+});
+
+describe('an instance with MANDATE_WEBHOOK_DELIVERY=off', () => {
+  it('queues deliveries and sends none', async () => {
+    const apiOnly = await startServer('postgres', {
+      DATABASE_URL: await isolatedDatabaseUrl('delivery_off'),
+      MANDATE_WEBHOOK_ALLOWED_HOSTS: '127.0.0.0/8',
+      MANDATE_WEBHOOK_DELIVERY: 'off',
+    });
+    const endpoint = await Receiver.start();
+    try {
+      const tenant = await createOrg(new Api(apiOnly.baseUrl, apiOnly.bootstrapToken));
+      const api = new Api(apiOnly.baseUrl, tenant.admin);
+      const webhook = await api.call('createWebhook', { body: { url: endpoint.url, events: ['agent.*'] } });
+      expect((await api.call('createAgent', { body: { name: 'queued', agentType: 'tool' } })).status).toBe(201);
+      await sleep(1500); // longer than a delivering instance's idle poll
+      expect(endpoint.received).toHaveLength(0);
+      const deliveries = await api.call('listWebhookDeliveries', { path: { webhookId: webhook.body.id as string } });
+      expect(deliveries.body.data.map((d: { status: string }) => d.status)).toEqual(['pending']);
+    } finally {
+      await endpoint.close();
+      await apiOnly.close();
+    }
   });
 });
