@@ -332,6 +332,30 @@ class EventStreamTest {
   }
 
   @Test
+  void aConnectionSilentForLongerThanTheTimeoutIsDroppedAndResumed() throws Exception {
+    RecordingSleeper sleeper = new RecordingSleeper();
+    CountDownLatch release = new CountDownLatch(1);
+    try (MockServer server =
+            streams(n -> n == 0
+                ? Reply.events(out -> {
+                    out.write(message("evt_1", "agent.created").getBytes(StandardCharsets.UTF_8));
+                    out.flush();
+                    release.await(10, TimeUnit.SECONDS); // then silence: no event, no heartbeat
+                  })
+                : Reply.events(message("evt_2", "agent.updated")));
+        var events = client(server, sleeper).timeout(Duration.ofMillis(300)).build().events().stream()) {
+      assertEquals("evt_1", events.next().id());
+      long started = System.nanoTime();
+      assertEquals("evt_2", events.next().id());
+      long waitedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+      assertTrue(waitedMs >= 250 && waitedMs < 5_000, "dropped after about the timeout, not at once or never: " + waitedMs + " ms");
+      assertEquals("evt_1", server.requests(PATH).get(1).header("Last-Event-ID"));
+    } finally {
+      release.countDown();
+    }
+  }
+
+  @Test
   void closeFromAnotherThreadEndsIterationAndClosesTheConnection() throws Exception {
     CountDownLatch disconnected = new CountDownLatch(1);
     try (MockServer server = streams(n -> heldOpen(disconnected))) {

@@ -173,7 +173,7 @@ public final class ClientCore {
     Duration timeout = opts.timeout().orElse(config.timeout());
     EventStream.Connector connector = (resumeAfter, pending) -> connect(operation, uri, headers, resumeAfter, timeout, pending);
     String name = operation.method() + " " + uri;
-    return EventStream.open(name, connector, decoder, lastEventId, operation.resumable(), maxRetries, config, log);
+    return EventStream.open(name, connector, decoder, lastEventId, operation.resumable(), maxRetries, timeout, config, log);
   }
 
   /**

@@ -21,8 +21,11 @@ import java.util.Spliterator;
 import java.util.Spliterators;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Flow;
 import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -42,6 +45,9 @@ import java.util.stream.StreamSupport;
  *   }
  * }
  * }</pre>
+ *
+ * <p>A connection silent for longer than the client's {@code timeout} counts as dropped (the
+ * server sends a heartbeat every 15 s, so a live one never is).
  *
  * <p>When the connection ends or drops (including after an {@link StreamEvent#OVERFLOW} notice,
  * which is yielded too), {@link #hasNext()} waits for the server's {@code retry:} advice (3 s until
@@ -68,6 +74,15 @@ public final class EventStream<T> implements Iterator<StreamEvent<T>>, AutoClose
   private static final Duration MAX_DELAY = Duration.ofSeconds(30);
   private static final double JITTER = 0.25;
 
+  /** Closes connections that stay silent too long; one daemon thread for every stream. */
+  private static final ScheduledExecutorService WATCHDOG =
+      Executors.newSingleThreadScheduledExecutor(
+          task -> {
+            Thread thread = new Thread(task, "mandate-event-stream-watchdog");
+            thread.setDaemon(true);
+            return thread;
+          });
+
   /** One connection attempt, made by {@link ClientCore}. */
   @FunctionalInterface
   interface Connector {
@@ -91,9 +106,11 @@ public final class EventStream<T> implements Iterator<StreamEvent<T>>, AutoClose
   private final Executor executor;
   private final DebugLog log;
   private final String name;
+  private final Duration idleTimeout;
 
   // Written by the iterating thread only.
   private volatile String lastEventId;
+  private volatile long lastHeardNanos;
   private Duration retry = DEFAULT_RETRY;
   private int failures;
   private BufferedReader reader;
@@ -109,11 +126,13 @@ public final class EventStream<T> implements Iterator<StreamEvent<T>>, AutoClose
   private volatile HttpHeaders headers;
   private InputStream body; // guarded by lock
   private Future<?> pending; // guarded by lock
+  private ScheduledFuture<?> watchdog; // guarded by lock
 
   private EventStream(
       String name, Connector connector, ResponseDecoder<T> decoder, String lastEventId, boolean resumable, int maxRetries,
-      ClientConfig config, DebugLog log) {
+      Duration idleTimeout, ClientConfig config, DebugLog log) {
     this.name = name;
+    this.idleTimeout = idleTimeout;
     this.connector = connector;
     this.decoder = decoder;
     this.lastEventId = lastEventId == null ? "" : lastEventId;
@@ -128,8 +147,8 @@ public final class EventStream<T> implements Iterator<StreamEvent<T>>, AutoClose
   /** Connects (retrying as a reconnect would) and returns the open stream, or throws. */
   static <T> EventStream<T> open(
       String name, Connector connector, ResponseDecoder<T> decoder, String lastEventId, boolean resumable, int maxRetries,
-      ClientConfig config, DebugLog log) {
-    EventStream<T> stream = new EventStream<>(name, connector, decoder, lastEventId, resumable, maxRetries, config, log);
+      Duration idleTimeout, ClientConfig config, DebugLog log) {
+    EventStream<T> stream = new EventStream<>(name, connector, decoder, lastEventId, resumable, maxRetries, idleTimeout, config, log);
     stream.connect(null);
     return stream;
   }
@@ -162,6 +181,7 @@ public final class EventStream<T> implements Iterator<StreamEvent<T>>, AutoClose
         disconnect();
         continue;
       }
+      lastHeardNanos = System.nanoTime();
       if (closed) return false;
       if (line == null) {
         log.log(() -> String.format("%s ended by the server; reconnecting in %d ms", name, retry.toMillis()));
@@ -244,6 +264,7 @@ public final class EventStream<T> implements Iterator<StreamEvent<T>>, AutoClose
       open = body;
       pending = null;
       body = null;
+      stopWatchdog();
     }
     closedSignal.countDown();
     if (connecting != null) connecting.cancel(true);
@@ -270,7 +291,10 @@ public final class EventStream<T> implements Iterator<StreamEvent<T>>, AutoClose
         headers = response.headers();
         synchronized (lock) {
           pending = null;
-          if (!closed) body = connected;
+          if (!closed) {
+            body = connected;
+            watch(connected);
+          }
         }
         if (closed) {
           closeQuietly(connected);
@@ -350,10 +374,38 @@ public final class EventStream<T> implements Iterator<StreamEvent<T>>, AutoClose
     synchronized (lock) {
       open = body;
       body = null;
+      stopWatchdog();
     }
     closeQuietly(open);
     reader = null;
     parser = null;
+  }
+
+  /**
+   * Checks {@code connection} a few times per idle timeout and closes it once it has been silent
+   * for longer: the blocked read then fails, and {@link #hasNext()} reconnects. Called under lock.
+   */
+  private void watch(InputStream connection) {
+    lastHeardNanos = System.nanoTime();
+    long period = Math.max(idleTimeout.toNanos() / 4, TimeUnit.MILLISECONDS.toNanos(10));
+    watchdog = WATCHDOG.scheduleAtFixedRate(() -> closeIfSilent(connection), period, period, TimeUnit.NANOSECONDS);
+  }
+
+  private void closeIfSilent(InputStream connection) {
+    long silentNanos = System.nanoTime() - lastHeardNanos;
+    if (silentNanos <= idleTimeout.toNanos()) return;
+    synchronized (lock) {
+      if (body != connection) return; // already replaced or closed
+      stopWatchdog();
+    }
+    log.log(() -> String.format("%s silent for %d ms; reconnecting", name, TimeUnit.NANOSECONDS.toMillis(silentNanos)));
+    closeQuietly(connection);
+  }
+
+  /** Called under lock. */
+  private void stopWatchdog() {
+    if (watchdog != null) watchdog.cancel(false);
+    watchdog = null;
   }
 
   /** Closes the stream for good before throwing {@code failure} to the consumer. */
