@@ -16,7 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { clean, load } from './lib/load.mjs';
-import { describeBuild, describeMachine } from './lib/report.mjs';
+import { describeBuild, describeMachine, resultFileName } from './lib/report.mjs';
 import { SCENARIOS } from './lib/scenarios.mjs';
 import { seed } from './lib/seed.mjs';
 import { startServer } from './lib/server.mjs';
@@ -186,7 +186,7 @@ async function main() {
     if (!args['no-write']) {
       const dir = path.join(BENCH_DIR, 'results', 'webhooks');
       mkdirSync(dir, { recursive: true });
-      const file = `${result.date.slice(0, 16).replace(/[-:T]/g, '').replace(/^(\d{8})/, '$1-')}-${machine.hostname}.json`;
+      const file = resultFileName(dir, new Date(result.date), machine.hostname); // never overwrites an earlier run
       writeFileSync(path.join(dir, file), `${JSON.stringify(result, null, 2)}\n`);
       process.stdout.write(`Results: bench/results/webhooks/${file}\n`);
     }

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
-import { Writable } from 'node:stream';
-import pino from 'pino';
+import type { Logger } from 'pino';
 import { DatabaseTimeoutError, NestedTransactionError } from '../../src/store/database';
 import { Api } from '../helpers/api';
 import { isolatedDatabaseUrl } from '../helpers/env';
+import { capturedLogger } from '../helpers/logs';
 import { createOrg } from '../helpers/fixtures';
 import { type TestServer, startServer } from '../helpers/server';
 
@@ -27,17 +27,6 @@ function holdTransaction(server: TestServer): { release: () => void; done: Promi
   return { release, done };
 }
 
-function logLines(): { lines: Record<string, unknown>[]; logger: pino.Logger } {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      callback();
-    },
-  });
-  return { lines, logger: pino({ level: 'warn' }, sink) };
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let server: TestServer | undefined;
@@ -48,7 +37,7 @@ afterEach(async () => {
 });
 
 describe.each(stores)('a stuck database on %s', (store) => {
-  const start = async (env: Record<string, string> = {}, logger?: pino.Logger) => {
+  const start = async (env: Record<string, string> = {}, logger?: Logger) => {
     const extra: Record<string, string> = store === 'postgres' ? { DATABASE_URL: await isolatedDatabaseUrl('stuck') } : {};
     server = await startServer(store, { ...extra, ...env }, logger);
     return { server, root: new Api(server.baseUrl, server.bootstrapToken) };
@@ -80,7 +69,7 @@ describe.each(stores)('a stuck database on %s', (store) => {
   });
 
   it('answers 503 instead of hanging, says so in liveness and the log, and recovers', async () => {
-    const { lines, logger } = logLines();
+    const { lines, logger } = capturedLogger('warn');
     const { server: running, root } = await start(
       { MANDATE_DB_TIMEOUT_MS: String(TIMEOUT_MS), MANDATE_REQUEST_DEADLINE_MS: String(TIMEOUT_MS / 2), ...(store === 'postgres' ? { DATABASE_POOL_SIZE: '1' } : {}) },
       logger,

@@ -1,23 +1,16 @@
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import pg from 'pg';
-import pino from 'pino';
 import { pruneExpiredState } from '../../src/domain/maintenance';
 import { webhookOutbox } from '../../src/store/webhook-outbox';
 import { Api } from '../helpers/api';
 import { isolatedDatabaseUrl } from '../helpers/env';
+import { capturedLogger } from '../helpers/logs';
 import { type OrgFixture, createOrg } from '../helpers/fixtures';
 import { Receiver } from '../helpers/receiver';
 import { type TestServer, startServer } from '../helpers/server';
 
 /** What the server logs at warn and above: a deadlock in the delivery worker shows here. */
-const logged: { level: number; msg: string; err?: unknown }[] = [];
-const sink = new Writable({
-  write(chunk: Buffer, _encoding, done) {
-    logged.push(JSON.parse(chunk.toString()) as { level: number; msg: string });
-    done();
-  },
-});
+const { lines: logged, logger } = capturedLogger('warn');
 
 let server: TestServer;
 let org: OrgFixture;
@@ -34,7 +27,7 @@ beforeAll(async () => {
     // Deliveries wait: the test takes the delivery worker's locks itself.
     MANDATE_WEBHOOK_RETRY_BASE_MS: '3600000',
     MANDATE_WEBHOOK_TIMEOUT_MS: '5000',
-  }, pino({ level: 'warn' }, sink));
+  }, logger);
   org = await createOrg(new Api(server.baseUrl, server.bootstrapToken));
   admin = new Api(server.baseUrl, org.admin);
   // An endpoint that never answers keeps the real worker's attempts in flight (its timeout is
