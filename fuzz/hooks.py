@@ -2,7 +2,8 @@
 
 A waiver with `check` matches a failure of that check (on `operation`, when given) whose
 answer has the waiver's `status` and, when given, its `problem`: the problem document's
-`code`, or the `code` of one of its field errors. Every dropped failure is counted per
+`code`, or the `code` of one of its field errors. A failure's operation is the one
+Schemathesis blames: the request's own, except for `use_after_free`, where it is the DELETE. Every dropped failure is counted per
 waiver in $FUZZ_WAIVED_LOG (JSON), so the driver can say how often each waiver applied.
 """
 
@@ -37,7 +38,7 @@ def _problem_codes(response):
 def _matches(waiver, context, failure, response):
     if waiver["check"] not in type(failure).checks:
         return False
-    if "operation" in waiver and waiver["operation"] != context.operation.label:
+    if "operation" in waiver and waiver["operation"] != (failure.operation or context.operation.label):
         return False
     if "status" in waiver and waiver["status"] != response.status_code:
         return False
