@@ -4,11 +4,21 @@
 // and stops it (removing its data) when stdin closes or on SIGTERM/SIGINT. The harness
 // keeps stdin open for as long as it needs the server; dying closes it.
 //
-//   node conformance/serve.mjs [--server path/to/main.js]
+//   node conformance/serve.mjs [--server path/to/main.js] [--env NAME=VALUE]...
+//
+// --env sets one of the server's settings, e.g. --env MANDATE_EVENT_STREAM_MAX_SECONDS=1.
+import { parseArgs } from 'node:util';
 import { DEFAULT_SERVER, startServer } from './server.mjs';
 
-const flag = process.argv.indexOf('--server');
-const server = await startServer(flag >= 0 ? process.argv[flag + 1] : DEFAULT_SERVER);
+const { values } = parseArgs({ options: { server: { type: 'string', default: DEFAULT_SERVER }, env: { type: 'string', multiple: true, default: [] } } });
+const env = Object.fromEntries(
+  values.env.map((pair) => {
+    const equals = pair.indexOf('=');
+    if (equals < 1) throw new Error(`--env ${pair}: expected NAME=VALUE`);
+    return [pair.slice(0, equals), pair.slice(equals + 1)];
+  }),
+);
+const server = await startServer(values.server, { env });
 process.stdout.write(`${JSON.stringify({ baseURL: server.baseUrl, token: server.token })}\n`);
 
 let stopping = false;

@@ -25,7 +25,7 @@ import { auditHandlers, keyHandlers } from './http/handlers/keys-and-audit';
 import { oauthHandlers } from './http/oauth';
 import { type OpenApiDocument as ReferenceDocument, renderApiReference } from './http/docs-page';
 import { agentHandlers, credentialHandlers } from './http/handlers/agents';
-import { eventHandlers } from './http/handlers/events';
+import { EVENT_STREAM_DEFAULTS, eventHandlers } from './http/handlers/events';
 import { webhookHandlers } from './http/handlers/webhooks';
 import { webhookOutbox } from './store/webhook-outbox';
 import { DeliveryThread } from './workers/webhooks/delivery-thread';
@@ -203,7 +203,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
     const bearer = bearerAuthenticator({ db, cache: openedCache, adminTokens, hasher, metrics, roles, tokens, tokenState, audit, issuer: config.issuer });
     const router = buildRouter(
       operations,
-      { ...orgHandlers, ...agentHandlers, ...credentialHandlers, ...keyHandlers, ...auditHandlers, ...eventHandlers(feed), ...webhookHandlers(webhookPolicy) },
+      { ...orgHandlers, ...agentHandlers, ...credentialHandlers, ...keyHandlers, ...auditHandlers, ...eventHandlers(feed, { ...EVENT_STREAM_DEFAULTS, maxLifetimeMs: config.eventStreamMaxSeconds * 1000 }), ...webhookHandlers(webhookPolicy) },
       {
         ...serviceHandlers({ db, stuckAfterMs: 2 * config.databaseTimeoutMs, cache: openedCache, metrics, documentJson, docsPage: () => renderApiReference(served) }),
         ...oauthHandlers({

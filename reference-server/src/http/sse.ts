@@ -9,6 +9,11 @@ export interface SseOptions {
   maxBufferedBytes: number;
   /** Asked at each heartbeat; false ends the stream (a revoked or expired credential). */
   stillAllowed: () => Promise<boolean>;
+  /**
+   * The stream ends after this long, and the client resumes with `Last-Event-ID`, perhaps on
+   * another instance: long-lived subscribers spread over instances added since they connected.
+   */
+  maxLifetimeMs: number;
 }
 
 /** One line of an SSE field must not contain a line break; JSON never does unescaped. */
@@ -24,6 +29,7 @@ export class SseStream {
   private lastId: string | null = null;
   private ended = false;
   private readonly heartbeat: NodeJS.Timeout;
+  private readonly lifetime: NodeJS.Timeout;
   private readonly onEnd: (() => void)[] = [];
 
   constructor(private readonly options: SseOptions) {
@@ -32,6 +38,10 @@ export class SseStream {
       this.beat();
     }, options.heartbeatMs);
     this.heartbeat.unref();
+    this.lifetime = setTimeout(() => {
+      this.end();
+    }, options.maxLifetimeMs);
+    this.lifetime.unref();
     // The client left, or Koa destroyed the body after a socket error.
     this.body.once('close', () => {
       this.end();
@@ -54,11 +64,12 @@ export class SseStream {
     this.lastId = id;
   }
 
-  /** Ends the stream, e.g. at shutdown; the client reconnects (to another instance). */
+  /** Ends the stream (at shutdown, or at its lifetime's end); the client reconnects and resumes. */
   end(): void {
     if (this.ended) return;
     this.ended = true;
     clearInterval(this.heartbeat);
+    clearTimeout(this.lifetime);
     if (!this.body.destroyed) this.body.end();
     for (const callback of this.onEnd.splice(0)) callback();
   }

@@ -139,3 +139,35 @@ describe('the event stream', () => {
     await expect(SseClient.open(streamUrl(), { authorization: `Bearer ${org.reader}` })).rejects.toThrow();
   });
 });
+
+describe('an event stream connection with a short lifetime (MANDATE_EVENT_STREAM_MAX_SECONDS=1)', () => {
+  let short: TestServer;
+  beforeAll(async () => {
+    short = await startServer('embedded', { MANDATE_EVENT_STREAM_MAX_SECONDS: '1' });
+  });
+  afterAll(() => short.close());
+
+  it('ends after that long with no final message; resuming misses nothing', async () => {
+    const otherOrg = await createOrg(new Api(short.baseUrl, short.bootstrapToken));
+    const otherAdmin = new Api(short.baseUrl, short.bootstrapToken).as(otherOrg.admin);
+    const headers = { authorization: `Bearer ${otherOrg.reader}` };
+    const url = `${short.baseUrl}/v1/events/stream?action=agent.created`;
+    const opened = Date.now();
+    const first = await SseClient.open(url, headers);
+    open.push(first);
+    const before = await createAgent(otherAdmin);
+    const [seen] = await first.next(1);
+    await first.ended;
+    const lasted = Date.now() - opened;
+    expect(lasted).toBeGreaterThanOrEqual(900);
+    expect(lasted).toBeLessThan(5000);
+    expect(first.events.map((e) => e.event)).toEqual(['agent.created']);
+    expect((data(seen as SseEvent).target as { id: string }).id).toBe(before.id);
+
+    const missed = await createAgent(otherAdmin);
+    const resumed = await SseClient.open(url, { ...headers, 'last-event-id': (seen as SseEvent).id ?? '' });
+    open.push(resumed);
+    const [replayed] = await resumed.next(1);
+    expect((data(replayed as SseEvent).target as { id: string }).id).toBe(missed.id);
+  });
+});

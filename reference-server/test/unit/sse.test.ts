@@ -8,7 +8,7 @@ const read = (stream: SseStream): string => {
   for (let chunk = stream.body.read() as Buffer | null; chunk !== null; chunk = stream.body.read() as Buffer | null) text += chunk.toString();
   return text;
 };
-const options = { retryMs: 3000, heartbeatMs: 20, maxBufferedBytes: 10_000, stillAllowed: () => Promise.resolve(true) };
+const options = { retryMs: 3000, heartbeatMs: 20, maxBufferedBytes: 10_000, maxLifetimeMs: 60_000, stillAllowed: () => Promise.resolve(true) };
 const wait = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('an SSE response body', () => {
@@ -31,6 +31,17 @@ describe('an SSE response body', () => {
     await wait(60);
     expect(read(stream)).toContain('event: unauthorized\ndata: {"lastEventId":"evt_1"}\n\n');
     expect(ended).toBe(true);
+  });
+
+  it('ends by itself once its lifetime is over, with no final message', async () => {
+    const stream = new SseStream({ ...options, heartbeatMs: 60_000, maxLifetimeMs: 30 });
+    let ended = false;
+    stream.whenEnded(() => (ended = true));
+    stream.send('evt_1', 'agent.created', {});
+    await wait(60);
+    expect(ended).toBe(true);
+    expect(stream.body.writableEnded).toBe(true);
+    expect(read(stream)).toBe('retry: 3000\n\nid: evt_1\nevent: agent.created\ndata: {}\n\n');
   });
 
   it('cuts off a reader that falls behind, naming the last event it was sent', () => {

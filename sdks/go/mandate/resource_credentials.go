@@ -78,7 +78,8 @@ func (r *CredentialsResource) Get(ctx context.Context, agentID string, credentia
 
 // Revoke: revoke a credential.
 //
-// The secret stops working at once. Revoking a revoked credential changes nothing.
+// The secret stops working at once; the record stays readable with status `revoked`. Revoking a
+// revoked credential changes nothing.
 //
 // DELETE /v1/agents/{agentId}/credentials/{credentialId} (operation revokeCredential).
 func (r *CredentialsResource) Revoke(ctx context.Context, agentID string, credentialID string, opts ...RequestOption) (*Credential, error) {

@@ -28,7 +28,9 @@ type EventsResource struct {
 // stream; `retry:` advises how long to wait before reconnecting. A subscriber that does not read
 // fast enough is sent a final `event: overflow` message (its `data:` names the last event
 // delivered) and disconnected, rather than buffered without bound; it resumes with `Last-Event-ID`
-// like any other.
+// like any other. A connection lasts at most an hour (the instance's
+// `MANDATE_EVENT_STREAM_MAX_SECONDS`), then ends without a final message, so that long-lived
+// subscribers spread over instances added since; clients resume as after any other end.
 //
 // **Browsers.** `EventSource` cannot send headers, so this operation alone also accepts the admin
 // or access token as the `access_token` query parameter (RFC 6750 §2.3). The server never logs it;

@@ -9,9 +9,10 @@ export interface EventStreamOptions {
   retryMs: number;
   heartbeatMs: number;
   maxBufferedBytes: number;
+  maxLifetimeMs: number;
 }
 
-export const EVENT_STREAM_DEFAULTS: EventStreamOptions = { retryMs: 3000, heartbeatMs: 15_000, maxBufferedBytes: 1024 * 1024 };
+export const EVENT_STREAM_DEFAULTS: EventStreamOptions = { retryMs: 3000, heartbeatMs: 15_000, maxBufferedBytes: 1024 * 1024, maxLifetimeMs: 3_600_000 };
 
 /** The Events tag: the audit trail live, as Server-Sent Events. */
 export function eventHandlers(feed: AuditFeed, options: EventStreamOptions = EVENT_STREAM_DEFAULTS): Record<string, Handler> {

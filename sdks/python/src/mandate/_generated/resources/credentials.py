@@ -289,7 +289,8 @@ class Credentials(SyncResource):
     ) -> Credential:
         """Revoke a credential.
 
-        The secret stops working at once. Revoking a revoked credential changes nothing.
+        The secret stops working at once; the record stays readable with status `revoked`.
+        Revoking a revoked credential changes nothing.
 
         Args:
             agent_id: Agent id.
@@ -614,7 +615,8 @@ class AsyncCredentials(AsyncResource):
     ) -> Credential:
         """Revoke a credential.
 
-        The secret stops working at once. Revoking a revoked credential changes nothing.
+        The secret stops working at once; the record stays readable with status `revoked`.
+        Revoking a revoked credential changes nothing.
 
         Args:
             agent_id: Agent id.

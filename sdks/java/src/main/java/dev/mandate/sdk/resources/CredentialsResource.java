@@ -208,7 +208,7 @@ public final class CredentialsResource {
   /**
    * Revoke a credential
    *
-   * The secret stops working at once. Revoking a revoked credential changes nothing.
+   * The secret stops working at once; the record stays readable with status {@code revoked}. Revoking a revoked credential changes nothing.
    *
    * {@code DELETE /v1/agents/{agentId}/credentials/{credentialId}} ({@code revokeCredential}).
    */

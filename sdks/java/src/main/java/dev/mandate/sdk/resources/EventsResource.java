@@ -65,7 +65,10 @@ public final class EventsResource {
    * an idle stream; {@code retry:} advises how long to wait before reconnecting. A subscriber that
    * does not read fast enough is sent a final {@code event: overflow} message (its {@code data:} names
    * the last event delivered) and disconnected, rather than buffered without bound; it
-   * resumes with {@code Last-Event-ID} like any other.
+   * resumes with {@code Last-Event-ID} like any other. A connection lasts at most an hour (the
+   * instance's {@code MANDATE_EVENT_STREAM_MAX_SECONDS}), then ends without a final message, so
+   * that long-lived subscribers spread over instances added since; clients resume as after
+   * any other end.
    *
    * **Browsers.** {@code EventSource} cannot send headers, so this operation alone also accepts
    * the admin or access token as the {@code access_token} query parameter (RFC 6750 §2.3). The
