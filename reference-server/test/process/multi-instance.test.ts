@@ -1,3 +1,4 @@
+import { readFileSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Api, type Body } from '../helpers/api';
 import { TEST_BOOTSTRAP_TOKEN, TEST_KEY_ENCRYPTION_KEY, TEST_PEPPER, isolatedDatabaseUrl, requireEnv } from '../helpers/env';
@@ -121,6 +122,18 @@ describe('two server processes sharing PostgreSQL and Redis', () => {
       await endpoint.close();
     }
   }, 60_000);
+
+  it('make deliveries on a thread of lower priority than the requests (nice 10)', () => {
+    // Linux lists a process's threads under /proc/<pid>/task; field 19 of stat is the nice value.
+    const niceOf = (pid: number, tid: string): number => {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    };
+    const pid = one.child.pid ?? 0;
+    const threads = readdirSync(`/proc/${pid}/task`);
+    expect(niceOf(pid, String(pid))).toBe(0);
+    expect(threads.filter((tid) => niceOf(pid, tid) === 10)).toHaveLength(1);
+  });
 
   it('keep one intact audit chain while both append to it at once', async () => {
     const org = await createOrg(new Api(one.baseUrl(), TEST_BOOTSTRAP_TOKEN));

@@ -1,4 +1,5 @@
 // The delivery thread's entry point (see delivery-thread.ts).
+import os from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { loadConfig } from '../../config';
 import { KeyEncryption } from '../../domain/key-encryption';
@@ -6,6 +7,13 @@ import { createLogger } from '../../observability/logger';
 import { PostgresDatabase } from '../../store/database';
 import type { FromThread, Outcome, ToThread } from './delivery-thread';
 import { DeliveryWorker, deliverySettings } from './delivery-worker';
+
+/**
+ * Deliveries are background work: when the cores are busy, requests come first and the
+ * queue drains as room allows (at nice 10 the thread still gets about a tenth of a busy
+ * core, so it never stops). Linux applies a nice value to the calling thread alone.
+ */
+const DELIVERY_THREAD_NICE = 10;
 
 const port = parentPort;
 if (port === null) throw new Error('delivery-thread-main runs in a worker thread');
@@ -25,6 +33,12 @@ const report = (): void => {
 setInterval(report, REPORT_MS).unref();
 // Two connections: one claims and records while the other reads a batch's events.
 const db = new PostgresDatabase(config.databaseUrl, 2, undefined, { timeoutMs: config.databaseTimeoutMs });
+const logger = createLogger(config.logLevel).child({ thread: 'webhook-delivery' });
+try {
+  os.setPriority(DELIVERY_THREAD_NICE);
+} catch (error) {
+  logger.warn({ err: error }, 'the delivery thread keeps the normal priority');
+}
 const worker = new DeliveryWorker(
   db,
   new KeyEncryption(config.keyEncryptionKey),
@@ -38,7 +52,7 @@ const worker = new DeliveryWorker(
       attempts.push([outcome, seconds]);
     },
   },
-  createLogger(config.logLevel).child({ thread: 'webhook-delivery' }),
+  logger,
 );
 worker.start();
 port.on('message', (message: ToThread) => {
