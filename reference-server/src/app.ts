@@ -15,6 +15,7 @@ import type { AuditEntry } from './domain/audit';
 import { AuditFeed } from './domain/audit-feed';
 import { AuditWriter } from './domain/audit-writer';
 import type { WebhookPolicy } from './domain/webhooks';
+import { ClientAssertionVerifier } from './domain/client-assertions';
 import { ClientAuthenticator } from './domain/clients';
 import { KeyEncryption } from './domain/key-encryption';
 import { pruneAuditTrail, pruneExpiredState } from './domain/maintenance';
@@ -25,6 +26,7 @@ import { auditHandlers, keyHandlers } from './http/handlers/keys-and-audit';
 import { oauthHandlers } from './http/oauth';
 import { type OpenApiDocument as ReferenceDocument, renderApiReference } from './http/docs-page';
 import { agentHandlers, credentialHandlers } from './http/handlers/agents';
+import { agentKeyHandlers } from './http/handlers/agent-keys';
 import { EVENT_STREAM_DEFAULTS, eventHandlers } from './http/handlers/events';
 import { webhookHandlers } from './http/handlers/webhooks';
 import { webhookOutbox } from './store/webhook-outbox';
@@ -203,7 +205,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
     const bearer = bearerAuthenticator({ db, cache: openedCache, adminTokens, hasher, metrics, roles, tokens, tokenState, audit, issuer: config.issuer });
     const router = buildRouter(
       operations,
-      { ...orgHandlers, ...agentHandlers, ...credentialHandlers, ...keyHandlers, ...auditHandlers, ...eventHandlers(feed, { ...EVENT_STREAM_DEFAULTS, maxLifetimeMs: config.eventStreamMaxSeconds * 1000 }), ...webhookHandlers(webhookPolicy) },
+      { ...orgHandlers, ...agentHandlers, ...credentialHandlers, ...agentKeyHandlers, ...keyHandlers, ...auditHandlers, ...eventHandlers(feed, { ...EVENT_STREAM_DEFAULTS, maxLifetimeMs: config.eventStreamMaxSeconds * 1000 }), ...webhookHandlers(webhookPolicy) },
       {
         ...serviceHandlers({ db, stuckAfterMs: 2 * config.databaseTimeoutMs, cache: openedCache, metrics, documentJson, docsPage: () => renderApiReference(served) }),
         ...oauthHandlers({
@@ -214,6 +216,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
           bodyLimits,
           accessTokenTtlSeconds: config.accessTokenTtlSeconds,
           clients: new ClientAuthenticator(db, openedCache, hasher),
+          assertions: new ClientAssertionVerifier(db, openedCache, config.issuer),
           bearer,
           tokens,
           tokenState,

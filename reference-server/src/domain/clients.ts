@@ -4,12 +4,14 @@ import { OAuthError, invalidClient } from './oauth-errors';
 import type { SecretHasher } from './secrets';
 import { UseRecorder } from './use-recorder';
 
-/** An agent that proved its identity with one of its credentials. */
+/** An agent that proved its identity with one of its credentials or keys. */
 export interface AuthenticatedClient {
   agentId: string;
   orgId: string;
+  /** The credential (`cred_…`) or agent key (`akey_…`) it proved itself with. */
   credentialId: string;
   allowedScopes: string[];
+  method: 'client_secret' | 'private_key_jwt';
 }
 
 interface CredentialRow {
@@ -73,6 +75,6 @@ export class ClientAuthenticator {
       });
     }
     await this.uses.record(row.credential_id);
-    return { agentId: row.agent_id, orgId: row.org_id, credentialId: row.credential_id, allowedScopes: row.allowed_scopes };
+    return { agentId: row.agent_id, orgId: row.org_id, credentialId: row.credential_id, allowedScopes: row.allowed_scopes, method: 'client_secret' };
   }
 }

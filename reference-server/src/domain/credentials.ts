@@ -32,7 +32,7 @@ export interface SecretRequester {
  * The agent must be able to hold credentials (existing, not decommissioned), and the caller
  * must hold the agent's Mandate scopes: a secret lets its holder act as the agent.
  */
-async function requireIssuable(sql: Sql, orgId: string, agentId: string, requester: SecretRequester): Promise<void> {
+export async function requireIssuable(sql: Sql, orgId: string, agentId: string, requester: SecretRequester): Promise<void> {
   const agent = await agentService.get(sql, orgId, agentId, { forUpdate: true });
   requireGrantable(agent.allowedScopes, requester.scopes, requester.mandateScopes);
   if (agent.status === 'decommissioned') {

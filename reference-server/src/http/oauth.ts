@@ -3,6 +3,7 @@ import type { AccessTokenClaims, AccessTokens } from '../domain/access-tokens';
 import type { AuditEntry } from '../domain/audit';
 import type { AuditWriter } from '../domain/audit-writer';
 import { appendEvents } from '../domain/audit';
+import { ASSERTION_ALGS, type ClientAssertionVerifier } from '../domain/client-assertions';
 import { type AuthenticatedClient, ClientAuthenticationFailed, type ClientAuthenticator } from '../domain/clients';
 import { ApiError, type FieldProblem } from '../domain/errors';
 import { OAuthError, invalidClient, invalidRequest } from '../domain/oauth-errors';
@@ -24,6 +25,7 @@ export interface OAuthDeps {
   bodyLimits: BodyLimits;
   accessTokenTtlSeconds: number;
   clients: ClientAuthenticator;
+  assertions: ClientAssertionVerifier;
   bearer: Authenticator;
   tokens: AccessTokens;
   tokenState: TokenState;
@@ -91,12 +93,20 @@ async function parseForm(ctx: Context, limits: BodyLimits): Promise<Map<string, 
   return form;
 }
 
-/** client_secret_basic or client_secret_post; never both (RFC 6749 §2.3). Null when neither was sent. */
-function clientCredentials(ctx: Context, form: Map<string, string>): { id: string; secret: string } | null {
+/** How a request authenticates its client: with a secret, or with a signed assertion. */
+type ClientProof = { method: 'client_secret'; id: string; secret: string } | { method: 'private_key_jwt'; id: string | undefined; assertion: string };
+
+/**
+ * client_secret_basic, client_secret_post or private_key_jwt; exactly one (RFC 6749 §2.3).
+ * Null when none was sent.
+ */
+function clientProof(ctx: Context, form: Map<string, string>): ClientProof | null {
   const header = ctx.get('authorization');
   const basic = /^Basic +([A-Za-z0-9+/=]+) *$/i.exec(header);
-  const inBody = form.has('client_id') || form.has('client_secret');
-  if (basic !== null && inBody) throw invalidRequest('Use one client authentication method, not two.');
+  const assertion = form.get('client_assertion');
+  const assertionType = form.get('client_assertion_type');
+  const methods = [basic !== null, form.has('client_secret'), assertion !== undefined || assertionType !== undefined].filter(Boolean).length;
+  if (methods > 1 || (basic !== null && form.has('client_id'))) throw invalidRequest('Use one client authentication method, not two.');
   if (basic !== null) {
     const decoded = Buffer.from(basic[1] ?? '', 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
@@ -104,16 +114,21 @@ function clientCredentials(ctx: Context, form: Map<string, string>): { id: strin
     try {
       // The id and secret are form-encoded before Basic encoding (RFC 6749 §2.3.1).
       const decode = (part: string): string => decodeURIComponent(part.replace(/\+/g, ' '));
-      return { id: decode(decoded.slice(0, colon)), secret: decode(decoded.slice(colon + 1)) };
+      return { method: 'client_secret', id: decode(decoded.slice(0, colon)), secret: decode(decoded.slice(colon + 1)) };
     } catch {
       throw invalidClient();
     }
   }
-  if (!inBody) return null;
   const id = form.get('client_id');
+  if (assertion !== undefined || assertionType !== undefined) {
+    // The form's schema admits only the jwt-bearer type; both parameters go together (RFC 7521 §4.2).
+    if (assertion === undefined || assertionType === undefined) throw invalidRequest('client_assertion and client_assertion_type go together.');
+    return { method: 'private_key_jwt', id, assertion };
+  }
+  if (id === undefined && !form.has('client_secret')) return null;
   const secret = form.get('client_secret');
   if (id === undefined || secret === undefined) throw invalidClient();
-  return { id, secret };
+  return { method: 'client_secret', id, secret };
 }
 
 /** Renders OAuth failures as RFC 6749 §5.2 documents; other failures go to the problems layer. */
@@ -134,11 +149,12 @@ export function oauthHandlers(deps: OAuthDeps): Record<string, PublicHandler> {
    * Authenticates the calling agent. Failures are always audited; a success is audited as
    * `successAction` (the token endpoint records its success as `token.issued` instead).
    */
-  async function authenticateClient(ctx: Context, credentials: { id: string; secret: string }, successAction?: string): Promise<AuthenticatedClient> {
+  async function authenticateClient(ctx: Context, proof: ClientProof, successAction?: string): Promise<AuthenticatedClient> {
     try {
-      const client = await deps.clients.authenticate(credentials.id, credentials.secret);
+      const client =
+        proof.method === 'client_secret' ? await deps.clients.authenticate(proof.id, proof.secret) : await deps.assertions.authenticate(proof.assertion, proof.id);
       if (successAction !== undefined) {
-        const metadata = { method: 'client_secret', credentialId: client.credentialId, endpoint: ctx.path };
+        const metadata = { method: client.method, credentialId: client.credentialId, endpoint: ctx.path };
         await deps.audit.append(byAgent(ctx, client, { action: successAction, outcome: 'success', onItself: false, metadata }));
       }
       return client;
@@ -151,7 +167,7 @@ export function oauthHandlers(deps: OAuthDeps): Record<string, PublicHandler> {
           actor: { type: error.known.agentId === null ? 'anonymous' : 'agent', id: error.known.agentId },
           target: null,
           ...requestInfo(ctx),
-          metadata: { method: 'client_secret', error: error.error, clientId: credentials.id.slice(0, 100) },
+          metadata: { method: proof.method, error: error.error, clientId: (proof.id ?? error.known.agentId ?? '').slice(0, 100) },
         });
       }
       throw error;
@@ -186,8 +202,8 @@ export function oauthHandlers(deps: OAuthDeps): Record<string, PublicHandler> {
 
   /** Introspection callers: an agent (client credentials) or a bearer with tokens:introspect. */
   async function introspectionCaller(ctx: Context, form: Map<string, string>): Promise<{ orgId: string | null }> {
-    const credentials = clientCredentials(ctx, form);
-    if (credentials !== null) return { orgId: (await authenticateClient(ctx, credentials, 'auth.succeeded')).orgId };
+    const proof = clientProof(ctx, form);
+    if (proof !== null) return { orgId: (await authenticateClient(ctx, proof, 'auth.succeeded')).orgId };
     const authorization = ctx.get('authorization');
     if (!/^Bearer /i.test(authorization)) throw invalidClient();
     let principal: Principal;
@@ -209,9 +225,9 @@ export function oauthHandlers(deps: OAuthDeps): Record<string, PublicHandler> {
     issueToken: (ctx) =>
       oauthErrors(ctx, async () => {
         const form = await readForm(ctx, deps, 'issueToken');
-        const credentials = clientCredentials(ctx, form);
-        if (credentials === null) throw invalidClient();
-        const client = await authenticateClient(ctx, credentials);
+        const proof = clientProof(ctx, form);
+        if (proof === null) throw invalidClient();
+        const client = await authenticateClient(ctx, proof);
         let scope: string;
         let audience: string;
         try {
@@ -226,7 +242,7 @@ export function oauthHandlers(deps: OAuthDeps): Record<string, PublicHandler> {
         }
         const { token, claims } = await deps.tokens.issue(client, scope, audience);
         // The token is handed out only once its issuance is on the audit trail.
-        const metadata = { jti: claims.jti, scope, aud: audience, credentialId: client.credentialId, exp: claims.exp };
+        const metadata = { jti: claims.jti, scope, aud: audience, method: client.method, credentialId: client.credentialId, exp: claims.exp };
         await deps.audit.append(byAgent(ctx, client, { action: 'token.issued', outcome: 'success', onItself: true, metadata }));
         deps.metrics.tokensIssued.inc();
         ctx.body = { access_token: token, token_type: 'Bearer', expires_in: deps.accessTokenTtlSeconds, scope };
@@ -248,9 +264,9 @@ export function oauthHandlers(deps: OAuthDeps): Record<string, PublicHandler> {
     revokeToken: (ctx) =>
       oauthErrors(ctx, async () => {
         const form = await readForm(ctx, deps, 'revokeToken');
-        const credentials = clientCredentials(ctx, form);
-        if (credentials === null) throw invalidClient();
-        const client = await authenticateClient(ctx, credentials, 'auth.succeeded');
+        const proof = clientProof(ctx, form);
+        if (proof === null) throw invalidClient();
+        const client = await authenticateClient(ctx, proof, 'auth.succeeded');
         const token = form.get('token');
         if (token === undefined) throw invalidRequest('token is required.');
         const claims = await deps.tokens.verify(token);
@@ -283,7 +299,8 @@ export function oauthHandlers(deps: OAuthDeps): Record<string, PublicHandler> {
 
 /** RFC 8414 metadata, listing only what is implemented. */
 function serverMetadata(ctx: Context, deps: OAuthDeps): Promise<void> {
-  const methods = ['client_secret_basic', 'client_secret_post'];
+  const methods = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
+  const algs = [...ASSERTION_ALGS];
   ctx.set('Cache-Control', 'public, max-age=300');
   ctx.body = {
     issuer: deps.issuer,
@@ -295,6 +312,9 @@ function serverMetadata(ctx: Context, deps: OAuthDeps): Promise<void> {
     token_endpoint_auth_methods_supported: methods,
     introspection_endpoint_auth_methods_supported: methods,
     revocation_endpoint_auth_methods_supported: methods,
+    token_endpoint_auth_signing_alg_values_supported: algs,
+    introspection_endpoint_auth_signing_alg_values_supported: algs,
+    revocation_endpoint_auth_signing_alg_values_supported: algs,
     scopes_supported: deps.scopesSupported,
     // No authorization endpoint, hence no response types (RFC 8414 §2 asks for the list).
     response_types_supported: [],

@@ -5,6 +5,7 @@ import type { AuditRecord } from '../store/audit';
 import type { DeliveryRecord, WebhookRecord } from '../store/webhooks';
 import type { CredentialRecord } from '../store/credentials';
 import type { OrgRecord } from '../store/orgs';
+import type { AgentKeyRecord } from '../store/agent-keys';
 
 /** Records as the API shows them (the spec's schemas): camelCase, RFC 3339 times. */
 const time = (value: Date | null): string | null => (value === null ? null : value.toISOString());
@@ -60,6 +61,18 @@ export const credentialJson = (credential: CredentialRecord) => ({
   rotatedAt: time(credential.rotatedAt),
   revokedAt: time(credential.revokedAt),
   lastUsedAt: time(credential.lastUsedAt),
+});
+
+export const agentKeyJson = (key: AgentKeyRecord) => ({
+  id: key.id,
+  agentId: key.agentId,
+  kid: key.kid,
+  thumbprint: key.thumbprint,
+  alg: key.alg,
+  jwk: key.jwk,
+  label: key.label,
+  createdAt: key.createdAt.toISOString(),
+  lastUsedAt: time(key.lastUsedAt),
 });
 
 export const auditJson = (event: AuditRecord) => ({

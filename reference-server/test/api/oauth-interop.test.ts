@@ -215,6 +215,60 @@ describe('openid-client v6', () => {
   }
 });
 
+describe('private_key_jwt (RFC 7523 §2.2) with the libraries\' own assertions', () => {
+  let keyAgentId: string;
+  let privateKey: import('jose').CryptoKey;
+  let kid: string;
+  beforeAll(async () => {
+    const admin = new Api(server.baseUrl, (await createOrg(new Api(server.baseUrl, server.bootstrapToken))).admin);
+    keyAgentId = (await createAgent(admin, { allowedScopes: SCOPES.split(' ') })).id as string;
+    const pair = await jose.generateKeyPair('ES256', { extractable: true });
+    privateKey = pair.privateKey;
+    const added = await admin.call('addAgentKey', { path: { agentId: keyAgentId }, body: { jwk: await jose.exportJWK(pair.publicKey) } });
+    expect(added.status).toBe(201);
+    kid = added.body.kid as string;
+  });
+
+  it('is advertised, and oauth4webapi obtains, introspects and revokes a token with it', async () => {
+    expect(as.token_endpoint_auth_methods_supported).toContain('private_key_jwt');
+    expect(as.token_endpoint_auth_signing_alg_values_supported).toContain('ES256');
+    const oauthClient = { client_id: keyAgentId };
+    // A fresh assertion (new jti) for every request, as the library signs one per call.
+    const auth = oauth.PrivateKeyJwt({ key: privateKey, kid });
+    const issued = await oauth.processClientCredentialsResponse(
+      as,
+      oauthClient,
+      await oauth.clientCredentialsGrantRequest(as, oauthClient, auth, { scope: 'agents:read' }, httpOptions()),
+    );
+    expect(issued.scope).toBe('agents:read');
+    expect(jose.decodeJwt(issued.access_token)).toMatchObject({ sub: keyAgentId, client_id: keyAgentId, iss: ISSUER });
+    const introspected = await oauth.processIntrospectionResponse(
+      as,
+      oauthClient,
+      await oauth.introspectionRequest(as, oauthClient, auth, issued.access_token, httpOptions()),
+    );
+    expect(introspected).toMatchObject({ active: true, sub: keyAgentId });
+    await oauth.processRevocationResponse(await oauth.revocationRequest(as, oauthClient, auth, issued.access_token, httpOptions()));
+    expect((await listAgentsWith(issued.access_token)).status).toBe(401);
+  });
+
+  it('openid-client v6 discovers and obtains tokens with it, one assertion per request', async () => {
+    const config = await client.discovery(new URL(ISSUER), keyAgentId, undefined, client.PrivateKeyJwt({ key: privateKey, kid }), { [client.customFetch]: issuerFetch });
+    const first = await client.clientCredentialsGrant(config, { scope: 'agents:read' });
+    const second = await client.clientCredentialsGrant(config, { scope: 'agents:read' });
+    expect(first.access_token).not.toBe(second.access_token);
+    expect((await listAgentsWith(second.access_token)).status).toBe(200);
+  });
+
+  it('is refused through the library when the key is not the agent\'s', async () => {
+    const stranger = await jose.generateKeyPair('ES256');
+    const oauthClient = { client_id: keyAgentId };
+    const response = await oauth.clientCredentialsGrantRequest(as, oauthClient, oauth.PrivateKeyJwt({ key: stranger.privateKey, kid }), {}, httpOptions());
+    expect(response.status).toBe(401);
+    await expect(oauth.processClientCredentialsResponse(as, oauthClient, response)).rejects.toThrow();
+  });
+});
+
 describe('the access token (RFC 9068)', () => {
   let token: string;
   beforeAll(async () => {

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import path from 'node:path';
 import { loadSpec } from '../../src/spec/operations';
 import { type Api, type CallOptions, operations } from './api';
@@ -25,6 +26,7 @@ export interface Ids {
   orgId: string;
   agentId: string;
   credentialId: string;
+  keyId: string;
   tokenId: string;
   eventId: string;
   webhookId: string;
@@ -33,11 +35,13 @@ export interface Ids {
 
 /**
  * One of each resource an operation can name, in the organization `api` acts for: an agent
- * with a credential, an admin token, an audit event, and a webhook with a delivery.
+ * with a credential and a key, an admin token, an audit event, and a webhook with a delivery.
  */
 export async function resourcesOf(api: Api, orgId: string): Promise<Ids> {
   const agent = await createAgent(api);
   const credential = await api.call('createCredential', { path: { agentId: agent.id } });
+  const jwk = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' });
+  const key = await api.call('addAgentKey', { path: { agentId: agent.id }, body: { jwk } });
   const tokens = await api.call('listAdminTokens', { path: { orgId } });
   const events = await api.call('listAuditEvents', { query: { limit: 1 } });
   const webhook = await api.call('createWebhook', { body: { url: 'https://hooks.example.com/tests', events: ['webhook.tested'] } });
@@ -46,6 +50,7 @@ export async function resourcesOf(api: Api, orgId: string): Promise<Ids> {
     orgId,
     agentId: agent.id,
     credentialId: credential.body.id,
+    keyId: key.body.id,
     tokenId: tokens.body.data[0].id,
     eventId: events.body.data[0].id,
     webhookId: webhook.body.id,

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
+import { agentKeyHandlers } from '../../src/http/handlers/agent-keys';
 import { agentHandlers, credentialHandlers } from '../../src/http/handlers/agents';
 import { eventHandlers } from '../../src/http/handlers/events';
 import { webhookHandlers } from '../../src/http/handlers/webhooks';
@@ -13,7 +14,7 @@ const operations = listOperations(document);
 const PUBLIC_OPERATIONS = ['getHealth', 'getReadiness', 'getMetrics', 'getOpenApiDocument', 'getApiReference'];
 const OAUTH_OPERATIONS = ['issueToken', 'introspectToken', 'revokeToken', 'getAuthorizationServerMetadata', 'getOpenIdConfiguration', 'getJwks'];
 const implemented = [
-  ...Object.keys({ ...orgHandlers, ...agentHandlers, ...credentialHandlers, ...keyHandlers, ...auditHandlers }),
+  ...Object.keys({ ...orgHandlers, ...agentHandlers, ...credentialHandlers, ...agentKeyHandlers, ...keyHandlers, ...auditHandlers }),
   ...Object.keys(eventHandlers(undefined as never)),
   ...Object.keys(webhookHandlers(undefined as never)),
   ...PUBLIC_OPERATIONS,

@@ -20,6 +20,7 @@ type Client struct {
 	AdminTokens *AdminTokensResource
 	Agents      *AgentsResource
 	Credentials *CredentialsResource
+	AgentKeys   *AgentKeysResource
 	OAuth       *OAuthResource
 	SigningKeys *SigningKeysResource
 	AuditEvents *AuditEventsResource
@@ -44,6 +45,7 @@ func NewClient(opts ...Option) *Client {
 	c.AdminTokens = &AdminTokensResource{client: transport}
 	c.Agents = &AgentsResource{client: transport}
 	c.Credentials = &CredentialsResource{client: transport}
+	c.AgentKeys = &AgentKeysResource{client: transport}
 	c.OAuth = &OAuthResource{client: transport}
 	c.SigningKeys = &SigningKeysResource{client: transport}
 	c.AuditEvents = &AuditEventsResource{client: transport}

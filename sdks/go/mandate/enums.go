@@ -63,6 +63,27 @@ func (v AdminTokenWithSecretStatus) IsKnown() bool {
 	return false
 }
 
+// AgentKeyAlg is an open enum. The one algorithm its assertions may use. Values this SDK does not
+// know (from a newer server) are kept, and any value may be sent.
+type AgentKeyAlg string
+
+// Known AgentKeyAlg values.
+const (
+	AgentKeyAlgES256 AgentKeyAlg = "ES256"
+	AgentKeyAlgEdDSA AgentKeyAlg = "EdDSA"
+	AgentKeyAlgRS256 AgentKeyAlg = "RS256"
+	AgentKeyAlgPS256 AgentKeyAlg = "PS256"
+)
+
+// IsKnown reports whether v is one of the values this SDK knows.
+func (v AgentKeyAlg) IsKnown() bool {
+	switch v {
+	case AgentKeyAlgES256, AgentKeyAlgEdDSA, AgentKeyAlgRS256, AgentKeyAlgPS256:
+		return true
+	}
+	return false
+}
+
 // AgentStatus is an open enum. `active` agents obtain tokens; `suspended` ones cannot until
 // reactivated; `decommissioned` is final. Values this SDK does not know (from a newer server) are
 // kept, and any value may be sent.
@@ -405,6 +426,65 @@ func (v OAuthErrorError) IsKnown() bool {
 	return false
 }
 
+// PublicJWKInputAlg is an open enum. Values this SDK does not know (from a newer server) are kept,
+// and any value may be sent.
+type PublicJWKInputAlg string
+
+// Known PublicJWKInputAlg values.
+const (
+	PublicJWKInputAlgES256 PublicJWKInputAlg = "ES256"
+	PublicJWKInputAlgEdDSA PublicJWKInputAlg = "EdDSA"
+	PublicJWKInputAlgRS256 PublicJWKInputAlg = "RS256"
+	PublicJWKInputAlgPS256 PublicJWKInputAlg = "PS256"
+)
+
+// IsKnown reports whether v is one of the values this SDK knows.
+func (v PublicJWKInputAlg) IsKnown() bool {
+	switch v {
+	case PublicJWKInputAlgES256, PublicJWKInputAlgEdDSA, PublicJWKInputAlgRS256, PublicJWKInputAlgPS256:
+		return true
+	}
+	return false
+}
+
+// PublicJWKInputKty is an open enum. Values this SDK does not know (from a newer server) are kept,
+// and any value may be sent.
+type PublicJWKInputKty string
+
+// Known PublicJWKInputKty values.
+const (
+	PublicJWKInputKtyEC  PublicJWKInputKty = "EC"
+	PublicJWKInputKtyOKP PublicJWKInputKty = "OKP"
+	PublicJWKInputKtyRSA PublicJWKInputKty = "RSA"
+)
+
+// IsKnown reports whether v is one of the values this SDK knows.
+func (v PublicJWKInputKty) IsKnown() bool {
+	switch v {
+	case PublicJWKInputKtyEC, PublicJWKInputKtyOKP, PublicJWKInputKtyRSA:
+		return true
+	}
+	return false
+}
+
+// PublicJWKInputUse is an open enum. Values this SDK does not know (from a newer server) are kept,
+// and any value may be sent.
+type PublicJWKInputUse string
+
+// Known PublicJWKInputUse values.
+const (
+	PublicJWKInputUseSig PublicJWKInputUse = "sig"
+)
+
+// IsKnown reports whether v is one of the values this SDK knows.
+func (v PublicJWKInputUse) IsKnown() bool {
+	switch v {
+	case PublicJWKInputUseSig:
+		return true
+	}
+	return false
+}
+
 // ReadinessStatus is an open enum. Values this SDK does not know (from a newer server) are kept,
 // and any value may be sent.
 type ReadinessStatus string
@@ -483,6 +563,25 @@ func (v StreamEventsParamsOutcome) IsKnown() bool {
 	return false
 }
 
+// TokenOperationRequestClientAssertionType is an open enum. With `client_assertion`, for
+// `private_key_jwt` (RFC 7523 §2.2). Values this SDK does not know (from a newer server) are kept,
+// and any value may be sent.
+type TokenOperationRequestClientAssertionType string
+
+// Known TokenOperationRequestClientAssertionType values.
+const (
+	TokenOperationRequestClientAssertionTypeUrnIetfParamsOAuthClientAssertionTypeJWTBearer TokenOperationRequestClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+)
+
+// IsKnown reports whether v is one of the values this SDK knows.
+func (v TokenOperationRequestClientAssertionType) IsKnown() bool {
+	switch v {
+	case TokenOperationRequestClientAssertionTypeUrnIetfParamsOAuthClientAssertionTypeJWTBearer:
+		return true
+	}
+	return false
+}
+
 // TokenOperationRequestTokenTypeHint is an open enum. A hint only (RFC 7009 §2.1); this server
 // issues access tokens alone. Values this SDK does not know (from a newer server) are kept, and
 // any value may be sent.
@@ -498,6 +597,25 @@ const (
 func (v TokenOperationRequestTokenTypeHint) IsKnown() bool {
 	switch v {
 	case TokenOperationRequestTokenTypeHintAccessToken, TokenOperationRequestTokenTypeHintRefreshToken:
+		return true
+	}
+	return false
+}
+
+// TokenRequestClientAssertionType is an open enum. With `client_assertion`, for `private_key_jwt`
+// (RFC 7523 §2.2). Values this SDK does not know (from a newer server) are kept, and any value may
+// be sent.
+type TokenRequestClientAssertionType string
+
+// Known TokenRequestClientAssertionType values.
+const (
+	TokenRequestClientAssertionTypeUrnIetfParamsOAuthClientAssertionTypeJWTBearer TokenRequestClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+)
+
+// IsKnown reports whether v is one of the values this SDK knows.
+func (v TokenRequestClientAssertionType) IsKnown() bool {
+	switch v {
+	case TokenRequestClientAssertionTypeUrnIetfParamsOAuthClientAssertionTypeJWTBearer:
 		return true
 	}
 	return false

@@ -365,6 +365,128 @@ func (m *AgentCreate) UnmarshalJSON(data []byte) error {
 // AgentID: Agent id. Also the agent's OAuth `client_id`.
 type AgentID = string
 
+// AgentKey is the AgentKey schema of the API.
+type AgentKey struct {
+	ID string `json:"id"`
+	// Agent id. Also the agent's OAuth `client_id`.
+	AgentID AgentID `json:"agentId"`
+	// The id its assertions name in their `kid` header; the thumbprint unless the JWK had its own.
+	Kid string `json:"kid"`
+	// The key's RFC 7638 SHA-256 thumbprint, base64url.
+	Thumbprint string `json:"thumbprint"`
+	// The one algorithm its assertions may use.
+	Alg AgentKeyAlg `json:"alg"`
+	// The public key as stored (public members, `kid`, `alg` and `use`).
+	JWK   map[string]string `json:"jwk"`
+	Label *string           `json:"label"`
+	// RFC 3339 time in UTC.
+	CreatedAt  Timestamp  `json:"createdAt"`
+	LastUsedAt *time.Time `json:"lastUsedAt"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m AgentKey) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("id", m.ID)
+	w.Field("agentId", m.AgentID)
+	w.Field("kid", m.Kid)
+	w.Field("thumbprint", m.Thumbprint)
+	w.Field("alg", m.Alg)
+	w.Field("jwk", m.JWK)
+	w.Field("label", m.Label)
+	w.Field("createdAt", m.CreatedAt)
+	w.Field("lastUsedAt", m.LastUsedAt)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *AgentKey) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("id", &m.ID)
+	r.Take("agentId", &m.AgentID)
+	r.Take("kid", &m.Kid)
+	r.Take("thumbprint", &m.Thumbprint)
+	r.Take("alg", &m.Alg)
+	r.Take("jwk", &m.JWK)
+	r.Take("label", &m.Label)
+	r.Take("createdAt", &m.CreatedAt)
+	r.Take("lastUsedAt", &m.LastUsedAt)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// AgentKeyCreate is the AgentKeyCreate schema of the API.
+type AgentKeyCreate struct {
+	// An agent's public key as a JSON Web Key (RFC 7517): EC P-256 (`ES256`), Ed25519 (`OKP`, `EdDSA`)
+	// or RSA of at least 2048 bits (`RS256` or `PS256`). A key with private members (`d`, `p`, `q`,
+	// `dp`, `dq`, `qi`, `oth`, `k`) is refused with `PRIVATE_KEY_MATERIAL`, and one that is not a
+	// valid public key of these kinds with `INVALID_JWK`. `alg`, when given, must suit the key (RSA
+	// keys default to `RS256`); `use`, when given, must be `sig`.
+	JWK   PublicJWKInput        `json:"jwk"`
+	Label core.Nullable[string] `json:"label,omitempty"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m AgentKeyCreate) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("jwk", m.JWK)
+	if m.Label.IsSet() {
+		w.Field("label", m.Label)
+	}
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *AgentKeyCreate) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("jwk", &m.JWK)
+	r.Take("label", &m.Label)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// AgentKeyList is the AgentKeyList schema of the API.
+type AgentKeyList struct {
+	Data []AgentKey `json:"data"`
+	// Pass as `cursor` to get the next page; `null` on the last page.
+	NextCursor *PageCursor `json:"nextCursor"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m AgentKeyList) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("data", m.Data)
+	w.Field("nextCursor", m.NextCursor)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *AgentKeyList) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("data", &m.Data)
+	r.Take("nextCursor", &m.NextCursor)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
 // AgentList is the AgentList schema of the API.
 type AgentList struct {
 	Data []Agent `json:"data"`
@@ -1217,6 +1339,51 @@ func (m ListAdminTokensParams) values() url.Values {
 	return v
 }
 
+// ListAgentKeysParams is the ListAgentKeysParams schema of the API.
+type ListAgentKeysParams struct {
+	// Page size.
+	Limit *int `json:"limit,omitempty"`
+	// The `nextCursor` of the previous page. Opaque; only valid with the same filters. Any other
+	// value, even one that fits the pattern, is refused with 400 `INVALID_CURSOR`.
+	Cursor *string `json:"cursor,omitempty"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m ListAgentKeysParams) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	if m.Limit != nil {
+		w.Field("limit", m.Limit)
+	}
+	if m.Cursor != nil {
+		w.Field("cursor", m.Cursor)
+	}
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *ListAgentKeysParams) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("limit", &m.Limit)
+	r.Take("cursor", &m.Cursor)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// values encodes the parameters as a query string or form body.
+func (m ListAgentKeysParams) values() url.Values {
+	v := url.Values{}
+	core.SetParam(v, "limit", m.Limit)
+	core.SetParam(v, "cursor", m.Cursor)
+	core.SetExtraParams(v, m.ExtraFields)
+	return v
+}
+
 // ListAgentsParams is the ListAgentsParams schema of the API.
 type ListAgentsParams struct {
 	// Page size.
@@ -1814,6 +1981,78 @@ func (m *Problem) UnmarshalJSON(data []byte) error {
 	return r.Err()
 }
 
+// PublicJWKInput is an agent's public key as a JSON Web Key (RFC 7517): EC P-256 (`ES256`),
+// Ed25519 (`OKP`, `EdDSA`) or RSA of at least 2048 bits (`RS256` or `PS256`). A key with private
+// members (`d`, `p`, `q`, `dp`, `dq`, `qi`, `oth`, `k`) is refused with `PRIVATE_KEY_MATERIAL`,
+// and one that is not a valid public key of these kinds with `INVALID_JWK`. `alg`, when given,
+// must suit the key (RSA keys default to `RS256`); `use`, when given, must be `sig`.
+type PublicJWKInput struct {
+	Kty PublicJWKInputKty `json:"kty"`
+	Crv *string           `json:"crv,omitempty"`
+	X   *string           `json:"x,omitempty"`
+	Y   *string           `json:"y,omitempty"`
+	N   *string           `json:"n,omitempty"`
+	E   *string           `json:"e,omitempty"`
+	// The client's own key id, matched against the `kid` of its assertions. Defaults to the key's
+	// thumbprint.
+	Kid *string            `json:"kid,omitempty"`
+	Alg *PublicJWKInputAlg `json:"alg,omitempty"`
+	Use *PublicJWKInputUse `json:"use,omitempty"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m PublicJWKInput) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("kty", m.Kty)
+	if m.Crv != nil {
+		w.Field("crv", m.Crv)
+	}
+	if m.X != nil {
+		w.Field("x", m.X)
+	}
+	if m.Y != nil {
+		w.Field("y", m.Y)
+	}
+	if m.N != nil {
+		w.Field("n", m.N)
+	}
+	if m.E != nil {
+		w.Field("e", m.E)
+	}
+	if m.Kid != nil {
+		w.Field("kid", m.Kid)
+	}
+	if m.Alg != nil {
+		w.Field("alg", m.Alg)
+	}
+	if m.Use != nil {
+		w.Field("use", m.Use)
+	}
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *PublicJWKInput) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("kty", &m.Kty)
+	r.Take("crv", &m.Crv)
+	r.Take("x", &m.X)
+	r.Take("y", &m.Y)
+	r.Take("n", &m.N)
+	r.Take("e", &m.E)
+	r.Take("kid", &m.Kid)
+	r.Take("alg", &m.Alg)
+	r.Take("use", &m.Use)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
 // Readiness is the Readiness schema of the API.
 type Readiness struct {
 	Status ReadinessStatus `json:"status"`
@@ -1877,19 +2116,24 @@ type Scope = string
 
 // ServerMetadata: RFC 8414 authorization server metadata; lists only what this server implements.
 type ServerMetadata struct {
-	Issuer                                     string   `json:"issuer"`
-	TokenEndpoint                              string   `json:"token_endpoint"`
-	JWKSURI                                    string   `json:"jwks_uri"`
-	IntrospectionEndpoint                      *string  `json:"introspection_endpoint,omitempty"`
-	RevocationEndpoint                         *string  `json:"revocation_endpoint,omitempty"`
-	GrantTypesSupported                        []string `json:"grant_types_supported"`
-	TokenEndpointAuthMethodsSupported          []string `json:"token_endpoint_auth_methods_supported,omitempty"`
-	IntrospectionEndpointAuthMethodsSupported  []string `json:"introspection_endpoint_auth_methods_supported,omitempty"`
-	RevocationEndpointAuthMethodsSupported     []string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
-	ScopesSupported                            []string `json:"scopes_supported,omitempty"`
-	ResponseTypesSupported                     []string `json:"response_types_supported,omitempty"`
+	Issuer                                    string   `json:"issuer"`
+	TokenEndpoint                             string   `json:"token_endpoint"`
+	JWKSURI                                   string   `json:"jwks_uri"`
+	IntrospectionEndpoint                     *string  `json:"introspection_endpoint,omitempty"`
+	RevocationEndpoint                        *string  `json:"revocation_endpoint,omitempty"`
+	GrantTypesSupported                       []string `json:"grant_types_supported"`
+	TokenEndpointAuthMethodsSupported         []string `json:"token_endpoint_auth_methods_supported,omitempty"`
+	IntrospectionEndpointAuthMethodsSupported []string `json:"introspection_endpoint_auth_methods_supported,omitempty"`
+	RevocationEndpointAuthMethodsSupported    []string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
+	// The algorithms accepted for `private_key_jwt` assertions.
 	TokenEndpointAuthSigningAlgValuesSupported []string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
-	ServiceDocumentation                       *string  `json:"service_documentation,omitempty"`
+	// The algorithms accepted for `private_key_jwt` assertions.
+	IntrospectionEndpointAuthSigningAlgValuesSupported []string `json:"introspection_endpoint_auth_signing_alg_values_supported,omitempty"`
+	// The algorithms accepted for `private_key_jwt` assertions.
+	RevocationEndpointAuthSigningAlgValuesSupported []string `json:"revocation_endpoint_auth_signing_alg_values_supported,omitempty"`
+	ScopesSupported                                 []string `json:"scopes_supported,omitempty"`
+	ResponseTypesSupported                          []string `json:"response_types_supported,omitempty"`
+	ServiceDocumentation                            *string  `json:"service_documentation,omitempty"`
 	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
 	// extra ones.
 	ExtraFields map[string]json.RawMessage `json:"-"`
@@ -1917,14 +2161,20 @@ func (m ServerMetadata) MarshalJSON() ([]byte, error) {
 	if m.RevocationEndpointAuthMethodsSupported != nil {
 		w.Field("revocation_endpoint_auth_methods_supported", m.RevocationEndpointAuthMethodsSupported)
 	}
+	if m.TokenEndpointAuthSigningAlgValuesSupported != nil {
+		w.Field("token_endpoint_auth_signing_alg_values_supported", m.TokenEndpointAuthSigningAlgValuesSupported)
+	}
+	if m.IntrospectionEndpointAuthSigningAlgValuesSupported != nil {
+		w.Field("introspection_endpoint_auth_signing_alg_values_supported", m.IntrospectionEndpointAuthSigningAlgValuesSupported)
+	}
+	if m.RevocationEndpointAuthSigningAlgValuesSupported != nil {
+		w.Field("revocation_endpoint_auth_signing_alg_values_supported", m.RevocationEndpointAuthSigningAlgValuesSupported)
+	}
 	if m.ScopesSupported != nil {
 		w.Field("scopes_supported", m.ScopesSupported)
 	}
 	if m.ResponseTypesSupported != nil {
 		w.Field("response_types_supported", m.ResponseTypesSupported)
-	}
-	if m.TokenEndpointAuthSigningAlgValuesSupported != nil {
-		w.Field("token_endpoint_auth_signing_alg_values_supported", m.TokenEndpointAuthSigningAlgValuesSupported)
 	}
 	if m.ServiceDocumentation != nil {
 		w.Field("service_documentation", m.ServiceDocumentation)
@@ -1947,9 +2197,11 @@ func (m *ServerMetadata) UnmarshalJSON(data []byte) error {
 	r.Take("token_endpoint_auth_methods_supported", &m.TokenEndpointAuthMethodsSupported)
 	r.Take("introspection_endpoint_auth_methods_supported", &m.IntrospectionEndpointAuthMethodsSupported)
 	r.Take("revocation_endpoint_auth_methods_supported", &m.RevocationEndpointAuthMethodsSupported)
+	r.Take("token_endpoint_auth_signing_alg_values_supported", &m.TokenEndpointAuthSigningAlgValuesSupported)
+	r.Take("introspection_endpoint_auth_signing_alg_values_supported", &m.IntrospectionEndpointAuthSigningAlgValuesSupported)
+	r.Take("revocation_endpoint_auth_signing_alg_values_supported", &m.RevocationEndpointAuthSigningAlgValuesSupported)
 	r.Take("scopes_supported", &m.ScopesSupported)
 	r.Take("response_types_supported", &m.ResponseTypesSupported)
-	r.Take("token_endpoint_auth_signing_alg_values_supported", &m.TokenEndpointAuthSigningAlgValuesSupported)
 	r.Take("service_documentation", &m.ServiceDocumentation)
 	m.ExtraFields = r.Rest()
 	return r.Err()
@@ -2095,6 +2347,12 @@ type TokenOperationRequest struct {
 	// client_secret_post; only without Basic credentials (one authentication method per request, RFC
 	// 6749 §2.3).
 	ClientSecret *string `json:"client_secret,omitempty"`
+	// With `client_assertion`, for `private_key_jwt` (RFC 7523 §2.2).
+	ClientAssertionType *TokenOperationRequestClientAssertionType `json:"client_assertion_type,omitempty"`
+	// `private_key_jwt`: a JWT signed with one of the agent's registered keys, with `iss` and `sub`
+	// the agent's id, `aud` the issuer or the token endpoint's URL, `exp` at most 5 minutes ahead, and
+	// a `jti` never used before (each assertion works once).
+	ClientAssertion *string `json:"client_assertion,omitempty"`
 	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
 	// extra ones.
 	ExtraFields map[string]json.RawMessage `json:"-"`
@@ -2113,6 +2371,12 @@ func (m TokenOperationRequest) MarshalJSON() ([]byte, error) {
 	if m.ClientSecret != nil {
 		w.Field("client_secret", m.ClientSecret)
 	}
+	if m.ClientAssertionType != nil {
+		w.Field("client_assertion_type", m.ClientAssertionType)
+	}
+	if m.ClientAssertion != nil {
+		w.Field("client_assertion", m.ClientAssertion)
+	}
 	return w.Finish(m.ExtraFields)
 }
 
@@ -2126,6 +2390,8 @@ func (m *TokenOperationRequest) UnmarshalJSON(data []byte) error {
 	r.Take("token_type_hint", &m.TokenTypeHint)
 	r.Take("client_id", &m.ClientID)
 	r.Take("client_secret", &m.ClientSecret)
+	r.Take("client_assertion_type", &m.ClientAssertionType)
+	r.Take("client_assertion", &m.ClientAssertion)
 	m.ExtraFields = r.Rest()
 	return r.Err()
 }
@@ -2137,6 +2403,8 @@ func (m TokenOperationRequest) values() url.Values {
 	core.SetParam(v, "token_type_hint", m.TokenTypeHint)
 	core.SetParam(v, "client_id", m.ClientID)
 	core.SetParam(v, "client_secret", m.ClientSecret)
+	core.SetParam(v, "client_assertion_type", m.ClientAssertionType)
+	core.SetParam(v, "client_assertion", m.ClientAssertion)
 	core.SetExtraParams(v, m.ExtraFields)
 	return v
 }
@@ -2148,10 +2416,17 @@ type TokenRequest struct {
 	Scope *string `json:"scope,omitempty"`
 	// The API the token is for (RFC 8707); becomes the `aud` claim. Defaults to the issuer.
 	Resource *string `json:"resource,omitempty"`
-	// With `client_secret_post`; else use HTTP Basic.
+	// With `client_secret_post`; optional with `private_key_jwt`, where it must be the assertion's
+	// `iss`. Else use HTTP Basic.
 	ClientID *string `json:"client_id,omitempty"`
 	// With `client_secret_post`; else use HTTP Basic.
 	ClientSecret *string `json:"client_secret,omitempty"`
+	// With `client_assertion`, for `private_key_jwt` (RFC 7523 §2.2).
+	ClientAssertionType *TokenRequestClientAssertionType `json:"client_assertion_type,omitempty"`
+	// `private_key_jwt`: a JWT signed with one of the agent's registered keys, with `iss` and `sub`
+	// the agent's id, `aud` the issuer or the token endpoint's URL, `exp` at most 5 minutes ahead, and
+	// a `jti` never used before (each assertion works once).
+	ClientAssertion *string `json:"client_assertion,omitempty"`
 	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
 	// extra ones.
 	ExtraFields map[string]json.RawMessage `json:"-"`
@@ -2173,6 +2448,12 @@ func (m TokenRequest) MarshalJSON() ([]byte, error) {
 	if m.ClientSecret != nil {
 		w.Field("client_secret", m.ClientSecret)
 	}
+	if m.ClientAssertionType != nil {
+		w.Field("client_assertion_type", m.ClientAssertionType)
+	}
+	if m.ClientAssertion != nil {
+		w.Field("client_assertion", m.ClientAssertion)
+	}
 	return w.Finish(m.ExtraFields)
 }
 
@@ -2187,6 +2468,8 @@ func (m *TokenRequest) UnmarshalJSON(data []byte) error {
 	r.Take("resource", &m.Resource)
 	r.Take("client_id", &m.ClientID)
 	r.Take("client_secret", &m.ClientSecret)
+	r.Take("client_assertion_type", &m.ClientAssertionType)
+	r.Take("client_assertion", &m.ClientAssertion)
 	m.ExtraFields = r.Rest()
 	return r.Err()
 }
@@ -2199,6 +2482,8 @@ func (m TokenRequest) values() url.Values {
 	core.SetParam(v, "resource", m.Resource)
 	core.SetParam(v, "client_id", m.ClientID)
 	core.SetParam(v, "client_secret", m.ClientSecret)
+	core.SetParam(v, "client_assertion_type", m.ClientAssertionType)
+	core.SetParam(v, "client_assertion", m.ClientAssertion)
 	core.SetExtraParams(v, m.ExtraFields)
 	return v
 }

@@ -7,6 +7,9 @@ import "github.com/mandate-dev/mandate/sdks/go/core"
 // AdminTokenPage is one page of AdminToken items; see core.Page.
 type AdminTokenPage = core.Page[AdminToken]
 
+// AgentKeyPage is one page of AgentKey items; see core.Page.
+type AgentKeyPage = core.Page[AgentKey]
+
 // AgentPage is one page of Agent items; see core.Page.
 type AgentPage = core.Page[Agent]
 

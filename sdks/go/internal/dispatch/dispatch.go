@@ -45,6 +45,9 @@ var Operations = []string{
 	"getCredential",
 	"revokeCredential",
 	"rotateCredential",
+	"listAgentKeys",
+	"addAgentKey",
+	"removeAgentKey",
 	"issueToken",
 	"introspectToken",
 	"revokeToken",
@@ -157,6 +160,20 @@ func Invoke(ctx context.Context, c *mandate.Client, operationID string, call Cal
 		return c.Credentials.Revoke(ctx, call.Path["agentId"], call.Path["credentialId"], call.Options...)
 	case "rotateCredential":
 		return c.Credentials.Rotate(ctx, call.Path["agentId"], call.Path["credentialId"], call.Options...)
+	case "listAgentKeys":
+		params, err := optional[mandate.ListAgentKeysParams](call.Params)
+		if err != nil {
+			return nil, err
+		}
+		return c.AgentKeys.List(ctx, call.Path["agentId"], params, call.Options...)
+	case "addAgentKey":
+		params, err := required[mandate.AgentKeyCreate](call.Params)
+		if err != nil {
+			return nil, err
+		}
+		return c.AgentKeys.Add(ctx, call.Path["agentId"], params, call.Options...)
+	case "removeAgentKey":
+		return nil, c.AgentKeys.Remove(ctx, call.Path["agentId"], call.Path["keyId"], call.Options...)
 	case "issueToken":
 		params, err := required[mandate.TokenRequest](call.Params)
 		if err != nil {

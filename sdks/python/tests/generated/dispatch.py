@@ -575,6 +575,78 @@ async def _rotate_credential_async(client: AsyncMandate, call: Call) -> APIRespo
     )
 
 
+def _list_agent_keys(client: Mandate, call: Call) -> APIResponse[Any]:
+    return client.agent_keys.with_raw_response.list(
+        call.path("agentId"),
+        limit=call.arg("limit"),
+        cursor=call.arg("cursor"),
+        organization=call.organization,
+        extra_headers=call.headers,
+        extra_query=call.extra(("limit", "cursor")),
+        max_retries=0,
+    )
+
+
+async def _list_agent_keys_async(client: AsyncMandate, call: Call) -> APIResponse[Any]:
+    return await client.agent_keys.with_raw_response.list(
+        call.path("agentId"),
+        limit=call.arg("limit"),
+        cursor=call.arg("cursor"),
+        organization=call.organization,
+        extra_headers=call.headers,
+        extra_query=call.extra(("limit", "cursor")),
+        max_retries=0,
+    )
+
+
+def _add_agent_key(client: Mandate, call: Call) -> APIResponse[Any]:
+    return client.agent_keys.with_raw_response.add(
+        call.path("agentId"),
+        jwk=call.arg("jwk"),
+        label=call.arg("label"),
+        organization=call.organization,
+        idempotency_key=call.idempotency_key,
+        extra_headers=call.headers,
+        extra_body=call.extra(("jwk", "label")),
+        max_retries=0,
+    )
+
+
+async def _add_agent_key_async(client: AsyncMandate, call: Call) -> APIResponse[Any]:
+    return await client.agent_keys.with_raw_response.add(
+        call.path("agentId"),
+        jwk=call.arg("jwk"),
+        label=call.arg("label"),
+        organization=call.organization,
+        idempotency_key=call.idempotency_key,
+        extra_headers=call.headers,
+        extra_body=call.extra(("jwk", "label")),
+        max_retries=0,
+    )
+
+
+def _remove_agent_key(client: Mandate, call: Call) -> APIResponse[Any]:
+    return client.agent_keys.with_raw_response.remove(
+        call.path("agentId"),
+        call.path("keyId"),
+        organization=call.organization,
+        idempotency_key=call.idempotency_key,
+        extra_headers=call.headers,
+        max_retries=0,
+    )
+
+
+async def _remove_agent_key_async(client: AsyncMandate, call: Call) -> APIResponse[Any]:
+    return await client.agent_keys.with_raw_response.remove(
+        call.path("agentId"),
+        call.path("keyId"),
+        organization=call.organization,
+        idempotency_key=call.idempotency_key,
+        extra_headers=call.headers,
+        max_retries=0,
+    )
+
+
 def _issue_token(client: Mandate, call: Call) -> APIResponse[Any]:
     return client.oauth.with_raw_response.issue_token(
         grant_type=call.arg("grant_type"),
@@ -582,8 +654,20 @@ def _issue_token(client: Mandate, call: Call) -> APIResponse[Any]:
         resource=call.arg("resource"),
         client_id=call.arg("client_id"),
         client_secret=call.arg("client_secret"),
+        client_assertion_type=call.arg("client_assertion_type"),
+        client_assertion=call.arg("client_assertion"),
         extra_headers=call.headers,
-        extra_body=call.extra(("grant_type", "scope", "resource", "client_id", "client_secret")),
+        extra_body=call.extra(
+            (
+                "grant_type",
+                "scope",
+                "resource",
+                "client_id",
+                "client_secret",
+                "client_assertion_type",
+                "client_assertion",
+            ),
+        ),
         max_retries=0,
     )
 
@@ -595,8 +679,20 @@ async def _issue_token_async(client: AsyncMandate, call: Call) -> APIResponse[An
         resource=call.arg("resource"),
         client_id=call.arg("client_id"),
         client_secret=call.arg("client_secret"),
+        client_assertion_type=call.arg("client_assertion_type"),
+        client_assertion=call.arg("client_assertion"),
         extra_headers=call.headers,
-        extra_body=call.extra(("grant_type", "scope", "resource", "client_id", "client_secret")),
+        extra_body=call.extra(
+            (
+                "grant_type",
+                "scope",
+                "resource",
+                "client_id",
+                "client_secret",
+                "client_assertion_type",
+                "client_assertion",
+            ),
+        ),
         max_retries=0,
     )
 
@@ -607,8 +703,19 @@ def _introspect_token(client: Mandate, call: Call) -> APIResponse[Any]:
         token_type_hint=call.arg("token_type_hint"),
         client_id=call.arg("client_id"),
         client_secret=call.arg("client_secret"),
+        client_assertion_type=call.arg("client_assertion_type"),
+        client_assertion=call.arg("client_assertion"),
         extra_headers=call.headers,
-        extra_body=call.extra(("token", "token_type_hint", "client_id", "client_secret")),
+        extra_body=call.extra(
+            (
+                "token",
+                "token_type_hint",
+                "client_id",
+                "client_secret",
+                "client_assertion_type",
+                "client_assertion",
+            ),
+        ),
         max_retries=0,
     )
 
@@ -619,8 +726,19 @@ async def _introspect_token_async(client: AsyncMandate, call: Call) -> APIRespon
         token_type_hint=call.arg("token_type_hint"),
         client_id=call.arg("client_id"),
         client_secret=call.arg("client_secret"),
+        client_assertion_type=call.arg("client_assertion_type"),
+        client_assertion=call.arg("client_assertion"),
         extra_headers=call.headers,
-        extra_body=call.extra(("token", "token_type_hint", "client_id", "client_secret")),
+        extra_body=call.extra(
+            (
+                "token",
+                "token_type_hint",
+                "client_id",
+                "client_secret",
+                "client_assertion_type",
+                "client_assertion",
+            ),
+        ),
         max_retries=0,
     )
 
@@ -631,8 +749,19 @@ def _revoke_token(client: Mandate, call: Call) -> APIResponse[Any]:
         token_type_hint=call.arg("token_type_hint"),
         client_id=call.arg("client_id"),
         client_secret=call.arg("client_secret"),
+        client_assertion_type=call.arg("client_assertion_type"),
+        client_assertion=call.arg("client_assertion"),
         extra_headers=call.headers,
-        extra_body=call.extra(("token", "token_type_hint", "client_id", "client_secret")),
+        extra_body=call.extra(
+            (
+                "token",
+                "token_type_hint",
+                "client_id",
+                "client_secret",
+                "client_assertion_type",
+                "client_assertion",
+            ),
+        ),
         max_retries=0,
     )
 
@@ -643,8 +772,19 @@ async def _revoke_token_async(client: AsyncMandate, call: Call) -> APIResponse[A
         token_type_hint=call.arg("token_type_hint"),
         client_id=call.arg("client_id"),
         client_secret=call.arg("client_secret"),
+        client_assertion_type=call.arg("client_assertion_type"),
+        client_assertion=call.arg("client_assertion"),
         extra_headers=call.headers,
-        extra_body=call.extra(("token", "token_type_hint", "client_id", "client_secret")),
+        extra_body=call.extra(
+            (
+                "token",
+                "token_type_hint",
+                "client_id",
+                "client_secret",
+                "client_assertion_type",
+                "client_assertion",
+            ),
+        ),
         max_retries=0,
     )
 
@@ -1087,6 +1227,24 @@ OPERATIONS: Dict[str, Operation] = {
     "rotateCredential": Operation(
         _rotate_credential,
         _rotate_credential_async,
+        organization=True,
+        idempotent=True,
+    ),
+    "listAgentKeys": Operation(
+        _list_agent_keys,
+        _list_agent_keys_async,
+        organization=True,
+        idempotent=False,
+    ),
+    "addAgentKey": Operation(
+        _add_agent_key,
+        _add_agent_key_async,
+        organization=True,
+        idempotent=True,
+    ),
+    "removeAgentKey": Operation(
+        _remove_agent_key,
+        _remove_agent_key_async,
         organization=True,
         idempotent=True,
     ),

@@ -3,7 +3,7 @@
 import { type ApiDescription, MandateCore } from '../core/client-core.js';
 import * as operations from './operations.js';
 import type { ClientOptions } from '../core/options.js';
-import { Service, Orgs, AdminTokens, Agents, Credentials, OAuth, SigningKeys, AuditEvents, Events, Webhooks } from './resources.js';
+import { Service, Orgs, AdminTokens, Agents, Credentials, AgentKeys, OAuth, SigningKeys, AuditEvents, Events, Webhooks } from './resources.js';
 
 /** The API this SDK was generated from. */
 export const API: ApiDescription = {
@@ -24,6 +24,8 @@ export class Mandate extends MandateCore {
   readonly agents: Agents;
   /** Client secrets with which an agent authenticates at the token endpoint. */
   readonly credentials: Credentials;
+  /** Public keys with which an agent authenticates at the token endpoint by private_key_jwt (RFC 7523), holding no shared secret. */
+  readonly agentKeys: AgentKeys;
   /** The token service (client credentials), introspection, revocation and discovery. */
   readonly oauth: OAuth;
   /** The keys that sign access tokens, and their rotation. */
@@ -42,6 +44,7 @@ export class Mandate extends MandateCore {
     this.adminTokens = new AdminTokens(this);
     this.agents = new Agents(this);
     this.credentials = new Credentials(this);
+    this.agentKeys = new AgentKeys(this);
     this.oauth = new OAuth(this);
     this.signingKeys = new SigningKeys(this);
     this.auditEvents = new AuditEvents(this);

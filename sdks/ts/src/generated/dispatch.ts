@@ -57,6 +57,12 @@ export const dispatch: Record<string, Dispatch> = {
     client.credentials.revoke(path["agentId"] ?? '', path["credentialId"] ?? '', options),
   rotateCredential: (client, path, _params, options) =>
     client.credentials.rotate(path["agentId"] ?? '', path["credentialId"] ?? '', options),
+  listAgentKeys: (client, path, params, options) =>
+    client.agentKeys.list(path["agentId"] ?? '', params as M.ListAgentKeysParams, options),
+  addAgentKey: (client, path, params, options) =>
+    client.agentKeys.add(path["agentId"] ?? '', params as M.AgentKeyCreate, options),
+  removeAgentKey: (client, path, _params, options) =>
+    client.agentKeys.remove(path["agentId"] ?? '', path["keyId"] ?? '', options),
   issueToken: (client, _path, params, options) =>
     client.oauth.issueToken(params as M.TokenRequest, options),
   introspectToken: (client, _path, params, options) =>

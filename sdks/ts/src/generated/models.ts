@@ -124,6 +124,45 @@ export interface AgentCreate {
 /** Agent id. Also the agent's OAuth `client_id`. */
 export type AgentId = string;
 
+export interface AgentKey {
+  id: string;
+  /** Agent id. Also the agent's OAuth `client_id`. */
+  agentId: AgentId;
+  /** The id its assertions name in their `kid` header; the thumbprint unless the JWK had its own. */
+  kid: string;
+  /** The key's RFC 7638 SHA-256 thumbprint, base64url. */
+  thumbprint: string;
+  /** The one algorithm its assertions may use. */
+  alg: AgentKeyAlg;
+  /** The public key as stored (public members, `kid`, `alg` and `use`). */
+  jwk: Record<string, string>;
+  label: string | null;
+  /** RFC 3339 time in UTC. */
+  createdAt: Timestamp;
+  lastUsedAt: string | null;
+}
+
+/** The one algorithm its assertions may use. */
+export type AgentKeyAlg = "ES256" | "EdDSA" | "RS256" | "PS256" | (string & {});
+
+export interface AgentKeyCreate {
+  /**
+   * An agent's public key as a JSON Web Key (RFC 7517): EC P-256 (`ES256`), Ed25519 (`OKP`,
+   * `EdDSA`) or RSA of at least 2048 bits (`RS256` or `PS256`). A key with private members
+   * (`d`, `p`, `q`, `dp`, `dq`, `qi`, `oth`, `k`) is refused with `PRIVATE_KEY_MATERIAL`, and
+   * one that is not a valid public key of these kinds with `INVALID_JWK`. `alg`, when given,
+   * must suit the key (RSA keys default to `RS256`); `use`, when given, must be `sig`.
+   */
+  jwk: PublicJwkInput;
+  label?: string | null;
+}
+
+export interface AgentKeyList {
+  data: AgentKey[];
+  /** Pass as `cursor` to get the next page; `null` on the last page. */
+  nextCursor: PageCursor;
+}
+
 export interface AgentList {
   data: Agent[];
   /** Pass as `cursor` to get the next page; `null` on the last page. */
@@ -383,6 +422,16 @@ export interface ListAdminTokensParams {
   cursor?: string;
 }
 
+export interface ListAgentKeysParams {
+  /** Page size. */
+  limit?: number;
+  /**
+   * The `nextCursor` of the previous page. Opaque; only valid with the same filters. Any
+   * other value, even one that fits the pattern, is refused with 400 `INVALID_CURSOR`.
+   */
+  cursor?: string;
+}
+
 export interface ListAgentsParams {
   /** Page size. */
   limit?: number;
@@ -552,6 +601,32 @@ export interface Problem {
   errors?: FieldError[];
 }
 
+/**
+ * An agent's public key as a JSON Web Key (RFC 7517): EC P-256 (`ES256`), Ed25519 (`OKP`,
+ * `EdDSA`) or RSA of at least 2048 bits (`RS256` or `PS256`). A key with private members
+ * (`d`, `p`, `q`, `dp`, `dq`, `qi`, `oth`, `k`) is refused with `PRIVATE_KEY_MATERIAL`, and
+ * one that is not a valid public key of these kinds with `INVALID_JWK`. `alg`, when given,
+ * must suit the key (RSA keys default to `RS256`); `use`, when given, must be `sig`.
+ */
+export interface PublicJwkInput {
+  kty: PublicJwkInputKty;
+  crv?: string;
+  x?: string;
+  y?: string;
+  n?: string;
+  e?: string;
+  /** The client's own key id, matched against the `kid` of its assertions. Defaults to the key's thumbprint. */
+  kid?: string;
+  alg?: PublicJwkInputAlg;
+  use?: PublicJwkInputUse;
+}
+
+export type PublicJwkInputAlg = "ES256" | "EdDSA" | "RS256" | "PS256" | (string & {});
+
+export type PublicJwkInputKty = "EC" | "OKP" | "RSA" | (string & {});
+
+export type PublicJwkInputUse = "sig" | (string & {});
+
 export interface Readiness {
   status: ReadinessStatus;
   checks: ReadinessChecks;
@@ -578,9 +653,14 @@ export interface ServerMetadata {
   token_endpoint_auth_methods_supported?: string[];
   introspection_endpoint_auth_methods_supported?: string[];
   revocation_endpoint_auth_methods_supported?: string[];
+  /** The algorithms accepted for `private_key_jwt` assertions. */
+  token_endpoint_auth_signing_alg_values_supported?: string[];
+  /** The algorithms accepted for `private_key_jwt` assertions. */
+  introspection_endpoint_auth_signing_alg_values_supported?: string[];
+  /** The algorithms accepted for `private_key_jwt` assertions. */
+  revocation_endpoint_auth_signing_alg_values_supported?: string[];
   scopes_supported?: string[];
   response_types_supported?: string[];
-  token_endpoint_auth_signing_alg_values_supported?: string[];
   service_documentation?: string;
 }
 
@@ -634,7 +714,18 @@ export interface TokenOperationRequest {
   client_id?: string;
   /** client_secret_post; only without Basic credentials (one authentication method per request, RFC 6749 §2.3). */
   client_secret?: string;
+  /** With `client_assertion`, for `private_key_jwt` (RFC 7523 §2.2). */
+  client_assertion_type?: TokenOperationRequestClientAssertionType;
+  /**
+   * `private_key_jwt`: a JWT signed with one of the agent's registered keys, with `iss` and
+   * `sub` the agent's id, `aud` the issuer or the token endpoint's URL, `exp` at most 5
+   * minutes ahead, and a `jti` never used before (each assertion works once).
+   */
+  client_assertion?: string;
 }
+
+/** With `client_assertion`, for `private_key_jwt` (RFC 7523 §2.2). */
+export type TokenOperationRequestClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" | (string & {});
 
 /** A hint only (RFC 7009 §2.1); this server issues access tokens alone. */
 export type TokenOperationRequestTokenTypeHint = "access_token" | "refresh_token" | (string & {});
@@ -645,11 +736,22 @@ export interface TokenRequest {
   scope?: string;
   /** The API the token is for (RFC 8707); becomes the `aud` claim. Defaults to the issuer. */
   resource?: string;
-  /** With `client_secret_post`; else use HTTP Basic. */
+  /** With `client_secret_post`; optional with `private_key_jwt`, where it must be the assertion's `iss`. Else use HTTP Basic. */
   client_id?: string;
   /** With `client_secret_post`; else use HTTP Basic. */
   client_secret?: string;
+  /** With `client_assertion`, for `private_key_jwt` (RFC 7523 §2.2). */
+  client_assertion_type?: TokenRequestClientAssertionType;
+  /**
+   * `private_key_jwt`: a JWT signed with one of the agent's registered keys, with `iss` and
+   * `sub` the agent's id, `aud` the issuer or the token endpoint's URL, `exp` at most 5
+   * minutes ahead, and a `jti` never used before (each assertion works once).
+   */
+  client_assertion?: string;
 }
+
+/** With `client_assertion`, for `private_key_jwt` (RFC 7523 §2.2). */
+export type TokenRequestClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" | (string & {});
 
 export type TokenRequestGrantType = "client_credentials" | (string & {});
 

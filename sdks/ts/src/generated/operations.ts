@@ -265,6 +265,41 @@ export const rotateCredential: OperationSpec = {
   resumable: false,
 };
 
+export const listAgentKeys: OperationSpec = {
+  operationId: 'listAgentKeys',
+  method: 'GET',
+  path: '/v1/agents/{agentId}/keys',
+  auth: ['bearer'],
+  params: 'query',
+  response: 'json',
+  idempotent: false,
+  organizationHeader: true,
+  resumable: false,
+};
+
+export const addAgentKey: OperationSpec = {
+  operationId: 'addAgentKey',
+  method: 'POST',
+  path: '/v1/agents/{agentId}/keys',
+  auth: ['bearer'],
+  params: 'json',
+  response: 'json',
+  idempotent: true,
+  organizationHeader: true,
+  resumable: false,
+};
+
+export const removeAgentKey: OperationSpec = {
+  operationId: 'removeAgentKey',
+  method: 'DELETE',
+  path: '/v1/agents/{agentId}/keys/{keyId}',
+  auth: ['bearer'],
+  response: 'empty',
+  idempotent: true,
+  organizationHeader: true,
+  resumable: false,
+};
+
 export const issueToken: OperationSpec = {
   operationId: 'issueToken',
   method: 'POST',

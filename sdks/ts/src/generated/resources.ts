@@ -328,14 +328,64 @@ export class Credentials extends APIResource {
   }
 }
 
+/** Public keys with which an agent authenticates at the token endpoint by private_key_jwt (RFC 7523), holding no shared secret. */
+export class AgentKeys extends APIResource {
+  /**
+   * List an agent's public keys
+   *
+   * Oldest first. Public keys only; Mandate never holds an agent's private key.
+   *
+   * Requires `agents:read`.
+   *
+   * `GET /v1/agents/{agentId}/keys` (listAgentKeys)
+   */
+  list(agentId: string, params?: M.ListAgentKeysParams, options?: RequestOptions): PagePromise<M.AgentKey> {
+    return this.core.requestPage(operations.listAgentKeys, { path: { "agentId": agentId }, params, options });
+  }
+
+  /**
+   * Register a public key
+   *
+   * Registers a public key with which the agent authenticates at the token endpoint by
+   * `private_key_jwt` (RFC 7523 §2.2) instead of a client secret. An agent may hold up to 10
+   * keys at once, so a key can be replaced without downtime; the same key twice is
+   * `AGENT_KEY_EXISTS`, an eleventh `TOO_MANY_AGENT_KEYS`, and two keys with one `kid`
+   * `AGENT_KEY_EXISTS` too. Refused for a decommissioned agent (`AGENT_DECOMMISSIONED`), and
+   * to a caller that does not hold every Mandate scope the agent may request
+   * (`SCOPE_NOT_HELD`): the key's holder can act as the agent.
+   *
+   * Requires `credentials:write`.
+   *
+   * `POST /v1/agents/{agentId}/keys` (addAgentKey)
+   */
+  add(agentId: string, params: M.AgentKeyCreate, options?: RequestOptions): APIPromise<M.AgentKey> {
+    return this.core.request(operations.addAgentKey, { path: { "agentId": agentId }, params, options });
+  }
+
+  /**
+   * Remove a public key
+   *
+   * Assertions signed with it are refused from now on; tokens already issued stay valid until they expire or are revoked.
+   *
+   * Requires `credentials:write`.
+   *
+   * `DELETE /v1/agents/{agentId}/keys/{keyId}` (removeAgentKey)
+   */
+  remove(agentId: string, keyId: string, options?: RequestOptions): APIPromise<void> {
+    return this.core.request(operations.removeAgentKey, { path: { "agentId": agentId, "keyId": keyId }, options });
+  }
+}
+
 /** The token service (client credentials), introspection, revocation and discovery. */
 export class OAuth extends APIResource {
   /**
    * Get an access token
    *
    * The client credentials grant (RFC 6749 §4.4). Authenticate the agent with HTTP Basic
-   * (`client_secret_basic`: its id and a credential secret) or with `client_id` and
-   * `client_secret` in the body (`client_secret_post`). The access token is a JWT per
+   * (`client_secret_basic`: its id and a credential secret), with `client_id` and
+   * `client_secret` in the body (`client_secret_post`), or with a JWT signed by one of its
+   * registered keys (`private_key_jwt`, RFC 7523 §2.2: `client_assertion_type` and
+   * `client_assertion`; see `POST /v1/agents/{agentId}/keys`). The access token is a JWT per
    * RFC 9068 with `iss`, `sub`, `aud`, `client_id`, `iat`, `exp`, `jti`, `scope` and `org`.
    * A suspended or decommissioned agent with a correct secret gets `unauthorized_client`.
    *

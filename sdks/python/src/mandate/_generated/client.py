@@ -6,8 +6,10 @@ from __future__ import annotations
 from .._base_client import AsyncAPIClient, SyncAPIClient
 from .resources import (
     AdminTokens,
+    AgentKeys,
     Agents,
     AsyncAdminTokens,
+    AsyncAgentKeys,
     AsyncAgents,
     AsyncAuditEvents,
     AsyncCredentials,
@@ -44,6 +46,10 @@ class SyncResources:
         """The agent registry and its lifecycle (active, suspended, decommissioned)."""
         self.credentials = Credentials(client)
         """Client secrets with which an agent authenticates at the token endpoint."""
+        self.agent_keys = AgentKeys(client)
+        """Public keys with which an agent authenticates at the token endpoint by private_key_jwt
+        (RFC 7523), holding no shared secret.
+        """
         self.oauth = OAuth(client)
         """The token service (client credentials), introspection, revocation and discovery."""
         self.signing_keys = SigningKeys(client)
@@ -70,6 +76,10 @@ class AsyncResources:
         """The agent registry and its lifecycle (active, suspended, decommissioned)."""
         self.credentials = AsyncCredentials(client)
         """Client secrets with which an agent authenticates at the token endpoint."""
+        self.agent_keys = AsyncAgentKeys(client)
+        """Public keys with which an agent authenticates at the token endpoint by private_key_jwt
+        (RFC 7523), holding no shared secret.
+        """
         self.oauth = AsyncOAuth(client)
         """The token service (client credentials), introspection, revocation and discovery."""
         self.signing_keys = AsyncSigningKeys(client)

@@ -186,6 +186,35 @@ ROTATE_CREDENTIAL = Endpoint(
     idempotent=True,
 )
 
+LIST_AGENT_KEYS = Endpoint(
+    operation_id="listAgentKeys",
+    method="GET",
+    path="/v1/agents/{agentId}/keys",
+    auth=("bearer",),
+    params_in="query",
+    organization_header=True,
+    page=PageInfo(cursor_param="cursor", items_attr="data", next_cursor_attr="next_cursor"),
+)
+
+ADD_AGENT_KEY = Endpoint(
+    operation_id="addAgentKey",
+    method="POST",
+    path="/v1/agents/{agentId}/keys",
+    auth=("bearer",),
+    params_in="json",
+    organization_header=True,
+    idempotent=True,
+)
+
+REMOVE_AGENT_KEY = Endpoint(
+    operation_id="removeAgentKey",
+    method="DELETE",
+    path="/v1/agents/{agentId}/keys/{keyId}",
+    auth=("bearer",),
+    organization_header=True,
+    idempotent=True,
+)
+
 ISSUE_TOKEN = Endpoint(
     operation_id="issueToken",
     method="POST",

@@ -18,6 +18,9 @@ __all__ = [
     "AdminTokenWithSecretStatus",
     "Agent",
     "AgentId",
+    "AgentKey",
+    "AgentKeyAlg",
+    "AgentKeyList",
     "AgentList",
     "AgentStatus",
     "AgentType",
@@ -62,6 +65,10 @@ __all__ = [
     "OrganizationList",
     "PageCursor",
     "Problem",
+    "PublicJwkInput",
+    "PublicJwkInputAlg",
+    "PublicJwkInputKty",
+    "PublicJwkInputUse",
     "Readiness",
     "ReadinessChecks",
     "ReadinessStatus",
@@ -73,7 +80,9 @@ __all__ = [
     "SigningKeyStatus",
     "StreamEventsParamsOutcome",
     "Timestamp",
+    "TokenOperationRequestClientAssertionType",
     "TokenOperationRequestTokenTypeHint",
+    "TokenRequestClientAssertionType",
     "TokenRequestGrantType",
     "TokenResponse",
     "TokenResponseTokenType",
@@ -119,6 +128,15 @@ class AdminTokenWithSecretStatus(OpenEnum):
     ACTIVE = "active"
     EXPIRED = "expired"
     REVOKED = "revoked"
+
+
+class AgentKeyAlg(OpenEnum):
+    """The one algorithm its assertions may use."""
+
+    ES256 = "ES256"
+    ED_DSA = "EdDSA"
+    RS256 = "RS256"
+    PS256 = "PS256"
 
 
 class AgentStatus(OpenEnum):
@@ -260,6 +278,29 @@ class OAuthErrorError(OpenEnum):
     UNSUPPORTED_TOKEN_TYPE = "unsupported_token_type"
 
 
+class PublicJwkInputAlg(OpenEnum):
+    """Known values of `PublicJwkInputAlg`; others are kept as they come."""
+
+    ES256 = "ES256"
+    ED_DSA = "EdDSA"
+    RS256 = "RS256"
+    PS256 = "PS256"
+
+
+class PublicJwkInputKty(OpenEnum):
+    """Known values of `PublicJwkInputKty`; others are kept as they come."""
+
+    EC = "EC"
+    OKP = "OKP"
+    RSA = "RSA"
+
+
+class PublicJwkInputUse(OpenEnum):
+    """Known values of `PublicJwkInputUse`; others are kept as they come."""
+
+    SIG = "sig"
+
+
 class ReadinessStatus(OpenEnum):
     """Known values of `ReadinessStatus`; others are kept as they come."""
 
@@ -290,11 +331,23 @@ class StreamEventsParamsOutcome(OpenEnum):
     FAILURE = "failure"
 
 
+class TokenOperationRequestClientAssertionType(OpenEnum):
+    """With `client_assertion`, for `private_key_jwt` (RFC 7523 §2.2)."""
+
+    URN_IETF_PARAMS_OAUTH_CLIENT_ASSERTION_TYPE_JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+
 class TokenOperationRequestTokenTypeHint(OpenEnum):
     """A hint only (RFC 7009 §2.1); this server issues access tokens alone."""
 
     ACCESS_TOKEN = "access_token"
     REFRESH_TOKEN = "refresh_token"
+
+
+class TokenRequestClientAssertionType(OpenEnum):
+    """With `client_assertion`, for `private_key_jwt` (RFC 7523 §2.2)."""
+
+    URN_IETF_PARAMS_OAUTH_CLIENT_ASSERTION_TYPE_JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 
 class TokenRequestGrantType(OpenEnum):
@@ -486,6 +539,32 @@ class Agent(BaseModel):
     """RFC 3339 time in UTC."""
     suspended_at: Optional[DateTime] = Field(alias="suspendedAt")
     decommissioned_at: Optional[DateTime] = Field(alias="decommissionedAt")
+
+
+class AgentKey(BaseModel):
+    id: str
+    agent_id: AgentId = Field(alias="agentId")
+    """Agent id. Also the agent's OAuth `client_id`."""
+    kid: str
+    """The id its assertions name in their `kid` header; the thumbprint unless the JWK had its
+    own.
+    """
+    thumbprint: str
+    """The key's RFC 7638 SHA-256 thumbprint, base64url."""
+    alg: AgentKeyAlg
+    """The one algorithm its assertions may use."""
+    jwk: Dict[str, str]
+    """The public key as stored (public members, `kid`, `alg` and `use`)."""
+    label: Optional[str]
+    created_at: Timestamp = Field(alias="createdAt")
+    """RFC 3339 time in UTC."""
+    last_used_at: Optional[DateTime] = Field(alias="lastUsedAt")
+
+
+class AgentKeyList(BaseModel):
+    data: List[AgentKey]
+    next_cursor: Optional[PageCursor] = Field(alias="nextCursor")
+    """Pass as `cursor` to get the next page; `null` on the last page."""
 
 
 class AgentList(BaseModel):
@@ -708,6 +787,29 @@ class Problem(BaseModel):
     """Per-field problems, for `VALIDATION_ERROR`."""
 
 
+class PublicJwkInput(BaseModel):
+    """An agent's public key as a JSON Web Key (RFC 7517): EC P-256 (`ES256`), Ed25519 (`OKP`,
+    `EdDSA`) or RSA of at least 2048 bits (`RS256` or `PS256`). A key with private members
+    (`d`, `p`, `q`, `dp`, `dq`, `qi`, `oth`, `k`) is refused with `PRIVATE_KEY_MATERIAL`,
+    and
+    one that is not a valid public key of these kinds with `INVALID_JWK`. `alg`, when given,
+    must suit the key (RSA keys default to `RS256`); `use`, when given, must be `sig`.
+    """
+
+    kty: PublicJwkInputKty
+    crv: Optional[str] = None
+    x: Optional[str] = None
+    y: Optional[str] = None
+    n: Optional[str] = None
+    e: Optional[str] = None
+    kid: Optional[str] = None
+    """The client's own key id, matched against the `kid` of its assertions. Defaults to the
+    key's thumbprint.
+    """
+    alg: Optional[PublicJwkInputAlg] = None
+    use: Optional[PublicJwkInputUse] = None
+
+
 class Readiness(BaseModel):
     status: ReadinessStatus
     checks: ReadinessChecks
@@ -730,9 +832,14 @@ class ServerMetadata(BaseModel):
     token_endpoint_auth_methods_supported: Optional[List[str]] = None
     introspection_endpoint_auth_methods_supported: Optional[List[str]] = None
     revocation_endpoint_auth_methods_supported: Optional[List[str]] = None
+    token_endpoint_auth_signing_alg_values_supported: Optional[List[str]] = None
+    """The algorithms accepted for `private_key_jwt` assertions."""
+    introspection_endpoint_auth_signing_alg_values_supported: Optional[List[str]] = None
+    """The algorithms accepted for `private_key_jwt` assertions."""
+    revocation_endpoint_auth_signing_alg_values_supported: Optional[List[str]] = None
+    """The algorithms accepted for `private_key_jwt` assertions."""
     scopes_supported: Optional[List[str]] = None
     response_types_supported: Optional[List[str]] = None
-    token_endpoint_auth_signing_alg_values_supported: Optional[List[str]] = None
     service_documentation: Optional[str] = None
 
 

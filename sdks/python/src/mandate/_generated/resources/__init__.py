@@ -7,6 +7,12 @@ from .admin_tokens import (
     AsyncAdminTokens,
     AsyncAdminTokensWithRawResponse,
 )
+from .agent_keys import (
+    AgentKeys,
+    AgentKeysWithRawResponse,
+    AsyncAgentKeys,
+    AsyncAgentKeysWithRawResponse,
+)
 from .agents import Agents, AgentsWithRawResponse, AsyncAgents, AsyncAgentsWithRawResponse
 from .audit_events import (
     AsyncAuditEvents,
@@ -35,10 +41,14 @@ from .webhooks import AsyncWebhooks, AsyncWebhooksWithRawResponse, Webhooks, Web
 __all__ = [
     "AdminTokens",
     "AdminTokensWithRawResponse",
+    "AgentKeys",
+    "AgentKeysWithRawResponse",
     "Agents",
     "AgentsWithRawResponse",
     "AsyncAdminTokens",
     "AsyncAdminTokensWithRawResponse",
+    "AsyncAgentKeys",
+    "AsyncAgentKeysWithRawResponse",
     "AsyncAgents",
     "AsyncAgentsWithRawResponse",
     "AsyncAuditEvents",

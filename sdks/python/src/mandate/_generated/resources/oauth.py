@@ -14,7 +14,9 @@ from ..models import (
     Introspection,
     JwkSet,
     ServerMetadata,
+    TokenOperationRequestClientAssertionType,
     TokenOperationRequestTokenTypeHint,
+    TokenRequestClientAssertionType,
     TokenRequestGrantType,
     TokenResponse,
 )
@@ -35,6 +37,8 @@ class OAuthWithRawResponse(SyncResource):
         resource: Union[str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
+        client_assertion_type: Union[TokenRequestClientAssertionType, str, NotGiven] = NOT_GIVEN,
+        client_assertion: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
         extra_body: Optional[Mapping[str, object]] = None,
@@ -49,6 +53,8 @@ class OAuthWithRawResponse(SyncResource):
                 "resource": resource,
                 "client_id": client_id,
                 "client_secret": client_secret,
+                "client_assertion_type": client_assertion_type,
+                "client_assertion": client_assertion,
             },
             options=RequestOptions(
                 extra_headers=extra_headers,
@@ -67,6 +73,8 @@ class OAuthWithRawResponse(SyncResource):
         token_type_hint: Union[TokenOperationRequestTokenTypeHint, str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
+        client_assertion_type: Union[TokenOperationRequestClientAssertionType, str, NotGiven] = NOT_GIVEN,
+        client_assertion: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
         extra_body: Optional[Mapping[str, object]] = None,
@@ -80,6 +88,8 @@ class OAuthWithRawResponse(SyncResource):
                 "token_type_hint": token_type_hint,
                 "client_id": client_id,
                 "client_secret": client_secret,
+                "client_assertion_type": client_assertion_type,
+                "client_assertion": client_assertion,
             },
             options=RequestOptions(
                 extra_headers=extra_headers,
@@ -98,6 +108,8 @@ class OAuthWithRawResponse(SyncResource):
         token_type_hint: Union[TokenOperationRequestTokenTypeHint, str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
+        client_assertion_type: Union[TokenOperationRequestClientAssertionType, str, NotGiven] = NOT_GIVEN,
+        client_assertion: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
         extra_body: Optional[Mapping[str, object]] = None,
@@ -111,6 +123,8 @@ class OAuthWithRawResponse(SyncResource):
                 "token_type_hint": token_type_hint,
                 "client_id": client_id,
                 "client_secret": client_secret,
+                "client_assertion_type": client_assertion_type,
+                "client_assertion": client_assertion,
             },
             options=RequestOptions(
                 extra_headers=extra_headers,
@@ -196,6 +210,8 @@ class OAuth(SyncResource):
         resource: Union[str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
+        client_assertion_type: Union[TokenRequestClientAssertionType, str, NotGiven] = NOT_GIVEN,
+        client_assertion: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
         extra_body: Optional[Mapping[str, object]] = None,
@@ -205,8 +221,10 @@ class OAuth(SyncResource):
         """Get an access token.
 
         The client credentials grant (RFC 6749 §4.4). Authenticate the agent with HTTP Basic
-        (`client_secret_basic`: its id and a credential secret) or with `client_id` and
-        `client_secret` in the body (`client_secret_post`). The access token is a JWT per
+        (`client_secret_basic`: its id and a credential secret), with `client_id` and
+        `client_secret` in the body (`client_secret_post`), or with a JWT signed by one of its
+        registered keys (`private_key_jwt`, RFC 7523 §2.2: `client_assertion_type` and
+        `client_assertion`; see `POST /v1/agents/{agentId}/keys`). The access token is a JWT per
         RFC 9068 with `iss`, `sub`, `aud`, `client_id`, `iat`, `exp`, `jti`, `scope` and `org`.
         A suspended or decommissioned agent with a correct secret gets `unauthorized_client`.
 
@@ -215,8 +233,15 @@ class OAuth(SyncResource):
                 Omit for all of them.
             resource: The API the token is for (RFC 8707); becomes the `aud` claim.
                 Defaults to the issuer.
-            client_id: With `client_secret_post`; else use HTTP Basic.
+            client_id: With `client_secret_post`; optional with `private_key_jwt`,
+                where it must be the assertion's `iss`. Else use HTTP Basic.
             client_secret: With `client_secret_post`; else use HTTP Basic.
+            client_assertion_type: With `client_assertion`, for `private_key_jwt`
+                (RFC 7523 §2.2).
+            client_assertion: `private_key_jwt`: a JWT signed with one of the
+                agent's registered keys, with `iss` and `sub` the agent's id, `aud` the
+                issuer or the token endpoint's URL, `exp` at most 5 minutes ahead, and a
+                `jti` never used before (each assertion works once).
         """
         raw = self.with_raw_response.issue_token(
             grant_type=grant_type,
@@ -224,6 +249,8 @@ class OAuth(SyncResource):
             resource=resource,
             client_id=client_id,
             client_secret=client_secret,
+            client_assertion_type=client_assertion_type,
+            client_assertion=client_assertion,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -239,6 +266,8 @@ class OAuth(SyncResource):
         token_type_hint: Union[TokenOperationRequestTokenTypeHint, str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
+        client_assertion_type: Union[TokenOperationRequestClientAssertionType, str, NotGiven] = NOT_GIVEN,
+        client_assertion: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
         extra_body: Optional[Mapping[str, object]] = None,
@@ -260,12 +289,20 @@ class OAuth(SyncResource):
                 authentication method per request, RFC 6749 §2.3).
             client_secret: client_secret_post; only without Basic credentials (one
                 authentication method per request, RFC 6749 §2.3).
+            client_assertion_type: With `client_assertion`, for `private_key_jwt`
+                (RFC 7523 §2.2).
+            client_assertion: `private_key_jwt`: a JWT signed with one of the
+                agent's registered keys, with `iss` and `sub` the agent's id, `aud` the
+                issuer or the token endpoint's URL, `exp` at most 5 minutes ahead, and a
+                `jti` never used before (each assertion works once).
         """
         raw = self.with_raw_response.introspect(
             token=token,
             token_type_hint=token_type_hint,
             client_id=client_id,
             client_secret=client_secret,
+            client_assertion_type=client_assertion_type,
+            client_assertion=client_assertion,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -281,6 +318,8 @@ class OAuth(SyncResource):
         token_type_hint: Union[TokenOperationRequestTokenTypeHint, str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
+        client_assertion_type: Union[TokenOperationRequestClientAssertionType, str, NotGiven] = NOT_GIVEN,
+        client_assertion: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
         extra_body: Optional[Mapping[str, object]] = None,
@@ -301,12 +340,20 @@ class OAuth(SyncResource):
                 authentication method per request, RFC 6749 §2.3).
             client_secret: client_secret_post; only without Basic credentials (one
                 authentication method per request, RFC 6749 §2.3).
+            client_assertion_type: With `client_assertion`, for `private_key_jwt`
+                (RFC 7523 §2.2).
+            client_assertion: `private_key_jwt`: a JWT signed with one of the
+                agent's registered keys, with `iss` and `sub` the agent's id, `aud` the
+                issuer or the token endpoint's URL, `exp` at most 5 minutes ahead, and a
+                `jti` never used before (each assertion works once).
         """
         raw = self.with_raw_response.revoke(
             token=token,
             token_type_hint=token_type_hint,
             client_id=client_id,
             client_secret=client_secret,
+            client_assertion_type=client_assertion_type,
+            client_assertion=client_assertion,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -392,6 +439,8 @@ class AsyncOAuthWithRawResponse(AsyncResource):
         resource: Union[str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
+        client_assertion_type: Union[TokenRequestClientAssertionType, str, NotGiven] = NOT_GIVEN,
+        client_assertion: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
         extra_body: Optional[Mapping[str, object]] = None,
@@ -406,6 +455,8 @@ class AsyncOAuthWithRawResponse(AsyncResource):
                 "resource": resource,
                 "client_id": client_id,
                 "client_secret": client_secret,
+                "client_assertion_type": client_assertion_type,
+                "client_assertion": client_assertion,
             },
             options=RequestOptions(
                 extra_headers=extra_headers,
@@ -424,6 +475,8 @@ class AsyncOAuthWithRawResponse(AsyncResource):
         token_type_hint: Union[TokenOperationRequestTokenTypeHint, str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
+        client_assertion_type: Union[TokenOperationRequestClientAssertionType, str, NotGiven] = NOT_GIVEN,
+        client_assertion: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
         extra_body: Optional[Mapping[str, object]] = None,
@@ -437,6 +490,8 @@ class AsyncOAuthWithRawResponse(AsyncResource):
                 "token_type_hint": token_type_hint,
                 "client_id": client_id,
                 "client_secret": client_secret,
+                "client_assertion_type": client_assertion_type,
+                "client_assertion": client_assertion,
             },
             options=RequestOptions(
                 extra_headers=extra_headers,
@@ -455,6 +510,8 @@ class AsyncOAuthWithRawResponse(AsyncResource):
         token_type_hint: Union[TokenOperationRequestTokenTypeHint, str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
+        client_assertion_type: Union[TokenOperationRequestClientAssertionType, str, NotGiven] = NOT_GIVEN,
+        client_assertion: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
         extra_body: Optional[Mapping[str, object]] = None,
@@ -468,6 +525,8 @@ class AsyncOAuthWithRawResponse(AsyncResource):
                 "token_type_hint": token_type_hint,
                 "client_id": client_id,
                 "client_secret": client_secret,
+                "client_assertion_type": client_assertion_type,
+                "client_assertion": client_assertion,
             },
             options=RequestOptions(
                 extra_headers=extra_headers,
@@ -553,6 +612,8 @@ class AsyncOAuth(AsyncResource):
         resource: Union[str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
+        client_assertion_type: Union[TokenRequestClientAssertionType, str, NotGiven] = NOT_GIVEN,
+        client_assertion: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
         extra_body: Optional[Mapping[str, object]] = None,
@@ -562,8 +623,10 @@ class AsyncOAuth(AsyncResource):
         """Get an access token.
 
         The client credentials grant (RFC 6749 §4.4). Authenticate the agent with HTTP Basic
-        (`client_secret_basic`: its id and a credential secret) or with `client_id` and
-        `client_secret` in the body (`client_secret_post`). The access token is a JWT per
+        (`client_secret_basic`: its id and a credential secret), with `client_id` and
+        `client_secret` in the body (`client_secret_post`), or with a JWT signed by one of its
+        registered keys (`private_key_jwt`, RFC 7523 §2.2: `client_assertion_type` and
+        `client_assertion`; see `POST /v1/agents/{agentId}/keys`). The access token is a JWT per
         RFC 9068 with `iss`, `sub`, `aud`, `client_id`, `iat`, `exp`, `jti`, `scope` and `org`.
         A suspended or decommissioned agent with a correct secret gets `unauthorized_client`.
 
@@ -572,8 +635,15 @@ class AsyncOAuth(AsyncResource):
                 Omit for all of them.
             resource: The API the token is for (RFC 8707); becomes the `aud` claim.
                 Defaults to the issuer.
-            client_id: With `client_secret_post`; else use HTTP Basic.
+            client_id: With `client_secret_post`; optional with `private_key_jwt`,
+                where it must be the assertion's `iss`. Else use HTTP Basic.
             client_secret: With `client_secret_post`; else use HTTP Basic.
+            client_assertion_type: With `client_assertion`, for `private_key_jwt`
+                (RFC 7523 §2.2).
+            client_assertion: `private_key_jwt`: a JWT signed with one of the
+                agent's registered keys, with `iss` and `sub` the agent's id, `aud` the
+                issuer or the token endpoint's URL, `exp` at most 5 minutes ahead, and a
+                `jti` never used before (each assertion works once).
         """
         raw = await self.with_raw_response.issue_token(
             grant_type=grant_type,
@@ -581,6 +651,8 @@ class AsyncOAuth(AsyncResource):
             resource=resource,
             client_id=client_id,
             client_secret=client_secret,
+            client_assertion_type=client_assertion_type,
+            client_assertion=client_assertion,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -596,6 +668,8 @@ class AsyncOAuth(AsyncResource):
         token_type_hint: Union[TokenOperationRequestTokenTypeHint, str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
+        client_assertion_type: Union[TokenOperationRequestClientAssertionType, str, NotGiven] = NOT_GIVEN,
+        client_assertion: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
         extra_body: Optional[Mapping[str, object]] = None,
@@ -617,12 +691,20 @@ class AsyncOAuth(AsyncResource):
                 authentication method per request, RFC 6749 §2.3).
             client_secret: client_secret_post; only without Basic credentials (one
                 authentication method per request, RFC 6749 §2.3).
+            client_assertion_type: With `client_assertion`, for `private_key_jwt`
+                (RFC 7523 §2.2).
+            client_assertion: `private_key_jwt`: a JWT signed with one of the
+                agent's registered keys, with `iss` and `sub` the agent's id, `aud` the
+                issuer or the token endpoint's URL, `exp` at most 5 minutes ahead, and a
+                `jti` never used before (each assertion works once).
         """
         raw = await self.with_raw_response.introspect(
             token=token,
             token_type_hint=token_type_hint,
             client_id=client_id,
             client_secret=client_secret,
+            client_assertion_type=client_assertion_type,
+            client_assertion=client_assertion,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -638,6 +720,8 @@ class AsyncOAuth(AsyncResource):
         token_type_hint: Union[TokenOperationRequestTokenTypeHint, str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
+        client_assertion_type: Union[TokenOperationRequestClientAssertionType, str, NotGiven] = NOT_GIVEN,
+        client_assertion: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
         extra_body: Optional[Mapping[str, object]] = None,
@@ -658,12 +742,20 @@ class AsyncOAuth(AsyncResource):
                 authentication method per request, RFC 6749 §2.3).
             client_secret: client_secret_post; only without Basic credentials (one
                 authentication method per request, RFC 6749 §2.3).
+            client_assertion_type: With `client_assertion`, for `private_key_jwt`
+                (RFC 7523 §2.2).
+            client_assertion: `private_key_jwt`: a JWT signed with one of the
+                agent's registered keys, with `iss` and `sub` the agent's id, `aud` the
+                issuer or the token endpoint's URL, `exp` at most 5 minutes ahead, and a
+                `jti` never used before (each assertion works once).
         """
         raw = await self.with_raw_response.revoke(
             token=token,
             token_type_hint=token_type_hint,
             client_id=client_id,
             client_secret=client_secret,
+            client_assertion_type=client_assertion_type,
+            client_assertion=client_assertion,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,

@@ -55,6 +55,18 @@ public final class ServerMetadata {
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<List<String>> revocationEndpointAuthMethodsSupported;
 
+  @JsonProperty("token_endpoint_auth_signing_alg_values_supported")
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private final JsonField<List<String>> tokenEndpointAuthSigningAlgValuesSupported;
+
+  @JsonProperty("introspection_endpoint_auth_signing_alg_values_supported")
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private final JsonField<List<String>> introspectionEndpointAuthSigningAlgValuesSupported;
+
+  @JsonProperty("revocation_endpoint_auth_signing_alg_values_supported")
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private final JsonField<List<String>> revocationEndpointAuthSigningAlgValuesSupported;
+
   @JsonProperty("scopes_supported")
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<List<String>> scopesSupported;
@@ -62,10 +74,6 @@ public final class ServerMetadata {
   @JsonProperty("response_types_supported")
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<List<String>> responseTypesSupported;
-
-  @JsonProperty("token_endpoint_auth_signing_alg_values_supported")
-  @JsonInclude(JsonInclude.Include.NON_EMPTY)
-  private final JsonField<List<String>> tokenEndpointAuthSigningAlgValuesSupported;
 
   @JsonProperty("service_documentation")
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
@@ -84,9 +92,11 @@ public final class ServerMetadata {
       @JsonProperty("token_endpoint_auth_methods_supported") JsonField<List<String>> tokenEndpointAuthMethodsSupported,
       @JsonProperty("introspection_endpoint_auth_methods_supported") JsonField<List<String>> introspectionEndpointAuthMethodsSupported,
       @JsonProperty("revocation_endpoint_auth_methods_supported") JsonField<List<String>> revocationEndpointAuthMethodsSupported,
+      @JsonProperty("token_endpoint_auth_signing_alg_values_supported") JsonField<List<String>> tokenEndpointAuthSigningAlgValuesSupported,
+      @JsonProperty("introspection_endpoint_auth_signing_alg_values_supported") JsonField<List<String>> introspectionEndpointAuthSigningAlgValuesSupported,
+      @JsonProperty("revocation_endpoint_auth_signing_alg_values_supported") JsonField<List<String>> revocationEndpointAuthSigningAlgValuesSupported,
       @JsonProperty("scopes_supported") JsonField<List<String>> scopesSupported,
       @JsonProperty("response_types_supported") JsonField<List<String>> responseTypesSupported,
-      @JsonProperty("token_endpoint_auth_signing_alg_values_supported") JsonField<List<String>> tokenEndpointAuthSigningAlgValuesSupported,
       @JsonProperty("service_documentation") JsonField<String> serviceDocumentation) {
     this.issuer = issuer == null ? JsonField.absent() : issuer;
     this.tokenEndpoint = tokenEndpoint == null ? JsonField.absent() : tokenEndpoint;
@@ -97,9 +107,11 @@ public final class ServerMetadata {
     this.tokenEndpointAuthMethodsSupported = tokenEndpointAuthMethodsSupported == null ? JsonField.absent() : tokenEndpointAuthMethodsSupported.map(Collections::unmodifiableList);
     this.introspectionEndpointAuthMethodsSupported = introspectionEndpointAuthMethodsSupported == null ? JsonField.absent() : introspectionEndpointAuthMethodsSupported.map(Collections::unmodifiableList);
     this.revocationEndpointAuthMethodsSupported = revocationEndpointAuthMethodsSupported == null ? JsonField.absent() : revocationEndpointAuthMethodsSupported.map(Collections::unmodifiableList);
+    this.tokenEndpointAuthSigningAlgValuesSupported = tokenEndpointAuthSigningAlgValuesSupported == null ? JsonField.absent() : tokenEndpointAuthSigningAlgValuesSupported.map(Collections::unmodifiableList);
+    this.introspectionEndpointAuthSigningAlgValuesSupported = introspectionEndpointAuthSigningAlgValuesSupported == null ? JsonField.absent() : introspectionEndpointAuthSigningAlgValuesSupported.map(Collections::unmodifiableList);
+    this.revocationEndpointAuthSigningAlgValuesSupported = revocationEndpointAuthSigningAlgValuesSupported == null ? JsonField.absent() : revocationEndpointAuthSigningAlgValuesSupported.map(Collections::unmodifiableList);
     this.scopesSupported = scopesSupported == null ? JsonField.absent() : scopesSupported.map(Collections::unmodifiableList);
     this.responseTypesSupported = responseTypesSupported == null ? JsonField.absent() : responseTypesSupported.map(Collections::unmodifiableList);
-    this.tokenEndpointAuthSigningAlgValuesSupported = tokenEndpointAuthSigningAlgValuesSupported == null ? JsonField.absent() : tokenEndpointAuthSigningAlgValuesSupported.map(Collections::unmodifiableList);
     this.serviceDocumentation = serviceDocumentation == null ? JsonField.absent() : serviceDocumentation;
   }
 
@@ -203,6 +215,36 @@ public final class ServerMetadata {
     return revocationEndpointAuthMethodsSupported;
   }
 
+  /** The algorithms accepted for {@code private_key_jwt} assertions. */
+  public Optional<List<String>> tokenEndpointAuthSigningAlgValuesSupported() {
+    return tokenEndpointAuthSigningAlgValuesSupported.asOptional();
+  }
+
+  /** {@code token_endpoint_auth_signing_alg_values_supported} as on the wire: absent, null or a value. */
+  public JsonField<List<String>> _tokenEndpointAuthSigningAlgValuesSupported() {
+    return tokenEndpointAuthSigningAlgValuesSupported;
+  }
+
+  /** The algorithms accepted for {@code private_key_jwt} assertions. */
+  public Optional<List<String>> introspectionEndpointAuthSigningAlgValuesSupported() {
+    return introspectionEndpointAuthSigningAlgValuesSupported.asOptional();
+  }
+
+  /** {@code introspection_endpoint_auth_signing_alg_values_supported} as on the wire: absent, null or a value. */
+  public JsonField<List<String>> _introspectionEndpointAuthSigningAlgValuesSupported() {
+    return introspectionEndpointAuthSigningAlgValuesSupported;
+  }
+
+  /** The algorithms accepted for {@code private_key_jwt} assertions. */
+  public Optional<List<String>> revocationEndpointAuthSigningAlgValuesSupported() {
+    return revocationEndpointAuthSigningAlgValuesSupported.asOptional();
+  }
+
+  /** {@code revocation_endpoint_auth_signing_alg_values_supported} as on the wire: absent, null or a value. */
+  public JsonField<List<String>> _revocationEndpointAuthSigningAlgValuesSupported() {
+    return revocationEndpointAuthSigningAlgValuesSupported;
+  }
+
   /** The {@code scopes_supported} property. */
   public Optional<List<String>> scopesSupported() {
     return scopesSupported.asOptional();
@@ -221,16 +263,6 @@ public final class ServerMetadata {
   /** {@code response_types_supported} as on the wire: absent, null or a value. */
   public JsonField<List<String>> _responseTypesSupported() {
     return responseTypesSupported;
-  }
-
-  /** The {@code token_endpoint_auth_signing_alg_values_supported} property. */
-  public Optional<List<String>> tokenEndpointAuthSigningAlgValuesSupported() {
-    return tokenEndpointAuthSigningAlgValuesSupported.asOptional();
-  }
-
-  /** {@code token_endpoint_auth_signing_alg_values_supported} as on the wire: absent, null or a value. */
-  public JsonField<List<String>> _tokenEndpointAuthSigningAlgValuesSupported() {
-    return tokenEndpointAuthSigningAlgValuesSupported;
   }
 
   /** The {@code service_documentation} property. */
@@ -267,16 +299,18 @@ public final class ServerMetadata {
         && tokenEndpointAuthMethodsSupported.equals(that.tokenEndpointAuthMethodsSupported)
         && introspectionEndpointAuthMethodsSupported.equals(that.introspectionEndpointAuthMethodsSupported)
         && revocationEndpointAuthMethodsSupported.equals(that.revocationEndpointAuthMethodsSupported)
+        && tokenEndpointAuthSigningAlgValuesSupported.equals(that.tokenEndpointAuthSigningAlgValuesSupported)
+        && introspectionEndpointAuthSigningAlgValuesSupported.equals(that.introspectionEndpointAuthSigningAlgValuesSupported)
+        && revocationEndpointAuthSigningAlgValuesSupported.equals(that.revocationEndpointAuthSigningAlgValuesSupported)
         && scopesSupported.equals(that.scopesSupported)
         && responseTypesSupported.equals(that.responseTypesSupported)
-        && tokenEndpointAuthSigningAlgValuesSupported.equals(that.tokenEndpointAuthSigningAlgValuesSupported)
         && serviceDocumentation.equals(that.serviceDocumentation)
         && additionalProperties.equals(that.additionalProperties);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(issuer, tokenEndpoint, jwksUri, introspectionEndpoint, revocationEndpoint, grantTypesSupported, tokenEndpointAuthMethodsSupported, introspectionEndpointAuthMethodsSupported, revocationEndpointAuthMethodsSupported, scopesSupported, responseTypesSupported, tokenEndpointAuthSigningAlgValuesSupported, serviceDocumentation, additionalProperties);
+    return Objects.hash(issuer, tokenEndpoint, jwksUri, introspectionEndpoint, revocationEndpoint, grantTypesSupported, tokenEndpointAuthMethodsSupported, introspectionEndpointAuthMethodsSupported, revocationEndpointAuthMethodsSupported, tokenEndpointAuthSigningAlgValuesSupported, introspectionEndpointAuthSigningAlgValuesSupported, revocationEndpointAuthSigningAlgValuesSupported, scopesSupported, responseTypesSupported, serviceDocumentation, additionalProperties);
   }
 
   @Override
@@ -309,14 +343,20 @@ public final class ServerMetadata {
         + "revocationEndpointAuthMethodsSupported="
         + revocationEndpointAuthMethodsSupported
         + ", "
+        + "tokenEndpointAuthSigningAlgValuesSupported="
+        + tokenEndpointAuthSigningAlgValuesSupported
+        + ", "
+        + "introspectionEndpointAuthSigningAlgValuesSupported="
+        + introspectionEndpointAuthSigningAlgValuesSupported
+        + ", "
+        + "revocationEndpointAuthSigningAlgValuesSupported="
+        + revocationEndpointAuthSigningAlgValuesSupported
+        + ", "
         + "scopesSupported="
         + scopesSupported
         + ", "
         + "responseTypesSupported="
         + responseTypesSupported
-        + ", "
-        + "tokenEndpointAuthSigningAlgValuesSupported="
-        + tokenEndpointAuthSigningAlgValuesSupported
         + ", "
         + "serviceDocumentation="
         + serviceDocumentation
@@ -337,9 +377,11 @@ public final class ServerMetadata {
     private JsonField<List<String>> tokenEndpointAuthMethodsSupported = JsonField.absent();
     private JsonField<List<String>> introspectionEndpointAuthMethodsSupported = JsonField.absent();
     private JsonField<List<String>> revocationEndpointAuthMethodsSupported = JsonField.absent();
+    private JsonField<List<String>> tokenEndpointAuthSigningAlgValuesSupported = JsonField.absent();
+    private JsonField<List<String>> introspectionEndpointAuthSigningAlgValuesSupported = JsonField.absent();
+    private JsonField<List<String>> revocationEndpointAuthSigningAlgValuesSupported = JsonField.absent();
     private JsonField<List<String>> scopesSupported = JsonField.absent();
     private JsonField<List<String>> responseTypesSupported = JsonField.absent();
-    private JsonField<List<String>> tokenEndpointAuthSigningAlgValuesSupported = JsonField.absent();
     private JsonField<String> serviceDocumentation = JsonField.absent();
     private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
 
@@ -355,9 +397,11 @@ public final class ServerMetadata {
       tokenEndpointAuthMethodsSupported = source.tokenEndpointAuthMethodsSupported;
       introspectionEndpointAuthMethodsSupported = source.introspectionEndpointAuthMethodsSupported;
       revocationEndpointAuthMethodsSupported = source.revocationEndpointAuthMethodsSupported;
+      tokenEndpointAuthSigningAlgValuesSupported = source.tokenEndpointAuthSigningAlgValuesSupported;
+      introspectionEndpointAuthSigningAlgValuesSupported = source.introspectionEndpointAuthSigningAlgValuesSupported;
+      revocationEndpointAuthSigningAlgValuesSupported = source.revocationEndpointAuthSigningAlgValuesSupported;
       scopesSupported = source.scopesSupported;
       responseTypesSupported = source.responseTypesSupported;
-      tokenEndpointAuthSigningAlgValuesSupported = source.tokenEndpointAuthSigningAlgValuesSupported;
       serviceDocumentation = source.serviceDocumentation;
       additionalProperties.putAll(source.additionalProperties);
     }
@@ -470,6 +514,42 @@ public final class ServerMetadata {
       return this;
     }
 
+    /** Sets {@code token_endpoint_auth_signing_alg_values_supported}; null leaves it out. */
+    public Builder tokenEndpointAuthSigningAlgValuesSupported(List<String> tokenEndpointAuthSigningAlgValuesSupported) {
+      this.tokenEndpointAuthSigningAlgValuesSupported = tokenEndpointAuthSigningAlgValuesSupported == null ? JsonField.absent() : JsonField.of(tokenEndpointAuthSigningAlgValuesSupported);
+      return this;
+    }
+
+    /** Sets {@code token_endpoint_auth_signing_alg_values_supported} exactly: absent, null (even where the API refuses it) or a value. */
+    public Builder tokenEndpointAuthSigningAlgValuesSupported(JsonField<List<String>> tokenEndpointAuthSigningAlgValuesSupported) {
+      this.tokenEndpointAuthSigningAlgValuesSupported = Objects.requireNonNull(tokenEndpointAuthSigningAlgValuesSupported, "tokenEndpointAuthSigningAlgValuesSupported");
+      return this;
+    }
+
+    /** Sets {@code introspection_endpoint_auth_signing_alg_values_supported}; null leaves it out. */
+    public Builder introspectionEndpointAuthSigningAlgValuesSupported(List<String> introspectionEndpointAuthSigningAlgValuesSupported) {
+      this.introspectionEndpointAuthSigningAlgValuesSupported = introspectionEndpointAuthSigningAlgValuesSupported == null ? JsonField.absent() : JsonField.of(introspectionEndpointAuthSigningAlgValuesSupported);
+      return this;
+    }
+
+    /** Sets {@code introspection_endpoint_auth_signing_alg_values_supported} exactly: absent, null (even where the API refuses it) or a value. */
+    public Builder introspectionEndpointAuthSigningAlgValuesSupported(JsonField<List<String>> introspectionEndpointAuthSigningAlgValuesSupported) {
+      this.introspectionEndpointAuthSigningAlgValuesSupported = Objects.requireNonNull(introspectionEndpointAuthSigningAlgValuesSupported, "introspectionEndpointAuthSigningAlgValuesSupported");
+      return this;
+    }
+
+    /** Sets {@code revocation_endpoint_auth_signing_alg_values_supported}; null leaves it out. */
+    public Builder revocationEndpointAuthSigningAlgValuesSupported(List<String> revocationEndpointAuthSigningAlgValuesSupported) {
+      this.revocationEndpointAuthSigningAlgValuesSupported = revocationEndpointAuthSigningAlgValuesSupported == null ? JsonField.absent() : JsonField.of(revocationEndpointAuthSigningAlgValuesSupported);
+      return this;
+    }
+
+    /** Sets {@code revocation_endpoint_auth_signing_alg_values_supported} exactly: absent, null (even where the API refuses it) or a value. */
+    public Builder revocationEndpointAuthSigningAlgValuesSupported(JsonField<List<String>> revocationEndpointAuthSigningAlgValuesSupported) {
+      this.revocationEndpointAuthSigningAlgValuesSupported = Objects.requireNonNull(revocationEndpointAuthSigningAlgValuesSupported, "revocationEndpointAuthSigningAlgValuesSupported");
+      return this;
+    }
+
     /** Sets {@code scopes_supported}; null leaves it out. */
     public Builder scopesSupported(List<String> scopesSupported) {
       this.scopesSupported = scopesSupported == null ? JsonField.absent() : JsonField.of(scopesSupported);
@@ -491,18 +571,6 @@ public final class ServerMetadata {
     /** Sets {@code response_types_supported} exactly: absent, null (even where the API refuses it) or a value. */
     public Builder responseTypesSupported(JsonField<List<String>> responseTypesSupported) {
       this.responseTypesSupported = Objects.requireNonNull(responseTypesSupported, "responseTypesSupported");
-      return this;
-    }
-
-    /** Sets {@code token_endpoint_auth_signing_alg_values_supported}; null leaves it out. */
-    public Builder tokenEndpointAuthSigningAlgValuesSupported(List<String> tokenEndpointAuthSigningAlgValuesSupported) {
-      this.tokenEndpointAuthSigningAlgValuesSupported = tokenEndpointAuthSigningAlgValuesSupported == null ? JsonField.absent() : JsonField.of(tokenEndpointAuthSigningAlgValuesSupported);
-      return this;
-    }
-
-    /** Sets {@code token_endpoint_auth_signing_alg_values_supported} exactly: absent, null (even where the API refuses it) or a value. */
-    public Builder tokenEndpointAuthSigningAlgValuesSupported(JsonField<List<String>> tokenEndpointAuthSigningAlgValuesSupported) {
-      this.tokenEndpointAuthSigningAlgValuesSupported = Objects.requireNonNull(tokenEndpointAuthSigningAlgValuesSupported, "tokenEndpointAuthSigningAlgValuesSupported");
       return this;
     }
 
@@ -531,7 +599,7 @@ public final class ServerMetadata {
 
     /** The {@link ServerMetadata}; the server validates required properties and constraints. */
     public ServerMetadata build() {
-      ServerMetadata built = new ServerMetadata(issuer, tokenEndpoint, jwksUri, introspectionEndpoint, revocationEndpoint, grantTypesSupported, tokenEndpointAuthMethodsSupported, introspectionEndpointAuthMethodsSupported, revocationEndpointAuthMethodsSupported, scopesSupported, responseTypesSupported, tokenEndpointAuthSigningAlgValuesSupported, serviceDocumentation);
+      ServerMetadata built = new ServerMetadata(issuer, tokenEndpoint, jwksUri, introspectionEndpoint, revocationEndpoint, grantTypesSupported, tokenEndpointAuthMethodsSupported, introspectionEndpointAuthMethodsSupported, revocationEndpointAuthMethodsSupported, tokenEndpointAuthSigningAlgValuesSupported, introspectionEndpointAuthSigningAlgValuesSupported, revocationEndpointAuthSigningAlgValuesSupported, scopesSupported, responseTypesSupported, serviceDocumentation);
       built.additionalProperties.putAll(additionalProperties);
       return built;
     }

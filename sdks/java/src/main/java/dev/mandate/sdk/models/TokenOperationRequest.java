@@ -34,6 +34,14 @@ public final class TokenOperationRequest {
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<String> clientSecret;
 
+  @JsonProperty("client_assertion_type")
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private final JsonField<TokenOperationRequestClientAssertionType> clientAssertionType;
+
+  @JsonProperty("client_assertion")
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private final JsonField<String> clientAssertion;
+
   private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
 
   @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
@@ -41,11 +49,15 @@ public final class TokenOperationRequest {
       @JsonProperty("token") JsonField<String> token,
       @JsonProperty("token_type_hint") JsonField<TokenOperationRequestTokenTypeHint> tokenTypeHint,
       @JsonProperty("client_id") JsonField<String> clientId,
-      @JsonProperty("client_secret") JsonField<String> clientSecret) {
+      @JsonProperty("client_secret") JsonField<String> clientSecret,
+      @JsonProperty("client_assertion_type") JsonField<TokenOperationRequestClientAssertionType> clientAssertionType,
+      @JsonProperty("client_assertion") JsonField<String> clientAssertion) {
     this.token = token == null ? JsonField.absent() : token;
     this.tokenTypeHint = tokenTypeHint == null ? JsonField.absent() : tokenTypeHint;
     this.clientId = clientId == null ? JsonField.absent() : clientId;
     this.clientSecret = clientSecret == null ? JsonField.absent() : clientSecret;
+    this.clientAssertionType = clientAssertionType == null ? JsonField.absent() : clientAssertionType;
+    this.clientAssertion = clientAssertion == null ? JsonField.absent() : clientAssertion;
   }
 
   /** A builder for a new {@code TokenOperationRequest}. */
@@ -98,6 +110,30 @@ public final class TokenOperationRequest {
     return clientSecret;
   }
 
+  /** With {@code client_assertion}, for {@code private_key_jwt} (RFC 7523 §2.2). */
+  public Optional<TokenOperationRequestClientAssertionType> clientAssertionType() {
+    return clientAssertionType.asOptional();
+  }
+
+  /** {@code client_assertion_type} as on the wire: absent, null or a value. */
+  public JsonField<TokenOperationRequestClientAssertionType> _clientAssertionType() {
+    return clientAssertionType;
+  }
+
+  /**
+   * {@code private_key_jwt}: a JWT signed with one of the agent's registered keys, with {@code iss} and
+   * {@code sub} the agent's id, {@code aud} the issuer or the token endpoint's URL, {@code exp} at most 5
+   * minutes ahead, and a {@code jti} never used before (each assertion works once).
+   */
+  public Optional<String> clientAssertion() {
+    return clientAssertion.asOptional();
+  }
+
+  /** {@code client_assertion} as on the wire: absent, null or a value. */
+  public JsonField<String> _clientAssertion() {
+    return clientAssertion;
+  }
+
   /** Properties this SDK does not know (from a newer server), kept for round trips. */
   @JsonAnyGetter
   public Map<String, JsonNode> additionalProperties() {
@@ -117,12 +153,14 @@ public final class TokenOperationRequest {
         && tokenTypeHint.equals(that.tokenTypeHint)
         && clientId.equals(that.clientId)
         && clientSecret.equals(that.clientSecret)
+        && clientAssertionType.equals(that.clientAssertionType)
+        && clientAssertion.equals(that.clientAssertion)
         && additionalProperties.equals(that.additionalProperties);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(token, tokenTypeHint, clientId, clientSecret, additionalProperties);
+    return Objects.hash(token, tokenTypeHint, clientId, clientSecret, clientAssertionType, clientAssertion, additionalProperties);
   }
 
   @Override
@@ -140,6 +178,12 @@ public final class TokenOperationRequest {
         + "clientSecret="
         + (clientSecret.isPresent() ? "***" : clientSecret)
         + ", "
+        + "clientAssertionType="
+        + clientAssertionType
+        + ", "
+        + "clientAssertion="
+        + clientAssertion
+        + ", "
         + "additionalProperties="
         + additionalProperties
         + "}";
@@ -151,6 +195,8 @@ public final class TokenOperationRequest {
     private JsonField<TokenOperationRequestTokenTypeHint> tokenTypeHint = JsonField.absent();
     private JsonField<String> clientId = JsonField.absent();
     private JsonField<String> clientSecret = JsonField.absent();
+    private JsonField<TokenOperationRequestClientAssertionType> clientAssertionType = JsonField.absent();
+    private JsonField<String> clientAssertion = JsonField.absent();
     private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
 
     private Builder() {}
@@ -160,6 +206,8 @@ public final class TokenOperationRequest {
       tokenTypeHint = source.tokenTypeHint;
       clientId = source.clientId;
       clientSecret = source.clientSecret;
+      clientAssertionType = source.clientAssertionType;
+      clientAssertion = source.clientAssertion;
       additionalProperties.putAll(source.additionalProperties);
     }
 
@@ -211,6 +259,30 @@ public final class TokenOperationRequest {
       return this;
     }
 
+    /** Sets {@code client_assertion_type}; null leaves it out. */
+    public Builder clientAssertionType(TokenOperationRequestClientAssertionType clientAssertionType) {
+      this.clientAssertionType = clientAssertionType == null ? JsonField.absent() : JsonField.of(clientAssertionType);
+      return this;
+    }
+
+    /** Sets {@code client_assertion_type} exactly: absent, null (even where the API refuses it) or a value. */
+    public Builder clientAssertionType(JsonField<TokenOperationRequestClientAssertionType> clientAssertionType) {
+      this.clientAssertionType = Objects.requireNonNull(clientAssertionType, "clientAssertionType");
+      return this;
+    }
+
+    /** Sets {@code client_assertion}; null leaves it out. */
+    public Builder clientAssertion(String clientAssertion) {
+      this.clientAssertion = clientAssertion == null ? JsonField.absent() : JsonField.of(clientAssertion);
+      return this;
+    }
+
+    /** Sets {@code client_assertion} exactly: absent, null (even where the API refuses it) or a value. */
+    public Builder clientAssertion(JsonField<String> clientAssertion) {
+      this.clientAssertion = Objects.requireNonNull(clientAssertion, "clientAssertion");
+      return this;
+    }
+
     /** Adds a property this SDK has no field for (any value Jackson can serialize). */
     public Builder putAdditionalProperty(String key, Object value) {
       additionalProperties.put(Objects.requireNonNull(key, "key"), Json.toTree(value));
@@ -224,7 +296,7 @@ public final class TokenOperationRequest {
 
     /** The {@link TokenOperationRequest}; the server validates required properties and constraints. */
     public TokenOperationRequest build() {
-      TokenOperationRequest built = new TokenOperationRequest(token, tokenTypeHint, clientId, clientSecret);
+      TokenOperationRequest built = new TokenOperationRequest(token, tokenTypeHint, clientId, clientSecret, clientAssertionType, clientAssertion);
       built.additionalProperties.putAll(additionalProperties);
       return built;
     }

@@ -38,6 +38,14 @@ public final class TokenRequest {
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<String> clientSecret;
 
+  @JsonProperty("client_assertion_type")
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private final JsonField<TokenRequestClientAssertionType> clientAssertionType;
+
+  @JsonProperty("client_assertion")
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private final JsonField<String> clientAssertion;
+
   private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
 
   @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
@@ -46,12 +54,16 @@ public final class TokenRequest {
       @JsonProperty("scope") JsonField<String> scope,
       @JsonProperty("resource") JsonField<String> resource,
       @JsonProperty("client_id") JsonField<String> clientId,
-      @JsonProperty("client_secret") JsonField<String> clientSecret) {
+      @JsonProperty("client_secret") JsonField<String> clientSecret,
+      @JsonProperty("client_assertion_type") JsonField<TokenRequestClientAssertionType> clientAssertionType,
+      @JsonProperty("client_assertion") JsonField<String> clientAssertion) {
     this.grantType = grantType == null ? JsonField.absent() : grantType;
     this.scope = scope == null ? JsonField.absent() : scope;
     this.resource = resource == null ? JsonField.absent() : resource;
     this.clientId = clientId == null ? JsonField.absent() : clientId;
     this.clientSecret = clientSecret == null ? JsonField.absent() : clientSecret;
+    this.clientAssertionType = clientAssertionType == null ? JsonField.absent() : clientAssertionType;
+    this.clientAssertion = clientAssertion == null ? JsonField.absent() : clientAssertion;
   }
 
   /** A builder for a new {@code TokenRequest}. */
@@ -94,7 +106,7 @@ public final class TokenRequest {
     return resource;
   }
 
-  /** With {@code client_secret_post}; else use HTTP Basic. */
+  /** With {@code client_secret_post}; optional with {@code private_key_jwt}, where it must be the assertion's {@code iss}. Else use HTTP Basic. */
   public Optional<String> clientId() {
     return clientId.asOptional();
   }
@@ -112,6 +124,30 @@ public final class TokenRequest {
   /** {@code client_secret} as on the wire: absent, null or a value. */
   public JsonField<String> _clientSecret() {
     return clientSecret;
+  }
+
+  /** With {@code client_assertion}, for {@code private_key_jwt} (RFC 7523 §2.2). */
+  public Optional<TokenRequestClientAssertionType> clientAssertionType() {
+    return clientAssertionType.asOptional();
+  }
+
+  /** {@code client_assertion_type} as on the wire: absent, null or a value. */
+  public JsonField<TokenRequestClientAssertionType> _clientAssertionType() {
+    return clientAssertionType;
+  }
+
+  /**
+   * {@code private_key_jwt}: a JWT signed with one of the agent's registered keys, with {@code iss} and
+   * {@code sub} the agent's id, {@code aud} the issuer or the token endpoint's URL, {@code exp} at most 5
+   * minutes ahead, and a {@code jti} never used before (each assertion works once).
+   */
+  public Optional<String> clientAssertion() {
+    return clientAssertion.asOptional();
+  }
+
+  /** {@code client_assertion} as on the wire: absent, null or a value. */
+  public JsonField<String> _clientAssertion() {
+    return clientAssertion;
   }
 
   /** Properties this SDK does not know (from a newer server), kept for round trips. */
@@ -134,12 +170,14 @@ public final class TokenRequest {
         && resource.equals(that.resource)
         && clientId.equals(that.clientId)
         && clientSecret.equals(that.clientSecret)
+        && clientAssertionType.equals(that.clientAssertionType)
+        && clientAssertion.equals(that.clientAssertion)
         && additionalProperties.equals(that.additionalProperties);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(grantType, scope, resource, clientId, clientSecret, additionalProperties);
+    return Objects.hash(grantType, scope, resource, clientId, clientSecret, clientAssertionType, clientAssertion, additionalProperties);
   }
 
   @Override
@@ -160,6 +198,12 @@ public final class TokenRequest {
         + "clientSecret="
         + (clientSecret.isPresent() ? "***" : clientSecret)
         + ", "
+        + "clientAssertionType="
+        + clientAssertionType
+        + ", "
+        + "clientAssertion="
+        + clientAssertion
+        + ", "
         + "additionalProperties="
         + additionalProperties
         + "}";
@@ -172,6 +216,8 @@ public final class TokenRequest {
     private JsonField<String> resource = JsonField.absent();
     private JsonField<String> clientId = JsonField.absent();
     private JsonField<String> clientSecret = JsonField.absent();
+    private JsonField<TokenRequestClientAssertionType> clientAssertionType = JsonField.absent();
+    private JsonField<String> clientAssertion = JsonField.absent();
     private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
 
     private Builder() {}
@@ -182,6 +228,8 @@ public final class TokenRequest {
       resource = source.resource;
       clientId = source.clientId;
       clientSecret = source.clientSecret;
+      clientAssertionType = source.clientAssertionType;
+      clientAssertion = source.clientAssertion;
       additionalProperties.putAll(source.additionalProperties);
     }
 
@@ -245,6 +293,30 @@ public final class TokenRequest {
       return this;
     }
 
+    /** Sets {@code client_assertion_type}; null leaves it out. */
+    public Builder clientAssertionType(TokenRequestClientAssertionType clientAssertionType) {
+      this.clientAssertionType = clientAssertionType == null ? JsonField.absent() : JsonField.of(clientAssertionType);
+      return this;
+    }
+
+    /** Sets {@code client_assertion_type} exactly: absent, null (even where the API refuses it) or a value. */
+    public Builder clientAssertionType(JsonField<TokenRequestClientAssertionType> clientAssertionType) {
+      this.clientAssertionType = Objects.requireNonNull(clientAssertionType, "clientAssertionType");
+      return this;
+    }
+
+    /** Sets {@code client_assertion}; null leaves it out. */
+    public Builder clientAssertion(String clientAssertion) {
+      this.clientAssertion = clientAssertion == null ? JsonField.absent() : JsonField.of(clientAssertion);
+      return this;
+    }
+
+    /** Sets {@code client_assertion} exactly: absent, null (even where the API refuses it) or a value. */
+    public Builder clientAssertion(JsonField<String> clientAssertion) {
+      this.clientAssertion = Objects.requireNonNull(clientAssertion, "clientAssertion");
+      return this;
+    }
+
     /** Adds a property this SDK has no field for (any value Jackson can serialize). */
     public Builder putAdditionalProperty(String key, Object value) {
       additionalProperties.put(Objects.requireNonNull(key, "key"), Json.toTree(value));
@@ -258,7 +330,7 @@ public final class TokenRequest {
 
     /** The {@link TokenRequest}; the server validates required properties and constraints. */
     public TokenRequest build() {
-      TokenRequest built = new TokenRequest(grantType, scope, resource, clientId, clientSecret);
+      TokenRequest built = new TokenRequest(grantType, scope, resource, clientId, clientSecret, clientAssertionType, clientAssertion);
       built.additionalProperties.putAll(additionalProperties);
       return built;
     }

@@ -20,6 +20,7 @@ public abstract class MandateResources {
   private final AdminTokensResource adminTokens;
   private final AgentsResource agents;
   private final CredentialsResource credentials;
+  private final AgentKeysResource agentKeys;
   private final OAuthResource oauth;
   private final SigningKeysResource signingKeys;
   private final AuditEventsResource auditEvents;
@@ -32,6 +33,7 @@ public abstract class MandateResources {
     this.adminTokens = new AdminTokensResource(core);
     this.agents = new AgentsResource(core);
     this.credentials = new CredentialsResource(core);
+    this.agentKeys = new AgentKeysResource(core);
     this.oauth = new OAuthResource(core);
     this.signingKeys = new SigningKeysResource(core);
     this.auditEvents = new AuditEventsResource(core);
@@ -62,6 +64,11 @@ public abstract class MandateResources {
   /** Credentials: {@code list}, {@code create}, {@code get}, {@code revoke}, {@code rotate}. */
   public CredentialsResource credentials() {
     return credentials;
+  }
+
+  /** Agent keys: {@code list}, {@code add}, {@code remove}. */
+  public AgentKeysResource agentKeys() {
+    return agentKeys;
   }
 
   /** OAuth 2.0: {@code issueToken}, {@code introspect}, {@code revoke}, {@code serverMetadata}, {@code openidConfiguration}, {@code jwks}. */

@@ -111,8 +111,10 @@ public final class OAuthResource {
    * Get an access token
    *
    * The client credentials grant (RFC 6749 §4.4). Authenticate the agent with HTTP Basic
-   * ({@code client_secret_basic}: its id and a credential secret) or with {@code client_id} and
-   * {@code client_secret} in the body ({@code client_secret_post}). The access token is a JWT per
+   * ({@code client_secret_basic}: its id and a credential secret), with {@code client_id} and
+   * {@code client_secret} in the body ({@code client_secret_post}), or with a JWT signed by one of its
+   * registered keys ({@code private_key_jwt}, RFC 7523 §2.2: {@code client_assertion_type} and
+   * {@code client_assertion}; see {@code POST /v1/agents/{agentId}/keys}). The access token is a JWT per
    * RFC 9068 with {@code iss}, {@code sub}, {@code aud}, {@code client_id}, {@code iat}, {@code exp}, {@code jti}, {@code scope} and {@code org}.
    * A suspended or decommissioned agent with a correct secret gets {@code unauthorized_client}.
    *

@@ -11,9 +11,11 @@ import dev.mandate.sdk.core.Json;
 import dev.mandate.sdk.core.RawResponse;
 import dev.mandate.sdk.models.AdminTokenCreate;
 import dev.mandate.sdk.models.AgentCreate;
+import dev.mandate.sdk.models.AgentKeyCreate;
 import dev.mandate.sdk.models.AgentUpdate;
 import dev.mandate.sdk.models.CredentialCreate;
 import dev.mandate.sdk.models.ListAdminTokensParams;
+import dev.mandate.sdk.models.ListAgentKeysParams;
 import dev.mandate.sdk.models.ListAgentsParams;
 import dev.mandate.sdk.models.ListAuditEventsParams;
 import dev.mandate.sdk.models.ListCredentialsParams;
@@ -138,6 +140,15 @@ public final class OperationTable {
     sync.put(
         "rotateCredential",
         (client, pathArgs, params, options) -> client.credentials().withRawResponse().rotate(path(pathArgs, "agentId"), path(pathArgs, "credentialId"), options));
+    sync.put(
+        "listAgentKeys",
+        (client, pathArgs, params, options) -> client.agentKeys().withRawResponse().list(path(pathArgs, "agentId"), params(params, ListAgentKeysParams.class), options));
+    sync.put(
+        "addAgentKey",
+        (client, pathArgs, params, options) -> client.agentKeys().withRawResponse().add(path(pathArgs, "agentId"), params(params, AgentKeyCreate.class), options));
+    sync.put(
+        "removeAgentKey",
+        (client, pathArgs, params, options) -> client.agentKeys().withRawResponse().remove(path(pathArgs, "agentId"), path(pathArgs, "keyId"), options));
     sync.put(
         "issueToken",
         (client, pathArgs, params, options) -> client.oauth().withRawResponse().issueToken(params(params, TokenRequest.class), options));
@@ -267,6 +278,15 @@ public final class OperationTable {
     async.put(
         "rotateCredential",
         (client, pathArgs, params, options) -> client.credentials().withRawResponse().rotateAsync(path(pathArgs, "agentId"), path(pathArgs, "credentialId"), options));
+    async.put(
+        "listAgentKeys",
+        (client, pathArgs, params, options) -> client.agentKeys().withRawResponse().listAsync(path(pathArgs, "agentId"), params(params, ListAgentKeysParams.class), options));
+    async.put(
+        "addAgentKey",
+        (client, pathArgs, params, options) -> client.agentKeys().withRawResponse().addAsync(path(pathArgs, "agentId"), params(params, AgentKeyCreate.class), options));
+    async.put(
+        "removeAgentKey",
+        (client, pathArgs, params, options) -> client.agentKeys().withRawResponse().removeAsync(path(pathArgs, "agentId"), path(pathArgs, "keyId"), options));
     async.put(
         "issueToken",
         (client, pathArgs, params, options) -> client.oauth().withRawResponse().issueTokenAsync(params(params, TokenRequest.class), options));
