@@ -48,6 +48,18 @@ func liveServer(t *testing.T) *server {
 	return shared
 }
 
+// ownServer starts a server for this test alone, with extra settings ("NAME=VALUE", passed
+// to serve.mjs as --env), and stops it when the test ends.
+func ownServer(t *testing.T, env ...string) *server {
+	t.Helper()
+	s, err := startServer(env...)
+	if err != nil {
+		t.Fatalf("starting a reference server with %q: %v", env, err)
+	}
+	t.Cleanup(s.stop)
+	return s
+}
+
 // repoRoot walks up from the working directory to the folder holding conformance/.
 func repoRoot() (string, error) {
 	dir, err := os.Getwd()
@@ -66,12 +78,16 @@ func repoRoot() (string, error) {
 	}
 }
 
-func startServer() (*server, error) {
+func startServer(env ...string) (*server, error) {
 	root, err := repoRoot()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command("node", "conformance/serve.mjs")
+	args := []string{"conformance/serve.mjs"}
+	for _, setting := range env {
+		args = append(args, "--env", setting)
+	}
+	cmd := exec.Command("node", args...)
 	cmd.Dir = root
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()

@@ -6,7 +6,7 @@ import json
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import List, Mapping, Optional
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
 SCENARIOS_DIR = REPO_ROOT / "conformance" / "scenarios"
@@ -34,9 +34,14 @@ class LiveServer:
             self.process.stdout.close()
 
 
-def start_server() -> LiveServer:
+def start_server(env: Optional[Mapping[str, str]] = None) -> LiveServer:
+    """``env`` adds server settings (``--env NAME=VALUE``), e.g.
+    ``{"MANDATE_EVENT_STREAM_MAX_SECONDS": "1"}``."""
+    settings: List[str] = []
+    for name, value in (env or {}).items():
+        settings += ["--env", f"{name}={value}"]
     process = subprocess.Popen(
-        ["node", str(REPO_ROOT / "conformance" / "serve.mjs")],
+        ["node", str(REPO_ROOT / "conformance" / "serve.mjs"), *settings],
         cwd=REPO_ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,

@@ -11,9 +11,13 @@ export interface LiveServer {
   stop(): Promise<void>;
 }
 
-/** A throwaway reference server on the embedded default, from conformance/serve.mjs. */
-export async function startLiveServer(): Promise<LiveServer> {
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [path.join(REPO_ROOT, 'conformance/serve.mjs')], {
+/**
+ * A throwaway reference server on the embedded default, from conformance/serve.mjs. `env`
+ * adds server settings (`--env NAME=VALUE`), e.g. `{ MANDATE_EVENT_STREAM_MAX_SECONDS: '1' }`.
+ */
+export async function startLiveServer(options: { env?: Record<string, string> } = {}): Promise<LiveServer> {
+  const settings = Object.entries(options.env ?? {}).flatMap(([name, value]) => ['--env', `${name}=${value}`]);
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [path.join(REPO_ROOT, 'conformance/serve.mjs'), ...settings], {
     env: { PATH: process.env.PATH ?? '' },
   });
   let stderr = '';

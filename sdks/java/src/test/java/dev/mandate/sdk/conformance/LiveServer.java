@@ -8,13 +8,16 @@ import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One throwaway reference server per test JVM, from {@code node conformance/serve.mjs}. It stops
- * when its stdin closes: at JVM exit (a shutdown hook), or when the JVM dies.
+ * One throwaway reference server per test JVM, from {@code node conformance/serve.mjs}, plus any a
+ * test starts for itself with other settings. Each stops when its stdin closes: at {@link
+ * #close()} or JVM exit (a shutdown hook), or when the JVM dies.
  */
-public final class LiveServer {
+public final class LiveServer implements AutoCloseable {
   private static LiveServer instance;
 
   private final Process process;
@@ -34,9 +37,24 @@ public final class LiveServer {
   /** The shared server, started on first use. */
   public static synchronized LiveServer get() {
     if (instance != null) return instance;
+    instance = start();
+    Runtime.getRuntime().addShutdownHook(new Thread(instance::stop));
+    return instance;
+  }
+
+  /**
+   * A server of the caller's own, with extra settings ({@code NAME=VALUE}, passed to serve.mjs as
+   * {@code --env}); close it when done (JVM exit stops it too, by closing its stdin).
+   */
+  public static LiveServer start(String... settings) {
+    List<String> command = new ArrayList<>(List.of("node", "conformance/serve.mjs"));
+    for (String setting : settings) {
+      command.add("--env");
+      command.add(setting);
+    }
     try {
       Process process =
-          new ProcessBuilder("node", "conformance/serve.mjs")
+          new ProcessBuilder(command)
               .directory(repoRoot().toFile())
               .redirectError(ProcessBuilder.Redirect.INHERIT)
               .start();
@@ -44,9 +62,7 @@ public final class LiveServer {
       String line = out.readLine();
       if (line == null) throw new IllegalStateException("serve.mjs exited without printing its address");
       JsonNode started = Json.mapper().readTree(line);
-      instance = new LiveServer(process, started.get("baseURL").asText(), started.get("token").asText());
-      Runtime.getRuntime().addShutdownHook(new Thread(instance::stop));
-      return instance;
+      return new LiveServer(process, started.get("baseURL").asText(), started.get("token").asText());
     } catch (IOException e) {
       throw new UncheckedIOException("could not start conformance/serve.mjs", e);
     }
@@ -59,6 +75,15 @@ public final class LiveServer {
   /** The instance-admin token. */
   public String token() {
     return token;
+  }
+
+  /** Stops a server from {@link #start(String...)}; the shared one stops at JVM exit. */
+  @Override
+  public void close() {
+    synchronized (LiveServer.class) {
+      if (this == instance) return;
+    }
+    stop();
   }
 
   private void stop() {
