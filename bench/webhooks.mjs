@@ -9,7 +9,6 @@
 //
 // Exit status: 0 clean (targets are recorded, not enforced); 1 the load saw errors or a
 // delivery was lost or duplicated; 2 the bench could not run.
-import { createServer } from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { clean, load } from './lib/load.mjs';
 import { describeBuild, describeMachine, resultFileName } from './lib/report.mjs';
 import { SCENARIOS } from './lib/scenarios.mjs';
+import { startReceiver } from './lib/receiver.mjs';
 import { seed } from './lib/seed.mjs';
 import { startServer } from './lib/server.mjs';
 import { BENCH_DB, prepareServices } from './lib/services.mjs';
@@ -55,23 +55,6 @@ async function drained(receiver, expected) {
     seen = receiver.ids.size;
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
-}
-
-/** Answers every delivery with 204 and counts them by webhook-id. */
-async function startReceiver() {
-  const ids = new Map();
-  const arrivals = [];
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      const id = req.headers['webhook-id'];
-      ids.set(id, (ids.get(id) ?? 0) + 1);
-      arrivals.push(Date.now());
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${server.address().port}/hooks`, ids, arrivals, close: () => new Promise((resolve) => server.close(resolve)) };
 }
 
 async function main() {
