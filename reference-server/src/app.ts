@@ -28,6 +28,7 @@ import { type OpenApiDocument as ReferenceDocument, renderApiReference } from '.
 import { agentHandlers, credentialHandlers } from './http/handlers/agents';
 import { agentKeyHandlers } from './http/handlers/agent-keys';
 import { EVENT_STREAM_DEFAULTS, eventHandlers } from './http/handlers/events';
+import { identityHandlers } from './http/handlers/identity';
 import { webhookHandlers } from './http/handlers/webhooks';
 import { webhookOutbox } from './store/webhook-outbox';
 import { DeliveryThread } from './workers/webhooks/delivery-thread';
@@ -203,10 +204,23 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
       maxEntries: 10_000,
     });
     const bearer = bearerAuthenticator({ db, cache: openedCache, adminTokens, hasher, metrics, roles, tokens, tokenState, audit, issuer: config.issuer });
+    const identity = identityHandlers(config.issuer, keys);
+    const streams = { ...EVENT_STREAM_DEFAULTS, maxLifetimeMs: config.eventStreamMaxSeconds * 1000 };
     const router = buildRouter(
       operations,
-      { ...orgHandlers, ...agentHandlers, ...credentialHandlers, ...agentKeyHandlers, ...keyHandlers, ...auditHandlers, ...eventHandlers(feed, { ...EVENT_STREAM_DEFAULTS, maxLifetimeMs: config.eventStreamMaxSeconds * 1000 }), ...webhookHandlers(webhookPolicy) },
       {
+        ...orgHandlers,
+        ...agentHandlers,
+        ...credentialHandlers,
+        ...agentKeyHandlers,
+        ...identity.handlers,
+        ...keyHandlers,
+        ...auditHandlers,
+        ...eventHandlers(feed, streams),
+        ...webhookHandlers(webhookPolicy),
+      },
+      {
+        ...identity.publicHandlers,
         ...serviceHandlers({ db, stuckAfterMs: 2 * config.databaseTimeoutMs, cache: openedCache, metrics, documentJson, docsPage: () => renderApiReference(served) }),
         ...oauthHandlers({
           db,

@@ -3,6 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import { agentKeyHandlers } from '../../src/http/handlers/agent-keys';
 import { agentHandlers, credentialHandlers } from '../../src/http/handlers/agents';
 import { eventHandlers } from '../../src/http/handlers/events';
+import { identityHandlers } from '../../src/http/handlers/identity';
 import { webhookHandlers } from '../../src/http/handlers/webhooks';
 import { auditHandlers, keyHandlers } from '../../src/http/handlers/keys-and-audit';
 import { orgHandlers } from '../../src/http/handlers/orgs';
@@ -16,6 +17,8 @@ const OAUTH_OPERATIONS = ['issueToken', 'introspectToken', 'revokeToken', 'getAu
 const implemented = [
   ...Object.keys({ ...orgHandlers, ...agentHandlers, ...credentialHandlers, ...agentKeyHandlers, ...keyHandlers, ...auditHandlers }),
   ...Object.keys(eventHandlers(undefined as never)),
+  ...Object.keys(identityHandlers('http://localhost', undefined as never).handlers),
+  ...Object.keys(identityHandlers('http://localhost', undefined as never).publicHandlers),
   ...Object.keys(webhookHandlers(undefined as never)),
   ...PUBLIC_OPERATIONS,
   ...OAUTH_OPERATIONS,
@@ -43,7 +46,7 @@ describe('the server and the spec', () => {
 
   it('requires bearer scopes on every operation except the public ones and the OAuth endpoints', () => {
     for (const operation of operations) {
-      const ownAuthentication = operation.tag === 'Service' || operation.tag === 'OAuth 2.0';
+      const ownAuthentication = operation.tag === 'Service' || operation.tag === 'OAuth 2.0' || operation.operationId === 'getInstanceDid';
       expect([operation.operationId, operation.requiredScopes === null]).toEqual([operation.operationId, ownAuthentication && operation.operationId !== 'introspectToken']);
     }
   });

@@ -288,6 +288,258 @@ func (m *Agent) UnmarshalJSON(data []byte) error {
 	return r.Err()
 }
 
+// AgentCard is the agent described as an A2A agent card: its name, description, version and skills
+// (its capabilities), the organization that provides it, and how to call it — with an access token
+// from this instance's token endpoint (OAuth 2.0 client credentials). `url` is the agent's
+// `metadata.url` when that is an absolute http(s) URL, and absent otherwise; input and output
+// modes come from `metadata.inputModes` and `metadata.outputModes` (comma-separated media types),
+// else `text/plain`; `version` is the agent's, else `0.0.0`.
+type AgentCard struct {
+	Name        string            `json:"name"`
+	Description string            `json:"description"`
+	URL         *string           `json:"url,omitempty"`
+	Version     string            `json:"version"`
+	Provider    AgentCardProvider `json:"provider"`
+	// A2A protocol features; Mandate does not know the agent's, so none is claimed.
+	Capabilities       AgentCardCapabilities                    `json:"capabilities"`
+	SecuritySchemes    map[string]AgentCardSecuritySchemesValue `json:"securitySchemes"`
+	Security           []map[string][]string                    `json:"security"`
+	DefaultInputModes  []string                                 `json:"defaultInputModes"`
+	DefaultOutputModes []string                                 `json:"defaultOutputModes"`
+	Skills             []AgentCardSkillsItem                    `json:"skills"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m AgentCard) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("name", m.Name)
+	w.Field("description", m.Description)
+	if m.URL != nil {
+		w.Field("url", m.URL)
+	}
+	w.Field("version", m.Version)
+	w.Field("provider", m.Provider)
+	w.Field("capabilities", m.Capabilities)
+	w.Field("securitySchemes", m.SecuritySchemes)
+	w.Field("security", m.Security)
+	w.Field("defaultInputModes", m.DefaultInputModes)
+	w.Field("defaultOutputModes", m.DefaultOutputModes)
+	w.Field("skills", m.Skills)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *AgentCard) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("name", &m.Name)
+	r.Take("description", &m.Description)
+	r.Take("url", &m.URL)
+	r.Take("version", &m.Version)
+	r.Take("provider", &m.Provider)
+	r.Take("capabilities", &m.Capabilities)
+	r.Take("securitySchemes", &m.SecuritySchemes)
+	r.Take("security", &m.Security)
+	r.Take("defaultInputModes", &m.DefaultInputModes)
+	r.Take("defaultOutputModes", &m.DefaultOutputModes)
+	r.Take("skills", &m.Skills)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// AgentCardCapabilities: A2A protocol features; Mandate does not know the agent's, so none is
+// claimed.
+type AgentCardCapabilities struct {
+	Streaming         *bool `json:"streaming,omitempty"`
+	PushNotifications *bool `json:"pushNotifications,omitempty"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m AgentCardCapabilities) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	if m.Streaming != nil {
+		w.Field("streaming", m.Streaming)
+	}
+	if m.PushNotifications != nil {
+		w.Field("pushNotifications", m.PushNotifications)
+	}
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *AgentCardCapabilities) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("streaming", &m.Streaming)
+	r.Take("pushNotifications", &m.PushNotifications)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// AgentCardProvider is the AgentCardProvider schema of the API.
+type AgentCardProvider struct {
+	Organization string `json:"organization"`
+	URL          string `json:"url"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m AgentCardProvider) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("organization", m.Organization)
+	w.Field("url", m.URL)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *AgentCardProvider) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("organization", &m.Organization)
+	r.Take("url", &m.URL)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// AgentCardSecuritySchemesValue is the AgentCardSecuritySchemesValue schema of the API.
+type AgentCardSecuritySchemesValue struct {
+	Type        AgentCardSecuritySchemesValueType  `json:"type"`
+	Description *string                            `json:"description,omitempty"`
+	Flows       AgentCardSecuritySchemesValueFlows `json:"flows"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m AgentCardSecuritySchemesValue) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("type", m.Type)
+	if m.Description != nil {
+		w.Field("description", m.Description)
+	}
+	w.Field("flows", m.Flows)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *AgentCardSecuritySchemesValue) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("type", &m.Type)
+	r.Take("description", &m.Description)
+	r.Take("flows", &m.Flows)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// AgentCardSecuritySchemesValueFlows is the AgentCardSecuritySchemesValueFlows schema of the API.
+type AgentCardSecuritySchemesValueFlows struct {
+	ClientCredentials AgentCardSecuritySchemesValueFlowsClientCredentials `json:"clientCredentials"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m AgentCardSecuritySchemesValueFlows) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("clientCredentials", m.ClientCredentials)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *AgentCardSecuritySchemesValueFlows) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("clientCredentials", &m.ClientCredentials)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// AgentCardSecuritySchemesValueFlowsClientCredentials is the
+// AgentCardSecuritySchemesValueFlowsClientCredentials schema of the API.
+type AgentCardSecuritySchemesValueFlowsClientCredentials struct {
+	TokenURL string            `json:"tokenUrl"`
+	Scopes   map[string]string `json:"scopes"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m AgentCardSecuritySchemesValueFlowsClientCredentials) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("tokenUrl", m.TokenURL)
+	w.Field("scopes", m.Scopes)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *AgentCardSecuritySchemesValueFlowsClientCredentials) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("tokenUrl", &m.TokenURL)
+	r.Take("scopes", &m.Scopes)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// AgentCardSkillsItem is the AgentCardSkillsItem schema of the API.
+type AgentCardSkillsItem struct {
+	ID          string   `json:"id"`
+	Name        string   `json:"name"`
+	Description string   `json:"description"`
+	Tags        []string `json:"tags"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m AgentCardSkillsItem) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("id", m.ID)
+	w.Field("name", m.Name)
+	w.Field("description", m.Description)
+	w.Field("tags", m.Tags)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *AgentCardSkillsItem) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("id", &m.ID)
+	r.Take("name", &m.Name)
+	r.Take("description", &m.Description)
+	r.Take("tags", &m.Tags)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
 // AgentCreate is the AgentCreate schema of the API.
 type AgentCreate struct {
 	// Display name: printable text with at least one visible character. Refused: C0 and C1 control
@@ -1019,6 +1271,90 @@ func (m *DependencyCheck) UnmarshalJSON(data []byte) error {
 	}
 	r.Take("status", &m.Status)
 	r.Take("latencyMs", &m.LatencyMs)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// DidDocument is a `did:web` DID document (W3C DID Core; the did:web method). Public keys only.
+// The instance's DID is `did:web:` followed by the issuer's host (a port as `%3A`) and any path
+// segments joined with `:`; an agent's is the instance's followed by `:agents:` and its id.
+type DidDocument struct {
+	Context []string `json:"@context"`
+	ID      string   `json:"id"`
+	// The instance's DID, which vouches for its agents' documents.
+	Controller         string                  `json:"controller"`
+	VerificationMethod []DidVerificationMethod `json:"verificationMethod"`
+	// The verification methods the subject proves itself with.
+	Authentication []string `json:"authentication"`
+	// The verification methods whose signatures the subject's assertions carry.
+	AssertionMethod []string `json:"assertionMethod"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m DidDocument) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("@context", m.Context)
+	w.Field("id", m.ID)
+	w.Field("controller", m.Controller)
+	w.Field("verificationMethod", m.VerificationMethod)
+	w.Field("authentication", m.Authentication)
+	w.Field("assertionMethod", m.AssertionMethod)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *DidDocument) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("@context", &m.Context)
+	r.Take("id", &m.ID)
+	r.Take("controller", &m.Controller)
+	r.Take("verificationMethod", &m.VerificationMethod)
+	r.Take("authentication", &m.Authentication)
+	r.Take("assertionMethod", &m.AssertionMethod)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// DidVerificationMethod is a public key of the DID's subject (W3C DID Core §5.2), as a JSON Web
+// Key.
+type DidVerificationMethod struct {
+	// The DID, then `#` and the key's `kid`.
+	ID         string                    `json:"id"`
+	Type       DidVerificationMethodType `json:"type"`
+	Controller string                    `json:"controller"`
+	// The public key; never a private member.
+	PublicKeyJWK map[string]string `json:"publicKeyJwk"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m DidVerificationMethod) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("id", m.ID)
+	w.Field("type", m.Type)
+	w.Field("controller", m.Controller)
+	w.Field("publicKeyJwk", m.PublicKeyJWK)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *DidVerificationMethod) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("id", &m.ID)
+	r.Take("type", &m.Type)
+	r.Take("controller", &m.Controller)
+	r.Take("publicKeyJwk", &m.PublicKeyJWK)
 	m.ExtraFields = r.Rest()
 	return r.Err()
 }
@@ -2348,7 +2684,7 @@ type TokenOperationRequest struct {
 	// 6749 §2.3).
 	ClientSecret *string `json:"client_secret,omitempty"`
 	// With `client_assertion`, for `private_key_jwt` (RFC 7523 §2.2).
-	ClientAssertionType *TokenOperationRequestClientAssertionType `json:"client_assertion_type,omitempty"`
+	ClientAssertionType *ClientAssertionType `json:"client_assertion_type,omitempty"`
 	// `private_key_jwt`: a JWT signed with one of the agent's registered keys, with `iss` and `sub`
 	// the agent's id, `aud` the issuer or the token endpoint's URL, `exp` at most 5 minutes ahead, and
 	// a `jti` never used before (each assertion works once).
@@ -2422,7 +2758,7 @@ type TokenRequest struct {
 	// With `client_secret_post`; else use HTTP Basic.
 	ClientSecret *string `json:"client_secret,omitempty"`
 	// With `client_assertion`, for `private_key_jwt` (RFC 7523 §2.2).
-	ClientAssertionType *TokenRequestClientAssertionType `json:"client_assertion_type,omitempty"`
+	ClientAssertionType *ClientAssertionType `json:"client_assertion_type,omitempty"`
 	// `private_key_jwt`: a JWT signed with one of the agent's registered keys, with `iss` and `sub`
 	// the agent's id, `aud` the issuer or the token endpoint's URL, `exp` at most 5 minutes ahead, and
 	// a `jti` never used before (each assertion works once).

@@ -33,6 +33,16 @@ export function render(node: Node, indent: string, suffix = ''): string {
   return [`${indent}${node.head}`, ...node.items.map((item) => render(item, inner, ',')), `${indent}${node.tail}${suffix}`].join('\n');
 }
 
+/**
+ * `head` + `body` + `tail` on one line when it fits; else the body alone on its own line
+ * between them, as ruff splits a bracket holding one expression (or one short argument list).
+ */
+export function hug(head: string, body: string, tail: string, indent: string): string {
+  const oneLine = `${indent}${head}${body}${tail}`;
+  if (oneLine.length <= LINE_LENGTH) return oneLine;
+  return `${indent}${head}\n${indent}    ${body}\n${indent}${tail}`;
+}
+
 /** Splits prose into lines of at most `width` characters (long words stay whole). */
 export function wrap(text: string, width: number): string[] {
   const lines: string[] = [];

@@ -1,7 +1,7 @@
 /** `_generated/models.py`: one pydantic model per object schema, open enums and type aliases. */
 import type { AliasModel, EnumModel, IR, Model, ObjectModel, Property, UnionModel } from '../../ir/types';
 import { Imports } from './imports';
-import { docstring, group, pyString, render } from './layout';
+import { docstring, group, hug, LINE_LENGTH, pyString, render } from './layout';
 import { words } from '../../ir/naming';
 import { enumMember, MODEL_RESERVED, pyName } from './naming';
 import { fieldType, referencedModels } from './types';
@@ -95,7 +95,8 @@ function enumClass(model: EnumModel): string[] {
     const count = used.get(name) ?? 0;
     used.set(name, count + 1);
     if (count > 0) name = `${name}_${count + 1}`;
-    return `    ${name} = ${pyString(value)}`;
+    const plain = `    ${name} = ${pyString(value)}`;
+    return plain.length <= LINE_LENGTH ? plain : hug(`${name} = (`, pyString(value), ')', '    ');
   });
   const doc = docstring([model.description ?? `Known values of \`${model.name}\`; others are kept as they come.`], '    ');
   return [`class ${model.name}(OpenEnum):`, ...doc, ...(doc.length > 0 ? [''] : []), ...members];
@@ -115,17 +116,10 @@ function objectClass(model: ObjectModel, imports: Imports, use: (name: string) =
     let type = fieldType(property.type, imports, use);
     if (property.nullable || !property.required) type = `${imports.typing('Optional')}[${type}]`;
     const alias = name === property.wireName ? undefined : `alias=${pyString(property.wireName)}`;
-    let value = '';
-    if (!property.required) {
-      if (alias) {
-        imports.add('pydantic', 'Field');
-        value = ` = Field(default=None, ${alias})`;
-      } else value = ' = None';
-    } else if (alias) {
+    if (alias) {
       imports.add('pydantic', 'Field');
-      value = ` = Field(${alias})`;
-    }
-    body.push(`    ${name}: ${type}${value}`);
+      body.push(hug(`${name}: ${type} = Field(`, property.required ? alias : `default=None, ${alias}`, ')', '    '));
+    } else body.push(`    ${name}: ${type}${property.required ? '' : ' = None'}`);
     const notes = [property.description ?? '', property.deprecated ? 'Deprecated.' : ''].filter((n) => n !== '');
     if (notes.length > 0) body.push(...docstring([notes.join(' ')], '    '));
   }

@@ -48,6 +48,9 @@ var Operations = []string{
 	"listAgentKeys",
 	"addAgentKey",
 	"removeAgentKey",
+	"getAgentDid",
+	"getAgentCard",
+	"getInstanceDid",
 	"issueToken",
 	"introspectToken",
 	"revokeToken",
@@ -174,6 +177,12 @@ func Invoke(ctx context.Context, c *mandate.Client, operationID string, call Cal
 		return c.AgentKeys.Add(ctx, call.Path["agentId"], params, call.Options...)
 	case "removeAgentKey":
 		return nil, c.AgentKeys.Remove(ctx, call.Path["agentId"], call.Path["keyId"], call.Options...)
+	case "getAgentDid":
+		return c.Identity.Did(ctx, call.Path["agentId"], call.Options...)
+	case "getAgentCard":
+		return c.Identity.Card(ctx, call.Path["agentId"], call.Options...)
+	case "getInstanceDid":
+		return c.Identity.InstanceDid(ctx, call.Options...)
 	case "issueToken":
 		params, err := required[mandate.TokenRequest](call.Params)
 		if err != nil {

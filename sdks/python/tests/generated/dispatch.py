@@ -647,6 +647,53 @@ async def _remove_agent_key_async(client: AsyncMandate, call: Call) -> APIRespon
     )
 
 
+def _get_agent_did(client: Mandate, call: Call) -> APIResponse[Any]:
+    return client.identity.with_raw_response.did(
+        call.path("agentId"),
+        organization=call.organization,
+        extra_headers=call.headers,
+        max_retries=0,
+    )
+
+
+async def _get_agent_did_async(client: AsyncMandate, call: Call) -> APIResponse[Any]:
+    return await client.identity.with_raw_response.did(
+        call.path("agentId"),
+        organization=call.organization,
+        extra_headers=call.headers,
+        max_retries=0,
+    )
+
+
+def _get_agent_card(client: Mandate, call: Call) -> APIResponse[Any]:
+    return client.identity.with_raw_response.card(
+        call.path("agentId"),
+        organization=call.organization,
+        extra_headers=call.headers,
+        max_retries=0,
+    )
+
+
+async def _get_agent_card_async(client: AsyncMandate, call: Call) -> APIResponse[Any]:
+    return await client.identity.with_raw_response.card(
+        call.path("agentId"),
+        organization=call.organization,
+        extra_headers=call.headers,
+        max_retries=0,
+    )
+
+
+def _get_instance_did(client: Mandate, call: Call) -> APIResponse[Any]:
+    return client.identity.with_raw_response.instance_did(extra_headers=call.headers, max_retries=0)
+
+
+async def _get_instance_did_async(client: AsyncMandate, call: Call) -> APIResponse[Any]:
+    return await client.identity.with_raw_response.instance_did(
+        extra_headers=call.headers,
+        max_retries=0,
+    )
+
+
 def _issue_token(client: Mandate, call: Call) -> APIResponse[Any]:
     return client.oauth.with_raw_response.issue_token(
         grant_type=call.arg("grant_type"),
@@ -1247,6 +1294,24 @@ OPERATIONS: Dict[str, Operation] = {
         _remove_agent_key_async,
         organization=True,
         idempotent=True,
+    ),
+    "getAgentDid": Operation(
+        _get_agent_did,
+        _get_agent_did_async,
+        organization=True,
+        idempotent=False,
+    ),
+    "getAgentCard": Operation(
+        _get_agent_card,
+        _get_agent_card_async,
+        organization=True,
+        idempotent=False,
+    ),
+    "getInstanceDid": Operation(
+        _get_instance_did,
+        _get_instance_did_async,
+        organization=False,
+        idempotent=False,
     ),
     "issueToken": Operation(_issue_token, _issue_token_async, organization=False, idempotent=False),
     "introspectToken": Operation(

@@ -63,6 +63,12 @@ export const dispatch: Record<string, Dispatch> = {
     client.agentKeys.add(path["agentId"] ?? '', params as M.AgentKeyCreate, options),
   removeAgentKey: (client, path, _params, options) =>
     client.agentKeys.remove(path["agentId"] ?? '', path["keyId"] ?? '', options),
+  getAgentDid: (client, path, _params, options) =>
+    client.identity.did(path["agentId"] ?? '', options),
+  getAgentCard: (client, path, _params, options) =>
+    client.identity.card(path["agentId"] ?? '', options),
+  getInstanceDid: (client, _path, _params, options) =>
+    client.identity.instanceDid(options),
   issueToken: (client, _path, params, options) =>
     client.oauth.issueToken(params as M.TokenRequest, options),
   introspectToken: (client, _path, params, options) =>

@@ -95,6 +95,64 @@ export interface Agent {
   decommissionedAt: string | null;
 }
 
+/**
+ * The agent described as an A2A agent card: its name, description, version and skills (its
+ * capabilities), the organization that provides it, and how to call it — with an access
+ * token from this instance's token endpoint (OAuth 2.0 client credentials). `url` is the
+ * agent's `metadata.url` when that is an absolute http(s) URL, and absent otherwise; input
+ * and output modes come from `metadata.inputModes` and `metadata.outputModes`
+ * (comma-separated media types), else `text/plain`; `version` is the agent's, else `0.0.0`.
+ */
+export interface AgentCard {
+  name: string;
+  description: string;
+  url?: string;
+  version: string;
+  provider: AgentCardProvider;
+  /** A2A protocol features; Mandate does not know the agent's, so none is claimed. */
+  capabilities: AgentCardCapabilities;
+  securitySchemes: Record<string, AgentCardSecuritySchemesValue>;
+  security: Array<Record<string, string[]>>;
+  defaultInputModes: string[];
+  defaultOutputModes: string[];
+  skills: AgentCardSkillsItem[];
+}
+
+/** A2A protocol features; Mandate does not know the agent's, so none is claimed. */
+export interface AgentCardCapabilities {
+  streaming?: boolean;
+  pushNotifications?: boolean;
+}
+
+export interface AgentCardProvider {
+  organization: string;
+  url: string;
+}
+
+export interface AgentCardSecuritySchemesValue {
+  type: AgentCardSecuritySchemesValueType;
+  description?: string;
+  flows: AgentCardSecuritySchemesValueFlows;
+}
+
+export interface AgentCardSecuritySchemesValueFlows {
+  clientCredentials: AgentCardSecuritySchemesValueFlowsClientCredentials;
+}
+
+export interface AgentCardSecuritySchemesValueFlowsClientCredentials {
+  tokenUrl: string;
+  scopes: Record<string, string>;
+}
+
+export type AgentCardSecuritySchemesValueType = "oauth2" | (string & {});
+
+export interface AgentCardSkillsItem {
+  id: string;
+  name: string;
+  description: string;
+  tags: string[];
+}
+
 export interface AgentCreate {
   /**
    * Display name: printable text with at least one visible character. Refused: C0 and C1
@@ -274,6 +332,9 @@ export interface AuditEventTarget {
 /** What the agent can do, as short labels (e.g. `web-search`). */
 export type Capabilities = string[];
 
+/** With `client_assertion`, for `private_key_jwt` (RFC 7523 §2.2). */
+export type ClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" | (string & {});
+
 export interface Credential {
   id: string;
   /** Agent id. Also the agent's OAuth `client_id`. */
@@ -335,6 +396,35 @@ export interface DependencyCheck {
 export type DependencyCheckStatus = "up" | "down" | (string & {});
 
 export type DeploymentEnv = "development" | "staging" | "production" | (string & {});
+
+/**
+ * A `did:web` DID document (W3C DID Core; the did:web method). Public keys only. The
+ * instance's DID is `did:web:` followed by the issuer's host (a port as `%3A`) and any path
+ * segments joined with `:`; an agent's is the instance's followed by `:agents:` and its id.
+ */
+export interface DidDocument {
+  "@context": string[];
+  id: string;
+  /** The instance's DID, which vouches for its agents' documents. */
+  controller: string;
+  verificationMethod: DidVerificationMethod[];
+  /** The verification methods the subject proves itself with. */
+  authentication: string[];
+  /** The verification methods whose signatures the subject's assertions carry. */
+  assertionMethod: string[];
+}
+
+/** A public key of the DID's subject (W3C DID Core §5.2), as a JSON Web Key. */
+export interface DidVerificationMethod {
+  /** The DID, then `#` and the key's `kid`. */
+  id: string;
+  type: DidVerificationMethodType;
+  controller: string;
+  /** The public key; never a private member. */
+  publicKeyJwk: Record<string, string>;
+}
+
+export type DidVerificationMethodType = "JsonWebKey2020" | (string & {});
 
 /**
  * Display name: printable text with at least one visible character. Refused: C0 and C1
@@ -715,7 +805,7 @@ export interface TokenOperationRequest {
   /** client_secret_post; only without Basic credentials (one authentication method per request, RFC 6749 §2.3). */
   client_secret?: string;
   /** With `client_assertion`, for `private_key_jwt` (RFC 7523 §2.2). */
-  client_assertion_type?: TokenOperationRequestClientAssertionType;
+  client_assertion_type?: ClientAssertionType;
   /**
    * `private_key_jwt`: a JWT signed with one of the agent's registered keys, with `iss` and
    * `sub` the agent's id, `aud` the issuer or the token endpoint's URL, `exp` at most 5
@@ -723,9 +813,6 @@ export interface TokenOperationRequest {
    */
   client_assertion?: string;
 }
-
-/** With `client_assertion`, for `private_key_jwt` (RFC 7523 §2.2). */
-export type TokenOperationRequestClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" | (string & {});
 
 /** A hint only (RFC 7009 §2.1); this server issues access tokens alone. */
 export type TokenOperationRequestTokenTypeHint = "access_token" | "refresh_token" | (string & {});
@@ -741,7 +828,7 @@ export interface TokenRequest {
   /** With `client_secret_post`; else use HTTP Basic. */
   client_secret?: string;
   /** With `client_assertion`, for `private_key_jwt` (RFC 7523 §2.2). */
-  client_assertion_type?: TokenRequestClientAssertionType;
+  client_assertion_type?: ClientAssertionType;
   /**
    * `private_key_jwt`: a JWT signed with one of the agent's registered keys, with `iss` and
    * `sub` the agent's id, `aud` the issuer or the token endpoint's URL, `exp` at most 5
@@ -749,9 +836,6 @@ export interface TokenRequest {
    */
   client_assertion?: string;
 }
-
-/** With `client_assertion`, for `private_key_jwt` (RFC 7523 §2.2). */
-export type TokenRequestClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" | (string & {});
 
 export type TokenRequestGrantType = "client_credentials" | (string & {});
 

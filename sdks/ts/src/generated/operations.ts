@@ -300,6 +300,39 @@ export const removeAgentKey: OperationSpec = {
   resumable: false,
 };
 
+export const getAgentDid: OperationSpec = {
+  operationId: 'getAgentDid',
+  method: 'GET',
+  path: '/v1/agents/{agentId}/did',
+  auth: ['bearer'],
+  response: 'json',
+  idempotent: false,
+  organizationHeader: true,
+  resumable: false,
+};
+
+export const getAgentCard: OperationSpec = {
+  operationId: 'getAgentCard',
+  method: 'GET',
+  path: '/v1/agents/{agentId}/card',
+  auth: ['bearer'],
+  response: 'json',
+  idempotent: false,
+  organizationHeader: true,
+  resumable: false,
+};
+
+export const getInstanceDid: OperationSpec = {
+  operationId: 'getInstanceDid',
+  method: 'GET',
+  path: '/.well-known/did.json',
+  auth: ['none'],
+  response: 'json',
+  idempotent: false,
+  organizationHeader: false,
+  resumable: false,
+};
+
 export const issueToken: OperationSpec = {
   operationId: 'issueToken',
   method: 'POST',

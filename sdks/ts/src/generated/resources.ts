@@ -376,6 +376,53 @@ export class AgentKeys extends APIResource {
   }
 }
 
+/** Identity documents for others to verify with - the instance's and each agent's DID document (did:web), and agent cards (A2A). */
+export class Identity extends APIResource {
+  /**
+   * An agent's DID document
+   *
+   * The agent's `did:web` document: its registered public keys (`POST
+   * /v1/agents/{agentId}/keys`) as verification methods, for authentication and assertions,
+   * with the instance's DID as controller. Nothing private. A decommissioned agent's
+   * document is withdrawn: 410 `AGENT_DECOMMISSIONED`.
+   *
+   * Requires `agents:read`.
+   *
+   * `GET /v1/agents/{agentId}/did` (getAgentDid)
+   */
+  did(agentId: string, options?: RequestOptions): APIPromise<M.DidDocument> {
+    return this.core.request(operations.getAgentDid, { path: { "agentId": agentId }, options });
+  }
+
+  /**
+   * An agent's A2A agent card
+   *
+   * The agent as an A2A agent card (see AgentCard): name, description, version, skills,
+   * provider, and this instance's token endpoint as the way to obtain tokens for it. A
+   * decommissioned agent's card is withdrawn: 410 `AGENT_DECOMMISSIONED`.
+   *
+   * Requires `agents:read`.
+   *
+   * `GET /v1/agents/{agentId}/card` (getAgentCard)
+   */
+  card(agentId: string, options?: RequestOptions): APIPromise<M.AgentCard> {
+    return this.core.request(operations.getAgentCard, { path: { "agentId": agentId }, options });
+  }
+
+  /**
+   * The instance's DID document
+   *
+   * This instance's `did:web` document (served where the did:web method resolves it), with
+   * the public keys that sign its access tokens, as the JWK Set publishes them. An agent's
+   * own document names this DID as its controller.
+   *
+   * `GET /.well-known/did.json` (getInstanceDid)
+   */
+  instanceDid(options?: RequestOptions): APIPromise<M.DidDocument> {
+    return this.core.request(operations.getInstanceDid, { options });
+  }
+}
+
 /** The token service (client credentials), introspection, revocation and discovery. */
 export class OAuth extends APIResource {
   /**

@@ -14,6 +14,7 @@ from .resources import (
     AsyncAuditEvents,
     AsyncCredentials,
     AsyncEvents,
+    AsyncIdentity,
     AsyncOAuth,
     AsyncOrgs,
     AsyncService,
@@ -22,6 +23,7 @@ from .resources import (
     AuditEvents,
     Credentials,
     Events,
+    Identity,
     OAuth,
     Orgs,
     Service,
@@ -49,6 +51,10 @@ class SyncResources:
         self.agent_keys = AgentKeys(client)
         """Public keys with which an agent authenticates at the token endpoint by private_key_jwt
         (RFC 7523), holding no shared secret.
+        """
+        self.identity = Identity(client)
+        """Identity documents for others to verify with - the instance's and each agent's DID
+        document (did:web), and agent cards (A2A).
         """
         self.oauth = OAuth(client)
         """The token service (client credentials), introspection, revocation and discovery."""
@@ -79,6 +85,10 @@ class AsyncResources:
         self.agent_keys = AsyncAgentKeys(client)
         """Public keys with which an agent authenticates at the token endpoint by private_key_jwt
         (RFC 7523), holding no shared secret.
+        """
+        self.identity = AsyncIdentity(client)
+        """Identity documents for others to verify with - the instance's and each agent's DID
+        document (did:web), and agent cards (A2A).
         """
         self.oauth = AsyncOAuth(client)
         """The token service (client credentials), introspection, revocation and discovery."""

@@ -215,6 +215,29 @@ REMOVE_AGENT_KEY = Endpoint(
     idempotent=True,
 )
 
+GET_AGENT_DID = Endpoint(
+    operation_id="getAgentDid",
+    method="GET",
+    path="/v1/agents/{agentId}/did",
+    auth=("bearer",),
+    organization_header=True,
+)
+
+GET_AGENT_CARD = Endpoint(
+    operation_id="getAgentCard",
+    method="GET",
+    path="/v1/agents/{agentId}/card",
+    auth=("bearer",),
+    organization_header=True,
+)
+
+GET_INSTANCE_DID = Endpoint(
+    operation_id="getInstanceDid",
+    method="GET",
+    path="/.well-known/did.json",
+    auth=("none",),
+)
+
 ISSUE_TOKEN = Endpoint(
     operation_id="issueToken",
     method="POST",

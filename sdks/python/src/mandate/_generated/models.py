@@ -17,6 +17,14 @@ __all__ = [
     "AdminTokenWithSecret",
     "AdminTokenWithSecretStatus",
     "Agent",
+    "AgentCard",
+    "AgentCardCapabilities",
+    "AgentCardProvider",
+    "AgentCardSecuritySchemesValue",
+    "AgentCardSecuritySchemesValueFlows",
+    "AgentCardSecuritySchemesValueFlowsClientCredentials",
+    "AgentCardSecuritySchemesValueType",
+    "AgentCardSkillsItem",
     "AgentId",
     "AgentKey",
     "AgentKeyAlg",
@@ -34,6 +42,7 @@ __all__ = [
     "AuditEventOutcome",
     "AuditEventTarget",
     "Capabilities",
+    "ClientAssertionType",
     "Credential",
     "CredentialList",
     "CredentialStatus",
@@ -42,6 +51,9 @@ __all__ = [
     "DependencyCheck",
     "DependencyCheckStatus",
     "DeploymentEnv",
+    "DidDocument",
+    "DidVerificationMethod",
+    "DidVerificationMethodType",
     "DisplayName",
     "EventPattern",
     "FieldError",
@@ -80,9 +92,7 @@ __all__ = [
     "SigningKeyStatus",
     "StreamEventsParamsOutcome",
     "Timestamp",
-    "TokenOperationRequestClientAssertionType",
     "TokenOperationRequestTokenTypeHint",
-    "TokenRequestClientAssertionType",
     "TokenRequestGrantType",
     "TokenResponse",
     "TokenResponseTokenType",
@@ -128,6 +138,12 @@ class AdminTokenWithSecretStatus(OpenEnum):
     ACTIVE = "active"
     EXPIRED = "expired"
     REVOKED = "revoked"
+
+
+class AgentCardSecuritySchemesValueType(OpenEnum):
+    """Known values of `AgentCardSecuritySchemesValueType`; others are kept as they come."""
+
+    OAUTH2 = "oauth2"
 
 
 class AgentKeyAlg(OpenEnum):
@@ -182,6 +198,14 @@ class AuditEventOutcome(OpenEnum):
     FAILURE = "failure"
 
 
+class ClientAssertionType(OpenEnum):
+    """With `client_assertion`, for `private_key_jwt` (RFC 7523 §2.2)."""
+
+    URN_IETF_PARAMS_OAUTH_CLIENT_ASSERTION_TYPE_JWT_BEARER = (
+        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+    )
+
+
 class CredentialStatus(OpenEnum):
     """Known values of `CredentialStatus`; others are kept as they come."""
 
@@ -211,6 +235,12 @@ class DeploymentEnv(OpenEnum):
     DEVELOPMENT = "development"
     STAGING = "staging"
     PRODUCTION = "production"
+
+
+class DidVerificationMethodType(OpenEnum):
+    """Known values of `DidVerificationMethodType`; others are kept as they come."""
+
+    JSON_WEB_KEY2020 = "JsonWebKey2020"
 
 
 class HealthStatus(OpenEnum):
@@ -331,23 +361,11 @@ class StreamEventsParamsOutcome(OpenEnum):
     FAILURE = "failure"
 
 
-class TokenOperationRequestClientAssertionType(OpenEnum):
-    """With `client_assertion`, for `private_key_jwt` (RFC 7523 §2.2)."""
-
-    URN_IETF_PARAMS_OAUTH_CLIENT_ASSERTION_TYPE_JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-
-
 class TokenOperationRequestTokenTypeHint(OpenEnum):
     """A hint only (RFC 7009 §2.1); this server issues access tokens alone."""
 
     ACCESS_TOKEN = "access_token"
     REFRESH_TOKEN = "refresh_token"
-
-
-class TokenRequestClientAssertionType(OpenEnum):
-    """With `client_assertion`, for `private_key_jwt` (RFC 7523 §2.2)."""
-
-    URN_IETF_PARAMS_OAUTH_CLIENT_ASSERTION_TYPE_JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 
 class TokenRequestGrantType(OpenEnum):
@@ -541,6 +559,66 @@ class Agent(BaseModel):
     decommissioned_at: Optional[DateTime] = Field(alias="decommissionedAt")
 
 
+class AgentCard(BaseModel):
+    """The agent described as an A2A agent card: its name, description, version and skills (its
+    capabilities), the organization that provides it, and how to call it — with an access
+    token from this instance's token endpoint (OAuth 2.0 client credentials). `url` is the
+    agent's `metadata.url` when that is an absolute http(s) URL, and absent otherwise; input
+    and output modes come from `metadata.inputModes` and `metadata.outputModes`
+    (comma-separated media types), else `text/plain`; `version` is the agent's, else
+    `0.0.0`.
+    """
+
+    name: str
+    description: str
+    url: Optional[str] = None
+    version: str
+    provider: AgentCardProvider
+    capabilities: AgentCardCapabilities
+    """A2A protocol features; Mandate does not know the agent's, so none is claimed."""
+    security_schemes: Dict[str, AgentCardSecuritySchemesValue] = Field(alias="securitySchemes")
+    security: List[Dict[str, List[str]]]
+    default_input_modes: List[str] = Field(alias="defaultInputModes")
+    default_output_modes: List[str] = Field(alias="defaultOutputModes")
+    skills: List[AgentCardSkillsItem]
+
+
+class AgentCardCapabilities(BaseModel):
+    """A2A protocol features; Mandate does not know the agent's, so none is claimed."""
+
+    streaming: Optional[bool] = None
+    push_notifications: Optional[bool] = Field(default=None, alias="pushNotifications")
+
+
+class AgentCardProvider(BaseModel):
+    organization: str
+    url: str
+
+
+class AgentCardSecuritySchemesValue(BaseModel):
+    type: AgentCardSecuritySchemesValueType
+    description: Optional[str] = None
+    flows: AgentCardSecuritySchemesValueFlows
+
+
+class AgentCardSecuritySchemesValueFlows(BaseModel):
+    client_credentials: AgentCardSecuritySchemesValueFlowsClientCredentials = Field(
+        alias="clientCredentials"
+    )
+
+
+class AgentCardSecuritySchemesValueFlowsClientCredentials(BaseModel):
+    token_url: str = Field(alias="tokenUrl")
+    scopes: Dict[str, str]
+
+
+class AgentCardSkillsItem(BaseModel):
+    id: str
+    name: str
+    description: str
+    tags: List[str]
+
+
 class AgentKey(BaseModel):
     id: str
     agent_id: AgentId = Field(alias="agentId")
@@ -674,6 +752,36 @@ class CredentialWithSecret(BaseModel):
 class DependencyCheck(BaseModel):
     status: DependencyCheckStatus
     latency_ms: float = Field(alias="latencyMs")
+
+
+class DidDocument(BaseModel):
+    """A `did:web` DID document (W3C DID Core; the did:web method). Public keys only. The
+    instance's DID is `did:web:` followed by the issuer's host (a port as `%3A`) and any
+    path
+    segments joined with `:`; an agent's is the instance's followed by `:agents:` and its
+    id.
+    """
+
+    context: List[str] = Field(alias="@context")
+    id: str
+    controller: str
+    """The instance's DID, which vouches for its agents' documents."""
+    verification_method: List[DidVerificationMethod] = Field(alias="verificationMethod")
+    authentication: List[str]
+    """The verification methods the subject proves itself with."""
+    assertion_method: List[str] = Field(alias="assertionMethod")
+    """The verification methods whose signatures the subject's assertions carry."""
+
+
+class DidVerificationMethod(BaseModel):
+    """A public key of the DID's subject (W3C DID Core §5.2), as a JSON Web Key."""
+
+    id: str
+    """The DID, then `#` and the key's `kid`."""
+    type: DidVerificationMethodType
+    controller: str
+    public_key_jwk: Dict[str, str] = Field(alias="publicKeyJwk")
+    """The public key; never a private member."""
 
 
 class FieldError(BaseModel):
@@ -1021,6 +1129,10 @@ class WebhookWithSecret(BaseModel):
 
 
 # These classes name types defined after them.
+AgentCard.model_rebuild()
+AgentCardSecuritySchemesValue.model_rebuild()
+AgentCardSecuritySchemesValueFlows.model_rebuild()
 AuditEvent.model_rebuild()
+DidDocument.model_rebuild()
 Readiness.model_rebuild()
 WebhookDelivery.model_rebuild()

@@ -27,6 +27,7 @@ from .credentials import (
     CredentialsWithRawResponse,
 )
 from .events import AsyncEvents, AsyncEventsWithRawResponse, Events, EventsWithRawResponse
+from .identity import AsyncIdentity, AsyncIdentityWithRawResponse, Identity, IdentityWithRawResponse
 from .oauth import AsyncOAuth, AsyncOAuthWithRawResponse, OAuth, OAuthWithRawResponse
 from .orgs import AsyncOrgs, AsyncOrgsWithRawResponse, Orgs, OrgsWithRawResponse
 from .service import AsyncService, AsyncServiceWithRawResponse, Service, ServiceWithRawResponse
@@ -57,6 +58,8 @@ __all__ = [
     "AsyncCredentialsWithRawResponse",
     "AsyncEvents",
     "AsyncEventsWithRawResponse",
+    "AsyncIdentity",
+    "AsyncIdentityWithRawResponse",
     "AsyncOAuth",
     "AsyncOAuthWithRawResponse",
     "AsyncOrgs",
@@ -73,6 +76,8 @@ __all__ = [
     "CredentialsWithRawResponse",
     "Events",
     "EventsWithRawResponse",
+    "Identity",
+    "IdentityWithRawResponse",
     "OAuth",
     "OAuthWithRawResponse",
     "Orgs",

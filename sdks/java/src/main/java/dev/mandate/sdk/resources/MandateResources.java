@@ -21,6 +21,7 @@ public abstract class MandateResources {
   private final AgentsResource agents;
   private final CredentialsResource credentials;
   private final AgentKeysResource agentKeys;
+  private final IdentityResource identity;
   private final OAuthResource oauth;
   private final SigningKeysResource signingKeys;
   private final AuditEventsResource auditEvents;
@@ -34,6 +35,7 @@ public abstract class MandateResources {
     this.agents = new AgentsResource(core);
     this.credentials = new CredentialsResource(core);
     this.agentKeys = new AgentKeysResource(core);
+    this.identity = new IdentityResource(core);
     this.oauth = new OAuthResource(core);
     this.signingKeys = new SigningKeysResource(core);
     this.auditEvents = new AuditEventsResource(core);
@@ -69,6 +71,11 @@ public abstract class MandateResources {
   /** Agent keys: {@code list}, {@code add}, {@code remove}. */
   public AgentKeysResource agentKeys() {
     return agentKeys;
+  }
+
+  /** Identity: {@code did}, {@code card}, {@code instanceDid}. */
+  public IdentityResource identity() {
+    return identity;
   }
 
   /** OAuth 2.0: {@code issueToken}, {@code introspect}, {@code revoke}, {@code serverMetadata}, {@code openidConfiguration}, {@code jwks}. */

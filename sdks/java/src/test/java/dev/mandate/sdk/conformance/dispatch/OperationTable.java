@@ -150,6 +150,15 @@ public final class OperationTable {
         "removeAgentKey",
         (client, pathArgs, params, options) -> client.agentKeys().withRawResponse().remove(path(pathArgs, "agentId"), path(pathArgs, "keyId"), options));
     sync.put(
+        "getAgentDid",
+        (client, pathArgs, params, options) -> client.identity().withRawResponse().did(path(pathArgs, "agentId"), options));
+    sync.put(
+        "getAgentCard",
+        (client, pathArgs, params, options) -> client.identity().withRawResponse().card(path(pathArgs, "agentId"), options));
+    sync.put(
+        "getInstanceDid",
+        (client, pathArgs, params, options) -> client.identity().withRawResponse().instanceDid(options));
+    sync.put(
         "issueToken",
         (client, pathArgs, params, options) -> client.oauth().withRawResponse().issueToken(params(params, TokenRequest.class), options));
     sync.put(
@@ -287,6 +296,15 @@ public final class OperationTable {
     async.put(
         "removeAgentKey",
         (client, pathArgs, params, options) -> client.agentKeys().withRawResponse().removeAsync(path(pathArgs, "agentId"), path(pathArgs, "keyId"), options));
+    async.put(
+        "getAgentDid",
+        (client, pathArgs, params, options) -> client.identity().withRawResponse().didAsync(path(pathArgs, "agentId"), options));
+    async.put(
+        "getAgentCard",
+        (client, pathArgs, params, options) -> client.identity().withRawResponse().cardAsync(path(pathArgs, "agentId"), options));
+    async.put(
+        "getInstanceDid",
+        (client, pathArgs, params, options) -> client.identity().withRawResponse().instanceDidAsync(options));
     async.put(
         "issueToken",
         (client, pathArgs, params, options) -> client.oauth().withRawResponse().issueTokenAsync(params(params, TokenRequest.class), options));
