@@ -18,6 +18,7 @@ from ..models import (
     TokenOperationRequestTokenTypeHint,
     TokenRequestGrantType,
     TokenResponse,
+    TokenTypeUri,
 )
 
 __all__ = ["AsyncOAuth", "AsyncOAuthWithRawResponse", "OAuth", "OAuthWithRawResponse"]
@@ -38,6 +39,11 @@ class OAuthWithRawResponse(SyncResource):
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
         client_assertion_type: Union[ClientAssertionType, str, NotGiven] = NOT_GIVEN,
         client_assertion: Union[str, NotGiven] = NOT_GIVEN,
+        subject_token: Union[str, NotGiven] = NOT_GIVEN,
+        subject_token_type: Union[TokenTypeUri, str, NotGiven] = NOT_GIVEN,
+        actor_token: Union[str, NotGiven] = NOT_GIVEN,
+        actor_token_type: Union[TokenTypeUri, str, NotGiven] = NOT_GIVEN,
+        requested_token_type: Union[TokenTypeUri, str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
         extra_body: Optional[Mapping[str, object]] = None,
@@ -54,6 +60,11 @@ class OAuthWithRawResponse(SyncResource):
                 "client_secret": client_secret,
                 "client_assertion_type": client_assertion_type,
                 "client_assertion": client_assertion,
+                "subject_token": subject_token,
+                "subject_token_type": subject_token_type,
+                "actor_token": actor_token,
+                "actor_token_type": actor_token_type,
+                "requested_token_type": requested_token_type,
             },
             options=RequestOptions(
                 extra_headers=extra_headers,
@@ -211,6 +222,11 @@ class OAuth(SyncResource):
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
         client_assertion_type: Union[ClientAssertionType, str, NotGiven] = NOT_GIVEN,
         client_assertion: Union[str, NotGiven] = NOT_GIVEN,
+        subject_token: Union[str, NotGiven] = NOT_GIVEN,
+        subject_token_type: Union[TokenTypeUri, str, NotGiven] = NOT_GIVEN,
+        actor_token: Union[str, NotGiven] = NOT_GIVEN,
+        actor_token_type: Union[TokenTypeUri, str, NotGiven] = NOT_GIVEN,
+        requested_token_type: Union[TokenTypeUri, str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
         extra_body: Optional[Mapping[str, object]] = None,
@@ -219,7 +235,8 @@ class OAuth(SyncResource):
     ) -> TokenResponse:
         """Get an access token.
 
-        The client credentials grant (RFC 6749 §4.4). Authenticate the agent with HTTP Basic
+        The client credentials grant (RFC 6749 §4.4), and token exchange (RFC 8693) for
+        delegation between agents (see below). Authenticate the agent with HTTP Basic
         (`client_secret_basic`: its id and a credential secret), with `client_id` and
         `client_secret` in the body (`client_secret_post`), or with a JWT signed by one of its
         registered keys (`private_key_jwt`, RFC 7523 §2.2: `client_assertion_type` and
@@ -228,8 +245,13 @@ class OAuth(SyncResource):
         A suspended or decommissioned agent with a correct secret gets `unauthorized_client`.
 
         Args:
-            scope: Space-separated scopes, a subset of the agent's allowed scopes.
-                Omit for all of them.
+            grant_type: `client_credentials` (RFC 6749 §4.4), or token exchange (RFC
+                8693) for delegation: the authenticated agent (the actor) obtains a
+                token to act for the agent whose access token it presents as
+                `subject_token`.
+            scope: Space-separated scopes, a subset of the agent's allowed scopes
+                (omit for all of them). With token exchange, a subset of the subject
+                token's scopes (omit for all of them).
             resource: The API the token is for (RFC 8707); becomes the `aud` claim.
                 Defaults to the issuer.
             client_id: With `client_secret_post`; optional with `private_key_jwt`,
@@ -241,6 +263,16 @@ class OAuth(SyncResource):
                 agent's registered keys, with `iss` and `sub` the agent's id, `aud` the
                 issuer or the token endpoint's URL, `exp` at most 5 minutes ahead, and a
                 `jti` never used before (each assertion works once).
+            subject_token: Token exchange - an active access token of the delegating
+                agent (the subject), of this organization.
+            subject_token_type: RFC 8693 §3. Mandate exchanges and issues access
+                tokens only.
+            actor_token: Token exchange, optional - an active access token of the
+                authenticated agent itself (the actor).
+            actor_token_type: RFC 8693 §3. Mandate exchanges and issues access
+                tokens only.
+            requested_token_type: RFC 8693 §3. Mandate exchanges and issues access
+                tokens only.
         """
         raw = self.with_raw_response.issue_token(
             grant_type=grant_type,
@@ -250,6 +282,11 @@ class OAuth(SyncResource):
             client_secret=client_secret,
             client_assertion_type=client_assertion_type,
             client_assertion=client_assertion,
+            subject_token=subject_token,
+            subject_token_type=subject_token_type,
+            actor_token=actor_token,
+            actor_token_type=actor_token_type,
+            requested_token_type=requested_token_type,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -440,6 +477,11 @@ class AsyncOAuthWithRawResponse(AsyncResource):
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
         client_assertion_type: Union[ClientAssertionType, str, NotGiven] = NOT_GIVEN,
         client_assertion: Union[str, NotGiven] = NOT_GIVEN,
+        subject_token: Union[str, NotGiven] = NOT_GIVEN,
+        subject_token_type: Union[TokenTypeUri, str, NotGiven] = NOT_GIVEN,
+        actor_token: Union[str, NotGiven] = NOT_GIVEN,
+        actor_token_type: Union[TokenTypeUri, str, NotGiven] = NOT_GIVEN,
+        requested_token_type: Union[TokenTypeUri, str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
         extra_body: Optional[Mapping[str, object]] = None,
@@ -456,6 +498,11 @@ class AsyncOAuthWithRawResponse(AsyncResource):
                 "client_secret": client_secret,
                 "client_assertion_type": client_assertion_type,
                 "client_assertion": client_assertion,
+                "subject_token": subject_token,
+                "subject_token_type": subject_token_type,
+                "actor_token": actor_token,
+                "actor_token_type": actor_token_type,
+                "requested_token_type": requested_token_type,
             },
             options=RequestOptions(
                 extra_headers=extra_headers,
@@ -613,6 +660,11 @@ class AsyncOAuth(AsyncResource):
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
         client_assertion_type: Union[ClientAssertionType, str, NotGiven] = NOT_GIVEN,
         client_assertion: Union[str, NotGiven] = NOT_GIVEN,
+        subject_token: Union[str, NotGiven] = NOT_GIVEN,
+        subject_token_type: Union[TokenTypeUri, str, NotGiven] = NOT_GIVEN,
+        actor_token: Union[str, NotGiven] = NOT_GIVEN,
+        actor_token_type: Union[TokenTypeUri, str, NotGiven] = NOT_GIVEN,
+        requested_token_type: Union[TokenTypeUri, str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
         extra_body: Optional[Mapping[str, object]] = None,
@@ -621,7 +673,8 @@ class AsyncOAuth(AsyncResource):
     ) -> TokenResponse:
         """Get an access token.
 
-        The client credentials grant (RFC 6749 §4.4). Authenticate the agent with HTTP Basic
+        The client credentials grant (RFC 6749 §4.4), and token exchange (RFC 8693) for
+        delegation between agents (see below). Authenticate the agent with HTTP Basic
         (`client_secret_basic`: its id and a credential secret), with `client_id` and
         `client_secret` in the body (`client_secret_post`), or with a JWT signed by one of its
         registered keys (`private_key_jwt`, RFC 7523 §2.2: `client_assertion_type` and
@@ -630,8 +683,13 @@ class AsyncOAuth(AsyncResource):
         A suspended or decommissioned agent with a correct secret gets `unauthorized_client`.
 
         Args:
-            scope: Space-separated scopes, a subset of the agent's allowed scopes.
-                Omit for all of them.
+            grant_type: `client_credentials` (RFC 6749 §4.4), or token exchange (RFC
+                8693) for delegation: the authenticated agent (the actor) obtains a
+                token to act for the agent whose access token it presents as
+                `subject_token`.
+            scope: Space-separated scopes, a subset of the agent's allowed scopes
+                (omit for all of them). With token exchange, a subset of the subject
+                token's scopes (omit for all of them).
             resource: The API the token is for (RFC 8707); becomes the `aud` claim.
                 Defaults to the issuer.
             client_id: With `client_secret_post`; optional with `private_key_jwt`,
@@ -643,6 +701,16 @@ class AsyncOAuth(AsyncResource):
                 agent's registered keys, with `iss` and `sub` the agent's id, `aud` the
                 issuer or the token endpoint's URL, `exp` at most 5 minutes ahead, and a
                 `jti` never used before (each assertion works once).
+            subject_token: Token exchange - an active access token of the delegating
+                agent (the subject), of this organization.
+            subject_token_type: RFC 8693 §3. Mandate exchanges and issues access
+                tokens only.
+            actor_token: Token exchange, optional - an active access token of the
+                authenticated agent itself (the actor).
+            actor_token_type: RFC 8693 §3. Mandate exchanges and issues access
+                tokens only.
+            requested_token_type: RFC 8693 §3. Mandate exchanges and issues access
+                tokens only.
         """
         raw = await self.with_raw_response.issue_token(
             grant_type=grant_type,
@@ -652,6 +720,11 @@ class AsyncOAuth(AsyncResource):
             client_secret=client_secret,
             client_assertion_type=client_assertion_type,
             client_assertion=client_assertion,
+            subject_token=subject_token,
+            subject_token_type=subject_token_type,
+            actor_token=actor_token,
+            actor_token_type=actor_token_type,
+            requested_token_type=requested_token_type,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
