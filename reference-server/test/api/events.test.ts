@@ -100,6 +100,7 @@ describe('the event stream', () => {
   it('sends an event committed right after the response arrived, however late following starts', async () => {
     // Following starts once the request's transaction committed, after the response went out;
     // delayed here, as a busy machine would, the stream must still start where the response did.
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- applied below with the feed as `this`
     const follow = AuditFeed.prototype.follow;
     const delayed = jest.spyOn(AuditFeed.prototype, 'follow').mockImplementation(async function (this: AuditFeed, ...args) {
       await new Promise((resolve) => setTimeout(resolve, 500));
