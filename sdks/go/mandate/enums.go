@@ -204,24 +204,6 @@ func (v AuditEventOutcome) IsKnown() bool {
 	return false
 }
 
-// ClientAssertionType is an open enum. With `client_assertion`, for `private_key_jwt` (RFC 7523
-// §2.2). Values this SDK does not know (from a newer server) are kept, and any value may be sent.
-type ClientAssertionType string
-
-// Known ClientAssertionType values.
-const (
-	ClientAssertionTypeUrnIetfParamsOAuthClientAssertionTypeJWTBearer ClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-)
-
-// IsKnown reports whether v is one of the values this SDK knows.
-func (v ClientAssertionType) IsKnown() bool {
-	switch v {
-	case ClientAssertionTypeUrnIetfParamsOAuthClientAssertionTypeJWTBearer:
-		return true
-	}
-	return false
-}
-
 // CredentialStatus is an open enum. Values this SDK does not know (from a newer server) are kept,
 // and any value may be sent.
 type CredentialStatus string
@@ -617,6 +599,25 @@ func (v StreamEventsParamsOutcome) IsKnown() bool {
 	return false
 }
 
+// TokenOperationRequestClientAssertionType is an open enum. With `client_assertion`, for
+// `private_key_jwt` (RFC 7523 §2.2). Values this SDK does not know (from a newer server) are kept,
+// and any value may be sent.
+type TokenOperationRequestClientAssertionType string
+
+// Known TokenOperationRequestClientAssertionType values.
+const (
+	TokenOperationRequestClientAssertionTypeUrnIetfParamsOAuthClientAssertionTypeJWTBearer TokenOperationRequestClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+)
+
+// IsKnown reports whether v is one of the values this SDK knows.
+func (v TokenOperationRequestClientAssertionType) IsKnown() bool {
+	switch v {
+	case TokenOperationRequestClientAssertionTypeUrnIetfParamsOAuthClientAssertionTypeJWTBearer:
+		return true
+	}
+	return false
+}
+
 // TokenOperationRequestTokenTypeHint is an open enum. A hint only (RFC 7009 §2.1); this server
 // issues access tokens alone. Values this SDK does not know (from a newer server) are kept, and
 // any value may be sent.
@@ -632,6 +633,25 @@ const (
 func (v TokenOperationRequestTokenTypeHint) IsKnown() bool {
 	switch v {
 	case TokenOperationRequestTokenTypeHintAccessToken, TokenOperationRequestTokenTypeHintRefreshToken:
+		return true
+	}
+	return false
+}
+
+// TokenRequestClientAssertionType is an open enum. With `client_assertion`, for `private_key_jwt`
+// (RFC 7523 §2.2). Values this SDK does not know (from a newer server) are kept, and any value may
+// be sent.
+type TokenRequestClientAssertionType string
+
+// Known TokenRequestClientAssertionType values.
+const (
+	TokenRequestClientAssertionTypeUrnIetfParamsOAuthClientAssertionTypeJWTBearer TokenRequestClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+)
+
+// IsKnown reports whether v is one of the values this SDK knows.
+func (v TokenRequestClientAssertionType) IsKnown() bool {
+	switch v {
+	case TokenRequestClientAssertionTypeUrnIetfParamsOAuthClientAssertionTypeJWTBearer:
 		return true
 	}
 	return false

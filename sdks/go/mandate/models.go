@@ -2684,7 +2684,7 @@ type TokenOperationRequest struct {
 	// 6749 §2.3).
 	ClientSecret *string `json:"client_secret,omitempty"`
 	// With `client_assertion`, for `private_key_jwt` (RFC 7523 §2.2).
-	ClientAssertionType *ClientAssertionType `json:"client_assertion_type,omitempty"`
+	ClientAssertionType *TokenOperationRequestClientAssertionType `json:"client_assertion_type,omitempty"`
 	// `private_key_jwt`: a JWT signed with one of the agent's registered keys, with `iss` and `sub`
 	// the agent's id, `aud` the issuer or the token endpoint's URL, `exp` at most 5 minutes ahead, and
 	// a `jti` never used before (each assertion works once).
@@ -2758,7 +2758,7 @@ type TokenRequest struct {
 	// With `client_secret_post`; else use HTTP Basic.
 	ClientSecret *string `json:"client_secret,omitempty"`
 	// With `client_assertion`, for `private_key_jwt` (RFC 7523 §2.2).
-	ClientAssertionType *ClientAssertionType `json:"client_assertion_type,omitempty"`
+	ClientAssertionType *TokenRequestClientAssertionType `json:"client_assertion_type,omitempty"`
 	// `private_key_jwt`: a JWT signed with one of the agent's registered keys, with `iss` and `sub`
 	// the agent's id, `aud` the issuer or the token endpoint's URL, `exp` at most 5 minutes ahead, and
 	// a `jti` never used before (each assertion works once).

@@ -332,9 +332,6 @@ export interface AuditEventTarget {
 /** What the agent can do, as short labels (e.g. `web-search`). */
 export type Capabilities = string[];
 
-/** With `client_assertion`, for `private_key_jwt` (RFC 7523 §2.2). */
-export type ClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" | (string & {});
-
 export interface Credential {
   id: string;
   /** Agent id. Also the agent's OAuth `client_id`. */
@@ -805,7 +802,7 @@ export interface TokenOperationRequest {
   /** client_secret_post; only without Basic credentials (one authentication method per request, RFC 6749 §2.3). */
   client_secret?: string;
   /** With `client_assertion`, for `private_key_jwt` (RFC 7523 §2.2). */
-  client_assertion_type?: ClientAssertionType;
+  client_assertion_type?: TokenOperationRequestClientAssertionType;
   /**
    * `private_key_jwt`: a JWT signed with one of the agent's registered keys, with `iss` and
    * `sub` the agent's id, `aud` the issuer or the token endpoint's URL, `exp` at most 5
@@ -813,6 +810,9 @@ export interface TokenOperationRequest {
    */
   client_assertion?: string;
 }
+
+/** With `client_assertion`, for `private_key_jwt` (RFC 7523 §2.2). */
+export type TokenOperationRequestClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" | (string & {});
 
 /** A hint only (RFC 7009 §2.1); this server issues access tokens alone. */
 export type TokenOperationRequestTokenTypeHint = "access_token" | "refresh_token" | (string & {});
@@ -828,7 +828,7 @@ export interface TokenRequest {
   /** With `client_secret_post`; else use HTTP Basic. */
   client_secret?: string;
   /** With `client_assertion`, for `private_key_jwt` (RFC 7523 §2.2). */
-  client_assertion_type?: ClientAssertionType;
+  client_assertion_type?: TokenRequestClientAssertionType;
   /**
    * `private_key_jwt`: a JWT signed with one of the agent's registered keys, with `iss` and
    * `sub` the agent's id, `aud` the issuer or the token endpoint's URL, `exp` at most 5
@@ -836,6 +836,9 @@ export interface TokenRequest {
    */
   client_assertion?: string;
 }
+
+/** With `client_assertion`, for `private_key_jwt` (RFC 7523 §2.2). */
+export type TokenRequestClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" | (string & {});
 
 export type TokenRequestGrantType = "client_credentials" | (string & {});
 

@@ -42,7 +42,6 @@ __all__ = [
     "AuditEventOutcome",
     "AuditEventTarget",
     "Capabilities",
-    "ClientAssertionType",
     "Credential",
     "CredentialList",
     "CredentialStatus",
@@ -92,7 +91,9 @@ __all__ = [
     "SigningKeyStatus",
     "StreamEventsParamsOutcome",
     "Timestamp",
+    "TokenOperationRequestClientAssertionType",
     "TokenOperationRequestTokenTypeHint",
+    "TokenRequestClientAssertionType",
     "TokenRequestGrantType",
     "TokenResponse",
     "TokenResponseTokenType",
@@ -196,14 +197,6 @@ class AuditEventOutcome(OpenEnum):
 
     SUCCESS = "success"
     FAILURE = "failure"
-
-
-class ClientAssertionType(OpenEnum):
-    """With `client_assertion`, for `private_key_jwt` (RFC 7523 §2.2)."""
-
-    URN_IETF_PARAMS_OAUTH_CLIENT_ASSERTION_TYPE_JWT_BEARER = (
-        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-    )
 
 
 class CredentialStatus(OpenEnum):
@@ -361,11 +354,27 @@ class StreamEventsParamsOutcome(OpenEnum):
     FAILURE = "failure"
 
 
+class TokenOperationRequestClientAssertionType(OpenEnum):
+    """With `client_assertion`, for `private_key_jwt` (RFC 7523 §2.2)."""
+
+    URN_IETF_PARAMS_OAUTH_CLIENT_ASSERTION_TYPE_JWT_BEARER = (
+        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+    )
+
+
 class TokenOperationRequestTokenTypeHint(OpenEnum):
     """A hint only (RFC 7009 §2.1); this server issues access tokens alone."""
 
     ACCESS_TOKEN = "access_token"
     REFRESH_TOKEN = "refresh_token"
+
+
+class TokenRequestClientAssertionType(OpenEnum):
+    """With `client_assertion`, for `private_key_jwt` (RFC 7523 §2.2)."""
+
+    URN_IETF_PARAMS_OAUTH_CLIENT_ASSERTION_TYPE_JWT_BEARER = (
+        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+    )
 
 
 class TokenRequestGrantType(OpenEnum):

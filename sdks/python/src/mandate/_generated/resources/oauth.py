@@ -11,11 +11,12 @@ from ..._response import APIResponse, parse_empty, parse_model
 from ..._types import NOT_GIVEN, NotGiven, RequestOptions, Timeout
 from .. import endpoints
 from ..models import (
-    ClientAssertionType,
     Introspection,
     JwkSet,
     ServerMetadata,
+    TokenOperationRequestClientAssertionType,
     TokenOperationRequestTokenTypeHint,
+    TokenRequestClientAssertionType,
     TokenRequestGrantType,
     TokenResponse,
 )
@@ -36,7 +37,7 @@ class OAuthWithRawResponse(SyncResource):
         resource: Union[str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
-        client_assertion_type: Union[ClientAssertionType, str, NotGiven] = NOT_GIVEN,
+        client_assertion_type: Union[TokenRequestClientAssertionType, str, NotGiven] = NOT_GIVEN,
         client_assertion: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
@@ -72,7 +73,9 @@ class OAuthWithRawResponse(SyncResource):
         token_type_hint: Union[TokenOperationRequestTokenTypeHint, str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
-        client_assertion_type: Union[ClientAssertionType, str, NotGiven] = NOT_GIVEN,
+        client_assertion_type: Union[
+            TokenOperationRequestClientAssertionType, str, NotGiven
+        ] = NOT_GIVEN,
         client_assertion: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
@@ -107,7 +110,9 @@ class OAuthWithRawResponse(SyncResource):
         token_type_hint: Union[TokenOperationRequestTokenTypeHint, str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
-        client_assertion_type: Union[ClientAssertionType, str, NotGiven] = NOT_GIVEN,
+        client_assertion_type: Union[
+            TokenOperationRequestClientAssertionType, str, NotGiven
+        ] = NOT_GIVEN,
         client_assertion: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
@@ -209,7 +214,7 @@ class OAuth(SyncResource):
         resource: Union[str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
-        client_assertion_type: Union[ClientAssertionType, str, NotGiven] = NOT_GIVEN,
+        client_assertion_type: Union[TokenRequestClientAssertionType, str, NotGiven] = NOT_GIVEN,
         client_assertion: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
@@ -265,7 +270,9 @@ class OAuth(SyncResource):
         token_type_hint: Union[TokenOperationRequestTokenTypeHint, str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
-        client_assertion_type: Union[ClientAssertionType, str, NotGiven] = NOT_GIVEN,
+        client_assertion_type: Union[
+            TokenOperationRequestClientAssertionType, str, NotGiven
+        ] = NOT_GIVEN,
         client_assertion: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
@@ -317,7 +324,9 @@ class OAuth(SyncResource):
         token_type_hint: Union[TokenOperationRequestTokenTypeHint, str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
-        client_assertion_type: Union[ClientAssertionType, str, NotGiven] = NOT_GIVEN,
+        client_assertion_type: Union[
+            TokenOperationRequestClientAssertionType, str, NotGiven
+        ] = NOT_GIVEN,
         client_assertion: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
@@ -438,7 +447,7 @@ class AsyncOAuthWithRawResponse(AsyncResource):
         resource: Union[str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
-        client_assertion_type: Union[ClientAssertionType, str, NotGiven] = NOT_GIVEN,
+        client_assertion_type: Union[TokenRequestClientAssertionType, str, NotGiven] = NOT_GIVEN,
         client_assertion: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
@@ -474,7 +483,9 @@ class AsyncOAuthWithRawResponse(AsyncResource):
         token_type_hint: Union[TokenOperationRequestTokenTypeHint, str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
-        client_assertion_type: Union[ClientAssertionType, str, NotGiven] = NOT_GIVEN,
+        client_assertion_type: Union[
+            TokenOperationRequestClientAssertionType, str, NotGiven
+        ] = NOT_GIVEN,
         client_assertion: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
@@ -509,7 +520,9 @@ class AsyncOAuthWithRawResponse(AsyncResource):
         token_type_hint: Union[TokenOperationRequestTokenTypeHint, str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
-        client_assertion_type: Union[ClientAssertionType, str, NotGiven] = NOT_GIVEN,
+        client_assertion_type: Union[
+            TokenOperationRequestClientAssertionType, str, NotGiven
+        ] = NOT_GIVEN,
         client_assertion: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
@@ -611,7 +624,7 @@ class AsyncOAuth(AsyncResource):
         resource: Union[str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
-        client_assertion_type: Union[ClientAssertionType, str, NotGiven] = NOT_GIVEN,
+        client_assertion_type: Union[TokenRequestClientAssertionType, str, NotGiven] = NOT_GIVEN,
         client_assertion: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
@@ -667,7 +680,9 @@ class AsyncOAuth(AsyncResource):
         token_type_hint: Union[TokenOperationRequestTokenTypeHint, str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
-        client_assertion_type: Union[ClientAssertionType, str, NotGiven] = NOT_GIVEN,
+        client_assertion_type: Union[
+            TokenOperationRequestClientAssertionType, str, NotGiven
+        ] = NOT_GIVEN,
         client_assertion: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
@@ -719,7 +734,9 @@ class AsyncOAuth(AsyncResource):
         token_type_hint: Union[TokenOperationRequestTokenTypeHint, str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
-        client_assertion_type: Union[ClientAssertionType, str, NotGiven] = NOT_GIVEN,
+        client_assertion_type: Union[
+            TokenOperationRequestClientAssertionType, str, NotGiven
+        ] = NOT_GIVEN,
         client_assertion: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,

@@ -40,7 +40,7 @@ public final class TokenRequest {
 
   @JsonProperty("client_assertion_type")
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
-  private final JsonField<ClientAssertionType> clientAssertionType;
+  private final JsonField<TokenRequestClientAssertionType> clientAssertionType;
 
   @JsonProperty("client_assertion")
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
@@ -55,7 +55,7 @@ public final class TokenRequest {
       @JsonProperty("resource") JsonField<String> resource,
       @JsonProperty("client_id") JsonField<String> clientId,
       @JsonProperty("client_secret") JsonField<String> clientSecret,
-      @JsonProperty("client_assertion_type") JsonField<ClientAssertionType> clientAssertionType,
+      @JsonProperty("client_assertion_type") JsonField<TokenRequestClientAssertionType> clientAssertionType,
       @JsonProperty("client_assertion") JsonField<String> clientAssertion) {
     this.grantType = grantType == null ? JsonField.absent() : grantType;
     this.scope = scope == null ? JsonField.absent() : scope;
@@ -127,12 +127,12 @@ public final class TokenRequest {
   }
 
   /** With {@code client_assertion}, for {@code private_key_jwt} (RFC 7523 §2.2). */
-  public Optional<ClientAssertionType> clientAssertionType() {
+  public Optional<TokenRequestClientAssertionType> clientAssertionType() {
     return clientAssertionType.asOptional();
   }
 
   /** {@code client_assertion_type} as on the wire: absent, null or a value. */
-  public JsonField<ClientAssertionType> _clientAssertionType() {
+  public JsonField<TokenRequestClientAssertionType> _clientAssertionType() {
     return clientAssertionType;
   }
 
@@ -216,7 +216,7 @@ public final class TokenRequest {
     private JsonField<String> resource = JsonField.absent();
     private JsonField<String> clientId = JsonField.absent();
     private JsonField<String> clientSecret = JsonField.absent();
-    private JsonField<ClientAssertionType> clientAssertionType = JsonField.absent();
+    private JsonField<TokenRequestClientAssertionType> clientAssertionType = JsonField.absent();
     private JsonField<String> clientAssertion = JsonField.absent();
     private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
 
@@ -294,13 +294,13 @@ public final class TokenRequest {
     }
 
     /** Sets {@code client_assertion_type}; null leaves it out. */
-    public Builder clientAssertionType(ClientAssertionType clientAssertionType) {
+    public Builder clientAssertionType(TokenRequestClientAssertionType clientAssertionType) {
       this.clientAssertionType = clientAssertionType == null ? JsonField.absent() : JsonField.of(clientAssertionType);
       return this;
     }
 
     /** Sets {@code client_assertion_type} exactly: absent, null (even where the API refuses it) or a value. */
-    public Builder clientAssertionType(JsonField<ClientAssertionType> clientAssertionType) {
+    public Builder clientAssertionType(JsonField<TokenRequestClientAssertionType> clientAssertionType) {
       this.clientAssertionType = Objects.requireNonNull(clientAssertionType, "clientAssertionType");
       return this;
     }
