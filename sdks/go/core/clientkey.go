@@ -60,7 +60,11 @@ func parseClientKey(key any, keyID string) (*clientKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	alg, err := algorithmOf(signer.Public(), jwkString(jwk, "alg"))
+	pub, err := publicOf(signer)
+	if err != nil {
+		return nil, err
+	}
+	alg, err := algorithmOf(pub, jwkString(jwk, "alg"))
 	if err != nil {
 		return nil, err
 	}
@@ -69,11 +73,22 @@ func parseClientKey(key any, keyID string) (*clientKey, error) {
 		kid = jwkString(jwk, "kid")
 	}
 	if kid == "" {
-		if kid, err = thumbprint(signer.Public()); err != nil {
+		if kid, err = thumbprint(pub); err != nil {
 			return nil, err
 		}
 	}
 	return &clientKey{signer: signer, alg: alg, kid: kid}, nil
+}
+
+// publicOf is signer.Public(), which panics for a nil or truncated key (a nil
+// *rsa.PrivateKey, an empty ed25519.PrivateKey): that is a configuration error too.
+func publicOf(signer crypto.Signer) (pub crypto.PublicKey, err error) {
+	defer func() {
+		if recover() != nil {
+			pub, err = nil, keyError("the %T holds no usable key", signer)
+		}
+	}()
+	return signer.Public(), nil
 }
 
 // parseKeyText tells PEM from JWK by the first characters. Environment variables often
@@ -147,6 +162,9 @@ func algorithmOf(pub crypto.PublicKey, jwkAlg string) (string, error) {
 		}
 		alg = "ES256"
 	case ed25519.PublicKey:
+		if len(k) != ed25519.PublicKeySize {
+			return "", keyError("the Ed25519 key is %d bytes, not %d", len(k), ed25519.PublicKeySize)
+		}
 		alg = "EdDSA"
 	case *rsa.PublicKey:
 		if bits := k.N.BitLen(); bits < minRSABits {

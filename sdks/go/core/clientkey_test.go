@@ -174,6 +174,8 @@ func TestUnusableKeysAreConfigErrorsWithoutKeyMaterial(t *testing.T) {
 		"corrupt PEM":     {strings.Replace(ecPEM, body, strings.Repeat("A", len(body)), 1), "does not parse"},
 		"unsupported kty": {map[string]any{"kty": "oct", "k": secret, "d": secret}, `kty "oct"`},
 		"wrong type":      {42, "int is not a key"},
+		"nil RSA signer":  {(*rsa.PrivateKey)(nil), "holds no usable key"},
+		"empty Ed25519":   {ed25519.PrivateKey{}, "holds no usable key"},
 	}
 	for name, tc := range cases {
 		_, err := parseClientKey(tc.key, "")
