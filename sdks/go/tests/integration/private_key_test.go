@@ -23,7 +23,6 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
-	"github.com/mandate-dev/mandate/sdks/go/core"
 	"github.com/mandate-dev/mandate/sdks/go/mandate"
 )
 
@@ -126,7 +125,7 @@ func TestPrivateKeyJWTAgainstServer(t *testing.T) {
 			if tc.alg == "ES256" {
 				ecKeyID = registered.ID
 			}
-			bot := mandate.NewClient(mandate.WithBaseURL(srv.BaseURL), core.WithPrivateKey(agent.ID, tc.key), mandate.WithScope("agents:read"))
+			bot := mandate.NewClient(mandate.WithBaseURL(srv.BaseURL), mandate.WithPrivateKey(agent.ID, tc.key), mandate.WithScope("agents:read"))
 			if err := bot.Core().Err(); err != nil {
 				t.Fatal(err)
 			}
@@ -161,7 +160,7 @@ func TestPrivateKeyJWTAgainstServer(t *testing.T) {
 	if err := admin.AgentKeys.Remove(ctx, agent.ID, ecKeyID, inOrg); err != nil {
 		t.Fatal(err)
 	}
-	removed := mandate.NewClient(mandate.WithBaseURL(srv.BaseURL), core.WithPrivateKey(agent.ID, pkcs8PEM(t, ecKey)))
+	removed := mandate.NewClient(mandate.WithBaseURL(srv.BaseURL), mandate.WithPrivateKey(agent.ID, pkcs8PEM(t, ecKey)))
 	_, err = removed.Agents.Get(ctx, agent.ID)
 	var apiErr *mandate.Error
 	if !mandate.IsAuthentication(err) || !errors.As(err, &apiErr) || apiErr.Code != "invalid_client" {

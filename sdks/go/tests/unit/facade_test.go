@@ -42,13 +42,6 @@ var usedOnlyAsCore = map[string]string{
 	"OpenStream":      "called by the generated event-stream methods",
 	"KindOf":          "the transport maps statuses to kinds",
 	"RetryDelay":      "the transport's backoff",
-	// private_key_jwt: not forwarded yet. The facade comes from the generator
-	// (generators/src/emitters/go/client.ts); until it names these, callers write
-	// core.WithPrivateKey and so on. Remove them from here when it does.
-	"WithPrivateKey": "awaits the generator's facade",
-	"WithKeyID":      "awaits the generator's facade",
-	"ConfigError":    "awaits the generator's facade",
-	"IsConfigError":  "awaits the generator's facade",
 }
 
 // exportedNames lists the exported top-level names declared in a package's non-test files:

@@ -17,7 +17,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/mandate-dev/mandate/sdks/go/core"
 	"github.com/mandate-dev/mandate/sdks/go/mandate"
 )
 
@@ -126,7 +125,7 @@ func TestEnvironmentPrivateKeyIsUsedWhenNoCredentialIsGiven(t *testing.T) {
 
 func TestExplicitPrivateKeyIgnoresTheEnvironmentCredentials(t *testing.T) {
 	s := withKeyEnvironment(t, map[string]string{"MANDATE_API_TOKEN": adminToken, "MANDATE_CLIENT_ID": "agt_env", "MANDATE_CLIENT_PRIVATE_KEY": newPEMKey(t)})
-	c := mandate.NewClient(core.WithPrivateKey("agt_1", newPEMKey(t)), mandate.WithMaxRetries(0))
+	c := mandate.NewClient(mandate.WithPrivateKey("agt_1", newPEMKey(t)), mandate.WithMaxRetries(0))
 	if _, err := c.Agents.Get(context.Background(), "agt_01"); err != nil {
 		t.Fatal(err)
 	}
@@ -163,10 +162,10 @@ func TestExplicitAPITokenIgnoresThePrivateKeyInTheEnvironment(t *testing.T) {
 func TestSecretAndPrivateKeyInTheEnvironmentAreAConfigError(t *testing.T) {
 	s := withKeyEnvironment(t, map[string]string{"MANDATE_CLIENT_ID": "agt_env", "MANDATE_CLIENT_SECRET": "sk_env", "MANDATE_CLIENT_PRIVATE_KEY": newPEMKey(t)})
 	c := mandate.NewClient()
-	if !core.IsConfigError(c.Core().Err()) {
+	if !mandate.IsConfigError(c.Core().Err()) {
 		t.Fatalf("Err: %v", c.Core().Err())
 	}
-	if _, err := c.Agents.Get(context.Background(), "agt_01"); !core.IsConfigError(err) || strings.Contains(err.Error(), "sk_env") {
+	if _, err := c.Agents.Get(context.Background(), "agt_01"); !mandate.IsConfigError(err) || strings.Contains(err.Error(), "sk_env") {
 		t.Fatalf("call: %v", err)
 	}
 	if got, _ := s.seen(); len(got) != 0 {
