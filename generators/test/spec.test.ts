@@ -17,6 +17,8 @@ it('puts every operation of the spec in its tag’s resource', () => {
     'admin tokens',
     'agents',
     'credentials',
+    'agent keys',
+    'identity',
     'oauth',
     'signing keys',
     'audit events',
@@ -40,7 +42,7 @@ it('reads the event stream: typed data from x-sse-data, resumable, header authen
 it('finds the paginated lists and the operations that take an organization or an idempotency key', () => {
   const all = ir.resources.flatMap((r) => r.operations);
   expect(all.filter((o) => o.pagination !== undefined).map((o) => o.operationId).sort()).toEqual(
-    ['listAdminTokens', 'listAgents', 'listAuditEvents', 'listCredentials', 'listOrgs', 'listWebhookDeliveries', 'listWebhooks'].sort(),
+    ['listAdminTokens', 'listAgentKeys', 'listAgents', 'listAuditEvents', 'listCredentials', 'listOrgs', 'listWebhookDeliveries', 'listWebhooks'].sort(),
   );
   const issue = all.find((o) => o.operationId === 'issueToken');
   expect(issue).toMatchObject({ auth: ['clientBasic', 'none'], params: { location: 'form', model: 'TokenRequest' } });

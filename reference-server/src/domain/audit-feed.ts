@@ -66,24 +66,20 @@ class ChainReader {
   }
 
   /** Adds a follower that has seen everything up to `after` (null: up to now). */
-  join(follower: Follower, after: number | null): Following {
+  join(follower: Follower, after: number): Following {
     // Listed at once (so endAll reaches it), but given nothing until its catch-up has run.
     const following: Following = { follower, after: Number.POSITIVE_INFINITY };
     this.followings.add(following);
     this.enqueue(async () => {
       if (!this.followings.has(following)) return; // left before it was caught up
       const cursor = await this.ensureCursor();
-      if (after === null) {
-        following.after = cursor;
-      } else {
-        following.after = after;
-        // The durable log holds what it missed: read it up to where the live reads are.
-        while (following.after < cursor && this.followings.has(following)) {
-          const events = await this.read(this.chain, following.after);
-          const missed = events.filter((event) => event.sequence <= cursor);
-          for (const event of missed) this.give(following, event);
-          if (missed.length < PAGE) following.after = cursor;
-        }
+      following.after = after;
+      // The durable log holds what it missed: read it up to where the live reads are.
+      while (following.after < cursor && this.followings.has(following)) {
+        const events = await this.read(this.chain, following.after);
+        const missed = events.filter((event) => event.sequence <= cursor);
+        for (const event of missed) this.give(following, event);
+        if (missed.length < PAGE) following.after = cursor;
       }
     });
     return following;
@@ -160,10 +156,10 @@ export class AuditFeed {
   }
 
   /**
-   * Follows an organization's chain after the event with sequence `after` (null: from now).
+   * Follows an organization's chain after the event with sequence `after`.
    * Returns the function that stops following.
    */
-  async follow(chain: string, after: number | null, follower: Follower): Promise<() => void> {
+  async follow(chain: string, after: number, follower: Follower): Promise<() => void> {
     if (this.closed) throw new Error('The audit feed is closed.');
     await this.listen();
     let reader = this.readers.get(chain);

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { AuditFeed } from '../../src/domain/audit-feed';
 import pino from 'pino';
 import { Api } from '../helpers/api';
 import { type OrgFixture, createAgent, createOrg } from '../helpers/fixtures';
@@ -94,6 +95,25 @@ describe('the event stream', () => {
     expect((data(next as SseEvent).target as { id: string }).id).toBe(live.id);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(resumed.events).toHaveLength(4); // no duplicate of a replayed event
+  });
+
+  it('sends an event committed right after the response arrived, however late following starts', async () => {
+    // Following starts once the request's transaction committed, after the response went out;
+    // delayed here, as a busy machine would, the stream must still start where the response did.
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- applied below with the feed as `this`
+    const follow = AuditFeed.prototype.follow;
+    const delayed = jest.spyOn(AuditFeed.prototype, 'follow').mockImplementation(async function (this: AuditFeed, ...args) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      return follow.apply(this, args);
+    });
+    try {
+      const stream = await subscribe('?action=agent.created');
+      const agent = await createAgent(admin);
+      const [event] = await stream.next(1);
+      expect((data(event as SseEvent).target as { id: string }).id).toBe(agent.id);
+    } finally {
+      delayed.mockRestore();
+    }
   });
 
   it('refuses an unknown or foreign Last-Event-ID', async () => {

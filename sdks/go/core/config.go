@@ -28,6 +28,11 @@ type Config struct {
 	APIToken     string
 	ClientID     string
 	ClientSecret string
+	// PrivateKey authenticates the agent with private_key_jwt instead of a secret: PEM or
+	// JWK text (string or []byte), a JWK map[string]any, or a crypto.Signer (see
+	// WithPrivateKey). KeyID, when set, is the kid sent with its assertions.
+	PrivateKey   any
+	KeyID        string
 	Organization string
 	Scope        string
 	HTTPClient   *http.Client
@@ -36,9 +41,14 @@ type Config struct {
 	Headers      http.Header
 	Logger       *slog.Logger
 
-	// credentialsGiven records that WithAPIToken or WithClientCredentials was applied (even
-	// with empty values): the environment's credentials are then not read at all.
+	// credentialsGiven records that WithAPIToken, WithClientCredentials or WithPrivateKey was
+	// applied (even with empty values): the environment's credentials are then not read.
 	credentialsGiven bool
+
+	// clientKey is PrivateKey parsed; err is a configuration that cannot work, returned by
+	// every call.
+	clientKey *clientKey
+	err       error
 
 	// Hooks for tests: sleeping between attempts, the jitter source, the clock and how long
 	// an event stream may stay silent (zero: streamIdleTimeout).
@@ -56,10 +66,10 @@ func WithBaseURL(url string) Option {
 	return func(c *Config) { c.BaseURL = strings.TrimRight(url, "/") }
 }
 
-// WithAPIToken authenticates with an admin API token. Like WithClientCredentials, it turns
-// off all the environment's credentials (MANDATE_API_TOKEN, MANDATE_CLIENT_ID and
-// MANDATE_CLIENT_SECRET), even when token is empty; a client given neither option takes
-// its credentials from those variables.
+// WithAPIToken authenticates with an admin API token. Like WithClientCredentials and
+// WithPrivateKey, it turns off all the environment's credentials (MANDATE_API_TOKEN,
+// MANDATE_CLIENT_ID, MANDATE_CLIENT_SECRET and MANDATE_CLIENT_PRIVATE_KEY), even when token
+// is empty; a client given none of these options takes its credentials from those variables.
 func WithAPIToken(token string) Option {
 	return func(c *Config) { c.APIToken, c.credentialsGiven = token, true }
 }
@@ -71,6 +81,29 @@ func WithAPIToken(token string) Option {
 func WithClientCredentials(clientID, clientSecret string) Option {
 	return func(c *Config) { c.ClientID, c.ClientSecret, c.credentialsGiven = clientID, clientSecret, true }
 }
+
+// WithPrivateKey authenticates as an agent with private_key_jwt (RFC 7523 §2.2): each
+// request to the token, introspection and revocation endpoints carries a new assertion
+// signed with key, whose public half was registered with AgentKeys.Add. No secret is
+// sent. key is one of:
+//   - PEM text (string or []byte): PKCS#8 ("BEGIN PRIVATE KEY"), or SEC1 or PKCS#1;
+//   - a private JWK as JSON text (string or []byte) or as a map[string]any;
+//   - a crypto.Signer (*ecdsa.PrivateKey, ed25519.PrivateKey, *rsa.PrivateKey, or a signer
+//     backed by a KMS or HSM).
+//
+// EC P-256 keys sign with ES256, Ed25519 with EdDSA, RSA (at least 2048 bits) with RS256,
+// or PS256 when the JWK's alg says so. The kid sent is WithKeyID's, else the JWK's kid,
+// else the key's RFC 7638 thumbprint, which is the kid the server gives a key registered
+// without one. Like WithAPIToken, it turns off all the environment's credentials. A key
+// that cannot be used, or a client secret given too, is a *ConfigError that every call
+// of the client returns.
+func WithPrivateKey(clientID string, key any) Option {
+	return func(c *Config) { c.ClientID, c.PrivateKey, c.credentialsGiven = clientID, key, true }
+}
+
+// WithKeyID sets the kid sent with client assertions, for a key registered under a kid of
+// its own that its JWK does not carry.
+func WithKeyID(kid string) Option { return func(c *Config) { c.KeyID = kid } }
 
 // WithOrganization sends Mandate-Organization on the operations that accept it (default
 // MANDATE_ORGANIZATION); an instance admin names the organization it acts in this way.
@@ -125,16 +158,48 @@ func newConfig(defaults Defaults, opts []Option) Config {
 	}
 	// An Option written by hand may set a credential field without the flag; a credential
 	// it set still counts as given.
-	given := cfg.credentialsGiven || cfg.APIToken != "" || cfg.ClientID != "" || cfg.ClientSecret != ""
+	given := cfg.credentialsGiven || cfg.APIToken != "" || cfg.ClientID != "" || cfg.ClientSecret != "" || !noKey(cfg.PrivateKey)
 	if !given {
 		cfg.APIToken = os.Getenv("MANDATE_API_TOKEN")
 		cfg.ClientID = os.Getenv("MANDATE_CLIENT_ID")
 		cfg.ClientSecret = os.Getenv("MANDATE_CLIENT_SECRET")
+		if key := os.Getenv("MANDATE_CLIENT_PRIVATE_KEY"); key != "" {
+			cfg.PrivateKey = key
+		}
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{}
 	}
+	cfg.clientKey, cfg.err = agentKey(&cfg)
 	return cfg
+}
+
+// agentKey parses the private key, if any, and refuses a configuration with two ways of
+// authenticating the agent: the server takes one per request.
+func agentKey(cfg *Config) (*clientKey, error) {
+	if noKey(cfg.PrivateKey) {
+		return nil, nil
+	}
+	if cfg.ClientSecret != "" {
+		return nil, &ConfigError{Msg: "both a client secret and a private key are configured; give one (private_key_jwt or client_secret_basic)"}
+	}
+	if cfg.ClientID == "" {
+		return nil, &ConfigError{Msg: "a private key needs the agent's client id (WithPrivateKey's clientID, or MANDATE_CLIENT_ID)"}
+	}
+	return parseClientKey(cfg.PrivateKey, cfg.KeyID)
+}
+
+// noKey: nil or empty text counts as no private key, as an empty secret is no secret.
+func noKey(key any) bool {
+	switch k := key.(type) {
+	case nil:
+		return true
+	case string:
+		return k == ""
+	case []byte:
+		return len(k) == 0
+	}
+	return false
 }
 
 func envOr(name, fallback string) string {

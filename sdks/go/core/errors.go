@@ -170,3 +170,19 @@ func IsTimeout(err error) bool {
 	var target *TimeoutError
 	return errors.As(err, &target)
 }
+
+// ConfigError is a client configuration that cannot work: a client secret and a private
+// key both given, or a private key that cannot be used. NewClient cannot return it, so
+// every call of the client returns it instead (see Client.Err). Its message never quotes
+// a secret or key.
+type ConfigError struct {
+	Msg string
+}
+
+func (e *ConfigError) Error() string { return "mandate: configuration: " + e.Msg }
+
+// IsConfigError reports a client configuration that cannot work.
+func IsConfigError(err error) bool {
+	var target *ConfigError
+	return errors.As(err, &target)
+}

@@ -119,6 +119,9 @@ func (conn *streamConn) close() {
 // Stream does) and returns the stream, or the error that refused it. ctx bounds the whole
 // stream, not only the connection.
 func OpenStream[T any](ctx context.Context, c *Client, req *Request, opts []RequestOption) (*Stream[T], error) {
+	if c.cfg.err != nil {
+		return nil, c.cfg.err
+	}
 	rc := newRequestConfig(opts)
 	maxRetries, timeout := c.limits(&rc)
 	s := &Stream[T]{

@@ -22,7 +22,7 @@ type AuthMode string
 
 const (
 	AuthBearer      AuthMode = "bearer"      // Authorization: Bearer (API token or managed access token)
-	AuthClientBasic AuthMode = "clientBasic" // Authorization: Basic client_id:client_secret
+	AuthClientBasic AuthMode = "clientBasic" // Authorization: Basic client_id:client_secret, or private_key_jwt (see credentialFor)
 	AuthNone        AuthMode = "none"
 )
 
@@ -53,6 +53,7 @@ type Client struct {
 	tokenPath string
 	userAgent string
 	tokens    *tokenManager
+	issuer    *issuerCache
 }
 
 // NewClient builds a client from the spec's defaults, the MANDATE_* environment and opts.
@@ -60,8 +61,14 @@ func NewClient(defaults Defaults, opts ...Option) *Client {
 	c := &Client{cfg: newConfig(defaults, opts), tokenPath: defaults.TokenPath}
 	c.userAgent = strings.TrimSpace(defaults.UserAgent + " go/" + strings.TrimPrefix(runtime.Version(), "go"))
 	c.tokens = &tokenManager{client: c}
+	c.issuer = &issuerCache{client: c}
 	return c
 }
+
+// Err is the configuration error every call of this client returns (a *ConfigError: a
+// client secret and a private key both given, or a private key that cannot be used), or
+// nil. NewClient cannot return it; check it after building a client to fail early.
+func (c *Client) Err() error { return c.cfg.err }
 
 // BaseURL is the base URL the client sends requests to.
 func (c *Client) BaseURL() string { return c.cfg.BaseURL }
@@ -76,13 +83,17 @@ const (
 	credAPIToken
 	credManagedToken
 	credClientBasic
+	credClientAssertion
 )
 
-// credentialFor picks how to authenticate an operation, per the contract: Basic where the
-// operation accepts it and the client has a client id and secret; else a bearer token (the
-// API token, else a managed access token); else nothing.
+// credentialFor picks how to authenticate an operation, per the contract: on the OAuth
+// endpoints (those that accept client_secret_basic, all with form bodies) Basic when the
+// client has a client id and secret, or a signed client assertion in the form when it has
+// a private key; else a bearer token (the API token, else a managed access token); else
+// nothing.
 func (c *Client) credentialFor(modes []AuthMode) credential {
-	hasClient := c.cfg.ClientID != "" && c.cfg.ClientSecret != ""
+	hasSecret := c.cfg.ClientID != "" && c.cfg.ClientSecret != ""
+	hasKey := c.cfg.ClientID != "" && c.cfg.clientKey != nil
 	accepts := func(mode AuthMode) bool {
 		for _, m := range modes {
 			if m == mode {
@@ -92,11 +103,13 @@ func (c *Client) credentialFor(modes []AuthMode) credential {
 		return false
 	}
 	switch {
-	case accepts(AuthClientBasic) && hasClient:
+	case accepts(AuthClientBasic) && hasSecret:
 		return credClientBasic
+	case accepts(AuthClientBasic) && hasKey:
+		return credClientAssertion
 	case accepts(AuthBearer) && c.cfg.APIToken != "":
 		return credAPIToken
-	case accepts(AuthBearer) && hasClient:
+	case accepts(AuthBearer) && (hasSecret || hasKey):
 		return credManagedToken
 	default:
 		return credNone
@@ -112,6 +125,9 @@ func basicAuth(id, secret string) string {
 // Do sends req, retrying as the contract says, and decodes a success body into out: nil
 // ignores the body, *string receives it as text, anything else is JSON-decoded.
 func (c *Client) Do(ctx context.Context, req *Request, out any, opts []RequestOption) error {
+	if c.cfg.err != nil {
+		return c.cfg.err
+	}
 	rc := newRequestConfig(opts)
 	maxRetries, timeout := c.limits(&rc)
 	body, contentType, err := encodeBody(req)
@@ -128,6 +144,9 @@ func (c *Client) Do(ctx context.Context, req *Request, out any, opts []RequestOp
 		}
 	}
 	cred := c.credentialFor(req.Auth)
+	if cred == credClientAssertion && contentType == "" {
+		contentType = "application/x-www-form-urlencoded" // the assertion alone makes the form
+	}
 	refreshed := false
 
 	for attempt := 0; ; attempt++ {
@@ -136,8 +155,15 @@ func (c *Client) Do(ctx context.Context, req *Request, out any, opts []RequestOp
 		if err != nil {
 			return err
 		}
+		attemptBody := body
+		if cred == credClientAssertion {
+			// A new assertion for every attempt: the server spends each jti once.
+			if attemptBody, err = c.assertionBody(ctx, req.Form); err != nil {
+				return err
+			}
+		}
 
-		res, resBody, elapsed, err := c.attempt(ctx, req.Method, target, header, body, timeout)
+		res, resBody, elapsed, err := c.attempt(ctx, req.Method, target, header, attemptBody, timeout)
 		if err != nil {
 			err = c.transportError(ctx, req.Method, target, err)
 			retryable := ctx.Err() == nil && attempt < maxRetries
@@ -220,6 +246,23 @@ func (c *Client) authorize(ctx context.Context, header http.Header, cred credent
 		return token, nil
 	}
 	return "", nil
+}
+
+// assertionBody is the form body of one attempt authenticated by private_key_jwt. A form
+// that already holds a client_assertion is the caller's own authentication: sent as is.
+func (c *Client) assertionBody(ctx context.Context, form url.Values) ([]byte, error) {
+	if form.Has("client_assertion") {
+		return []byte(form.Encode()), nil
+	}
+	audience, err := c.issuer.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	assertion, err := c.cfg.clientKey.assertion(c.cfg.ClientID, audience, c.cfg.now())
+	if err != nil {
+		return nil, err
+	}
+	return []byte(assertionForm(form, assertion).Encode()), nil
 }
 
 func (c *Client) headers(req *Request, rc *requestConfig, contentType, idempotencyKey string) http.Header {

@@ -204,24 +204,6 @@ func (v AuditEventOutcome) IsKnown() bool {
 	return false
 }
 
-// ClientAssertionType is an open enum. With `client_assertion`, for `private_key_jwt` (RFC 7523
-// §2.2). Values this SDK does not know (from a newer server) are kept, and any value may be sent.
-type ClientAssertionType string
-
-// Known ClientAssertionType values.
-const (
-	ClientAssertionTypeUrnIetfParamsOAuthClientAssertionTypeJWTBearer ClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-)
-
-// IsKnown reports whether v is one of the values this SDK knows.
-func (v ClientAssertionType) IsKnown() bool {
-	switch v {
-	case ClientAssertionTypeUrnIetfParamsOAuthClientAssertionTypeJWTBearer:
-		return true
-	}
-	return false
-}
-
 // CredentialStatus is an open enum. Values this SDK does not know (from a newer server) are kept,
 // and any value may be sent.
 type CredentialStatus string
@@ -637,6 +619,25 @@ func (v StreamEventsParamsOutcome) IsKnown() bool {
 	return false
 }
 
+// TokenOperationRequestClientAssertionType is an open enum. With `client_assertion`, for
+// `private_key_jwt` (RFC 7523 §2.2). Values this SDK does not know (from a newer server) are kept,
+// and any value may be sent.
+type TokenOperationRequestClientAssertionType string
+
+// Known TokenOperationRequestClientAssertionType values.
+const (
+	TokenOperationRequestClientAssertionTypeUrnIetfParamsOAuthClientAssertionTypeJWTBearer TokenOperationRequestClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+)
+
+// IsKnown reports whether v is one of the values this SDK knows.
+func (v TokenOperationRequestClientAssertionType) IsKnown() bool {
+	switch v {
+	case TokenOperationRequestClientAssertionTypeUrnIetfParamsOAuthClientAssertionTypeJWTBearer:
+		return true
+	}
+	return false
+}
+
 // TokenOperationRequestTokenTypeHint is an open enum. A hint only (RFC 7009 §2.1); this server
 // issues access tokens alone. Values this SDK does not know (from a newer server) are kept, and
 // any value may be sent.
@@ -652,6 +653,44 @@ const (
 func (v TokenOperationRequestTokenTypeHint) IsKnown() bool {
 	switch v {
 	case TokenOperationRequestTokenTypeHintAccessToken, TokenOperationRequestTokenTypeHintRefreshToken:
+		return true
+	}
+	return false
+}
+
+// TokenRequestActorTokenType is an open enum. Token exchange: the type of `actor_token`; required
+// with it. Values this SDK does not know (from a newer server) are kept, and any value may be
+// sent.
+type TokenRequestActorTokenType string
+
+// Known TokenRequestActorTokenType values.
+const (
+	TokenRequestActorTokenTypeUrnIetfParamsOAuthTokenTypeAccessToken TokenRequestActorTokenType = "urn:ietf:params:oauth:token-type:access_token"
+)
+
+// IsKnown reports whether v is one of the values this SDK knows.
+func (v TokenRequestActorTokenType) IsKnown() bool {
+	switch v {
+	case TokenRequestActorTokenTypeUrnIetfParamsOAuthTokenTypeAccessToken:
+		return true
+	}
+	return false
+}
+
+// TokenRequestClientAssertionType is an open enum. With `client_assertion`, for `private_key_jwt`
+// (RFC 7523 §2.2). Values this SDK does not know (from a newer server) are kept, and any value may
+// be sent.
+type TokenRequestClientAssertionType string
+
+// Known TokenRequestClientAssertionType values.
+const (
+	TokenRequestClientAssertionTypeUrnIetfParamsOAuthClientAssertionTypeJWTBearer TokenRequestClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+)
+
+// IsKnown reports whether v is one of the values this SDK knows.
+func (v TokenRequestClientAssertionType) IsKnown() bool {
+	switch v {
+	case TokenRequestClientAssertionTypeUrnIetfParamsOAuthClientAssertionTypeJWTBearer:
 		return true
 	}
 	return false
@@ -673,6 +712,43 @@ const (
 func (v TokenRequestGrantType) IsKnown() bool {
 	switch v {
 	case TokenRequestGrantTypeClientCredentials, TokenRequestGrantTypeUrnIetfParamsOAuthGrantTypeTokenExchange:
+		return true
+	}
+	return false
+}
+
+// TokenRequestRequestedTokenType is an open enum. Token exchange: the type wanted; access tokens
+// are all Mandate issues. Values this SDK does not know (from a newer server) are kept, and any
+// value may be sent.
+type TokenRequestRequestedTokenType string
+
+// Known TokenRequestRequestedTokenType values.
+const (
+	TokenRequestRequestedTokenTypeUrnIetfParamsOAuthTokenTypeAccessToken TokenRequestRequestedTokenType = "urn:ietf:params:oauth:token-type:access_token"
+)
+
+// IsKnown reports whether v is one of the values this SDK knows.
+func (v TokenRequestRequestedTokenType) IsKnown() bool {
+	switch v {
+	case TokenRequestRequestedTokenTypeUrnIetfParamsOAuthTokenTypeAccessToken:
+		return true
+	}
+	return false
+}
+
+// TokenRequestSubjectTokenType is an open enum. Token exchange: the type of `subject_token`.
+// Values this SDK does not know (from a newer server) are kept, and any value may be sent.
+type TokenRequestSubjectTokenType string
+
+// Known TokenRequestSubjectTokenType values.
+const (
+	TokenRequestSubjectTokenTypeUrnIetfParamsOAuthTokenTypeAccessToken TokenRequestSubjectTokenType = "urn:ietf:params:oauth:token-type:access_token"
+)
+
+// IsKnown reports whether v is one of the values this SDK knows.
+func (v TokenRequestSubjectTokenType) IsKnown() bool {
+	switch v {
+	case TokenRequestSubjectTokenTypeUrnIetfParamsOAuthTokenTypeAccessToken:
 		return true
 	}
 	return false

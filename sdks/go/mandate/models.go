@@ -2887,7 +2887,7 @@ type TokenOperationRequest struct {
 	// 6749 §2.3).
 	ClientSecret *string `json:"client_secret,omitempty"`
 	// With `client_assertion`, for `private_key_jwt` (RFC 7523 §2.2).
-	ClientAssertionType *ClientAssertionType `json:"client_assertion_type,omitempty"`
+	ClientAssertionType *TokenOperationRequestClientAssertionType `json:"client_assertion_type,omitempty"`
 	// `private_key_jwt`: a JWT signed with one of the agent's registered keys, with `iss` and `sub`
 	// the agent's id, `aud` the issuer or the token endpoint's URL, `exp` at most 5 minutes ahead, and
 	// a `jti` never used before (each assertion works once).
@@ -2965,7 +2965,7 @@ type TokenRequest struct {
 	// With `client_secret_post`; else use HTTP Basic.
 	ClientSecret *string `json:"client_secret,omitempty"`
 	// With `client_assertion`, for `private_key_jwt` (RFC 7523 §2.2).
-	ClientAssertionType *ClientAssertionType `json:"client_assertion_type,omitempty"`
+	ClientAssertionType *TokenRequestClientAssertionType `json:"client_assertion_type,omitempty"`
 	// `private_key_jwt`: a JWT signed with one of the agent's registered keys, with `iss` and `sub`
 	// the agent's id, `aud` the issuer or the token endpoint's URL, `exp` at most 5 minutes ahead, and
 	// a `jti` never used before (each assertion works once).
@@ -2973,14 +2973,14 @@ type TokenRequest struct {
 	// Token exchange - an active access token of the delegating agent (the subject), of this
 	// organization.
 	SubjectToken *string `json:"subject_token,omitempty"`
-	// RFC 8693 §3. Mandate exchanges and issues access tokens only.
-	SubjectTokenType *TokenTypeURI `json:"subject_token_type,omitempty"`
+	// Token exchange: the type of `subject_token`.
+	SubjectTokenType *TokenRequestSubjectTokenType `json:"subject_token_type,omitempty"`
 	// Token exchange, optional - an active access token of the authenticated agent itself (the actor).
 	ActorToken *string `json:"actor_token,omitempty"`
-	// RFC 8693 §3. Mandate exchanges and issues access tokens only.
-	ActorTokenType *TokenTypeURI `json:"actor_token_type,omitempty"`
-	// RFC 8693 §3. Mandate exchanges and issues access tokens only.
-	RequestedTokenType *TokenTypeURI `json:"requested_token_type,omitempty"`
+	// Token exchange: the type of `actor_token`; required with it.
+	ActorTokenType *TokenRequestActorTokenType `json:"actor_token_type,omitempty"`
+	// Token exchange: the type wanted; access tokens are all Mandate issues.
+	RequestedTokenType *TokenRequestRequestedTokenType `json:"requested_token_type,omitempty"`
 	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
 	// extra ones.
 	ExtraFields map[string]json.RawMessage `json:"-"`

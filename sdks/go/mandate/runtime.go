@@ -47,6 +47,9 @@ type WebhookFailureReason = core.WebhookFailureReason
 // WebhookOption adjusts VerifyWebhook.
 type WebhookOption = core.WebhookOption
 
+// ConfigError is a client configuration that cannot work; every call of the client returns it.
+type ConfigError = core.ConfigError
+
 // OverflowEvent is the Event of the last message before the server drops a stream subscriber that
 // fell behind; the stream yields it, then reconnects and resumes after the last event.
 const OverflowEvent = core.OverflowEvent
@@ -111,6 +114,20 @@ func WithAPIToken(token string) Option {
 // MANDATE_API_TOKEN is never used (see NewClient).
 func WithClientCredentials(clientID, clientSecret string) Option {
 	return core.WithClientCredentials(clientID, clientSecret)
+}
+
+// WithPrivateKey authenticates as an agent with private_key_jwt: a new assertion signed with key
+// (PEM or JWK text, a JWK map, or a crypto.Signer) on every request to the OAuth endpoints,
+// managed access tokens elsewhere. Given, even empty, it turns off every credential of the
+// environment (see NewClient).
+func WithPrivateKey(clientID string, key any) Option {
+	return core.WithPrivateKey(clientID, key)
+}
+
+// WithKeyID sets the kid of client assertions (default: the JWK's kid, else the key's RFC 7638
+// thumbprint).
+func WithKeyID(kid string) Option {
+	return core.WithKeyID(kid)
 }
 
 // WithOrganization sends Mandate-Organization on the operations that accept it (default
@@ -241,6 +258,11 @@ func IsConnectionError(err error) bool {
 // IsTimeout reports an attempt or call that ran out of time.
 func IsTimeout(err error) bool {
 	return core.IsTimeout(err)
+}
+
+// IsConfigError reports a client configuration that cannot work.
+func IsConfigError(err error) bool {
+	return core.IsConfigError(err)
 }
 
 // Value is a Nullable field holding v.

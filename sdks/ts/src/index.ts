@@ -4,6 +4,7 @@ export * from './generated/resources.js';
 export { APIPromise, type RawResponse } from './core/api-promise.js';
 export type { ClientOptions, RequestOptions, StreamOptions, LogLevel, Clock } from './core/options.js';
 export type { Logger } from './core/log.js';
+export type { PrivateJwk, PrivateKeyInput } from './core/private-key.js';
 export { Page, PagePromise } from './core/pagination.js';
 export { EventStream, isOverflow, type StreamEvent, type OverflowEvent } from './core/event-stream.js';
 export {

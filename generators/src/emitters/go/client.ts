@@ -18,7 +18,7 @@ export function clientDeclaration(ir: IR): string {
     `type Client struct {\n${fields.join('\n')}\n\n\ttransport *core.Client\n}`,
     '',
     comment(
-      `NewClient builds a client. An option given wins over its environment variable. Base URL, organization and scope fall back to theirs one by one: MANDATE_BASE_URL (else ${ir.defaultBaseURL}), MANDATE_ORGANIZATION, MANDATE_SCOPE. Credentials come from one place only: when WithAPIToken or WithClientCredentials is given (even with empty values), none of MANDATE_API_TOKEN, MANDATE_CLIENT_ID and MANDATE_CLIENT_SECRET is read, so an agent client never picks up an admin token; only a client given neither takes its credentials from those variables. MANDATE_LOG=debug logs each attempt to stderr.`,
+      `NewClient builds a client. An option given wins over its environment variable. Base URL, organization and scope fall back to theirs one by one: MANDATE_BASE_URL (else ${ir.defaultBaseURL}), MANDATE_ORGANIZATION, MANDATE_SCOPE. Credentials come from one place only: when WithAPIToken, WithClientCredentials or WithPrivateKey is given (even with empty values), none of MANDATE_API_TOKEN, MANDATE_CLIENT_ID, MANDATE_CLIENT_SECRET and MANDATE_CLIENT_PRIVATE_KEY is read, so an agent client never picks up an admin token; only a client given none of them takes its credentials from those variables. A configuration that cannot work (a secret and a private key, an unusable key) is a *ConfigError that Core().Err() and every call return. MANDATE_LOG=debug logs each attempt to stderr.`,
       '',
     ),
     'func NewClient(opts ...Option) *Client {',
@@ -67,11 +67,14 @@ export function facadeDeclarations(): string {
     ['WebhookVerificationError', 'is the error of a delivery VerifyWebhook rejects; use errors.As and switch on its Reason.'],
     ['WebhookFailureReason', 'says why VerifyWebhook rejected a delivery.'],
     ['WebhookOption', 'adjusts VerifyWebhook.'],
+    ['ConfigError', 'is a client configuration that cannot work; every call of the client returns it.'],
   ];
   const funcs: [string, string, string, string][] = [
     ['WithBaseURL', 'url string', 'Option', 'sets the base URL (default MANDATE_BASE_URL, else the spec\'s server).'],
     ['WithAPIToken', 'token string', 'Option', 'authenticates with an admin API token. Given, even empty, it turns off every credential of the environment (see NewClient).'],
     ['WithClientCredentials', 'clientID, clientSecret string', 'Option', 'authenticates as an agent: HTTP Basic on the OAuth endpoints, managed access tokens elsewhere. Given, even empty, it turns off every credential of the environment, so MANDATE_API_TOKEN is never used (see NewClient).'],
+    ['WithPrivateKey', 'clientID string, key any', 'Option', 'authenticates as an agent with private_key_jwt: a new assertion signed with key (PEM or JWK text, a JWK map, or a crypto.Signer) on every request to the OAuth endpoints, managed access tokens elsewhere. Given, even empty, it turns off every credential of the environment (see NewClient).'],
+    ['WithKeyID', 'kid string', 'Option', 'sets the kid of client assertions (default: the JWK\'s kid, else the key\'s RFC 7638 thumbprint).'],
     ['WithOrganization', 'orgID string', 'Option', 'sends Mandate-Organization on the operations that accept it (default MANDATE_ORGANIZATION); an instance-admin token needs it.'],
     ['WithScope', 'scope string', 'Option', 'sets the space-separated scopes requested with client credentials (default MANDATE_SCOPE).'],
     ['WithHTTPClient', 'client *http.Client', 'Option', 'sets the HTTP client.'],
@@ -99,6 +102,7 @@ export function facadeDeclarations(): string {
     ['IsInternalServer', 'a 5xx answer'],
     ['IsConnectionError', 'a request that got no response'],
     ['IsTimeout', 'an attempt or call that ran out of time'],
+    ['IsConfigError', 'a client configuration that cannot work'],
   ];
   const webhookReasons = [
     'WebhookMissingHeader',

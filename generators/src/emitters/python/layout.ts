@@ -9,16 +9,22 @@ export const LINE_LENGTH = 100;
 /** Prose in docstrings and comments wraps here, leaving room for indentation. */
 export const PROSE_WIDTH = 88;
 
-/** A bracketed group: `head` ends with the opening bracket, `tail` starts with the closing one. */
+/**
+ * A bracketed group: `head` ends with the opening bracket, `tail` starts with the closing one.
+ * A `hug` group that does not fit keeps its items together on one line of their own, as ruff
+ * splits a subscript (`Union[\n    A, B\n] = …`), instead of one item per line.
+ */
 export interface Group {
   head: string;
   items: Node[];
   tail: string;
+  hug?: boolean;
 }
 
 export type Node = string | Group;
 
 export const group = (head: string, items: Node[], tail: string): Group => ({ head, items, tail });
+export const hugged = (head: string, items: string[], tail: string): Group => ({ head, items, tail, hug: true });
 
 function flat(node: Node): string {
   if (typeof node === 'string') return node;
@@ -30,6 +36,7 @@ export function render(node: Node, indent: string, suffix = ''): string {
   const oneLine = `${indent}${flat(node)}${suffix}`;
   if (typeof node === 'string' || node.items.length === 0 || oneLine.length <= LINE_LENGTH) return oneLine;
   const inner = `${indent}    `;
+  if (node.hug === true) return [`${indent}${node.head}`, `${inner}${node.items.map(flat).join(', ')}`, `${indent}${node.tail}${suffix}`].join('\n');
   return [`${indent}${node.head}`, ...node.items.map((item) => render(item, inner, ',')), `${indent}${node.tail}${suffix}`].join('\n');
 }
 

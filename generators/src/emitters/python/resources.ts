@@ -5,7 +5,7 @@
 import type { IR, Operation, Parameter, Property, Resource } from '../../ir/types';
 import { endpointConstant } from './endpoints';
 import { Imports } from './imports';
-import { docstring, group, type Node, pyString, render, wrap } from './layout';
+import { docstring, group, hugged, type Node, pyString, render, wrap } from './layout';
 import { className, OPTION_NAMES, pyName } from './naming';
 import { fieldType, inputType, type ModelIndex } from './types';
 
@@ -125,10 +125,29 @@ export function orNotGiven(type: string): string {
   return `Union[${type}, NotGiven]`;
 }
 
-function signatureItems(plan: MethodPlan): string[] {
-  const items = ['self', ...plan.pathArgs.map((a) => `${a.python}: ${a.type}`), '*'];
+/** The members of a `Union[...]` at its top level. */
+function unionMembers(union: string): string[] {
+  const members: string[] = [];
+  let depth = 0;
+  let start = 'Union['.length;
+  for (let i = start; i < union.length - 1; i++) {
+    if (union[i] === '[') depth++;
+    else if (union[i] === ']') depth--;
+    else if (union[i] === ',' && depth === 0) {
+      members.push(union.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  members.push(union.slice(start, -1).trim());
+  return members;
+}
+
+function signatureItems(plan: MethodPlan): Node[] {
+  const items: Node[] = ['self', ...plan.pathArgs.map((a) => `${a.python}: ${a.type}`), '*'];
   for (const arg of plan.params) {
-    items.push(arg.required ? `${arg.python}: ${arg.type}` : `${arg.python}: ${orNotGiven(arg.type)} = NOT_GIVEN`);
+    if (arg.required) items.push(`${arg.python}: ${arg.type}`);
+    // A long union splits inside its brackets, as ruff formats it.
+    else items.push(hugged(`${arg.python}: Union[`, unionMembers(orNotGiven(arg.type)), '] = NOT_GIVEN'));
   }
   items.push(...plan.options.map((option) => OPTION_SIGNATURES[option] ?? option));
   return items;

@@ -20,10 +20,14 @@ export function eventHandlers(feed: AuditFeed, options: EventStreamOptions = EVE
     async streamEvents(call) {
       const orgId = orgOf(call);
       const lastEventId = call.headers['last-event-id'] as string | undefined;
-      let after: number | null = null;
+      let after: number;
       if (lastEventId !== undefined) {
         const last = await auditStore.find(call.sql, orgId, lastEventId);
         after = (last ?? fail(badRequest('INVALID_LAST_EVENT_ID', `Last-Event-ID ${lastEventId} is no event of this organization; reconnect without it to start from now.`))).sequence;
+      } else {
+        // "Now" is fixed before the response goes out: an event committed after the client
+        // saw the response is sent, however late following starts.
+        after = (await auditStore.head(call.sql, orgId))?.sequence ?? 0;
       }
       const query = call.query as { action?: string[]; agentId?: string; outcome?: string };
       const filter = { actions: query.action ?? [], agentId: query.agentId, outcome: query.outcome };

@@ -72,7 +72,7 @@ func withEnvironment(t *testing.T, env map[string]string) *envServer {
 	s := &envServer{}
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
-	for _, name := range []string{"MANDATE_BASE_URL", "MANDATE_API_TOKEN", "MANDATE_CLIENT_ID", "MANDATE_CLIENT_SECRET", "MANDATE_ORGANIZATION", "MANDATE_SCOPE", "MANDATE_LOG"} {
+	for _, name := range []string{"MANDATE_BASE_URL", "MANDATE_API_TOKEN", "MANDATE_CLIENT_ID", "MANDATE_CLIENT_SECRET", "MANDATE_CLIENT_PRIVATE_KEY", "MANDATE_ORGANIZATION", "MANDATE_SCOPE", "MANDATE_LOG"} {
 		t.Setenv(name, env[name])
 	}
 	if env["MANDATE_BASE_URL"] == "" {

@@ -13,6 +13,7 @@ import json
 import logging
 import platform
 import random
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ import pydantic
 from typing_extensions import Literal
 
 from ._auth import AsyncTokenManager, TokenGrant, TokenManager
+from ._client_assertion import JWT_BEARER_ASSERTION_TYPE, sign_client_assertion
 from ._config import ClientConfig
 from ._endpoint import Endpoint
 from ._exceptions import (
@@ -56,7 +58,7 @@ __all__ = ["AsyncAPIClient", "BaseClient", "SyncAPIClient"]
 T = TypeVar("T")
 M = TypeVar("M", bound=pydantic.BaseModel)
 
-Credential = Literal["basic", "api_token", "managed", "none"]
+Credential = Literal["basic", "assertion", "api_token", "managed", "none"]
 Params = Mapping[str, object]
 
 _USER_AGENT = f"mandate-python/{__version__} (Python {platform.python_version()})"
@@ -104,9 +106,19 @@ class BaseClient:
             auth=("clientBasic",),
             params_in="form",
         )
-        # Swappable in tests: the clock for token lifetimes, the jitter source.
+        # RFC 8414 discovery: its issuer is the audience of private_key_jwt assertions.
+        self._metadata_endpoint = Endpoint(
+            operation_id="getAuthorizationServerMetadata",
+            method="GET",
+            path="/.well-known/oauth-authorization-server",
+            auth=("none",),
+        )
+        self._issuer: Optional[str] = None
+        # Swappable in tests: the clock for token lifetimes, the jitter source, and the
+        # wall clock that dates assertions.
         self.clock: Callable[[], float] = time.monotonic
         self.random: Callable[[], float] = random.random
+        self.wall_clock: Callable[[], float] = time.time
 
     # --- what one call uses across its attempts ---
 
@@ -133,7 +145,7 @@ class BaseClient:
     def _credential(self, endpoint: Endpoint) -> Credential:
         """Which credential the operation gets, from what its security accepts."""
         if "clientBasic" in endpoint.auth and self.config.has_client_credentials:
-            return "basic"
+            return "assertion" if self.config.private_key is not None else "basic"
         if "bearer" in endpoint.auth:
             if self.config.api_token:
                 return "api_token"
@@ -147,6 +159,43 @@ class BaseClient:
         secret = quote_plus(self.config.client_secret or "")
         pair = f"{client_id}:{secret}"
         return "Basic " + base64.b64encode(pair.encode()).decode("ascii")
+
+    def _attempt_params(self, params: Params, issuer: Optional[str]) -> Params:
+        """The params of one attempt. Given the issuer (``private_key_jwt``), plus a new
+        assertion: the server accepts each once, so a retry must not reuse one."""
+        key = self.config.private_key
+        if key is None or issuer is None:
+            return params
+        return {
+            **params,
+            "client_id": self.config.client_id,
+            "client_assertion_type": JWT_BEARER_ASSERTION_TYPE,
+            "client_assertion": sign_client_assertion(
+                key,
+                client_id=self.config.client_id or "",
+                audience=issuer,
+                now=self.wall_clock(),
+            ),
+        }
+
+    def _needs_assertion(self, call: _Call, params: Params, options: RequestOptions) -> bool:
+        # A caller who put client authentication in the form chose it; a second would be refused.
+        given = {**params, **(options.extra_body or {})}
+        chosen = any(
+            not isinstance(given.get(name), (NotGiven, type(None)))
+            for name in ("client_secret", "client_assertion")
+        )
+        return call.credential == "assertion" and not chosen
+
+    def _issuer_of(self, response: httpx.Response) -> str:
+        payload = response.json()
+        issuer = payload.get("issuer") if isinstance(payload, dict) else None
+        if not isinstance(issuer, str) or not issuer:
+            raise APIError(
+                f"{self._metadata_endpoint.path} names no issuer, which private_key_jwt "
+                "assertions need as their audience."
+            )
+        return issuer
 
     # --- building a request ---
 
@@ -340,6 +389,7 @@ class SyncAPIClient(BaseClient):
         self._http = http_client if http_client is not None else httpx.Client()
         self.sleep: Callable[[float], None] = time.sleep
         self.token_manager = TokenManager(self._fetch_token, lambda: self.clock())
+        self._issuer_lock = threading.Lock()
 
     def close(self) -> None:
         if self._owns_http:
@@ -393,8 +443,14 @@ class SyncAPIClient(BaseClient):
         """One logical call: attempts, retries and at most one token refresh."""
         call = self._start_call(endpoint, options)
         while True:
+            issuer = self._cached_issuer() if self._needs_assertion(call, params, options) else None
             request = self._build_request(
-                self._http, call, path, params, options, self._authorization(call)
+                self._http,
+                call,
+                path,
+                self._attempt_params(params, issuer),
+                options,
+                self._authorization(call),
             )
             started = self.clock()
             try:
@@ -424,6 +480,14 @@ class SyncAPIClient(BaseClient):
     def _fetch_token(self) -> TokenGrant:
         response = self.send(self._token_endpoint, (), self._token_params(), RequestOptions())
         return self._token_grant(response)
+
+    def _cached_issuer(self) -> str:
+        """Fetched once, on first need, and kept; a failed fetch is tried again next time."""
+        with self._issuer_lock:
+            if self._issuer is None:
+                response = self.send(self._metadata_endpoint, (), {}, RequestOptions())
+                self._issuer = self._issuer_of(response)
+            return self._issuer
 
 
 class AsyncAPIClient(BaseClient):
@@ -496,7 +560,15 @@ class AsyncAPIClient(BaseClient):
         call = self._start_call(endpoint, options)
         while True:
             authorization = await self._authorization(call)
-            request = self._build_request(self._http, call, path, params, options, authorization)
+            issuer = (
+                await self._cached_issuer()
+                if self._needs_assertion(call, params, options)
+                else None
+            )
+            attempt_params = self._attempt_params(params, issuer)
+            request = self._build_request(
+                self._http, call, path, attempt_params, options, authorization
+            )
             started = self.clock()
             try:
                 response = await self._http.send(request)
@@ -526,3 +598,11 @@ class AsyncAPIClient(BaseClient):
     async def _fetch_token(self) -> TokenGrant:
         response = await self.send(self._token_endpoint, (), self._token_params(), RequestOptions())
         return self._token_grant(response)
+
+    async def _cached_issuer(self) -> str:
+        """Fetched once and kept. Tasks that start together may each fetch it: the answers
+        are the same, and a lock per event loop is not worth it here."""
+        if self._issuer is None:
+            response = await self.send(self._metadata_endpoint, (), {}, RequestOptions())
+            self._issuer = self._issuer_of(response)
+        return self._issuer

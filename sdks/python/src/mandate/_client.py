@@ -13,6 +13,7 @@ from ._config import ClientConfig, resolve_config
 from ._generated.client import AsyncResources, SyncResources
 from ._generated.spec import DEFAULT_BASE_URL, TOKEN_PATH
 from ._logging import setup_logging
+from ._private_key import PrivateKeyInput
 from ._types import Timeout
 from ._verify import AccessTokenClaims, AccessTokenVerifier, AsyncAccessTokenVerifier
 
@@ -29,6 +30,8 @@ def _config(
     max_retries: Optional[int],
     timeout: Optional[Timeout],
     default_headers: Optional[Mapping[str, str]],
+    private_key: Optional[PrivateKeyInput],
+    key_id: Optional[str],
 ) -> ClientConfig:
     setup_logging()
     return resolve_config(
@@ -42,6 +45,8 @@ def _config(
         max_retries=max_retries,
         timeout=timeout,
         default_headers=default_headers,
+        private_key=private_key,
+        key_id=key_id,
     )
 
 
@@ -54,10 +59,18 @@ class Mandate(SyncResources):
     ``""``, wins over the variable.
 
     Credentials come from one place only. Give any of ``api_token`` (an admin API token),
-    ``client_id`` or ``client_secret`` (an agent's credential, for the token manager) and
-    none of ``MANDATE_API_TOKEN``, ``MANDATE_CLIENT_ID`` and ``MANDATE_CLIENT_SECRET`` is
-    read; give none of them and all three are. An agent client built with its id and secret
-    therefore never authenticates with an admin token that happens to be in the environment.
+    ``client_id``, ``client_secret`` or ``private_key`` (an agent's credential, for the token
+    manager) and none of ``MANDATE_API_TOKEN``, ``MANDATE_CLIENT_ID``,
+    ``MANDATE_CLIENT_SECRET`` and ``MANDATE_CLIENT_PRIVATE_KEY`` is read; give none of them
+    and all four are. An agent client built with its id and secret (or key) therefore never
+    authenticates with an admin token that happens to be in the environment.
+
+    ``private_key`` authenticates the agent with ``private_key_jwt`` (RFC 7523) instead of a
+    secret: a PKCS#8 PEM, or a private JWK (a dict or JSON text) of type EC P-256 (ES256),
+    Ed25519 (EdDSA) or RSA (RS256, or PS256 when the JWK's ``alg`` says so), whose public key
+    was registered with ``agent_keys.add``. ``key_id`` is the ``kid`` sent (default: the
+    JWK's ``kid``, else the key's RFC 7638 thumbprint, the server's default). A secret and a
+    key together, or a key that cannot be used, raise `MandateError` here.
     """
 
     def __init__(
@@ -67,6 +80,8 @@ class Mandate(SyncResources):
         api_token: Optional[str] = None,
         client_id: Optional[str] = None,
         client_secret: Optional[str] = None,
+        private_key: Optional[PrivateKeyInput] = None,
+        key_id: Optional[str] = None,
         organization: Optional[str] = None,
         scope: Optional[str] = None,
         max_retries: Optional[int] = None,
@@ -85,6 +100,8 @@ class Mandate(SyncResources):
             max_retries,
             timeout,
             default_headers,
+            private_key,
+            key_id,
         )
         self._core = SyncAPIClient(
             config, token_path=TOKEN_PATH, http_client=http_client, logger=logger
@@ -147,6 +164,8 @@ class AsyncMandate(AsyncResources):
         api_token: Optional[str] = None,
         client_id: Optional[str] = None,
         client_secret: Optional[str] = None,
+        private_key: Optional[PrivateKeyInput] = None,
+        key_id: Optional[str] = None,
         organization: Optional[str] = None,
         scope: Optional[str] = None,
         max_retries: Optional[int] = None,
@@ -165,6 +184,8 @@ class AsyncMandate(AsyncResources):
             max_retries,
             timeout,
             default_headers,
+            private_key,
+            key_id,
         )
         self._core = AsyncAPIClient(
             config, token_path=TOKEN_PATH, http_client=http_client, logger=logger

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from typing import Mapping, Optional
 
+from ._exceptions import MandateError
+from ._private_key import InvalidPrivateKeyError, PrivateKeyInput, SigningKey, parse_private_key
 from ._types import Timeout
 
 __all__ = ["DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "ClientConfig", "resolve_config"]
@@ -20,6 +23,8 @@ class ClientConfig:
     api_token: Optional[str] = field(default=None, repr=False)
     client_id: Optional[str] = None
     client_secret: Optional[str] = field(default=None, repr=False)
+    private_key: Optional[SigningKey] = field(default=None, repr=False)
+    """The agent's key for ``private_key_jwt``, parsed; its ``kid`` is the one sent."""
     organization: Optional[str] = None
     scope: Optional[str] = None
     max_retries: int = DEFAULT_MAX_RETRIES
@@ -28,7 +33,8 @@ class ClientConfig:
 
     @property
     def has_client_credentials(self) -> bool:
-        return bool(self.client_id) and bool(self.client_secret)
+        """A client id with a secret or a private key: the client can get its own tokens."""
+        return bool(self.client_id) and (bool(self.client_secret) or self.private_key is not None)
 
 
 def resolve_config(
@@ -43,34 +49,65 @@ def resolve_config(
     max_retries: Optional[int],
     timeout: Optional[Timeout],
     default_headers: Optional[Mapping[str, str]],
+    private_key: Optional[PrivateKeyInput] = None,
+    key_id: Optional[str] = None,
 ) -> ClientConfig:
     """Fills the options left as None from their ``MANDATE_*`` variables or defaults.
 
     None means "not given"; any other value, even an empty string, is the caller's choice
     and wins over the environment. Credentials come from one place only (sdks/README.md,
-    "Where credentials come from"): a caller who gives any of ``api_token``, ``client_id``
-    or ``client_secret`` gets none of ``MANDATE_API_TOKEN``, ``MANDATE_CLIENT_ID`` and
-    ``MANDATE_CLIENT_SECRET``, so that an agent client never acts with an admin token (or
-    an admin client with an agent's secret) that happens to be in the environment.
+    "Where credentials come from"): a caller who gives any of ``api_token``, ``client_id``,
+    ``client_secret`` or ``private_key`` gets none of ``MANDATE_API_TOKEN``,
+    ``MANDATE_CLIENT_ID``, ``MANDATE_CLIENT_SECRET`` and ``MANDATE_CLIENT_PRIVATE_KEY``, so
+    that an agent client never acts with an admin token (or an admin client with an agent's
+    secret or key) that happens to be in the environment.
     """
     if max_retries is not None and max_retries < 0:
         raise ValueError("max_retries must be 0 or more")
-    if api_token is None and client_id is None and client_secret is None:
+    key_source = "private_key"
+    if api_token is None and client_id is None and client_secret is None and private_key is None:
         api_token = _env("MANDATE_API_TOKEN")
         client_id = _env("MANDATE_CLIENT_ID")
         client_secret = _env("MANDATE_CLIENT_SECRET")
+        private_key = _env("MANDATE_CLIENT_PRIVATE_KEY")
+        key_source = "MANDATE_CLIENT_PRIVATE_KEY"
     return ClientConfig(
         base_url=(_option(base_url, "MANDATE_BASE_URL") or default_base_url).rstrip("/"),
         # An empty credential is no credential: it sends no Authorization header.
         api_token=api_token or None,
         client_id=client_id or None,
         client_secret=client_secret or None,
+        private_key=_signing_key(private_key, key_source, key_id, has_secret=bool(client_secret)),
         organization=_option(organization, "MANDATE_ORGANIZATION") or None,
         scope=_option(scope, "MANDATE_SCOPE") or None,
         max_retries=DEFAULT_MAX_RETRIES if max_retries is None else max_retries,
         timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
         default_headers=dict(default_headers or {}),
     )
+
+
+def _signing_key(
+    value: Optional[PrivateKeyInput], source: str, key_id: Optional[str], *, has_secret: bool
+) -> Optional[SigningKey]:
+    """The parsed key, or None; a configuration error names the problem, never the key."""
+    if value is None or value == "":
+        if key_id:
+            raise MandateError(
+                "key_id was given without a private key "
+                "(private_key or MANDATE_CLIENT_PRIVATE_KEY)."
+            )
+        return None
+    if has_secret:
+        raise MandateError(
+            "Both a client secret and a private key are configured: give client_secret or "
+            "private_key (MANDATE_CLIENT_SECRET or MANDATE_CLIENT_PRIVATE_KEY), not both; the "
+            "server takes one authentication method per request."
+        )
+    try:
+        key = parse_private_key(value)
+    except InvalidPrivateKeyError as error:
+        raise MandateError(f"The private key in {source} cannot be used: {error}.") from None
+    return dataclasses.replace(key, kid=key_id) if key_id else key
 
 
 def _env(name: str) -> Optional[str]:

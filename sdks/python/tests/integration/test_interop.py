@@ -1,10 +1,13 @@
-"""Interoperability: a token from a standard OAuth client library passes `verify_access_token`."""
+"""Interoperability: a token from a standard OAuth client library passes `verify_access_token`,
+and that library's private_key_jwt works with a key registered through the SDK."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 import warnings
+from dataclasses import dataclass
 
 import pytest
 from authlib.deprecate import AuthlibDeprecationWarning
@@ -13,10 +16,12 @@ with warnings.catch_warnings():
     # authlib announces, on import, its own move from httpx to httpx2.
     warnings.simplefilter("ignore", AuthlibDeprecationWarning)
     from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuth2Client
+    from authlib.oauth2.rfc7523 import PrivateKeyJWT
 
 import mandate
 from mandate import Mandate
 
+from ..keys import TestKey, generate_test_key
 from .server import LiveServer
 
 
@@ -85,3 +90,80 @@ def test_the_sdk_token_manager_gets_and_uses_a_token(
         assert me.id == client_id
         names = [item.id for item in agent.agents.list(limit=1)]
         assert client_id in names
+
+
+@dataclass(frozen=True)
+class KeyAgent:
+    client_id: str
+    key: TestKey
+    issuer: str
+    token_endpoint: str
+
+
+@pytest.fixture(scope="module")
+def key_agent(server: LiveServer) -> KeyAgent:
+    """An agent holding an RSA key (authlib's default algorithm, RS256), registered through
+    the SDK's ``agent_keys.add``."""
+    with Mandate(base_url=server.base_url, api_token=server.token) as admin:
+        org = admin.orgs.create(name=f"interop-keys-{uuid.uuid4().hex[:8]}")
+        org_token = admin.admin_tokens.create(org.id, role="admin", label="interop").token
+        metadata = admin.oauth.server_metadata()
+    assert "private_key_jwt" in (metadata.token_endpoint_auth_methods_supported or [])
+    test_key = generate_test_key("RS256")
+    with Mandate(base_url=server.base_url, api_token=org_token) as org_admin:
+        agent = org_admin.agents.create(
+            name="interop-key-agent", agent_type="autonomous", allowed_scopes=["agents:read"]
+        )
+        org_admin.agent_keys.add(agent.id, jwk=test_key.public_jwk, label="authlib")
+    return KeyAgent(agent.id, test_key, metadata.issuer, metadata.token_endpoint)
+
+
+def authlib_private_key_jwt(agent: KeyAgent) -> PrivateKeyJWT:
+    # authlib dates its assertions an hour ahead by default, past the server's five-minute
+    # limit; ``claims`` is its own way to set them. A new instance per request: authlib keeps
+    # the jti it generates in that dict, so an instance reused would replay it.
+    return PrivateKeyJWT(agent.token_endpoint, claims={"exp": int(time.time()) + 60})
+
+
+def test_authlib_private_key_jwt_with_a_key_registered_through_the_sdk(
+    server: LiveServer, key_agent: KeyAgent
+) -> None:
+    # aud: authlib uses the URL it posts to, the issuer's token endpoint, which the server takes.
+    with OAuth2Client(
+        key_agent.client_id,
+        key_agent.key.pem,
+        token_endpoint_auth_method="private_key_jwt",
+        scope="agents:read",
+    ) as oauth:
+        oauth.register_client_auth_method(authlib_private_key_jwt(key_agent))
+        token = oauth.fetch_token(key_agent.token_endpoint, grant_type="client_credentials")
+    claims = mandate.verify_access_token(
+        token["access_token"],
+        issuer=key_agent.issuer,
+        audience=key_agent.issuer,
+        base_url=server.base_url,
+    )
+    assert (claims.sub, claims.client_id) == (key_agent.client_id, key_agent.client_id)
+
+    # The same registration serves the SDK's own private_key_jwt.
+    with Mandate(
+        base_url=server.base_url, client_id=key_agent.client_id, private_key=key_agent.key.pem
+    ) as sdk:
+        assert sdk.agents.get(key_agent.client_id).id == key_agent.client_id
+
+
+def test_authlib_async_private_key_jwt(server: LiveServer, key_agent: KeyAgent) -> None:
+    async def scenario() -> str:
+        async with AsyncOAuth2Client(
+            key_agent.client_id, key_agent.key.pem, token_endpoint_auth_method="private_key_jwt"
+        ) as oauth:
+            oauth.register_client_auth_method(authlib_private_key_jwt(key_agent))
+            token = await oauth.fetch_token(
+                key_agent.token_endpoint, grant_type="client_credentials"
+            )
+        return str(token["access_token"])
+
+    access_token = asyncio.run(scenario())
+    with Mandate(base_url=server.base_url) as client:
+        claims = client.verify_access_token(access_token, audience=key_agent.issuer)
+    assert claims.sub == key_agent.client_id

@@ -1,4 +1,6 @@
 import { APIPromise, type RawResponse } from './api-promise.js';
+import { JWT_BEARER_ASSERTION_TYPE } from './client-assertion.js';
+import { type ClientAuthentication, clientAuthentication } from './client-auth.js';
 import { APIConnectionError, APITimeoutError, MandateError, errorFor } from './errors.js';
 import { EventStream } from './event-stream.js';
 import { Log } from './log.js';
@@ -46,7 +48,21 @@ interface Authorization {
   header?: string;
   /** Set when the header carries the token manager's token, which a 401 may invalidate. */
   managedToken?: string;
+  /** Client authentication in the form body (private_key_jwt): merged into this attempt's body. */
+  form?: Record<string, string>;
 }
+
+/** RFC 8414 discovery, where the issuer (the assertions' audience) is published. */
+const AUTHORIZATION_SERVER_METADATA: OperationSpec = {
+  operationId: 'getAuthorizationServerMetadata',
+  method: 'GET',
+  path: '/.well-known/oauth-authorization-server',
+  auth: ['none'],
+  response: 'json',
+  idempotent: false,
+  organizationHeader: false,
+  resumable: false,
+};
 
 /**
  * Sends operations: builds the request from an OperationSpec, authenticates, retries, maps
@@ -55,7 +71,7 @@ interface Authorization {
 export class MandateCore {
   readonly baseURL: string;
   private readonly apiToken: string | undefined;
-  private readonly clientCredentials: { id: string; secret: string } | undefined;
+  private readonly clientAuth: ClientAuthentication | undefined;
   private readonly scope: string | undefined;
   private readonly organization: string | undefined;
   private readonly maxRetries: number;
@@ -66,25 +82,25 @@ export class MandateCore {
   private readonly log: Log;
   private readonly tokens: TokenManager | undefined;
   private readonly jwks: JwksCache;
+  /** The server's issuer, fetched once when the first assertion needs it. */
+  private issuer: Promise<string> | undefined;
 
   constructor(options: ClientOptions, private readonly api: ApiDescription) {
     this.baseURL = (options.baseURL ?? readEnv('MANDATE_BASE_URL') ?? api.defaultBaseURL).replace(/\/+$/, '');
-    const { apiToken, clientId, clientSecret } = resolveCredentials(options);
-    if ((clientId === undefined) !== (clientSecret === undefined)) {
-      throw new MandateError('Give both clientId and clientSecret (or MANDATE_CLIENT_ID and MANDATE_CLIENT_SECRET), or neither.');
-    }
-    this.apiToken = apiToken;
-    this.clientCredentials = clientId === undefined || clientSecret === undefined ? undefined : { id: clientId, secret: clientSecret };
+    const credentials = resolveCredentials(options);
+    this.clock = options.clock ?? systemClock;
+    const keyId = options.keyId === '' ? undefined : options.keyId;
+    this.clientAuth = clientAuthentication(credentials, keyId, () => this.clock.now());
+    this.apiToken = credentials.apiToken;
     this.scope = options.scope ?? readEnv('MANDATE_SCOPE');
     this.organization = options.organization ?? readEnv('MANDATE_ORGANIZATION');
     this.maxRetries = nonNegative('maxRetries', options.maxRetries ?? DEFAULT_MAX_RETRIES);
     this.timeout = nonNegative('timeout', options.timeout ?? DEFAULT_TIMEOUT_MS);
     this.defaultHeaders = options.defaultHeaders ?? {};
     this.customFetch = options.fetch;
-    this.clock = options.clock ?? systemClock;
     this.log = new Log(options.logger ?? console, options.logLevel);
     this.tokens =
-      this.clientCredentials === undefined ? undefined : new TokenManager(() => this.issueManagedToken(), () => this.clock.now());
+      this.clientAuth === undefined ? undefined : new TokenManager(() => this.issueManagedToken(), () => this.clock.now());
     this.jwks = new JwksCache(`${this.baseURL}/.well-known/jwks.json`, (url) => this.fetchFn()(url), this.clock);
   }
 
@@ -171,13 +187,14 @@ export class MandateCore {
   private async send(operation: OperationSpec, call: Call): Promise<{ data: unknown; response: RawResponse }> {
     const options = call.options ?? {};
     const url = this.url(operation, call);
-    const body = encodeBody(operation, call.params);
     const idempotencyKey = operation.idempotent ? (options.idempotencyKey ?? (await newIdempotencyKey())) : undefined;
     const maxRetries = options.maxRetries ?? this.maxRetries;
     let retries = 0;
     let refreshedToken = false;
     for (;;) {
-      const auth = await this.authorization(operation);
+      // Per attempt: a client assertion is good for one request only, retries included.
+      const auth = await this.authorization(operation, call.params);
+      const body = encodeBody(operation, auth.form === undefined ? call.params : { ...call.params, ...auth.form });
       const headers = this.headers(operation, options, auth, body?.contentType, idempotencyKey);
       const started = this.clock.now();
       let response: Response;
@@ -247,10 +264,15 @@ export class MandateCore {
     return this.customFetch ?? globalThis.fetch;
   }
 
-  private async authorization(operation: OperationSpec): Promise<Authorization> {
-    const credentials = this.clientCredentials;
-    if (operation.auth.includes('clientBasic') && credentials !== undefined) {
-      return { header: basicAuthorization(credentials.id, credentials.secret) };
+  private async authorization(operation: OperationSpec, params?: object): Promise<Authorization> {
+    const client = this.clientAuth;
+    if (operation.auth.includes('clientBasic') && client !== undefined) {
+      if (client.method === 'client_secret_basic') return { header: basicAuthorization(client.id, client.secret) };
+      // A caller who put client authentication in the form already chose it; a second method would be refused.
+      if (operation.params === 'form' && !carriesClientAuthentication(params)) {
+        const assertion = await client.signer.sign(await this.cachedIssuer());
+        return { form: { client_id: client.id, client_assertion_type: JWT_BEARER_ASSERTION_TYPE, client_assertion: assertion } };
+      }
     }
     if (operation.auth.includes('bearer')) {
       if (this.apiToken !== undefined) return { header: `Bearer ${this.apiToken}` };
@@ -260,6 +282,26 @@ export class MandateCore {
       }
     }
     return {};
+  }
+
+  /** Fetched lazily and kept for the client's life; a failed fetch is tried again next time. */
+  private cachedIssuer(): Promise<string> {
+    if (this.issuer !== undefined) return this.issuer;
+    const pending = this.fetchIssuer();
+    this.issuer = pending;
+    pending.catch(() => {
+      if (this.issuer === pending) this.issuer = undefined;
+    });
+    return pending;
+  }
+
+  private async fetchIssuer(): Promise<string> {
+    const { data } = await this.send(AUTHORIZATION_SERVER_METADATA, {});
+    const issuer = (data as { issuer?: unknown } | null)?.issuer;
+    if (typeof issuer !== 'string' || issuer === '') {
+      throw new MandateError(`${AUTHORIZATION_SERVER_METADATA.path} names no issuer, which private_key_jwt assertions need as their audience`);
+    }
+    return issuer;
   }
 
   private headers(
@@ -302,6 +344,11 @@ export class MandateCore {
     this.log.debug('obtained an access token', { expiresIn: data.expires_in });
     return { accessToken: data.access_token, expiresIn: data.expires_in };
   }
+}
+
+function carriesClientAuthentication(params: object | undefined): boolean {
+  const form = (params ?? {}) as Record<string, unknown>;
+  return form.client_assertion !== undefined || form.client_secret !== undefined;
 }
 
 function nonNegative(name: string, value: number): number {

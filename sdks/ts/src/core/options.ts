@@ -1,4 +1,5 @@
 import type { Logger } from './log.js';
+import type { PrivateKeyInput } from './private-key.js';
 
 /** The clock and randomness the client uses; tests pass their own to control time. */
 export interface Clock {
@@ -10,10 +11,11 @@ export interface Clock {
 
 /**
  * Every option given (not `undefined`) wins over its environment variable. Credentials come
- * from one place only: give any of `apiToken`, `clientId` or `clientSecret`, even as an empty
- * string, and none of `MANDATE_API_TOKEN`, `MANDATE_CLIENT_ID` and `MANDATE_CLIENT_SECRET` is
- * read; a client given none of them takes all three from the environment. `baseURL`,
- * `organization` and `scope` fall back to their variables one by one.
+ * from one place only: give any of `apiToken`, `clientId`, `clientSecret` or `privateKey`, even
+ * as an empty string, and none of `MANDATE_API_TOKEN`, `MANDATE_CLIENT_ID`,
+ * `MANDATE_CLIENT_SECRET` and `MANDATE_CLIENT_PRIVATE_KEY` is read; a client given none of them
+ * takes them all from the environment. `baseURL`, `organization` and `scope` fall back to their
+ * variables one by one.
  */
 export interface ClientOptions {
   /** Defaults to `MANDATE_BASE_URL`, then the spec's server. */
@@ -27,6 +29,19 @@ export interface ClientOptions {
   clientId?: string;
   /** The agent credential's secret; defaults to `MANDATE_CLIENT_SECRET` only when no credential option is given. */
   clientSecret?: string;
+  /**
+   * The agent's private key, for `private_key_jwt` (RFC 7523) instead of a secret: a PKCS#8
+   * PEM, or a private JWK (object or JSON text) of type EC P-256 (ES256), OKP Ed25519 (EdDSA) or
+   * RSA (RS256, or PS256 when the JWK's `alg` says so). Its public key must be registered with
+   * `agentKeys.add`. Defaults to `MANDATE_CLIENT_PRIVATE_KEY` only when no credential option is
+   * given; `''` means none. Give a secret or a key, not both.
+   */
+  privateKey?: PrivateKeyInput;
+  /**
+   * The `kid` sent with assertions. Default: the JWK's own `kid`, else the RFC 7638 thumbprint
+   * of the public key, which is the kid the server gives a key registered without one.
+   */
+  keyId?: string;
   /** Space-separated scopes to request with client credentials; defaults to `MANDATE_SCOPE`, else all the agent's. */
   scope?: string;
   /**
@@ -90,10 +105,11 @@ export const systemClock: Clock = {
   random: () => Math.random(),
 };
 
-interface ResolvedCredentials {
+export interface ResolvedCredentials {
   apiToken: string | undefined;
   clientId: string | undefined;
   clientSecret: string | undefined;
+  privateKey: { value: PrivateKeyInput; source: string } | undefined;
 }
 
 /**
@@ -102,12 +118,20 @@ interface ResolvedCredentials {
  * secret) pick up an admin token from MANDATE_API_TOKEN and act as the admin.
  */
 export function resolveCredentials(options: ClientOptions): ResolvedCredentials {
-  const given = options.apiToken !== undefined || options.clientId !== undefined || options.clientSecret !== undefined;
+  const given =
+    options.apiToken !== undefined || options.clientId !== undefined || options.clientSecret !== undefined || options.privateKey !== undefined;
   if (given) {
     // An empty string still counts as given (it keeps the environment out) but is no credential.
-    return { apiToken: nonEmpty(options.apiToken), clientId: nonEmpty(options.clientId), clientSecret: nonEmpty(options.clientSecret) };
+    const privateKey = options.privateKey === undefined || options.privateKey === '' ? undefined : { value: options.privateKey, source: 'privateKey' };
+    return { apiToken: nonEmpty(options.apiToken), clientId: nonEmpty(options.clientId), clientSecret: nonEmpty(options.clientSecret), privateKey };
   }
-  return { apiToken: readEnv('MANDATE_API_TOKEN'), clientId: readEnv('MANDATE_CLIENT_ID'), clientSecret: readEnv('MANDATE_CLIENT_SECRET') };
+  const envKey = readEnv('MANDATE_CLIENT_PRIVATE_KEY');
+  return {
+    apiToken: readEnv('MANDATE_API_TOKEN'),
+    clientId: readEnv('MANDATE_CLIENT_ID'),
+    clientSecret: readEnv('MANDATE_CLIENT_SECRET'),
+    privateKey: envKey === undefined ? undefined : { value: envKey, source: 'MANDATE_CLIENT_PRIVATE_KEY' },
+  };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -342,9 +342,6 @@ export interface AuditEventTarget {
 /** What the agent can do, as short labels (e.g. `web-search`). */
 export type Capabilities = string[];
 
-/** With `client_assertion`, for `private_key_jwt` (RFC 7523 §2.2). */
-export type ClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" | (string & {});
-
 export interface Credential {
   id: string;
   /** Agent id. Also the agent's OAuth `client_id`. */
@@ -870,7 +867,7 @@ export interface TokenOperationRequest {
   /** client_secret_post; only without Basic credentials (one authentication method per request, RFC 6749 §2.3). */
   client_secret?: string;
   /** With `client_assertion`, for `private_key_jwt` (RFC 7523 §2.2). */
-  client_assertion_type?: ClientAssertionType;
+  client_assertion_type?: TokenOperationRequestClientAssertionType;
   /**
    * `private_key_jwt`: a JWT signed with one of the agent's registered keys, with `iss` and
    * `sub` the agent's id, `aud` the issuer or the token endpoint's URL, `exp` at most 5
@@ -878,6 +875,9 @@ export interface TokenOperationRequest {
    */
   client_assertion?: string;
 }
+
+/** With `client_assertion`, for `private_key_jwt` (RFC 7523 §2.2). */
+export type TokenOperationRequestClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" | (string & {});
 
 /** A hint only (RFC 7009 §2.1); this server issues access tokens alone. */
 export type TokenOperationRequestTokenTypeHint = "access_token" | "refresh_token" | (string & {});
@@ -901,7 +901,7 @@ export interface TokenRequest {
   /** With `client_secret_post`; else use HTTP Basic. */
   client_secret?: string;
   /** With `client_assertion`, for `private_key_jwt` (RFC 7523 §2.2). */
-  client_assertion_type?: ClientAssertionType;
+  client_assertion_type?: TokenRequestClientAssertionType;
   /**
    * `private_key_jwt`: a JWT signed with one of the agent's registered keys, with `iss` and
    * `sub` the agent's id, `aud` the issuer or the token endpoint's URL, `exp` at most 5
@@ -910,15 +910,21 @@ export interface TokenRequest {
   client_assertion?: string;
   /** Token exchange - an active access token of the delegating agent (the subject), of this organization. */
   subject_token?: string;
-  /** RFC 8693 §3. Mandate exchanges and issues access tokens only. */
-  subject_token_type?: TokenTypeUri;
+  /** Token exchange: the type of `subject_token`. */
+  subject_token_type?: TokenRequestSubjectTokenType;
   /** Token exchange, optional - an active access token of the authenticated agent itself (the actor). */
   actor_token?: string;
-  /** RFC 8693 §3. Mandate exchanges and issues access tokens only. */
-  actor_token_type?: TokenTypeUri;
-  /** RFC 8693 §3. Mandate exchanges and issues access tokens only. */
-  requested_token_type?: TokenTypeUri;
+  /** Token exchange: the type of `actor_token`; required with it. */
+  actor_token_type?: TokenRequestActorTokenType;
+  /** Token exchange: the type wanted; access tokens are all Mandate issues. */
+  requested_token_type?: TokenRequestRequestedTokenType;
 }
+
+/** Token exchange: the type of `actor_token`; required with it. */
+export type TokenRequestActorTokenType = "urn:ietf:params:oauth:token-type:access_token" | (string & {});
+
+/** With `client_assertion`, for `private_key_jwt` (RFC 7523 §2.2). */
+export type TokenRequestClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" | (string & {});
 
 /**
  * `client_credentials` (RFC 6749 §4.4), or token exchange (RFC 8693) for delegation:
@@ -926,6 +932,12 @@ export interface TokenRequest {
  * token it presents as `subject_token`.
  */
 export type TokenRequestGrantType = "client_credentials" | "urn:ietf:params:oauth:grant-type:token-exchange" | (string & {});
+
+/** Token exchange: the type wanted; access tokens are all Mandate issues. */
+export type TokenRequestRequestedTokenType = "urn:ietf:params:oauth:token-type:access_token" | (string & {});
+
+/** Token exchange: the type of `subject_token`. */
+export type TokenRequestSubjectTokenType = "urn:ietf:params:oauth:token-type:access_token" | (string & {});
 
 export interface TokenResponse {
   /** A JWT (RFC 9068, `typ` `at+jwt`). */

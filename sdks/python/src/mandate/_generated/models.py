@@ -43,7 +43,6 @@ __all__ = [
     "AuditEventOutcome",
     "AuditEventTarget",
     "Capabilities",
-    "ClientAssertionType",
     "Credential",
     "CredentialList",
     "CredentialStatus",
@@ -96,8 +95,13 @@ __all__ = [
     "SigningKeyStatus",
     "StreamEventsParamsOutcome",
     "Timestamp",
+    "TokenOperationRequestClientAssertionType",
     "TokenOperationRequestTokenTypeHint",
+    "TokenRequestActorTokenType",
+    "TokenRequestClientAssertionType",
     "TokenRequestGrantType",
+    "TokenRequestRequestedTokenType",
+    "TokenRequestSubjectTokenType",
     "TokenResponse",
     "TokenResponseTokenType",
     "TokenTypeUri",
@@ -201,14 +205,6 @@ class AuditEventOutcome(OpenEnum):
 
     SUCCESS = "success"
     FAILURE = "failure"
-
-
-class ClientAssertionType(OpenEnum):
-    """With `client_assertion`, for `private_key_jwt` (RFC 7523 §2.2)."""
-
-    URN_IETF_PARAMS_OAUTH_CLIENT_ASSERTION_TYPE_JWT_BEARER = (
-        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-    )
 
 
 class CredentialStatus(OpenEnum):
@@ -374,11 +370,33 @@ class StreamEventsParamsOutcome(OpenEnum):
     FAILURE = "failure"
 
 
+class TokenOperationRequestClientAssertionType(OpenEnum):
+    """With `client_assertion`, for `private_key_jwt` (RFC 7523 §2.2)."""
+
+    URN_IETF_PARAMS_OAUTH_CLIENT_ASSERTION_TYPE_JWT_BEARER = (
+        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+    )
+
+
 class TokenOperationRequestTokenTypeHint(OpenEnum):
     """A hint only (RFC 7009 §2.1); this server issues access tokens alone."""
 
     ACCESS_TOKEN = "access_token"
     REFRESH_TOKEN = "refresh_token"
+
+
+class TokenRequestActorTokenType(OpenEnum):
+    """Token exchange: the type of `actor_token`; required with it."""
+
+    URN_IETF_PARAMS_OAUTH_TOKEN_TYPE_ACCESS_TOKEN = "urn:ietf:params:oauth:token-type:access_token"
+
+
+class TokenRequestClientAssertionType(OpenEnum):
+    """With `client_assertion`, for `private_key_jwt` (RFC 7523 §2.2)."""
+
+    URN_IETF_PARAMS_OAUTH_CLIENT_ASSERTION_TYPE_JWT_BEARER = (
+        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+    )
 
 
 class TokenRequestGrantType(OpenEnum):
@@ -391,6 +409,18 @@ class TokenRequestGrantType(OpenEnum):
     URN_IETF_PARAMS_OAUTH_GRANT_TYPE_TOKEN_EXCHANGE = (
         "urn:ietf:params:oauth:grant-type:token-exchange"
     )
+
+
+class TokenRequestRequestedTokenType(OpenEnum):
+    """Token exchange: the type wanted; access tokens are all Mandate issues."""
+
+    URN_IETF_PARAMS_OAUTH_TOKEN_TYPE_ACCESS_TOKEN = "urn:ietf:params:oauth:token-type:access_token"
+
+
+class TokenRequestSubjectTokenType(OpenEnum):
+    """Token exchange: the type of `subject_token`."""
+
+    URN_IETF_PARAMS_OAUTH_TOKEN_TYPE_ACCESS_TOKEN = "urn:ietf:params:oauth:token-type:access_token"
 
 
 class TokenResponseTokenType(OpenEnum):

@@ -11,14 +11,17 @@ from ..._response import APIResponse, parse_empty, parse_model
 from ..._types import NOT_GIVEN, NotGiven, RequestOptions, Timeout
 from .. import endpoints
 from ..models import (
-    ClientAssertionType,
     Introspection,
     JwkSet,
     ServerMetadata,
+    TokenOperationRequestClientAssertionType,
     TokenOperationRequestTokenTypeHint,
+    TokenRequestActorTokenType,
+    TokenRequestClientAssertionType,
     TokenRequestGrantType,
+    TokenRequestRequestedTokenType,
+    TokenRequestSubjectTokenType,
     TokenResponse,
-    TokenTypeUri,
 )
 
 __all__ = ["AsyncOAuth", "AsyncOAuthWithRawResponse", "OAuth", "OAuthWithRawResponse"]
@@ -37,13 +40,13 @@ class OAuthWithRawResponse(SyncResource):
         resource: Union[str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
-        client_assertion_type: Union[ClientAssertionType, str, NotGiven] = NOT_GIVEN,
+        client_assertion_type: Union[TokenRequestClientAssertionType, str, NotGiven] = NOT_GIVEN,
         client_assertion: Union[str, NotGiven] = NOT_GIVEN,
         subject_token: Union[str, NotGiven] = NOT_GIVEN,
-        subject_token_type: Union[TokenTypeUri, str, NotGiven] = NOT_GIVEN,
+        subject_token_type: Union[TokenRequestSubjectTokenType, str, NotGiven] = NOT_GIVEN,
         actor_token: Union[str, NotGiven] = NOT_GIVEN,
-        actor_token_type: Union[TokenTypeUri, str, NotGiven] = NOT_GIVEN,
-        requested_token_type: Union[TokenTypeUri, str, NotGiven] = NOT_GIVEN,
+        actor_token_type: Union[TokenRequestActorTokenType, str, NotGiven] = NOT_GIVEN,
+        requested_token_type: Union[TokenRequestRequestedTokenType, str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
         extra_body: Optional[Mapping[str, object]] = None,
@@ -83,7 +86,9 @@ class OAuthWithRawResponse(SyncResource):
         token_type_hint: Union[TokenOperationRequestTokenTypeHint, str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
-        client_assertion_type: Union[ClientAssertionType, str, NotGiven] = NOT_GIVEN,
+        client_assertion_type: Union[
+            TokenOperationRequestClientAssertionType, str, NotGiven
+        ] = NOT_GIVEN,
         client_assertion: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
@@ -118,7 +123,9 @@ class OAuthWithRawResponse(SyncResource):
         token_type_hint: Union[TokenOperationRequestTokenTypeHint, str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
-        client_assertion_type: Union[ClientAssertionType, str, NotGiven] = NOT_GIVEN,
+        client_assertion_type: Union[
+            TokenOperationRequestClientAssertionType, str, NotGiven
+        ] = NOT_GIVEN,
         client_assertion: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
@@ -220,13 +227,13 @@ class OAuth(SyncResource):
         resource: Union[str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
-        client_assertion_type: Union[ClientAssertionType, str, NotGiven] = NOT_GIVEN,
+        client_assertion_type: Union[TokenRequestClientAssertionType, str, NotGiven] = NOT_GIVEN,
         client_assertion: Union[str, NotGiven] = NOT_GIVEN,
         subject_token: Union[str, NotGiven] = NOT_GIVEN,
-        subject_token_type: Union[TokenTypeUri, str, NotGiven] = NOT_GIVEN,
+        subject_token_type: Union[TokenRequestSubjectTokenType, str, NotGiven] = NOT_GIVEN,
         actor_token: Union[str, NotGiven] = NOT_GIVEN,
-        actor_token_type: Union[TokenTypeUri, str, NotGiven] = NOT_GIVEN,
-        requested_token_type: Union[TokenTypeUri, str, NotGiven] = NOT_GIVEN,
+        actor_token_type: Union[TokenRequestActorTokenType, str, NotGiven] = NOT_GIVEN,
+        requested_token_type: Union[TokenRequestRequestedTokenType, str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
         extra_body: Optional[Mapping[str, object]] = None,
@@ -265,14 +272,13 @@ class OAuth(SyncResource):
                 `jti` never used before (each assertion works once).
             subject_token: Token exchange - an active access token of the delegating
                 agent (the subject), of this organization.
-            subject_token_type: RFC 8693 §3. Mandate exchanges and issues access
-                tokens only.
+            subject_token_type: Token exchange: the type of `subject_token`.
             actor_token: Token exchange, optional - an active access token of the
                 authenticated agent itself (the actor).
-            actor_token_type: RFC 8693 §3. Mandate exchanges and issues access
-                tokens only.
-            requested_token_type: RFC 8693 §3. Mandate exchanges and issues access
-                tokens only.
+            actor_token_type: Token exchange: the type of `actor_token`; required
+                with it.
+            requested_token_type: Token exchange: the type wanted; access tokens are
+                all Mandate issues.
         """
         raw = self.with_raw_response.issue_token(
             grant_type=grant_type,
@@ -302,7 +308,9 @@ class OAuth(SyncResource):
         token_type_hint: Union[TokenOperationRequestTokenTypeHint, str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
-        client_assertion_type: Union[ClientAssertionType, str, NotGiven] = NOT_GIVEN,
+        client_assertion_type: Union[
+            TokenOperationRequestClientAssertionType, str, NotGiven
+        ] = NOT_GIVEN,
         client_assertion: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
@@ -354,7 +362,9 @@ class OAuth(SyncResource):
         token_type_hint: Union[TokenOperationRequestTokenTypeHint, str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
-        client_assertion_type: Union[ClientAssertionType, str, NotGiven] = NOT_GIVEN,
+        client_assertion_type: Union[
+            TokenOperationRequestClientAssertionType, str, NotGiven
+        ] = NOT_GIVEN,
         client_assertion: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
@@ -475,13 +485,13 @@ class AsyncOAuthWithRawResponse(AsyncResource):
         resource: Union[str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
-        client_assertion_type: Union[ClientAssertionType, str, NotGiven] = NOT_GIVEN,
+        client_assertion_type: Union[TokenRequestClientAssertionType, str, NotGiven] = NOT_GIVEN,
         client_assertion: Union[str, NotGiven] = NOT_GIVEN,
         subject_token: Union[str, NotGiven] = NOT_GIVEN,
-        subject_token_type: Union[TokenTypeUri, str, NotGiven] = NOT_GIVEN,
+        subject_token_type: Union[TokenRequestSubjectTokenType, str, NotGiven] = NOT_GIVEN,
         actor_token: Union[str, NotGiven] = NOT_GIVEN,
-        actor_token_type: Union[TokenTypeUri, str, NotGiven] = NOT_GIVEN,
-        requested_token_type: Union[TokenTypeUri, str, NotGiven] = NOT_GIVEN,
+        actor_token_type: Union[TokenRequestActorTokenType, str, NotGiven] = NOT_GIVEN,
+        requested_token_type: Union[TokenRequestRequestedTokenType, str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
         extra_body: Optional[Mapping[str, object]] = None,
@@ -521,7 +531,9 @@ class AsyncOAuthWithRawResponse(AsyncResource):
         token_type_hint: Union[TokenOperationRequestTokenTypeHint, str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
-        client_assertion_type: Union[ClientAssertionType, str, NotGiven] = NOT_GIVEN,
+        client_assertion_type: Union[
+            TokenOperationRequestClientAssertionType, str, NotGiven
+        ] = NOT_GIVEN,
         client_assertion: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
@@ -556,7 +568,9 @@ class AsyncOAuthWithRawResponse(AsyncResource):
         token_type_hint: Union[TokenOperationRequestTokenTypeHint, str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
-        client_assertion_type: Union[ClientAssertionType, str, NotGiven] = NOT_GIVEN,
+        client_assertion_type: Union[
+            TokenOperationRequestClientAssertionType, str, NotGiven
+        ] = NOT_GIVEN,
         client_assertion: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
@@ -658,13 +672,13 @@ class AsyncOAuth(AsyncResource):
         resource: Union[str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
-        client_assertion_type: Union[ClientAssertionType, str, NotGiven] = NOT_GIVEN,
+        client_assertion_type: Union[TokenRequestClientAssertionType, str, NotGiven] = NOT_GIVEN,
         client_assertion: Union[str, NotGiven] = NOT_GIVEN,
         subject_token: Union[str, NotGiven] = NOT_GIVEN,
-        subject_token_type: Union[TokenTypeUri, str, NotGiven] = NOT_GIVEN,
+        subject_token_type: Union[TokenRequestSubjectTokenType, str, NotGiven] = NOT_GIVEN,
         actor_token: Union[str, NotGiven] = NOT_GIVEN,
-        actor_token_type: Union[TokenTypeUri, str, NotGiven] = NOT_GIVEN,
-        requested_token_type: Union[TokenTypeUri, str, NotGiven] = NOT_GIVEN,
+        actor_token_type: Union[TokenRequestActorTokenType, str, NotGiven] = NOT_GIVEN,
+        requested_token_type: Union[TokenRequestRequestedTokenType, str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
         extra_body: Optional[Mapping[str, object]] = None,
@@ -703,14 +717,13 @@ class AsyncOAuth(AsyncResource):
                 `jti` never used before (each assertion works once).
             subject_token: Token exchange - an active access token of the delegating
                 agent (the subject), of this organization.
-            subject_token_type: RFC 8693 §3. Mandate exchanges and issues access
-                tokens only.
+            subject_token_type: Token exchange: the type of `subject_token`.
             actor_token: Token exchange, optional - an active access token of the
                 authenticated agent itself (the actor).
-            actor_token_type: RFC 8693 §3. Mandate exchanges and issues access
-                tokens only.
-            requested_token_type: RFC 8693 §3. Mandate exchanges and issues access
-                tokens only.
+            actor_token_type: Token exchange: the type of `actor_token`; required
+                with it.
+            requested_token_type: Token exchange: the type wanted; access tokens are
+                all Mandate issues.
         """
         raw = await self.with_raw_response.issue_token(
             grant_type=grant_type,
@@ -740,7 +753,9 @@ class AsyncOAuth(AsyncResource):
         token_type_hint: Union[TokenOperationRequestTokenTypeHint, str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
-        client_assertion_type: Union[ClientAssertionType, str, NotGiven] = NOT_GIVEN,
+        client_assertion_type: Union[
+            TokenOperationRequestClientAssertionType, str, NotGiven
+        ] = NOT_GIVEN,
         client_assertion: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
@@ -792,7 +807,9 @@ class AsyncOAuth(AsyncResource):
         token_type_hint: Union[TokenOperationRequestTokenTypeHint, str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
-        client_assertion_type: Union[ClientAssertionType, str, NotGiven] = NOT_GIVEN,
+        client_assertion_type: Union[
+            TokenOperationRequestClientAssertionType, str, NotGiven
+        ] = NOT_GIVEN,
         client_assertion: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,

@@ -2,7 +2,9 @@ package dev.mandate.sdk;
 
 import dev.mandate.sdk.core.ClientConfig;
 import dev.mandate.sdk.core.ClientCore;
+import dev.mandate.sdk.core.ClientKey;
 import dev.mandate.sdk.core.Sleeper;
+import dev.mandate.sdk.errors.ConfigurationException;
 import dev.mandate.sdk.resources.MandateResources;
 import dev.mandate.sdk.verify.AccessTokenVerifier;
 import java.net.http.HttpClient;
@@ -30,6 +32,9 @@ import java.util.function.Function;
  *
  * // An agent client: its explicit credential switches off every credential variable.
  * MandateClient bot = MandateClient.builder().fromEnv().clientCredentials(clientId, secret).build();
+ *
+ * // An agent holding no secret: private_key_jwt with a key registered by agentKeys().add(...).
+ * MandateClient keyed = MandateClient.builder().fromEnv().privateKey(clientId, privateKeyPem).build();
  * }</pre>
  */
 public final class MandateClient extends MandateResources {
@@ -105,10 +110,11 @@ public final class MandateClient extends MandateResources {
    *
    * <ul>
    *   <li>an option given explicitly (not {@code null}) always wins over its variable;
-   *   <li>credentials come from one place only: if {@link #apiToken} or {@link #clientCredentials}
-   *       was given anything but {@code null} (even {@code ""}), none of MANDATE_API_TOKEN,
-   *       MANDATE_CLIENT_ID and MANDATE_CLIENT_SECRET is read, so an agent client never picks up
-   *       an admin token from the environment, nor an admin client an agent's secret;
+   *   <li>credentials come from one place only: if {@link #apiToken}, {@link #clientCredentials}
+   *       or {@link #privateKey(String, String)} was given anything but {@code null} (even {@code
+   *       ""}), none of MANDATE_API_TOKEN, MANDATE_CLIENT_ID, MANDATE_CLIENT_SECRET and
+   *       MANDATE_CLIENT_PRIVATE_KEY is read, so an agent client never picks up an admin token from
+   *       the environment, nor an admin client an agent's secret or key;
    *   <li>the base URL, organization and scope fall back to MANDATE_BASE_URL,
    *       MANDATE_ORGANIZATION and MANDATE_SCOPE one by one.
    * </ul>
@@ -121,6 +127,8 @@ public final class MandateClient extends MandateResources {
     private String apiToken;
     private String clientId;
     private String clientSecret;
+    private Object privateKey; // PEM or JWK text, or a JWK map
+    private String keyId;
     private String organization;
     private String scope;
     private int maxRetries = 2;
@@ -143,6 +151,8 @@ public final class MandateClient extends MandateResources {
       copy.apiToken = apiToken;
       copy.clientId = clientId;
       copy.clientSecret = clientSecret;
+      copy.privateKey = privateKey;
+      copy.keyId = keyId;
       copy.organization = organization;
       copy.scope = scope;
       copy.maxRetries = maxRetries;
@@ -160,8 +170,8 @@ public final class MandateClient extends MandateResources {
     /**
      * Uses the MANDATE_* environment variables as fallbacks: MANDATE_BASE_URL,
      * MANDATE_ORGANIZATION and MANDATE_SCOPE for options not given explicitly, and
-     * MANDATE_API_TOKEN, MANDATE_CLIENT_ID and MANDATE_CLIENT_SECRET only when no credential is
-     * given explicitly (see {@link Builder}). Nothing is read until {@link #build()}, so setters
+     * MANDATE_API_TOKEN, MANDATE_CLIENT_ID, MANDATE_CLIENT_SECRET and MANDATE_CLIENT_PRIVATE_KEY
+     * only when no credential is given explicitly (see {@link Builder}). Nothing is read until {@link #build()}, so setters
      * win whether they are called before or after this. Empty variables count as unset.
      */
     public Builder fromEnv() {
@@ -213,6 +223,38 @@ public final class MandateClient extends MandateResources {
     public Builder clientCredentials(String clientId, String clientSecret) {
       this.clientId = clientId;
       this.clientSecret = clientSecret;
+      return this;
+    }
+
+    /**
+     * An agent's private key, for private_key_jwt (RFC 7523 §2.2) instead of a secret: every
+     * request to the token, introspection and revocation endpoints carries a new assertion
+     * signed with it, for the public key registered with {@code agentKeys().add(...)}. {@code
+     * privateKey} is PKCS#8 PEM ({@code -----BEGIN PRIVATE KEY-----}) or a private JWK as JSON
+     * text. EC P-256 keys sign with ES256, Ed25519 with EdDSA, RSA (2048 bits or more) with RS256,
+     * or PS256 when the JWK's {@code alg} says so. A non-null id or key keeps every credential
+     * variable of {@link #fromEnv()} unread; {@link #build()} refuses a key given with a secret.
+     */
+    public Builder privateKey(String clientId, String privateKey) {
+      this.clientId = clientId;
+      this.privateKey = privateKey;
+      return this;
+    }
+
+    /** As {@link #privateKey(String, String)}, with the private JWK as a map of its members. */
+    public Builder privateKey(String clientId, Map<String, ?> jwk) {
+      this.clientId = clientId;
+      this.privateKey = jwk == null ? null : new LinkedHashMap<String, Object>(jwk);
+      return this;
+    }
+
+    /**
+     * The {@code kid} sent with client assertions, for a key registered under a kid its JWK does
+     * not carry. Default: the JWK's {@code kid}, else the key's RFC 7638 thumbprint (the kid the
+     * server gives a key registered without one).
+     */
+    public Builder keyId(String keyId) {
+      this.keyId = keyId;
       return this;
     }
 
@@ -296,22 +338,37 @@ public final class MandateClient extends MandateResources {
      * was called) and builds the client.
      *
      * @throws IllegalStateException if the resolved credentials hold a client id without a
-     *     secret, or a secret without an id
+     *     secret or private key, or a secret without an id
+     * @throws ConfigurationException if they hold both a secret and a private key, a private key
+     *     without a client id, or a private key that cannot be used
      */
     public MandateClient build() {
       // An empty credential given explicitly keeps the environment out but is no credential.
       String resolvedToken = emptyToNull(apiToken);
       String resolvedId = emptyToNull(clientId);
       String resolvedSecret = emptyToNull(clientSecret);
-      boolean credentialGiven = apiToken != null || clientId != null || clientSecret != null;
+      Object resolvedKey = privateKey instanceof String text ? emptyToNull(text) : privateKey;
+      boolean credentialGiven = apiToken != null || clientId != null || clientSecret != null || privateKey != null;
       if (!credentialGiven && useEnvironment) {
         // Credentials come from one place only: all from the environment, or none of them.
         resolvedToken = env("MANDATE_API_TOKEN");
         resolvedId = env("MANDATE_CLIENT_ID");
         resolvedSecret = env("MANDATE_CLIENT_SECRET");
+        resolvedKey = env("MANDATE_CLIENT_PRIVATE_KEY");
       }
-      if ((resolvedId == null) != (resolvedSecret == null)) {
-        throw new IllegalStateException("clientCredentials needs both a client id and a secret");
+      ClientKey clientKey = null;
+      if (resolvedKey != null) {
+        // The server takes one client authentication method per request.
+        if (resolvedSecret != null) {
+          throw new ConfigurationException(
+              "both a client secret and a private key are configured; give one (private_key_jwt or client_secret_basic)");
+        }
+        if (resolvedId == null) {
+          throw new ConfigurationException("a private key needs the agent's client id (privateKey(clientId, key), or MANDATE_CLIENT_ID)");
+        }
+        clientKey = ClientKey.from(resolvedKey, keyId);
+      } else if ((resolvedId == null) != (resolvedSecret == null)) {
+        throw new IllegalStateException("clientCredentials needs both a client id and a secret (or use privateKey)");
       }
       String resolvedBaseUrl = explicitOrEnv(baseUrl, "MANDATE_BASE_URL");
       boolean debugOn = debug != null ? debug : "debug".equalsIgnoreCase(env("MANDATE_LOG"));
@@ -321,6 +378,7 @@ public final class MandateClient extends MandateResources {
               resolvedToken,
               resolvedId,
               resolvedSecret,
+              clientKey,
               explicitOrEnv(organization, "MANDATE_ORGANIZATION"),
               explicitOrEnv(scope, "MANDATE_SCOPE"),
               TOKEN_PATH,

@@ -15,6 +15,7 @@ import java.util.concurrent.Executor;
  * @param apiToken admin API token, or null
  * @param clientId agent client id, or null
  * @param clientSecret agent client secret, or null
+ * @param clientKey agent private key for private_key_jwt, or null (never with a secret)
  * @param organization default {@code Mandate-Organization}, or null
  * @param scope scopes to request with client credentials, or null
  * @param tokenPath path of the OAuth token endpoint
@@ -33,6 +34,7 @@ public record ClientConfig(
     String apiToken,
     String clientId,
     String clientSecret,
+    ClientKey clientKey,
     String organization,
     String scope,
     String tokenPath,
@@ -58,8 +60,14 @@ public record ClientConfig(
     if (maxRetries < 0) throw new IllegalArgumentException("maxRetries must be >= 0");
   }
 
+  /** A client id and secret: client_secret_basic. */
   public boolean hasClientCredentials() {
     return clientId != null && clientSecret != null;
+  }
+
+  /** A client id and private key: private_key_jwt. */
+  public boolean hasPrivateKey() {
+    return clientId != null && clientKey != null;
   }
 
   /** Secrets never appear in logs or exception messages, so neither in toString. */
@@ -73,6 +81,8 @@ public record ClientConfig(
         + clientId
         + ", clientSecret="
         + (clientSecret == null ? "unset" : "***")
+        + ", clientKey="
+        + (clientKey == null ? "unset" : clientKey)
         + ", organization="
         + organization
         + ", maxRetries="

@@ -2,6 +2,7 @@ package dev.mandate.sdk.core;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mandate.sdk.RequestOptions;
 import dev.mandate.sdk.errors.ApiException;
 import dev.mandate.sdk.errors.ConnectionException;
@@ -38,19 +39,29 @@ import java.util.function.Supplier;
  */
 public final class ClientCore {
   private static final String USER_AGENT = "mandate-java/0.1.0";
+  private static final String FORM = "application/x-www-form-urlencoded";
+  /** RFC 8414 metadata, under the base URL as the JWKS is: where the issuer comes from. */
+  private static final OperationSpec METADATA_OPERATION =
+      new OperationSpec(
+          "getAuthorizationServerMetadata", "GET", "/.well-known/oauth-authorization-server", List.of(AuthMode.NONE), false, false, false,
+          ParamsLocation.NONE);
   private final ClientConfig config;
   private final DebugLog log;
   private final TokenManager tokens;
   private final OperationSpec tokenOperation;
+  /** The issuer, the audience of client assertions; read on first use, kept for the client's life. */
+  private volatile String issuer;
 
   public ClientCore(ClientConfig config) {
     this.config = config;
     this.log = new DebugLog(config.logger(), config.debug());
-    // The token manager's grant: the spec's token endpoint, authenticated with HTTP Basic.
+    // The token manager's grant: the spec's token endpoint, authenticated as the OAuth
+    // endpoints are (HTTP Basic, or a client assertion).
     this.tokenOperation =
         new OperationSpec(
             "issueToken", "POST", config.tokenPath(), List.of(AuthMode.CLIENT_BASIC), false, false, false, ParamsLocation.FORM);
-    this.tokens = config.hasClientCredentials() ? new TokenManager(this::fetchToken, config.clock()) : null;
+    this.tokens =
+        config.hasClientCredentials() || config.hasPrivateKey() ? new TokenManager(this::fetchToken, config.clock()) : null;
   }
 
   public ClientConfig config() {
@@ -95,7 +106,13 @@ public final class ClientCore {
     int retry = 0;
     while (true) {
       Auth auth = authenticate(operation, headers);
-      HttpRequest request = request(operation, uri, body, headers, auth, timeout);
+      HttpRequest.BodyPublisher attemptBody = body;
+      if (auth.assertion()) {
+        // A new assertion for every attempt: the server spends each jti once.
+        attemptBody = assertionBody(params);
+        headers.putIfAbsent("content-type", FORM);
+      }
+      HttpRequest request = request(operation, uri, attemptBody, headers, auth, timeout);
       int attempt = retry + 1;
       long started = System.nanoTime();
       HttpResponse<String> response;
@@ -254,25 +271,69 @@ public final class ClientCore {
     }
   }
 
-  private record Auth(String header, String token, boolean managed) {
-    static final Auth NONE = new Auth(null, null, false);
+  /**
+   * How one attempt authenticates: an Authorization header (with the managed token it carries,
+   * if any), or a client assertion in the form body.
+   */
+  private record Auth(String header, String token, boolean managed, boolean assertion) {
+    static final Auth NONE = new Auth(null, null, false, false);
+    static final Auth ASSERTION = new Auth(null, null, false, true);
   }
 
-  /** Chooses credentials from what the operation accepts and what the client holds. */
+  /**
+   * Chooses credentials from what the operation accepts and what the client holds. The OAuth
+   * endpoints (those that accept client_secret_basic, all with form bodies) get Basic with a
+   * secret, or a client assertion with a private key; bearer operations the API token, else a
+   * managed access token.
+   */
   private Auth authenticate(OperationSpec operation, Map<String, String> headers) {
     if (headers.containsKey("authorization")) return Auth.NONE; // the caller set (or removed) it
     if (operation.auth().contains(AuthMode.CLIENT_BASIC) && config.hasClientCredentials()) {
       String pair = WireEncoding.formComponent(config.clientId()) + ":" + WireEncoding.formComponent(config.clientSecret());
-      return new Auth("Basic " + Base64.getEncoder().encodeToString(pair.getBytes(StandardCharsets.UTF_8)), null, false);
+      return new Auth("Basic " + Base64.getEncoder().encodeToString(pair.getBytes(StandardCharsets.UTF_8)), null, false, false);
     }
+    if (operation.auth().contains(AuthMode.CLIENT_BASIC) && config.hasPrivateKey()) return Auth.ASSERTION;
     if (operation.auth().contains(AuthMode.BEARER)) {
-      if (config.apiToken() != null) return new Auth("Bearer " + config.apiToken(), null, false);
+      if (config.apiToken() != null) return new Auth("Bearer " + config.apiToken(), null, false, false);
       if (tokens != null) {
         String token = tokens.token();
-        return new Auth("Bearer " + token, token, true);
+        return new Auth("Bearer " + token, token, true, false);
       }
     }
     return Auth.NONE;
+  }
+
+  /**
+   * The form body of one attempt authenticated by private_key_jwt: the params plus a new client
+   * assertion. A form that already holds a client_assertion is the caller's own authentication,
+   * sent as is.
+   */
+  private HttpRequest.BodyPublisher assertionBody(Object params) {
+    JsonNode tree = params == null ? null : Json.toTree(params);
+    ObjectNode form = tree instanceof ObjectNode object ? object : Json.mapper().createObjectNode();
+    if (!form.hasNonNull("client_assertion")) {
+      form.put("client_assertion_type", ClientKey.JWT_BEARER);
+      form.put("client_assertion", config.clientKey().assertion(config.clientId(), issuer(), config.clock().instant()));
+    }
+    return HttpRequest.BodyPublishers.ofString(WireEncoding.form(form), StandardCharsets.UTF_8);
+  }
+
+  /**
+   * The server's issuer, from its metadata on first use. It may differ from the base URL (behind
+   * a proxy). Two first callers at once may both fetch it; the answer is the same. A failure is
+   * not kept: the next call asks again.
+   */
+  private String issuer() {
+    String known = issuer;
+    if (known != null) return known;
+    JsonNode metadata =
+        execute(METADATA_OPERATION, List.of(), null, RequestOptions.none(), ResponseDecoder.json(JsonNode.class)).value();
+    JsonNode value = metadata == null ? null : metadata.get("issuer");
+    if (value == null || !value.isTextual() || value.asText().isEmpty()) {
+      throw new MandateException("the server's metadata (" + METADATA_OPERATION.path() + ") names no issuer");
+    }
+    issuer = value.asText();
+    return issuer;
   }
 
   private Map<String, String> headers(OperationSpec operation, RequestOptions opts, String contentType, String accept) {

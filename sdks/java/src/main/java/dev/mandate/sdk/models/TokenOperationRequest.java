@@ -36,7 +36,7 @@ public final class TokenOperationRequest {
 
   @JsonProperty("client_assertion_type")
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
-  private final JsonField<ClientAssertionType> clientAssertionType;
+  private final JsonField<TokenOperationRequestClientAssertionType> clientAssertionType;
 
   @JsonProperty("client_assertion")
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
@@ -50,7 +50,7 @@ public final class TokenOperationRequest {
       @JsonProperty("token_type_hint") JsonField<TokenOperationRequestTokenTypeHint> tokenTypeHint,
       @JsonProperty("client_id") JsonField<String> clientId,
       @JsonProperty("client_secret") JsonField<String> clientSecret,
-      @JsonProperty("client_assertion_type") JsonField<ClientAssertionType> clientAssertionType,
+      @JsonProperty("client_assertion_type") JsonField<TokenOperationRequestClientAssertionType> clientAssertionType,
       @JsonProperty("client_assertion") JsonField<String> clientAssertion) {
     this.token = token == null ? JsonField.absent() : token;
     this.tokenTypeHint = tokenTypeHint == null ? JsonField.absent() : tokenTypeHint;
@@ -111,12 +111,12 @@ public final class TokenOperationRequest {
   }
 
   /** With {@code client_assertion}, for {@code private_key_jwt} (RFC 7523 §2.2). */
-  public Optional<ClientAssertionType> clientAssertionType() {
+  public Optional<TokenOperationRequestClientAssertionType> clientAssertionType() {
     return clientAssertionType.asOptional();
   }
 
   /** {@code client_assertion_type} as on the wire: absent, null or a value. */
-  public JsonField<ClientAssertionType> _clientAssertionType() {
+  public JsonField<TokenOperationRequestClientAssertionType> _clientAssertionType() {
     return clientAssertionType;
   }
 
@@ -195,7 +195,7 @@ public final class TokenOperationRequest {
     private JsonField<TokenOperationRequestTokenTypeHint> tokenTypeHint = JsonField.absent();
     private JsonField<String> clientId = JsonField.absent();
     private JsonField<String> clientSecret = JsonField.absent();
-    private JsonField<ClientAssertionType> clientAssertionType = JsonField.absent();
+    private JsonField<TokenOperationRequestClientAssertionType> clientAssertionType = JsonField.absent();
     private JsonField<String> clientAssertion = JsonField.absent();
     private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
 
@@ -260,13 +260,13 @@ public final class TokenOperationRequest {
     }
 
     /** Sets {@code client_assertion_type}; null leaves it out. */
-    public Builder clientAssertionType(ClientAssertionType clientAssertionType) {
+    public Builder clientAssertionType(TokenOperationRequestClientAssertionType clientAssertionType) {
       this.clientAssertionType = clientAssertionType == null ? JsonField.absent() : JsonField.of(clientAssertionType);
       return this;
     }
 
     /** Sets {@code client_assertion_type} exactly: absent, null (even where the API refuses it) or a value. */
-    public Builder clientAssertionType(JsonField<ClientAssertionType> clientAssertionType) {
+    public Builder clientAssertionType(JsonField<TokenOperationRequestClientAssertionType> clientAssertionType) {
       this.clientAssertionType = Objects.requireNonNull(clientAssertionType, "clientAssertionType");
       return this;
     }

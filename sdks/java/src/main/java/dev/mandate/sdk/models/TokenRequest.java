@@ -40,7 +40,7 @@ public final class TokenRequest {
 
   @JsonProperty("client_assertion_type")
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
-  private final JsonField<ClientAssertionType> clientAssertionType;
+  private final JsonField<TokenRequestClientAssertionType> clientAssertionType;
 
   @JsonProperty("client_assertion")
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
@@ -52,7 +52,7 @@ public final class TokenRequest {
 
   @JsonProperty("subject_token_type")
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
-  private final JsonField<TokenTypeUri> subjectTokenType;
+  private final JsonField<TokenRequestSubjectTokenType> subjectTokenType;
 
   @JsonProperty("actor_token")
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
@@ -60,11 +60,11 @@ public final class TokenRequest {
 
   @JsonProperty("actor_token_type")
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
-  private final JsonField<TokenTypeUri> actorTokenType;
+  private final JsonField<TokenRequestActorTokenType> actorTokenType;
 
   @JsonProperty("requested_token_type")
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
-  private final JsonField<TokenTypeUri> requestedTokenType;
+  private final JsonField<TokenRequestRequestedTokenType> requestedTokenType;
 
   private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
 
@@ -75,13 +75,13 @@ public final class TokenRequest {
       @JsonProperty("resource") JsonField<String> resource,
       @JsonProperty("client_id") JsonField<String> clientId,
       @JsonProperty("client_secret") JsonField<String> clientSecret,
-      @JsonProperty("client_assertion_type") JsonField<ClientAssertionType> clientAssertionType,
+      @JsonProperty("client_assertion_type") JsonField<TokenRequestClientAssertionType> clientAssertionType,
       @JsonProperty("client_assertion") JsonField<String> clientAssertion,
       @JsonProperty("subject_token") JsonField<String> subjectToken,
-      @JsonProperty("subject_token_type") JsonField<TokenTypeUri> subjectTokenType,
+      @JsonProperty("subject_token_type") JsonField<TokenRequestSubjectTokenType> subjectTokenType,
       @JsonProperty("actor_token") JsonField<String> actorToken,
-      @JsonProperty("actor_token_type") JsonField<TokenTypeUri> actorTokenType,
-      @JsonProperty("requested_token_type") JsonField<TokenTypeUri> requestedTokenType) {
+      @JsonProperty("actor_token_type") JsonField<TokenRequestActorTokenType> actorTokenType,
+      @JsonProperty("requested_token_type") JsonField<TokenRequestRequestedTokenType> requestedTokenType) {
     this.grantType = grantType == null ? JsonField.absent() : grantType;
     this.scope = scope == null ? JsonField.absent() : scope;
     this.resource = resource == null ? JsonField.absent() : resource;
@@ -164,12 +164,12 @@ public final class TokenRequest {
   }
 
   /** With {@code client_assertion}, for {@code private_key_jwt} (RFC 7523 §2.2). */
-  public Optional<ClientAssertionType> clientAssertionType() {
+  public Optional<TokenRequestClientAssertionType> clientAssertionType() {
     return clientAssertionType.asOptional();
   }
 
   /** {@code client_assertion_type} as on the wire: absent, null or a value. */
-  public JsonField<ClientAssertionType> _clientAssertionType() {
+  public JsonField<TokenRequestClientAssertionType> _clientAssertionType() {
     return clientAssertionType;
   }
 
@@ -197,13 +197,13 @@ public final class TokenRequest {
     return subjectToken;
   }
 
-  /** RFC 8693 §3. Mandate exchanges and issues access tokens only. */
-  public Optional<TokenTypeUri> subjectTokenType() {
+  /** Token exchange: the type of {@code subject_token}. */
+  public Optional<TokenRequestSubjectTokenType> subjectTokenType() {
     return subjectTokenType.asOptional();
   }
 
   /** {@code subject_token_type} as on the wire: absent, null or a value. */
-  public JsonField<TokenTypeUri> _subjectTokenType() {
+  public JsonField<TokenRequestSubjectTokenType> _subjectTokenType() {
     return subjectTokenType;
   }
 
@@ -217,23 +217,23 @@ public final class TokenRequest {
     return actorToken;
   }
 
-  /** RFC 8693 §3. Mandate exchanges and issues access tokens only. */
-  public Optional<TokenTypeUri> actorTokenType() {
+  /** Token exchange: the type of {@code actor_token}; required with it. */
+  public Optional<TokenRequestActorTokenType> actorTokenType() {
     return actorTokenType.asOptional();
   }
 
   /** {@code actor_token_type} as on the wire: absent, null or a value. */
-  public JsonField<TokenTypeUri> _actorTokenType() {
+  public JsonField<TokenRequestActorTokenType> _actorTokenType() {
     return actorTokenType;
   }
 
-  /** RFC 8693 §3. Mandate exchanges and issues access tokens only. */
-  public Optional<TokenTypeUri> requestedTokenType() {
+  /** Token exchange: the type wanted; access tokens are all Mandate issues. */
+  public Optional<TokenRequestRequestedTokenType> requestedTokenType() {
     return requestedTokenType.asOptional();
   }
 
   /** {@code requested_token_type} as on the wire: absent, null or a value. */
-  public JsonField<TokenTypeUri> _requestedTokenType() {
+  public JsonField<TokenRequestRequestedTokenType> _requestedTokenType() {
     return requestedTokenType;
   }
 
@@ -323,13 +323,13 @@ public final class TokenRequest {
     private JsonField<String> resource = JsonField.absent();
     private JsonField<String> clientId = JsonField.absent();
     private JsonField<String> clientSecret = JsonField.absent();
-    private JsonField<ClientAssertionType> clientAssertionType = JsonField.absent();
+    private JsonField<TokenRequestClientAssertionType> clientAssertionType = JsonField.absent();
     private JsonField<String> clientAssertion = JsonField.absent();
     private JsonField<String> subjectToken = JsonField.absent();
-    private JsonField<TokenTypeUri> subjectTokenType = JsonField.absent();
+    private JsonField<TokenRequestSubjectTokenType> subjectTokenType = JsonField.absent();
     private JsonField<String> actorToken = JsonField.absent();
-    private JsonField<TokenTypeUri> actorTokenType = JsonField.absent();
-    private JsonField<TokenTypeUri> requestedTokenType = JsonField.absent();
+    private JsonField<TokenRequestActorTokenType> actorTokenType = JsonField.absent();
+    private JsonField<TokenRequestRequestedTokenType> requestedTokenType = JsonField.absent();
     private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
 
     private Builder() {}
@@ -411,13 +411,13 @@ public final class TokenRequest {
     }
 
     /** Sets {@code client_assertion_type}; null leaves it out. */
-    public Builder clientAssertionType(ClientAssertionType clientAssertionType) {
+    public Builder clientAssertionType(TokenRequestClientAssertionType clientAssertionType) {
       this.clientAssertionType = clientAssertionType == null ? JsonField.absent() : JsonField.of(clientAssertionType);
       return this;
     }
 
     /** Sets {@code client_assertion_type} exactly: absent, null (even where the API refuses it) or a value. */
-    public Builder clientAssertionType(JsonField<ClientAssertionType> clientAssertionType) {
+    public Builder clientAssertionType(JsonField<TokenRequestClientAssertionType> clientAssertionType) {
       this.clientAssertionType = Objects.requireNonNull(clientAssertionType, "clientAssertionType");
       return this;
     }
@@ -447,13 +447,13 @@ public final class TokenRequest {
     }
 
     /** Sets {@code subject_token_type}; null leaves it out. */
-    public Builder subjectTokenType(TokenTypeUri subjectTokenType) {
+    public Builder subjectTokenType(TokenRequestSubjectTokenType subjectTokenType) {
       this.subjectTokenType = subjectTokenType == null ? JsonField.absent() : JsonField.of(subjectTokenType);
       return this;
     }
 
     /** Sets {@code subject_token_type} exactly: absent, null (even where the API refuses it) or a value. */
-    public Builder subjectTokenType(JsonField<TokenTypeUri> subjectTokenType) {
+    public Builder subjectTokenType(JsonField<TokenRequestSubjectTokenType> subjectTokenType) {
       this.subjectTokenType = Objects.requireNonNull(subjectTokenType, "subjectTokenType");
       return this;
     }
@@ -471,25 +471,25 @@ public final class TokenRequest {
     }
 
     /** Sets {@code actor_token_type}; null leaves it out. */
-    public Builder actorTokenType(TokenTypeUri actorTokenType) {
+    public Builder actorTokenType(TokenRequestActorTokenType actorTokenType) {
       this.actorTokenType = actorTokenType == null ? JsonField.absent() : JsonField.of(actorTokenType);
       return this;
     }
 
     /** Sets {@code actor_token_type} exactly: absent, null (even where the API refuses it) or a value. */
-    public Builder actorTokenType(JsonField<TokenTypeUri> actorTokenType) {
+    public Builder actorTokenType(JsonField<TokenRequestActorTokenType> actorTokenType) {
       this.actorTokenType = Objects.requireNonNull(actorTokenType, "actorTokenType");
       return this;
     }
 
     /** Sets {@code requested_token_type}; null leaves it out. */
-    public Builder requestedTokenType(TokenTypeUri requestedTokenType) {
+    public Builder requestedTokenType(TokenRequestRequestedTokenType requestedTokenType) {
       this.requestedTokenType = requestedTokenType == null ? JsonField.absent() : JsonField.of(requestedTokenType);
       return this;
     }
 
     /** Sets {@code requested_token_type} exactly: absent, null (even where the API refuses it) or a value. */
-    public Builder requestedTokenType(JsonField<TokenTypeUri> requestedTokenType) {
+    public Builder requestedTokenType(JsonField<TokenRequestRequestedTokenType> requestedTokenType) {
       this.requestedTokenType = Objects.requireNonNull(requestedTokenType, "requestedTokenType");
       return this;
     }

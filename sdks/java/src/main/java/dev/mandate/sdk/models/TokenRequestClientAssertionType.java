@@ -11,10 +11,10 @@ import java.util.List;
  *
  * Open: {@link #of(String)} keeps a value this SDK does not know.
  */
-public final class ClientAssertionType extends OpenEnum {
-  public static final ClientAssertionType URN_IETF_PARAMS_OAUTH_CLIENT_ASSERTION_TYPE_JWT_BEARER = new ClientAssertionType("urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+public final class TokenRequestClientAssertionType extends OpenEnum {
+  public static final TokenRequestClientAssertionType URN_IETF_PARAMS_OAUTH_CLIENT_ASSERTION_TYPE_JWT_BEARER = new TokenRequestClientAssertionType("urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
 
-  private static final List<ClientAssertionType> KNOWN = List.of(URN_IETF_PARAMS_OAUTH_CLIENT_ASSERTION_TYPE_JWT_BEARER);
+  private static final List<TokenRequestClientAssertionType> KNOWN = List.of(URN_IETF_PARAMS_OAUTH_CLIENT_ASSERTION_TYPE_JWT_BEARER);
 
   /** The known values, for exhaustive switches; {@code _UNKNOWN} for any other value. */
   public enum Known {
@@ -22,21 +22,21 @@ public final class ClientAssertionType extends OpenEnum {
     _UNKNOWN
   }
 
-  private ClientAssertionType(String value) {
+  private TokenRequestClientAssertionType(String value) {
     super(value);
   }
 
   /** The constant for a known value, or a new instance keeping an unknown one. */
   @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
-  public static ClientAssertionType of(String value) {
-    for (ClientAssertionType known : KNOWN) {
+  public static TokenRequestClientAssertionType of(String value) {
+    for (TokenRequestClientAssertionType known : KNOWN) {
       if (known.value().equals(value)) return known;
     }
-    return new ClientAssertionType(value);
+    return new TokenRequestClientAssertionType(value);
   }
 
   /** The values this SDK knows. */
-  public static List<ClientAssertionType> values() {
+  public static List<TokenRequestClientAssertionType> values() {
     return KNOWN;
   }
 
