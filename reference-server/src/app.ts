@@ -27,6 +27,7 @@ import { oauthHandlers } from './http/oauth';
 import { type OpenApiDocument as ReferenceDocument, renderApiReference } from './http/docs-page';
 import { agentHandlers, credentialHandlers } from './http/handlers/agents';
 import { agentKeyHandlers } from './http/handlers/agent-keys';
+import { delegationHandlers } from './http/handlers/delegations';
 import { EVENT_STREAM_DEFAULTS, eventHandlers } from './http/handlers/events';
 import { identityHandlers } from './http/handlers/identity';
 import { webhookHandlers } from './http/handlers/webhooks';
@@ -213,6 +214,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
         ...agentHandlers,
         ...credentialHandlers,
         ...agentKeyHandlers,
+        ...delegationHandlers,
         ...identity.handlers,
         ...keyHandlers,
         ...auditHandlers,
@@ -228,7 +230,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
           validator,
           issuer: config.issuer,
           bodyLimits,
-          accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+          maxDelegationDepth: config.delegationMaxDepth,
           clients: new ClientAuthenticator(db, openedCache, hasher),
           assertions: new ClientAssertionVerifier(db, openedCache, config.issuer),
           bearer,

@@ -46,6 +46,8 @@ export interface Config {
   webhookRetryBaseMs: number;
   webhookDisableAfterHours: number;
   webhookTimeoutMs: number;
+  /** The most actors a delegation chain (token exchange) may have. */
+  delegationMaxDepth: number;
   /** How long one event stream connection lasts before the client is made to resume. */
   eventStreamMaxSeconds: number;
   /** Where deliveries are made: a thread of their own (PostgreSQL), or the request thread. */
@@ -131,6 +133,7 @@ export function loadConfig(env: Env = process.env): Config {
     webhookDisableAfterHours: reader.integer('MANDATE_WEBHOOK_DISABLE_AFTER_HOURS', 72, 1, 24 * 90),
     webhookTimeoutMs: reader.integer('MANDATE_WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000),
     eventStreamMaxSeconds: reader.integer('MANDATE_EVENT_STREAM_MAX_SECONDS', 3600, 1, 86_400),
+    delegationMaxDepth: reader.integer('MANDATE_DELEGATION_MAX_DEPTH', 3, 1, 10),
     // PGlite lives in one thread, so the embedded store always delivers inline.
     webhookDelivery: databaseUrl === null ? 'inline' : reader.oneOf('MANDATE_WEBHOOK_DELIVERY', ['thread', 'inline', 'off'] as const, 'thread'),
     logLevel: reader.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),

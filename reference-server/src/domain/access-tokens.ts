@@ -4,7 +4,17 @@ import { jose } from './jose';
 import type { SigningAlgorithm } from '../config';
 import type { SigningKeys } from './signing-keys';
 
-/** The claims Mandate puts in every access token (RFC 9068 §2.2, plus `org`). */
+/** RFC 8693 §4.1: who acts for the subject, and who acted for that actor in turn. */
+export interface ActorClaim {
+  sub: string;
+  act?: ActorClaim;
+}
+
+/**
+ * The claims Mandate puts in every access token (RFC 9068 §2.2, plus `org`). A token from
+ * a token exchange also names its actors (`act`) and the delegation recorded for it; its
+ * `client_id` is the actor that obtained it.
+ */
 export interface AccessTokenClaims {
   iss: string;
   sub: string;
@@ -15,6 +25,21 @@ export interface AccessTokenClaims {
   jti: string;
   scope: string;
   org: string;
+  act?: ActorClaim;
+  delegation_id?: string;
+}
+
+/** The agents of a delegation chain, nearest actor first. */
+export function actorsOf(claims: Pick<AccessTokenClaims, 'act'>): string[] {
+  const actors: string[] = [];
+  for (let act = claims.act; act !== undefined; act = act.act) actors.push(act.sub);
+  return actors;
+}
+
+function isActorClaim(value: unknown, depth = 0): value is ActorClaim {
+  if (typeof value !== 'object' || value === null || depth > 10) return false;
+  const { sub, act } = value as { sub?: unknown; act?: unknown };
+  return typeof sub === 'string' && (act === undefined || isActorClaim(act, depth + 1));
 }
 
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
@@ -28,7 +53,9 @@ function isClaims(payload: JWTPayload): payload is JWTPayload & AccessTokenClaim
     typeof payload.scope === 'string' &&
     typeof payload.org === 'string' &&
     typeof payload.iat === 'number' &&
-    typeof payload.exp === 'number'
+    typeof payload.exp === 'number' &&
+    (payload.act === undefined || isActorClaim(payload.act)) &&
+    (payload.delegation_id === undefined || typeof payload.delegation_id === 'string')
   );
 }
 
@@ -91,19 +118,29 @@ export class AccessTokens {
     private readonly ttlSeconds: number,
   ) {}
 
-  async issue(subject: { agentId: string; orgId: string }, scope: string, audience: string): Promise<{ token: string; claims: AccessTokenClaims }> {
+  /**
+   * A token for `subject`; with `delegation`, one that `delegation.clientId` obtained to act
+   * for the subject (token exchange), expiring no later than `delegation.notAfter`.
+   */
+  async issue(
+    subject: { agentId: string; orgId: string },
+    scope: string,
+    audience: string,
+    delegation?: { clientId: string; act: ActorClaim; id: string; notAfter: number },
+  ): Promise<{ token: string; claims: AccessTokenClaims }> {
     const key = await this.keys.current();
     const iat = Math.floor(Date.now() / 1000);
     const claims: AccessTokenClaims = {
       iss: this.issuer,
       sub: subject.agentId,
       aud: audience,
-      client_id: subject.agentId,
+      client_id: delegation?.clientId ?? subject.agentId,
       iat,
-      exp: iat + this.ttlSeconds,
+      exp: Math.min(iat + this.ttlSeconds, delegation?.notAfter ?? Number.POSITIVE_INFINITY),
       jti: randomUUID(),
       scope,
       org: subject.orgId,
+      ...(delegation === undefined ? {} : { act: delegation.act, delegation_id: delegation.id }),
     };
     return { token: signCompact({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYPE }, claims, key.alg, key.privateKey), claims };
   }

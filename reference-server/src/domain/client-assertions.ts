@@ -10,8 +10,15 @@ import { UseRecorder } from './use-recorder';
 /** RFC 7523 §2.2's value of client_assertion_type. */
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
-/** The algorithms an assertion may be signed with, as discovery advertises them. */
-export const ASSERTION_ALGS: readonly AgentKeyAlg[] = ['ES256', 'EdDSA', 'RS256', 'PS256'];
+/**
+ * The algorithms an assertion may be signed with, as discovery advertises them. An Ed25519
+ * key signs as `EdDSA` (RFC 8037) or as the fully-specified `Ed25519` (RFC 9864), which some
+ * clients (oauth4webapi) send.
+ */
+export const ASSERTION_ALGS: readonly string[] = ['ES256', 'EdDSA', 'Ed25519', 'RS256', 'PS256'];
+
+/** The header algorithms a registered key of `alg` verifies. */
+const headerAlgs = (alg: AgentKeyAlg): string[] => (alg === 'EdDSA' ? ['EdDSA', 'Ed25519'] : [alg]);
 
 /** An assertion lives a few minutes at most, so its jti need only be remembered that long. */
 export const MAX_ASSERTION_LIFETIME_SECONDS = 300;
@@ -67,7 +74,7 @@ export class ClientAssertionVerifier {
 
     const rows = await this.db.callFunction<AgentKeyRow>('SELECT * FROM mandate_find_agent_keys($1)', [issuer]);
     const known = rows[0] === undefined ? undefined : { orgId: rows[0].org_id, agentId: rows[0].agent_id };
-    const candidates = rows.filter((row) => row.alg === header.alg && (header.kid === undefined || row.kid === header.kid));
+    const candidates = rows.filter((row) => headerAlgs(row.alg).includes(header.alg ?? '') && (header.kid === undefined || row.kid === header.kid));
     if (candidates.length === 0) throw refused('No registered key of this agent matches the assertion’s alg and kid.', known);
 
     let verified: { row: AgentKeyRow; exp: number; jti: string } | undefined;
@@ -76,7 +83,7 @@ export class ClientAssertionVerifier {
       try {
         const key = await importJWK(row.jwk, row.alg);
         const { payload } = await jwtVerify(assertion, key, {
-          algorithms: [row.alg],
+          algorithms: headerAlgs(row.alg),
           issuer,
           subject: issuer,
           audience: this.audiences,

@@ -10,4 +10,6 @@ export interface Principal {
   /** An admin token's role; agents have scopes only. */
   role: AdminRole | null;
   scopes: ReadonlySet<string>;
+  /** For a delegated access token: the agents acting for `id`, nearest first (its `act` chain). */
+  actors?: readonly string[];
 }

@@ -1,5 +1,6 @@
 import type { Cache } from '../cache/cache';
 import type { Database, Sql } from '../store/database';
+import { type AccessTokenClaims, actorsOf } from './access-tokens';
 
 /** How long a cached agent status is trusted when no change was written through. */
 const STATUS_TTL_SECONDS = 60;
@@ -8,7 +9,9 @@ const revokedKey = (jti: string): string => `revoked:${jti}`;
 const statusKey = (agentId: string): string => `agent-status:${agentId}`;
 
 /**
- * Whether an issued token still counts: not revoked, and its agent active. PostgreSQL is
+ * Whether an issued token still counts: not revoked, and its agent active; for a delegated
+ * token also every actor of its chain active and its delegation (or one it came from) not
+ * revoked — revoking a delegation revokes its descendants, so one id covers the chain. PostgreSQL is
  * the record; the cache answers the hot path. Every change is written to the database,
  * then through to the cache before the change is acknowledged, so every instance sharing
  * the cache sees it at once. A cache that lost its data (restart) is detected by the
@@ -24,26 +27,41 @@ export class TokenState {
     private readonly useCache: boolean = true,
   ) {}
 
-  async isActive(agentId: string, jti: string): Promise<boolean> {
-    let cached: (string | null)[] = [null, null, null];
+  async isActive(claims: Pick<AccessTokenClaims, 'sub' | 'jti' | 'act' | 'delegation_id'>): Promise<boolean> {
+    const delegationId = claims.delegation_id;
+    const agents = [claims.sub, ...actorsOf(claims)];
+    const revocations = delegationId === undefined ? [claims.jti] : [claims.jti, delegationId];
+    let cached: (string | null)[] = [];
     try {
-      if (this.useCache) cached = await this.cache.getMany([revokedKey(jti), LOADED_MARKER, statusKey(agentId)]);
+      if (this.useCache) cached = await this.cache.getMany([LOADED_MARKER, ...revocations.map(revokedKey), ...agents.map(statusKey)]);
     } catch {
       // cache down: the database decides
     }
-    const [revoked, loaded, status] = cached;
-    if (revoked !== null) return false;
-    if (loaded !== null && status !== null) return status === 'active';
-    const [row] = await this.db.callFunction<{ agent_status: string | null; revoked: boolean }>(
-      'SELECT * FROM mandate_token_state($1, $2)',
-      [agentId, jti],
-    );
+    const [loaded, ...rest] = cached;
+    const revoked = rest.slice(0, revocations.length);
+    const statuses = rest.slice(revocations.length);
+    if (revoked.some((value) => value !== null)) return false;
+    if (loaded !== undefined && loaded !== null && statuses.every((status) => status !== null)) return statuses.every((status) => status === 'active');
+    return delegationId === undefined ? this.agentTokenFromDatabase(claims.sub, claims.jti) : this.delegatedTokenFromDatabase(agents, claims.jti, delegationId);
+  }
+
+  private async agentTokenFromDatabase(agentId: string, jti: string): Promise<boolean> {
+    const [row] = await this.db.callFunction<{ agent_status: string | null; revoked: boolean }>('SELECT * FROM mandate_token_state($1, $2)', [agentId, jti]);
     const agentStatus = row?.agent_status ?? null;
     if (agentStatus !== null) {
       // Fill only if absent: a status written through by a concurrent change must win.
       await this.cache.setIfAbsent(statusKey(agentId), agentStatus, STATUS_TTL_SECONDS).catch(() => false);
     }
     return row !== undefined && !row.revoked && agentStatus === 'active';
+  }
+
+  private async delegatedTokenFromDatabase(agentIds: string[], jti: string, delegationId: string): Promise<boolean> {
+    const [row] = await this.db.callFunction<{ all_active: boolean; revoked: boolean }>('SELECT * FROM mandate_delegated_token_state($1, $2, $3)', [
+      agentIds,
+      jti,
+      delegationId,
+    ]);
+    return row !== undefined && row.all_active && !row.revoked;
   }
 
   /** Records a revocation in the caller's transaction; call `revoked()` after it commits. */
@@ -54,8 +72,9 @@ export class TokenState {
     );
   }
 
-  async revoked(jti: string, expiresAt: Date): Promise<void> {
-    await this.cache.set(revokedKey(jti), '1', Math.max(1, (expiresAt.getTime() - Date.now()) / 1000));
+  /** Writes a revoked token (by jti) or delegation (by id) through to the cache, after it committed. */
+  async revoked(id: string, expiresAt: Date): Promise<void> {
+    await this.cache.set(revokedKey(id), '1', Math.max(1, (expiresAt.getTime() - Date.now()) / 1000));
   }
 
   /** Writes an agent's new status through to the cache (after the change committed). */

@@ -1,4 +1,4 @@
-import type { AccessTokens } from '../domain/access-tokens';
+import { type AccessTokens, actorsOf } from '../domain/access-tokens';
 import type { AuditEntry, RequestInfo } from '../domain/audit';
 import type { AuditWriter } from '../domain/audit-writer';
 import { unauthorized } from '../domain/errors';
@@ -72,10 +72,11 @@ export function bearerAuthenticator(deps: AuthenticatorDeps): Authenticator {
   async function agentToken(presented: string): Promise<Principal> {
     const claims = await deps.tokens.verify(presented, deps.issuer);
     if (claims === null) throw new Refusal('invalid_jwt', 'The bearer token is not a valid access token for this API.');
-    if (!(await deps.tokenState.isActive(claims.sub, claims.jti))) {
-      throw new Refusal('inactive', 'The access token was revoked, or its agent is not active.', { orgId: claims.org, type: 'agent', id: claims.sub });
+    if (!(await deps.tokenState.isActive(claims))) {
+      throw new Refusal('inactive', 'The access token was revoked, or its agent (or an agent acting for it) is not active.', { orgId: claims.org, type: 'agent', id: claims.sub });
     }
-    return { kind: 'agent', id: claims.sub, orgId: claims.org, role: null, scopes: new Set(claims.scope.split(' ').filter((s) => s !== '')) };
+    const scopes = new Set(claims.scope.split(' ').filter((s) => s !== ''));
+    return { kind: 'agent', id: claims.sub, orgId: claims.org, role: null, scopes, ...(claims.act === undefined ? {} : { actors: actorsOf(claims) }) };
   }
 
   const uses = new UseRecorder(deps.cache, (tokenId) => adminTokenStore.recordUse(deps.db, tokenId));
@@ -108,7 +109,10 @@ export function bearerAuthenticator(deps: AuthenticatorDeps): Authenticator {
           actor: { type: principal.kind, id: principal.id },
           target: null,
           ...request,
-          metadata: { method: principal.kind === 'agent' ? 'access_token' : 'admin_token' },
+          metadata: {
+            method: principal.kind === 'agent' ? 'access_token' : 'admin_token',
+            ...(principal.actors === undefined ? {} : { actingAgents: principal.actors }),
+          },
         });
         return principal;
       } catch (error) {

@@ -1,7 +1,6 @@
 import type { Context } from 'koa';
-import type { AccessTokenClaims, AccessTokens } from '../domain/access-tokens';
+import type { AccessTokenClaims } from '../domain/access-tokens';
 import type { AuditEntry } from '../domain/audit';
-import type { AuditWriter } from '../domain/audit-writer';
 import { appendEvents } from '../domain/audit';
 import { ASSERTION_ALGS, type ClientAssertionVerifier } from '../domain/client-assertions';
 import { type AuthenticatedClient, ClientAuthenticationFailed, type ClientAuthenticator } from '../domain/clients';
@@ -9,33 +8,31 @@ import { ApiError, type FieldProblem } from '../domain/errors';
 import { OAuthError, invalidClient, invalidRequest } from '../domain/oauth-errors';
 import type { Principal } from '../domain/principal';
 import type { SigningKeys } from '../domain/signing-keys';
-import type { TokenState } from '../domain/token-state';
-import type { Metrics } from '../observability/metrics';
-import type { Database } from '../store/database';
 import type { Authenticator } from './authenticate';
 import { type BodyLimits, readRawBody } from './body';
+import { clientCredentials } from './grants/client-credentials';
+import type { Grant, GrantDeps } from './grants/grant';
+import { TOKEN_EXCHANGE, tokenExchange } from './grants/token-exchange';
 import { type PublicHandler, requestInfo } from './router';
 import type { RequestValidator } from '../spec/validator';
 
-export interface OAuthDeps {
-  db: Database;
-  metrics: Metrics;
+export interface OAuthDeps extends GrantDeps {
   validator: RequestValidator;
-  issuer: string;
   bodyLimits: BodyLimits;
-  accessTokenTtlSeconds: number;
   clients: ClientAuthenticator;
   assertions: ClientAssertionVerifier;
   bearer: Authenticator;
-  tokens: AccessTokens;
-  tokenState: TokenState;
   keys: SigningKeys;
-  audit: AuditWriter;
   scopesSupported: string[];
 }
 
 const FORM = 'application/x-www-form-urlencoded';
-const MAX_SCOPES = 100;
+
+/** One module per grant type (src/http/grants). */
+const GRANTS = new Map<string, Grant>([
+  ['client_credentials', clientCredentials],
+  [TOKEN_EXCHANGE, tokenExchange],
+]);
 
 /** An event an authenticated agent caused, on its organization's chain. */
 function byAgent(
@@ -180,26 +177,6 @@ export function oauthHandlers(deps: OAuthDeps): Record<string, PublicHandler> {
     return deps.audit.append(byAgent(ctx, client, { action: 'token.refused', outcome: 'failure', onItself: true, metadata }));
   }
 
-  /** The scopes granted: the request's, each allowed to the agent; all allowed ones when none asked. */
-  function grantedScopes(client: AuthenticatedClient, requested: string | undefined): string {
-    if (requested === undefined) return client.allowedScopes.join(' ');
-    const scopes = [...new Set(requested.split(' ').filter((s) => s !== ''))];
-    if (scopes.length > MAX_SCOPES) throw new OAuthError('invalid_scope', `At most ${MAX_SCOPES} scopes.`);
-    const refused = scopes.filter((scope) => !client.allowedScopes.includes(scope));
-    if (refused.length > 0) throw new OAuthError('invalid_scope', `The agent may not request: ${refused.join(' ')}`);
-    return scopes.join(' ');
-  }
-
-  /**
-   * RFC 8707: an absolute URI (the spec's `format: uri`, checked with the form) without a
-   * fragment; the issuer when absent.
-   */
-  function audienceOf(resource: string | undefined): string {
-    if (resource === undefined) return deps.issuer;
-    if (resource.includes('#')) throw new OAuthError('invalid_target', 'resource must not have a fragment.');
-    return resource;
-  }
-
   /** Introspection callers: an agent (client credentials) or a bearer with tokens:introspect. */
   async function introspectionCaller(ctx: Context, form: Map<string, string>): Promise<{ orgId: string | null }> {
     const proof = clientProof(ctx, form);
@@ -217,8 +194,9 @@ export function oauthHandlers(deps: OAuthDeps): Record<string, PublicHandler> {
   }
 
   function introspection(claims: AccessTokenClaims): Record<string, unknown> {
-    const { scope, client_id, sub, aud, iss, exp, iat, jti, org } = claims;
-    return { active: true, scope, client_id, sub, aud, iss, exp, iat, jti, token_type: 'Bearer', org };
+    const { scope, client_id, sub, aud, iss, exp, iat, jti, org, act, delegation_id } = claims;
+    const delegated = act === undefined ? {} : { act, delegation_id };
+    return { active: true, scope, client_id, sub, aud, iss, exp, iat, jti, token_type: 'Bearer', org, ...delegated };
   }
 
   return {
@@ -228,24 +206,16 @@ export function oauthHandlers(deps: OAuthDeps): Record<string, PublicHandler> {
         const proof = clientProof(ctx, form);
         if (proof === null) throw invalidClient();
         const client = await authenticateClient(ctx, proof);
-        let scope: string;
-        let audience: string;
         try {
           const grantType = form.get('grant_type');
           if (grantType === undefined) throw invalidRequest('grant_type is required.');
-          if (grantType !== 'client_credentials') throw new OAuthError('unsupported_grant_type', `Only client_credentials is supported, not ${grantType.slice(0, 50)}.`);
-          scope = grantedScopes(client, form.get('scope'));
-          audience = audienceOf(form.get('resource'));
+          const grant = GRANTS.get(grantType);
+          if (grant === undefined) throw new OAuthError('unsupported_grant_type', `Not a supported grant type: ${grantType.slice(0, 80)}.`);
+          ctx.body = await grant({ ctx, form, client }, deps);
         } catch (error) {
           if (error instanceof OAuthError) await refused(ctx, client, error);
           throw error;
         }
-        const { token, claims } = await deps.tokens.issue(client, scope, audience);
-        // The token is handed out only once its issuance is on the audit trail.
-        const metadata = { jti: claims.jti, scope, aud: audience, method: client.method, credentialId: client.credentialId, exp: claims.exp };
-        await deps.audit.append(byAgent(ctx, client, { action: 'token.issued', outcome: 'success', onItself: true, metadata }));
-        deps.metrics.tokensIssued.inc();
-        ctx.body = { access_token: token, token_type: 'Bearer', expires_in: deps.accessTokenTtlSeconds, scope };
       }),
 
     introspectToken: (ctx) =>
@@ -257,7 +227,7 @@ export function oauthHandlers(deps: OAuthDeps): Record<string, PublicHandler> {
         const claims = await deps.tokens.verify(token);
         // Another organization's token is reported inactive, exactly like an unknown one.
         const visible = claims !== null && (caller.orgId === null || caller.orgId === claims.org);
-        const active = visible && (await deps.tokenState.isActive(claims.sub, claims.jti));
+        const active = visible && (await deps.tokenState.isActive(claims));
         ctx.body = active ? introspection(claims) : { active: false };
       }),
 
@@ -308,7 +278,7 @@ function serverMetadata(ctx: Context, deps: OAuthDeps): Promise<void> {
     jwks_uri: `${deps.issuer}/.well-known/jwks.json`,
     introspection_endpoint: `${deps.issuer}/oauth2/introspect`,
     revocation_endpoint: `${deps.issuer}/oauth2/revoke`,
-    grant_types_supported: ['client_credentials'],
+    grant_types_supported: [...GRANTS.keys()],
     token_endpoint_auth_methods_supported: methods,
     introspection_endpoint_auth_methods_supported: methods,
     revocation_endpoint_auth_methods_supported: methods,

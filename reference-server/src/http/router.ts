@@ -201,7 +201,8 @@ function auditEntries(reply: Reply, principal: Principal, orgId: string | null, 
     actor: { type: principal.kind, id: principal.id },
     target: intent.target,
     ...info,
-    metadata: intent.metadata ?? {},
+    // A delegated token acts for its subject; the event names the agents that acted too.
+    metadata: principal.actors === undefined ? (intent.metadata ?? {}) : { ...intent.metadata, actingAgents: principal.actors },
   }));
 }
 

@@ -191,6 +191,11 @@ describe('private_key_jwt at the token endpoint', () => {
     }
   });
 
+  it('accepts an Ed25519 key signing as the fully-specified Ed25519 algorithm (RFC 9864)', async () => {
+    const { agent, pair } = await agentWithKey('ed25519');
+    expect((await tokenRequest(await assertion(pair.privateKey, agent.id, { alg: 'Ed25519' }))).status).toBe(200);
+  });
+
   it('finds the key without a kid header, and accepts client_id beside the assertion', async () => {
     const { agent, pair } = await agentWithKey('ec');
     expect((await tokenRequest(await assertion(pair.privateKey, agent.id), { client_id: agent.id })).status).toBe(200);
@@ -276,7 +281,7 @@ describe('private_key_jwt at the token endpoint', () => {
   it('is advertised by discovery with the algorithms it accepts', async () => {
     const metadata = (await fetch(`${server.baseUrl}/.well-known/oauth-authorization-server`).then((r) => r.json())) as Record<string, unknown>;
     expect(metadata.token_endpoint_auth_methods_supported).toContain('private_key_jwt');
-    expect(metadata.token_endpoint_auth_signing_alg_values_supported).toEqual(['ES256', 'EdDSA', 'RS256', 'PS256']);
+    expect(metadata.token_endpoint_auth_signing_alg_values_supported).toEqual(['ES256', 'EdDSA', 'Ed25519', 'RS256', 'PS256']);
     expect(metadata.introspection_endpoint_auth_methods_supported).toContain('private_key_jwt');
   });
 });

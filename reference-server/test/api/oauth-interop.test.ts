@@ -97,7 +97,7 @@ describe('discovery (RFC 8414)', () => {
       revocation_endpoint: `${ISSUER}/oauth2/revoke`,
       jwks_uri: `${ISSUER}/.well-known/jwks.json`,
     });
-    expect(as.grant_types_supported).toEqual(['client_credentials']);
+    expect(as.grant_types_supported).toEqual(['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange']);
     expect(as.token_endpoint_auth_methods_supported).toEqual(expect.arrayContaining(['client_secret_basic', 'client_secret_post']));
     expect(as.scopes_supported).toEqual(expect.arrayContaining(SCOPES.split(' ')));
   });
@@ -266,6 +266,33 @@ describe('private_key_jwt (RFC 7523 §2.2) with the libraries\' own assertions',
     const response = await oauth.clientCredentialsGrantRequest(as, oauthClient, oauth.PrivateKeyJwt({ key: stranger.privateKey, kid }), {}, httpOptions());
     expect(response.status).toBe(401);
     await expect(oauth.processClientCredentialsResponse(as, oauthClient, response)).rejects.toThrow();
+  });
+});
+
+describe('token exchange (RFC 8693) with openid-client\'s generic grant', () => {
+  it('obtains a delegated token whose act names the actor, and introspects it', async () => {
+    const admin = new Api(server.baseUrl, (await createOrg(new Api(server.baseUrl, server.bootstrapToken))).admin);
+    const clientOf = async (): Promise<{ id: string; secret: string }> => {
+      const agent = await createAgent(admin, { allowedScopes: ['agents:read', 'tokens:introspect'] });
+      const credential = await admin.call('createCredential', { path: { agentId: agent.id } });
+      return { id: agent.id as string, secret: credential.body.secret as string };
+    };
+    const [subject, actor] = [await clientOf(), await clientOf()];
+    const options = { [client.customFetch]: issuerFetch };
+    const subjectConfig = await client.discovery(new URL(ISSUER), subject.id, undefined, client.ClientSecretBasic(subject.secret), options);
+    const subjectToken = (await client.clientCredentialsGrant(subjectConfig, { scope: 'agents:read tokens:introspect' })).access_token;
+
+    const actorConfig = await client.discovery(new URL(ISSUER), actor.id, undefined, client.ClientSecretBasic(actor.secret), options);
+    expect(actorConfig.serverMetadata().grant_types_supported).toContain('urn:ietf:params:oauth:grant-type:token-exchange');
+    const delegated = await client.genericGrantRequest(actorConfig, 'urn:ietf:params:oauth:grant-type:token-exchange', {
+      subject_token: subjectToken,
+      subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      scope: 'agents:read',
+    });
+    expect(delegated).toMatchObject({ issued_token_type: 'urn:ietf:params:oauth:token-type:access_token', scope: 'agents:read' });
+    expect(jose.decodeJwt(delegated.access_token)).toMatchObject({ sub: subject.id, client_id: actor.id, act: { sub: actor.id } });
+    const introspected = await client.tokenIntrospection(actorConfig, delegated.access_token);
+    expect(introspected).toMatchObject({ active: true, sub: subject.id, act: { sub: actor.id } });
   });
 });
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { loadSpec } from '../../src/spec/operations';
 import { type Api, type CallOptions, operations } from './api';
 import { createAgent } from './fixtures';
+import { basic, claimsOf, postForm, tokenFor } from './oauth';
 
 const { document } = loadSpec(path.resolve(__dirname, '../../../spec/dist/openapi.json'));
 
@@ -27,6 +28,7 @@ export interface Ids {
   agentId: string;
   credentialId: string;
   keyId: string;
+  delegationId: string;
   tokenId: string;
   eventId: string;
   webhookId: string;
@@ -35,13 +37,14 @@ export interface Ids {
 
 /**
  * One of each resource an operation can name, in the organization `api` acts for: an agent
- * with a credential and a key, an admin token, an audit event, and a webhook with a delivery.
+ * with a credential and a key, a delegation between two agents, an admin token, an audit event, and a webhook with a delivery.
  */
 export async function resourcesOf(api: Api, orgId: string): Promise<Ids> {
   const agent = await createAgent(api);
   const credential = await api.call('createCredential', { path: { agentId: agent.id } });
   const jwk = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' });
   const key = await api.call('addAgentKey', { path: { agentId: agent.id }, body: { jwk } });
+  const delegation = await delegationOf(api);
   const tokens = await api.call('listAdminTokens', { path: { orgId } });
   const events = await api.call('listAuditEvents', { query: { limit: 1 } });
   const webhook = await api.call('createWebhook', { body: { url: 'https://hooks.example.com/tests', events: ['webhook.tested'] } });
@@ -51,11 +54,26 @@ export async function resourcesOf(api: Api, orgId: string): Promise<Ids> {
     agentId: agent.id,
     credentialId: credential.body.id,
     keyId: key.body.id,
+    delegationId: delegation,
     tokenId: tokens.body.data[0].id,
     eventId: events.body.data[0].id,
     webhookId: webhook.body.id,
     deliveryId: delivery.body.id,
   };
+}
+
+/** A delegation made by token exchange between two new agents of `api`'s organization. */
+async function delegationOf(api: Api): Promise<string> {
+  const clients = [];
+  for (let i = 0; i < 2; i++) {
+    const agent = await createAgent(api, { allowedScopes: ['agents:read'] });
+    const credential = await api.call('createCredential', { path: { agentId: agent.id } });
+    clients.push({ clientId: agent.id as string, secret: credential.body.secret as string });
+  }
+  const [subject, actor] = clients as [{ clientId: string; secret: string }, { clientId: string; secret: string }];
+  const form = { subject_token: await tokenFor(api.baseUrl, subject), subject_token_type: 'urn:ietf:params:oauth:token-type:access_token' };
+  const exchanged = await postForm(api.baseUrl, '/oauth2/token', { grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', ...form }, basic(actor.clientId, actor.secret));
+  return claimsOf(exchanged.body.access_token as string).delegation_id as string;
 }
 
 /** A well-formed call of `operationId` aimed at the resources named by `ids`. */

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { agentKeyHandlers } from '../../src/http/handlers/agent-keys';
+import { delegationHandlers } from '../../src/http/handlers/delegations';
 import { agentHandlers, credentialHandlers } from '../../src/http/handlers/agents';
 import { eventHandlers } from '../../src/http/handlers/events';
 import { identityHandlers } from '../../src/http/handlers/identity';
@@ -15,7 +16,7 @@ const operations = listOperations(document);
 const PUBLIC_OPERATIONS = ['getHealth', 'getReadiness', 'getMetrics', 'getOpenApiDocument', 'getApiReference'];
 const OAUTH_OPERATIONS = ['issueToken', 'introspectToken', 'revokeToken', 'getAuthorizationServerMetadata', 'getOpenIdConfiguration', 'getJwks'];
 const implemented = [
-  ...Object.keys({ ...orgHandlers, ...agentHandlers, ...credentialHandlers, ...agentKeyHandlers, ...keyHandlers, ...auditHandlers }),
+  ...Object.keys({ ...orgHandlers, ...agentHandlers, ...credentialHandlers, ...agentKeyHandlers, ...delegationHandlers, ...keyHandlers, ...auditHandlers }),
   ...Object.keys(eventHandlers(undefined as never)),
   ...Object.keys(identityHandlers('http://localhost', undefined as never).handlers),
   ...Object.keys(identityHandlers('http://localhost', undefined as never).publicHandlers),

@@ -21,6 +21,7 @@ type Client struct {
 	Agents      *AgentsResource
 	Credentials *CredentialsResource
 	AgentKeys   *AgentKeysResource
+	Delegations *DelegationsResource
 	Identity    *IdentityResource
 	OAuth       *OAuthResource
 	SigningKeys *SigningKeysResource
@@ -49,6 +50,7 @@ func NewClient(opts ...Option) *Client {
 	c.Agents = &AgentsResource{client: transport}
 	c.Credentials = &CredentialsResource{client: transport}
 	c.AgentKeys = &AgentKeysResource{client: transport}
+	c.Delegations = &DelegationsResource{client: transport}
 	c.Identity = &IdentityResource{client: transport}
 	c.OAuth = &OAuthResource{client: transport}
 	c.SigningKeys = &SigningKeysResource{client: transport}

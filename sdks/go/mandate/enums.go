@@ -244,6 +244,26 @@ func (v CredentialWithSecretStatus) IsKnown() bool {
 	return false
 }
 
+// DelegationStatus is an open enum. Values this SDK does not know (from a newer server) are kept,
+// and any value may be sent.
+type DelegationStatus string
+
+// Known DelegationStatus values.
+const (
+	DelegationStatusActive  DelegationStatus = "active"
+	DelegationStatusExpired DelegationStatus = "expired"
+	DelegationStatusRevoked DelegationStatus = "revoked"
+)
+
+// IsKnown reports whether v is one of the values this SDK knows.
+func (v DelegationStatus) IsKnown() bool {
+	switch v {
+	case DelegationStatusActive, DelegationStatusExpired, DelegationStatusRevoked:
+		return true
+	}
+	return false
+}
+
 // DependencyCheckStatus is an open enum. Values this SDK does not know (from a newer server) are
 // kept, and any value may be sent.
 type DependencyCheckStatus string
@@ -638,6 +658,25 @@ func (v TokenOperationRequestTokenTypeHint) IsKnown() bool {
 	return false
 }
 
+// TokenRequestActorTokenType is an open enum. Token exchange: the type of `actor_token`; required
+// with it. Values this SDK does not know (from a newer server) are kept, and any value may be
+// sent.
+type TokenRequestActorTokenType string
+
+// Known TokenRequestActorTokenType values.
+const (
+	TokenRequestActorTokenTypeUrnIetfParamsOAuthTokenTypeAccessToken TokenRequestActorTokenType = "urn:ietf:params:oauth:token-type:access_token"
+)
+
+// IsKnown reports whether v is one of the values this SDK knows.
+func (v TokenRequestActorTokenType) IsKnown() bool {
+	switch v {
+	case TokenRequestActorTokenTypeUrnIetfParamsOAuthTokenTypeAccessToken:
+		return true
+	}
+	return false
+}
+
 // TokenRequestClientAssertionType is an open enum. With `client_assertion`, for `private_key_jwt`
 // (RFC 7523 §2.2). Values this SDK does not know (from a newer server) are kept, and any value may
 // be sent.
@@ -657,19 +696,59 @@ func (v TokenRequestClientAssertionType) IsKnown() bool {
 	return false
 }
 
-// TokenRequestGrantType is an open enum. Values this SDK does not know (from a newer server) are
-// kept, and any value may be sent.
+// TokenRequestGrantType is an open enum. `client_credentials` (RFC 6749 §4.4), or token exchange
+// (RFC 8693) for delegation: the authenticated agent (the actor) obtains a token to act for the
+// agent whose access token it presents as `subject_token`. Values this SDK does not know (from a
+// newer server) are kept, and any value may be sent.
 type TokenRequestGrantType string
 
 // Known TokenRequestGrantType values.
 const (
-	TokenRequestGrantTypeClientCredentials TokenRequestGrantType = "client_credentials"
+	TokenRequestGrantTypeClientCredentials                        TokenRequestGrantType = "client_credentials"
+	TokenRequestGrantTypeUrnIetfParamsOAuthGrantTypeTokenExchange TokenRequestGrantType = "urn:ietf:params:oauth:grant-type:token-exchange"
 )
 
 // IsKnown reports whether v is one of the values this SDK knows.
 func (v TokenRequestGrantType) IsKnown() bool {
 	switch v {
-	case TokenRequestGrantTypeClientCredentials:
+	case TokenRequestGrantTypeClientCredentials, TokenRequestGrantTypeUrnIetfParamsOAuthGrantTypeTokenExchange:
+		return true
+	}
+	return false
+}
+
+// TokenRequestRequestedTokenType is an open enum. Token exchange: the type wanted; access tokens
+// are all Mandate issues. Values this SDK does not know (from a newer server) are kept, and any
+// value may be sent.
+type TokenRequestRequestedTokenType string
+
+// Known TokenRequestRequestedTokenType values.
+const (
+	TokenRequestRequestedTokenTypeUrnIetfParamsOAuthTokenTypeAccessToken TokenRequestRequestedTokenType = "urn:ietf:params:oauth:token-type:access_token"
+)
+
+// IsKnown reports whether v is one of the values this SDK knows.
+func (v TokenRequestRequestedTokenType) IsKnown() bool {
+	switch v {
+	case TokenRequestRequestedTokenTypeUrnIetfParamsOAuthTokenTypeAccessToken:
+		return true
+	}
+	return false
+}
+
+// TokenRequestSubjectTokenType is an open enum. Token exchange: the type of `subject_token`.
+// Values this SDK does not know (from a newer server) are kept, and any value may be sent.
+type TokenRequestSubjectTokenType string
+
+// Known TokenRequestSubjectTokenType values.
+const (
+	TokenRequestSubjectTokenTypeUrnIetfParamsOAuthTokenTypeAccessToken TokenRequestSubjectTokenType = "urn:ietf:params:oauth:token-type:access_token"
+)
+
+// IsKnown reports whether v is one of the values this SDK knows.
+func (v TokenRequestSubjectTokenType) IsKnown() bool {
+	switch v {
+	case TokenRequestSubjectTokenTypeUrnIetfParamsOAuthTokenTypeAccessToken:
 		return true
 	}
 	return false
@@ -688,6 +767,24 @@ const (
 func (v TokenResponseTokenType) IsKnown() bool {
 	switch v {
 	case TokenResponseTokenTypeBearer:
+		return true
+	}
+	return false
+}
+
+// TokenTypeURI is an open enum. RFC 8693 §3. Mandate exchanges and issues access tokens only.
+// Values this SDK does not know (from a newer server) are kept, and any value may be sent.
+type TokenTypeURI string
+
+// Known TokenTypeURI values.
+const (
+	TokenTypeURIUrnIetfParamsOAuthTokenTypeAccessToken TokenTypeURI = "urn:ietf:params:oauth:token-type:access_token"
+)
+
+// IsKnown reports whether v is one of the values this SDK knows.
+func (v TokenTypeURI) IsKnown() bool {
+	switch v {
+	case TokenTypeURIUrnIetfParamsOAuthTokenTypeAccessToken:
 		return true
 	}
 	return false

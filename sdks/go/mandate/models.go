@@ -10,6 +10,39 @@ import (
 	"github.com/mandate-dev/mandate/sdks/go/core"
 )
 
+// ActorClaim: RFC 8693 §4.1 `act`: the agent acting for the token's subject (`sub`), and, nested
+// in its own `act`, the agent that acted for it in turn, back along the delegation chain.
+type ActorClaim struct {
+	Sub string `json:"sub"`
+	// The previous actor, in the same shape.
+	Act map[string]json.RawMessage `json:"act,omitempty"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m ActorClaim) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("sub", m.Sub)
+	if m.Act != nil {
+		w.Field("act", m.Act)
+	}
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *ActorClaim) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("sub", &m.Sub)
+	r.Take("act", &m.Act)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
 // AdminToken is the AdminToken schema of the API.
 type AdminToken struct {
 	ID string `json:"id"`
@@ -1246,6 +1279,97 @@ func (m *CredentialWithSecret) UnmarshalJSON(data []byte) error {
 	return r.Err()
 }
 
+// Delegation is one token exchange (RFC 8693): the subject agent's authority handed to the actor
+// agent, narrowed to `scope`, until `expiresAt`. A delegation made with a token that was itself
+// delegated names that delegation as its parent; revoking a delegation revokes those made from it
+// too, and every token either issued.
+type Delegation struct {
+	ID string `json:"id"`
+	// Agent id. Also the agent's OAuth `client_id`.
+	SubjectAgentID AgentID `json:"subjectAgentId"`
+	// Agent id. Also the agent's OAuth `client_id`.
+	ActorAgentID       AgentID `json:"actorAgentId"`
+	ParentDelegationID *string `json:"parentDelegationId"`
+	// How many actors the chain has, this one included.
+	Depth  int              `json:"depth"`
+	Scope  string           `json:"scope"`
+	Status DelegationStatus `json:"status"`
+	// RFC 3339 time in UTC.
+	CreatedAt Timestamp `json:"createdAt"`
+	// RFC 3339 time in UTC.
+	ExpiresAt Timestamp  `json:"expiresAt"`
+	RevokedAt *time.Time `json:"revokedAt"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m Delegation) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("id", m.ID)
+	w.Field("subjectAgentId", m.SubjectAgentID)
+	w.Field("actorAgentId", m.ActorAgentID)
+	w.Field("parentDelegationId", m.ParentDelegationID)
+	w.Field("depth", m.Depth)
+	w.Field("scope", m.Scope)
+	w.Field("status", m.Status)
+	w.Field("createdAt", m.CreatedAt)
+	w.Field("expiresAt", m.ExpiresAt)
+	w.Field("revokedAt", m.RevokedAt)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *Delegation) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("id", &m.ID)
+	r.Take("subjectAgentId", &m.SubjectAgentID)
+	r.Take("actorAgentId", &m.ActorAgentID)
+	r.Take("parentDelegationId", &m.ParentDelegationID)
+	r.Take("depth", &m.Depth)
+	r.Take("scope", &m.Scope)
+	r.Take("status", &m.Status)
+	r.Take("createdAt", &m.CreatedAt)
+	r.Take("expiresAt", &m.ExpiresAt)
+	r.Take("revokedAt", &m.RevokedAt)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// DelegationList is the DelegationList schema of the API.
+type DelegationList struct {
+	Data []Delegation `json:"data"`
+	// Pass as `cursor` to get the next page; `null` on the last page.
+	NextCursor *PageCursor `json:"nextCursor"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m DelegationList) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("data", m.Data)
+	w.Field("nextCursor", m.NextCursor)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *DelegationList) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("data", &m.Data)
+	r.Take("nextCursor", &m.NextCursor)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
 // DependencyCheck is the DependencyCheck schema of the API.
 type DependencyCheck struct {
 	Status    DependencyCheckStatus `json:"status"`
@@ -1481,6 +1605,11 @@ type Introspection struct {
 	TokenType *IntrospectionTokenType `json:"token_type,omitempty"`
 	// The agent's organization.
 	Org *string `json:"org,omitempty"`
+	// RFC 8693 §4.1 `act`: the agent acting for the token's subject (`sub`), and, nested in its own
+	// `act`, the agent that acted for it in turn, back along the delegation chain.
+	Act *ActorClaim `json:"act,omitempty"`
+	// The delegation a token exchange recorded for this token.
+	DelegationID *string `json:"delegation_id,omitempty"`
 	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
 	// extra ones.
 	ExtraFields map[string]json.RawMessage `json:"-"`
@@ -1520,6 +1649,12 @@ func (m Introspection) MarshalJSON() ([]byte, error) {
 	if m.Org != nil {
 		w.Field("org", m.Org)
 	}
+	if m.Act != nil {
+		w.Field("act", m.Act)
+	}
+	if m.DelegationID != nil {
+		w.Field("delegation_id", m.DelegationID)
+	}
 	return w.Finish(m.ExtraFields)
 }
 
@@ -1540,6 +1675,8 @@ func (m *Introspection) UnmarshalJSON(data []byte) error {
 	r.Take("jti", &m.JTI)
 	r.Take("token_type", &m.TokenType)
 	r.Take("org", &m.Org)
+	r.Take("act", &m.Act)
+	r.Take("delegation_id", &m.DelegationID)
 	m.ExtraFields = r.Rest()
 	return r.Err()
 }
@@ -1918,6 +2055,72 @@ func (m *ListCredentialsParams) UnmarshalJSON(data []byte) error {
 // values encodes the parameters as a query string or form body.
 func (m ListCredentialsParams) values() url.Values {
 	v := url.Values{}
+	core.SetParam(v, "limit", m.Limit)
+	core.SetParam(v, "cursor", m.Cursor)
+	core.SetExtraParams(v, m.ExtraFields)
+	return v
+}
+
+// ListDelegationsParams is the ListDelegationsParams schema of the API.
+type ListDelegationsParams struct {
+	// Only delegations of this agent's authority.
+	SubjectAgentID *AgentID `json:"subjectAgentId,omitempty"`
+	// Only delegations to this agent.
+	ActorAgentID *AgentID `json:"actorAgentId,omitempty"`
+	// true for delegations neither revoked nor expired; false for the others.
+	Active *bool `json:"active,omitempty"`
+	// Page size.
+	Limit *int `json:"limit,omitempty"`
+	// The `nextCursor` of the previous page. Opaque; only valid with the same filters. Any other
+	// value, even one that fits the pattern, is refused with 400 `INVALID_CURSOR`.
+	Cursor *string `json:"cursor,omitempty"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m ListDelegationsParams) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	if m.SubjectAgentID != nil {
+		w.Field("subjectAgentId", m.SubjectAgentID)
+	}
+	if m.ActorAgentID != nil {
+		w.Field("actorAgentId", m.ActorAgentID)
+	}
+	if m.Active != nil {
+		w.Field("active", m.Active)
+	}
+	if m.Limit != nil {
+		w.Field("limit", m.Limit)
+	}
+	if m.Cursor != nil {
+		w.Field("cursor", m.Cursor)
+	}
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *ListDelegationsParams) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("subjectAgentId", &m.SubjectAgentID)
+	r.Take("actorAgentId", &m.ActorAgentID)
+	r.Take("active", &m.Active)
+	r.Take("limit", &m.Limit)
+	r.Take("cursor", &m.Cursor)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// values encodes the parameters as a query string or form body.
+func (m ListDelegationsParams) values() url.Values {
+	v := url.Values{}
+	core.SetParam(v, "subjectAgentId", m.SubjectAgentID)
+	core.SetParam(v, "actorAgentId", m.ActorAgentID)
+	core.SetParam(v, "active", m.Active)
 	core.SetParam(v, "limit", m.Limit)
 	core.SetParam(v, "cursor", m.Cursor)
 	core.SetExtraParams(v, m.ExtraFields)
@@ -2747,8 +2950,12 @@ func (m TokenOperationRequest) values() url.Values {
 
 // TokenRequest is the TokenRequest schema of the API.
 type TokenRequest struct {
+	// `client_credentials` (RFC 6749 §4.4), or token exchange (RFC 8693) for delegation: the
+	// authenticated agent (the actor) obtains a token to act for the agent whose access token it
+	// presents as `subject_token`.
 	GrantType TokenRequestGrantType `json:"grant_type"`
-	// Space-separated scopes, a subset of the agent's allowed scopes. Omit for all of them.
+	// Space-separated scopes, a subset of the agent's allowed scopes (omit for all of them). With
+	// token exchange, a subset of the subject token's scopes (omit for all of them).
 	Scope *string `json:"scope,omitempty"`
 	// The API the token is for (RFC 8707); becomes the `aud` claim. Defaults to the issuer.
 	Resource *string `json:"resource,omitempty"`
@@ -2763,6 +2970,17 @@ type TokenRequest struct {
 	// the agent's id, `aud` the issuer or the token endpoint's URL, `exp` at most 5 minutes ahead, and
 	// a `jti` never used before (each assertion works once).
 	ClientAssertion *string `json:"client_assertion,omitempty"`
+	// Token exchange - an active access token of the delegating agent (the subject), of this
+	// organization.
+	SubjectToken *string `json:"subject_token,omitempty"`
+	// Token exchange: the type of `subject_token`.
+	SubjectTokenType *TokenRequestSubjectTokenType `json:"subject_token_type,omitempty"`
+	// Token exchange, optional - an active access token of the authenticated agent itself (the actor).
+	ActorToken *string `json:"actor_token,omitempty"`
+	// Token exchange: the type of `actor_token`; required with it.
+	ActorTokenType *TokenRequestActorTokenType `json:"actor_token_type,omitempty"`
+	// Token exchange: the type wanted; access tokens are all Mandate issues.
+	RequestedTokenType *TokenRequestRequestedTokenType `json:"requested_token_type,omitempty"`
 	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
 	// extra ones.
 	ExtraFields map[string]json.RawMessage `json:"-"`
@@ -2790,6 +3008,21 @@ func (m TokenRequest) MarshalJSON() ([]byte, error) {
 	if m.ClientAssertion != nil {
 		w.Field("client_assertion", m.ClientAssertion)
 	}
+	if m.SubjectToken != nil {
+		w.Field("subject_token", m.SubjectToken)
+	}
+	if m.SubjectTokenType != nil {
+		w.Field("subject_token_type", m.SubjectTokenType)
+	}
+	if m.ActorToken != nil {
+		w.Field("actor_token", m.ActorToken)
+	}
+	if m.ActorTokenType != nil {
+		w.Field("actor_token_type", m.ActorTokenType)
+	}
+	if m.RequestedTokenType != nil {
+		w.Field("requested_token_type", m.RequestedTokenType)
+	}
 	return w.Finish(m.ExtraFields)
 }
 
@@ -2806,6 +3039,11 @@ func (m *TokenRequest) UnmarshalJSON(data []byte) error {
 	r.Take("client_secret", &m.ClientSecret)
 	r.Take("client_assertion_type", &m.ClientAssertionType)
 	r.Take("client_assertion", &m.ClientAssertion)
+	r.Take("subject_token", &m.SubjectToken)
+	r.Take("subject_token_type", &m.SubjectTokenType)
+	r.Take("actor_token", &m.ActorToken)
+	r.Take("actor_token_type", &m.ActorTokenType)
+	r.Take("requested_token_type", &m.RequestedTokenType)
 	m.ExtraFields = r.Rest()
 	return r.Err()
 }
@@ -2820,6 +3058,11 @@ func (m TokenRequest) values() url.Values {
 	core.SetParam(v, "client_secret", m.ClientSecret)
 	core.SetParam(v, "client_assertion_type", m.ClientAssertionType)
 	core.SetParam(v, "client_assertion", m.ClientAssertion)
+	core.SetParam(v, "subject_token", m.SubjectToken)
+	core.SetParam(v, "subject_token_type", m.SubjectTokenType)
+	core.SetParam(v, "actor_token", m.ActorToken)
+	core.SetParam(v, "actor_token_type", m.ActorTokenType)
+	core.SetParam(v, "requested_token_type", m.RequestedTokenType)
 	core.SetExtraParams(v, m.ExtraFields)
 	return v
 }
@@ -2831,6 +3074,8 @@ type TokenResponse struct {
 	TokenType   TokenResponseTokenType `json:"token_type"`
 	ExpiresIn   int                    `json:"expires_in"`
 	Scope       string                 `json:"scope"`
+	// RFC 8693 §3. Mandate exchanges and issues access tokens only.
+	IssuedTokenType *TokenTypeURI `json:"issued_token_type,omitempty"`
 	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
 	// extra ones.
 	ExtraFields map[string]json.RawMessage `json:"-"`
@@ -2843,6 +3088,9 @@ func (m TokenResponse) MarshalJSON() ([]byte, error) {
 	w.Field("token_type", m.TokenType)
 	w.Field("expires_in", m.ExpiresIn)
 	w.Field("scope", m.Scope)
+	if m.IssuedTokenType != nil {
+		w.Field("issued_token_type", m.IssuedTokenType)
+	}
 	return w.Finish(m.ExtraFields)
 }
 
@@ -2856,6 +3104,7 @@ func (m *TokenResponse) UnmarshalJSON(data []byte) error {
 	r.Take("token_type", &m.TokenType)
 	r.Take("expires_in", &m.ExpiresIn)
 	r.Take("scope", &m.Scope)
+	r.Take("issued_token_type", &m.IssuedTokenType)
 	m.ExtraFields = r.Rest()
 	return r.Err()
 }

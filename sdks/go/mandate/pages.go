@@ -22,6 +22,9 @@ type AuditEventStream = core.Stream[AuditEvent]
 // CredentialPage is one page of Credential items; see core.Page.
 type CredentialPage = core.Page[Credential]
 
+// DelegationPage is one page of Delegation items; see core.Page.
+type DelegationPage = core.Page[Delegation]
+
 // OrganizationPage is one page of Organization items; see core.Page.
 type OrganizationPage = core.Page[Organization]
 

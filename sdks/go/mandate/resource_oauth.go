@@ -16,10 +16,11 @@ type OAuthResource struct {
 
 // IssueToken: get an access token.
 //
-// The client credentials grant (RFC 6749 §4.4). Authenticate the agent with HTTP Basic
-// (`client_secret_basic`: its id and a credential secret), with `client_id` and `client_secret` in
-// the body (`client_secret_post`), or with a JWT signed by one of its registered keys
-// (`private_key_jwt`, RFC 7523 §2.2: `client_assertion_type` and `client_assertion`; see `POST
+// The client credentials grant (RFC 6749 §4.4), and token exchange (RFC 8693) for delegation
+// between agents (see below). Authenticate the agent with HTTP Basic (`client_secret_basic`: its
+// id and a credential secret), with `client_id` and `client_secret` in the body
+// (`client_secret_post`), or with a JWT signed by one of its registered keys (`private_key_jwt`,
+// RFC 7523 §2.2: `client_assertion_type` and `client_assertion`; see `POST
 // /v1/agents/{agentId}/keys`). The access token is a JWT per RFC 9068 with `iss`, `sub`, `aud`,
 // `client_id`, `iat`, `exp`, `jti`, `scope` and `org`. A suspended or decommissioned agent with a
 // correct secret gets `unauthorized_client`.

@@ -48,6 +48,8 @@ var Operations = []string{
 	"listAgentKeys",
 	"addAgentKey",
 	"removeAgentKey",
+	"listDelegations",
+	"revokeDelegation",
 	"getAgentDid",
 	"getAgentCard",
 	"getInstanceDid",
@@ -177,6 +179,14 @@ func Invoke(ctx context.Context, c *mandate.Client, operationID string, call Cal
 		return c.AgentKeys.Add(ctx, call.Path["agentId"], params, call.Options...)
 	case "removeAgentKey":
 		return nil, c.AgentKeys.Remove(ctx, call.Path["agentId"], call.Path["keyId"], call.Options...)
+	case "listDelegations":
+		params, err := optional[mandate.ListDelegationsParams](call.Params)
+		if err != nil {
+			return nil, err
+		}
+		return c.Delegations.List(ctx, params, call.Options...)
+	case "revokeDelegation":
+		return c.Delegations.Revoke(ctx, call.Path["delegationId"], call.Options...)
 	case "getAgentDid":
 		return c.Identity.Did(ctx, call.Path["agentId"], call.Options...)
 	case "getAgentCard":

@@ -647,6 +647,54 @@ async def _remove_agent_key_async(client: AsyncMandate, call: Call) -> APIRespon
     )
 
 
+def _list_delegations(client: Mandate, call: Call) -> APIResponse[Any]:
+    return client.delegations.with_raw_response.list(
+        subject_agent_id=call.arg("subjectAgentId"),
+        actor_agent_id=call.arg("actorAgentId"),
+        active=call.arg("active"),
+        limit=call.arg("limit"),
+        cursor=call.arg("cursor"),
+        organization=call.organization,
+        extra_headers=call.headers,
+        extra_query=call.extra(("subjectAgentId", "actorAgentId", "active", "limit", "cursor")),
+        max_retries=0,
+    )
+
+
+async def _list_delegations_async(client: AsyncMandate, call: Call) -> APIResponse[Any]:
+    return await client.delegations.with_raw_response.list(
+        subject_agent_id=call.arg("subjectAgentId"),
+        actor_agent_id=call.arg("actorAgentId"),
+        active=call.arg("active"),
+        limit=call.arg("limit"),
+        cursor=call.arg("cursor"),
+        organization=call.organization,
+        extra_headers=call.headers,
+        extra_query=call.extra(("subjectAgentId", "actorAgentId", "active", "limit", "cursor")),
+        max_retries=0,
+    )
+
+
+def _revoke_delegation(client: Mandate, call: Call) -> APIResponse[Any]:
+    return client.delegations.with_raw_response.revoke(
+        call.path("delegationId"),
+        organization=call.organization,
+        idempotency_key=call.idempotency_key,
+        extra_headers=call.headers,
+        max_retries=0,
+    )
+
+
+async def _revoke_delegation_async(client: AsyncMandate, call: Call) -> APIResponse[Any]:
+    return await client.delegations.with_raw_response.revoke(
+        call.path("delegationId"),
+        organization=call.organization,
+        idempotency_key=call.idempotency_key,
+        extra_headers=call.headers,
+        max_retries=0,
+    )
+
+
 def _get_agent_did(client: Mandate, call: Call) -> APIResponse[Any]:
     return client.identity.with_raw_response.did(
         call.path("agentId"),
@@ -703,6 +751,11 @@ def _issue_token(client: Mandate, call: Call) -> APIResponse[Any]:
         client_secret=call.arg("client_secret"),
         client_assertion_type=call.arg("client_assertion_type"),
         client_assertion=call.arg("client_assertion"),
+        subject_token=call.arg("subject_token"),
+        subject_token_type=call.arg("subject_token_type"),
+        actor_token=call.arg("actor_token"),
+        actor_token_type=call.arg("actor_token_type"),
+        requested_token_type=call.arg("requested_token_type"),
         extra_headers=call.headers,
         extra_body=call.extra(
             (
@@ -713,6 +766,11 @@ def _issue_token(client: Mandate, call: Call) -> APIResponse[Any]:
                 "client_secret",
                 "client_assertion_type",
                 "client_assertion",
+                "subject_token",
+                "subject_token_type",
+                "actor_token",
+                "actor_token_type",
+                "requested_token_type",
             ),
         ),
         max_retries=0,
@@ -728,6 +786,11 @@ async def _issue_token_async(client: AsyncMandate, call: Call) -> APIResponse[An
         client_secret=call.arg("client_secret"),
         client_assertion_type=call.arg("client_assertion_type"),
         client_assertion=call.arg("client_assertion"),
+        subject_token=call.arg("subject_token"),
+        subject_token_type=call.arg("subject_token_type"),
+        actor_token=call.arg("actor_token"),
+        actor_token_type=call.arg("actor_token_type"),
+        requested_token_type=call.arg("requested_token_type"),
         extra_headers=call.headers,
         extra_body=call.extra(
             (
@@ -738,6 +801,11 @@ async def _issue_token_async(client: AsyncMandate, call: Call) -> APIResponse[An
                 "client_secret",
                 "client_assertion_type",
                 "client_assertion",
+                "subject_token",
+                "subject_token_type",
+                "actor_token",
+                "actor_token_type",
+                "requested_token_type",
             ),
         ),
         max_retries=0,
@@ -1292,6 +1360,18 @@ OPERATIONS: Dict[str, Operation] = {
     "removeAgentKey": Operation(
         _remove_agent_key,
         _remove_agent_key_async,
+        organization=True,
+        idempotent=True,
+    ),
+    "listDelegations": Operation(
+        _list_delegations,
+        _list_delegations_async,
+        organization=True,
+        idempotent=False,
+    ),
+    "revokeDelegation": Operation(
+        _revoke_delegation,
+        _revoke_delegation_async,
         organization=True,
         idempotent=True,
     ),

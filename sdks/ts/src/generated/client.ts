@@ -3,7 +3,7 @@
 import { type ApiDescription, MandateCore } from '../core/client-core.js';
 import * as operations from './operations.js';
 import type { ClientOptions } from '../core/options.js';
-import { Service, Orgs, AdminTokens, Agents, Credentials, AgentKeys, Identity, OAuth, SigningKeys, AuditEvents, Events, Webhooks } from './resources.js';
+import { Service, Orgs, AdminTokens, Agents, Credentials, AgentKeys, Delegations, Identity, OAuth, SigningKeys, AuditEvents, Events, Webhooks } from './resources.js';
 
 /** The API this SDK was generated from. */
 export const API: ApiDescription = {
@@ -26,6 +26,8 @@ export class Mandate extends MandateCore {
   readonly credentials: Credentials;
   /** Public keys with which an agent authenticates at the token endpoint by private_key_jwt (RFC 7523), holding no shared secret. */
   readonly agentKeys: AgentKeys;
+  /** Token exchanges (RFC 8693) by which one agent acts for another, and their revocation. */
+  readonly delegations: Delegations;
   /** Identity documents for others to verify with - the instance's and each agent's DID document (did:web), and agent cards (A2A). */
   readonly identity: Identity;
   /** The token service (client credentials), introspection, revocation and discovery. */
@@ -47,6 +49,7 @@ export class Mandate extends MandateCore {
     this.agents = new Agents(this);
     this.credentials = new Credentials(this);
     this.agentKeys = new AgentKeys(this);
+    this.delegations = new Delegations(this);
     this.identity = new Identity(this);
     this.oauth = new OAuth(this);
     this.signingKeys = new SigningKeys(this);

@@ -63,6 +63,10 @@ export const dispatch: Record<string, Dispatch> = {
     client.agentKeys.add(path["agentId"] ?? '', params as M.AgentKeyCreate, options),
   removeAgentKey: (client, path, _params, options) =>
     client.agentKeys.remove(path["agentId"] ?? '', path["keyId"] ?? '', options),
+  listDelegations: (client, _path, params, options) =>
+    client.delegations.list(params as M.ListDelegationsParams, options),
+  revokeDelegation: (client, path, _params, options) =>
+    client.delegations.revoke(path["delegationId"] ?? '', options),
   getAgentDid: (client, path, _params, options) =>
     client.identity.did(path["agentId"] ?? '', options),
   getAgentCard: (client, path, _params, options) =>

@@ -300,6 +300,29 @@ export const removeAgentKey: OperationSpec = {
   resumable: false,
 };
 
+export const listDelegations: OperationSpec = {
+  operationId: 'listDelegations',
+  method: 'GET',
+  path: '/v1/delegations',
+  auth: ['bearer'],
+  params: 'query',
+  response: 'json',
+  idempotent: false,
+  organizationHeader: true,
+  resumable: false,
+};
+
+export const revokeDelegation: OperationSpec = {
+  operationId: 'revokeDelegation',
+  method: 'DELETE',
+  path: '/v1/delegations/{delegationId}',
+  auth: ['bearer'],
+  response: 'json',
+  idempotent: true,
+  organizationHeader: true,
+  resumable: false,
+};
+
 export const getAgentDid: OperationSpec = {
   operationId: 'getAgentDid',
   method: 'GET',

@@ -376,6 +376,37 @@ export class AgentKeys extends APIResource {
   }
 }
 
+/** Token exchanges (RFC 8693) by which one agent acts for another, and their revocation. */
+export class Delegations extends APIResource {
+  /**
+   * List delegations
+   *
+   * The organization's token exchanges, oldest first, optionally for one subject or actor agent, or only those still in force.
+   *
+   * Requires `agents:read`.
+   *
+   * `GET /v1/delegations` (listDelegations)
+   */
+  list(params?: M.ListDelegationsParams, options?: RequestOptions): PagePromise<M.Delegation> {
+    return this.core.requestPage(operations.listDelegations, { params, options });
+  }
+
+  /**
+   * Revoke a delegation
+   *
+   * The delegation, every delegation made from it down the chain, and every token they
+   * issued stop working at once, on every instance. The record stays readable, with status
+   * `revoked`. Revoking a revoked delegation changes nothing.
+   *
+   * Requires `credentials:write`.
+   *
+   * `DELETE /v1/delegations/{delegationId}` (revokeDelegation)
+   */
+  revoke(delegationId: string, options?: RequestOptions): APIPromise<M.Delegation> {
+    return this.core.request(operations.revokeDelegation, { path: { "delegationId": delegationId }, options });
+  }
+}
+
 /** Identity documents for others to verify with - the instance's and each agent's DID document (did:web), and agent cards (A2A). */
 export class Identity extends APIResource {
   /**
@@ -428,7 +459,8 @@ export class OAuth extends APIResource {
   /**
    * Get an access token
    *
-   * The client credentials grant (RFC 6749 §4.4). Authenticate the agent with HTTP Basic
+   * The client credentials grant (RFC 6749 §4.4), and token exchange (RFC 8693) for
+   * delegation between agents (see below). Authenticate the agent with HTTP Basic
    * (`client_secret_basic`: its id and a credential secret), with `client_id` and
    * `client_secret` in the body (`client_secret_post`), or with a JWT signed by one of its
    * registered keys (`private_key_jwt`, RFC 7523 §2.2: `client_assertion_type` and

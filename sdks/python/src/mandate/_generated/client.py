@@ -13,6 +13,7 @@ from .resources import (
     AsyncAgents,
     AsyncAuditEvents,
     AsyncCredentials,
+    AsyncDelegations,
     AsyncEvents,
     AsyncIdentity,
     AsyncOAuth,
@@ -22,6 +23,7 @@ from .resources import (
     AsyncWebhooks,
     AuditEvents,
     Credentials,
+    Delegations,
     Events,
     Identity,
     OAuth,
@@ -52,6 +54,8 @@ class SyncResources:
         """Public keys with which an agent authenticates at the token endpoint by private_key_jwt
         (RFC 7523), holding no shared secret.
         """
+        self.delegations = Delegations(client)
+        """Token exchanges (RFC 8693) by which one agent acts for another, and their revocation."""
         self.identity = Identity(client)
         """Identity documents for others to verify with - the instance's and each agent's DID
         document (did:web), and agent cards (A2A).
@@ -86,6 +90,8 @@ class AsyncResources:
         """Public keys with which an agent authenticates at the token endpoint by private_key_jwt
         (RFC 7523), holding no shared secret.
         """
+        self.delegations = AsyncDelegations(client)
+        """Token exchanges (RFC 8693) by which one agent acts for another, and their revocation."""
         self.identity = AsyncIdentity(client)
         """Identity documents for others to verify with - the instance's and each agent's DID
         document (did:web), and agent cards (A2A).

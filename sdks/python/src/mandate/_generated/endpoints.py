@@ -215,6 +215,25 @@ REMOVE_AGENT_KEY = Endpoint(
     idempotent=True,
 )
 
+LIST_DELEGATIONS = Endpoint(
+    operation_id="listDelegations",
+    method="GET",
+    path="/v1/delegations",
+    auth=("bearer",),
+    params_in="query",
+    organization_header=True,
+    page=PageInfo(cursor_param="cursor", items_attr="data", next_cursor_attr="next_cursor"),
+)
+
+REVOKE_DELEGATION = Endpoint(
+    operation_id="revokeDelegation",
+    method="DELETE",
+    path="/v1/delegations/{delegationId}",
+    auth=("bearer",),
+    organization_header=True,
+    idempotent=True,
+)
+
 GET_AGENT_DID = Endpoint(
     operation_id="getAgentDid",
     method="GET",

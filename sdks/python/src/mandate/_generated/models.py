@@ -10,6 +10,7 @@ from pydantic import Field
 from .._models import BaseModel, DateTime, OpenEnum
 
 __all__ = [
+    "ActorClaim",
     "AdminToken",
     "AdminTokenList",
     "AdminTokenRole",
@@ -47,6 +48,9 @@ __all__ = [
     "CredentialStatus",
     "CredentialWithSecret",
     "CredentialWithSecretStatus",
+    "Delegation",
+    "DelegationList",
+    "DelegationStatus",
     "DependencyCheck",
     "DependencyCheckStatus",
     "DeploymentEnv",
@@ -93,10 +97,14 @@ __all__ = [
     "Timestamp",
     "TokenOperationRequestClientAssertionType",
     "TokenOperationRequestTokenTypeHint",
+    "TokenRequestActorTokenType",
     "TokenRequestClientAssertionType",
     "TokenRequestGrantType",
+    "TokenRequestRequestedTokenType",
+    "TokenRequestSubjectTokenType",
     "TokenResponse",
     "TokenResponseTokenType",
+    "TokenTypeUri",
     "Webhook",
     "WebhookDelivery",
     "WebhookDeliveryAttemptsItem",
@@ -209,6 +217,14 @@ class CredentialStatus(OpenEnum):
 
 class CredentialWithSecretStatus(OpenEnum):
     """Known values of `CredentialWithSecretStatus`; others are kept as they come."""
+
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+class DelegationStatus(OpenEnum):
+    """Known values of `DelegationStatus`; others are kept as they come."""
 
     ACTIVE = "active"
     EXPIRED = "expired"
@@ -369,6 +385,12 @@ class TokenOperationRequestTokenTypeHint(OpenEnum):
     REFRESH_TOKEN = "refresh_token"
 
 
+class TokenRequestActorTokenType(OpenEnum):
+    """Token exchange: the type of `actor_token`; required with it."""
+
+    URN_IETF_PARAMS_OAUTH_TOKEN_TYPE_ACCESS_TOKEN = "urn:ietf:params:oauth:token-type:access_token"
+
+
 class TokenRequestClientAssertionType(OpenEnum):
     """With `client_assertion`, for `private_key_jwt` (RFC 7523 §2.2)."""
 
@@ -378,15 +400,39 @@ class TokenRequestClientAssertionType(OpenEnum):
 
 
 class TokenRequestGrantType(OpenEnum):
-    """Known values of `TokenRequestGrantType`; others are kept as they come."""
+    """`client_credentials` (RFC 6749 §4.4), or token exchange (RFC 8693) for delegation:
+    the authenticated agent (the actor) obtains a token to act for the agent whose access
+    token it presents as `subject_token`.
+    """
 
     CLIENT_CREDENTIALS = "client_credentials"
+    URN_IETF_PARAMS_OAUTH_GRANT_TYPE_TOKEN_EXCHANGE = (
+        "urn:ietf:params:oauth:grant-type:token-exchange"
+    )
+
+
+class TokenRequestRequestedTokenType(OpenEnum):
+    """Token exchange: the type wanted; access tokens are all Mandate issues."""
+
+    URN_IETF_PARAMS_OAUTH_TOKEN_TYPE_ACCESS_TOKEN = "urn:ietf:params:oauth:token-type:access_token"
+
+
+class TokenRequestSubjectTokenType(OpenEnum):
+    """Token exchange: the type of `subject_token`."""
+
+    URN_IETF_PARAMS_OAUTH_TOKEN_TYPE_ACCESS_TOKEN = "urn:ietf:params:oauth:token-type:access_token"
 
 
 class TokenResponseTokenType(OpenEnum):
     """Known values of `TokenResponseTokenType`; others are kept as they come."""
 
     BEARER = "Bearer"
+
+
+class TokenTypeUri(OpenEnum):
+    """RFC 8693 §3. Mandate exchanges and issues access tokens only."""
+
+    URN_IETF_PARAMS_OAUTH_TOKEN_TYPE_ACCESS_TOKEN = "urn:ietf:params:oauth:token-type:access_token"
 
 
 class WebhookDeliveryStatus(OpenEnum):
@@ -479,6 +525,17 @@ WebhookUrl = str
 unique-local or multicast networks are refused unless the operator allows them
 (`MANDATE_WEBHOOK_ALLOWED_HOSTS`), and redirects are never followed.
 """
+
+
+class ActorClaim(BaseModel):
+    """RFC 8693 §4.1 `act`: the agent acting for the token's subject (`sub`), and, nested in
+    its
+    own `act`, the agent that acted for it in turn, back along the delegation chain.
+    """
+
+    sub: str
+    act: Optional[Dict[str, Any]] = None
+    """The previous actor, in the same shape."""
 
 
 class AdminToken(BaseModel):
@@ -758,6 +815,36 @@ class CredentialWithSecret(BaseModel):
     """The client secret. Store it now; it cannot be shown again."""
 
 
+class Delegation(BaseModel):
+    """One token exchange (RFC 8693): the subject agent's authority handed to the actor agent,
+    narrowed to `scope`, until `expiresAt`. A delegation made with a token that was itself
+    delegated names that delegation as its parent; revoking a delegation revokes those made
+    from it too, and every token either issued.
+    """
+
+    id: str
+    subject_agent_id: AgentId = Field(alias="subjectAgentId")
+    """Agent id. Also the agent's OAuth `client_id`."""
+    actor_agent_id: AgentId = Field(alias="actorAgentId")
+    """Agent id. Also the agent's OAuth `client_id`."""
+    parent_delegation_id: Optional[str] = Field(alias="parentDelegationId")
+    depth: int
+    """How many actors the chain has, this one included."""
+    scope: str
+    status: DelegationStatus
+    created_at: Timestamp = Field(alias="createdAt")
+    """RFC 3339 time in UTC."""
+    expires_at: Timestamp = Field(alias="expiresAt")
+    """RFC 3339 time in UTC."""
+    revoked_at: Optional[DateTime] = Field(alias="revokedAt")
+
+
+class DelegationList(BaseModel):
+    data: List[Delegation]
+    next_cursor: Optional[PageCursor] = Field(alias="nextCursor")
+    """Pass as `cursor` to get the next page; `null` on the last page."""
+
+
 class DependencyCheck(BaseModel):
     status: DependencyCheckStatus
     latency_ms: float = Field(alias="latencyMs")
@@ -833,6 +920,13 @@ class Introspection(BaseModel):
     token_type: Optional[IntrospectionTokenType] = None
     org: Optional[str] = None
     """The agent's organization."""
+    act: Optional[ActorClaim] = None
+    """RFC 8693 §4.1 `act`: the agent acting for the token's subject (`sub`), and, nested in
+    its
+    own `act`, the agent that acted for it in turn, back along the delegation chain.
+    """
+    delegation_id: Optional[str] = None
+    """The delegation a token exchange recorded for this token."""
 
 
 class Jwk(BaseModel):
@@ -987,6 +1081,8 @@ class TokenResponse(BaseModel):
     token_type: TokenResponseTokenType
     expires_in: int
     scope: str
+    issued_token_type: Optional[TokenTypeUri] = None
+    """RFC 8693 §3. Mandate exchanges and issues access tokens only."""
 
 
 class Webhook(BaseModel):

@@ -26,6 +26,12 @@ from .credentials import (
     Credentials,
     CredentialsWithRawResponse,
 )
+from .delegations import (
+    AsyncDelegations,
+    AsyncDelegationsWithRawResponse,
+    Delegations,
+    DelegationsWithRawResponse,
+)
 from .events import AsyncEvents, AsyncEventsWithRawResponse, Events, EventsWithRawResponse
 from .identity import AsyncIdentity, AsyncIdentityWithRawResponse, Identity, IdentityWithRawResponse
 from .oauth import AsyncOAuth, AsyncOAuthWithRawResponse, OAuth, OAuthWithRawResponse
@@ -56,6 +62,8 @@ __all__ = [
     "AsyncAuditEventsWithRawResponse",
     "AsyncCredentials",
     "AsyncCredentialsWithRawResponse",
+    "AsyncDelegations",
+    "AsyncDelegationsWithRawResponse",
     "AsyncEvents",
     "AsyncEventsWithRawResponse",
     "AsyncIdentity",
@@ -74,6 +82,8 @@ __all__ = [
     "AuditEventsWithRawResponse",
     "Credentials",
     "CredentialsWithRawResponse",
+    "Delegations",
+    "DelegationsWithRawResponse",
     "Events",
     "EventsWithRawResponse",
     "Identity",

@@ -16,8 +16,11 @@ from ..models import (
     ServerMetadata,
     TokenOperationRequestClientAssertionType,
     TokenOperationRequestTokenTypeHint,
+    TokenRequestActorTokenType,
     TokenRequestClientAssertionType,
     TokenRequestGrantType,
+    TokenRequestRequestedTokenType,
+    TokenRequestSubjectTokenType,
     TokenResponse,
 )
 
@@ -39,6 +42,11 @@ class OAuthWithRawResponse(SyncResource):
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
         client_assertion_type: Union[TokenRequestClientAssertionType, str, NotGiven] = NOT_GIVEN,
         client_assertion: Union[str, NotGiven] = NOT_GIVEN,
+        subject_token: Union[str, NotGiven] = NOT_GIVEN,
+        subject_token_type: Union[TokenRequestSubjectTokenType, str, NotGiven] = NOT_GIVEN,
+        actor_token: Union[str, NotGiven] = NOT_GIVEN,
+        actor_token_type: Union[TokenRequestActorTokenType, str, NotGiven] = NOT_GIVEN,
+        requested_token_type: Union[TokenRequestRequestedTokenType, str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
         extra_body: Optional[Mapping[str, object]] = None,
@@ -55,6 +63,11 @@ class OAuthWithRawResponse(SyncResource):
                 "client_secret": client_secret,
                 "client_assertion_type": client_assertion_type,
                 "client_assertion": client_assertion,
+                "subject_token": subject_token,
+                "subject_token_type": subject_token_type,
+                "actor_token": actor_token,
+                "actor_token_type": actor_token_type,
+                "requested_token_type": requested_token_type,
             },
             options=RequestOptions(
                 extra_headers=extra_headers,
@@ -216,6 +229,11 @@ class OAuth(SyncResource):
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
         client_assertion_type: Union[TokenRequestClientAssertionType, str, NotGiven] = NOT_GIVEN,
         client_assertion: Union[str, NotGiven] = NOT_GIVEN,
+        subject_token: Union[str, NotGiven] = NOT_GIVEN,
+        subject_token_type: Union[TokenRequestSubjectTokenType, str, NotGiven] = NOT_GIVEN,
+        actor_token: Union[str, NotGiven] = NOT_GIVEN,
+        actor_token_type: Union[TokenRequestActorTokenType, str, NotGiven] = NOT_GIVEN,
+        requested_token_type: Union[TokenRequestRequestedTokenType, str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
         extra_body: Optional[Mapping[str, object]] = None,
@@ -224,7 +242,8 @@ class OAuth(SyncResource):
     ) -> TokenResponse:
         """Get an access token.
 
-        The client credentials grant (RFC 6749 §4.4). Authenticate the agent with HTTP Basic
+        The client credentials grant (RFC 6749 §4.4), and token exchange (RFC 8693) for
+        delegation between agents (see below). Authenticate the agent with HTTP Basic
         (`client_secret_basic`: its id and a credential secret), with `client_id` and
         `client_secret` in the body (`client_secret_post`), or with a JWT signed by one of its
         registered keys (`private_key_jwt`, RFC 7523 §2.2: `client_assertion_type` and
@@ -233,8 +252,13 @@ class OAuth(SyncResource):
         A suspended or decommissioned agent with a correct secret gets `unauthorized_client`.
 
         Args:
-            scope: Space-separated scopes, a subset of the agent's allowed scopes.
-                Omit for all of them.
+            grant_type: `client_credentials` (RFC 6749 §4.4), or token exchange (RFC
+                8693) for delegation: the authenticated agent (the actor) obtains a
+                token to act for the agent whose access token it presents as
+                `subject_token`.
+            scope: Space-separated scopes, a subset of the agent's allowed scopes
+                (omit for all of them). With token exchange, a subset of the subject
+                token's scopes (omit for all of them).
             resource: The API the token is for (RFC 8707); becomes the `aud` claim.
                 Defaults to the issuer.
             client_id: With `client_secret_post`; optional with `private_key_jwt`,
@@ -246,6 +270,15 @@ class OAuth(SyncResource):
                 agent's registered keys, with `iss` and `sub` the agent's id, `aud` the
                 issuer or the token endpoint's URL, `exp` at most 5 minutes ahead, and a
                 `jti` never used before (each assertion works once).
+            subject_token: Token exchange - an active access token of the delegating
+                agent (the subject), of this organization.
+            subject_token_type: Token exchange: the type of `subject_token`.
+            actor_token: Token exchange, optional - an active access token of the
+                authenticated agent itself (the actor).
+            actor_token_type: Token exchange: the type of `actor_token`; required
+                with it.
+            requested_token_type: Token exchange: the type wanted; access tokens are
+                all Mandate issues.
         """
         raw = self.with_raw_response.issue_token(
             grant_type=grant_type,
@@ -255,6 +288,11 @@ class OAuth(SyncResource):
             client_secret=client_secret,
             client_assertion_type=client_assertion_type,
             client_assertion=client_assertion,
+            subject_token=subject_token,
+            subject_token_type=subject_token_type,
+            actor_token=actor_token,
+            actor_token_type=actor_token_type,
+            requested_token_type=requested_token_type,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -449,6 +487,11 @@ class AsyncOAuthWithRawResponse(AsyncResource):
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
         client_assertion_type: Union[TokenRequestClientAssertionType, str, NotGiven] = NOT_GIVEN,
         client_assertion: Union[str, NotGiven] = NOT_GIVEN,
+        subject_token: Union[str, NotGiven] = NOT_GIVEN,
+        subject_token_type: Union[TokenRequestSubjectTokenType, str, NotGiven] = NOT_GIVEN,
+        actor_token: Union[str, NotGiven] = NOT_GIVEN,
+        actor_token_type: Union[TokenRequestActorTokenType, str, NotGiven] = NOT_GIVEN,
+        requested_token_type: Union[TokenRequestRequestedTokenType, str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
         extra_body: Optional[Mapping[str, object]] = None,
@@ -465,6 +508,11 @@ class AsyncOAuthWithRawResponse(AsyncResource):
                 "client_secret": client_secret,
                 "client_assertion_type": client_assertion_type,
                 "client_assertion": client_assertion,
+                "subject_token": subject_token,
+                "subject_token_type": subject_token_type,
+                "actor_token": actor_token,
+                "actor_token_type": actor_token_type,
+                "requested_token_type": requested_token_type,
             },
             options=RequestOptions(
                 extra_headers=extra_headers,
@@ -626,6 +674,11 @@ class AsyncOAuth(AsyncResource):
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
         client_assertion_type: Union[TokenRequestClientAssertionType, str, NotGiven] = NOT_GIVEN,
         client_assertion: Union[str, NotGiven] = NOT_GIVEN,
+        subject_token: Union[str, NotGiven] = NOT_GIVEN,
+        subject_token_type: Union[TokenRequestSubjectTokenType, str, NotGiven] = NOT_GIVEN,
+        actor_token: Union[str, NotGiven] = NOT_GIVEN,
+        actor_token_type: Union[TokenRequestActorTokenType, str, NotGiven] = NOT_GIVEN,
+        requested_token_type: Union[TokenRequestRequestedTokenType, str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
         extra_body: Optional[Mapping[str, object]] = None,
@@ -634,7 +687,8 @@ class AsyncOAuth(AsyncResource):
     ) -> TokenResponse:
         """Get an access token.
 
-        The client credentials grant (RFC 6749 §4.4). Authenticate the agent with HTTP Basic
+        The client credentials grant (RFC 6749 §4.4), and token exchange (RFC 8693) for
+        delegation between agents (see below). Authenticate the agent with HTTP Basic
         (`client_secret_basic`: its id and a credential secret), with `client_id` and
         `client_secret` in the body (`client_secret_post`), or with a JWT signed by one of its
         registered keys (`private_key_jwt`, RFC 7523 §2.2: `client_assertion_type` and
@@ -643,8 +697,13 @@ class AsyncOAuth(AsyncResource):
         A suspended or decommissioned agent with a correct secret gets `unauthorized_client`.
 
         Args:
-            scope: Space-separated scopes, a subset of the agent's allowed scopes.
-                Omit for all of them.
+            grant_type: `client_credentials` (RFC 6749 §4.4), or token exchange (RFC
+                8693) for delegation: the authenticated agent (the actor) obtains a
+                token to act for the agent whose access token it presents as
+                `subject_token`.
+            scope: Space-separated scopes, a subset of the agent's allowed scopes
+                (omit for all of them). With token exchange, a subset of the subject
+                token's scopes (omit for all of them).
             resource: The API the token is for (RFC 8707); becomes the `aud` claim.
                 Defaults to the issuer.
             client_id: With `client_secret_post`; optional with `private_key_jwt`,
@@ -656,6 +715,15 @@ class AsyncOAuth(AsyncResource):
                 agent's registered keys, with `iss` and `sub` the agent's id, `aud` the
                 issuer or the token endpoint's URL, `exp` at most 5 minutes ahead, and a
                 `jti` never used before (each assertion works once).
+            subject_token: Token exchange - an active access token of the delegating
+                agent (the subject), of this organization.
+            subject_token_type: Token exchange: the type of `subject_token`.
+            actor_token: Token exchange, optional - an active access token of the
+                authenticated agent itself (the actor).
+            actor_token_type: Token exchange: the type of `actor_token`; required
+                with it.
+            requested_token_type: Token exchange: the type wanted; access tokens are
+                all Mandate issues.
         """
         raw = await self.with_raw_response.issue_token(
             grant_type=grant_type,
@@ -665,6 +733,11 @@ class AsyncOAuth(AsyncResource):
             client_secret=client_secret,
             client_assertion_type=client_assertion_type,
             client_assertion=client_assertion,
+            subject_token=subject_token,
+            subject_token_type=subject_token_type,
+            actor_token=actor_token,
+            actor_token_type=actor_token_type,
+            requested_token_type=requested_token_type,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,

@@ -62,6 +62,14 @@ public final class Introspection {
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<String> org;
 
+  @JsonProperty("act")
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private final JsonField<ActorClaim> act;
+
+  @JsonProperty("delegation_id")
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private final JsonField<String> delegationId;
+
   private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
 
   @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
@@ -76,7 +84,9 @@ public final class Introspection {
       @JsonProperty("iat") JsonField<Long> iat,
       @JsonProperty("jti") JsonField<String> jti,
       @JsonProperty("token_type") JsonField<IntrospectionTokenType> tokenType,
-      @JsonProperty("org") JsonField<String> org) {
+      @JsonProperty("org") JsonField<String> org,
+      @JsonProperty("act") JsonField<ActorClaim> act,
+      @JsonProperty("delegation_id") JsonField<String> delegationId) {
     this.active = active == null ? JsonField.absent() : active;
     this.scope = scope == null ? JsonField.absent() : scope;
     this.clientId = clientId == null ? JsonField.absent() : clientId;
@@ -88,6 +98,8 @@ public final class Introspection {
     this.jti = jti == null ? JsonField.absent() : jti;
     this.tokenType = tokenType == null ? JsonField.absent() : tokenType;
     this.org = org == null ? JsonField.absent() : org;
+    this.act = act == null ? JsonField.absent() : act;
+    this.delegationId = delegationId == null ? JsonField.absent() : delegationId;
   }
 
   /** A builder for a new {@code Introspection}. */
@@ -210,6 +222,29 @@ public final class Introspection {
     return org;
   }
 
+  /**
+   * RFC 8693 §4.1 {@code act}: the agent acting for the token's subject ({@code sub}), and, nested in its
+   * own {@code act}, the agent that acted for it in turn, back along the delegation chain.
+   */
+  public Optional<ActorClaim> act() {
+    return act.asOptional();
+  }
+
+  /** {@code act} as on the wire: absent, null or a value. */
+  public JsonField<ActorClaim> _act() {
+    return act;
+  }
+
+  /** The delegation a token exchange recorded for this token. */
+  public Optional<String> delegationId() {
+    return delegationId.asOptional();
+  }
+
+  /** {@code delegation_id} as on the wire: absent, null or a value. */
+  public JsonField<String> _delegationId() {
+    return delegationId;
+  }
+
   /** Properties this SDK does not know (from a newer server), kept for round trips. */
   @JsonAnyGetter
   public Map<String, JsonNode> additionalProperties() {
@@ -236,12 +271,14 @@ public final class Introspection {
         && jti.equals(that.jti)
         && tokenType.equals(that.tokenType)
         && org.equals(that.org)
+        && act.equals(that.act)
+        && delegationId.equals(that.delegationId)
         && additionalProperties.equals(that.additionalProperties);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(active, scope, clientId, sub, aud, iss, exp, iat, jti, tokenType, org, additionalProperties);
+    return Objects.hash(active, scope, clientId, sub, aud, iss, exp, iat, jti, tokenType, org, act, delegationId, additionalProperties);
   }
 
   @Override
@@ -280,6 +317,12 @@ public final class Introspection {
         + "org="
         + org
         + ", "
+        + "act="
+        + act
+        + ", "
+        + "delegationId="
+        + delegationId
+        + ", "
         + "additionalProperties="
         + additionalProperties
         + "}";
@@ -298,6 +341,8 @@ public final class Introspection {
     private JsonField<String> jti = JsonField.absent();
     private JsonField<IntrospectionTokenType> tokenType = JsonField.absent();
     private JsonField<String> org = JsonField.absent();
+    private JsonField<ActorClaim> act = JsonField.absent();
+    private JsonField<String> delegationId = JsonField.absent();
     private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
 
     private Builder() {}
@@ -314,6 +359,8 @@ public final class Introspection {
       jti = source.jti;
       tokenType = source.tokenType;
       org = source.org;
+      act = source.act;
+      delegationId = source.delegationId;
       additionalProperties.putAll(source.additionalProperties);
     }
 
@@ -449,6 +496,30 @@ public final class Introspection {
       return this;
     }
 
+    /** Sets {@code act}; null leaves it out. */
+    public Builder act(ActorClaim act) {
+      this.act = act == null ? JsonField.absent() : JsonField.of(act);
+      return this;
+    }
+
+    /** Sets {@code act} exactly: absent, null (even where the API refuses it) or a value. */
+    public Builder act(JsonField<ActorClaim> act) {
+      this.act = Objects.requireNonNull(act, "act");
+      return this;
+    }
+
+    /** Sets {@code delegation_id}; null leaves it out. */
+    public Builder delegationId(String delegationId) {
+      this.delegationId = delegationId == null ? JsonField.absent() : JsonField.of(delegationId);
+      return this;
+    }
+
+    /** Sets {@code delegation_id} exactly: absent, null (even where the API refuses it) or a value. */
+    public Builder delegationId(JsonField<String> delegationId) {
+      this.delegationId = Objects.requireNonNull(delegationId, "delegationId");
+      return this;
+    }
+
     /** Adds a property this SDK has no field for (any value Jackson can serialize). */
     public Builder putAdditionalProperty(String key, Object value) {
       additionalProperties.put(Objects.requireNonNull(key, "key"), Json.toTree(value));
@@ -462,7 +533,7 @@ public final class Introspection {
 
     /** The {@link Introspection}; the server validates required properties and constraints. */
     public Introspection build() {
-      Introspection built = new Introspection(active, scope, clientId, sub, aud, iss, exp, iat, jti, tokenType, org);
+      Introspection built = new Introspection(active, scope, clientId, sub, aud, iss, exp, iat, jti, tokenType, org, act, delegationId);
       built.additionalProperties.putAll(additionalProperties);
       return built;
     }

@@ -46,6 +46,26 @@ public final class TokenRequest {
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<String> clientAssertion;
 
+  @JsonProperty("subject_token")
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private final JsonField<String> subjectToken;
+
+  @JsonProperty("subject_token_type")
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private final JsonField<TokenRequestSubjectTokenType> subjectTokenType;
+
+  @JsonProperty("actor_token")
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private final JsonField<String> actorToken;
+
+  @JsonProperty("actor_token_type")
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private final JsonField<TokenRequestActorTokenType> actorTokenType;
+
+  @JsonProperty("requested_token_type")
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private final JsonField<TokenRequestRequestedTokenType> requestedTokenType;
+
   private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
 
   @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
@@ -56,7 +76,12 @@ public final class TokenRequest {
       @JsonProperty("client_id") JsonField<String> clientId,
       @JsonProperty("client_secret") JsonField<String> clientSecret,
       @JsonProperty("client_assertion_type") JsonField<TokenRequestClientAssertionType> clientAssertionType,
-      @JsonProperty("client_assertion") JsonField<String> clientAssertion) {
+      @JsonProperty("client_assertion") JsonField<String> clientAssertion,
+      @JsonProperty("subject_token") JsonField<String> subjectToken,
+      @JsonProperty("subject_token_type") JsonField<TokenRequestSubjectTokenType> subjectTokenType,
+      @JsonProperty("actor_token") JsonField<String> actorToken,
+      @JsonProperty("actor_token_type") JsonField<TokenRequestActorTokenType> actorTokenType,
+      @JsonProperty("requested_token_type") JsonField<TokenRequestRequestedTokenType> requestedTokenType) {
     this.grantType = grantType == null ? JsonField.absent() : grantType;
     this.scope = scope == null ? JsonField.absent() : scope;
     this.resource = resource == null ? JsonField.absent() : resource;
@@ -64,6 +89,11 @@ public final class TokenRequest {
     this.clientSecret = clientSecret == null ? JsonField.absent() : clientSecret;
     this.clientAssertionType = clientAssertionType == null ? JsonField.absent() : clientAssertionType;
     this.clientAssertion = clientAssertion == null ? JsonField.absent() : clientAssertion;
+    this.subjectToken = subjectToken == null ? JsonField.absent() : subjectToken;
+    this.subjectTokenType = subjectTokenType == null ? JsonField.absent() : subjectTokenType;
+    this.actorToken = actorToken == null ? JsonField.absent() : actorToken;
+    this.actorTokenType = actorTokenType == null ? JsonField.absent() : actorTokenType;
+    this.requestedTokenType = requestedTokenType == null ? JsonField.absent() : requestedTokenType;
   }
 
   /** A builder for a new {@code TokenRequest}. */
@@ -76,7 +106,11 @@ public final class TokenRequest {
     return new Builder(this);
   }
 
-  /** The {@code grant_type} property. */
+  /**
+   * {@code client_credentials} (RFC 6749 §4.4), or token exchange (RFC 8693) for delegation:
+   * the authenticated agent (the actor) obtains a token to act for the agent whose access
+   * token it presents as {@code subject_token}.
+   */
   public TokenRequestGrantType grantType() {
     return grantType.orNull();
   }
@@ -86,7 +120,10 @@ public final class TokenRequest {
     return grantType;
   }
 
-  /** Space-separated scopes, a subset of the agent's allowed scopes. Omit for all of them. */
+  /**
+   * Space-separated scopes, a subset of the agent's allowed scopes (omit for all of them).
+   * With token exchange, a subset of the subject token's scopes (omit for all of them).
+   */
   public Optional<String> scope() {
     return scope.asOptional();
   }
@@ -150,6 +187,56 @@ public final class TokenRequest {
     return clientAssertion;
   }
 
+  /** Token exchange - an active access token of the delegating agent (the subject), of this organization. */
+  public Optional<String> subjectToken() {
+    return subjectToken.asOptional();
+  }
+
+  /** {@code subject_token} as on the wire: absent, null or a value. */
+  public JsonField<String> _subjectToken() {
+    return subjectToken;
+  }
+
+  /** Token exchange: the type of {@code subject_token}. */
+  public Optional<TokenRequestSubjectTokenType> subjectTokenType() {
+    return subjectTokenType.asOptional();
+  }
+
+  /** {@code subject_token_type} as on the wire: absent, null or a value. */
+  public JsonField<TokenRequestSubjectTokenType> _subjectTokenType() {
+    return subjectTokenType;
+  }
+
+  /** Token exchange, optional - an active access token of the authenticated agent itself (the actor). */
+  public Optional<String> actorToken() {
+    return actorToken.asOptional();
+  }
+
+  /** {@code actor_token} as on the wire: absent, null or a value. */
+  public JsonField<String> _actorToken() {
+    return actorToken;
+  }
+
+  /** Token exchange: the type of {@code actor_token}; required with it. */
+  public Optional<TokenRequestActorTokenType> actorTokenType() {
+    return actorTokenType.asOptional();
+  }
+
+  /** {@code actor_token_type} as on the wire: absent, null or a value. */
+  public JsonField<TokenRequestActorTokenType> _actorTokenType() {
+    return actorTokenType;
+  }
+
+  /** Token exchange: the type wanted; access tokens are all Mandate issues. */
+  public Optional<TokenRequestRequestedTokenType> requestedTokenType() {
+    return requestedTokenType.asOptional();
+  }
+
+  /** {@code requested_token_type} as on the wire: absent, null or a value. */
+  public JsonField<TokenRequestRequestedTokenType> _requestedTokenType() {
+    return requestedTokenType;
+  }
+
   /** Properties this SDK does not know (from a newer server), kept for round trips. */
   @JsonAnyGetter
   public Map<String, JsonNode> additionalProperties() {
@@ -172,12 +259,17 @@ public final class TokenRequest {
         && clientSecret.equals(that.clientSecret)
         && clientAssertionType.equals(that.clientAssertionType)
         && clientAssertion.equals(that.clientAssertion)
+        && subjectToken.equals(that.subjectToken)
+        && subjectTokenType.equals(that.subjectTokenType)
+        && actorToken.equals(that.actorToken)
+        && actorTokenType.equals(that.actorTokenType)
+        && requestedTokenType.equals(that.requestedTokenType)
         && additionalProperties.equals(that.additionalProperties);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(grantType, scope, resource, clientId, clientSecret, clientAssertionType, clientAssertion, additionalProperties);
+    return Objects.hash(grantType, scope, resource, clientId, clientSecret, clientAssertionType, clientAssertion, subjectToken, subjectTokenType, actorToken, actorTokenType, requestedTokenType, additionalProperties);
   }
 
   @Override
@@ -204,6 +296,21 @@ public final class TokenRequest {
         + "clientAssertion="
         + clientAssertion
         + ", "
+        + "subjectToken="
+        + subjectToken
+        + ", "
+        + "subjectTokenType="
+        + subjectTokenType
+        + ", "
+        + "actorToken="
+        + actorToken
+        + ", "
+        + "actorTokenType="
+        + actorTokenType
+        + ", "
+        + "requestedTokenType="
+        + requestedTokenType
+        + ", "
         + "additionalProperties="
         + additionalProperties
         + "}";
@@ -218,6 +325,11 @@ public final class TokenRequest {
     private JsonField<String> clientSecret = JsonField.absent();
     private JsonField<TokenRequestClientAssertionType> clientAssertionType = JsonField.absent();
     private JsonField<String> clientAssertion = JsonField.absent();
+    private JsonField<String> subjectToken = JsonField.absent();
+    private JsonField<TokenRequestSubjectTokenType> subjectTokenType = JsonField.absent();
+    private JsonField<String> actorToken = JsonField.absent();
+    private JsonField<TokenRequestActorTokenType> actorTokenType = JsonField.absent();
+    private JsonField<TokenRequestRequestedTokenType> requestedTokenType = JsonField.absent();
     private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
 
     private Builder() {}
@@ -230,6 +342,11 @@ public final class TokenRequest {
       clientSecret = source.clientSecret;
       clientAssertionType = source.clientAssertionType;
       clientAssertion = source.clientAssertion;
+      subjectToken = source.subjectToken;
+      subjectTokenType = source.subjectTokenType;
+      actorToken = source.actorToken;
+      actorTokenType = source.actorTokenType;
+      requestedTokenType = source.requestedTokenType;
       additionalProperties.putAll(source.additionalProperties);
     }
 
@@ -317,6 +434,66 @@ public final class TokenRequest {
       return this;
     }
 
+    /** Sets {@code subject_token}; null leaves it out. */
+    public Builder subjectToken(String subjectToken) {
+      this.subjectToken = subjectToken == null ? JsonField.absent() : JsonField.of(subjectToken);
+      return this;
+    }
+
+    /** Sets {@code subject_token} exactly: absent, null (even where the API refuses it) or a value. */
+    public Builder subjectToken(JsonField<String> subjectToken) {
+      this.subjectToken = Objects.requireNonNull(subjectToken, "subjectToken");
+      return this;
+    }
+
+    /** Sets {@code subject_token_type}; null leaves it out. */
+    public Builder subjectTokenType(TokenRequestSubjectTokenType subjectTokenType) {
+      this.subjectTokenType = subjectTokenType == null ? JsonField.absent() : JsonField.of(subjectTokenType);
+      return this;
+    }
+
+    /** Sets {@code subject_token_type} exactly: absent, null (even where the API refuses it) or a value. */
+    public Builder subjectTokenType(JsonField<TokenRequestSubjectTokenType> subjectTokenType) {
+      this.subjectTokenType = Objects.requireNonNull(subjectTokenType, "subjectTokenType");
+      return this;
+    }
+
+    /** Sets {@code actor_token}; null leaves it out. */
+    public Builder actorToken(String actorToken) {
+      this.actorToken = actorToken == null ? JsonField.absent() : JsonField.of(actorToken);
+      return this;
+    }
+
+    /** Sets {@code actor_token} exactly: absent, null (even where the API refuses it) or a value. */
+    public Builder actorToken(JsonField<String> actorToken) {
+      this.actorToken = Objects.requireNonNull(actorToken, "actorToken");
+      return this;
+    }
+
+    /** Sets {@code actor_token_type}; null leaves it out. */
+    public Builder actorTokenType(TokenRequestActorTokenType actorTokenType) {
+      this.actorTokenType = actorTokenType == null ? JsonField.absent() : JsonField.of(actorTokenType);
+      return this;
+    }
+
+    /** Sets {@code actor_token_type} exactly: absent, null (even where the API refuses it) or a value. */
+    public Builder actorTokenType(JsonField<TokenRequestActorTokenType> actorTokenType) {
+      this.actorTokenType = Objects.requireNonNull(actorTokenType, "actorTokenType");
+      return this;
+    }
+
+    /** Sets {@code requested_token_type}; null leaves it out. */
+    public Builder requestedTokenType(TokenRequestRequestedTokenType requestedTokenType) {
+      this.requestedTokenType = requestedTokenType == null ? JsonField.absent() : JsonField.of(requestedTokenType);
+      return this;
+    }
+
+    /** Sets {@code requested_token_type} exactly: absent, null (even where the API refuses it) or a value. */
+    public Builder requestedTokenType(JsonField<TokenRequestRequestedTokenType> requestedTokenType) {
+      this.requestedTokenType = Objects.requireNonNull(requestedTokenType, "requestedTokenType");
+      return this;
+    }
+
     /** Adds a property this SDK has no field for (any value Jackson can serialize). */
     public Builder putAdditionalProperty(String key, Object value) {
       additionalProperties.put(Objects.requireNonNull(key, "key"), Json.toTree(value));
@@ -330,7 +507,7 @@ public final class TokenRequest {
 
     /** The {@link TokenRequest}; the server validates required properties and constraints. */
     public TokenRequest build() {
-      TokenRequest built = new TokenRequest(grantType, scope, resource, clientId, clientSecret, clientAssertionType, clientAssertion);
+      TokenRequest built = new TokenRequest(grantType, scope, resource, clientId, clientSecret, clientAssertionType, clientAssertion, subjectToken, subjectTokenType, actorToken, actorTokenType, requestedTokenType);
       built.additionalProperties.putAll(additionalProperties);
       return built;
     }

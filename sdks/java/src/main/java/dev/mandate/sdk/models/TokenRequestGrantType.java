@@ -7,18 +7,22 @@ import dev.mandate.sdk.core.OpenEnum;
 import java.util.List;
 
 /**
- * The TokenRequestGrantType enum.
+ * {@code client_credentials} (RFC 6749 §4.4), or token exchange (RFC 8693) for delegation:
+ * the authenticated agent (the actor) obtains a token to act for the agent whose access
+ * token it presents as {@code subject_token}.
  *
  * Open: {@link #of(String)} keeps a value this SDK does not know.
  */
 public final class TokenRequestGrantType extends OpenEnum {
   public static final TokenRequestGrantType CLIENT_CREDENTIALS = new TokenRequestGrantType("client_credentials");
+  public static final TokenRequestGrantType URN_IETF_PARAMS_OAUTH_GRANT_TYPE_TOKEN_EXCHANGE = new TokenRequestGrantType("urn:ietf:params:oauth:grant-type:token-exchange");
 
-  private static final List<TokenRequestGrantType> KNOWN = List.of(CLIENT_CREDENTIALS);
+  private static final List<TokenRequestGrantType> KNOWN = List.of(CLIENT_CREDENTIALS, URN_IETF_PARAMS_OAUTH_GRANT_TYPE_TOKEN_EXCHANGE);
 
   /** The known values, for exhaustive switches; {@code _UNKNOWN} for any other value. */
   public enum Known {
     CLIENT_CREDENTIALS,
+    URN_IETF_PARAMS_OAUTH_GRANT_TYPE_TOKEN_EXCHANGE,
     _UNKNOWN
   }
 
@@ -48,6 +52,7 @@ public final class TokenRequestGrantType extends OpenEnum {
   public Known known() {
     return switch (value()) {
       case "client_credentials" -> Known.CLIENT_CREDENTIALS;
+      case "urn:ietf:params:oauth:grant-type:token-exchange" -> Known.URN_IETF_PARAMS_OAUTH_GRANT_TYPE_TOKEN_EXCHANGE;
       default -> Known._UNKNOWN;
     };
   }

@@ -14,6 +14,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /** The TokenResponse object. */
 public final class TokenResponse {
@@ -33,6 +34,10 @@ public final class TokenResponse {
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<String> scope;
 
+  @JsonProperty("issued_token_type")
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private final JsonField<TokenTypeUri> issuedTokenType;
+
   private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
 
   @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
@@ -40,11 +45,13 @@ public final class TokenResponse {
       @JsonProperty("access_token") JsonField<String> accessToken,
       @JsonProperty("token_type") JsonField<TokenResponseTokenType> tokenType,
       @JsonProperty("expires_in") JsonField<Integer> expiresIn,
-      @JsonProperty("scope") JsonField<String> scope) {
+      @JsonProperty("scope") JsonField<String> scope,
+      @JsonProperty("issued_token_type") JsonField<TokenTypeUri> issuedTokenType) {
     this.accessToken = accessToken == null ? JsonField.absent() : accessToken;
     this.tokenType = tokenType == null ? JsonField.absent() : tokenType;
     this.expiresIn = expiresIn == null ? JsonField.absent() : expiresIn;
     this.scope = scope == null ? JsonField.absent() : scope;
+    this.issuedTokenType = issuedTokenType == null ? JsonField.absent() : issuedTokenType;
   }
 
   /** A builder for a new {@code TokenResponse}. */
@@ -97,6 +104,16 @@ public final class TokenResponse {
     return scope;
   }
 
+  /** RFC 8693 §3. Mandate exchanges and issues access tokens only. */
+  public Optional<TokenTypeUri> issuedTokenType() {
+    return issuedTokenType.asOptional();
+  }
+
+  /** {@code issued_token_type} as on the wire: absent, null or a value. */
+  public JsonField<TokenTypeUri> _issuedTokenType() {
+    return issuedTokenType;
+  }
+
   /** Properties this SDK does not know (from a newer server), kept for round trips. */
   @JsonAnyGetter
   public Map<String, JsonNode> additionalProperties() {
@@ -116,12 +133,13 @@ public final class TokenResponse {
         && tokenType.equals(that.tokenType)
         && expiresIn.equals(that.expiresIn)
         && scope.equals(that.scope)
+        && issuedTokenType.equals(that.issuedTokenType)
         && additionalProperties.equals(that.additionalProperties);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(accessToken, tokenType, expiresIn, scope, additionalProperties);
+    return Objects.hash(accessToken, tokenType, expiresIn, scope, issuedTokenType, additionalProperties);
   }
 
   @Override
@@ -139,6 +157,9 @@ public final class TokenResponse {
         + "scope="
         + scope
         + ", "
+        + "issuedTokenType="
+        + issuedTokenType
+        + ", "
         + "additionalProperties="
         + additionalProperties
         + "}";
@@ -150,6 +171,7 @@ public final class TokenResponse {
     private JsonField<TokenResponseTokenType> tokenType = JsonField.absent();
     private JsonField<Integer> expiresIn = JsonField.absent();
     private JsonField<String> scope = JsonField.absent();
+    private JsonField<TokenTypeUri> issuedTokenType = JsonField.absent();
     private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
 
     private Builder() {}
@@ -159,6 +181,7 @@ public final class TokenResponse {
       tokenType = source.tokenType;
       expiresIn = source.expiresIn;
       scope = source.scope;
+      issuedTokenType = source.issuedTokenType;
       additionalProperties.putAll(source.additionalProperties);
     }
 
@@ -210,6 +233,18 @@ public final class TokenResponse {
       return this;
     }
 
+    /** Sets {@code issued_token_type}; null leaves it out. */
+    public Builder issuedTokenType(TokenTypeUri issuedTokenType) {
+      this.issuedTokenType = issuedTokenType == null ? JsonField.absent() : JsonField.of(issuedTokenType);
+      return this;
+    }
+
+    /** Sets {@code issued_token_type} exactly: absent, null (even where the API refuses it) or a value. */
+    public Builder issuedTokenType(JsonField<TokenTypeUri> issuedTokenType) {
+      this.issuedTokenType = Objects.requireNonNull(issuedTokenType, "issuedTokenType");
+      return this;
+    }
+
     /** Adds a property this SDK has no field for (any value Jackson can serialize). */
     public Builder putAdditionalProperty(String key, Object value) {
       additionalProperties.put(Objects.requireNonNull(key, "key"), Json.toTree(value));
@@ -223,7 +258,7 @@ public final class TokenResponse {
 
     /** The {@link TokenResponse}; the server validates required properties and constraints. */
     public TokenResponse build() {
-      TokenResponse built = new TokenResponse(accessToken, tokenType, expiresIn, scope);
+      TokenResponse built = new TokenResponse(accessToken, tokenType, expiresIn, scope, issuedTokenType);
       built.additionalProperties.putAll(additionalProperties);
       return built;
     }

@@ -21,6 +21,7 @@ public abstract class MandateResources {
   private final AgentsResource agents;
   private final CredentialsResource credentials;
   private final AgentKeysResource agentKeys;
+  private final DelegationsResource delegations;
   private final IdentityResource identity;
   private final OAuthResource oauth;
   private final SigningKeysResource signingKeys;
@@ -35,6 +36,7 @@ public abstract class MandateResources {
     this.agents = new AgentsResource(core);
     this.credentials = new CredentialsResource(core);
     this.agentKeys = new AgentKeysResource(core);
+    this.delegations = new DelegationsResource(core);
     this.identity = new IdentityResource(core);
     this.oauth = new OAuthResource(core);
     this.signingKeys = new SigningKeysResource(core);
@@ -71,6 +73,11 @@ public abstract class MandateResources {
   /** Agent keys: {@code list}, {@code add}, {@code remove}. */
   public AgentKeysResource agentKeys() {
     return agentKeys;
+  }
+
+  /** Delegations: {@code list}, {@code revoke}. */
+  public DelegationsResource delegations() {
+    return delegations;
   }
 
   /** Identity: {@code did}, {@code card}, {@code instanceDid}. */

@@ -110,7 +110,8 @@ public final class OAuthResource {
   /**
    * Get an access token
    *
-   * The client credentials grant (RFC 6749 §4.4). Authenticate the agent with HTTP Basic
+   * The client credentials grant (RFC 6749 §4.4), and token exchange (RFC 8693) for
+   * delegation between agents (see below). Authenticate the agent with HTTP Basic
    * ({@code client_secret_basic}: its id and a credential secret), with {@code client_id} and
    * {@code client_secret} in the body ({@code client_secret_post}), or with a JWT signed by one of its
    * registered keys ({@code private_key_jwt}, RFC 7523 §2.2: {@code client_assertion_type} and

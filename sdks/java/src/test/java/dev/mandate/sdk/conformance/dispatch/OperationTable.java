@@ -19,6 +19,7 @@ import dev.mandate.sdk.models.ListAgentKeysParams;
 import dev.mandate.sdk.models.ListAgentsParams;
 import dev.mandate.sdk.models.ListAuditEventsParams;
 import dev.mandate.sdk.models.ListCredentialsParams;
+import dev.mandate.sdk.models.ListDelegationsParams;
 import dev.mandate.sdk.models.ListOrgsParams;
 import dev.mandate.sdk.models.ListWebhookDeliveriesParams;
 import dev.mandate.sdk.models.ListWebhooksParams;
@@ -149,6 +150,12 @@ public final class OperationTable {
     sync.put(
         "removeAgentKey",
         (client, pathArgs, params, options) -> client.agentKeys().withRawResponse().remove(path(pathArgs, "agentId"), path(pathArgs, "keyId"), options));
+    sync.put(
+        "listDelegations",
+        (client, pathArgs, params, options) -> client.delegations().withRawResponse().list(params(params, ListDelegationsParams.class), options));
+    sync.put(
+        "revokeDelegation",
+        (client, pathArgs, params, options) -> client.delegations().withRawResponse().revoke(path(pathArgs, "delegationId"), options));
     sync.put(
         "getAgentDid",
         (client, pathArgs, params, options) -> client.identity().withRawResponse().did(path(pathArgs, "agentId"), options));
@@ -296,6 +303,12 @@ public final class OperationTable {
     async.put(
         "removeAgentKey",
         (client, pathArgs, params, options) -> client.agentKeys().withRawResponse().removeAsync(path(pathArgs, "agentId"), path(pathArgs, "keyId"), options));
+    async.put(
+        "listDelegations",
+        (client, pathArgs, params, options) -> client.delegations().withRawResponse().listAsync(params(params, ListDelegationsParams.class), options));
+    async.put(
+        "revokeDelegation",
+        (client, pathArgs, params, options) -> client.delegations().withRawResponse().revokeAsync(path(pathArgs, "delegationId"), options));
     async.put(
         "getAgentDid",
         (client, pathArgs, params, options) -> client.identity().withRawResponse().didAsync(path(pathArgs, "agentId"), options));

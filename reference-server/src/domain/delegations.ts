@@ -1,0 +1,23 @@
+import type { Sql } from '../store/database';
+import { type DelegationFilters, type DelegationRecord, delegationStore } from '../store/delegations';
+import type { PageRequest } from '../store/page';
+import { fail, notFound } from './errors';
+
+export type DelegationStatus = 'active' | 'expired' | 'revoked';
+
+export function delegationStatus(delegation: DelegationRecord, now: number = Date.now()): DelegationStatus {
+  if (delegation.revokedAt !== null) return 'revoked';
+  return delegation.expiresAt.getTime() <= now ? 'expired' : 'active';
+}
+
+export const delegationService = {
+  list(sql: Sql, orgId: string, filters: DelegationFilters, page: PageRequest) {
+    return delegationStore.list(sql, orgId, filters, page);
+  },
+
+  /** Revokes it and its descendants; `revoked` lists those this call revoked (empty when it already was). */
+  async revoke(sql: Sql, orgId: string, id: string): Promise<{ delegation: DelegationRecord; revoked: DelegationRecord[] }> {
+    const { root, revoked } = await delegationStore.revokeWithDescendants(sql, orgId, id);
+    return { delegation: root ?? fail(notFound('DELEGATION_NOT_FOUND', `No delegation ${id} in this organization.`)), revoked };
+  },
+};

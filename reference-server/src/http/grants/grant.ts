@@ -1,0 +1,61 @@
+import type { Context } from 'koa';
+import type { AccessTokens } from '../../domain/access-tokens';
+import type { AuditWriter } from '../../domain/audit-writer';
+import type { AuthenticatedClient } from '../../domain/clients';
+import { OAuthError } from '../../domain/oauth-errors';
+import type { TokenState } from '../../domain/token-state';
+import type { Metrics } from '../../observability/metrics';
+import type { Database } from '../../store/database';
+
+/** What a grant needs from the server. */
+export interface GrantDeps {
+  db: Database;
+  metrics: Metrics;
+  issuer: string;
+  tokens: AccessTokens;
+  tokenState: TokenState;
+  audit: AuditWriter;
+  /** The most actors a delegation chain may have (MANDATE_DELEGATION_MAX_DEPTH). */
+  maxDelegationDepth: number;
+}
+
+/** One token request, its client authenticated. */
+export interface GrantRequest {
+  ctx: Context;
+  form: Map<string, string>;
+  client: AuthenticatedClient;
+}
+
+/** The RFC 6749 §5.1 (and RFC 8693 §2.2.1) success response. */
+export interface TokenResponseBody {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  scope: string;
+  issued_token_type?: string;
+}
+
+/** Issues a token for an authenticated client, or throws an OAuthError. */
+export type Grant = (request: GrantRequest, deps: GrantDeps) => Promise<TokenResponseBody>;
+
+const MAX_SCOPES = 100;
+
+/** The scopes asked for, each one of `allowed`; all of `allowed` when none are asked for. */
+export function narrowedScopes(requested: string | undefined, allowed: readonly string[], whose: string): string {
+  if (requested === undefined) return allowed.join(' ');
+  const scopes = [...new Set(requested.split(' ').filter((s) => s !== ''))];
+  if (scopes.length > MAX_SCOPES) throw new OAuthError('invalid_scope', `At most ${MAX_SCOPES} scopes.`);
+  const refused = scopes.filter((scope) => !allowed.includes(scope));
+  if (refused.length > 0) throw new OAuthError('invalid_scope', `${whose} may not request: ${refused.join(' ')}`);
+  return scopes.join(' ');
+}
+
+/**
+ * RFC 8707: an absolute URI (the spec's `format: uri`, checked with the form) without a
+ * fragment; the issuer when absent.
+ */
+export function audienceOf(resource: string | undefined, issuer: string): string {
+  if (resource === undefined) return issuer;
+  if (resource.includes('#')) throw new OAuthError('invalid_target', 'resource must not have a fragment.');
+  return resource;
+}

@@ -1,0 +1,88 @@
+import { type AccessTokenClaims, actorsOf } from '../../domain/access-tokens';
+import { appendEvents } from '../../domain/audit';
+import { newId } from '../../domain/ids';
+import { OAuthError, invalidRequest } from '../../domain/oauth-errors';
+import { agentStore } from '../../store/agents';
+import { delegationStore } from '../../store/delegations';
+import { requestInfo } from '../router';
+import { type Grant, type GrantDeps, audienceOf, narrowedScopes } from './grant';
+
+export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+export const ACCESS_TOKEN_TYPE_URI = 'urn:ietf:params:oauth:token-type:access_token';
+
+/** RFC 8693 §2.2.2: a subject or actor token that is invalid or unacceptable is invalid_request. */
+const unacceptable = (detail: string): OAuthError => invalidRequest(detail);
+
+/** An active access token of this server, or why it is not acceptable. */
+async function activeToken(deps: GrantDeps, token: string, name: string): Promise<AccessTokenClaims> {
+  const claims = await deps.tokens.verify(token);
+  if (claims === null) throw unacceptable(`${name} is not a valid, unexpired access token of this server.`);
+  if (!(await deps.tokenState.isActive(claims))) throw unacceptable(`${name} was revoked, or an agent of its chain is not active.`);
+  return claims;
+}
+
+/**
+ * RFC 8693 token exchange, for delegation: the authenticated agent (the actor) presents
+ * another agent's access token (the subject token) and gets a token to act for that agent.
+ * The new token's `sub` is the subject, its `act` names the actor and nests the subject
+ * token's own `act`; its scopes and lifetime only narrow; chains are bounded; both agents
+ * are of one organization. Each exchange is recorded as a delegation, with its audit event,
+ * in one transaction.
+ */
+export const tokenExchange: Grant = async ({ ctx, form, client }, deps) => {
+  const subjectToken = form.get('subject_token');
+  if (subjectToken === undefined) throw invalidRequest('subject_token is required.');
+  if (form.get('subject_token_type') === undefined) throw invalidRequest('subject_token_type is required.');
+  const actorToken = form.get('actor_token');
+  if ((actorToken === undefined) !== (form.get('actor_token_type') === undefined)) {
+    throw invalidRequest('actor_token and actor_token_type go together (RFC 8693 §2.1).');
+  }
+
+  const subject = await activeToken(deps, subjectToken, 'subject_token');
+  // An organization's agents act only for one another (partners come with federation).
+  if (subject.org !== client.orgId) throw unacceptable('subject_token belongs to another organization.');
+  if (actorToken !== undefined) {
+    const actor = await activeToken(deps, actorToken, 'actor_token');
+    if (actor.sub !== client.agentId) throw unacceptable('actor_token must be a token of the authenticated agent.');
+  }
+  const chain = [subject.sub, ...actorsOf(subject)];
+  if (chain.includes(client.agentId)) throw unacceptable('The agent is already in this delegation chain (as its subject or an actor).');
+  const depth = chain.length; // the actors so far, plus this one
+  if (depth > deps.maxDelegationDepth) throw unacceptable(`Delegation chains have at most ${deps.maxDelegationDepth} actors; this one would have ${depth}.`);
+
+  const audience = audienceOf(form.get('resource'), deps.issuer);
+  const delegationId = newId('dlg');
+  const act = subject.act === undefined ? { sub: client.agentId } : { sub: client.agentId, act: subject.act };
+  const context = { orgId: client.orgId, instanceAdmin: false, principalId: client.agentId };
+  return deps.db.tenantTransaction(context, async (sql) => {
+    // What the subject's agent may delegate today: its token's scopes, within its current allowed scopes.
+    const subjectAgent = await agentStore.find(sql, client.orgId, subject.sub);
+    const delegable = subject.scope.split(' ').filter((s) => s !== '' && (subjectAgent?.allowedScopes ?? []).includes(s));
+    const scope = narrowedScopes(form.get('scope'), delegable, 'The subject token');
+    const parent = subject.delegation_id === undefined ? null : await delegationStore.findForShare(sql, client.orgId, subject.delegation_id);
+    if (subject.delegation_id !== undefined && (parent === null || parent.revokedAt !== null)) throw unacceptable('subject_token comes from a revoked delegation.');
+
+    const { token, claims } = await deps.tokens.issue({ agentId: subject.sub, orgId: client.orgId }, scope, audience, {
+      clientId: client.agentId,
+      act,
+      id: delegationId,
+      notAfter: subject.exp,
+    });
+    const expiresAt = new Date(claims.exp * 1000);
+    await delegationStore.insert(sql, {
+      id: delegationId,
+      orgId: client.orgId,
+      subjectAgentId: subject.sub,
+      actorAgentId: client.agentId,
+      parentId: parent?.id ?? null,
+      depth,
+      scope,
+      jti: claims.jti,
+      expiresAt,
+    });
+    const metadata = { subjectAgentId: subject.sub, actorAgentId: client.agentId, actingAgents: actorsOf(claims), parentDelegationId: parent?.id ?? null, scope, aud: audience, jti: claims.jti, exp: claims.exp, method: client.method };
+    await appendEvents(sql, [{ orgId: client.orgId, action: 'delegation.created', outcome: 'success', actor: { type: 'agent', id: client.agentId }, target: { type: 'delegation', id: delegationId }, ...requestInfo(ctx), metadata }]);
+    deps.metrics.tokensIssued.inc();
+    return { access_token: token, issued_token_type: ACCESS_TOKEN_TYPE_URI, token_type: 'Bearer', expires_in: Math.max(1, claims.exp - claims.iat), scope };
+  });
+};
