@@ -468,6 +468,14 @@ export class OAuth extends APIResource {
    * RFC 9068 with `iss`, `sub`, `aud`, `client_id`, `iat`, `exp`, `jti`, `scope` and `org`.
    * A suspended or decommissioned agent with a correct secret gets `unauthorized_client`.
    *
+   * **Token exchange** (RFC 8693) is delegation: the authenticated agent (the actor) sends
+   * another agent's access token as `subject_token` and gets a token to act for it. Its `sub`
+   * is that agent, `client_id` the actor, `act` names the actor (nesting the subject token's
+   * own `act` along a chain), and `delegation_id` the delegation recorded for it (see
+   * `GET /v1/delegations`). Scopes only narrow (`invalid_scope`), the lifetime never exceeds
+   * the subject token's, chains have at most 3 actors by default, and both agents belong to
+   * one organization; an unacceptable subject or actor token is `invalid_request`.
+   *
    * `POST /oauth2/token` (issueToken)
    */
   issueToken(params: M.TokenRequest, options?: RequestOptions): APIPromise<M.TokenResponse> {

@@ -250,6 +250,14 @@ class OAuth(SyncResource):
         `client_assertion`; see `POST /v1/agents/{agentId}/keys`). The access token is a JWT per
         RFC 9068 with `iss`, `sub`, `aud`, `client_id`, `iat`, `exp`, `jti`, `scope` and `org`.
         A suspended or decommissioned agent with a correct secret gets `unauthorized_client`.
+        **Token exchange** (RFC 8693) is delegation: the authenticated agent (the actor) sends
+        another agent's access token as `subject_token` and gets a token to act for it. Its
+        `sub`
+        is that agent, `client_id` the actor, `act` names the actor (nesting the subject token's
+        own `act` along a chain), and `delegation_id` the delegation recorded for it (see
+        `GET /v1/delegations`). Scopes only narrow (`invalid_scope`), the lifetime never exceeds
+        the subject token's, chains have at most 3 actors by default, and both agents belong to
+        one organization; an unacceptable subject or actor token is `invalid_request`.
 
         Args:
             grant_type: `client_credentials` (RFC 6749 §4.4), or token exchange (RFC
@@ -695,6 +703,14 @@ class AsyncOAuth(AsyncResource):
         `client_assertion`; see `POST /v1/agents/{agentId}/keys`). The access token is a JWT per
         RFC 9068 with `iss`, `sub`, `aud`, `client_id`, `iat`, `exp`, `jti`, `scope` and `org`.
         A suspended or decommissioned agent with a correct secret gets `unauthorized_client`.
+        **Token exchange** (RFC 8693) is delegation: the authenticated agent (the actor) sends
+        another agent's access token as `subject_token` and gets a token to act for it. Its
+        `sub`
+        is that agent, `client_id` the actor, `act` names the actor (nesting the subject token's
+        own `act` along a chain), and `delegation_id` the delegation recorded for it (see
+        `GET /v1/delegations`). Scopes only narrow (`invalid_scope`), the lifetime never exceeds
+        the subject token's, chains have at most 3 actors by default, and both agents belong to
+        one organization; an unacceptable subject or actor token is `invalid_request`.
 
         Args:
             grant_type: `client_credentials` (RFC 6749 §4.4), or token exchange (RFC

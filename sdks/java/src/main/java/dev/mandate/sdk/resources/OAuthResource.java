@@ -119,6 +119,14 @@ public final class OAuthResource {
    * RFC 9068 with {@code iss}, {@code sub}, {@code aud}, {@code client_id}, {@code iat}, {@code exp}, {@code jti}, {@code scope} and {@code org}.
    * A suspended or decommissioned agent with a correct secret gets {@code unauthorized_client}.
    *
+   * **Token exchange** (RFC 8693) is delegation: the authenticated agent (the actor) sends
+   * another agent's access token as {@code subject_token} and gets a token to act for it. Its {@code sub}
+   * is that agent, {@code client_id} the actor, {@code act} names the actor (nesting the subject token's
+   * own {@code act} along a chain), and {@code delegation_id} the delegation recorded for it (see
+   * {@code GET /v1/delegations}). Scopes only narrow ({@code invalid_scope}), the lifetime never exceeds
+   * the subject token's, chains have at most 3 actors by default, and both agents belong to
+   * one organization; an unacceptable subject or actor token is {@code invalid_request}.
+   *
    * {@code POST /oauth2/token} ({@code issueToken}).
    */
   public TokenResponse issueToken(TokenRequest params, RequestOptions options) {
