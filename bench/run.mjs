@@ -43,7 +43,7 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   process.stdout.write(
-    'usage: node bench/run.mjs [--duration=15] [--warmup=3] [--connections=32,64,128] [--scenarios=issuance,introspection,list[,health]]\n' +
+    'usage: node bench/run.mjs [--duration=15] [--warmup=3] [--connections=32,64,128] [--scenarios=issuance,issuance-private-key-jwt,token-exchange,introspection,list[,health]]\n' +
       '                          [--pool=10] [--profile=SCENARIO] [--keep-services] [--no-write]\n',
   );
   process.exit(0);
@@ -175,6 +175,14 @@ async function main() {
       runs,
     });
   }
+  // Scenarios measured against another (private_key_jwt and token exchange against client_secret issuance).
+  for (const s of scenarios) {
+    const relativeTo = SCENARIOS[s.id].relativeTo;
+    const base = relativeTo === undefined ? undefined : scenarios.find((b) => b.id === relativeTo.scenario);
+    if (base === undefined) continue;
+    const ratio = Math.round((s.best.requestsPerSecond.mean / base.best.requestsPerSecond.mean) * 1000) / 1000;
+    s.relative = { to: base.id, ratio, atLeast: relativeTo.atLeast, met: s.clean && base.clean && ratio >= relativeTo.atLeast };
+  }
   await sanityCheck(server.baseUrl, tenant);
   const serverLog = server.log();
   const serverSettings = server.settings;
@@ -204,6 +212,7 @@ async function main() {
     verdict: {
       clean: scenarios.every((s) => s.clean),
       targets: scenarios.filter((s) => s.target !== null).map((s) => ({ scenario: s.id, target: s.target, best: s.best.requestsPerSecond.mean, met: s.targetMet })),
+      relative: scenarios.filter((s) => s.relative !== undefined).map((s) => ({ scenario: s.id, ...s.relative })),
     },
     serverWarnings: serverLog.split('\n').filter((line) => line.trim() !== '').slice(0, 20),
   };
@@ -218,6 +227,9 @@ try {
   process.stdout.write(`CPU: average busy cores of the server / load generator / PostgreSQL / Redis / everything else; * = best level; ! = noisy (other > ${NOISE_CORES}).\n`);
   for (const t of result.verdict.targets) {
     process.stdout.write(`target ${t.scenario}: ${t.best.toLocaleString('en-US')} req/s vs ≥ ${t.target.toLocaleString('en-US')} → ${t.met ? 'PASS' : 'MISS'}\n`);
+  }
+  for (const r of result.verdict.relative) {
+    process.stdout.write(`target ${r.scenario}: ${r.ratio} × ${r.to} vs ≥ ${r.atLeast} → ${r.met ? 'PASS' : 'MISS'}\n`);
   }
   process.stdout.write(`errors/timeouts/non-2xx/wrong bodies: ${result.verdict.clean ? 'none' : 'SEEN — failing'}\n`);
   if (result.noisy) process.stdout.write(`NOISY: other processes used more than ${NOISE_CORES} cores during some runs (column "other"); rerun on a quiet machine.\n`);

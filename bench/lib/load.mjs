@@ -26,7 +26,7 @@ export async function load({ baseUrl, scenario, tenant, connections, seconds, se
     pipelining: 1,
     duration: seconds,
     timeout: REQUEST_TIMEOUT_SECONDS,
-    requests: scenario.requests(tenant),
+    requests: scenario.requests(tenant, seconds),
     verifyBody: scenario.verifyBody,
   });
   const cpu = meter?.end() ?? null;

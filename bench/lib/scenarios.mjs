@@ -1,9 +1,30 @@
-// The three measured calls, as autocannon request lists. Every request is built once
+// The measured calls, as autocannon request lists. Every request is built before the run
 // (no per-request setup code), so the load generator spends its share of the cores on
 // sending and parsing, not on building requests. Connections cycle through the list.
+import { randomUUID, sign } from 'node:crypto';
 import { basicAuth, SCOPE } from './seed.mjs';
 
 const FORM = 'application/x-www-form-urlencoded';
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+/** Assertions signed per second of load: each is accepted once, so the list must outlast the run. */
+const ASSERTIONS_PER_SECOND = 8000;
+
+const base64url = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+/** A private_key_jwt assertion (RFC 7523 §2.2), ES256 in the JWS r||s form. */
+function clientAssertion(credential, audience, now) {
+  const input = `${base64url({ alg: 'ES256', typ: 'JWT', kid: credential.kid })}.${base64url({
+    iss: credential.clientId,
+    sub: credential.clientId,
+    aud: audience,
+    iat: now,
+    exp: now + 240,
+    jti: randomUUID(),
+  })}`;
+  return `${input}.${sign('sha256', Buffer.from(input), { key: credential.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+}
 
 export const SCENARIOS = {
   issuance: {
@@ -20,6 +41,42 @@ export const SCENARIOS = {
         headers: { 'content-type': FORM, authorization: basicAuth(credential.clientId, credential.secret) },
         body: `grant_type=client_credentials&scope=${encodeURIComponent(SCOPE)}`,
       })),
+  },
+  'issuance-private-key-jwt': {
+    name: 'Token issuance, private_key_jwt',
+    call: 'POST /oauth2/token',
+    detail: `client_credentials, scope=${SCOPE}, an ES256 client assertion (RFC 7523) per request, signed before the run; cycles through the seeded agents`,
+    target: null,
+    relativeTo: { scenario: 'issuance', atLeast: 0.5 },
+    verifyBody: (body) => body.includes('"access_token":"'),
+    requests: (tenant, seconds) => {
+      const now = Math.floor(Date.now() / 1000);
+      return Array.from({ length: ASSERTIONS_PER_SECOND * seconds }, (_, i) => {
+        const credential = tenant.credentials[i % tenant.credentials.length];
+        const form = new URLSearchParams({
+          grant_type: 'client_credentials',
+          scope: SCOPE,
+          client_assertion_type: JWT_BEARER,
+          client_assertion: clientAssertion(credential, tenant.issuer, now),
+        });
+        return { method: 'POST', path: '/oauth2/token', headers: { 'content-type': FORM }, body: form.toString() };
+      });
+    },
+  },
+  'token-exchange': {
+    name: 'Token exchange (delegation)',
+    call: 'POST /oauth2/token',
+    detail: 'RFC 8693: an agent (client_secret_basic) exchanges another agent\'s access token; each exchange records a delegation; cycles through the seeded tokens',
+    target: null,
+    relativeTo: { scenario: 'issuance', atLeast: 0.5 },
+    verifyBody: (body) => body.includes('"issued_token_type":"'),
+    requests: (tenant) =>
+      tenant.accessTokens.map((subjectToken, i) => {
+        // The actor is the next seeded agent: never the subject itself.
+        const actor = tenant.credentials[(i + 1) % tenant.credentials.length];
+        const form = new URLSearchParams({ grant_type: TOKEN_EXCHANGE, subject_token: subjectToken, subject_token_type: ACCESS_TOKEN_TYPE, scope: SCOPE });
+        return { method: 'POST', path: '/oauth2/token', headers: { 'content-type': FORM, authorization: basicAuth(actor.clientId, actor.secret) }, body: form.toString() };
+      }),
   },
   introspection: {
     name: 'Introspection (valid token)',

@@ -1,6 +1,8 @@
 // Seeds the bench tenant through the public API, exactly as an operator would:
 // one organization, its admin token, AGENTS agents (so a list page is full), one
-// credential per agent, and a few access tokens to introspect.
+// credential and one EC P-256 key per agent, and a few access tokens to introspect (which
+// the token exchange scenario also presents as subject tokens).
+import { generateKeyPairSync } from 'node:crypto';
 
 export const AGENTS = 25;
 export const INTROSPECTED_TOKENS = 16;
@@ -47,13 +49,16 @@ export async function seed(baseUrl, bootstrapToken) {
       json: { name: `bench-agent-${String(i).padStart(2, '0')}`, agentType: 'tool', allowedScopes: [SCOPE] },
     });
     const { clientId, secret } = await call(baseUrl, 'POST', `/v1/agents/${agent.id}/credentials`, { token: adminToken, json: {} });
-    credentials.push({ agentId: agent.id, clientId, secret });
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const key = await call(baseUrl, 'POST', `/v1/agents/${agent.id}/keys`, { token: adminToken, json: { jwk: publicKey.export({ format: 'jwk' }) } });
+    credentials.push({ agentId: agent.id, clientId, secret, privateKey, kid: key.kid });
   }
   const accessTokens = [];
   for (let i = 0; i < INTROSPECTED_TOKENS; i++) {
     accessTokens.push((await issueToken(baseUrl, credentials[i % credentials.length])).access_token);
   }
-  return { orgId: org.id, adminToken, credentials, accessTokens };
+  const metadata = await call(baseUrl, 'GET', '/.well-known/oauth-authorization-server');
+  return { orgId: org.id, adminToken, credentials, accessTokens, issuer: metadata.issuer };
 }
 
 /** One request of each scenario, checked field by field, before and after the load. */

@@ -58,13 +58,13 @@ export async function publicKeyOf(jwk: Record<string, unknown>): Promise<PublicK
   const publicJwk: Record<string, string> = { kty };
   for (const member of members) {
     const value = jwk[member];
-    if (typeof value !== 'string' || value === '') invalidJwk(`A ${kty} key needs its ${member} member.`);
+    if (typeof value !== 'string' || value === '') invalidJwk(`An ${kty} key needs its ${member} member.`);
     publicJwk[member] = value as string;
   }
   const kind = kty === 'RSA' ? 'RSA' : `${kty} ${publicJwk.crv ?? ''}`;
   const algs = ALGS_BY_KIND[kind] ?? invalidJwk(`${kind} keys are not supported: use EC P-256, OKP Ed25519 or RSA.`);
   const alg = (jwk.alg ?? algs[0]) as AgentKeyAlg;
-  if (!algs.includes(alg)) invalidJwk(`alg ${alg} does not suit a ${kind} key (${algs.join(' or ')}).`);
+  if (!algs.includes(alg)) invalidJwk(`alg ${alg} does not suit an ${kind} key (${algs.join(' or ')}).`);
   if (jwk.use !== undefined && jwk.use !== 'sig') invalidJwk('use must be sig: the key signs client assertions.');
 
   let bits: number | undefined;
