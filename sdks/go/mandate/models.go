@@ -712,7 +712,8 @@ type AgentKeyCreate struct {
 	// or RSA of at least 2048 bits (`RS256` or `PS256`). A key with private members (`d`, `p`, `q`,
 	// `dp`, `dq`, `qi`, `oth`, `k`) is refused with `PRIVATE_KEY_MATERIAL`, and one that is not a
 	// valid public key of these kinds with `INVALID_JWK`. `alg`, when given, must suit the key (RSA
-	// keys default to `RS256`); `use`, when given, must be `sig`.
+	// keys default to `RS256`); `use`, when given, must be `sig`. Other members are ignored; their
+	// values must be strings.
 	JWK   PublicJWKInput        `json:"jwk"`
 	Label core.Nullable[string] `json:"label,omitempty"`
 	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
@@ -2524,7 +2525,8 @@ func (m *Problem) UnmarshalJSON(data []byte) error {
 // Ed25519 (`OKP`, `EdDSA`) or RSA of at least 2048 bits (`RS256` or `PS256`). A key with private
 // members (`d`, `p`, `q`, `dp`, `dq`, `qi`, `oth`, `k`) is refused with `PRIVATE_KEY_MATERIAL`,
 // and one that is not a valid public key of these kinds with `INVALID_JWK`. `alg`, when given,
-// must suit the key (RSA keys default to `RS256`); `use`, when given, must be `sig`.
+// must suit the key (RSA keys default to `RS256`); `use`, when given, must be `sig`. Other members
+// are ignored; their values must be strings.
 type PublicJWKInput struct {
 	Kty PublicJWKInputKty `json:"kty"`
 	Crv *string           `json:"crv,omitempty"`

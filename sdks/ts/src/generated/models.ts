@@ -219,7 +219,8 @@ export interface AgentKeyCreate {
    * `EdDSA`) or RSA of at least 2048 bits (`RS256` or `PS256`). A key with private members
    * (`d`, `p`, `q`, `dp`, `dq`, `qi`, `oth`, `k`) is refused with `PRIVATE_KEY_MATERIAL`, and
    * one that is not a valid public key of these kinds with `INVALID_JWK`. `alg`, when given,
-   * must suit the key (RSA keys default to `RS256`); `use`, when given, must be `sig`.
+   * must suit the key (RSA keys default to `RS256`); `use`, when given, must be `sig`. Other
+   * members are ignored; their values must be strings.
    */
   jwk: PublicJwkInput;
   label?: string | null;
@@ -758,7 +759,8 @@ export interface Problem {
  * `EdDSA`) or RSA of at least 2048 bits (`RS256` or `PS256`). A key with private members
  * (`d`, `p`, `q`, `dp`, `dq`, `qi`, `oth`, `k`) is refused with `PRIVATE_KEY_MATERIAL`, and
  * one that is not a valid public key of these kinds with `INVALID_JWK`. `alg`, when given,
- * must suit the key (RSA keys default to `RS256`); `use`, when given, must be `sig`.
+ * must suit the key (RSA keys default to `RS256`); `use`, when given, must be `sig`. Other
+ * members are ignored; their values must be strings.
  */
 export interface PublicJwkInput {
   kty: PublicJwkInputKty;

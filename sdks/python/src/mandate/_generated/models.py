@@ -1004,7 +1004,8 @@ class PublicJwkInput(BaseModel):
     (`d`, `p`, `q`, `dp`, `dq`, `qi`, `oth`, `k`) is refused with `PRIVATE_KEY_MATERIAL`,
     and
     one that is not a valid public key of these kinds with `INVALID_JWK`. `alg`, when given,
-    must suit the key (RSA keys default to `RS256`); `use`, when given, must be `sig`.
+    must suit the key (RSA keys default to `RS256`); `use`, when given, must be `sig`. Other
+    members are ignored; their values must be strings.
     """
 
     kty: PublicJwkInputKty

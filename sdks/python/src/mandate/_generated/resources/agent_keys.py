@@ -189,7 +189,8 @@ class AgentKeys(SyncResource):
                 `dq`, `qi`, `oth`, `k`) is refused with `PRIVATE_KEY_MATERIAL`, and one
                 that is not a valid public key of these kinds with `INVALID_JWK`. `alg`,
                 when given, must suit the key (RSA keys default to `RS256`); `use`, when
-                given, must be `sig`.
+                given, must be `sig`. Other members are ignored; their values must be
+                strings.
         """
         raw = self.with_raw_response.add(
             agent_id,
@@ -409,7 +410,8 @@ class AsyncAgentKeys(AsyncResource):
                 `dq`, `qi`, `oth`, `k`) is refused with `PRIVATE_KEY_MATERIAL`, and one
                 that is not a valid public key of these kinds with `INVALID_JWK`. `alg`,
                 when given, must suit the key (RSA keys default to `RS256`); `use`, when
-                given, must be `sig`.
+                given, must be `sig`. Other members are ignored; their values must be
+                strings.
         """
         raw = await self.with_raw_response.add(
             agent_id,

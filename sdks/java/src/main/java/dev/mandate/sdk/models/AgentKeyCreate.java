@@ -51,7 +51,8 @@ public final class AgentKeyCreate {
    * {@code EdDSA}) or RSA of at least 2048 bits ({@code RS256} or {@code PS256}). A key with private members
    * ({@code d}, {@code p}, {@code q}, {@code dp}, {@code dq}, {@code qi}, {@code oth}, {@code k}) is refused with {@code PRIVATE_KEY_MATERIAL}, and
    * one that is not a valid public key of these kinds with {@code INVALID_JWK}. {@code alg}, when given,
-   * must suit the key (RSA keys default to {@code RS256}); {@code use}, when given, must be {@code sig}.
+   * must suit the key (RSA keys default to {@code RS256}); {@code use}, when given, must be {@code sig}. Other
+   * members are ignored; their values must be strings.
    */
   public PublicJwkInput jwk() {
     return jwk.orNull();
