@@ -2,6 +2,7 @@ export { Mandate, API } from './generated/client.js';
 export type * from './generated/models.js';
 export * from './generated/resources.js';
 export { APIPromise, type RawResponse } from './core/api-promise.js';
+export type { DelegateParams, DelegatedToken } from './core/client-core.js';
 export type { ClientOptions, RequestOptions, StreamOptions, LogLevel, Clock } from './core/options.js';
 export type { Logger } from './core/log.js';
 export type { PrivateJwk, PrivateKeyInput } from './core/private-key.js';
@@ -22,8 +23,10 @@ export {
 } from './core/errors.js';
 export {
   verifyAccessToken,
+  actors,
   TokenVerificationError,
   type AccessTokenClaims,
+  type ActClaim,
   type VerifyOptions,
   type VerificationFailure,
 } from './core/verify.js';

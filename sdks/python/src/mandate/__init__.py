@@ -32,6 +32,7 @@ from ._types import NOT_GIVEN, NotGiven, RequestOptions
 from ._verify import (
     AccessTokenClaims,
     AccessTokenVerifier,
+    ActClaim,
     AsyncAccessTokenVerifier,
     JwksCache,
     verify_access_token,
@@ -50,6 +51,7 @@ __all__ = [
     "APITimeoutError",
     "AccessTokenClaims",
     "AccessTokenVerifier",
+    "ActClaim",
     "AsyncAccessTokenVerifier",
     "AsyncEventStream",
     "AsyncMandate",

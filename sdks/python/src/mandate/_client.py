@@ -10,14 +10,38 @@ import httpx
 
 from ._base_client import AsyncAPIClient, SyncAPIClient
 from ._config import ClientConfig, resolve_config
+from ._exceptions import MandateError
 from ._generated.client import AsyncResources, SyncResources
+from ._generated.models import TokenResponse
 from ._generated.spec import DEFAULT_BASE_URL, TOKEN_PATH
 from ._logging import setup_logging
 from ._private_key import PrivateKeyInput
-from ._types import Timeout
+from ._types import NOT_GIVEN, NotGiven, Timeout
 from ._verify import AccessTokenClaims, AccessTokenVerifier, AsyncAccessTokenVerifier
 
-__all__ = ["AsyncMandate", "Mandate"]
+__all__ = ["ACCESS_TOKEN_TYPE", "TOKEN_EXCHANGE_GRANT", "AsyncMandate", "Mandate"]
+
+TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
+"""RFC 8693 token exchange, by which an agent obtains a token to act for another."""
+ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
+"""RFC 8693 §3: the type of the subject token given and of the token issued."""
+
+
+def _check_can_delegate(config: ClientConfig, subject_token: str) -> None:
+    """``delegate`` needs the acting agent's own credentials; refuse before sending anything."""
+    if not config.has_client_credentials:
+        raise MandateError(
+            "delegate() needs the acting agent's own credentials: build the client with "
+            "client_id and client_secret or private_key (or MANDATE_CLIENT_ID with "
+            "MANDATE_CLIENT_SECRET or MANDATE_CLIENT_PRIVATE_KEY); an admin API token cannot "
+            "act for an agent."
+        )
+    if not subject_token:
+        raise MandateError("delegate() needs the subject agent's access token, got an empty one.")
+
+
+def _given(value: Optional[str]) -> Union[str, NotGiven]:
+    return NOT_GIVEN if value is None else value
 
 
 def _config(
@@ -116,6 +140,41 @@ class Mandate(SyncResources):
     def base_url(self) -> str:
         return self._core.config.base_url
 
+    def delegate(
+        self,
+        subject_token: str,
+        *,
+        scope: Optional[str] = None,
+        resource: Optional[str] = None,
+        extra_headers: Optional[Mapping[str, str]] = None,
+        timeout: Union[Timeout, NotGiven] = NOT_GIVEN,
+        max_retries: Union[int, NotGiven] = NOT_GIVEN,
+    ) -> TokenResponse:
+        """Delegation (RFC 8693 token exchange): this client's agent (the actor) exchanges
+        another agent's access token (``subject_token``) for a token to act for that agent.
+
+        The new token's ``sub`` is the subject and its ``act`` names this agent (nesting the
+        subject token's own ``act``); its scopes are ``scope`` (space-separated, a subset of
+        the subject token's) or all the subject token's; ``resource`` sets its ``aud``; it
+        expires no later than the subject token. The request authenticates as every token
+        request of this client does (the secret as HTTP Basic, or a new ``private_key_jwt``
+        assertion per attempt). Returns the token response, ``issued_token_type`` included.
+        Raises `MandateError` without sending anything when the client has no agent
+        credentials (an admin-token client), and `BadRequestError` (``invalid_scope``,
+        ``invalid_request``) when the server refuses the exchange.
+        """
+        _check_can_delegate(self.config, subject_token)
+        return self.oauth.issue_token(
+            grant_type=TOKEN_EXCHANGE_GRANT,
+            subject_token=subject_token,
+            subject_token_type=ACCESS_TOKEN_TYPE,
+            scope=_given(scope),
+            resource=_given(resource),
+            extra_headers=extra_headers,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
     def verify_access_token(
         self,
         token: str,
@@ -199,6 +258,30 @@ class AsyncMandate(AsyncResources):
     @property
     def base_url(self) -> str:
         return self._core.config.base_url
+
+    async def delegate(
+        self,
+        subject_token: str,
+        *,
+        scope: Optional[str] = None,
+        resource: Optional[str] = None,
+        extra_headers: Optional[Mapping[str, str]] = None,
+        timeout: Union[Timeout, NotGiven] = NOT_GIVEN,
+        max_retries: Union[int, NotGiven] = NOT_GIVEN,
+    ) -> TokenResponse:
+        """`Mandate.delegate` for asyncio code: the same token exchange, authentication,
+        result and errors."""
+        _check_can_delegate(self.config, subject_token)
+        return await self.oauth.issue_token(
+            grant_type=TOKEN_EXCHANGE_GRANT,
+            subject_token=subject_token,
+            subject_token_type=ACCESS_TOKEN_TYPE,
+            scope=_given(scope),
+            resource=_given(resource),
+            extra_headers=extra_headers,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
 
     async def verify_access_token(
         self,

@@ -3,7 +3,8 @@
 PyJWT checks the signature and the registered claims; this module adds what the Mandate
 contract asks on top: the JWKS fetched over `httpx` (sync or async) and cached, refetched
 on an unknown ``kid`` at most every 30 s; only ES256, RS256 and EdDSA, and only the key's
-own ``alg``; header ``typ`` ``at+jwt``; 30 s leeway on ``exp``/``nbf``.
+own ``alg``; header ``typ`` ``at+jwt``; 30 s leeway on ``exp``/``nbf``; the shape of a
+delegated token's ``act`` chain (RFC 8693 §4.1).
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ from ._exceptions import TokenVerificationError
 
 __all__ = [
     "ALLOWED_ALGORITHMS",
+    "MAX_ACT_DEPTH",
     "AccessTokenClaims",
     "AccessTokenVerifier",
+    "ActClaim",
     "AsyncAccessTokenVerifier",
     "JwksCache",
     "verify_access_token",
@@ -47,6 +50,19 @@ _ALG_BY_KEY: Dict[Tuple[object, object], str] = {
 _DEFAULT_BASE_URL = "http://localhost:8080"
 # Half the order n of P-256. ES256 signatures must be in low-S form, s <= n >> 1.
 _P256_HALF_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551 >> 1
+# How deeply `act` may nest before a token is refused (the server allows 3 actors by default).
+MAX_ACT_DEPTH = 10
+
+
+@dataclass(frozen=True)
+class ActClaim:
+    """RFC 8693 §4.1 ``act``: the agent acting for the token's subject, and, in its own
+    ``act``, the agent that acted for that one in turn (the nearest actor outermost)."""
+
+    sub: str
+    """The acting agent's id."""
+    act: Optional[ActClaim] = None
+    """The previous actor of the delegation chain, if any."""
 
 
 @dataclass(frozen=True)
@@ -64,10 +80,25 @@ class AccessTokenClaims:
     exp: int
     claims: Mapping[str, Any] = field(default_factory=dict, repr=False)
     """Every claim of the token, including any not listed above."""
+    act: Optional[ActClaim] = None
+    """Set on a delegated token (token exchange): who acts for ``sub``. See `actors`."""
+    delegation_id: Optional[str] = None
+    """The delegation that issued this token (``dlg_…``); ``delegations.revoke`` ends it."""
 
     @property
     def scopes(self) -> List[str]:
         return [scope for scope in self.scope.split(" ") if scope]
+
+    @property
+    def actors(self) -> List[str]:
+        """The agents acting for ``sub``, nearest first: ``["agt_C", "agt_B"]`` when C acts
+        for B who acts for ``sub``; empty for a token that is not delegated."""
+        chain: List[str] = []
+        actor = self.act
+        while actor is not None:
+            chain.append(actor.sub)
+            actor = actor.act
+        return chain
 
 
 @dataclass(frozen=True)
@@ -237,6 +268,9 @@ def _claims(payload: Dict[str, Any]) -> AccessTokenClaims:
     aud = payload.get("aud")
     if not isinstance(aud, (str, list)):
         raise TokenVerificationError("claim 'aud' is missing", reason="claims")
+    delegation_id = payload.get("delegation_id")
+    if delegation_id is not None and not isinstance(delegation_id, str):
+        raise TokenVerificationError("claim 'delegation_id' is not a string", reason="malformed")
     return AccessTokenClaims(
         iss=text("iss"),
         sub=text("sub"),
@@ -248,7 +282,38 @@ def _claims(payload: Dict[str, Any]) -> AccessTokenClaims:
         iat=number("iat"),
         exp=number("exp"),
         claims=dict(payload),
+        act=_act(payload["act"]) if "act" in payload else None,
+        delegation_id=delegation_id,
     )
+
+
+def _act(value: object) -> ActClaim:
+    """``act`` and each ``act`` nested in it: an object with a non-empty string ``sub``, at
+    most `MAX_ACT_DEPTH` deep; anything else is refused as malformed."""
+    subs: List[str] = []
+    current = value
+    while True:
+        if len(subs) == MAX_ACT_DEPTH:
+            raise TokenVerificationError(
+                f"claim 'act' nests more than {MAX_ACT_DEPTH} actors", reason="malformed"
+            )
+        if not isinstance(current, dict):
+            raise TokenVerificationError(
+                "claim 'act' (or one nested in it) is not a JSON object", reason="malformed"
+            )
+        sub = current.get("sub")
+        if not isinstance(sub, str) or not sub:
+            raise TokenVerificationError(
+                "claim 'act' (or one nested in it) has no 'sub' string", reason="malformed"
+            )
+        subs.append(sub)
+        if "act" not in current:
+            break
+        current = current["act"]
+    act = ActClaim(sub=subs[-1])
+    for sub in reversed(subs[:-1]):
+        act = ActClaim(sub=sub, act=act)
+    return act
 
 
 def _jwks_document(response: httpx.Response) -> object:

@@ -1,3 +1,4 @@
+import type { TokenResponse, TokenTypeUri } from '../generated/models.js';
 import { APIPromise, type RawResponse } from './api-promise.js';
 import { JWT_BEARER_ASSERTION_TYPE } from './client-assertion.js';
 import { type ClientAuthentication, clientAuthentication } from './client-auth.js';
@@ -34,6 +35,21 @@ export interface ApiDescription {
   /** The client-credentials token endpoint, which the token manager calls. */
   readonly tokenOperation: OperationSpec;
 }
+
+/** RFC 8693 token exchange, by which an agent obtains a token to act for another. */
+export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+/** RFC 8693 §3: the type of the subject token given and of the token issued. */
+export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+
+export interface DelegateParams {
+  /** Space-separated scopes, a subset of the subject token's; default all of them. */
+  scope?: string;
+  /** The API the token is for (RFC 8707), its `aud`; default the issuer. */
+  resource?: string;
+}
+
+/** The token response of a token exchange: a token for the subject, with this agent as its actor. */
+export type DelegatedToken = TokenResponse & { issued_token_type: TokenTypeUri };
 
 export interface Call {
   path?: Record<string, string>;
@@ -107,6 +123,34 @@ export class MandateCore {
   /** Verifies an agent's access token against this server's JWKS (see verifyAccessToken). */
   verifyAccessToken(token: string, options: Omit<VerifyOptions, 'jwksUrl'>): Promise<AccessTokenClaims> {
     return verifyJwt(token, options, this.jwks, this.clock);
+  }
+
+  /**
+   * Delegation (RFC 8693 token exchange): this client's agent (the actor) exchanges another
+   * agent's access token (the subject token) for a token to act for that agent. The new token's
+   * `sub` is the subject, its `act` names this agent (nesting the subject token's own `act`), its
+   * scopes are `scope` or all the subject token's, and it expires no later than the subject
+   * token. The request authenticates as every token request does (client secret or
+   * `private_key_jwt`). A client without an agent's client id and secret or key (an admin-token
+   * client) rejects with a MandateError without sending anything.
+   */
+  delegate(subjectToken: string, params: DelegateParams = {}, options?: RequestOptions): APIPromise<DelegatedToken> {
+    return new APIPromise(async () => {
+      if (this.clientAuth === undefined) {
+        throw new MandateError(
+          'delegate() needs the acting agent\'s own credentials: build the client with clientId and clientSecret or privateKey (or MANDATE_CLIENT_ID with MANDATE_CLIENT_SECRET or MANDATE_CLIENT_PRIVATE_KEY); an admin API token cannot act for an agent.',
+        );
+      }
+      if (subjectToken === '') throw new MandateError('delegate() needs the subject agent\'s access token, got an empty string.');
+      const form = {
+        grant_type: TOKEN_EXCHANGE_GRANT,
+        subject_token: subjectToken,
+        subject_token_type: ACCESS_TOKEN_TYPE,
+        scope: params.scope,
+        resource: params.resource,
+      };
+      return (await this.send(this.api.tokenOperation, { params: form, options })) as { data: DelegatedToken; response: RawResponse };
+    });
   }
 
   /** The parsed body is typed by the generated method: the server answers per the spec. */

@@ -13,6 +13,21 @@ export interface VerifyOptions {
   clockToleranceSeconds?: number;
 }
 
+/**
+ * RFC 8693 §4.1 `act`: the agent acting for the token's subject, and, nested in its own
+ * `act`, the agent that acted for that one in turn (the nearest actor outermost).
+ */
+export interface ActClaim {
+  /** The acting agent's id. */
+  sub: string;
+  /** The previous actor of the delegation chain, if any. */
+  act?: ActClaim;
+  [claim: string]: unknown;
+}
+
+/** How deeply `act` may nest before the verifier refuses the token (the server allows 3 actors by default). */
+export const MAX_ACT_DEPTH = 10;
+
 /** RFC 9068 access-token claims, as Mandate issues them. */
 export interface AccessTokenClaims {
   iss: string;
@@ -28,7 +43,26 @@ export interface AccessTokenClaims {
   iat: number;
   exp: number;
   nbf?: number;
+  /** Set on a delegated token (token exchange): who acts for `sub`. See `actors(claims)`. */
+  act?: ActClaim;
+  /** The delegation that issued this token (`dlg_…`); revoke it with `delegations.revoke`. */
+  delegation_id?: string;
   [claim: string]: unknown;
+}
+
+/**
+ * The agents acting for the token's subject, nearest first: `["agt_C", "agt_B"]` when C acts
+ * for B who acts for `sub`; `[]` for a token that is not delegated. Takes verified claims or
+ * an introspection result.
+ */
+export function actors(claims: { act?: { sub: string; act?: object } | null | undefined }): string[] {
+  const chain: string[] = [];
+  let current: unknown = claims.act;
+  while (chain.length < MAX_ACT_DEPTH && isObject(current) && typeof current.sub === 'string') {
+    chain.push(current.sub);
+    current = current.act;
+  }
+  return chain;
 }
 
 export type VerificationFailure =
@@ -217,11 +251,32 @@ function checkClaims(claims: Record<string, unknown>, options: VerifyOptions, no
   if (!audiences.includes(options.audience)) {
     throw new TokenVerificationError('invalid_audience', `The token is not for ${options.audience}`);
   }
+  if (claims.act !== undefined) checkAct(claims.act);
+  if (claims.delegation_id !== undefined && typeof claims.delegation_id !== 'string') {
+    throw new TokenVerificationError('malformed', 'The delegation_id claim is not a string');
+  }
   const tolerance = options.clockToleranceSeconds ?? 30;
   if (now - tolerance >= (claims.exp as number)) throw new TokenVerificationError('expired', 'The token has expired');
   if (typeof claims.nbf === 'number' && now + tolerance < claims.nbf) {
     throw new TokenVerificationError('not_yet_valid', 'The token is not valid yet');
   }
+}
+
+/** `act` and each `act` nested in it: an object with a non-empty string `sub`, at most MAX_ACT_DEPTH deep. */
+function checkAct(act: unknown): void {
+  let current = act;
+  for (let depth = 1; current !== undefined; depth++) {
+    if (depth > MAX_ACT_DEPTH) throw new TokenVerificationError('malformed', `The act claim nests more than ${MAX_ACT_DEPTH} actors`);
+    if (!isObject(current)) throw new TokenVerificationError('malformed', 'The act claim (or one nested in it) is not a JSON object');
+    if (typeof current.sub !== 'string' || current.sub === '') {
+      throw new TokenVerificationError('malformed', 'The act claim (or one nested in it) has no sub string');
+    }
+    current = current.act;
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function decodeJson(part: string, what: string): Record<string, unknown> {
