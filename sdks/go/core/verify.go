@@ -68,7 +68,8 @@ type VerifyOptions struct {
 	Now func() time.Time
 }
 
-// AccessTokenClaims are the claims of a verified access token (RFC 9068, plus `org`).
+// AccessTokenClaims are the claims of a verified access token (RFC 9068, plus `org`, and
+// `act` and `delegation_id` on a token obtained by delegation).
 type AccessTokenClaims struct {
 	Issuer    string    `json:"iss"`
 	Subject   string    `json:"sub"`
@@ -79,12 +80,42 @@ type AccessTokenClaims struct {
 	JTI       string    `json:"jti"`
 	IssuedAt  time.Time `json:"iat"`
 	ExpiresAt time.Time `json:"exp"`
+	// Act is set on a delegated token (RFC 8693 §4.1): the agent acting for Subject, and in
+	// its own Act the agent that acted before it, back along the chain. Nil otherwise.
+	Act *Actor `json:"act,omitempty"`
+	// DelegationID is the delegation (dlg_…) a token exchange recorded for this token, the id
+	// Delegations.Revoke takes; empty on a token that is not delegated.
+	DelegationID string `json:"delegation_id,omitempty"`
 	// Raw holds every claim as sent.
 	Raw map[string]json.RawMessage `json:"-"`
 }
 
+// Actor is the `act` claim of a delegated token (RFC 8693 §4.1): Sub is the acting agent,
+// Act the actor before it when the subject's own token was delegated too (nearest actor
+// outermost). The verifier accepts an object with a non-empty string `sub`, nested at
+// most 10 deep, and refuses anything else as ErrTokenMalformed; other members are ignored.
+type Actor struct {
+	Sub string `json:"sub"`
+	Act *Actor `json:"act,omitempty"`
+}
+
+// maxActorDepth is how many actors an `act` claim may nest before the verifier refuses the
+// token as malformed.
+const maxActorDepth = 10
+
 // Scopes splits Scope.
 func (c *AccessTokenClaims) Scopes() []string { return strings.Fields(c.Scope) }
+
+// Actors lists the agents acting for Subject, nearest first: the token's client, then the
+// agent it got the subject's token from, and so on. Empty (nil) when the token is not
+// delegated.
+func (c *AccessTokenClaims) Actors() []string {
+	var out []string
+	for a := c.Act; a != nil; a = a.Act {
+		out = append(out, a.Sub)
+	}
+	return out
+}
 
 // Verifier checks access tokens against a JWKS it caches; it refetches the set on an
 // unknown kid, at most every 30 s. It is safe for concurrent use.
@@ -203,12 +234,12 @@ func (v *Verifier) checkClaims(segment string) (*AccessTokenClaims, error) {
 		return nil, reject(ErrTokenMalformed, "claims: "+err.Error())
 	}
 	var c struct {
-		Iss, Sub, ClientID, Scope, Org, Jti string
-		Aud                                 json.RawMessage
-		Iat, Exp, Nbf                       *float64
+		Iss, Sub, ClientID, Scope, Org, Jti, DelegationID string
+		Aud                                               json.RawMessage
+		Iat, Exp, Nbf                                     *float64
 	}
 	fields := map[string]any{"iss": &c.Iss, "sub": &c.Sub, "client_id": &c.ClientID, "scope": &c.Scope, "org": &c.Org,
-		"jti": &c.Jti, "aud": &c.Aud, "iat": &c.Iat, "exp": &c.Exp, "nbf": &c.Nbf}
+		"jti": &c.Jti, "aud": &c.Aud, "iat": &c.Iat, "exp": &c.Exp, "nbf": &c.Nbf, "delegation_id": &c.DelegationID}
 	for name, target := range fields {
 		if value, ok := raw[name]; ok {
 			if err := json.Unmarshal(value, target); err != nil {
@@ -237,12 +268,42 @@ func (v *Verifier) checkClaims(segment string) (*AccessTokenClaims, error) {
 	if c.Nbf != nil && now.Add(verifyLeeway).Before(unixTime(*c.Nbf)) {
 		return nil, ErrTokenNotYetValid
 	}
+	var act *Actor
+	if value, ok := raw["act"]; ok {
+		if act, err = parseActor(value, 1); err != nil {
+			return nil, err
+		}
+	}
 	claims := &AccessTokenClaims{Issuer: c.Iss, Subject: c.Sub, Audience: audiences, ClientID: c.ClientID,
-		Scope: c.Scope, Org: c.Org, JTI: c.Jti, ExpiresAt: exp, Raw: raw}
+		Scope: c.Scope, Org: c.Org, JTI: c.Jti, ExpiresAt: exp, Act: act, DelegationID: c.DelegationID, Raw: raw}
 	if c.Iat != nil {
 		claims.IssuedAt = unixTime(*c.Iat)
 	}
 	return claims, nil
+}
+
+// parseActor reads an `act` claim at the given depth (the outermost is 1): a JSON object
+// with a non-empty string sub and, optionally, the previous actor in act.
+func parseActor(raw json.RawMessage, depth int) (*Actor, error) {
+	if depth > maxActorDepth {
+		return nil, rejectf(ErrTokenMalformed, "claim act nests more than %d actors", maxActorDepth)
+	}
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &members); err != nil || members == nil {
+		return nil, reject(ErrTokenMalformed, "claim act is not an object")
+	}
+	var sub string
+	if err := json.Unmarshal(members["sub"], &sub); err != nil || sub == "" {
+		return nil, reject(ErrTokenMalformed, "claim act has no string sub")
+	}
+	actor := &Actor{Sub: sub}
+	if next, ok := members["act"]; ok {
+		var err error
+		if actor.Act, err = parseActor(next, depth+1); err != nil {
+			return nil, err
+		}
+	}
+	return actor, nil
 }
 
 func audienceList(raw json.RawMessage) ([]string, error) {

@@ -76,3 +76,19 @@ func (c *Client) VerifyAccessToken(ctx context.Context, token string, opts Verif
 	}
 	return core.VerifyAccessToken(ctx, token, opts)
 }
+
+// Delegate is delegation between agents by token exchange (RFC 8693): this client's agent (the
+// actor) exchanges subjectToken, an access token of another agent of its organization (the
+// subject), for a token to act for that agent. It authenticates as every token request of the
+// client does (HTTP Basic with the secret, or a new private_key_jwt assertion per attempt); params
+// may narrow the scope (a subset of the subject token's) and name the resource (nil: all the
+// subject token's scopes, the default audience). The issued token's sub is the subject and its act
+// claim names the actors, nearest first (AccessTokenClaims.Actors). A client without an agent's
+// credentials (an admin API token only) gets a *ConfigError.
+func (c *Client) Delegate(ctx context.Context, subjectToken string, params *DelegateParams, opts ...RequestOption) (*TokenResponse, error) {
+	var out TokenResponse
+	if err := c.transport.Delegate(ctx, subjectToken, params, &out, opts); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

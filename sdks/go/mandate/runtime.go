@@ -50,6 +50,12 @@ type WebhookOption = core.WebhookOption
 // ConfigError is a client configuration that cannot work; every call of the client returns it.
 type ConfigError = core.ConfigError
 
+// Actor is the act claim of a delegated access token: the acting agent (Sub) and the actor before it (Act), nearest first.
+type Actor = core.Actor
+
+// DelegateParams narrow the token Client.Delegate asks for: Scope (a subset of the subject token's) and Resource.
+type DelegateParams = core.DelegateParams
+
 // OverflowEvent is the Event of the last message before the server drops a stream subscriber that
 // fell behind; the stream yields it, then reconnects and resumes after the last event.
 const OverflowEvent = core.OverflowEvent

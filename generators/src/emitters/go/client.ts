@@ -44,6 +44,18 @@ export function clientDeclaration(ir: IR): string {
     '\t}',
     '\treturn core.VerifyAccessToken(ctx, token, opts)',
     '}',
+    '',
+    comment(
+      "Delegate is delegation between agents by token exchange (RFC 8693): this client's agent (the actor) exchanges subjectToken, an access token of another agent of its organization (the subject), for a token to act for that agent. It authenticates as every token request of the client does (HTTP Basic with the secret, or a new private_key_jwt assertion per attempt); params may narrow the scope (a subset of the subject token's) and name the resource (nil: all the subject token's scopes, the default audience). The issued token's sub is the subject and its act claim names the actors, nearest first (AccessTokenClaims.Actors). A client without an agent's credentials (an admin API token only) gets a *ConfigError.",
+      '',
+    ),
+    'func (c *Client) Delegate(ctx context.Context, subjectToken string, params *DelegateParams, opts ...RequestOption) (*TokenResponse, error) {',
+    '\tvar out TokenResponse',
+    '\tif err := c.transport.Delegate(ctx, subjectToken, params, &out, opts); err != nil {',
+    '\t\treturn nil, err',
+    '\t}',
+    '\treturn &out, nil',
+    '}',
   ].join('\n');
 }
 
@@ -68,6 +80,8 @@ export function facadeDeclarations(): string {
     ['WebhookFailureReason', 'says why VerifyWebhook rejected a delivery.'],
     ['WebhookOption', 'adjusts VerifyWebhook.'],
     ['ConfigError', 'is a client configuration that cannot work; every call of the client returns it.'],
+    ['Actor', 'is the act claim of a delegated access token: the acting agent (Sub) and the actor before it (Act), nearest first.'],
+    ['DelegateParams', 'narrow the token Client.Delegate asks for: Scope (a subset of the subject token\'s) and Resource.'],
   ];
   const funcs: [string, string, string, string][] = [
     ['WithBaseURL', 'url string', 'Option', 'sets the base URL (default MANDATE_BASE_URL, else the spec\'s server).'],

@@ -5,6 +5,10 @@ import dev.mandate.sdk.core.ClientCore;
 import dev.mandate.sdk.core.ClientKey;
 import dev.mandate.sdk.core.Sleeper;
 import dev.mandate.sdk.errors.ConfigurationException;
+import dev.mandate.sdk.models.TokenRequest;
+import dev.mandate.sdk.models.TokenRequestGrantType;
+import dev.mandate.sdk.models.TokenRequestSubjectTokenType;
+import dev.mandate.sdk.models.TokenResponse;
 import dev.mandate.sdk.resources.MandateResources;
 import dev.mandate.sdk.verify.AccessTokenVerifier;
 import java.net.http.HttpClient;
@@ -13,6 +17,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -35,6 +40,9 @@ import java.util.function.Function;
  *
  * // An agent holding no secret: private_key_jwt with a key registered by agentKeys().add(...).
  * MandateClient keyed = MandateClient.builder().fromEnv().privateKey(clientId, privateKeyPem).build();
+ *
+ * // The agent acting for another one whose access token it was given (RFC 8693).
+ * TokenResponse delegated = bot.delegate(tokenOfOtherAgent, DelegateParams.builder().scope("agents:read").build());
  * }</pre>
  */
 public final class MandateClient extends MandateResources {
@@ -85,6 +93,78 @@ public final class MandateClient extends MandateResources {
         .issuer(issuer)
         .audience(audience)
         .build();
+  }
+
+  /**
+   * Delegation by token exchange (RFC 8693), for every scope of the subject token: see {@link
+   * #delegate(String, DelegateParams, RequestOptions)}.
+   */
+  public TokenResponse delegate(String subjectToken) {
+    return delegate(subjectToken, DelegateParams.none(), RequestOptions.none());
+  }
+
+  /**
+   * Delegation by token exchange (RFC 8693): see {@link #delegate(String, DelegateParams,
+   * RequestOptions)}.
+   */
+  public TokenResponse delegate(String subjectToken, DelegateParams params) {
+    return delegate(subjectToken, params, RequestOptions.none());
+  }
+
+  /**
+   * Delegation between agents by token exchange (RFC 8693): this client's agent (the actor)
+   * exchanges {@code subjectToken}, an access token of another agent of its organization (the
+   * subject), for a token to act for that agent. It posts {@code grant_type}
+   * {@code urn:ietf:params:oauth:grant-type:token-exchange}, {@code subject_token}, {@code
+   * subject_token_type} {@code urn:ietf:params:oauth:token-type:access_token} and the {@code
+   * scope} and {@code resource} of {@code params} to the token endpoint ({@code
+   * oauth().issueToken}), authenticated like every token request of the client: HTTP Basic with
+   * the secret, or a new private_key_jwt assertion per attempt.
+   *
+   * <p>The issued token's {@code sub} is the subject, its {@code client_id} the actor, and its
+   * {@code act} claim the acting agents, nearest first ({@link
+   * dev.mandate.sdk.verify.AccessTokenClaims#actors()}). It lives no longer than the subject
+   * token.
+   *
+   * @throws ConfigurationException if the client has no agent credentials (an admin API token
+   *     only); nothing is sent
+   * @throws dev.mandate.sdk.errors.BadRequestException {@code invalid_scope} for scopes the
+   *     subject token does not carry, {@code invalid_request} for a subject token that is not
+   *     active, of another organization, or whose chain is too long or already holds this agent
+   */
+  public TokenResponse delegate(String subjectToken, DelegateParams params, RequestOptions options) {
+    return oauth().issueToken(delegationRequest(subjectToken, params), options);
+  }
+
+  /** {@link #delegate(String, DelegateParams)} on the client's executor. */
+  public CompletableFuture<TokenResponse> delegateAsync(String subjectToken, DelegateParams params) {
+    return delegateAsync(subjectToken, params, RequestOptions.none());
+  }
+
+  /** {@link #delegate(String, DelegateParams, RequestOptions)} on the client's executor. */
+  public CompletableFuture<TokenResponse> delegateAsync(String subjectToken, DelegateParams params, RequestOptions options) {
+    return core.async(() -> delegate(subjectToken, params, options));
+  }
+
+  private TokenRequest delegationRequest(String subjectToken, DelegateParams params) {
+    ClientConfig config = core.config();
+    if (!config.hasClientCredentials() && !config.hasPrivateKey()) {
+      throw new ConfigurationException(
+          "delegation needs the acting agent's own credentials (clientCredentials(...) or privateKey(...), or with fromEnv() "
+              + "MANDATE_CLIENT_ID and MANDATE_CLIENT_SECRET or MANDATE_CLIENT_PRIVATE_KEY); this client has none");
+    }
+    if (subjectToken == null || subjectToken.isEmpty()) {
+      throw new IllegalArgumentException("delegate needs the subject token, an access token of the agent to act for");
+    }
+    DelegateParams given = params == null ? DelegateParams.none() : params;
+    TokenRequest.Builder request =
+        TokenRequest.builder()
+            .grantType(TokenRequestGrantType.URN_IETF_PARAMS_OAUTH_GRANT_TYPE_TOKEN_EXCHANGE)
+            .subjectToken(subjectToken)
+            .subjectTokenType(TokenRequestSubjectTokenType.URN_IETF_PARAMS_OAUTH_TOKEN_TYPE_ACCESS_TOKEN);
+    given.scope().ifPresent(request::scope);
+    given.resource().ifPresent(request::resource);
+    return request.build();
   }
 
   @Override

@@ -3,7 +3,8 @@ package dev.mandate.sdk.errors;
 /**
  * A client configuration that cannot work, thrown by {@code MandateClient.Builder.build()}: a
  * client secret and a private key both given, a private key without a client id, or a private
- * key that cannot be used. Its message never quotes a secret or key.
+ * key that cannot be used; and by {@code MandateClient.delegate} on a client without an agent's
+ * credentials. Its message never quotes a secret or key.
  */
 public class ConfigurationException extends MandateException {
   private static final long serialVersionUID = 1L;

@@ -37,10 +37,13 @@ import java.util.Set;
  *     .audience("https://api.example.com")
  *     .build();
  * AccessTokenClaims claims = verifier.verify(token);
+ * claims.actors(); // a delegated token's acting agents, nearest first; empty otherwise
  * }</pre>
  */
 public final class AccessTokenVerifier {
   private static final Set<String> ALGORITHMS = Set.of("ES256", "RS256", "EdDSA");
+  /** How many actors an {@code act} claim may nest before the token is refused as malformed. */
+  private static final int MAX_ACTOR_DEPTH = 10;
   /** Half the order n of P-256: ES256 signatures must be in low-S form, s <= n >> 1. */
   private static final BigInteger P256_HALF_ORDER =
       new BigInteger("FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551", 16).shiftRight(1);
@@ -123,6 +126,12 @@ public final class AccessTokenVerifier {
     if (nbf != null && now.isBefore(nbf.minus(leeway))) {
       throw new TokenVerificationException(Reason.NOT_YET_VALID, "token not valid yet");
     }
+    JsonNode actNode = claims.get("act");
+    Actor act = actNode == null ? null : actor(actNode, 1);
+    JsonNode delegationNode = claims.get("delegation_id");
+    if (delegationNode != null && !delegationNode.isTextual()) {
+      throw new TokenVerificationException(Reason.MALFORMED, "delegation_id is not a string");
+    }
     return new AccessTokenClaims(
         iss,
         text(claims, "sub"),
@@ -133,7 +142,27 @@ public final class AccessTokenVerifier {
         text(claims, "jti"),
         instant(claims, "iat"),
         exp,
+        act,
+        delegationNode == null ? null : delegationNode.asText(),
         claims.deepCopy());
+  }
+
+  /**
+   * The {@code act} claim at {@code depth} (the outermost is 1): an object with a non-empty string
+   * {@code sub} and, optionally, the previous actor in {@code act}, at most {@value
+   * #MAX_ACTOR_DEPTH} deep.
+   */
+  private static Actor actor(JsonNode node, int depth) {
+    if (depth > MAX_ACTOR_DEPTH) {
+      throw new TokenVerificationException(Reason.MALFORMED, "act nests more than " + MAX_ACTOR_DEPTH + " actors");
+    }
+    if (!node.isObject()) throw new TokenVerificationException(Reason.MALFORMED, "act is not an object");
+    JsonNode sub = node.get("sub");
+    if (sub == null || !sub.isTextual() || sub.asText().isEmpty()) {
+      throw new TokenVerificationException(Reason.MALFORMED, "act has no string sub");
+    }
+    JsonNode previous = node.get("act");
+    return new Actor(sub.asText(), previous == null ? null : actor(previous, depth + 1));
   }
 
   /**

@@ -1,6 +1,8 @@
 package dev.mandate.sdk.verify;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -31,6 +33,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -283,6 +286,84 @@ class AccessTokenVerifierTest {
     for (JsonNode scalar : vectors.get("scalars")) {
       byte[] s = HexFormat.of().parseHex(scalar.get("s").asText());
       assertEquals(scalar.get("lowS").asBoolean(), AccessTokenVerifier.isLowS(s), scalar.get("name").asText());
+    }
+  }
+
+  /** An act claim naming {@code n} actors, agt_01 outermost. */
+  private static ObjectNode nestedActors(int n) {
+    ObjectNode act = null;
+    for (int i = n; i >= 1; i--) {
+      ObjectNode next = Json.mapper().createObjectNode().put("sub", String.format("agt_%02d", i));
+      if (act != null) next.set("act", act);
+      act = next;
+    }
+    return act;
+  }
+
+  /** C acting for A with B's delegated token: the nearest actor outermost (RFC 8693 §4.1). */
+  private static void delegated(ObjectNode c) {
+    c.put("sub", "agt_A").put("client_id", "agt_C").put("delegation_id", "dlg_2");
+    c.putObject("act").put("sub", "agt_C").putObject("act").put("sub", "agt_B");
+  }
+
+  @Test
+  void readsTheDelegationChain() throws Exception {
+    try (MockServer server = jwks()) {
+      AccessTokenVerifier v = verifier(server);
+      AccessTokenClaims claims = v.verify(token(h -> {}, AccessTokenVerifierTest::delegated));
+      assertEquals(new Actor("agt_C", new Actor("agt_B")), claims.act());
+      assertEquals(List.of("agt_C", "agt_B"), claims.actors());
+      assertEquals("dlg_2", claims.delegationId());
+      assertEquals("agt_A", claims.sub());
+      assertEquals("agt_C", claims.clientId());
+      assertTrue(claims.delegated());
+
+      // One actor; the other members of act (RFC 8693 allows e.g. iss) are ignored.
+      AccessTokenClaims one =
+          v.verify(token(h -> {}, c -> c.put("delegation_id", "dlg_1").putObject("act").put("sub", "agt_B").put("iss", ISSUER)));
+      assertEquals(new Actor("agt_B"), one.act());
+      assertEquals(List.of("agt_B"), one.actors());
+
+      // Ten actors, the most the verifier reads.
+      List<String> ten = v.verify(token(h -> {}, c -> c.set("act", nestedActors(10)))).actors();
+      assertEquals(10, ten.size());
+      assertEquals("agt_01", ten.get(0));
+      assertEquals("agt_10", ten.get(9));
+
+      AccessTokenClaims plain = v.verify(token());
+      assertNull(plain.act());
+      assertNull(plain.delegationId());
+      assertEquals(List.of(), plain.actors());
+      assertFalse(plain.delegated());
+    }
+  }
+
+  @Test
+  void refusesAMalformedAct() throws Exception {
+    Map<String, Consumer<ObjectNode>> cases = new LinkedHashMap<>();
+    cases.put("a string", c -> c.put("act", "agt_B"));
+    cases.put("an array", c -> c.putArray("act").addObject().put("sub", "agt_B"));
+    cases.put("null", c -> c.putNull("act"));
+    cases.put("a number", c -> c.put("act", 7));
+    cases.put("no sub", c -> c.putObject("act").put("client_id", "agt_B"));
+    cases.put("a numeric sub", c -> c.putObject("act").put("sub", 42));
+    cases.put("an empty sub", c -> c.putObject("act").put("sub", ""));
+    cases.put("a null sub", c -> c.putObject("act").putNull("sub"));
+    cases.put("a nested string", c -> c.putObject("act").put("sub", "agt_C").put("act", "agt_B"));
+    cases.put("a nested null", c -> c.putObject("act").put("sub", "agt_C").putNull("act"));
+    cases.put("a nested act without sub", c -> c.putObject("act").put("sub", "agt_C").putObject("act").putObject("act").put("sub", "agt_B"));
+    cases.put("eleven actors", c -> c.set("act", nestedActors(11)));
+    cases.put("a numeric delegation_id", c -> c.put("delegation_id", 12));
+    try (MockServer server = jwks()) {
+      AccessTokenVerifier v = verifier(server);
+      for (Map.Entry<String, Consumer<ObjectNode>> entry : cases.entrySet()) {
+        String token = token(h -> {}, c -> {
+          delegated(c);
+          entry.getValue().accept(c);
+        });
+        TokenVerificationException e = assertThrows(TokenVerificationException.class, () -> v.verify(token), entry.getKey());
+        assertEquals(Reason.MALFORMED, e.reason(), entry.getKey() + ": " + e.getMessage());
+      }
     }
   }
 
