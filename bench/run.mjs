@@ -75,7 +75,8 @@ for (const id of scenarioIds) {
 }
 
 // The whole run is bounded: set-up, every warm-up and measurement, and teardown.
-const budgetSeconds = 90 + scenarioIds.length * levels.length * (warmup + duration + 5);
+// Each run's requests are built before it (private_key_jwt signs its assertions then): 10 s more per run.
+const budgetSeconds = 90 + scenarioIds.length * levels.length * (warmup + duration + 5) + 10 * levels.length * 2;
 
 const NOISE_CORES = 0.2;
 const log = (message) => process.stderr.write(`[bench] ${message}\n`);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { CryptoKey } from 'jose';
 import type { Cache } from '../cache/cache';
 import type { Database } from '../store/database';
 import type { AgentKeyAlg } from './agent-keys';
@@ -22,6 +23,8 @@ const headerAlgs = (alg: AgentKeyAlg): string[] => (alg === 'EdDSA' ? ['EdDSA', 
 
 /** An assertion lives a few minutes at most, so its jti need only be remembered that long. */
 export const MAX_ASSERTION_LIFETIME_SECONDS = 300;
+/** Imported public keys kept; a full cache is emptied rather than managed. */
+const MAX_IMPORTED_KEYS = 10_000;
 /** Clock skew allowed between the agent and this server. */
 const LEEWAY_SECONDS = 30;
 
@@ -48,6 +51,8 @@ const refused = (detail: string, known: { orgId: string | null; agentId: string 
 export class ClientAssertionVerifier {
   private readonly uses: UseRecorder;
   private readonly audiences: string[];
+  /** Imported keys by agent key id: a registered key never changes, only goes away. */
+  private readonly imported = new Map<string, Promise<CryptoKey | Uint8Array>>();
 
   constructor(
     private readonly db: Database,
@@ -57,6 +62,19 @@ export class ClientAssertionVerifier {
     this.uses = new UseRecorder(cache, (keyId) => this.db.callFunction('SELECT * FROM mandate_touch_agent_key($1)', [keyId]));
     // RFC 7523 §3: the issuer or the token endpoint's URL; introspection and revocation accept the same.
     this.audiences = [issuer, `${issuer}/oauth2/token`];
+  }
+
+  private importedKey(row: AgentKeyRow, importJWK: (jwk: Record<string, string>, alg: string) => Promise<CryptoKey | Uint8Array>): Promise<CryptoKey | Uint8Array> {
+    let key = this.imported.get(row.key_id);
+    if (key === undefined) {
+      if (this.imported.size >= MAX_IMPORTED_KEYS) this.imported.clear();
+      key = importJWK(row.jwk, row.alg);
+      key.catch(() => {
+        this.imported.delete(row.key_id); // a key that failed to import is tried again
+      });
+      this.imported.set(row.key_id, key);
+    }
+    return key;
   }
 
   async authenticate(assertion: string, clientId: string | undefined): Promise<AuthenticatedClient> {
@@ -81,7 +99,7 @@ export class ClientAssertionVerifier {
     let reason = 'The assertion’s signature does not verify.';
     for (const row of candidates) {
       try {
-        const key = await importJWK(row.jwk, row.alg);
+        const key = await this.importedKey(row, importJWK);
         const { payload } = await jwtVerify(assertion, key, {
           algorithms: headerAlgs(row.alg),
           issuer,
