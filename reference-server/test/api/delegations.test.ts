@@ -3,7 +3,7 @@
  * and lifetimes, the chain's depth, organizations, the record of delegations, and revocation
  * (directly, down the chain, and by suspending an agent of the chain).
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { Api, type Body } from '../helpers/api';
 import { type OrgFixture, createAgent, createOrg } from '../helpers/fixtures';
 import { basic, claimsOf, postForm, tokenFor } from '../helpers/oauth';
@@ -88,6 +88,19 @@ describe('token exchange (RFC 8693)', () => {
     const created = await admin.call('listAuditEvents', { query: { action: 'delegation.created', agentId: c.clientId } });
     expect(created.body.data[0]).toMatchObject({ actor: { type: 'agent', id: c.clientId }, target: { type: 'delegation', id: abc.delegation_id } });
     expect(created.body.data[0].metadata).toMatchObject({ subjectAgentId: a.clientId, actorAgentId: c.clientId, actingAgents: [c.clientId, b.clientId] });
+  });
+
+  it('exchanges after the signing-key cache has gone stale (its reload is no transaction inside the exchange’s)', async () => {
+    const [a, b] = [await agentClient(), await agentClient()];
+    const tokenA = await tokenFor(server.baseUrl, a);
+    expect((await exchange(b, tokenA)).status).toBe(200); // the server now remembers tokenA as verified
+    const realNow = Date.now.bind(Date);
+    const later = jest.spyOn(Date, 'now').mockImplementation(() => realNow() + 11_000); // past the key cache's 10 s
+    try {
+      expect((await exchange(b, tokenA)).status).toBe(200);
+    } finally {
+      later.mockRestore();
+    }
   });
 
   it('accepts the actor’s own token as actor_token, and refuses another agent’s', async () => {

@@ -54,6 +54,7 @@ export const tokenExchange: Grant = async ({ ctx, form, client }, deps) => {
   const delegationId = newId('dlg');
   const act = subject.act === undefined ? { sub: client.agentId } : { sub: client.agentId, act: subject.act };
   const context = { orgId: client.orgId, instanceAdmin: false, principalId: client.agentId };
+  const key = await deps.tokens.signingKey(); // before the transaction: loading it may read the database
   return deps.db.tenantTransaction(context, async (sql) => {
     // What the subject's agent may delegate today: its token's scopes, within its current allowed scopes.
     const subjectAgent = await agentStore.find(sql, client.orgId, subject.sub);
@@ -62,7 +63,7 @@ export const tokenExchange: Grant = async ({ ctx, form, client }, deps) => {
     const parent = subject.delegation_id === undefined ? null : await delegationStore.findForShare(sql, client.orgId, subject.delegation_id);
     if (subject.delegation_id !== undefined && (parent === null || parent.revokedAt !== null)) throw unacceptable('subject_token comes from a revoked delegation.');
 
-    const { token, claims } = await deps.tokens.issue({ agentId: subject.sub, orgId: client.orgId }, scope, audience, {
+    const { token, claims } = deps.tokens.issueWith(key, { agentId: subject.sub, orgId: client.orgId }, scope, audience, {
       clientId: client.agentId,
       act,
       id: delegationId,
