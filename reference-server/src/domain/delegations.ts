@@ -3,13 +3,6 @@ import { type DelegationFilters, type DelegationRecord, delegationStore } from '
 import type { PageRequest } from '../store/page';
 import { fail, notFound } from './errors';
 
-export type DelegationStatus = 'active' | 'expired' | 'revoked';
-
-export function delegationStatus(delegation: DelegationRecord, now: number = Date.now()): DelegationStatus {
-  if (delegation.revokedAt !== null) return 'revoked';
-  return delegation.expiresAt.getTime() <= now ? 'expired' : 'active';
-}
-
 export const delegationService = {
   list(sql: Sql, orgId: string, filters: DelegationFilters, page: PageRequest) {
     return delegationStore.list(sql, orgId, filters, page);

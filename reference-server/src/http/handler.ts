@@ -72,6 +72,12 @@ export function orgOf(call: Call): string {
   return call.orgId;
 }
 
+/** The `{agentId}` path parameter. */
+export const agentIdOf = (call: Call): string => String(call.path.agentId);
+
+/** Who asks for a credential or key of an agent: its scopes and which are Mandate's own (see requireGrantable). */
+export const requesterOf = (call: Call) => ({ scopes: call.principal.scopes, mandateScopes: call.services.mandateScopes });
+
 export function pageOf(call: Call, idPrefix: string): PageRequest {
   return { afterId: decodeCursor(call.query.cursor, idPrefix), limit: Number(call.query.limit ?? 20) };
 }

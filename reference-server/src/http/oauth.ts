@@ -1,6 +1,5 @@
 import type { Context } from 'koa';
 import type { AccessTokenClaims } from '../domain/access-tokens';
-import type { AuditEntry } from '../domain/audit';
 import { appendEvents } from '../domain/audit';
 import { ASSERTION_ALGS, type ClientAssertionVerifier } from '../domain/client-assertions';
 import { type AuthenticatedClient, ClientAuthenticationFailed, type ClientAuthenticator } from '../domain/clients';
@@ -11,7 +10,7 @@ import type { SigningKeys } from '../domain/signing-keys';
 import type { Authenticator } from './authenticate';
 import { type BodyLimits, readRawBody } from './body';
 import { clientCredentials } from './grants/client-credentials';
-import type { Grant, GrantDeps } from './grants/grant';
+import { type Grant, type GrantDeps, byAgent } from './grants/grant';
 import { TOKEN_EXCHANGE, tokenExchange } from './grants/token-exchange';
 import { type PublicHandler, requestInfo } from './router';
 import type { RequestValidator } from '../spec/validator';
@@ -33,23 +32,6 @@ const GRANTS = new Map<string, Grant>([
   ['client_credentials', clientCredentials],
   [TOKEN_EXCHANGE, tokenExchange],
 ]);
-
-/** An event an authenticated agent caused, on its organization's chain. */
-function byAgent(
-  ctx: Context,
-  client: AuthenticatedClient,
-  event: { action: string; outcome: AuditEntry['outcome']; onItself: boolean; metadata: Record<string, unknown> },
-): AuditEntry {
-  return {
-    orgId: client.orgId,
-    action: event.action,
-    outcome: event.outcome,
-    actor: { type: 'agent', id: client.agentId },
-    target: event.onItself ? { type: 'agent', id: client.agentId } : null,
-    ...requestInfo(ctx),
-    metadata: event.metadata,
-  };
-}
 
 /**
  * Reads an RFC 6749 form body; a parameter sent twice is an error (§3.2), and the values

@@ -6,6 +6,7 @@ import type { DeliveryRecord, WebhookRecord } from '../store/webhooks';
 import type { CredentialRecord } from '../store/credentials';
 import type { OrgRecord } from '../store/orgs';
 import type { AgentKeyRecord } from '../store/agent-keys';
+import type { DelegationRecord } from '../store/delegations';
 
 /** Records as the API shows them (the spec's schemas): camelCase, RFC 3339 times. */
 const time = (value: Date | null): string | null => (value === null ? null : value.toISOString());
@@ -73,6 +74,19 @@ export const agentKeyJson = (key: AgentKeyRecord) => ({
   label: key.label,
   createdAt: key.createdAt.toISOString(),
   lastUsedAt: time(key.lastUsedAt),
+});
+
+export const delegationJson = (delegation: DelegationRecord) => ({
+  id: delegation.id,
+  subjectAgentId: delegation.subjectAgentId,
+  actorAgentId: delegation.actorAgentId,
+  parentDelegationId: delegation.parentDelegationId,
+  depth: delegation.depth,
+  scope: delegation.scope,
+  status: lifecycleStatus(delegation),
+  createdAt: delegation.createdAt.toISOString(),
+  expiresAt: delegation.expiresAt.toISOString(),
+  revokedAt: delegation.revokedAt?.toISOString() ?? null,
 });
 
 export const auditJson = (event: AuditRecord) => ({

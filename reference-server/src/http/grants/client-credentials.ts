@@ -1,5 +1,4 @@
-import { requestInfo } from '../router';
-import { type Grant, audienceOf, narrowedScopes } from './grant';
+import { type Grant, audienceOf, byAgent, narrowedScopes } from './grant';
 
 /** RFC 6749 §4.4: the agent gets a token for itself, within its allowed scopes. */
 export const clientCredentials: Grant = async ({ ctx, form, client }, deps) => {
@@ -7,15 +6,8 @@ export const clientCredentials: Grant = async ({ ctx, form, client }, deps) => {
   const audience = audienceOf(form.get('resource'), deps.issuer);
   const { token, claims } = await deps.tokens.issue(client, scope, audience);
   // The token is handed out only once its issuance is on the audit trail.
-  await deps.audit.append({
-    orgId: client.orgId,
-    action: 'token.issued',
-    outcome: 'success',
-    actor: { type: 'agent', id: client.agentId },
-    target: { type: 'agent', id: client.agentId },
-    ...requestInfo(ctx),
-    metadata: { jti: claims.jti, scope, aud: audience, method: client.method, credentialId: client.credentialId, exp: claims.exp },
-  });
+  const metadata = { jti: claims.jti, scope, aud: audience, method: client.method, credentialId: client.credentialId, exp: claims.exp };
+  await deps.audit.append(byAgent(ctx, client, { action: 'token.issued', outcome: 'success', onItself: true, metadata }));
   deps.metrics.tokensIssued.inc();
   return { access_token: token, token_type: 'Bearer', expires_in: claims.exp - claims.iat, scope };
 };

@@ -1,11 +1,13 @@
 import type { Context } from 'koa';
 import type { AccessTokens } from '../../domain/access-tokens';
+import type { AuditEntry } from '../../domain/audit';
 import type { AuditWriter } from '../../domain/audit-writer';
 import type { AuthenticatedClient } from '../../domain/clients';
 import { OAuthError } from '../../domain/oauth-errors';
 import type { TokenState } from '../../domain/token-state';
 import type { Metrics } from '../../observability/metrics';
 import type { Database } from '../../store/database';
+import { requestInfo } from '../router';
 
 /** What a grant needs from the server. */
 export interface GrantDeps {
@@ -37,6 +39,23 @@ export interface TokenResponseBody {
 
 /** Issues a token for an authenticated client, or throws an OAuthError. */
 export type Grant = (request: GrantRequest, deps: GrantDeps) => Promise<TokenResponseBody>;
+
+export /** An event an authenticated agent caused, on its organization's chain. */
+function byAgent(
+  ctx: Context,
+  client: AuthenticatedClient,
+  event: { action: string; outcome: AuditEntry['outcome']; onItself: boolean; metadata: Record<string, unknown> },
+): AuditEntry {
+  return {
+    orgId: client.orgId,
+    action: event.action,
+    outcome: event.outcome,
+    actor: { type: 'agent', id: client.agentId },
+    target: event.onItself ? { type: 'agent', id: client.agentId } : null,
+    ...requestInfo(ctx),
+    metadata: event.metadata,
+  };
+}
 
 const MAX_SCOPES = 100;
 

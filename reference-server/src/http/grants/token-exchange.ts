@@ -1,7 +1,7 @@
 import { type AccessTokenClaims, actorsOf } from '../../domain/access-tokens';
 import { appendEvents } from '../../domain/audit';
 import { newId } from '../../domain/ids';
-import { OAuthError, invalidRequest } from '../../domain/oauth-errors';
+import { invalidRequest } from '../../domain/oauth-errors';
 import { agentStore } from '../../store/agents';
 import { delegationStore } from '../../store/delegations';
 import { requestInfo } from '../router';
@@ -10,14 +10,11 @@ import { type Grant, type GrantDeps, audienceOf, narrowedScopes } from './grant'
 export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 export const ACCESS_TOKEN_TYPE_URI = 'urn:ietf:params:oauth:token-type:access_token';
 
-/** RFC 8693 §2.2.2: a subject or actor token that is invalid or unacceptable is invalid_request. */
-const unacceptable = (detail: string): OAuthError => invalidRequest(detail);
-
-/** An active access token of this server, or why it is not acceptable. */
+/** An active access token of this server, or why not (RFC 8693 §2.2.2: invalid_request). */
 async function activeToken(deps: GrantDeps, token: string, name: string): Promise<AccessTokenClaims> {
   const claims = await deps.tokens.verify(token);
-  if (claims === null) throw unacceptable(`${name} is not a valid, unexpired access token of this server.`);
-  if (!(await deps.tokenState.isActive(claims))) throw unacceptable(`${name} was revoked, or an agent of its chain is not active.`);
+  if (claims === null) throw invalidRequest(`${name} is not a valid, unexpired access token of this server.`);
+  if (!(await deps.tokenState.isActive(claims))) throw invalidRequest(`${name} was revoked, or an agent of its chain is not active.`);
   return claims;
 }
 
@@ -40,15 +37,15 @@ export const tokenExchange: Grant = async ({ ctx, form, client }, deps) => {
 
   const subject = await activeToken(deps, subjectToken, 'subject_token');
   // An organization's agents act only for one another (partners come with federation).
-  if (subject.org !== client.orgId) throw unacceptable('subject_token belongs to another organization.');
+  if (subject.org !== client.orgId) throw invalidRequest('subject_token belongs to another organization.');
   if (actorToken !== undefined) {
     const actor = await activeToken(deps, actorToken, 'actor_token');
-    if (actor.sub !== client.agentId) throw unacceptable('actor_token must be a token of the authenticated agent.');
+    if (actor.sub !== client.agentId) throw invalidRequest('actor_token must be a token of the authenticated agent.');
   }
   const chain = [subject.sub, ...actorsOf(subject)];
-  if (chain.includes(client.agentId)) throw unacceptable('The agent is already in this delegation chain (as its subject or an actor).');
+  if (chain.includes(client.agentId)) throw invalidRequest('The agent is already in this delegation chain (as its subject or an actor).');
   const depth = chain.length; // the actors so far, plus this one
-  if (depth > deps.maxDelegationDepth) throw unacceptable(`Delegation chains have at most ${deps.maxDelegationDepth} actors; this one would have ${depth}.`);
+  if (depth > deps.maxDelegationDepth) throw invalidRequest(`Delegation chains have at most ${deps.maxDelegationDepth} actors; this one would have ${depth}.`);
 
   const audience = audienceOf(form.get('resource'), deps.issuer);
   const delegationId = newId('dlg');
@@ -61,7 +58,7 @@ export const tokenExchange: Grant = async ({ ctx, form, client }, deps) => {
     const delegable = subject.scope.split(' ').filter((s) => s !== '' && (subjectAgent?.allowedScopes ?? []).includes(s));
     const scope = narrowedScopes(form.get('scope'), delegable, 'The subject token');
     const parent = subject.delegation_id === undefined ? null : await delegationStore.findForShare(sql, client.orgId, subject.delegation_id);
-    if (subject.delegation_id !== undefined && (parent === null || parent.revokedAt !== null)) throw unacceptable('subject_token comes from a revoked delegation.');
+    if (subject.delegation_id !== undefined && (parent === null || parent.revokedAt !== null)) throw invalidRequest('subject_token comes from a revoked delegation.');
 
     const { token, claims } = deps.tokens.issueWith(key, { agentId: subject.sub, orgId: client.orgId }, scope, audience, {
       clientId: client.agentId,

@@ -1,10 +1,9 @@
 import { type AgentChanges, type AgentInput, agentService, requireGrantable } from '../../domain/agents';
 import { type CredentialInput, credentialService } from '../../domain/credentials';
 import type { AgentFilters } from '../../store/agents';
-import { type AuditIntent, type Call, type Handler, orgOf, pageOf, pageReply } from '../handler';
+import { type AuditIntent, type Handler, agentIdOf, orgOf, pageOf, pageReply, requesterOf } from '../handler';
 import { agentJson, credentialJson } from '../representations';
 
-const agentIdOf = (path: Record<string, string>): string => String(path.agentId);
 const credentialIdOf = (path: Record<string, string>): string => String(path.credentialId);
 const agentTarget = (id: string) => ({ type: 'agent', id });
 const credentialTarget = (id: string) => ({ type: 'credential', id });
@@ -23,12 +22,12 @@ export const agentHandlers: Record<string, Handler> = {
     return pageReply(await agentService.list(call.sql, orgOf(call), filters, pageOf(call, 'agt')), agentJson);
   },
   async getAgent(call) {
-    return { status: 200, body: agentJson(await agentService.get(call.sql, orgOf(call), agentIdOf(call.path))) };
+    return { status: 200, body: agentJson(await agentService.get(call.sql, orgOf(call), agentIdOf(call))) };
   },
   async updateAgent(call) {
     const changes = call.body as AgentChanges;
     requireGrantable(changes.allowedScopes, call.principal.scopes, call.services.mandateScopes);
-    const { agent, previousStatus } = await agentService.update(call.sql, orgOf(call), agentIdOf(call.path), changes);
+    const { agent, previousStatus } = await agentService.update(call.sql, orgOf(call), agentIdOf(call), changes);
     const audit: AuditIntent[] = [];
     const fields = Object.keys(changes).filter((field) => field !== 'status');
     if (fields.length > 0) audit.push({ action: 'agent.updated', target: agentTarget(agent.id), metadata: { fields } });
@@ -43,7 +42,7 @@ export const agentHandlers: Record<string, Handler> = {
     };
   },
   async decommissionAgent(call) {
-    const { agent, credentialsRevoked } = await agentService.decommission(call.sql, orgOf(call), agentIdOf(call.path));
+    const { agent, credentialsRevoked } = await agentService.decommission(call.sql, orgOf(call), agentIdOf(call));
     if (credentialsRevoked === null) return { status: 200, body: agentJson(agent) };
     return {
       status: 200,
@@ -54,12 +53,10 @@ export const agentHandlers: Record<string, Handler> = {
   },
 };
 
-const requesterOf = (call: Call) => ({ scopes: call.principal.scopes, mandateScopes: call.services.mandateScopes });
-
 export const credentialHandlers: Record<string, Handler> = {
   async createCredential(call) {
     const input = (call.body ?? {}) as CredentialInput;
-    const issued = await credentialService.create(call.sql, call.services.hasher, requesterOf(call), orgOf(call), agentIdOf(call.path), input);
+    const issued = await credentialService.create(call.sql, call.services.hasher, requesterOf(call), orgOf(call), agentIdOf(call), input);
     const { record } = issued;
     return {
       status: 201,
@@ -68,15 +65,15 @@ export const credentialHandlers: Record<string, Handler> = {
     };
   },
   async listCredentials(call) {
-    const page = await credentialService.list(call.sql, orgOf(call), agentIdOf(call.path), pageOf(call, 'cred'));
+    const page = await credentialService.list(call.sql, orgOf(call), agentIdOf(call), pageOf(call, 'cred'));
     return pageReply(page, credentialJson);
   },
   async getCredential(call) {
-    const credential = await credentialService.get(call.sql, orgOf(call), agentIdOf(call.path), credentialIdOf(call.path));
+    const credential = await credentialService.get(call.sql, orgOf(call), agentIdOf(call), credentialIdOf(call.path));
     return { status: 200, body: credentialJson(credential) };
   },
   async rotateCredential(call) {
-    const issued = await credentialService.rotate(call.sql, call.services.hasher, requesterOf(call), orgOf(call), agentIdOf(call.path), credentialIdOf(call.path));
+    const issued = await credentialService.rotate(call.sql, call.services.hasher, requesterOf(call), orgOf(call), agentIdOf(call), credentialIdOf(call.path));
     const { record } = issued;
     return {
       status: 200,
@@ -85,7 +82,7 @@ export const credentialHandlers: Record<string, Handler> = {
     };
   },
   async revokeCredential(call) {
-    const { credential, changed } = await credentialService.revoke(call.sql, orgOf(call), agentIdOf(call.path), credentialIdOf(call.path));
+    const { credential, changed } = await credentialService.revoke(call.sql, orgOf(call), agentIdOf(call), credentialIdOf(call.path));
     const audit = changed ? [{ action: 'credential.revoked', target: credentialTarget(credential.id), metadata: { agentId: credential.agentId } }] : [];
     return { status: 200, body: credentialJson(credential), audit };
   },

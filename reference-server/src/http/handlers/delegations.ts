@@ -1,19 +1,7 @@
-import { delegationService, delegationStatus } from '../../domain/delegations';
-import type { DelegationFilters, DelegationRecord } from '../../store/delegations';
+import { delegationService } from '../../domain/delegations';
+import type { DelegationFilters } from '../../store/delegations';
 import { type Handler, orgOf, pageOf, pageReply } from '../handler';
-
-export const delegationJson = (delegation: DelegationRecord) => ({
-  id: delegation.id,
-  subjectAgentId: delegation.subjectAgentId,
-  actorAgentId: delegation.actorAgentId,
-  parentDelegationId: delegation.parentDelegationId,
-  depth: delegation.depth,
-  scope: delegation.scope,
-  status: delegationStatus(delegation),
-  createdAt: delegation.createdAt.toISOString(),
-  expiresAt: delegation.expiresAt.toISOString(),
-  revokedAt: delegation.revokedAt?.toISOString() ?? null,
-});
+import { delegationJson } from '../representations';
 
 /** The Delegations tag: the record of token exchanges, and their revocation. */
 export const delegationHandlers: Record<string, Handler> = {

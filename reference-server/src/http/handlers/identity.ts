@@ -6,7 +6,7 @@ import { orgService } from '../../domain/orgs';
 import type { SigningKeys } from '../../domain/signing-keys';
 import type { AgentRecord } from '../../store/agents';
 import type { Sql } from '../../store/database';
-import { type Handler, orgOf } from '../handler';
+import { type Handler, agentIdOf, orgOf } from '../handler';
 import type { PublicHandler } from '../router';
 
 /** A decommissioned agent's identity documents are withdrawn for good. */
@@ -23,13 +23,13 @@ export function identityHandlers(issuer: string, keys: SigningKeys): { handlers:
   return {
     handlers: {
       async getAgentDid(call) {
-        const agent = await liveAgent(call.sql, orgOf(call), String(call.path.agentId));
+        const agent = await liveAgent(call.sql, orgOf(call), agentIdOf(call));
         const registered = await agentKeyStore.listAll(call.sql, agent.orgId, agent.id);
         const document = didDocument(agentDid(issuer, agent.id), instanceDid(issuer), registered.map((key) => key.jwk), { authentication: true });
         return { status: 200, type: 'application/did+json', body: document };
       },
       async getAgentCard(call) {
-        const agent = await liveAgent(call.sql, orgOf(call), String(call.path.agentId));
+        const agent = await liveAgent(call.sql, orgOf(call), agentIdOf(call));
         const org = await orgService.get(call.sql, agent.orgId);
         return { status: 200, body: agentCard(agent, { issuer, orgName: org.name }) };
       },
