@@ -31,11 +31,14 @@ import { delegationHandlers } from './http/handlers/delegations';
 import { EVENT_STREAM_DEFAULTS, eventHandlers } from './http/handlers/events';
 import { identityHandlers } from './http/handlers/identity';
 import { webhookHandlers } from './http/handlers/webhooks';
+import { trustPolicyHandlers } from './http/handlers/trust-policies';
+import { federationHandlers } from './http/handlers/federation';
+import { IssuerKeys } from './domain/federation/issuer-keys';
 import { webhookOutbox } from './store/webhook-outbox';
 import { DeliveryThread } from './workers/webhooks/delivery-thread';
 import { type DeliveryMetrics, DeliveryWorker, deliverySettings } from './workers/webhooks/delivery-worker';
 import { newWebhookSecret } from './workers/webhooks/signing';
-import { checkWebhookUrl } from './workers/webhooks/ssrf';
+import { checkOutboundUrl } from './net/ssrf';
 import { orgHandlers } from './http/handlers/orgs';
 import { serviceHandlers } from './http/handlers/service';
 import { deadline, observe, problems, requestId, rootToDocs } from './http/middleware';
@@ -178,7 +181,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
     const webhookPolicy: WebhookPolicy = {
       newSecret: newWebhookSecret,
       seal: (secret, webhookId) => keyEncryption.encrypt(secret, webhookId),
-      checkUrl: (url) => checkWebhookUrl(url, config.webhookAllowList),
+      checkUrl: (url) => checkOutboundUrl(url, config.webhookAllowList),
       maxAttempts: config.webhookMaxAttempts,
     };
     const deliveryMetrics: DeliveryMetrics = {
@@ -207,6 +210,8 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
     const bearer = bearerAuthenticator({ db, cache: openedCache, adminTokens, hasher, metrics, roles, tokens, tokenState, audit, issuer: config.issuer });
     const identity = identityHandlers(config.issuer, keys);
     const streams = { ...EVENT_STREAM_DEFAULTS, maxLifetimeMs: config.eventStreamMaxSeconds * 1000 };
+    const issuerKeys = new IssuerKeys(config.insecureIssuerHosts);
+    const checkIssuerUrl = (url: string): string | null => checkOutboundUrl(url, config.insecureIssuerHosts);
     const router = buildRouter(
       operations,
       {
@@ -220,6 +225,8 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
         ...auditHandlers,
         ...eventHandlers(feed, streams),
         ...webhookHandlers(webhookPolicy),
+        ...trustPolicyHandlers({ checkIssuer: checkIssuerUrl }),
+        ...federationHandlers(issuerKeys, checkIssuerUrl),
       },
       {
         ...identity.publicHandlers,
@@ -231,6 +238,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
           issuer: config.issuer,
           bodyLimits,
           maxDelegationDepth: config.delegationMaxDepth,
+          issuerKeys,
           clients: new ClientAuthenticator(db, openedCache, hasher),
           assertions: new ClientAssertionVerifier(db, openedCache, config.issuer),
           bearer,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { type AllowList, parseAllowList } from './workers/webhooks/ssrf';
+import { type AllowList, parseAllowList } from './net/ssrf';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -46,6 +46,11 @@ export interface Config {
   webhookRetryBaseMs: number;
   webhookDisableAfterHours: number;
   webhookTimeoutMs: number;
+  /**
+   * External issuers (workload identity federation, partners) reachable over plain http and
+   * on private addresses (MANDATE_INSECURE_ISSUER_HOSTS): local tests and internal issuers.
+   */
+  insecureIssuerHosts: AllowList;
   /** The most actors a delegation chain (token exchange) may have. */
   delegationMaxDepth: number;
   /** How long one event stream connection lasts before the client is made to resume. */
@@ -128,6 +133,7 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimitBytes: reader.integer('MANDATE_BODY_LIMIT_BYTES', 65536, 1024, 10 * 1024 * 1024),
     bodyTimeoutMs: reader.integer('MANDATE_BODY_TIMEOUT_MS', 10_000, 100, 600_000),
     webhookAllowList: reader.allowList('MANDATE_WEBHOOK_ALLOWED_HOSTS'),
+    insecureIssuerHosts: reader.allowList('MANDATE_INSECURE_ISSUER_HOSTS'),
     webhookMaxAttempts: reader.integer('MANDATE_WEBHOOK_MAX_ATTEMPTS', 8, 1, 50),
     webhookRetryBaseMs: reader.integer('MANDATE_WEBHOOK_RETRY_BASE_MS', 30_000, 10, 3_600_000),
     webhookDisableAfterHours: reader.integer('MANDATE_WEBHOOK_DISABLE_AFTER_HOURS', 72, 1, 24 * 90),

@@ -12,6 +12,7 @@ import { type BodyLimits, readRawBody } from './body';
 import { clientCredentials } from './grants/client-credentials';
 import { type Grant, type GrantDeps, byAgent } from './grants/grant';
 import { TOKEN_EXCHANGE, tokenExchange } from './grants/token-exchange';
+import { JWT_BEARER, exchangeWorkloadToken, isWorkloadIdentity } from './grants/workload-identity';
 import { type PublicHandler, requestInfo } from './router';
 import type { RequestValidator } from '../spec/validator';
 
@@ -185,6 +186,14 @@ export function oauthHandlers(deps: OAuthDeps): Record<string, PublicHandler> {
     issueToken: (ctx) =>
       oauthErrors(ctx, async () => {
         const form = await readForm(ctx, deps, 'issueToken');
+        if (isWorkloadIdentity(form)) {
+          // The external token authenticates; a client that authenticates anyway names its agent.
+          const authenticates = /^Basic /i.test(ctx.get('authorization')) || ['client_secret', 'client_assertion', 'client_assertion_type'].some((name) => form.has(name));
+          const proof = authenticates ? clientProof(ctx, form) : null;
+          const client = proof === null ? null : await authenticateClient(ctx, proof);
+          ctx.body = await exchangeWorkloadToken({ ctx, form, agentId: client?.agentId ?? form.get('client_id') }, deps);
+          return;
+        }
         const proof = clientProof(ctx, form);
         if (proof === null) throw invalidClient();
         const client = await authenticateClient(ctx, proof);
@@ -260,7 +269,7 @@ function serverMetadata(ctx: Context, deps: OAuthDeps): Promise<void> {
     jwks_uri: `${deps.issuer}/.well-known/jwks.json`,
     introspection_endpoint: `${deps.issuer}/oauth2/introspect`,
     revocation_endpoint: `${deps.issuer}/oauth2/revoke`,
-    grant_types_supported: [...GRANTS.keys()],
+    grant_types_supported: [...GRANTS.keys(), JWT_BEARER],
     token_endpoint_auth_methods_supported: methods,
     introspection_endpoint_auth_methods_supported: methods,
     revocation_endpoint_auth_methods_supported: methods,

@@ -7,6 +7,8 @@ import type { CredentialRecord } from '../store/credentials';
 import type { OrgRecord } from '../store/orgs';
 import type { AgentKeyRecord } from '../store/agent-keys';
 import type { DelegationRecord } from '../store/delegations';
+import type { PartnerRecord } from '../store/federation-partners';
+import type { TrustPolicyRecord } from '../store/trust-policies';
 
 /** Records as the API shows them (the spec's schemas): camelCase, RFC 3339 times. */
 const time = (value: Date | null): string | null => (value === null ? null : value.toISOString());
@@ -87,6 +89,31 @@ export const delegationJson = (delegation: DelegationRecord) => ({
   createdAt: delegation.createdAt.toISOString(),
   expiresAt: delegation.expiresAt.toISOString(),
   revokedAt: delegation.revokedAt?.toISOString() ?? null,
+});
+
+export const trustPolicyJson = (policy: TrustPolicyRecord) => ({
+  id: policy.id,
+  orgId: policy.orgId,
+  name: policy.name,
+  description: policy.description,
+  issuer: policy.issuer,
+  audience: policy.audience,
+  conditions: policy.conditions,
+  agentId: policy.agentId,
+  scopes: policy.scopes,
+  enabled: policy.enabled,
+  createdAt: policy.createdAt.toISOString(),
+  updatedAt: policy.updatedAt.toISOString(),
+});
+
+export const partnerJson = (partner: PartnerRecord) => ({
+  id: partner.id,
+  orgId: partner.orgId,
+  name: partner.name,
+  issuer: partner.issuer,
+  jwksUri: partner.jwksUri,
+  algorithms: partner.algorithms,
+  createdAt: partner.createdAt.toISOString(),
 });
 
 export const auditJson = (event: AuditRecord) => ({

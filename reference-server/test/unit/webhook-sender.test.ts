@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { type AttemptResult, MAX_RETRY_AFTER_MS, USER_AGENT, classify, parseRetryAfter, sendWebhook } from '../../src/workers/webhooks/sender';
-import { parseAllowList } from '../../src/workers/webhooks/ssrf';
+import { parseAllowList } from '../../src/net/ssrf';
 
 /** What a receiver saw of one request. */
 interface Seen {

@@ -5,13 +5,13 @@ import {
   SSRF_ERROR_CODE,
   allowsAddress,
   allowsHost,
-  checkWebhookUrl,
+  checkOutboundUrl,
   forbiddenReason,
   isForbiddenAddress,
   parseAllowList,
   vetAddress,
   vettedLookup,
-} from '../../src/workers/webhooks/ssrf';
+} from '../../src/net/ssrf';
 
 const none = parseAllowList(undefined);
 
@@ -176,7 +176,7 @@ describe('parseAllowList', () => {
   });
 });
 
-describe('checkWebhookUrl', () => {
+describe('checkOutboundUrl', () => {
   const dev = parseAllowList('localhost,127.0.0.0/8,::1/128,hooks.internal,10.0.0.0/8');
 
   it.each([
@@ -187,7 +187,7 @@ describe('checkWebhookUrl', () => {
     'https://xn--bcher-kva.example/',
     `https://example.com/${'a'.repeat(2048 - 'https://example.com/'.length)}`,
   ])('accepts %s', (url) => {
-    expect(checkWebhookUrl(url, none)).toBeNull();
+    expect(checkOutboundUrl(url, none)).toBeNull();
   });
 
   it.each([
@@ -219,20 +219,20 @@ describe('checkWebhookUrl', () => {
     ['https://LocalHost./', /loopback name/],
     ['https://api.localhost/', /loopback name/],
   ])('refuses %s', (url, problem) => {
-    expect(checkWebhookUrl(url, none)).toMatch(problem);
+    expect(checkOutboundUrl(url, none)).toMatch(problem);
   });
 
   it('allows http and forbidden hosts only when allow-listed', () => {
-    expect(checkWebhookUrl('http://localhost:3000/hook', dev)).toBeNull();
-    expect(checkWebhookUrl('http://127.0.0.1:3000/hook', dev)).toBeNull();
-    expect(checkWebhookUrl('http://[::1]:3000/hook', dev)).toBeNull();
-    expect(checkWebhookUrl('http://hooks.internal/hook', dev)).toBeNull();
-    expect(checkWebhookUrl('https://10.20.30.40/hook', dev)).toBeNull();
-    expect(checkWebhookUrl('http://other.internal/hook', dev)).toMatch(/https/);
-    expect(checkWebhookUrl('https://192.168.0.1/hook', dev)).toMatch(/private/);
+    expect(checkOutboundUrl('http://localhost:3000/hook', dev)).toBeNull();
+    expect(checkOutboundUrl('http://127.0.0.1:3000/hook', dev)).toBeNull();
+    expect(checkOutboundUrl('http://[::1]:3000/hook', dev)).toBeNull();
+    expect(checkOutboundUrl('http://hooks.internal/hook', dev)).toBeNull();
+    expect(checkOutboundUrl('https://10.20.30.40/hook', dev)).toBeNull();
+    expect(checkOutboundUrl('http://other.internal/hook', dev)).toMatch(/https/);
+    expect(checkOutboundUrl('https://192.168.0.1/hook', dev)).toMatch(/private/);
     // Allow-listing relaxes the scheme and the address, nothing else.
-    expect(checkWebhookUrl('http://user:pw@localhost/hook', dev)).toMatch(/user name/);
-    expect(checkWebhookUrl('http://localhost/hook#x', dev)).toMatch(/fragment/);
+    expect(checkOutboundUrl('http://user:pw@localhost/hook', dev)).toMatch(/user name/);
+    expect(checkOutboundUrl('http://localhost/hook#x', dev)).toMatch(/fragment/);
   });
 });
 

@@ -321,6 +321,32 @@ func (v DidVerificationMethodType) IsKnown() bool {
 	return false
 }
 
+// FederationRefusalCode is an open enum. Values this SDK does not know (from a newer server) are
+// kept, and any value may be sent.
+type FederationRefusalCode string
+
+// Known FederationRefusalCode values.
+const (
+	FederationRefusalCodeMalformed           FederationRefusalCode = "malformed"
+	FederationRefusalCodeUnknownIssuer       FederationRefusalCode = "unknown_issuer"
+	FederationRefusalCodeAlgorithmNotAllowed FederationRefusalCode = "algorithm_not_allowed"
+	FederationRefusalCodeUnknownKey          FederationRefusalCode = "unknown_key"
+	FederationRefusalCodeBadSignature        FederationRefusalCode = "bad_signature"
+	FederationRefusalCodeExpired             FederationRefusalCode = "expired"
+	FederationRefusalCodeNotYetValid         FederationRefusalCode = "not_yet_valid"
+	FederationRefusalCodeAudienceMismatch    FederationRefusalCode = "audience_mismatch"
+	FederationRefusalCodeKeysUnavailable     FederationRefusalCode = "keys_unavailable"
+)
+
+// IsKnown reports whether v is one of the values this SDK knows.
+func (v FederationRefusalCode) IsKnown() bool {
+	switch v {
+	case FederationRefusalCodeMalformed, FederationRefusalCodeUnknownIssuer, FederationRefusalCodeAlgorithmNotAllowed, FederationRefusalCodeUnknownKey, FederationRefusalCodeBadSignature, FederationRefusalCodeExpired, FederationRefusalCodeNotYetValid, FederationRefusalCodeAudienceMismatch, FederationRefusalCodeKeysUnavailable:
+		return true
+	}
+	return false
+}
+
 // HealthStatus is an open enum. `ok` while serving; `stuck` when a database call has outlived its
 // timeout twice over. Values this SDK does not know (from a newer server) are kept, and any value
 // may be sent.
@@ -619,6 +645,34 @@ func (v StreamEventsParamsOutcome) IsKnown() bool {
 	return false
 }
 
+// TokenAlgorithmsItem is an open enum. Values this SDK does not know (from a newer server) are
+// kept, and any value may be sent.
+type TokenAlgorithmsItem string
+
+// Known TokenAlgorithmsItem values.
+const (
+	TokenAlgorithmsItemES256   TokenAlgorithmsItem = "ES256"
+	TokenAlgorithmsItemES384   TokenAlgorithmsItem = "ES384"
+	TokenAlgorithmsItemES512   TokenAlgorithmsItem = "ES512"
+	TokenAlgorithmsItemEdDSA   TokenAlgorithmsItem = "EdDSA"
+	TokenAlgorithmsItemEd25519 TokenAlgorithmsItem = "Ed25519"
+	TokenAlgorithmsItemRS256   TokenAlgorithmsItem = "RS256"
+	TokenAlgorithmsItemRS384   TokenAlgorithmsItem = "RS384"
+	TokenAlgorithmsItemRS512   TokenAlgorithmsItem = "RS512"
+	TokenAlgorithmsItemPS256   TokenAlgorithmsItem = "PS256"
+	TokenAlgorithmsItemPS384   TokenAlgorithmsItem = "PS384"
+	TokenAlgorithmsItemPS512   TokenAlgorithmsItem = "PS512"
+)
+
+// IsKnown reports whether v is one of the values this SDK knows.
+func (v TokenAlgorithmsItem) IsKnown() bool {
+	switch v {
+	case TokenAlgorithmsItemES256, TokenAlgorithmsItemES384, TokenAlgorithmsItemES512, TokenAlgorithmsItemEdDSA, TokenAlgorithmsItemEd25519, TokenAlgorithmsItemRS256, TokenAlgorithmsItemRS384, TokenAlgorithmsItemRS512, TokenAlgorithmsItemPS256, TokenAlgorithmsItemPS384, TokenAlgorithmsItemPS512:
+		return true
+	}
+	return false
+}
+
 // TokenOperationRequestClientAssertionType is an open enum. With `client_assertion`, for
 // `private_key_jwt` (RFC 7523 §2.2). Values this SDK does not know (from a newer server) are kept,
 // and any value may be sent.
@@ -696,22 +750,26 @@ func (v TokenRequestClientAssertionType) IsKnown() bool {
 	return false
 }
 
-// TokenRequestGrantType is an open enum. `client_credentials` (RFC 6749 §4.4), or token exchange
-// (RFC 8693) for delegation: the authenticated agent (the actor) obtains a token to act for the
-// agent whose access token it presents as `subject_token`. Values this SDK does not know (from a
-// newer server) are kept, and any value may be sent.
+// TokenRequestGrantType is an open enum. `client_credentials` (RFC 6749 §4.4); token exchange (RFC
+// 8693), for delegation (the authenticated agent, the actor, obtains a token to act for the agent
+// whose access token it presents as `subject_token`) or for workload identity federation (an
+// external OIDC token as `subject_token`, type `urn:ietf:params:oauth:token-type:jwt`); or the JWT
+// bearer grant (RFC 7523 §2.1), for workload identity federation with the external token as
+// `assertion`. Values this SDK does not know (from a newer server) are kept, and any value may be
+// sent.
 type TokenRequestGrantType string
 
 // Known TokenRequestGrantType values.
 const (
 	TokenRequestGrantTypeClientCredentials                        TokenRequestGrantType = "client_credentials"
 	TokenRequestGrantTypeUrnIetfParamsOAuthGrantTypeTokenExchange TokenRequestGrantType = "urn:ietf:params:oauth:grant-type:token-exchange"
+	TokenRequestGrantTypeUrnIetfParamsOAuthGrantTypeJWTBearer     TokenRequestGrantType = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 )
 
 // IsKnown reports whether v is one of the values this SDK knows.
 func (v TokenRequestGrantType) IsKnown() bool {
 	switch v {
-	case TokenRequestGrantTypeClientCredentials, TokenRequestGrantTypeUrnIetfParamsOAuthGrantTypeTokenExchange:
+	case TokenRequestGrantTypeClientCredentials, TokenRequestGrantTypeUrnIetfParamsOAuthGrantTypeTokenExchange, TokenRequestGrantTypeUrnIetfParamsOAuthGrantTypeJWTBearer:
 		return true
 	}
 	return false
@@ -743,12 +801,13 @@ type TokenRequestSubjectTokenType string
 // Known TokenRequestSubjectTokenType values.
 const (
 	TokenRequestSubjectTokenTypeUrnIetfParamsOAuthTokenTypeAccessToken TokenRequestSubjectTokenType = "urn:ietf:params:oauth:token-type:access_token"
+	TokenRequestSubjectTokenTypeUrnIetfParamsOAuthTokenTypeJWT         TokenRequestSubjectTokenType = "urn:ietf:params:oauth:token-type:jwt"
 )
 
 // IsKnown reports whether v is one of the values this SDK knows.
 func (v TokenRequestSubjectTokenType) IsKnown() bool {
 	switch v {
-	case TokenRequestSubjectTokenTypeUrnIetfParamsOAuthTokenTypeAccessToken:
+	case TokenRequestSubjectTokenTypeUrnIetfParamsOAuthTokenTypeAccessToken, TokenRequestSubjectTokenTypeUrnIetfParamsOAuthTokenTypeJWT:
 		return true
 	}
 	return false

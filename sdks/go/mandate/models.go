@@ -1095,6 +1095,42 @@ func (m *AuditEventTarget) UnmarshalJSON(data []byte) error {
 // Capabilities: What the agent can do, as short labels (e.g. `web-search`).
 type Capabilities = []string
 
+// ClaimConditions: What the external token's claims must be: claim name -> pattern, all of which
+// must match. A pattern is an exact value or a glob in which `*` stands for any run of characters
+// (`repo:acme/*`). A condition on `sub` is mandatory and must name something (`*` alone is
+// refused). A name with `/` reaches into nested claims (`kubernetes.io/namespace`); numbers and
+// booleans match their JSON text. Real claim names: GitHub Actions `sub`
+// (`repo:OWNER/REPO:ref:refs/heads/main`, or `…:environment:NAME`), `repository`, `ref`,
+// `environment`, `workflow_ref`; GitLab CI `sub`
+// (`project_path:GROUP/PROJECT:ref_type:branch:ref:main`), `project_path`, `namespace_path`,
+// `ref`, `environment`; Kubernetes `sub` (`system:serviceaccount:NAMESPACE:NAME`),
+// `kubernetes.io/namespace`.
+type ClaimConditions struct {
+	// The pattern of the token's subject.
+	Sub string `json:"sub"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m ClaimConditions) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("sub", m.Sub)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *ClaimConditions) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("sub", &m.Sub)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
 // Credential is the Credential schema of the API.
 type Credential struct {
 	ID string `json:"id"`
@@ -1493,6 +1529,254 @@ type DisplayName = string
 // EventPattern is an audit action (`agent.created`), or every action of one resource (`agent.*`).
 type EventPattern = string
 
+// FederationPartner: Another identity provider (another Mandate instance, or any issuer of signed
+// JWTs) whose tokens `POST /v1/federation/verify` accepts: its `iss` and where its public keys
+// are.
+type FederationPartner struct {
+	ID PartnerID `json:"id"`
+	// Organization id.
+	OrgID OrgID `json:"orgId"`
+	// Display name: printable text with at least one visible character. Refused: C0 and C1 control
+	// characters, DEL, line and paragraph separators, bidirectional embeddings, overrides and isolates
+	// (U+202A to U+202E, U+2066 to U+2069), and names made only of spaces and zero-width characters.
+	Name DisplayName `json:"name"`
+	// An OIDC issuer identifier: exactly the `iss` its tokens carry (no query or fragment). `https`
+	// only, except for the hosts the operator lists in `MANDATE_INSECURE_ISSUER_HOSTS`.
+	Issuer IssuerURL `json:"issuer"`
+	// Where the issuer publishes its JWK Set (for a Mandate instance,
+	// `<issuer>/.well-known/jwks.json`). `https` only, except for the hosts in
+	// `MANDATE_INSECURE_ISSUER_HOSTS`.
+	JWKSURI JWKSURI `json:"jwksUri"`
+	// The signature algorithms accepted from this partner (asymmetric only).
+	Algorithms TokenAlgorithms `json:"algorithms"`
+	// RFC 3339 time in UTC.
+	CreatedAt Timestamp `json:"createdAt"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m FederationPartner) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("id", m.ID)
+	w.Field("orgId", m.OrgID)
+	w.Field("name", m.Name)
+	w.Field("issuer", m.Issuer)
+	w.Field("jwksUri", m.JWKSURI)
+	w.Field("algorithms", m.Algorithms)
+	w.Field("createdAt", m.CreatedAt)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *FederationPartner) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("id", &m.ID)
+	r.Take("orgId", &m.OrgID)
+	r.Take("name", &m.Name)
+	r.Take("issuer", &m.Issuer)
+	r.Take("jwksUri", &m.JWKSURI)
+	r.Take("algorithms", &m.Algorithms)
+	r.Take("createdAt", &m.CreatedAt)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// FederationPartnerCreate is the FederationPartnerCreate schema of the API.
+type FederationPartnerCreate struct {
+	// Display name: printable text with at least one visible character. Refused: C0 and C1 control
+	// characters, DEL, line and paragraph separators, bidirectional embeddings, overrides and isolates
+	// (U+202A to U+202E, U+2066 to U+2069), and names made only of spaces and zero-width characters.
+	Name DisplayName `json:"name"`
+	// An OIDC issuer identifier: exactly the `iss` its tokens carry (no query or fragment). `https`
+	// only, except for the hosts the operator lists in `MANDATE_INSECURE_ISSUER_HOSTS`.
+	Issuer IssuerURL `json:"issuer"`
+	// Where the issuer publishes its JWK Set (for a Mandate instance,
+	// `<issuer>/.well-known/jwks.json`). `https` only, except for the hosts in
+	// `MANDATE_INSECURE_ISSUER_HOSTS`.
+	JWKSURI JWKSURI `json:"jwksUri"`
+	// The signature algorithms accepted from this partner (asymmetric only).
+	Algorithms TokenAlgorithms `json:"algorithms,omitempty"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m FederationPartnerCreate) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("name", m.Name)
+	w.Field("issuer", m.Issuer)
+	w.Field("jwksUri", m.JWKSURI)
+	if m.Algorithms != nil {
+		w.Field("algorithms", m.Algorithms)
+	}
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *FederationPartnerCreate) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("name", &m.Name)
+	r.Take("issuer", &m.Issuer)
+	r.Take("jwksUri", &m.JWKSURI)
+	r.Take("algorithms", &m.Algorithms)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// FederationPartnerList is the FederationPartnerList schema of the API.
+type FederationPartnerList struct {
+	Data []FederationPartner `json:"data"`
+	// Pass as `cursor` to get the next page; `null` on the last page.
+	NextCursor *PageCursor `json:"nextCursor"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m FederationPartnerList) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("data", m.Data)
+	w.Field("nextCursor", m.NextCursor)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *FederationPartnerList) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("data", &m.Data)
+	r.Take("nextCursor", &m.NextCursor)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// FederationRefusal: Why the token is not valid.
+type FederationRefusal struct {
+	Code    FederationRefusalCode `json:"code"`
+	Message string                `json:"message"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m FederationRefusal) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("code", m.Code)
+	w.Field("message", m.Message)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *FederationRefusal) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("code", &m.Code)
+	r.Take("message", &m.Message)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// FederationVerification: Whether a partner issued the token and it is valid now (signature with
+// the partner's current keys, an accepted algorithm, `exp`, `nbf` and `iat` with 60 seconds of
+// leeway, and `audience` when asked). A signed token says nothing about revocation at its issuer.
+// `issuer` is what the token names; `subject`, `audience`, `expiresAt` and `claims` are given only
+// for a valid token.
+type FederationVerification struct {
+	Valid bool `json:"valid"`
+	// The partner whose `issuer` the token names; null when none does.
+	PartnerID *PartnerID `json:"partnerId"`
+	Issuer    *string    `json:"issuer"`
+	Subject   *string    `json:"subject"`
+	Audience  []string   `json:"audience"`
+	ExpiresAt *time.Time `json:"expiresAt"`
+	// Every claim of a valid token.
+	Claims map[string]json.RawMessage `json:"claims"`
+	Error  *FederationRefusal         `json:"error"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m FederationVerification) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("valid", m.Valid)
+	w.Field("partnerId", m.PartnerID)
+	w.Field("issuer", m.Issuer)
+	w.Field("subject", m.Subject)
+	w.Field("audience", m.Audience)
+	w.Field("expiresAt", m.ExpiresAt)
+	w.Field("claims", m.Claims)
+	w.Field("error", m.Error)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *FederationVerification) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("valid", &m.Valid)
+	r.Take("partnerId", &m.PartnerID)
+	r.Take("issuer", &m.Issuer)
+	r.Take("subject", &m.Subject)
+	r.Take("audience", &m.Audience)
+	r.Take("expiresAt", &m.ExpiresAt)
+	r.Take("claims", &m.Claims)
+	r.Take("error", &m.Error)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// FederationVerifyRequest is the FederationVerifyRequest schema of the API.
+type FederationVerifyRequest struct {
+	// A compact JWS, e.g. a partner instance's access token.
+	Token string `json:"token"`
+	// When given, the token's `aud` must contain it.
+	Audience *string `json:"audience,omitempty"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m FederationVerifyRequest) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("token", m.Token)
+	if m.Audience != nil {
+		w.Field("audience", m.Audience)
+	}
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *FederationVerifyRequest) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("token", &m.Token)
+	r.Take("audience", &m.Audience)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
 // FieldError is the FieldError schema of the API.
 type FieldError struct {
 	// Where the problem is, as `body.<pointer>`, `query.<name>`, `path.<name>` or `header.<name>`.
@@ -1682,6 +1966,11 @@ func (m *Introspection) UnmarshalJSON(data []byte) error {
 	return r.Err()
 }
 
+// IssuerURL is an OIDC issuer identifier: exactly the `iss` its tokens carry (no query or
+// fragment). `https` only, except for the hosts the operator lists in
+// `MANDATE_INSECURE_ISSUER_HOSTS`.
+type IssuerURL = string
+
 // JWK is a public JSON Web Key (RFC 7517).
 type JWK struct {
 	Kty JWKKty  `json:"kty"`
@@ -1767,6 +2056,11 @@ func (m *JWKSet) UnmarshalJSON(data []byte) error {
 	m.ExtraFields = r.Rest()
 	return r.Err()
 }
+
+// JWKSURI: Where the issuer publishes its JWK Set (for a Mandate instance,
+// `<issuer>/.well-known/jwks.json`). `https` only, except for the hosts in
+// `MANDATE_INSECURE_ISSUER_HOSTS`.
+type JWKSURI = string
 
 // ListAdminTokensParams is the ListAdminTokensParams schema of the API.
 type ListAdminTokensParams struct {
@@ -2128,6 +2422,51 @@ func (m ListDelegationsParams) values() url.Values {
 	return v
 }
 
+// ListFederationPartnersParams is the ListFederationPartnersParams schema of the API.
+type ListFederationPartnersParams struct {
+	// Page size.
+	Limit *int `json:"limit,omitempty"`
+	// The `nextCursor` of the previous page. Opaque; only valid with the same filters. Any other
+	// value, even one that fits the pattern, is refused with 400 `INVALID_CURSOR`.
+	Cursor *string `json:"cursor,omitempty"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m ListFederationPartnersParams) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	if m.Limit != nil {
+		w.Field("limit", m.Limit)
+	}
+	if m.Cursor != nil {
+		w.Field("cursor", m.Cursor)
+	}
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *ListFederationPartnersParams) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("limit", &m.Limit)
+	r.Take("cursor", &m.Cursor)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// values encodes the parameters as a query string or form body.
+func (m ListFederationPartnersParams) values() url.Values {
+	v := url.Values{}
+	core.SetParam(v, "limit", m.Limit)
+	core.SetParam(v, "cursor", m.Cursor)
+	core.SetExtraParams(v, m.ExtraFields)
+	return v
+}
+
 // ListOrgsParams is the ListOrgsParams schema of the API.
 type ListOrgsParams struct {
 	// Page size.
@@ -2166,6 +2505,51 @@ func (m *ListOrgsParams) UnmarshalJSON(data []byte) error {
 
 // values encodes the parameters as a query string or form body.
 func (m ListOrgsParams) values() url.Values {
+	v := url.Values{}
+	core.SetParam(v, "limit", m.Limit)
+	core.SetParam(v, "cursor", m.Cursor)
+	core.SetExtraParams(v, m.ExtraFields)
+	return v
+}
+
+// ListTrustPoliciesParams is the ListTrustPoliciesParams schema of the API.
+type ListTrustPoliciesParams struct {
+	// Page size.
+	Limit *int `json:"limit,omitempty"`
+	// The `nextCursor` of the previous page. Opaque; only valid with the same filters. Any other
+	// value, even one that fits the pattern, is refused with 400 `INVALID_CURSOR`.
+	Cursor *string `json:"cursor,omitempty"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m ListTrustPoliciesParams) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	if m.Limit != nil {
+		w.Field("limit", m.Limit)
+	}
+	if m.Cursor != nil {
+		w.Field("cursor", m.Cursor)
+	}
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *ListTrustPoliciesParams) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("limit", &m.Limit)
+	r.Take("cursor", &m.Cursor)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// values encodes the parameters as a query string or form body.
+func (m ListTrustPoliciesParams) values() url.Values {
 	v := url.Values{}
 	core.SetParam(v, "limit", m.Limit)
 	core.SetParam(v, "cursor", m.Cursor)
@@ -2458,6 +2842,13 @@ type OrgID = string
 
 // PageCursor: Pass as `cursor` to get the next page; `null` on the last page.
 type PageCursor = string
+
+// PartnerID is the PartnerID schema of the API.
+type PartnerID = string
+
+// PolicyScopes is the scopes an exchanged token may carry: a subset of the agent's allowed scopes
+// (400 `SCOPE_NOT_ALLOWED` otherwise). At the exchange, those the agent may still request.
+type PolicyScopes = []Scope
 
 // Problem is an RFC 9457 problem document.
 type Problem struct {
@@ -2876,6 +3267,9 @@ func (m StreamEventsParams) values() url.Values {
 // Timestamp: RFC 3339 time in UTC.
 type Timestamp = time.Time
 
+// TokenAlgorithms is the signature algorithms accepted from this partner (asymmetric only).
+type TokenAlgorithms = []TokenAlgorithmsItem
+
 // TokenOperationRequest is the TokenOperationRequest schema of the API.
 type TokenOperationRequest struct {
 	// At most 16 KB; the access tokens issued here are far smaller.
@@ -2952,17 +3346,23 @@ func (m TokenOperationRequest) values() url.Values {
 
 // TokenRequest is the TokenRequest schema of the API.
 type TokenRequest struct {
-	// `client_credentials` (RFC 6749 §4.4), or token exchange (RFC 8693) for delegation: the
-	// authenticated agent (the actor) obtains a token to act for the agent whose access token it
-	// presents as `subject_token`.
+	// `client_credentials` (RFC 6749 §4.4); token exchange (RFC 8693), for delegation (the
+	// authenticated agent, the actor, obtains a token to act for the agent whose access token it
+	// presents as `subject_token`) or for workload identity federation (an external OIDC token as
+	// `subject_token`, type `urn:ietf:params:oauth:token-type:jwt`); or the JWT bearer grant (RFC 7523
+	// §2.1), for workload identity federation with the external token as `assertion`.
 	GrantType TokenRequestGrantType `json:"grant_type"`
 	// Space-separated scopes, a subset of the agent's allowed scopes (omit for all of them). With
 	// token exchange, a subset of the subject token's scopes (omit for all of them).
 	Scope *string `json:"scope,omitempty"`
 	// The API the token is for (RFC 8707); becomes the `aud` claim. Defaults to the issuer.
 	Resource *string `json:"resource,omitempty"`
+	// JWT bearer grant (RFC 7523 §2.1) - an external OIDC token (e.g. GitHub Actions' ID token) that a
+	// trust policy accepts (see `POST /v1/trust-policies`). No client authentication is needed.
+	Assertion *string `json:"assertion,omitempty"`
 	// With `client_secret_post`; optional with `private_key_jwt`, where it must be the assertion's
-	// `iss`. Else use HTTP Basic.
+	// `iss`. Else use HTTP Basic. With workload identity federation, optional: the agent id, to choose
+	// among trust policies of several agents.
 	ClientID *string `json:"client_id,omitempty"`
 	// With `client_secret_post`; else use HTTP Basic.
 	ClientSecret *string `json:"client_secret,omitempty"`
@@ -2973,7 +3373,8 @@ type TokenRequest struct {
 	// a `jti` never used before (each assertion works once).
 	ClientAssertion *string `json:"client_assertion,omitempty"`
 	// Token exchange - an active access token of the delegating agent (the subject), of this
-	// organization.
+	// organization; or, with type `urn:ietf:params:oauth:token-type:jwt`, an external OIDC token that
+	// a trust policy accepts (no client authentication needed).
 	SubjectToken *string `json:"subject_token,omitempty"`
 	// Token exchange: the type of `subject_token`.
 	SubjectTokenType *TokenRequestSubjectTokenType `json:"subject_token_type,omitempty"`
@@ -2997,6 +3398,9 @@ func (m TokenRequest) MarshalJSON() ([]byte, error) {
 	}
 	if m.Resource != nil {
 		w.Field("resource", m.Resource)
+	}
+	if m.Assertion != nil {
+		w.Field("assertion", m.Assertion)
 	}
 	if m.ClientID != nil {
 		w.Field("client_id", m.ClientID)
@@ -3037,6 +3441,7 @@ func (m *TokenRequest) UnmarshalJSON(data []byte) error {
 	r.Take("grant_type", &m.GrantType)
 	r.Take("scope", &m.Scope)
 	r.Take("resource", &m.Resource)
+	r.Take("assertion", &m.Assertion)
 	r.Take("client_id", &m.ClientID)
 	r.Take("client_secret", &m.ClientSecret)
 	r.Take("client_assertion_type", &m.ClientAssertionType)
@@ -3056,6 +3461,7 @@ func (m TokenRequest) values() url.Values {
 	core.SetParam(v, "grant_type", m.GrantType)
 	core.SetParam(v, "scope", m.Scope)
 	core.SetParam(v, "resource", m.Resource)
+	core.SetParam(v, "assertion", m.Assertion)
 	core.SetParam(v, "client_id", m.ClientID)
 	core.SetParam(v, "client_secret", m.ClientSecret)
 	core.SetParam(v, "client_assertion_type", m.ClientAssertionType)
@@ -3107,6 +3513,275 @@ func (m *TokenResponse) UnmarshalJSON(data []byte) error {
 	r.Take("expires_in", &m.ExpiresIn)
 	r.Take("scope", &m.Scope)
 	r.Take("issued_token_type", &m.IssuedTokenType)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// TrustPolicy: Workload identity federation: tokens of an external OIDC issuer (GitHub Actions,
+// GitLab CI, Kubernetes, any OIDC provider) that carry `audience` and match `conditions` are
+// exchanged at the token endpoint for an access token of `agentId`, within `scopes`. The workload
+// holds no Mandate secret.
+type TrustPolicy struct {
+	ID TrustPolicyID `json:"id"`
+	// Organization id.
+	OrgID OrgID `json:"orgId"`
+	// Display name: printable text with at least one visible character. Refused: C0 and C1 control
+	// characters, DEL, line and paragraph separators, bidirectional embeddings, overrides and isolates
+	// (U+202A to U+202E, U+2066 to U+2069), and names made only of spaces and zero-width characters.
+	Name        DisplayName `json:"name"`
+	Description *string     `json:"description"`
+	// An OIDC issuer identifier: exactly the `iss` its tokens carry (no query or fragment). `https`
+	// only, except for the hosts the operator lists in `MANDATE_INSECURE_ISSUER_HOSTS`.
+	Issuer IssuerURL `json:"issuer"`
+	// A value the external token's `aud` must contain.
+	Audience string `json:"audience"`
+	// What the external token's claims must be: claim name -> pattern, all of which must match. A
+	// pattern is an exact value or a glob in which `*` stands for any run of characters
+	// (`repo:acme/*`). A condition on `sub` is mandatory and must name something (`*` alone is
+	// refused). A name with `/` reaches into nested claims (`kubernetes.io/namespace`); numbers and
+	// booleans match their JSON text. Real claim names: GitHub Actions `sub`
+	// (`repo:OWNER/REPO:ref:refs/heads/main`, or `…:environment:NAME`), `repository`, `ref`,
+	// `environment`, `workflow_ref`; GitLab CI `sub`
+	// (`project_path:GROUP/PROJECT:ref_type:branch:ref:main`), `project_path`, `namespace_path`,
+	// `ref`, `environment`; Kubernetes `sub` (`system:serviceaccount:NAMESPACE:NAME`),
+	// `kubernetes.io/namespace`.
+	Conditions ClaimConditions `json:"conditions"`
+	// Agent id. Also the agent's OAuth `client_id`.
+	AgentID AgentID `json:"agentId"`
+	// The scopes an exchanged token may carry: a subset of the agent's allowed scopes (400
+	// `SCOPE_NOT_ALLOWED` otherwise). At the exchange, those the agent may still request.
+	Scopes  PolicyScopes `json:"scopes"`
+	Enabled bool         `json:"enabled"`
+	// RFC 3339 time in UTC.
+	CreatedAt Timestamp `json:"createdAt"`
+	// RFC 3339 time in UTC.
+	UpdatedAt Timestamp `json:"updatedAt"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m TrustPolicy) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("id", m.ID)
+	w.Field("orgId", m.OrgID)
+	w.Field("name", m.Name)
+	w.Field("description", m.Description)
+	w.Field("issuer", m.Issuer)
+	w.Field("audience", m.Audience)
+	w.Field("conditions", m.Conditions)
+	w.Field("agentId", m.AgentID)
+	w.Field("scopes", m.Scopes)
+	w.Field("enabled", m.Enabled)
+	w.Field("createdAt", m.CreatedAt)
+	w.Field("updatedAt", m.UpdatedAt)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *TrustPolicy) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("id", &m.ID)
+	r.Take("orgId", &m.OrgID)
+	r.Take("name", &m.Name)
+	r.Take("description", &m.Description)
+	r.Take("issuer", &m.Issuer)
+	r.Take("audience", &m.Audience)
+	r.Take("conditions", &m.Conditions)
+	r.Take("agentId", &m.AgentID)
+	r.Take("scopes", &m.Scopes)
+	r.Take("enabled", &m.Enabled)
+	r.Take("createdAt", &m.CreatedAt)
+	r.Take("updatedAt", &m.UpdatedAt)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// TrustPolicyCreate is the TrustPolicyCreate schema of the API.
+type TrustPolicyCreate struct {
+	// Display name: printable text with at least one visible character. Refused: C0 and C1 control
+	// characters, DEL, line and paragraph separators, bidirectional embeddings, overrides and isolates
+	// (U+202A to U+202E, U+2066 to U+2069), and names made only of spaces and zero-width characters.
+	Name        DisplayName           `json:"name"`
+	Description core.Nullable[string] `json:"description,omitempty"`
+	// An OIDC issuer identifier: exactly the `iss` its tokens carry (no query or fragment). `https`
+	// only, except for the hosts the operator lists in `MANDATE_INSECURE_ISSUER_HOSTS`.
+	Issuer IssuerURL `json:"issuer"`
+	// A value the external token's `aud` must contain (GitHub Actions sets it with
+	// `core.getIDToken(audience)`).
+	Audience string `json:"audience"`
+	// What the external token's claims must be: claim name -> pattern, all of which must match. A
+	// pattern is an exact value or a glob in which `*` stands for any run of characters
+	// (`repo:acme/*`). A condition on `sub` is mandatory and must name something (`*` alone is
+	// refused). A name with `/` reaches into nested claims (`kubernetes.io/namespace`); numbers and
+	// booleans match their JSON text. Real claim names: GitHub Actions `sub`
+	// (`repo:OWNER/REPO:ref:refs/heads/main`, or `…:environment:NAME`), `repository`, `ref`,
+	// `environment`, `workflow_ref`; GitLab CI `sub`
+	// (`project_path:GROUP/PROJECT:ref_type:branch:ref:main`), `project_path`, `namespace_path`,
+	// `ref`, `environment`; Kubernetes `sub` (`system:serviceaccount:NAMESPACE:NAME`),
+	// `kubernetes.io/namespace`.
+	Conditions ClaimConditions `json:"conditions"`
+	// Agent id. Also the agent's OAuth `client_id`.
+	AgentID AgentID `json:"agentId"`
+	// The scopes an exchanged token may carry: a subset of the agent's allowed scopes (400
+	// `SCOPE_NOT_ALLOWED` otherwise). At the exchange, those the agent may still request.
+	Scopes  PolicyScopes `json:"scopes"`
+	Enabled *bool        `json:"enabled,omitempty"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m TrustPolicyCreate) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("name", m.Name)
+	if m.Description.IsSet() {
+		w.Field("description", m.Description)
+	}
+	w.Field("issuer", m.Issuer)
+	w.Field("audience", m.Audience)
+	w.Field("conditions", m.Conditions)
+	w.Field("agentId", m.AgentID)
+	w.Field("scopes", m.Scopes)
+	if m.Enabled != nil {
+		w.Field("enabled", m.Enabled)
+	}
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *TrustPolicyCreate) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("name", &m.Name)
+	r.Take("description", &m.Description)
+	r.Take("issuer", &m.Issuer)
+	r.Take("audience", &m.Audience)
+	r.Take("conditions", &m.Conditions)
+	r.Take("agentId", &m.AgentID)
+	r.Take("scopes", &m.Scopes)
+	r.Take("enabled", &m.Enabled)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// TrustPolicyID is the TrustPolicyID schema of the API.
+type TrustPolicyID = string
+
+// TrustPolicyList is the TrustPolicyList schema of the API.
+type TrustPolicyList struct {
+	Data []TrustPolicy `json:"data"`
+	// Pass as `cursor` to get the next page; `null` on the last page.
+	NextCursor *PageCursor `json:"nextCursor"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m TrustPolicyList) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("data", m.Data)
+	w.Field("nextCursor", m.NextCursor)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *TrustPolicyList) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("data", &m.Data)
+	r.Take("nextCursor", &m.NextCursor)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// TrustPolicyUpdate: Fields to change; the policy applies to the next exchange.
+type TrustPolicyUpdate struct {
+	// Display name: printable text with at least one visible character. Refused: C0 and C1 control
+	// characters, DEL, line and paragraph separators, bidirectional embeddings, overrides and isolates
+	// (U+202A to U+202E, U+2066 to U+2069), and names made only of spaces and zero-width characters.
+	Name        *DisplayName          `json:"name,omitempty"`
+	Description core.Nullable[string] `json:"description,omitempty"`
+	// An OIDC issuer identifier: exactly the `iss` its tokens carry (no query or fragment). `https`
+	// only, except for the hosts the operator lists in `MANDATE_INSECURE_ISSUER_HOSTS`.
+	Issuer   *IssuerURL `json:"issuer,omitempty"`
+	Audience *string    `json:"audience,omitempty"`
+	// What the external token's claims must be: claim name -> pattern, all of which must match. A
+	// pattern is an exact value or a glob in which `*` stands for any run of characters
+	// (`repo:acme/*`). A condition on `sub` is mandatory and must name something (`*` alone is
+	// refused). A name with `/` reaches into nested claims (`kubernetes.io/namespace`); numbers and
+	// booleans match their JSON text. Real claim names: GitHub Actions `sub`
+	// (`repo:OWNER/REPO:ref:refs/heads/main`, or `…:environment:NAME`), `repository`, `ref`,
+	// `environment`, `workflow_ref`; GitLab CI `sub`
+	// (`project_path:GROUP/PROJECT:ref_type:branch:ref:main`), `project_path`, `namespace_path`,
+	// `ref`, `environment`; Kubernetes `sub` (`system:serviceaccount:NAMESPACE:NAME`),
+	// `kubernetes.io/namespace`.
+	Conditions *ClaimConditions `json:"conditions,omitempty"`
+	// Agent id. Also the agent's OAuth `client_id`.
+	AgentID *AgentID `json:"agentId,omitempty"`
+	// The scopes an exchanged token may carry: a subset of the agent's allowed scopes (400
+	// `SCOPE_NOT_ALLOWED` otherwise). At the exchange, those the agent may still request.
+	Scopes  PolicyScopes `json:"scopes,omitempty"`
+	Enabled *bool        `json:"enabled,omitempty"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m TrustPolicyUpdate) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	if m.Name != nil {
+		w.Field("name", m.Name)
+	}
+	if m.Description.IsSet() {
+		w.Field("description", m.Description)
+	}
+	if m.Issuer != nil {
+		w.Field("issuer", m.Issuer)
+	}
+	if m.Audience != nil {
+		w.Field("audience", m.Audience)
+	}
+	if m.Conditions != nil {
+		w.Field("conditions", m.Conditions)
+	}
+	if m.AgentID != nil {
+		w.Field("agentId", m.AgentID)
+	}
+	if m.Scopes != nil {
+		w.Field("scopes", m.Scopes)
+	}
+	if m.Enabled != nil {
+		w.Field("enabled", m.Enabled)
+	}
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *TrustPolicyUpdate) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("name", &m.Name)
+	r.Take("description", &m.Description)
+	r.Take("issuer", &m.Issuer)
+	r.Take("audience", &m.Audience)
+	r.Take("conditions", &m.Conditions)
+	r.Take("agentId", &m.AgentID)
+	r.Take("scopes", &m.Scopes)
+	r.Take("enabled", &m.Enabled)
 	m.ExtraFields = r.Rest()
 	return r.Err()
 }

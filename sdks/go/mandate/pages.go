@@ -25,8 +25,14 @@ type CredentialPage = core.Page[Credential]
 // DelegationPage is one page of Delegation items; see core.Page.
 type DelegationPage = core.Page[Delegation]
 
+// FederationPartnerPage is one page of FederationPartner items; see core.Page.
+type FederationPartnerPage = core.Page[FederationPartner]
+
 // OrganizationPage is one page of Organization items; see core.Page.
 type OrganizationPage = core.Page[Organization]
+
+// TrustPolicyPage is one page of TrustPolicy items; see core.Page.
+type TrustPolicyPage = core.Page[TrustPolicy]
 
 // WebhookDeliveryPage is one page of WebhookDelivery items; see core.Page.
 type WebhookDeliveryPage = core.Page[WebhookDelivery]

@@ -33,6 +33,17 @@ type OAuthResource struct {
 // most 3 actors by default, and both agents belong to one organization; an unacceptable subject or
 // actor token is `invalid_request`.
 //
+// **Workload identity federation** exchanges a token of an external OIDC issuer (GitHub Actions,
+// GitLab CI, a Kubernetes service account) for an access token of an agent, with no Mandate secret
+// in the workload: send it as `assertion` with the JWT bearer grant (RFC 7523 §2.1), or as
+// `subject_token` of type `urn:ietf:params:oauth:token-type:jwt` (RFC 8693), without client
+// authentication. The token must verify with a key of its issuer's JWK Set (found by OIDC
+// discovery), be current (`exp`, `nbf`, `iat`, 60 seconds of leeway) and match exactly one enabled
+// trust policy (`POST /v1/trust-policies`): its issuer, its audience and all its claim conditions.
+// The access token is for the policy's agent, within the policy's scopes; the audit event names
+// the policy and the external subject. Any failure is `invalid_grant`, saying what did not match
+// but not the policies' values.
+//
 // POST /oauth2/token (operation issueToken).
 func (r *OAuthResource) IssueToken(ctx context.Context, params TokenRequest, opts ...RequestOption) (*TokenResponse, error) {
 	req := &core.Request{Method: "POST", Path: "/oauth2/token", Auth: []core.AuthMode{core.AuthClientBasic, core.AuthNone}}

@@ -4,6 +4,7 @@ import type { AuditEntry } from '../../domain/audit';
 import type { AuditWriter } from '../../domain/audit-writer';
 import type { AuthenticatedClient } from '../../domain/clients';
 import { OAuthError } from '../../domain/oauth-errors';
+import type { IssuerKeys } from '../../domain/federation/issuer-keys';
 import type { TokenState } from '../../domain/token-state';
 import type { Metrics } from '../../observability/metrics';
 import type { Database } from '../../store/database';
@@ -19,6 +20,8 @@ export interface GrantDeps {
   audit: AuditWriter;
   /** The most actors a delegation chain may have (MANDATE_DELEGATION_MAX_DEPTH). */
   maxDelegationDepth: number;
+  /** External issuers' keys, for workload identity federation. */
+  issuerKeys: IssuerKeys;
 }
 
 /** One token request, its client authenticated. */

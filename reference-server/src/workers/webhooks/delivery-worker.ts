@@ -8,7 +8,7 @@ import { type AuditRecord, auditStore } from '../../store/audit';
 import { type AttemptOutcome, type ClaimedDelivery, webhookOutbox } from '../../store/webhook-outbox';
 import { type AttemptResult, classify, sendWebhook } from './sender';
 import { signatureHeaders } from './signing';
-import type { AllowList } from './ssrf';
+import type { AllowList } from '../../net/ssrf';
 
 /** What the worker reports; the server's Prometheus metrics, or a thread's messages to them. */
 export interface DeliveryMetrics {

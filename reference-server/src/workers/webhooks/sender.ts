@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { type AllowList, SSRF_ERROR_CODE, allowsHost, vetAddress, vettedLookup } from './ssrf';
+import { type AllowList, SSRF_ERROR_CODE, allowsHost, vetAddress, vettedLookup } from '../../net/ssrf';
 
 /** One delivery attempt, as recorded; failures are values, never exceptions. */
 export interface AttemptResult {

@@ -50,6 +50,15 @@ var Operations = []string{
 	"removeAgentKey",
 	"listDelegations",
 	"revokeDelegation",
+	"listTrustPolicies",
+	"createTrustPolicy",
+	"getTrustPolicy",
+	"updateTrustPolicy",
+	"deleteTrustPolicy",
+	"listFederationPartners",
+	"createFederationPartner",
+	"deleteFederationPartner",
+	"verifyFederatedToken",
 	"getAgentDid",
 	"getAgentCard",
 	"getInstanceDid",
@@ -187,6 +196,48 @@ func Invoke(ctx context.Context, c *mandate.Client, operationID string, call Cal
 		return c.Delegations.List(ctx, params, call.Options...)
 	case "revokeDelegation":
 		return c.Delegations.Revoke(ctx, call.Path["delegationId"], call.Options...)
+	case "listTrustPolicies":
+		params, err := optional[mandate.ListTrustPoliciesParams](call.Params)
+		if err != nil {
+			return nil, err
+		}
+		return c.TrustPolicies.List(ctx, params, call.Options...)
+	case "createTrustPolicy":
+		params, err := required[mandate.TrustPolicyCreate](call.Params)
+		if err != nil {
+			return nil, err
+		}
+		return c.TrustPolicies.Create(ctx, params, call.Options...)
+	case "getTrustPolicy":
+		return c.TrustPolicies.Get(ctx, call.Path["policyId"], call.Options...)
+	case "updateTrustPolicy":
+		params, err := required[mandate.TrustPolicyUpdate](call.Params)
+		if err != nil {
+			return nil, err
+		}
+		return c.TrustPolicies.Update(ctx, call.Path["policyId"], params, call.Options...)
+	case "deleteTrustPolicy":
+		return nil, c.TrustPolicies.Delete(ctx, call.Path["policyId"], call.Options...)
+	case "listFederationPartners":
+		params, err := optional[mandate.ListFederationPartnersParams](call.Params)
+		if err != nil {
+			return nil, err
+		}
+		return c.Federation.ListPartners(ctx, params, call.Options...)
+	case "createFederationPartner":
+		params, err := required[mandate.FederationPartnerCreate](call.Params)
+		if err != nil {
+			return nil, err
+		}
+		return c.Federation.CreatePartner(ctx, params, call.Options...)
+	case "deleteFederationPartner":
+		return nil, c.Federation.DeletePartner(ctx, call.Path["partnerId"], call.Options...)
+	case "verifyFederatedToken":
+		params, err := required[mandate.FederationVerifyRequest](call.Params)
+		if err != nil {
+			return nil, err
+		}
+		return c.Federation.Verify(ctx, params, call.Options...)
 	case "getAgentDid":
 		return c.Identity.Did(ctx, call.Path["agentId"], call.Options...)
 	case "getAgentCard":

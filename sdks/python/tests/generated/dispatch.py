@@ -695,6 +695,276 @@ async def _revoke_delegation_async(client: AsyncMandate, call: Call) -> APIRespo
     )
 
 
+def _list_trust_policies(client: Mandate, call: Call) -> APIResponse[Any]:
+    return client.trust_policies.with_raw_response.list(
+        limit=call.arg("limit"),
+        cursor=call.arg("cursor"),
+        organization=call.organization,
+        extra_headers=call.headers,
+        extra_query=call.extra(("limit", "cursor")),
+        max_retries=0,
+    )
+
+
+async def _list_trust_policies_async(client: AsyncMandate, call: Call) -> APIResponse[Any]:
+    return await client.trust_policies.with_raw_response.list(
+        limit=call.arg("limit"),
+        cursor=call.arg("cursor"),
+        organization=call.organization,
+        extra_headers=call.headers,
+        extra_query=call.extra(("limit", "cursor")),
+        max_retries=0,
+    )
+
+
+def _create_trust_policy(client: Mandate, call: Call) -> APIResponse[Any]:
+    return client.trust_policies.with_raw_response.create(
+        name=call.arg("name"),
+        issuer=call.arg("issuer"),
+        audience=call.arg("audience"),
+        conditions=call.arg("conditions"),
+        agent_id=call.arg("agentId"),
+        scopes=call.arg("scopes"),
+        description=call.arg("description"),
+        enabled=call.arg("enabled"),
+        organization=call.organization,
+        idempotency_key=call.idempotency_key,
+        extra_headers=call.headers,
+        extra_body=call.extra(
+            (
+                "name",
+                "issuer",
+                "audience",
+                "conditions",
+                "agentId",
+                "scopes",
+                "description",
+                "enabled",
+            ),
+        ),
+        max_retries=0,
+    )
+
+
+async def _create_trust_policy_async(client: AsyncMandate, call: Call) -> APIResponse[Any]:
+    return await client.trust_policies.with_raw_response.create(
+        name=call.arg("name"),
+        issuer=call.arg("issuer"),
+        audience=call.arg("audience"),
+        conditions=call.arg("conditions"),
+        agent_id=call.arg("agentId"),
+        scopes=call.arg("scopes"),
+        description=call.arg("description"),
+        enabled=call.arg("enabled"),
+        organization=call.organization,
+        idempotency_key=call.idempotency_key,
+        extra_headers=call.headers,
+        extra_body=call.extra(
+            (
+                "name",
+                "issuer",
+                "audience",
+                "conditions",
+                "agentId",
+                "scopes",
+                "description",
+                "enabled",
+            ),
+        ),
+        max_retries=0,
+    )
+
+
+def _get_trust_policy(client: Mandate, call: Call) -> APIResponse[Any]:
+    return client.trust_policies.with_raw_response.get(
+        call.path("policyId"),
+        organization=call.organization,
+        extra_headers=call.headers,
+        max_retries=0,
+    )
+
+
+async def _get_trust_policy_async(client: AsyncMandate, call: Call) -> APIResponse[Any]:
+    return await client.trust_policies.with_raw_response.get(
+        call.path("policyId"),
+        organization=call.organization,
+        extra_headers=call.headers,
+        max_retries=0,
+    )
+
+
+def _update_trust_policy(client: Mandate, call: Call) -> APIResponse[Any]:
+    return client.trust_policies.with_raw_response.update(
+        call.path("policyId"),
+        name=call.arg("name"),
+        description=call.arg("description"),
+        issuer=call.arg("issuer"),
+        audience=call.arg("audience"),
+        conditions=call.arg("conditions"),
+        agent_id=call.arg("agentId"),
+        scopes=call.arg("scopes"),
+        enabled=call.arg("enabled"),
+        organization=call.organization,
+        idempotency_key=call.idempotency_key,
+        extra_headers=call.headers,
+        extra_body=call.extra(
+            (
+                "name",
+                "description",
+                "issuer",
+                "audience",
+                "conditions",
+                "agentId",
+                "scopes",
+                "enabled",
+            ),
+        ),
+        max_retries=0,
+    )
+
+
+async def _update_trust_policy_async(client: AsyncMandate, call: Call) -> APIResponse[Any]:
+    return await client.trust_policies.with_raw_response.update(
+        call.path("policyId"),
+        name=call.arg("name"),
+        description=call.arg("description"),
+        issuer=call.arg("issuer"),
+        audience=call.arg("audience"),
+        conditions=call.arg("conditions"),
+        agent_id=call.arg("agentId"),
+        scopes=call.arg("scopes"),
+        enabled=call.arg("enabled"),
+        organization=call.organization,
+        idempotency_key=call.idempotency_key,
+        extra_headers=call.headers,
+        extra_body=call.extra(
+            (
+                "name",
+                "description",
+                "issuer",
+                "audience",
+                "conditions",
+                "agentId",
+                "scopes",
+                "enabled",
+            ),
+        ),
+        max_retries=0,
+    )
+
+
+def _delete_trust_policy(client: Mandate, call: Call) -> APIResponse[Any]:
+    return client.trust_policies.with_raw_response.delete(
+        call.path("policyId"),
+        organization=call.organization,
+        idempotency_key=call.idempotency_key,
+        extra_headers=call.headers,
+        max_retries=0,
+    )
+
+
+async def _delete_trust_policy_async(client: AsyncMandate, call: Call) -> APIResponse[Any]:
+    return await client.trust_policies.with_raw_response.delete(
+        call.path("policyId"),
+        organization=call.organization,
+        idempotency_key=call.idempotency_key,
+        extra_headers=call.headers,
+        max_retries=0,
+    )
+
+
+def _list_federation_partners(client: Mandate, call: Call) -> APIResponse[Any]:
+    return client.federation.with_raw_response.list_partners(
+        limit=call.arg("limit"),
+        cursor=call.arg("cursor"),
+        organization=call.organization,
+        extra_headers=call.headers,
+        extra_query=call.extra(("limit", "cursor")),
+        max_retries=0,
+    )
+
+
+async def _list_federation_partners_async(client: AsyncMandate, call: Call) -> APIResponse[Any]:
+    return await client.federation.with_raw_response.list_partners(
+        limit=call.arg("limit"),
+        cursor=call.arg("cursor"),
+        organization=call.organization,
+        extra_headers=call.headers,
+        extra_query=call.extra(("limit", "cursor")),
+        max_retries=0,
+    )
+
+
+def _create_federation_partner(client: Mandate, call: Call) -> APIResponse[Any]:
+    return client.federation.with_raw_response.create_partner(
+        name=call.arg("name"),
+        issuer=call.arg("issuer"),
+        jwks_uri=call.arg("jwksUri"),
+        algorithms=call.arg("algorithms"),
+        organization=call.organization,
+        idempotency_key=call.idempotency_key,
+        extra_headers=call.headers,
+        extra_body=call.extra(("name", "issuer", "jwksUri", "algorithms")),
+        max_retries=0,
+    )
+
+
+async def _create_federation_partner_async(client: AsyncMandate, call: Call) -> APIResponse[Any]:
+    return await client.federation.with_raw_response.create_partner(
+        name=call.arg("name"),
+        issuer=call.arg("issuer"),
+        jwks_uri=call.arg("jwksUri"),
+        algorithms=call.arg("algorithms"),
+        organization=call.organization,
+        idempotency_key=call.idempotency_key,
+        extra_headers=call.headers,
+        extra_body=call.extra(("name", "issuer", "jwksUri", "algorithms")),
+        max_retries=0,
+    )
+
+
+def _delete_federation_partner(client: Mandate, call: Call) -> APIResponse[Any]:
+    return client.federation.with_raw_response.delete_partner(
+        call.path("partnerId"),
+        organization=call.organization,
+        idempotency_key=call.idempotency_key,
+        extra_headers=call.headers,
+        max_retries=0,
+    )
+
+
+async def _delete_federation_partner_async(client: AsyncMandate, call: Call) -> APIResponse[Any]:
+    return await client.federation.with_raw_response.delete_partner(
+        call.path("partnerId"),
+        organization=call.organization,
+        idempotency_key=call.idempotency_key,
+        extra_headers=call.headers,
+        max_retries=0,
+    )
+
+
+def _verify_federated_token(client: Mandate, call: Call) -> APIResponse[Any]:
+    return client.federation.with_raw_response.verify(
+        token=call.arg("token"),
+        audience=call.arg("audience"),
+        organization=call.organization,
+        extra_headers=call.headers,
+        extra_body=call.extra(("token", "audience")),
+        max_retries=0,
+    )
+
+
+async def _verify_federated_token_async(client: AsyncMandate, call: Call) -> APIResponse[Any]:
+    return await client.federation.with_raw_response.verify(
+        token=call.arg("token"),
+        audience=call.arg("audience"),
+        organization=call.organization,
+        extra_headers=call.headers,
+        extra_body=call.extra(("token", "audience")),
+        max_retries=0,
+    )
+
+
 def _get_agent_did(client: Mandate, call: Call) -> APIResponse[Any]:
     return client.identity.with_raw_response.did(
         call.path("agentId"),
@@ -747,6 +1017,7 @@ def _issue_token(client: Mandate, call: Call) -> APIResponse[Any]:
         grant_type=call.arg("grant_type"),
         scope=call.arg("scope"),
         resource=call.arg("resource"),
+        assertion=call.arg("assertion"),
         client_id=call.arg("client_id"),
         client_secret=call.arg("client_secret"),
         client_assertion_type=call.arg("client_assertion_type"),
@@ -762,6 +1033,7 @@ def _issue_token(client: Mandate, call: Call) -> APIResponse[Any]:
                 "grant_type",
                 "scope",
                 "resource",
+                "assertion",
                 "client_id",
                 "client_secret",
                 "client_assertion_type",
@@ -782,6 +1054,7 @@ async def _issue_token_async(client: AsyncMandate, call: Call) -> APIResponse[An
         grant_type=call.arg("grant_type"),
         scope=call.arg("scope"),
         resource=call.arg("resource"),
+        assertion=call.arg("assertion"),
         client_id=call.arg("client_id"),
         client_secret=call.arg("client_secret"),
         client_assertion_type=call.arg("client_assertion_type"),
@@ -797,6 +1070,7 @@ async def _issue_token_async(client: AsyncMandate, call: Call) -> APIResponse[An
                 "grant_type",
                 "scope",
                 "resource",
+                "assertion",
                 "client_id",
                 "client_secret",
                 "client_assertion_type",
@@ -1374,6 +1648,60 @@ OPERATIONS: Dict[str, Operation] = {
         _revoke_delegation_async,
         organization=True,
         idempotent=True,
+    ),
+    "listTrustPolicies": Operation(
+        _list_trust_policies,
+        _list_trust_policies_async,
+        organization=True,
+        idempotent=False,
+    ),
+    "createTrustPolicy": Operation(
+        _create_trust_policy,
+        _create_trust_policy_async,
+        organization=True,
+        idempotent=True,
+    ),
+    "getTrustPolicy": Operation(
+        _get_trust_policy,
+        _get_trust_policy_async,
+        organization=True,
+        idempotent=False,
+    ),
+    "updateTrustPolicy": Operation(
+        _update_trust_policy,
+        _update_trust_policy_async,
+        organization=True,
+        idempotent=True,
+    ),
+    "deleteTrustPolicy": Operation(
+        _delete_trust_policy,
+        _delete_trust_policy_async,
+        organization=True,
+        idempotent=True,
+    ),
+    "listFederationPartners": Operation(
+        _list_federation_partners,
+        _list_federation_partners_async,
+        organization=True,
+        idempotent=False,
+    ),
+    "createFederationPartner": Operation(
+        _create_federation_partner,
+        _create_federation_partner_async,
+        organization=True,
+        idempotent=True,
+    ),
+    "deleteFederationPartner": Operation(
+        _delete_federation_partner,
+        _delete_federation_partner_async,
+        organization=True,
+        idempotent=True,
+    ),
+    "verifyFederatedToken": Operation(
+        _verify_federated_token,
+        _verify_federated_token_async,
+        organization=True,
+        idempotent=False,
     ),
     "getAgentDid": Operation(
         _get_agent_did,

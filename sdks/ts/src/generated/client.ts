@@ -3,7 +3,7 @@
 import { type ApiDescription, MandateCore } from '../core/client-core.js';
 import * as operations from './operations.js';
 import type { ClientOptions } from '../core/options.js';
-import { Service, Orgs, AdminTokens, Agents, Credentials, AgentKeys, Delegations, Identity, OAuth, SigningKeys, AuditEvents, Events, Webhooks } from './resources.js';
+import { Service, Orgs, AdminTokens, Agents, Credentials, AgentKeys, Delegations, TrustPolicies, Federation, Identity, OAuth, SigningKeys, AuditEvents, Events, Webhooks } from './resources.js';
 
 /** The API this SDK was generated from. */
 export const API: ApiDescription = {
@@ -28,6 +28,10 @@ export class Mandate extends MandateCore {
   readonly agentKeys: AgentKeys;
   /** Token exchanges (RFC 8693) by which one agent acts for another, and their revocation. */
   readonly delegations: Delegations;
+  /** Workload identity federation - which external OIDC issuers' tokens (GitHub Actions, GitLab CI, Kubernetes) are exchanged for an agent's access tokens, with no stored secret. */
+  readonly trustPolicies: TrustPolicies;
+  /** Partner identity providers (other Mandate instances, any JWT issuer) whose tokens this organization verifies. */
+  readonly federation: Federation;
   /** Identity documents for others to verify with - the instance's and each agent's DID document (did:web), and agent cards (A2A). */
   readonly identity: Identity;
   /** The token service (client credentials), introspection, revocation and discovery. */
@@ -50,6 +54,8 @@ export class Mandate extends MandateCore {
     this.credentials = new Credentials(this);
     this.agentKeys = new AgentKeys(this);
     this.delegations = new Delegations(this);
+    this.trustPolicies = new TrustPolicies(this);
+    this.federation = new Federation(this);
     this.identity = new Identity(this);
     this.oauth = new OAuth(this);
     this.signingKeys = new SigningKeys(this);

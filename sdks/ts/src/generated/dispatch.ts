@@ -67,6 +67,24 @@ export const dispatch: Record<string, Dispatch> = {
     client.delegations.list(params as M.ListDelegationsParams, options),
   revokeDelegation: (client, path, _params, options) =>
     client.delegations.revoke(path["delegationId"] ?? '', options),
+  listTrustPolicies: (client, _path, params, options) =>
+    client.trustPolicies.list(params as M.ListTrustPoliciesParams, options),
+  createTrustPolicy: (client, _path, params, options) =>
+    client.trustPolicies.create(params as M.TrustPolicyCreate, options),
+  getTrustPolicy: (client, path, _params, options) =>
+    client.trustPolicies.get(path["policyId"] ?? '', options),
+  updateTrustPolicy: (client, path, params, options) =>
+    client.trustPolicies.update(path["policyId"] ?? '', params as M.TrustPolicyUpdate, options),
+  deleteTrustPolicy: (client, path, _params, options) =>
+    client.trustPolicies.delete(path["policyId"] ?? '', options),
+  listFederationPartners: (client, _path, params, options) =>
+    client.federation.listPartners(params as M.ListFederationPartnersParams, options),
+  createFederationPartner: (client, _path, params, options) =>
+    client.federation.createPartner(params as M.FederationPartnerCreate, options),
+  deleteFederationPartner: (client, path, _params, options) =>
+    client.federation.deletePartner(path["partnerId"] ?? '', options),
+  verifyFederatedToken: (client, _path, params, options) =>
+    client.federation.verify(params as M.FederationVerifyRequest, options),
   getAgentDid: (client, path, _params, options) =>
     client.identity.did(path["agentId"] ?? '', options),
   getAgentCard: (client, path, _params, options) =>

@@ -343,6 +343,22 @@ export interface AuditEventTarget {
 /** What the agent can do, as short labels (e.g. `web-search`). */
 export type Capabilities = string[];
 
+/**
+ * What the external token's claims must be: claim name -> pattern, all of which must
+ * match. A pattern is an exact value or a glob in which `*` stands for any run of
+ * characters (`repo:acme/*`). A condition on `sub` is mandatory and must name something (`*`
+ * alone is refused). A name with `/` reaches into nested claims (`kubernetes.io/namespace`);
+ * numbers and booleans match their JSON text. Real claim names: GitHub Actions `sub`
+ * (`repo:OWNER/REPO:ref:refs/heads/main`, or `…:environment:NAME`), `repository`, `ref`,
+ * `environment`, `workflow_ref`; GitLab CI `sub` (`project_path:GROUP/PROJECT:ref_type:branch:ref:main`),
+ * `project_path`, `namespace_path`, `ref`, `environment`; Kubernetes `sub`
+ * (`system:serviceaccount:NAMESPACE:NAME`), `kubernetes.io/namespace`.
+ */
+export interface ClaimConditions {
+  /** The pattern of the token's subject. */
+  sub: string;
+}
+
 export interface Credential {
   id: string;
   /** Agent id. Also the agent's OAuth `client_id`. */
@@ -477,6 +493,100 @@ export type DisplayName = string;
 /** An audit action (`agent.created`), or every action of one resource (`agent.*`). */
 export type EventPattern = string;
 
+/**
+ * Another identity provider (another Mandate instance, or any issuer of signed JWTs) whose
+ * tokens `POST /v1/federation/verify` accepts: its `iss` and where its public keys are.
+ */
+export interface FederationPartner {
+  id: PartnerId;
+  /** Organization id. */
+  orgId: OrgId;
+  /**
+   * Display name: printable text with at least one visible character. Refused: C0 and C1
+   * control characters, DEL, line and paragraph separators, bidirectional embeddings,
+   * overrides and isolates (U+202A to U+202E, U+2066 to U+2069), and names made only of spaces
+   * and zero-width characters.
+   */
+  name: DisplayName;
+  /**
+   * An OIDC issuer identifier: exactly the `iss` its tokens carry (no query or fragment).
+   * `https` only, except for the hosts the operator lists in `MANDATE_INSECURE_ISSUER_HOSTS`.
+   */
+  issuer: IssuerUrl;
+  /**
+   * Where the issuer publishes its JWK Set (for a Mandate instance, `<issuer>/.well-known/jwks.json`).
+   * `https` only, except for the hosts in `MANDATE_INSECURE_ISSUER_HOSTS`.
+   */
+  jwksUri: JwksUri;
+  /** The signature algorithms accepted from this partner (asymmetric only). */
+  algorithms: TokenAlgorithms;
+  /** RFC 3339 time in UTC. */
+  createdAt: Timestamp;
+}
+
+export interface FederationPartnerCreate {
+  /**
+   * Display name: printable text with at least one visible character. Refused: C0 and C1
+   * control characters, DEL, line and paragraph separators, bidirectional embeddings,
+   * overrides and isolates (U+202A to U+202E, U+2066 to U+2069), and names made only of spaces
+   * and zero-width characters.
+   */
+  name: DisplayName;
+  /**
+   * An OIDC issuer identifier: exactly the `iss` its tokens carry (no query or fragment).
+   * `https` only, except for the hosts the operator lists in `MANDATE_INSECURE_ISSUER_HOSTS`.
+   */
+  issuer: IssuerUrl;
+  /**
+   * Where the issuer publishes its JWK Set (for a Mandate instance, `<issuer>/.well-known/jwks.json`).
+   * `https` only, except for the hosts in `MANDATE_INSECURE_ISSUER_HOSTS`.
+   */
+  jwksUri: JwksUri;
+  /** The signature algorithms accepted from this partner (asymmetric only). */
+  algorithms?: TokenAlgorithms;
+}
+
+export interface FederationPartnerList {
+  data: FederationPartner[];
+  /** Pass as `cursor` to get the next page; `null` on the last page. */
+  nextCursor: PageCursor;
+}
+
+/** Why the token is not valid. */
+export interface FederationRefusal {
+  code: FederationRefusalCode;
+  message: string;
+}
+
+export type FederationRefusalCode = "malformed" | "unknown_issuer" | "algorithm_not_allowed" | "unknown_key" | "bad_signature" | "expired" | "not_yet_valid" | "audience_mismatch" | "keys_unavailable" | (string & {});
+
+/**
+ * Whether a partner issued the token and it is valid now (signature with the partner's
+ * current keys, an accepted algorithm, `exp`, `nbf` and `iat` with 60 seconds of leeway,
+ * and `audience` when asked). A signed token says nothing about revocation at its issuer.
+ * `issuer` is what the token names; `subject`, `audience`, `expiresAt` and `claims` are
+ * given only for a valid token.
+ */
+export interface FederationVerification {
+  valid: boolean;
+  /** The partner whose `issuer` the token names; null when none does. */
+  partnerId: PartnerId | null;
+  issuer: string | null;
+  subject: string | null;
+  audience: string[];
+  expiresAt: string | null;
+  /** Every claim of a valid token. */
+  claims: Record<string, unknown> | null;
+  error: FederationRefusal | null;
+}
+
+export interface FederationVerifyRequest {
+  /** A compact JWS, e.g. a partner instance's access token. */
+  token: string;
+  /** When given, the token's `aud` must contain it. */
+  audience?: string;
+}
+
 export interface FieldError {
   /** Where the problem is, as `body.<pointer>`, `query.<name>`, `path.<name>` or `header.<name>`. */
   field: string;
@@ -526,6 +636,12 @@ export interface Introspection {
 
 export type IntrospectionTokenType = "Bearer" | (string & {});
 
+/**
+ * An OIDC issuer identifier: exactly the `iss` its tokens carry (no query or fragment).
+ * `https` only, except for the hosts the operator lists in `MANDATE_INSECURE_ISSUER_HOSTS`.
+ */
+export type IssuerUrl = string;
+
 /** A public JSON Web Key (RFC 7517). */
 export interface Jwk {
   kty: JwkKty;
@@ -546,6 +662,12 @@ export type JwkKty = "EC" | "RSA" | "OKP" | (string & {});
 export interface JwkSet {
   keys: Jwk[];
 }
+
+/**
+ * Where the issuer publishes its JWK Set (for a Mandate instance, `<issuer>/.well-known/jwks.json`).
+ * `https` only, except for the hosts in `MANDATE_INSECURE_ISSUER_HOSTS`.
+ */
+export type JwksUri = string;
 
 export type JwkUse = "sig" | (string & {});
 
@@ -635,7 +757,27 @@ export interface ListDelegationsParams {
   cursor?: string;
 }
 
+export interface ListFederationPartnersParams {
+  /** Page size. */
+  limit?: number;
+  /**
+   * The `nextCursor` of the previous page. Opaque; only valid with the same filters. Any
+   * other value, even one that fits the pattern, is refused with 400 `INVALID_CURSOR`.
+   */
+  cursor?: string;
+}
+
 export interface ListOrgsParams {
+  /** Page size. */
+  limit?: number;
+  /**
+   * The `nextCursor` of the previous page. Opaque; only valid with the same filters. Any
+   * other value, even one that fits the pattern, is refused with 400 `INVALID_CURSOR`.
+   */
+  cursor?: string;
+}
+
+export interface ListTrustPoliciesParams {
   /** Page size. */
   limit?: number;
   /**
@@ -735,6 +877,14 @@ export type OrgId = string;
 
 /** Pass as `cursor` to get the next page; `null` on the last page. */
 export type PageCursor = string | null;
+
+export type PartnerId = string;
+
+/**
+ * The scopes an exchanged token may carry: a subset of the agent's allowed scopes (400
+ * `SCOPE_NOT_ALLOWED` otherwise). At the exchange, those the agent may still request.
+ */
+export type PolicyScopes = Scope[];
 
 /** An RFC 9457 problem document. */
 export interface Problem {
@@ -859,6 +1009,11 @@ export type StreamEventsParamsOutcome = "success" | "failure" | (string & {});
 /** RFC 3339 time in UTC. */
 export type Timestamp = string;
 
+/** The signature algorithms accepted from this partner (asymmetric only). */
+export type TokenAlgorithms = TokenAlgorithmsItem[];
+
+export type TokenAlgorithmsItem = "ES256" | "ES384" | "ES512" | "EdDSA" | "Ed25519" | "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | (string & {});
+
 export interface TokenOperationRequest {
   /** At most 16 KB; the access tokens issued here are far smaller. */
   token: string;
@@ -886,9 +1041,12 @@ export type TokenOperationRequestTokenTypeHint = "access_token" | "refresh_token
 
 export interface TokenRequest {
   /**
-   * `client_credentials` (RFC 6749 §4.4), or token exchange (RFC 8693) for delegation:
-   * the authenticated agent (the actor) obtains a token to act for the agent whose access
-   * token it presents as `subject_token`.
+   * `client_credentials` (RFC 6749 §4.4); token exchange (RFC 8693), for delegation (the
+   * authenticated agent, the actor, obtains a token to act for the agent whose access
+   * token it presents as `subject_token`) or for workload identity federation (an external
+   * OIDC token as `subject_token`, type `urn:ietf:params:oauth:token-type:jwt`); or the
+   * JWT bearer grant (RFC 7523 §2.1), for workload identity federation with the external
+   * token as `assertion`.
    */
   grant_type: TokenRequestGrantType;
   /**
@@ -898,7 +1056,17 @@ export interface TokenRequest {
   scope?: string;
   /** The API the token is for (RFC 8707); becomes the `aud` claim. Defaults to the issuer. */
   resource?: string;
-  /** With `client_secret_post`; optional with `private_key_jwt`, where it must be the assertion's `iss`. Else use HTTP Basic. */
+  /**
+   * JWT bearer grant (RFC 7523 §2.1) - an external OIDC token (e.g. GitHub Actions' ID
+   * token) that a trust policy accepts (see `POST /v1/trust-policies`). No client
+   * authentication is needed.
+   */
+  assertion?: string;
+  /**
+   * With `client_secret_post`; optional with `private_key_jwt`, where it must be the
+   * assertion's `iss`. Else use HTTP Basic. With workload identity federation, optional:
+   * the agent id, to choose among trust policies of several agents.
+   */
   client_id?: string;
   /** With `client_secret_post`; else use HTTP Basic. */
   client_secret?: string;
@@ -910,7 +1078,11 @@ export interface TokenRequest {
    * minutes ahead, and a `jti` never used before (each assertion works once).
    */
   client_assertion?: string;
-  /** Token exchange - an active access token of the delegating agent (the subject), of this organization. */
+  /**
+   * Token exchange - an active access token of the delegating agent (the subject), of this
+   * organization; or, with type `urn:ietf:params:oauth:token-type:jwt`, an external OIDC
+   * token that a trust policy accepts (no client authentication needed).
+   */
   subject_token?: string;
   /** Token exchange: the type of `subject_token`. */
   subject_token_type?: TokenRequestSubjectTokenType;
@@ -929,17 +1101,20 @@ export type TokenRequestActorTokenType = "urn:ietf:params:oauth:token-type:acces
 export type TokenRequestClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" | (string & {});
 
 /**
- * `client_credentials` (RFC 6749 §4.4), or token exchange (RFC 8693) for delegation:
- * the authenticated agent (the actor) obtains a token to act for the agent whose access
- * token it presents as `subject_token`.
+ * `client_credentials` (RFC 6749 §4.4); token exchange (RFC 8693), for delegation (the
+ * authenticated agent, the actor, obtains a token to act for the agent whose access
+ * token it presents as `subject_token`) or for workload identity federation (an external
+ * OIDC token as `subject_token`, type `urn:ietf:params:oauth:token-type:jwt`); or the
+ * JWT bearer grant (RFC 7523 §2.1), for workload identity federation with the external
+ * token as `assertion`.
  */
-export type TokenRequestGrantType = "client_credentials" | "urn:ietf:params:oauth:grant-type:token-exchange" | (string & {});
+export type TokenRequestGrantType = "client_credentials" | "urn:ietf:params:oauth:grant-type:token-exchange" | "urn:ietf:params:oauth:grant-type:jwt-bearer" | (string & {});
 
 /** Token exchange: the type wanted; access tokens are all Mandate issues. */
 export type TokenRequestRequestedTokenType = "urn:ietf:params:oauth:token-type:access_token" | (string & {});
 
 /** Token exchange: the type of `subject_token`. */
-export type TokenRequestSubjectTokenType = "urn:ietf:params:oauth:token-type:access_token" | (string & {});
+export type TokenRequestSubjectTokenType = "urn:ietf:params:oauth:token-type:access_token" | "urn:ietf:params:oauth:token-type:jwt" | (string & {});
 
 export interface TokenResponse {
   /** A JWT (RFC 9068, `typ` `at+jwt`). */
@@ -955,6 +1130,141 @@ export type TokenResponseTokenType = "Bearer" | (string & {});
 
 /** RFC 8693 §3. Mandate exchanges and issues access tokens only. */
 export type TokenTypeUri = "urn:ietf:params:oauth:token-type:access_token" | (string & {});
+
+/**
+ * Workload identity federation: tokens of an external OIDC issuer (GitHub Actions, GitLab
+ * CI, Kubernetes, any OIDC provider) that carry `audience` and match `conditions` are
+ * exchanged at the token endpoint for an access token of `agentId`, within `scopes`. The
+ * workload holds no Mandate secret.
+ */
+export interface TrustPolicy {
+  id: TrustPolicyId;
+  /** Organization id. */
+  orgId: OrgId;
+  /**
+   * Display name: printable text with at least one visible character. Refused: C0 and C1
+   * control characters, DEL, line and paragraph separators, bidirectional embeddings,
+   * overrides and isolates (U+202A to U+202E, U+2066 to U+2069), and names made only of spaces
+   * and zero-width characters.
+   */
+  name: DisplayName;
+  description: string | null;
+  /**
+   * An OIDC issuer identifier: exactly the `iss` its tokens carry (no query or fragment).
+   * `https` only, except for the hosts the operator lists in `MANDATE_INSECURE_ISSUER_HOSTS`.
+   */
+  issuer: IssuerUrl;
+  /** A value the external token's `aud` must contain. */
+  audience: string;
+  /**
+   * What the external token's claims must be: claim name -> pattern, all of which must
+   * match. A pattern is an exact value or a glob in which `*` stands for any run of
+   * characters (`repo:acme/*`). A condition on `sub` is mandatory and must name something (`*`
+   * alone is refused). A name with `/` reaches into nested claims (`kubernetes.io/namespace`);
+   * numbers and booleans match their JSON text. Real claim names: GitHub Actions `sub`
+   * (`repo:OWNER/REPO:ref:refs/heads/main`, or `…:environment:NAME`), `repository`, `ref`,
+   * `environment`, `workflow_ref`; GitLab CI `sub` (`project_path:GROUP/PROJECT:ref_type:branch:ref:main`),
+   * `project_path`, `namespace_path`, `ref`, `environment`; Kubernetes `sub`
+   * (`system:serviceaccount:NAMESPACE:NAME`), `kubernetes.io/namespace`.
+   */
+  conditions: ClaimConditions;
+  /** Agent id. Also the agent's OAuth `client_id`. */
+  agentId: AgentId;
+  /**
+   * The scopes an exchanged token may carry: a subset of the agent's allowed scopes (400
+   * `SCOPE_NOT_ALLOWED` otherwise). At the exchange, those the agent may still request.
+   */
+  scopes: PolicyScopes;
+  enabled: boolean;
+  /** RFC 3339 time in UTC. */
+  createdAt: Timestamp;
+  /** RFC 3339 time in UTC. */
+  updatedAt: Timestamp;
+}
+
+export interface TrustPolicyCreate {
+  /**
+   * Display name: printable text with at least one visible character. Refused: C0 and C1
+   * control characters, DEL, line and paragraph separators, bidirectional embeddings,
+   * overrides and isolates (U+202A to U+202E, U+2066 to U+2069), and names made only of spaces
+   * and zero-width characters.
+   */
+  name: DisplayName;
+  description?: string | null;
+  /**
+   * An OIDC issuer identifier: exactly the `iss` its tokens carry (no query or fragment).
+   * `https` only, except for the hosts the operator lists in `MANDATE_INSECURE_ISSUER_HOSTS`.
+   */
+  issuer: IssuerUrl;
+  /** A value the external token's `aud` must contain (GitHub Actions sets it with `core.getIDToken(audience)`). */
+  audience: string;
+  /**
+   * What the external token's claims must be: claim name -> pattern, all of which must
+   * match. A pattern is an exact value or a glob in which `*` stands for any run of
+   * characters (`repo:acme/*`). A condition on `sub` is mandatory and must name something (`*`
+   * alone is refused). A name with `/` reaches into nested claims (`kubernetes.io/namespace`);
+   * numbers and booleans match their JSON text. Real claim names: GitHub Actions `sub`
+   * (`repo:OWNER/REPO:ref:refs/heads/main`, or `…:environment:NAME`), `repository`, `ref`,
+   * `environment`, `workflow_ref`; GitLab CI `sub` (`project_path:GROUP/PROJECT:ref_type:branch:ref:main`),
+   * `project_path`, `namespace_path`, `ref`, `environment`; Kubernetes `sub`
+   * (`system:serviceaccount:NAMESPACE:NAME`), `kubernetes.io/namespace`.
+   */
+  conditions: ClaimConditions;
+  /** Agent id. Also the agent's OAuth `client_id`. */
+  agentId: AgentId;
+  /**
+   * The scopes an exchanged token may carry: a subset of the agent's allowed scopes (400
+   * `SCOPE_NOT_ALLOWED` otherwise). At the exchange, those the agent may still request.
+   */
+  scopes: PolicyScopes;
+  enabled?: boolean;
+}
+
+export type TrustPolicyId = string;
+
+export interface TrustPolicyList {
+  data: TrustPolicy[];
+  /** Pass as `cursor` to get the next page; `null` on the last page. */
+  nextCursor: PageCursor;
+}
+
+/** Fields to change; the policy applies to the next exchange. */
+export interface TrustPolicyUpdate {
+  /**
+   * Display name: printable text with at least one visible character. Refused: C0 and C1
+   * control characters, DEL, line and paragraph separators, bidirectional embeddings,
+   * overrides and isolates (U+202A to U+202E, U+2066 to U+2069), and names made only of spaces
+   * and zero-width characters.
+   */
+  name?: DisplayName;
+  description?: string | null;
+  /**
+   * An OIDC issuer identifier: exactly the `iss` its tokens carry (no query or fragment).
+   * `https` only, except for the hosts the operator lists in `MANDATE_INSECURE_ISSUER_HOSTS`.
+   */
+  issuer?: IssuerUrl;
+  audience?: string;
+  /**
+   * What the external token's claims must be: claim name -> pattern, all of which must
+   * match. A pattern is an exact value or a glob in which `*` stands for any run of
+   * characters (`repo:acme/*`). A condition on `sub` is mandatory and must name something (`*`
+   * alone is refused). A name with `/` reaches into nested claims (`kubernetes.io/namespace`);
+   * numbers and booleans match their JSON text. Real claim names: GitHub Actions `sub`
+   * (`repo:OWNER/REPO:ref:refs/heads/main`, or `…:environment:NAME`), `repository`, `ref`,
+   * `environment`, `workflow_ref`; GitLab CI `sub` (`project_path:GROUP/PROJECT:ref_type:branch:ref:main`),
+   * `project_path`, `namespace_path`, `ref`, `environment`; Kubernetes `sub`
+   * (`system:serviceaccount:NAMESPACE:NAME`), `kubernetes.io/namespace`.
+   */
+  conditions?: ClaimConditions;
+  /** Agent id. Also the agent's OAuth `client_id`. */
+  agentId?: AgentId;
+  /**
+   * The scopes an exchanged token may carry: a subset of the agent's allowed scopes (400
+   * `SCOPE_NOT_ALLOWED` otherwise). At the exchange, those the agent may still request.
+   */
+  scopes?: PolicyScopes;
+  enabled?: boolean;
+}
 
 /**
  * An endpoint that receives the organization's audit events, signed with the Standard

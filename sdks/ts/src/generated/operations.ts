@@ -323,6 +323,111 @@ export const revokeDelegation: OperationSpec = {
   resumable: false,
 };
 
+export const listTrustPolicies: OperationSpec = {
+  operationId: 'listTrustPolicies',
+  method: 'GET',
+  path: '/v1/trust-policies',
+  auth: ['bearer'],
+  params: 'query',
+  response: 'json',
+  idempotent: false,
+  organizationHeader: true,
+  resumable: false,
+};
+
+export const createTrustPolicy: OperationSpec = {
+  operationId: 'createTrustPolicy',
+  method: 'POST',
+  path: '/v1/trust-policies',
+  auth: ['bearer'],
+  params: 'json',
+  response: 'json',
+  idempotent: true,
+  organizationHeader: true,
+  resumable: false,
+};
+
+export const getTrustPolicy: OperationSpec = {
+  operationId: 'getTrustPolicy',
+  method: 'GET',
+  path: '/v1/trust-policies/{policyId}',
+  auth: ['bearer'],
+  response: 'json',
+  idempotent: false,
+  organizationHeader: true,
+  resumable: false,
+};
+
+export const updateTrustPolicy: OperationSpec = {
+  operationId: 'updateTrustPolicy',
+  method: 'PATCH',
+  path: '/v1/trust-policies/{policyId}',
+  auth: ['bearer'],
+  params: 'json',
+  response: 'json',
+  idempotent: true,
+  organizationHeader: true,
+  resumable: false,
+};
+
+export const deleteTrustPolicy: OperationSpec = {
+  operationId: 'deleteTrustPolicy',
+  method: 'DELETE',
+  path: '/v1/trust-policies/{policyId}',
+  auth: ['bearer'],
+  response: 'empty',
+  idempotent: true,
+  organizationHeader: true,
+  resumable: false,
+};
+
+export const listFederationPartners: OperationSpec = {
+  operationId: 'listFederationPartners',
+  method: 'GET',
+  path: '/v1/federation/partners',
+  auth: ['bearer'],
+  params: 'query',
+  response: 'json',
+  idempotent: false,
+  organizationHeader: true,
+  resumable: false,
+};
+
+export const createFederationPartner: OperationSpec = {
+  operationId: 'createFederationPartner',
+  method: 'POST',
+  path: '/v1/federation/partners',
+  auth: ['bearer'],
+  params: 'json',
+  response: 'json',
+  idempotent: true,
+  organizationHeader: true,
+  resumable: false,
+};
+
+export const deleteFederationPartner: OperationSpec = {
+  operationId: 'deleteFederationPartner',
+  method: 'DELETE',
+  path: '/v1/federation/partners/{partnerId}',
+  auth: ['bearer'],
+  response: 'empty',
+  idempotent: true,
+  organizationHeader: true,
+  resumable: false,
+};
+
+export const verifyFederatedToken: OperationSpec = {
+  operationId: 'verifyFederatedToken',
+  method: 'POST',
+  path: '/v1/federation/verify',
+  auth: ['bearer'],
+  params: 'json',
+  response: 'json',
+  idempotent: false,
+  organizationHeader: true,
+  resumable: false,
+};
+
 export const getAgentDid: OperationSpec = {
   operationId: 'getAgentDid',
   method: 'GET',

@@ -407,6 +407,143 @@ export class Delegations extends APIResource {
   }
 }
 
+/** Workload identity federation - which external OIDC issuers' tokens (GitHub Actions, GitLab CI, Kubernetes) are exchanged for an agent's access tokens, with no stored secret. */
+export class TrustPolicies extends APIResource {
+  /**
+   * List trust policies
+   *
+   * The organization's policies, oldest first.
+   *
+   * Requires `federation:read`.
+   *
+   * `GET /v1/trust-policies` (listTrustPolicies)
+   */
+  list(params?: M.ListTrustPoliciesParams, options?: RequestOptions): PagePromise<M.TrustPolicy> {
+    return this.core.requestPage(operations.listTrustPolicies, { params, options });
+  }
+
+  /**
+   * Create a trust policy
+   *
+   * Lets the workloads that an external OIDC issuer vouches for exchange their tokens for
+   * access tokens of an agent, with no stored secret (see `issueToken`: RFC 7523 jwt-bearer
+   * or RFC 8693 with `subject_token_type` `urn:ietf:params:oauth:token-type:jwt`). The agent
+   * must be of the organization (404 `AGENT_NOT_FOUND`) and not decommissioned (409
+   * `AGENT_DECOMMISSIONED`); the scopes must be among its allowed scopes (400
+   * `SCOPE_NOT_ALLOWED`), and the caller must hold those of Mandate's own API (403
+   * `SCOPE_NOT_HELD`), as for a credential.
+   *
+   * Requires `federation:write`.
+   *
+   * `POST /v1/trust-policies` (createTrustPolicy)
+   */
+  create(params: M.TrustPolicyCreate, options?: RequestOptions): APIPromise<M.TrustPolicy> {
+    return this.core.request(operations.createTrustPolicy, { params, options });
+  }
+
+  /**
+   * Get a trust policy
+   *
+   * The policy.
+   *
+   * Requires `federation:read`.
+   *
+   * `GET /v1/trust-policies/{policyId}` (getTrustPolicy)
+   */
+  get(policyId: string, options?: RequestOptions): APIPromise<M.TrustPolicy> {
+    return this.core.request(operations.getTrustPolicy, { path: { "policyId": policyId }, options });
+  }
+
+  /**
+   * Change a trust policy
+   *
+   * Change any of its fields, or switch it off (`enabled: false`); the next exchange uses the
+   * change. The checks made at creation apply to the policy as changed.
+   *
+   * Requires `federation:write`.
+   *
+   * `PATCH /v1/trust-policies/{policyId}` (updateTrustPolicy)
+   */
+  update(policyId: string, params: M.TrustPolicyUpdate, options?: RequestOptions): APIPromise<M.TrustPolicy> {
+    return this.core.request(operations.updateTrustPolicy, { path: { "policyId": policyId }, params, options });
+  }
+
+  /**
+   * Delete a trust policy
+   *
+   * Tokens already exchanged under it stay valid until they expire; revoke them or suspend the agent to stop them at once.
+   *
+   * Requires `federation:write`.
+   *
+   * `DELETE /v1/trust-policies/{policyId}` (deleteTrustPolicy)
+   */
+  delete(policyId: string, options?: RequestOptions): APIPromise<void> {
+    return this.core.request(operations.deleteTrustPolicy, { path: { "policyId": policyId }, options });
+  }
+}
+
+/** Partner identity providers (other Mandate instances, any JWT issuer) whose tokens this organization verifies. */
+export class Federation extends APIResource {
+  /**
+   * List federation partners
+   *
+   * The organization's partners, oldest first.
+   *
+   * Requires `federation:read`.
+   *
+   * `GET /v1/federation/partners` (listFederationPartners)
+   */
+  listPartners(params?: M.ListFederationPartnersParams, options?: RequestOptions): PagePromise<M.FederationPartner> {
+    return this.core.requestPage(operations.listFederationPartners, { params, options });
+  }
+
+  /**
+   * Add a federation partner
+   *
+   * Another identity provider whose tokens `POST /v1/federation/verify` accepts: its issuer
+   * (exactly its tokens' `iss`, once per organization: 409 `PARTNER_EXISTS`), its JWK Set URI
+   * and the algorithms accepted (default ES256, EdDSA, RS256 and PS256).
+   *
+   * Requires `federation:write`.
+   *
+   * `POST /v1/federation/partners` (createFederationPartner)
+   */
+  createPartner(params: M.FederationPartnerCreate, options?: RequestOptions): APIPromise<M.FederationPartner> {
+    return this.core.request(operations.createFederationPartner, { params, options });
+  }
+
+  /**
+   * Remove a federation partner
+   *
+   * Its tokens are no longer accepted.
+   *
+   * Requires `federation:write`.
+   *
+   * `DELETE /v1/federation/partners/{partnerId}` (deleteFederationPartner)
+   */
+  deletePartner(partnerId: string, options?: RequestOptions): APIPromise<void> {
+    return this.core.request(operations.deleteFederationPartner, { path: { "partnerId": partnerId }, options });
+  }
+
+  /**
+   * Verify a partner's token
+   *
+   * Checks a JWT against the organization's partners: the partner named by its `iss`, a
+   * signature by one of that partner's current keys (the JWK Set is cached and fetched again
+   * for an unknown `kid`), an accepted algorithm (never `none` or HMAC), `exp`, `nbf` and `iat`
+   * with 60 seconds of leeway, and `audience` when given. Answers 200 either way, with the
+   * verdict and, for a refused token, a machine-readable reason. Two Mandate instances that
+   * list each other as partners accept each other's agents' tokens this way.
+   *
+   * Requires `federation:read`.
+   *
+   * `POST /v1/federation/verify` (verifyFederatedToken)
+   */
+  verify(params: M.FederationVerifyRequest, options?: RequestOptions): APIPromise<M.FederationVerification> {
+    return this.core.request(operations.verifyFederatedToken, { params, options });
+  }
+}
+
 /** Identity documents for others to verify with - the instance's and each agent's DID document (did:web), and agent cards (A2A). */
 export class Identity extends APIResource {
   /**
@@ -475,6 +612,18 @@ export class OAuth extends APIResource {
    * `GET /v1/delegations`). Scopes only narrow (`invalid_scope`), the lifetime never exceeds
    * the subject token's, chains have at most 3 actors by default, and both agents belong to
    * one organization; an unacceptable subject or actor token is `invalid_request`.
+   *
+   * **Workload identity federation** exchanges a token of an external OIDC issuer (GitHub
+   * Actions, GitLab CI, a Kubernetes service account) for an access token of an agent,
+   * with no Mandate secret in the workload: send it as `assertion` with the JWT bearer
+   * grant (RFC 7523 §2.1), or as `subject_token` of type
+   * `urn:ietf:params:oauth:token-type:jwt` (RFC 8693), without client authentication. The
+   * token must verify with a key of its issuer's JWK Set (found by OIDC discovery), be
+   * current (`exp`, `nbf`, `iat`, 60 seconds of leeway) and match exactly one enabled trust
+   * policy (`POST /v1/trust-policies`): its issuer, its audience and all its claim
+   * conditions. The access token is for the policy's agent, within the policy's scopes;
+   * the audit event names the policy and the external subject. Any failure is
+   * `invalid_grant`, saying what did not match but not the policies' values.
    *
    * `POST /oauth2/token` (issueToken)
    */

@@ -15,21 +15,25 @@ from .resources import (
     AsyncCredentials,
     AsyncDelegations,
     AsyncEvents,
+    AsyncFederation,
     AsyncIdentity,
     AsyncOAuth,
     AsyncOrgs,
     AsyncService,
     AsyncSigningKeys,
+    AsyncTrustPolicies,
     AsyncWebhooks,
     AuditEvents,
     Credentials,
     Delegations,
     Events,
+    Federation,
     Identity,
     OAuth,
     Orgs,
     Service,
     SigningKeys,
+    TrustPolicies,
     Webhooks,
 )
 
@@ -56,6 +60,15 @@ class SyncResources:
         """
         self.delegations = Delegations(client)
         """Token exchanges (RFC 8693) by which one agent acts for another, and their revocation."""
+        self.trust_policies = TrustPolicies(client)
+        """Workload identity federation - which external OIDC issuers' tokens (GitHub Actions,
+        GitLab CI, Kubernetes) are exchanged for an agent's access tokens, with no stored
+        secret.
+        """
+        self.federation = Federation(client)
+        """Partner identity providers (other Mandate instances, any JWT issuer) whose tokens this
+        organization verifies.
+        """
         self.identity = Identity(client)
         """Identity documents for others to verify with - the instance's and each agent's DID
         document (did:web), and agent cards (A2A).
@@ -92,6 +105,15 @@ class AsyncResources:
         """
         self.delegations = AsyncDelegations(client)
         """Token exchanges (RFC 8693) by which one agent acts for another, and their revocation."""
+        self.trust_policies = AsyncTrustPolicies(client)
+        """Workload identity federation - which external OIDC issuers' tokens (GitHub Actions,
+        GitLab CI, Kubernetes) are exchanged for an agent's access tokens, with no stored
+        secret.
+        """
+        self.federation = AsyncFederation(client)
+        """Partner identity providers (other Mandate instances, any JWT issuer) whose tokens this
+        organization verifies.
+        """
         self.identity = AsyncIdentity(client)
         """Identity documents for others to verify with - the instance's and each agent's DID
         document (did:web), and agent cards (A2A).

@@ -234,6 +234,91 @@ REVOKE_DELEGATION = Endpoint(
     idempotent=True,
 )
 
+LIST_TRUST_POLICIES = Endpoint(
+    operation_id="listTrustPolicies",
+    method="GET",
+    path="/v1/trust-policies",
+    auth=("bearer",),
+    params_in="query",
+    organization_header=True,
+    page=PageInfo(cursor_param="cursor", items_attr="data", next_cursor_attr="next_cursor"),
+)
+
+CREATE_TRUST_POLICY = Endpoint(
+    operation_id="createTrustPolicy",
+    method="POST",
+    path="/v1/trust-policies",
+    auth=("bearer",),
+    params_in="json",
+    organization_header=True,
+    idempotent=True,
+)
+
+GET_TRUST_POLICY = Endpoint(
+    operation_id="getTrustPolicy",
+    method="GET",
+    path="/v1/trust-policies/{policyId}",
+    auth=("bearer",),
+    organization_header=True,
+)
+
+UPDATE_TRUST_POLICY = Endpoint(
+    operation_id="updateTrustPolicy",
+    method="PATCH",
+    path="/v1/trust-policies/{policyId}",
+    auth=("bearer",),
+    params_in="json",
+    organization_header=True,
+    idempotent=True,
+)
+
+DELETE_TRUST_POLICY = Endpoint(
+    operation_id="deleteTrustPolicy",
+    method="DELETE",
+    path="/v1/trust-policies/{policyId}",
+    auth=("bearer",),
+    organization_header=True,
+    idempotent=True,
+)
+
+LIST_FEDERATION_PARTNERS = Endpoint(
+    operation_id="listFederationPartners",
+    method="GET",
+    path="/v1/federation/partners",
+    auth=("bearer",),
+    params_in="query",
+    organization_header=True,
+    page=PageInfo(cursor_param="cursor", items_attr="data", next_cursor_attr="next_cursor"),
+)
+
+CREATE_FEDERATION_PARTNER = Endpoint(
+    operation_id="createFederationPartner",
+    method="POST",
+    path="/v1/federation/partners",
+    auth=("bearer",),
+    params_in="json",
+    organization_header=True,
+    idempotent=True,
+)
+
+DELETE_FEDERATION_PARTNER = Endpoint(
+    operation_id="deleteFederationPartner",
+    method="DELETE",
+    path="/v1/federation/partners/{partnerId}",
+    auth=("bearer",),
+    organization_header=True,
+    idempotent=True,
+)
+
+VERIFY_FEDERATED_TOKEN = Endpoint(
+    operation_id="verifyFederatedToken",
+    method="POST",
+    path="/v1/federation/verify",
+    auth=("bearer",),
+    params_in="json",
+    organization_header=True,
+)
+
 GET_AGENT_DID = Endpoint(
     operation_id="getAgentDid",
     method="GET",

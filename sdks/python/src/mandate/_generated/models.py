@@ -43,6 +43,7 @@ __all__ = [
     "AuditEventOutcome",
     "AuditEventTarget",
     "Capabilities",
+    "ClaimConditions",
     "Credential",
     "CredentialList",
     "CredentialStatus",
@@ -59,17 +60,24 @@ __all__ = [
     "DidVerificationMethodType",
     "DisplayName",
     "EventPattern",
+    "FederationPartner",
+    "FederationPartnerList",
+    "FederationRefusal",
+    "FederationRefusalCode",
+    "FederationVerification",
     "FieldError",
     "GetOpenApiDocumentResponse",
     "Health",
     "HealthStatus",
     "Introspection",
     "IntrospectionTokenType",
+    "IssuerUrl",
     "Jwk",
     "JwkAlg",
     "JwkKty",
     "JwkSet",
     "JwkUse",
+    "JwksUri",
     "ListAuditEventsParamsOutcome",
     "ListWebhookDeliveriesParamsStatus",
     "Metadata",
@@ -79,6 +87,8 @@ __all__ = [
     "Organization",
     "OrganizationList",
     "PageCursor",
+    "PartnerId",
+    "PolicyScopes",
     "Problem",
     "PublicJwkInput",
     "PublicJwkInputAlg",
@@ -95,6 +105,8 @@ __all__ = [
     "SigningKeyStatus",
     "StreamEventsParamsOutcome",
     "Timestamp",
+    "TokenAlgorithms",
+    "TokenAlgorithmsItem",
     "TokenOperationRequestClientAssertionType",
     "TokenOperationRequestTokenTypeHint",
     "TokenRequestActorTokenType",
@@ -105,6 +117,9 @@ __all__ = [
     "TokenResponse",
     "TokenResponseTokenType",
     "TokenTypeUri",
+    "TrustPolicy",
+    "TrustPolicyId",
+    "TrustPolicyList",
     "Webhook",
     "WebhookDelivery",
     "WebhookDeliveryAttemptsItem",
@@ -252,6 +267,20 @@ class DidVerificationMethodType(OpenEnum):
     JSON_WEB_KEY2020 = "JsonWebKey2020"
 
 
+class FederationRefusalCode(OpenEnum):
+    """Known values of `FederationRefusalCode`; others are kept as they come."""
+
+    MALFORMED = "malformed"
+    UNKNOWN_ISSUER = "unknown_issuer"
+    ALGORITHM_NOT_ALLOWED = "algorithm_not_allowed"
+    UNKNOWN_KEY = "unknown_key"
+    BAD_SIGNATURE = "bad_signature"
+    EXPIRED = "expired"
+    NOT_YET_VALID = "not_yet_valid"
+    AUDIENCE_MISMATCH = "audience_mismatch"
+    KEYS_UNAVAILABLE = "keys_unavailable"
+
+
 class HealthStatus(OpenEnum):
     """`ok` while serving; `stuck` when a database call has outlived its timeout twice over."""
 
@@ -370,6 +399,22 @@ class StreamEventsParamsOutcome(OpenEnum):
     FAILURE = "failure"
 
 
+class TokenAlgorithmsItem(OpenEnum):
+    """Known values of `TokenAlgorithmsItem`; others are kept as they come."""
+
+    ES256 = "ES256"
+    ES384 = "ES384"
+    ES512 = "ES512"
+    ED_DSA = "EdDSA"
+    ED25519 = "Ed25519"
+    RS256 = "RS256"
+    RS384 = "RS384"
+    RS512 = "RS512"
+    PS256 = "PS256"
+    PS384 = "PS384"
+    PS512 = "PS512"
+
+
 class TokenOperationRequestClientAssertionType(OpenEnum):
     """With `client_assertion`, for `private_key_jwt` (RFC 7523 §2.2)."""
 
@@ -400,15 +445,19 @@ class TokenRequestClientAssertionType(OpenEnum):
 
 
 class TokenRequestGrantType(OpenEnum):
-    """`client_credentials` (RFC 6749 §4.4), or token exchange (RFC 8693) for delegation:
-    the authenticated agent (the actor) obtains a token to act for the agent whose access
-    token it presents as `subject_token`.
+    """`client_credentials` (RFC 6749 §4.4); token exchange (RFC 8693), for delegation (the
+    authenticated agent, the actor, obtains a token to act for the agent whose access
+    token it presents as `subject_token`) or for workload identity federation (an external
+    OIDC token as `subject_token`, type `urn:ietf:params:oauth:token-type:jwt`); or the
+    JWT bearer grant (RFC 7523 §2.1), for workload identity federation with the external
+    token as `assertion`.
     """
 
     CLIENT_CREDENTIALS = "client_credentials"
     URN_IETF_PARAMS_OAUTH_GRANT_TYPE_TOKEN_EXCHANGE = (
         "urn:ietf:params:oauth:grant-type:token-exchange"
     )
+    URN_IETF_PARAMS_OAUTH_GRANT_TYPE_JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 
 class TokenRequestRequestedTokenType(OpenEnum):
@@ -421,6 +470,7 @@ class TokenRequestSubjectTokenType(OpenEnum):
     """Token exchange: the type of `subject_token`."""
 
     URN_IETF_PARAMS_OAUTH_TOKEN_TYPE_ACCESS_TOKEN = "urn:ietf:params:oauth:token-type:access_token"
+    URN_IETF_PARAMS_OAUTH_TOKEN_TYPE_JWT = "urn:ietf:params:oauth:token-type:jwt"
 
 
 class TokenResponseTokenType(OpenEnum):
@@ -495,6 +545,20 @@ EventPattern = str
 """An audit action (`agent.created`), or every action of one resource (`agent.*`)."""
 
 
+IssuerUrl = str
+"""An OIDC issuer identifier: exactly the `iss` its tokens carry (no query or fragment).
+`https` only, except for the hosts the operator lists in
+`MANDATE_INSECURE_ISSUER_HOSTS`.
+"""
+
+
+JwksUri = str
+"""Where the issuer publishes its JWK Set (for a Mandate instance,
+`<issuer>/.well-known/jwks.json`).
+`https` only, except for the hosts in `MANDATE_INSECURE_ISSUER_HOSTS`.
+"""
+
+
 Metadata = Dict[str, str]
 """Free-form string pairs for your own use. At most 20 keys of up to 40 characters, values
 up to 500 characters.
@@ -509,8 +573,24 @@ PageCursor = Optional[str]
 """Pass as `cursor` to get the next page; `null` on the last page."""
 
 
+PartnerId = str
+
+
+PolicyScopes = List[Scope]
+"""The scopes an exchanged token may carry: a subset of the agent's allowed scopes (400
+`SCOPE_NOT_ALLOWED` otherwise). At the exchange, those the agent may still request.
+"""
+
+
 Timestamp = DateTime
 """RFC 3339 time in UTC."""
+
+
+TokenAlgorithms = List[TokenAlgorithmsItem]
+"""The signature algorithms accepted from this partner (asymmetric only)."""
+
+
+TrustPolicyId = str
 
 
 WebhookEvents = List[EventPattern]
@@ -771,6 +851,25 @@ class AuditEventTarget(BaseModel):
     id: str
 
 
+class ClaimConditions(BaseModel):
+    """What the external token's claims must be: claim name -> pattern, all of which must
+    match. A pattern is an exact value or a glob in which `*` stands for any run of
+    characters (`repo:acme/*`). A condition on `sub` is mandatory and must name something
+    (`*`
+    alone is refused). A name with `/` reaches into nested claims
+    (`kubernetes.io/namespace`);
+    numbers and booleans match their JSON text. Real claim names: GitHub Actions `sub`
+    (`repo:OWNER/REPO:ref:refs/heads/main`, or `…:environment:NAME`), `repository`, `ref`,
+    `environment`, `workflow_ref`; GitLab CI `sub`
+    (`project_path:GROUP/PROJECT:ref_type:branch:ref:main`),
+    `project_path`, `namespace_path`, `ref`, `environment`; Kubernetes `sub`
+    (`system:serviceaccount:NAMESPACE:NAME`), `kubernetes.io/namespace`.
+    """
+
+    sub: str
+    """The pattern of the token's subject."""
+
+
 class Credential(BaseModel):
     id: str
     agent_id: AgentId = Field(alias="agentId")
@@ -878,6 +977,70 @@ class DidVerificationMethod(BaseModel):
     controller: str
     public_key_jwk: Dict[str, str] = Field(alias="publicKeyJwk")
     """The public key; never a private member."""
+
+
+class FederationPartner(BaseModel):
+    """Another identity provider (another Mandate instance, or any issuer of signed JWTs) whose
+    tokens `POST /v1/federation/verify` accepts: its `iss` and where its public keys are.
+    """
+
+    id: PartnerId
+    org_id: OrgId = Field(alias="orgId")
+    """Organization id."""
+    name: DisplayName
+    """Display name: printable text with at least one visible character. Refused: C0 and C1
+    control characters, DEL, line and paragraph separators, bidirectional embeddings,
+    overrides and isolates (U+202A to U+202E, U+2066 to U+2069), and names made only of
+    spaces
+    and zero-width characters.
+    """
+    issuer: IssuerUrl
+    """An OIDC issuer identifier: exactly the `iss` its tokens carry (no query or fragment).
+    `https` only, except for the hosts the operator lists in
+    `MANDATE_INSECURE_ISSUER_HOSTS`.
+    """
+    jwks_uri: JwksUri = Field(alias="jwksUri")
+    """Where the issuer publishes its JWK Set (for a Mandate instance,
+    `<issuer>/.well-known/jwks.json`).
+    `https` only, except for the hosts in `MANDATE_INSECURE_ISSUER_HOSTS`.
+    """
+    algorithms: TokenAlgorithms
+    """The signature algorithms accepted from this partner (asymmetric only)."""
+    created_at: Timestamp = Field(alias="createdAt")
+    """RFC 3339 time in UTC."""
+
+
+class FederationPartnerList(BaseModel):
+    data: List[FederationPartner]
+    next_cursor: Optional[PageCursor] = Field(alias="nextCursor")
+    """Pass as `cursor` to get the next page; `null` on the last page."""
+
+
+class FederationRefusal(BaseModel):
+    """Why the token is not valid."""
+
+    code: FederationRefusalCode
+    message: str
+
+
+class FederationVerification(BaseModel):
+    """Whether a partner issued the token and it is valid now (signature with the partner's
+    current keys, an accepted algorithm, `exp`, `nbf` and `iat` with 60 seconds of leeway,
+    and `audience` when asked). A signed token says nothing about revocation at its issuer.
+    `issuer` is what the token names; `subject`, `audience`, `expiresAt` and `claims` are
+    given only for a valid token.
+    """
+
+    valid: bool
+    partner_id: Optional[PartnerId] = Field(alias="partnerId")
+    """The partner whose `issuer` the token names; null when none does."""
+    issuer: Optional[str]
+    subject: Optional[str]
+    audience: List[str]
+    expires_at: Optional[DateTime] = Field(alias="expiresAt")
+    claims: Optional[Dict[str, Any]]
+    """Every claim of a valid token."""
+    error: Optional[FederationRefusal]
 
 
 class FieldError(BaseModel):
@@ -1084,6 +1247,64 @@ class TokenResponse(BaseModel):
     scope: str
     issued_token_type: Optional[TokenTypeUri] = None
     """RFC 8693 §3. Mandate exchanges and issues access tokens only."""
+
+
+class TrustPolicy(BaseModel):
+    """Workload identity federation: tokens of an external OIDC issuer (GitHub Actions, GitLab
+    CI, Kubernetes, any OIDC provider) that carry `audience` and match `conditions` are
+    exchanged at the token endpoint for an access token of `agentId`, within `scopes`. The
+    workload holds no Mandate secret.
+    """
+
+    id: TrustPolicyId
+    org_id: OrgId = Field(alias="orgId")
+    """Organization id."""
+    name: DisplayName
+    """Display name: printable text with at least one visible character. Refused: C0 and C1
+    control characters, DEL, line and paragraph separators, bidirectional embeddings,
+    overrides and isolates (U+202A to U+202E, U+2066 to U+2069), and names made only of
+    spaces
+    and zero-width characters.
+    """
+    description: Optional[str]
+    issuer: IssuerUrl
+    """An OIDC issuer identifier: exactly the `iss` its tokens carry (no query or fragment).
+    `https` only, except for the hosts the operator lists in
+    `MANDATE_INSECURE_ISSUER_HOSTS`.
+    """
+    audience: str
+    """A value the external token's `aud` must contain."""
+    conditions: ClaimConditions
+    """What the external token's claims must be: claim name -> pattern, all of which must
+    match. A pattern is an exact value or a glob in which `*` stands for any run of
+    characters (`repo:acme/*`). A condition on `sub` is mandatory and must name something
+    (`*`
+    alone is refused). A name with `/` reaches into nested claims
+    (`kubernetes.io/namespace`);
+    numbers and booleans match their JSON text. Real claim names: GitHub Actions `sub`
+    (`repo:OWNER/REPO:ref:refs/heads/main`, or `…:environment:NAME`), `repository`, `ref`,
+    `environment`, `workflow_ref`; GitLab CI `sub`
+    (`project_path:GROUP/PROJECT:ref_type:branch:ref:main`),
+    `project_path`, `namespace_path`, `ref`, `environment`; Kubernetes `sub`
+    (`system:serviceaccount:NAMESPACE:NAME`), `kubernetes.io/namespace`.
+    """
+    agent_id: AgentId = Field(alias="agentId")
+    """Agent id. Also the agent's OAuth `client_id`."""
+    scopes: PolicyScopes
+    """The scopes an exchanged token may carry: a subset of the agent's allowed scopes (400
+    `SCOPE_NOT_ALLOWED` otherwise). At the exchange, those the agent may still request.
+    """
+    enabled: bool
+    created_at: Timestamp = Field(alias="createdAt")
+    """RFC 3339 time in UTC."""
+    updated_at: Timestamp = Field(alias="updatedAt")
+    """RFC 3339 time in UTC."""
+
+
+class TrustPolicyList(BaseModel):
+    data: List[TrustPolicy]
+    next_cursor: Optional[PageCursor] = Field(alias="nextCursor")
+    """Pass as `cursor` to get the next page; `null` on the last page."""
 
 
 class Webhook(BaseModel):

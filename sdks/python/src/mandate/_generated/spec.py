@@ -16,6 +16,8 @@ SCOPES: Dict[str, str] = {
     "agents:write": "Register, change, suspend and decommission agents.",
     "audit:read": "Read and verify the audit trail.",
     "credentials:write": "Create, rotate and revoke agent credentials.",
+    "federation:read": "Read trust policies and federation partners; verify partners' tokens.",
+    "federation:write": "Create, change and delete trust policies and federation partners.",
     "keys:admin": "List and rotate token-signing keys (instance administrators).",
     "orgs:admin": "Create, change and delete organizations; mint and revoke admin tokens.",
     "orgs:read": "Read organizations.",

@@ -33,6 +33,12 @@ from .delegations import (
     DelegationsWithRawResponse,
 )
 from .events import AsyncEvents, AsyncEventsWithRawResponse, Events, EventsWithRawResponse
+from .federation import (
+    AsyncFederation,
+    AsyncFederationWithRawResponse,
+    Federation,
+    FederationWithRawResponse,
+)
 from .identity import AsyncIdentity, AsyncIdentityWithRawResponse, Identity, IdentityWithRawResponse
 from .oauth import AsyncOAuth, AsyncOAuthWithRawResponse, OAuth, OAuthWithRawResponse
 from .orgs import AsyncOrgs, AsyncOrgsWithRawResponse, Orgs, OrgsWithRawResponse
@@ -42,6 +48,12 @@ from .signing_keys import (
     AsyncSigningKeysWithRawResponse,
     SigningKeys,
     SigningKeysWithRawResponse,
+)
+from .trust_policies import (
+    AsyncTrustPolicies,
+    AsyncTrustPoliciesWithRawResponse,
+    TrustPolicies,
+    TrustPoliciesWithRawResponse,
 )
 from .webhooks import AsyncWebhooks, AsyncWebhooksWithRawResponse, Webhooks, WebhooksWithRawResponse
 
@@ -66,6 +78,8 @@ __all__ = [
     "AsyncDelegationsWithRawResponse",
     "AsyncEvents",
     "AsyncEventsWithRawResponse",
+    "AsyncFederation",
+    "AsyncFederationWithRawResponse",
     "AsyncIdentity",
     "AsyncIdentityWithRawResponse",
     "AsyncOAuth",
@@ -76,6 +90,8 @@ __all__ = [
     "AsyncServiceWithRawResponse",
     "AsyncSigningKeys",
     "AsyncSigningKeysWithRawResponse",
+    "AsyncTrustPolicies",
+    "AsyncTrustPoliciesWithRawResponse",
     "AsyncWebhooks",
     "AsyncWebhooksWithRawResponse",
     "AuditEvents",
@@ -86,6 +102,8 @@ __all__ = [
     "DelegationsWithRawResponse",
     "Events",
     "EventsWithRawResponse",
+    "Federation",
+    "FederationWithRawResponse",
     "Identity",
     "IdentityWithRawResponse",
     "OAuth",
@@ -96,6 +114,8 @@ __all__ = [
     "ServiceWithRawResponse",
     "SigningKeys",
     "SigningKeysWithRawResponse",
+    "TrustPolicies",
+    "TrustPoliciesWithRawResponse",
     "Webhooks",
     "WebhooksWithRawResponse",
 ]

@@ -38,6 +38,7 @@ class OAuthWithRawResponse(SyncResource):
         grant_type: Union[TokenRequestGrantType, str],
         scope: Union[str, NotGiven] = NOT_GIVEN,
         resource: Union[str, NotGiven] = NOT_GIVEN,
+        assertion: Union[str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
         client_assertion_type: Union[TokenRequestClientAssertionType, str, NotGiven] = NOT_GIVEN,
@@ -59,6 +60,7 @@ class OAuthWithRawResponse(SyncResource):
                 "grant_type": grant_type,
                 "scope": scope,
                 "resource": resource,
+                "assertion": assertion,
                 "client_id": client_id,
                 "client_secret": client_secret,
                 "client_assertion_type": client_assertion_type,
@@ -225,6 +227,7 @@ class OAuth(SyncResource):
         grant_type: Union[TokenRequestGrantType, str],
         scope: Union[str, NotGiven] = NOT_GIVEN,
         resource: Union[str, NotGiven] = NOT_GIVEN,
+        assertion: Union[str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
         client_assertion_type: Union[TokenRequestClientAssertionType, str, NotGiven] = NOT_GIVEN,
@@ -258,19 +261,38 @@ class OAuth(SyncResource):
         `GET /v1/delegations`). Scopes only narrow (`invalid_scope`), the lifetime never exceeds
         the subject token's, chains have at most 3 actors by default, and both agents belong to
         one organization; an unacceptable subject or actor token is `invalid_request`.
+        **Workload identity federation** exchanges a token of an external OIDC issuer (GitHub
+        Actions, GitLab CI, a Kubernetes service account) for an access token of an agent,
+        with no Mandate secret in the workload: send it as `assertion` with the JWT bearer
+        grant (RFC 7523 §2.1), or as `subject_token` of type
+        `urn:ietf:params:oauth:token-type:jwt` (RFC 8693), without client authentication. The
+        token must verify with a key of its issuer's JWK Set (found by OIDC discovery), be
+        current (`exp`, `nbf`, `iat`, 60 seconds of leeway) and match exactly one enabled trust
+        policy (`POST /v1/trust-policies`): its issuer, its audience and all its claim
+        conditions. The access token is for the policy's agent, within the policy's scopes;
+        the audit event names the policy and the external subject. Any failure is
+        `invalid_grant`, saying what did not match but not the policies' values.
 
         Args:
-            grant_type: `client_credentials` (RFC 6749 §4.4), or token exchange (RFC
-                8693) for delegation: the authenticated agent (the actor) obtains a
+            grant_type: `client_credentials` (RFC 6749 §4.4); token exchange (RFC
+                8693), for delegation (the authenticated agent, the actor, obtains a
                 token to act for the agent whose access token it presents as
-                `subject_token`.
+                `subject_token`) or for workload identity federation (an external OIDC
+                token as `subject_token`, type `urn:ietf:params:oauth:token-type:jwt`);
+                or the JWT bearer grant (RFC 7523 §2.1), for workload identity
+                federation with the external token as `assertion`.
             scope: Space-separated scopes, a subset of the agent's allowed scopes
                 (omit for all of them). With token exchange, a subset of the subject
                 token's scopes (omit for all of them).
             resource: The API the token is for (RFC 8707); becomes the `aud` claim.
                 Defaults to the issuer.
+            assertion: JWT bearer grant (RFC 7523 §2.1) - an external OIDC token
+                (e.g. GitHub Actions' ID token) that a trust policy accepts (see `POST
+                /v1/trust-policies`). No client authentication is needed.
             client_id: With `client_secret_post`; optional with `private_key_jwt`,
-                where it must be the assertion's `iss`. Else use HTTP Basic.
+                where it must be the assertion's `iss`. Else use HTTP Basic. With
+                workload identity federation, optional: the agent id, to choose among
+                trust policies of several agents.
             client_secret: With `client_secret_post`; else use HTTP Basic.
             client_assertion_type: With `client_assertion`, for `private_key_jwt`
                 (RFC 7523 §2.2).
@@ -279,7 +301,9 @@ class OAuth(SyncResource):
                 issuer or the token endpoint's URL, `exp` at most 5 minutes ahead, and a
                 `jti` never used before (each assertion works once).
             subject_token: Token exchange - an active access token of the delegating
-                agent (the subject), of this organization.
+                agent (the subject), of this organization; or, with type
+                `urn:ietf:params:oauth:token-type:jwt`, an external OIDC token that a
+                trust policy accepts (no client authentication needed).
             subject_token_type: Token exchange: the type of `subject_token`.
             actor_token: Token exchange, optional - an active access token of the
                 authenticated agent itself (the actor).
@@ -292,6 +316,7 @@ class OAuth(SyncResource):
             grant_type=grant_type,
             scope=scope,
             resource=resource,
+            assertion=assertion,
             client_id=client_id,
             client_secret=client_secret,
             client_assertion_type=client_assertion_type,
@@ -491,6 +516,7 @@ class AsyncOAuthWithRawResponse(AsyncResource):
         grant_type: Union[TokenRequestGrantType, str],
         scope: Union[str, NotGiven] = NOT_GIVEN,
         resource: Union[str, NotGiven] = NOT_GIVEN,
+        assertion: Union[str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
         client_assertion_type: Union[TokenRequestClientAssertionType, str, NotGiven] = NOT_GIVEN,
@@ -512,6 +538,7 @@ class AsyncOAuthWithRawResponse(AsyncResource):
                 "grant_type": grant_type,
                 "scope": scope,
                 "resource": resource,
+                "assertion": assertion,
                 "client_id": client_id,
                 "client_secret": client_secret,
                 "client_assertion_type": client_assertion_type,
@@ -678,6 +705,7 @@ class AsyncOAuth(AsyncResource):
         grant_type: Union[TokenRequestGrantType, str],
         scope: Union[str, NotGiven] = NOT_GIVEN,
         resource: Union[str, NotGiven] = NOT_GIVEN,
+        assertion: Union[str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
         client_assertion_type: Union[TokenRequestClientAssertionType, str, NotGiven] = NOT_GIVEN,
@@ -711,19 +739,38 @@ class AsyncOAuth(AsyncResource):
         `GET /v1/delegations`). Scopes only narrow (`invalid_scope`), the lifetime never exceeds
         the subject token's, chains have at most 3 actors by default, and both agents belong to
         one organization; an unacceptable subject or actor token is `invalid_request`.
+        **Workload identity federation** exchanges a token of an external OIDC issuer (GitHub
+        Actions, GitLab CI, a Kubernetes service account) for an access token of an agent,
+        with no Mandate secret in the workload: send it as `assertion` with the JWT bearer
+        grant (RFC 7523 §2.1), or as `subject_token` of type
+        `urn:ietf:params:oauth:token-type:jwt` (RFC 8693), without client authentication. The
+        token must verify with a key of its issuer's JWK Set (found by OIDC discovery), be
+        current (`exp`, `nbf`, `iat`, 60 seconds of leeway) and match exactly one enabled trust
+        policy (`POST /v1/trust-policies`): its issuer, its audience and all its claim
+        conditions. The access token is for the policy's agent, within the policy's scopes;
+        the audit event names the policy and the external subject. Any failure is
+        `invalid_grant`, saying what did not match but not the policies' values.
 
         Args:
-            grant_type: `client_credentials` (RFC 6749 §4.4), or token exchange (RFC
-                8693) for delegation: the authenticated agent (the actor) obtains a
+            grant_type: `client_credentials` (RFC 6749 §4.4); token exchange (RFC
+                8693), for delegation (the authenticated agent, the actor, obtains a
                 token to act for the agent whose access token it presents as
-                `subject_token`.
+                `subject_token`) or for workload identity federation (an external OIDC
+                token as `subject_token`, type `urn:ietf:params:oauth:token-type:jwt`);
+                or the JWT bearer grant (RFC 7523 §2.1), for workload identity
+                federation with the external token as `assertion`.
             scope: Space-separated scopes, a subset of the agent's allowed scopes
                 (omit for all of them). With token exchange, a subset of the subject
                 token's scopes (omit for all of them).
             resource: The API the token is for (RFC 8707); becomes the `aud` claim.
                 Defaults to the issuer.
+            assertion: JWT bearer grant (RFC 7523 §2.1) - an external OIDC token
+                (e.g. GitHub Actions' ID token) that a trust policy accepts (see `POST
+                /v1/trust-policies`). No client authentication is needed.
             client_id: With `client_secret_post`; optional with `private_key_jwt`,
-                where it must be the assertion's `iss`. Else use HTTP Basic.
+                where it must be the assertion's `iss`. Else use HTTP Basic. With
+                workload identity federation, optional: the agent id, to choose among
+                trust policies of several agents.
             client_secret: With `client_secret_post`; else use HTTP Basic.
             client_assertion_type: With `client_assertion`, for `private_key_jwt`
                 (RFC 7523 §2.2).
@@ -732,7 +779,9 @@ class AsyncOAuth(AsyncResource):
                 issuer or the token endpoint's URL, `exp` at most 5 minutes ahead, and a
                 `jti` never used before (each assertion works once).
             subject_token: Token exchange - an active access token of the delegating
-                agent (the subject), of this organization.
+                agent (the subject), of this organization; or, with type
+                `urn:ietf:params:oauth:token-type:jwt`, an external OIDC token that a
+                trust policy accepts (no client authentication needed).
             subject_token_type: Token exchange: the type of `subject_token`.
             actor_token: Token exchange, optional - an active access token of the
                 authenticated agent itself (the actor).
@@ -745,6 +794,7 @@ class AsyncOAuth(AsyncResource):
             grant_type=grant_type,
             scope=scope,
             resource=resource,
+            assertion=assertion,
             client_id=client_id,
             client_secret=client_secret,
             client_assertion_type=client_assertion_type,

@@ -30,6 +30,10 @@ public final class TokenRequest {
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<String> resource;
 
+  @JsonProperty("assertion")
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private final JsonField<String> assertion;
+
   @JsonProperty("client_id")
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<String> clientId;
@@ -73,6 +77,7 @@ public final class TokenRequest {
       @JsonProperty("grant_type") JsonField<TokenRequestGrantType> grantType,
       @JsonProperty("scope") JsonField<String> scope,
       @JsonProperty("resource") JsonField<String> resource,
+      @JsonProperty("assertion") JsonField<String> assertion,
       @JsonProperty("client_id") JsonField<String> clientId,
       @JsonProperty("client_secret") JsonField<String> clientSecret,
       @JsonProperty("client_assertion_type") JsonField<TokenRequestClientAssertionType> clientAssertionType,
@@ -85,6 +90,7 @@ public final class TokenRequest {
     this.grantType = grantType == null ? JsonField.absent() : grantType;
     this.scope = scope == null ? JsonField.absent() : scope;
     this.resource = resource == null ? JsonField.absent() : resource;
+    this.assertion = assertion == null ? JsonField.absent() : assertion;
     this.clientId = clientId == null ? JsonField.absent() : clientId;
     this.clientSecret = clientSecret == null ? JsonField.absent() : clientSecret;
     this.clientAssertionType = clientAssertionType == null ? JsonField.absent() : clientAssertionType;
@@ -107,9 +113,12 @@ public final class TokenRequest {
   }
 
   /**
-   * {@code client_credentials} (RFC 6749 §4.4), or token exchange (RFC 8693) for delegation:
-   * the authenticated agent (the actor) obtains a token to act for the agent whose access
-   * token it presents as {@code subject_token}.
+   * {@code client_credentials} (RFC 6749 §4.4); token exchange (RFC 8693), for delegation (the
+   * authenticated agent, the actor, obtains a token to act for the agent whose access
+   * token it presents as {@code subject_token}) or for workload identity federation (an external
+   * OIDC token as {@code subject_token}, type {@code urn:ietf:params:oauth:token-type:jwt}); or the
+   * JWT bearer grant (RFC 7523 §2.1), for workload identity federation with the external
+   * token as {@code assertion}.
    */
   public TokenRequestGrantType grantType() {
     return grantType.orNull();
@@ -143,7 +152,25 @@ public final class TokenRequest {
     return resource;
   }
 
-  /** With {@code client_secret_post}; optional with {@code private_key_jwt}, where it must be the assertion's {@code iss}. Else use HTTP Basic. */
+  /**
+   * JWT bearer grant (RFC 7523 §2.1) - an external OIDC token (e.g. GitHub Actions' ID
+   * token) that a trust policy accepts (see {@code POST /v1/trust-policies}). No client
+   * authentication is needed.
+   */
+  public Optional<String> assertion() {
+    return assertion.asOptional();
+  }
+
+  /** {@code assertion} as on the wire: absent, null or a value. */
+  public JsonField<String> _assertion() {
+    return assertion;
+  }
+
+  /**
+   * With {@code client_secret_post}; optional with {@code private_key_jwt}, where it must be the
+   * assertion's {@code iss}. Else use HTTP Basic. With workload identity federation, optional:
+   * the agent id, to choose among trust policies of several agents.
+   */
   public Optional<String> clientId() {
     return clientId.asOptional();
   }
@@ -187,7 +214,11 @@ public final class TokenRequest {
     return clientAssertion;
   }
 
-  /** Token exchange - an active access token of the delegating agent (the subject), of this organization. */
+  /**
+   * Token exchange - an active access token of the delegating agent (the subject), of this
+   * organization; or, with type {@code urn:ietf:params:oauth:token-type:jwt}, an external OIDC
+   * token that a trust policy accepts (no client authentication needed).
+   */
   public Optional<String> subjectToken() {
     return subjectToken.asOptional();
   }
@@ -255,6 +286,7 @@ public final class TokenRequest {
     return grantType.equals(that.grantType)
         && scope.equals(that.scope)
         && resource.equals(that.resource)
+        && assertion.equals(that.assertion)
         && clientId.equals(that.clientId)
         && clientSecret.equals(that.clientSecret)
         && clientAssertionType.equals(that.clientAssertionType)
@@ -269,7 +301,7 @@ public final class TokenRequest {
 
   @Override
   public int hashCode() {
-    return Objects.hash(grantType, scope, resource, clientId, clientSecret, clientAssertionType, clientAssertion, subjectToken, subjectTokenType, actorToken, actorTokenType, requestedTokenType, additionalProperties);
+    return Objects.hash(grantType, scope, resource, assertion, clientId, clientSecret, clientAssertionType, clientAssertion, subjectToken, subjectTokenType, actorToken, actorTokenType, requestedTokenType, additionalProperties);
   }
 
   @Override
@@ -283,6 +315,9 @@ public final class TokenRequest {
         + ", "
         + "resource="
         + resource
+        + ", "
+        + "assertion="
+        + assertion
         + ", "
         + "clientId="
         + clientId
@@ -321,6 +356,7 @@ public final class TokenRequest {
     private JsonField<TokenRequestGrantType> grantType = JsonField.absent();
     private JsonField<String> scope = JsonField.absent();
     private JsonField<String> resource = JsonField.absent();
+    private JsonField<String> assertion = JsonField.absent();
     private JsonField<String> clientId = JsonField.absent();
     private JsonField<String> clientSecret = JsonField.absent();
     private JsonField<TokenRequestClientAssertionType> clientAssertionType = JsonField.absent();
@@ -338,6 +374,7 @@ public final class TokenRequest {
       grantType = source.grantType;
       scope = source.scope;
       resource = source.resource;
+      assertion = source.assertion;
       clientId = source.clientId;
       clientSecret = source.clientSecret;
       clientAssertionType = source.clientAssertionType;
@@ -383,6 +420,18 @@ public final class TokenRequest {
     /** Sets {@code resource} exactly: absent, null (even where the API refuses it) or a value. */
     public Builder resource(JsonField<String> resource) {
       this.resource = Objects.requireNonNull(resource, "resource");
+      return this;
+    }
+
+    /** Sets {@code assertion}; null leaves it out. */
+    public Builder assertion(String assertion) {
+      this.assertion = assertion == null ? JsonField.absent() : JsonField.of(assertion);
+      return this;
+    }
+
+    /** Sets {@code assertion} exactly: absent, null (even where the API refuses it) or a value. */
+    public Builder assertion(JsonField<String> assertion) {
+      this.assertion = Objects.requireNonNull(assertion, "assertion");
       return this;
     }
 
@@ -507,7 +556,7 @@ public final class TokenRequest {
 
     /** The {@link TokenRequest}; the server validates required properties and constraints. */
     public TokenRequest build() {
-      TokenRequest built = new TokenRequest(grantType, scope, resource, clientId, clientSecret, clientAssertionType, clientAssertion, subjectToken, subjectTokenType, actorToken, actorTokenType, requestedTokenType);
+      TokenRequest built = new TokenRequest(grantType, scope, resource, assertion, clientId, clientSecret, clientAssertionType, clientAssertion, subjectToken, subjectTokenType, actorToken, actorTokenType, requestedTokenType);
       built.additionalProperties.putAll(additionalProperties);
       return built;
     }

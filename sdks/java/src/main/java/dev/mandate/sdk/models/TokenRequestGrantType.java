@@ -7,22 +7,27 @@ import dev.mandate.sdk.core.OpenEnum;
 import java.util.List;
 
 /**
- * {@code client_credentials} (RFC 6749 §4.4), or token exchange (RFC 8693) for delegation:
- * the authenticated agent (the actor) obtains a token to act for the agent whose access
- * token it presents as {@code subject_token}.
+ * {@code client_credentials} (RFC 6749 §4.4); token exchange (RFC 8693), for delegation (the
+ * authenticated agent, the actor, obtains a token to act for the agent whose access
+ * token it presents as {@code subject_token}) or for workload identity federation (an external
+ * OIDC token as {@code subject_token}, type {@code urn:ietf:params:oauth:token-type:jwt}); or the
+ * JWT bearer grant (RFC 7523 §2.1), for workload identity federation with the external
+ * token as {@code assertion}.
  *
  * Open: {@link #of(String)} keeps a value this SDK does not know.
  */
 public final class TokenRequestGrantType extends OpenEnum {
   public static final TokenRequestGrantType CLIENT_CREDENTIALS = new TokenRequestGrantType("client_credentials");
   public static final TokenRequestGrantType URN_IETF_PARAMS_OAUTH_GRANT_TYPE_TOKEN_EXCHANGE = new TokenRequestGrantType("urn:ietf:params:oauth:grant-type:token-exchange");
+  public static final TokenRequestGrantType URN_IETF_PARAMS_OAUTH_GRANT_TYPE_JWT_BEARER = new TokenRequestGrantType("urn:ietf:params:oauth:grant-type:jwt-bearer");
 
-  private static final List<TokenRequestGrantType> KNOWN = List.of(CLIENT_CREDENTIALS, URN_IETF_PARAMS_OAUTH_GRANT_TYPE_TOKEN_EXCHANGE);
+  private static final List<TokenRequestGrantType> KNOWN = List.of(CLIENT_CREDENTIALS, URN_IETF_PARAMS_OAUTH_GRANT_TYPE_TOKEN_EXCHANGE, URN_IETF_PARAMS_OAUTH_GRANT_TYPE_JWT_BEARER);
 
   /** The known values, for exhaustive switches; {@code _UNKNOWN} for any other value. */
   public enum Known {
     CLIENT_CREDENTIALS,
     URN_IETF_PARAMS_OAUTH_GRANT_TYPE_TOKEN_EXCHANGE,
+    URN_IETF_PARAMS_OAUTH_GRANT_TYPE_JWT_BEARER,
     _UNKNOWN
   }
 
@@ -53,6 +58,7 @@ public final class TokenRequestGrantType extends OpenEnum {
     return switch (value()) {
       case "client_credentials" -> Known.CLIENT_CREDENTIALS;
       case "urn:ietf:params:oauth:grant-type:token-exchange" -> Known.URN_IETF_PARAMS_OAUTH_GRANT_TYPE_TOKEN_EXCHANGE;
+      case "urn:ietf:params:oauth:grant-type:jwt-bearer" -> Known.URN_IETF_PARAMS_OAUTH_GRANT_TYPE_JWT_BEARER;
       default -> Known._UNKNOWN;
     };
   }

@@ -13,12 +13,14 @@ import java.util.List;
  */
 public final class TokenRequestSubjectTokenType extends OpenEnum {
   public static final TokenRequestSubjectTokenType URN_IETF_PARAMS_OAUTH_TOKEN_TYPE_ACCESS_TOKEN = new TokenRequestSubjectTokenType("urn:ietf:params:oauth:token-type:access_token");
+  public static final TokenRequestSubjectTokenType URN_IETF_PARAMS_OAUTH_TOKEN_TYPE_JWT = new TokenRequestSubjectTokenType("urn:ietf:params:oauth:token-type:jwt");
 
-  private static final List<TokenRequestSubjectTokenType> KNOWN = List.of(URN_IETF_PARAMS_OAUTH_TOKEN_TYPE_ACCESS_TOKEN);
+  private static final List<TokenRequestSubjectTokenType> KNOWN = List.of(URN_IETF_PARAMS_OAUTH_TOKEN_TYPE_ACCESS_TOKEN, URN_IETF_PARAMS_OAUTH_TOKEN_TYPE_JWT);
 
   /** The known values, for exhaustive switches; {@code _UNKNOWN} for any other value. */
   public enum Known {
     URN_IETF_PARAMS_OAUTH_TOKEN_TYPE_ACCESS_TOKEN,
+    URN_IETF_PARAMS_OAUTH_TOKEN_TYPE_JWT,
     _UNKNOWN
   }
 
@@ -48,6 +50,7 @@ public final class TokenRequestSubjectTokenType extends OpenEnum {
   public Known known() {
     return switch (value()) {
       case "urn:ietf:params:oauth:token-type:access_token" -> Known.URN_IETF_PARAMS_OAUTH_TOKEN_TYPE_ACCESS_TOKEN;
+      case "urn:ietf:params:oauth:token-type:jwt" -> Known.URN_IETF_PARAMS_OAUTH_TOKEN_TYPE_JWT;
       default -> Known._UNKNOWN;
     };
   }

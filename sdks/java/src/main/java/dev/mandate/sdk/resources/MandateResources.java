@@ -22,6 +22,8 @@ public abstract class MandateResources {
   private final CredentialsResource credentials;
   private final AgentKeysResource agentKeys;
   private final DelegationsResource delegations;
+  private final TrustPoliciesResource trustPolicies;
+  private final FederationResource federation;
   private final IdentityResource identity;
   private final OAuthResource oauth;
   private final SigningKeysResource signingKeys;
@@ -37,6 +39,8 @@ public abstract class MandateResources {
     this.credentials = new CredentialsResource(core);
     this.agentKeys = new AgentKeysResource(core);
     this.delegations = new DelegationsResource(core);
+    this.trustPolicies = new TrustPoliciesResource(core);
+    this.federation = new FederationResource(core);
     this.identity = new IdentityResource(core);
     this.oauth = new OAuthResource(core);
     this.signingKeys = new SigningKeysResource(core);
@@ -78,6 +82,16 @@ public abstract class MandateResources {
   /** Delegations: {@code list}, {@code revoke}. */
   public DelegationsResource delegations() {
     return delegations;
+  }
+
+  /** Trust policies: {@code list}, {@code create}, {@code get}, {@code update}, {@code delete}. */
+  public TrustPoliciesResource trustPolicies() {
+    return trustPolicies;
+  }
+
+  /** Federation: {@code listPartners}, {@code createPartner}, {@code deletePartner}, {@code verify}. */
+  public FederationResource federation() {
+    return federation;
   }
 
   /** Identity: {@code did}, {@code card}, {@code instanceDid}. */

@@ -127,6 +127,18 @@ public final class OAuthResource {
    * the subject token's, chains have at most 3 actors by default, and both agents belong to
    * one organization; an unacceptable subject or actor token is {@code invalid_request}.
    *
+   * **Workload identity federation** exchanges a token of an external OIDC issuer (GitHub
+   * Actions, GitLab CI, a Kubernetes service account) for an access token of an agent,
+   * with no Mandate secret in the workload: send it as {@code assertion} with the JWT bearer
+   * grant (RFC 7523 §2.1), or as {@code subject_token} of type
+   * {@code urn:ietf:params:oauth:token-type:jwt} (RFC 8693), without client authentication. The
+   * token must verify with a key of its issuer's JWK Set (found by OIDC discovery), be
+   * current ({@code exp}, {@code nbf}, {@code iat}, 60 seconds of leeway) and match exactly one enabled trust
+   * policy ({@code POST /v1/trust-policies}): its issuer, its audience and all its claim
+   * conditions. The access token is for the policy's agent, within the policy's scopes;
+   * the audit event names the policy and the external subject. Any failure is
+   * {@code invalid_grant}, saying what did not match but not the policies' values.
+   *
    * {@code POST /oauth2/token} ({@code issueToken}).
    */
   public TokenResponse issueToken(TokenRequest params, RequestOptions options) {

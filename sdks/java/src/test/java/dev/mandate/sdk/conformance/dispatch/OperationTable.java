@@ -14,13 +14,17 @@ import dev.mandate.sdk.models.AgentCreate;
 import dev.mandate.sdk.models.AgentKeyCreate;
 import dev.mandate.sdk.models.AgentUpdate;
 import dev.mandate.sdk.models.CredentialCreate;
+import dev.mandate.sdk.models.FederationPartnerCreate;
+import dev.mandate.sdk.models.FederationVerifyRequest;
 import dev.mandate.sdk.models.ListAdminTokensParams;
 import dev.mandate.sdk.models.ListAgentKeysParams;
 import dev.mandate.sdk.models.ListAgentsParams;
 import dev.mandate.sdk.models.ListAuditEventsParams;
 import dev.mandate.sdk.models.ListCredentialsParams;
 import dev.mandate.sdk.models.ListDelegationsParams;
+import dev.mandate.sdk.models.ListFederationPartnersParams;
 import dev.mandate.sdk.models.ListOrgsParams;
+import dev.mandate.sdk.models.ListTrustPoliciesParams;
 import dev.mandate.sdk.models.ListWebhookDeliveriesParams;
 import dev.mandate.sdk.models.ListWebhooksParams;
 import dev.mandate.sdk.models.OrganizationCreate;
@@ -28,6 +32,8 @@ import dev.mandate.sdk.models.OrganizationUpdate;
 import dev.mandate.sdk.models.StreamEventsParams;
 import dev.mandate.sdk.models.TokenOperationRequest;
 import dev.mandate.sdk.models.TokenRequest;
+import dev.mandate.sdk.models.TrustPolicyCreate;
+import dev.mandate.sdk.models.TrustPolicyUpdate;
 import dev.mandate.sdk.models.WebhookCreate;
 import dev.mandate.sdk.models.WebhookUpdate;
 import java.util.Collections;
@@ -156,6 +162,33 @@ public final class OperationTable {
     sync.put(
         "revokeDelegation",
         (client, pathArgs, params, options) -> client.delegations().withRawResponse().revoke(path(pathArgs, "delegationId"), options));
+    sync.put(
+        "listTrustPolicies",
+        (client, pathArgs, params, options) -> client.trustPolicies().withRawResponse().list(params(params, ListTrustPoliciesParams.class), options));
+    sync.put(
+        "createTrustPolicy",
+        (client, pathArgs, params, options) -> client.trustPolicies().withRawResponse().create(params(params, TrustPolicyCreate.class), options));
+    sync.put(
+        "getTrustPolicy",
+        (client, pathArgs, params, options) -> client.trustPolicies().withRawResponse().get(path(pathArgs, "policyId"), options));
+    sync.put(
+        "updateTrustPolicy",
+        (client, pathArgs, params, options) -> client.trustPolicies().withRawResponse().update(path(pathArgs, "policyId"), params(params, TrustPolicyUpdate.class), options));
+    sync.put(
+        "deleteTrustPolicy",
+        (client, pathArgs, params, options) -> client.trustPolicies().withRawResponse().delete(path(pathArgs, "policyId"), options));
+    sync.put(
+        "listFederationPartners",
+        (client, pathArgs, params, options) -> client.federation().withRawResponse().listPartners(params(params, ListFederationPartnersParams.class), options));
+    sync.put(
+        "createFederationPartner",
+        (client, pathArgs, params, options) -> client.federation().withRawResponse().createPartner(params(params, FederationPartnerCreate.class), options));
+    sync.put(
+        "deleteFederationPartner",
+        (client, pathArgs, params, options) -> client.federation().withRawResponse().deletePartner(path(pathArgs, "partnerId"), options));
+    sync.put(
+        "verifyFederatedToken",
+        (client, pathArgs, params, options) -> client.federation().withRawResponse().verify(params(params, FederationVerifyRequest.class), options));
     sync.put(
         "getAgentDid",
         (client, pathArgs, params, options) -> client.identity().withRawResponse().did(path(pathArgs, "agentId"), options));
@@ -309,6 +342,33 @@ public final class OperationTable {
     async.put(
         "revokeDelegation",
         (client, pathArgs, params, options) -> client.delegations().withRawResponse().revokeAsync(path(pathArgs, "delegationId"), options));
+    async.put(
+        "listTrustPolicies",
+        (client, pathArgs, params, options) -> client.trustPolicies().withRawResponse().listAsync(params(params, ListTrustPoliciesParams.class), options));
+    async.put(
+        "createTrustPolicy",
+        (client, pathArgs, params, options) -> client.trustPolicies().withRawResponse().createAsync(params(params, TrustPolicyCreate.class), options));
+    async.put(
+        "getTrustPolicy",
+        (client, pathArgs, params, options) -> client.trustPolicies().withRawResponse().getAsync(path(pathArgs, "policyId"), options));
+    async.put(
+        "updateTrustPolicy",
+        (client, pathArgs, params, options) -> client.trustPolicies().withRawResponse().updateAsync(path(pathArgs, "policyId"), params(params, TrustPolicyUpdate.class), options));
+    async.put(
+        "deleteTrustPolicy",
+        (client, pathArgs, params, options) -> client.trustPolicies().withRawResponse().deleteAsync(path(pathArgs, "policyId"), options));
+    async.put(
+        "listFederationPartners",
+        (client, pathArgs, params, options) -> client.federation().withRawResponse().listPartnersAsync(params(params, ListFederationPartnersParams.class), options));
+    async.put(
+        "createFederationPartner",
+        (client, pathArgs, params, options) -> client.federation().withRawResponse().createPartnerAsync(params(params, FederationPartnerCreate.class), options));
+    async.put(
+        "deleteFederationPartner",
+        (client, pathArgs, params, options) -> client.federation().withRawResponse().deletePartnerAsync(path(pathArgs, "partnerId"), options));
+    async.put(
+        "verifyFederatedToken",
+        (client, pathArgs, params, options) -> client.federation().withRawResponse().verifyAsync(params(params, FederationVerifyRequest.class), options));
     async.put(
         "getAgentDid",
         (client, pathArgs, params, options) -> client.identity().withRawResponse().didAsync(path(pathArgs, "agentId"), options));

@@ -2,15 +2,16 @@ import { type LookupAddress, type LookupOptions, lookup as dnsLookup } from 'nod
 import { BlockList, type LookupFunction, isIP } from 'node:net';
 
 /**
- * The SSRF guard for webhook deliveries. Webhook URLs are chosen by org admins, so without
- * it any org could make the server POST to its own loopback, the private network or a cloud
- * metadata service. A URL is checked when it is registered (checkWebhookUrl), and every
- * delivery resolves its host through vettedLookup, which checks each resolved address and
+ * The SSRF guard for the server's outbound requests: webhook deliveries, and the JWK Sets of
+ * external issuers (federation). Their URLs are chosen by org admins, so without it any org
+ * could make the server call its own loopback, the private network or a cloud metadata
+ * service. A URL is checked when it is registered (checkOutboundUrl), and every
+ * request resolves its host through vettedLookup, which checks each resolved address and
  * hands node exactly the addresses it checked: a DNS answer cannot change between the check
  * and the connection.
  *
- * The operator may allow-list exact host names and networks (MANDATE_WEBHOOK_ALLOWED_HOSTS),
- * for receivers on an internal network or local development.
+ * The operator may allow-list exact host names and networks (MANDATE_WEBHOOK_ALLOWED_HOSTS,
+ * MANDATE_INSECURE_ISSUER_HOSTS), for services on an internal network or local development.
  */
 
 /** Error code of a refused lookup, so callers can tell a refusal from a network failure. */
@@ -174,7 +175,7 @@ export function parseAllowList(value: string | undefined): AllowList {
   for (const raw of (value ?? '').split(',')) {
     const entry = raw.trim();
     if (entry === '') continue;
-    const bad = (why: string): Error => new Error(`Webhook allow-list entry "${entry}" ${why}.`);
+    const bad = (why: string): Error => new Error(`Allow-list entry "${entry}" ${why}.`);
     const [address = '', prefixText, extra] = entry.split('/');
     const family = isIP(address);
     if (prefixText !== undefined && family !== 0) {
@@ -225,10 +226,10 @@ export function vetAddress(allow: AllowList, host: string, ip: string): string |
 }
 
 /**
- * Checks a webhook URL when it is registered; returns the problem, or null. The host is not
+ * Checks a webhook or issuer URL when it is registered; returns the problem, or null. The host is not
  * resolved here (its addresses may change): deliveries check them on every connection.
  */
-export function checkWebhookUrl(url: string, allow: AllowList): string | null {
+export function checkOutboundUrl(url: string, allow: AllowList): string | null {
   if (url.length > MAX_WEBHOOK_URL_LENGTH) return `The URL must be at most ${MAX_WEBHOOK_URL_LENGTH} characters long.`;
   let parsed: URL;
   try {
