@@ -44,6 +44,8 @@ export async function startServer(serverJs = DEFAULT_SERVER, { env = {}, logFile
       // The webhook scenario's endpoint is a closed loopback port: allowed, and each delivery
       // fails fast and for good after one attempt, so its outcome is known.
       MANDATE_WEBHOOK_ALLOWED_HOSTS: '127.0.0.1/32',
+      // The federation scenario trusts this server itself as an external OIDC issuer.
+      MANDATE_INSECURE_ISSUER_HOSTS: '127.0.0.1',
       MANDATE_WEBHOOK_MAX_ATTEMPTS: '1',
       // `mandate listening` is logged at info; warn would hide the port.
       LOG_LEVEL: 'info',
