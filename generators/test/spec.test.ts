@@ -19,6 +19,8 @@ it('puts every operation of the spec in its tag’s resource', () => {
     'credentials',
     'agent keys',
     'delegations',
+    'trust policies',
+    'federation',
     'identity',
     'oauth',
     'signing keys',

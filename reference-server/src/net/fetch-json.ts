@@ -29,7 +29,7 @@ export function fetchJson(url: string, allow: AllowList, limits: FetchLimits): P
       clearTimeout(timer);
       reject(new FetchFailed(`${url}: ${message}`));
     };
-    const timer = setTimeout(() => fail(`no answer within ${limits.timeoutMs} ms`), limits.timeoutMs);
+    const timer = setTimeout(() => { fail(`no answer within ${limits.timeoutMs} ms`); }, limits.timeoutMs);
     const request = (target.protocol === 'https:' ? https : http).get(
       target,
       { headers: { accept: 'application/json', 'user-agent': 'Mandate-Federation/1.0' }, lookup: vettedLookup(allow), agent: false },
@@ -55,9 +55,9 @@ export function fetchJson(url: string, allow: AllowList, limits: FetchLimits): P
             reject(new FetchFailed(`${url}: the answer is not a JSON object`));
           }
         });
-        response.on('error', () => fail('the connection closed mid-answer'));
+        response.on('error', () => { fail('the connection closed mid-answer'); });
       },
     );
-    request.on('error', (error) => fail(error.message));
+    request.on('error', (error) => { fail(error.message); });
   });
 }

@@ -72,7 +72,7 @@ describe('trust policies', () => {
     expect((await admin.call('getTrustPolicy', { path: { policyId: policy.id } })).body.code).toBe('TRUST_POLICY_NOT_FOUND');
     for (const action of ['trust_policy.created', 'trust_policy.updated', 'trust_policy.deleted']) {
       const events = await admin.call('listAuditEvents', { query: { action, limit: 100 } });
-      expect((events.body.data as Body[]).filter((e) => (e.target as Body).id === policy.id)).toHaveLength(1);
+      expect((events.body.data as Body[]).filter((e) => (e.target).id === policy.id)).toHaveLength(1);
     }
   });
 

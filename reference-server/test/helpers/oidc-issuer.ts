@@ -61,7 +61,7 @@ export async function startIssuer(): Promise<TestIssuer> {
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
-        server.close(() => resolve());
+        server.close(() => { resolve(); });
       }),
   };
   return issuer;

@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import path from 'node:path';
-import { loadSpec } from '../../src/spec/operations';
+import { loadSpec, roleScopes } from '../../src/spec/operations';
 import { type Api, type CallOptions, operations } from './api';
 import { createAgent } from './fixtures';
 import { basic, claimsOf, postForm, tokenFor } from './oauth';
@@ -9,6 +9,9 @@ const { document } = loadSpec(path.resolve(__dirname, '../../../spec/dist/openap
 
 /** The management API operations that take bearer tokens (the OAuth endpoints have their own tests). */
 export const protectedOperations = operations.filter((o) => o.requiredScopes !== null && o.tag !== 'OAuth 2.0');
+
+/** The scopes of each admin-token role. */
+export const { roles } = roleScopes(document);
 
 /** Instance-wide operations: signing keys belong to no organization. */
 export const instanceOperations = protectedOperations.filter((o) => o.tag === 'Signing keys');
@@ -29,6 +32,8 @@ export interface Ids {
   credentialId: string;
   keyId: string;
   delegationId: string;
+  policyId: string;
+  partnerId: string;
   tokenId: string;
   eventId: string;
   webhookId: string;
@@ -37,7 +42,8 @@ export interface Ids {
 
 /**
  * One of each resource an operation can name, in the organization `api` acts for: an agent
- * with a credential and a key, a delegation between two agents, an admin token, an audit event, and a webhook with a delivery.
+ * with a credential and a key, a delegation between two agents, a trust policy, a federation
+ * partner, an admin token, an audit event, and a webhook with a delivery.
  */
 export async function resourcesOf(api: Api, orgId: string): Promise<Ids> {
   const agent = await createAgent(api);
@@ -45,6 +51,13 @@ export async function resourcesOf(api: Api, orgId: string): Promise<Ids> {
   const jwk = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' });
   const key = await api.call('addAgentKey', { path: { agentId: agent.id }, body: { jwk } });
   const delegation = await delegationOf(api);
+  const ciAgent = await createAgent(api, { allowedScopes: ['agents:read'] });
+  const policy = await api.call('createTrustPolicy', {
+    body: { name: 'ci', issuer: 'https://token.actions.githubusercontent.com', audience: 'https://mandate.test', conditions: { sub: 'repo:acme/x:*' }, agentId: ciAgent.id, scopes: ['agents:read'] },
+  });
+  const partner = await api.call('createFederationPartner', {
+    body: { name: 'eu', issuer: `https://mandate-eu.example.com/${agent.id}`, jwksUri: 'https://mandate-eu.example.com/.well-known/jwks.json' },
+  });
   const tokens = await api.call('listAdminTokens', { path: { orgId } });
   const events = await api.call('listAuditEvents', { query: { limit: 1 } });
   const webhook = await api.call('createWebhook', { body: { url: 'https://hooks.example.com/tests', events: ['webhook.tested'] } });
@@ -55,6 +68,8 @@ export async function resourcesOf(api: Api, orgId: string): Promise<Ids> {
     credentialId: credential.body.id,
     keyId: key.body.id,
     delegationId: delegation,
+    policyId: policy.body.id,
+    partnerId: partner.body.id,
     tokenId: tokens.body.data[0].id,
     eventId: events.body.data[0].id,
     webhookId: webhook.body.id,

@@ -6,6 +6,8 @@ import { agentHandlers, credentialHandlers } from '../../src/http/handlers/agent
 import { eventHandlers } from '../../src/http/handlers/events';
 import { identityHandlers } from '../../src/http/handlers/identity';
 import { webhookHandlers } from '../../src/http/handlers/webhooks';
+import { federationHandlers } from '../../src/http/handlers/federation';
+import { trustPolicyHandlers } from '../../src/http/handlers/trust-policies';
 import { auditHandlers, keyHandlers } from '../../src/http/handlers/keys-and-audit';
 import { orgHandlers } from '../../src/http/handlers/orgs';
 import { checkCoverage } from '../../src/http/router';
@@ -21,6 +23,8 @@ const implemented = [
   ...Object.keys(identityHandlers('http://localhost', undefined as never).handlers),
   ...Object.keys(identityHandlers('http://localhost', undefined as never).publicHandlers),
   ...Object.keys(webhookHandlers(undefined as never)),
+  ...Object.keys(trustPolicyHandlers(undefined as never)),
+  ...Object.keys(federationHandlers(undefined as never, undefined as never)),
   ...PUBLIC_OPERATIONS,
   ...OAUTH_OPERATIONS,
 ];
