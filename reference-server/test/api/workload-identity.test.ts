@@ -94,6 +94,12 @@ describe('trust policies', () => {
     expect(insecure.body.code).toBe('ISSUER_NOT_ALLOWED');
     const wider = await admin.call('createTrustPolicy', { body: { ...base, issuer: issuer.url, scopes: ['audit:read'] } });
     expect(wider.body.code).toBe('SCOPE_NOT_ALLOWED');
+    // Found by the fuzzer: many long scopes must not make the field error longer than its schema's 500 characters.
+    const many = Array.from({ length: 40 }, (_, i) => `scope${i}:${'x'.repeat(90)}`);
+    const manyWider = await admin.call('createTrustPolicy', { body: { ...base, issuer: issuer.url, scopes: many } });
+    expect(manyWider.body.code).toBe('SCOPE_NOT_ALLOWED');
+    expect((manyWider.body.errors as Body[])[0]?.message).toMatch(/and 37 more$/);
+    expect(String((manyWider.body.errors as Body[])[0]?.message).length).toBeLessThanOrEqual(500);
     await admin.call('decommissionAgent', { path: { agentId: agent.id } });
     const gone = await admin.call('createTrustPolicy', { body: { ...base, issuer: issuer.url } });
     expect([gone.status, gone.body.code]).toEqual([409, 'AGENT_DECOMMISSIONED']);

@@ -49,7 +49,9 @@ function checkFields(policy: TrustPolicyFields, allowedScopes: readonly string[]
   }
   const refused = policy.scopes.filter((scope) => !allowedScopes.includes(scope));
   if (refused.length > 0) {
-    const message = `are not among the agent's allowed scopes: ${refused.join(', ')}`;
+    // Scopes are up to 100 characters each: name a few, so the message stays short.
+    const named = refused.slice(0, 3).join(', ') + (refused.length > 3 ? ` and ${refused.length - 3} more` : '');
+    const message = `are not among the agent's allowed scopes: ${named}`;
     throw badRequest('SCOPE_NOT_ALLOWED', `The scopes ${message}.`, [{ field: 'body.scopes', code: 'SCOPE_NOT_ALLOWED', message }]);
   }
 }
