@@ -6,6 +6,7 @@ export type { DelegateParams, DelegatedToken } from './core/client-core.js';
 export type { ClientOptions, RequestOptions, StreamOptions, LogLevel, Clock } from './core/options.js';
 export type { Logger } from './core/log.js';
 export type { PrivateJwk, PrivateKeyInput } from './core/private-key.js';
+export type { FederatedTokenInput } from './core/federated-token.js';
 export { Page, PagePromise } from './core/pagination.js';
 export { EventStream, isOverflow, type StreamEvent, type OverflowEvent } from './core/event-stream.js';
 export {

@@ -24,9 +24,11 @@ export function clientAuthentication(
       'Both a client secret and a private key are configured: give clientSecret or privateKey (MANDATE_CLIENT_SECRET or MANDATE_CLIENT_PRIVATE_KEY), not both; the server takes one authentication method per request.',
     );
   }
-  if ((clientId === undefined) !== (clientSecret === undefined && privateKey === undefined)) {
+  // A workload's clientId only picks the agent: its federated token is the credential.
+  const federated = credentials.federatedToken !== undefined || credentials.federatedTokenFile !== undefined;
+  if (!federated && (clientId === undefined) !== (clientSecret === undefined && privateKey === undefined)) {
     throw new MandateError(
-      'Give clientId together with clientSecret or privateKey (or MANDATE_CLIENT_ID with MANDATE_CLIENT_SECRET or MANDATE_CLIENT_PRIVATE_KEY), or none of them.',
+      'Give clientId together with clientSecret or privateKey (or MANDATE_CLIENT_ID with MANDATE_CLIENT_SECRET or MANDATE_CLIENT_PRIVATE_KEY), or none of them (with a federated token, clientId may stand alone).',
     );
   }
   if (keyId !== undefined && privateKey === undefined) throw new MandateError('keyId was given without a private key (privateKey or MANDATE_CLIENT_PRIVATE_KEY).');

@@ -2,8 +2,9 @@ import type { TokenResponse, TokenTypeUri } from '../generated/models.js';
 import { APIPromise, type RawResponse } from './api-promise.js';
 import { JWT_BEARER_ASSERTION_TYPE } from './client-assertion.js';
 import { type ClientAuthentication, clientAuthentication } from './client-auth.js';
-import { APIConnectionError, APITimeoutError, MandateError, errorFor } from './errors.js';
+import { APIConnectionError, APITimeoutError, AuthenticationError, BadRequestError, MandateError, errorFor } from './errors.js';
 import { EventStream } from './event-stream.js';
+import { type FederatedWorkload, JWT_BEARER_GRANT, federatedWorkload } from './federated-token.js';
 import { Log } from './log.js';
 import { type ClientOptions, type Clock, type RequestOptions, type StreamOptions, readEnv, resolveCredentials, systemClock } from './options.js';
 import { Page, type PageBody, PagePromise } from './pagination.js';
@@ -88,6 +89,7 @@ export class MandateCore {
   readonly baseURL: string;
   private readonly apiToken: string | undefined;
   private readonly clientAuth: ClientAuthentication | undefined;
+  private readonly workload: FederatedWorkload | undefined;
   private readonly scope: string | undefined;
   private readonly organization: string | undefined;
   private readonly maxRetries: number;
@@ -105,6 +107,7 @@ export class MandateCore {
     this.baseURL = (options.baseURL ?? readEnv('MANDATE_BASE_URL') ?? api.defaultBaseURL).replace(/\/+$/, '');
     const credentials = resolveCredentials(options);
     this.clock = options.clock ?? systemClock;
+    this.workload = federatedWorkload(credentials);
     const keyId = options.keyId === '' ? undefined : options.keyId;
     this.clientAuth = clientAuthentication(credentials, keyId, () => this.clock.now());
     this.apiToken = credentials.apiToken;
@@ -116,7 +119,9 @@ export class MandateCore {
     this.customFetch = options.fetch;
     this.log = new Log(options.logger ?? console, options.logLevel);
     this.tokens =
-      this.clientAuth === undefined ? undefined : new TokenManager(() => this.issueManagedToken(), () => this.clock.now());
+      this.clientAuth === undefined && this.workload === undefined
+        ? undefined
+        : new TokenManager(() => this.issueManagedToken(), () => this.clock.now());
     this.jwks = new JwksCache(`${this.baseURL}/.well-known/jwks.json`, (url) => this.fetchFn()(url), this.clock);
   }
 
@@ -383,11 +388,25 @@ export class MandateCore {
   }
 
   private async issueManagedToken(): Promise<{ accessToken: string; expiresIn: number }> {
-    const params = { grant_type: 'client_credentials', ...(this.scope === undefined ? {} : { scope: this.scope }) };
-    const { data } = (await this.send(this.api.tokenOperation, { params })) as { data: { access_token: string; expires_in: number } };
+    // A workload presents its federated token with no client authentication (RFC 7523 §2.1).
+    const grant =
+      this.workload === undefined
+        ? { grant_type: 'client_credentials' }
+        : { grant_type: JWT_BEARER_GRANT, assertion: await this.workload.token(), client_id: this.workload.clientId };
+    const params = { ...grant, scope: this.scope };
+    const { data } = (await this.send(this.api.tokenOperation, { params }).catch(refusedGrant)) as { data: { access_token: string; expires_in: number } };
     this.log.debug('obtained an access token', { expiresIn: data.expires_in });
     return { accessToken: data.access_token, expiresIn: data.expires_in };
   }
+}
+
+/**
+ * The token endpoint refuses a federated token with 400 invalid_grant; for the call that needed
+ * the token, that is a credential that does not authenticate.
+ */
+function refusedGrant(error: unknown): never {
+  if (error instanceof BadRequestError && error.code === 'invalid_grant') throw new AuthenticationError(error.status, error.body, error.headers);
+  throw error;
 }
 
 function carriesClientAuthentication(params: object | undefined): boolean {

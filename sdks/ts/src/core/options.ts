@@ -1,3 +1,4 @@
+import type { FederatedTokenInput } from './federated-token.js';
 import type { Logger } from './log.js';
 import type { PrivateKeyInput } from './private-key.js';
 
@@ -11,10 +12,11 @@ export interface Clock {
 
 /**
  * Every option given (not `undefined`) wins over its environment variable. Credentials come
- * from one place only: give any of `apiToken`, `clientId`, `clientSecret` or `privateKey`, even
- * as an empty string, and none of `MANDATE_API_TOKEN`, `MANDATE_CLIENT_ID`,
- * `MANDATE_CLIENT_SECRET` and `MANDATE_CLIENT_PRIVATE_KEY` is read; a client given none of them
- * takes them all from the environment. `baseURL`, `organization` and `scope` fall back to their
+ * from one place only: give any of `apiToken`, `clientId`, `clientSecret`, `privateKey`,
+ * `federatedToken` or `federatedTokenFile`, even as an empty string, and none of
+ * `MANDATE_API_TOKEN`, `MANDATE_CLIENT_ID`, `MANDATE_CLIENT_SECRET`,
+ * `MANDATE_CLIENT_PRIVATE_KEY`, `MANDATE_FEDERATED_TOKEN` and `MANDATE_FEDERATED_TOKEN_FILE` is
+ * read; a client given none of them takes them all from the environment. `baseURL`, `organization` and `scope` fall back to their
  * variables one by one.
  */
 export interface ClientOptions {
@@ -25,7 +27,11 @@ export interface ClientOptions {
    * `MANDATE_API_TOKEN` only when no credential option is given; `''` means none.
    */
   apiToken?: string;
-  /** An agent's client id; defaults to `MANDATE_CLIENT_ID` only when no credential option is given. */
+  /**
+   * An agent's client id; defaults to `MANDATE_CLIENT_ID` only when no credential option is
+   * given. Optional with a federated token, where it picks the agent among those whose trust
+   * policies accept the token.
+   */
   clientId?: string;
   /** The agent credential's secret; defaults to `MANDATE_CLIENT_SECRET` only when no credential option is given. */
   clientSecret?: string;
@@ -42,7 +48,21 @@ export interface ClientOptions {
    * of the public key, which is the kid the server gives a key registered without one.
    */
   keyId?: string;
-  /** Space-separated scopes to request with client credentials; defaults to `MANDATE_SCOPE`, else all the agent's. */
+  /**
+   * Workload identity federation: a token from an external OIDC issuer that a trust policy
+   * accepts (a GitHub Actions or GitLab CI ID token), exchanged for access tokens with the JWT
+   * bearer grant (RFC 7523) instead of a secret or key. A function is called for every token
+   * request, for a token that changes. Defaults to `MANDATE_FEDERATED_TOKEN` only when no
+   * credential option is given; `''` means none.
+   */
+  federatedToken?: FederatedTokenInput;
+  /**
+   * Like `federatedToken`, from a file read again for every token request (a Kubernetes
+   * projected service-account token is rotated in place). Defaults to
+   * `MANDATE_FEDERATED_TOKEN_FILE` only when no credential option is given; `''` means none.
+   */
+  federatedTokenFile?: string;
+  /** Space-separated scopes to request with client credentials or a federated token; defaults to `MANDATE_SCOPE`, else all the agent's (or the trust policy's). */
   scope?: string;
   /**
    * The organization to act in, sent as `Mandate-Organization` where an operation accepts it;
@@ -110,6 +130,8 @@ export interface ResolvedCredentials {
   clientId: string | undefined;
   clientSecret: string | undefined;
   privateKey: { value: PrivateKeyInput; source: string } | undefined;
+  federatedToken: FederatedTokenInput | undefined;
+  federatedTokenFile: string | undefined;
 }
 
 /**
@@ -118,12 +140,20 @@ export interface ResolvedCredentials {
  * secret) pick up an admin token from MANDATE_API_TOKEN and act as the admin.
  */
 export function resolveCredentials(options: ClientOptions): ResolvedCredentials {
-  const given =
-    options.apiToken !== undefined || options.clientId !== undefined || options.clientSecret !== undefined || options.privateKey !== undefined;
+  const given = [options.apiToken, options.clientId, options.clientSecret, options.privateKey, options.federatedToken, options.federatedTokenFile].some(
+    (credential) => credential !== undefined,
+  );
   if (given) {
     // An empty string still counts as given (it keeps the environment out) but is no credential.
     const privateKey = options.privateKey === undefined || options.privateKey === '' ? undefined : { value: options.privateKey, source: 'privateKey' };
-    return { apiToken: nonEmpty(options.apiToken), clientId: nonEmpty(options.clientId), clientSecret: nonEmpty(options.clientSecret), privateKey };
+    return {
+      apiToken: nonEmpty(options.apiToken),
+      clientId: nonEmpty(options.clientId),
+      clientSecret: nonEmpty(options.clientSecret),
+      privateKey,
+      federatedToken: options.federatedToken === '' ? undefined : options.federatedToken,
+      federatedTokenFile: nonEmpty(options.federatedTokenFile),
+    };
   }
   const envKey = readEnv('MANDATE_CLIENT_PRIVATE_KEY');
   return {
@@ -131,6 +161,8 @@ export function resolveCredentials(options: ClientOptions): ResolvedCredentials 
     clientId: readEnv('MANDATE_CLIENT_ID'),
     clientSecret: readEnv('MANDATE_CLIENT_SECRET'),
     privateKey: envKey === undefined ? undefined : { value: envKey, source: 'MANDATE_CLIENT_PRIVATE_KEY' },
+    federatedToken: readEnv('MANDATE_FEDERATED_TOKEN'),
+    federatedTokenFile: readEnv('MANDATE_FEDERATED_TOKEN_FILE'),
   };
 }
 

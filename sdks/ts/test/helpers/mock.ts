@@ -25,6 +25,29 @@ export const agent = (id: string) => ({ id, name: id, agentType: 'autonomous', s
 /** For `matchHeader`: the request must not carry the header. */
 export const absent = (value: string | undefined): boolean => value === undefined;
 
+/**
+ * Records each form posted to `path` and answers it with `reply(n)` for the nth; by default
+ * the requests must carry no Authorization header.
+ */
+export function captureForms(
+  api: nock.Scope,
+  path: string,
+  times: number,
+  reply: (n: number) => [number, object],
+  authorization: string | ((value: string | undefined) => boolean) = absent,
+): Record<string, string>[] {
+  const forms: Record<string, string>[] = [];
+  api
+    .post(path, (body: unknown) => {
+      forms.push(typeof body === 'string' ? Object.fromEntries(new URLSearchParams(body)) : (body as Record<string, string>));
+      return true;
+    })
+    .matchHeader('authorization', authorization)
+    .times(times)
+    .reply(() => reply(forms.length - 1));
+  return forms;
+}
+
 beforeAll(() => {
   nock.disableNetConnect();
 });

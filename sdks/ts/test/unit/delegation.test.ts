@@ -7,7 +7,7 @@ import { BadRequestError, Mandate, MandateError, TokenVerificationError, actors,
 import { JwksCache, MAX_ACT_DEPTH, verifyJwt } from '../../src/core/verify';
 import { FakeClock } from '../helpers/fake-clock';
 import { generateTestKey } from '../helpers/keys';
-import { BASE, absent, mockClient } from '../helpers/mock';
+import { BASE, captureForms, mockClient } from '../helpers/mock';
 
 type Jose = typeof import('jose');
 let jose: Jose;
@@ -23,24 +23,10 @@ const SUBJECT_TOKEN = 'eyJ.subject-token-of-agt_a.sig';
 const basic = `Basic ${Buffer.from('agt_b:mdt_sk_b').toString('base64')}`;
 const exchanged = { access_token: 'eyJ.delegated.sig', issued_token_type: ACCESS_TOKEN, token_type: 'Bearer', expires_in: 900, scope: 'agents:read' };
 
-/** Records each form posted to the token endpoint. */
-function captureForms(api: nock.Scope, times: number, reply: (n: number) => [number, object], authorization: string | ((value: string | undefined) => boolean)): Record<string, string>[] {
-  const forms: Record<string, string>[] = [];
-  api
-    .post('/oauth2/token', (body: unknown) => {
-      forms.push(typeof body === 'string' ? Object.fromEntries(new URLSearchParams(body)) : (body as Record<string, string>));
-      return true;
-    })
-    .matchHeader('authorization', authorization)
-    .times(times)
-    .reply(() => reply(forms.length - 1));
-  return forms;
-}
-
 describe('client.delegate', () => {
   it('exchanges the subject token with client_secret_basic and returns the typed token response', async () => {
     const { client, api } = mockClient({ apiToken: undefined, clientId: 'agt_b', clientSecret: 'mdt_sk_b', scope: 'agents:read agents:write' });
-    const forms = captureForms(api, 1, () => [200, exchanged], basic);
+    const forms = captureForms(api, '/oauth2/token', 1, () => [200, exchanged], basic);
     const token = await client.delegate(SUBJECT_TOKEN, { scope: 'agents:read', resource: 'https://inventory.example' });
     expect(token).toEqual(exchanged);
     expect(token.issued_token_type).toBe(ACCESS_TOKEN);
@@ -58,7 +44,7 @@ describe('client.delegate', () => {
 
   it('leaves scope and resource out when not given (the server then keeps all the subject token’s scopes)', async () => {
     const { client, api } = mockClient({ apiToken: undefined, clientId: 'agt_b', clientSecret: 'mdt_sk_b' });
-    const forms = captureForms(api, 1, () => [200, exchanged], basic);
+    const forms = captureForms(api, '/oauth2/token', 1, () => [200, exchanged], basic);
     const { data, response } = await client.delegate(SUBJECT_TOKEN).withResponse();
     expect(data.access_token).toBe('eyJ.delegated.sig');
     expect(response.status).toBe(200);
@@ -71,7 +57,7 @@ describe('client.delegate', () => {
     const client = new Mandate({ baseURL: BASE, clientId: 'agt_b', privateKey: testKey.pem, clock });
     const api = nock(BASE);
     api.get('/.well-known/oauth-authorization-server').reply(200, { issuer: ISSUER });
-    const forms = captureForms(api, 2, (n) => (n === 0 ? [503, { error: 'temporarily_unavailable' }] : [200, exchanged]), absent);
+    const forms = captureForms(api, '/oauth2/token', 2, (n) => (n === 0 ? [503, { error: 'temporarily_unavailable' }] : [200, exchanged]));
     await expect(client.delegate(SUBJECT_TOKEN, { scope: 'agents:read' })).resolves.toEqual(exchanged);
 
     const publicKey = await jose.importJWK(testKey.publicJwk, 'ES256');

@@ -6,23 +6,12 @@
 import nock from 'nock';
 import { Mandate, MandateError, type ClientOptions } from '../../src/index';
 import { FakeClock } from '../helpers/fake-clock';
+import { withEnv } from '../helpers/env';
 import { BASE, absent, agent } from '../helpers/mock';
 
 const ADMIN_TOKEN = 'mdt_pat_instance_admin_from_env';
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
 const tokenReply = (token: string) => ({ access_token: token, token_type: 'Bearer', expires_in: 3600, scope: 'agents:read' });
-
-/** Runs `body` with exactly these MANDATE_* variables set, then restores the environment. */
-async function withEnv(vars: Record<string, string>, body: () => Promise<void>): Promise<void> {
-  const saved = process.env;
-  process.env = Object.fromEntries(Object.entries(saved).filter(([name]) => !name.startsWith('MANDATE_')));
-  Object.assign(process.env, vars);
-  try {
-    await body();
-  } finally {
-    process.env = saved;
-  }
-}
 
 /** A client whose every request's Authorization header (or null) lands in `sent`. */
 function recordingClient(options: ClientOptions): { client: Mandate; sent: (string | null)[] } {

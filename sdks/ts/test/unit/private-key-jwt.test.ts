@@ -10,7 +10,8 @@ import { lowS } from '../../src/core/client-assertion';
 import { isLowS } from '../../src/core/verify';
 import { FakeClock } from '../helpers/fake-clock';
 import { type KeyKind, type TestKey, generateTestKey } from '../helpers/keys';
-import { BASE, absent, agent } from '../helpers/mock';
+import { withEnv } from '../helpers/env';
+import { BASE, absent, agent, captureForms } from '../helpers/mock';
 
 type Jose = typeof import('jose');
 let jose: Jose;
@@ -34,20 +35,6 @@ function keyClient(options: ClientOptions): { client: Mandate; clock: FakeClock;
   const clock = new FakeClock();
   const client = new Mandate({ baseURL: BASE, clientId: CLIENT_ID, clock, ...options });
   return { client, clock, api: nock(BASE) };
-}
-
-/** Records each form body posted to `path`; the request must carry no Authorization header. */
-function captureForms(api: nock.Scope, path: string, times: number, reply: (n: number) => [number, object]): Record<string, string>[] {
-  const forms: Record<string, string>[] = [];
-  api
-    .post(path, (body: unknown) => {
-      forms.push(typeof body === 'string' ? Object.fromEntries(new URLSearchParams(body)) : (body as Record<string, string>));
-      return true;
-    })
-    .matchHeader('authorization', absent)
-    .times(times)
-    .reply(() => reply(forms.length - 1));
-  return forms;
 }
 
 function discovery(api: nock.Scope, times = 1): void {
@@ -266,18 +253,6 @@ describe('private key configuration', () => {
 });
 
 describe('MANDATE_CLIENT_PRIVATE_KEY', () => {
-  /** Runs `body` with exactly these MANDATE_* variables set, then restores the environment. */
-  async function withEnv(vars: Record<string, string>, body: () => Promise<void>): Promise<void> {
-    const saved = process.env;
-    process.env = Object.fromEntries(Object.entries(saved).filter(([name]) => !name.startsWith('MANDATE_')));
-    Object.assign(process.env, vars);
-    try {
-      await body();
-    } finally {
-      process.env = saved;
-    }
-  }
-
   it('a client given no credential signs with the key from the environment (PEM newlines may be written as \\n)', async () => {
     const testKey = key('ES256');
     for (const pem of [testKey.pem, testKey.pem.replace(/\n/g, '\\n')]) {
