@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import inspect
 import json
 import logging
 import platform
@@ -43,8 +44,11 @@ from ._exceptions import (
     APIError,
     APIStatusError,
     APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
     status_error_class,
 )
+from ._federation import JWT_BEARER_GRANT, FederatedTokenError, read_token_file
 from ._logging import logger as default_logger
 from ._pagination import AsyncPage, SyncPage
 from ._response import APIResponse, Parser
@@ -149,7 +153,7 @@ class BaseClient:
         if "bearer" in endpoint.auth:
             if self.config.api_token:
                 return "api_token"
-            if self.config.has_client_credentials:
+            if self.config.has_client_credentials or self.config.has_federated_token:
                 return "managed"
         return "none"
 
@@ -359,8 +363,53 @@ class BaseClient:
         lifetime = float(expires_in) if isinstance(expires_in, (int, float)) else 3600.0
         return TokenGrant(access_token=payload["access_token"], expires_in=lifetime)
 
-    def _token_params(self) -> Dict[str, object]:
-        return {"grant_type": "client_credentials", "scope": self.config.scope or NOT_GIVEN}
+    def _token_params(self, assertion: Optional[str]) -> Dict[str, object]:
+        """Client credentials; or, given a workload's federated token, the JWT bearer grant,
+        in which that token alone authenticates (no Authorization header)."""
+        scope = self.config.scope or NOT_GIVEN
+        if assertion is None:
+            return {"grant_type": "client_credentials", "scope": scope}
+        return {
+            "grant_type": JWT_BEARER_GRANT,
+            "assertion": assertion,
+            # Optional: it picks the agent when policies of several agents accept the token.
+            "client_id": self.config.client_id or NOT_GIVEN,
+            "scope": scope,
+        }
+
+    def _federated_answer(self) -> object:
+        """For one token request: the federated token file, read now (Kubernetes rewrites a
+        projected token in place), the token, or what its function returned (with
+        `AsyncMandate`, maybe an awaitable)."""
+        path = self.config.federated_token_file
+        if path is not None:
+            try:
+                return read_token_file(path)
+            except FederatedTokenError as error:
+                raise self._cannot_authenticate(str(error)) from None
+        supplied = self.config.federated_token
+        return supplied() if callable(supplied) else supplied
+
+    def _federated_token(self, answer: object) -> str:
+        """The federated token to send, once a function's answer is known to be one."""
+        if not isinstance(answer, str):
+            raise TypeError(f"federated_token must give a str, got {type(answer).__name__}")
+        if not answer:
+            raise self._cannot_authenticate("federated_token gave an empty token.")
+        return answer
+
+    def _cannot_authenticate(self, message: str) -> AuthenticationError:
+        url = self.config.base_url + self._token_endpoint.path
+        return AuthenticationError.without_response(message, request=httpx.Request("POST", url))
+
+    def _refusal(
+        self, error: BadRequestError, assertion: Optional[str]
+    ) -> Optional[AuthenticationError]:
+        """A federated token the server refused (``invalid_grant``) is, like a wrong secret's
+        401, a failure to authenticate; other errors stay as they are (None)."""
+        if assertion is None or error.code != "invalid_grant":
+            return None
+        return AuthenticationError(error.message, response=error.response, body=error.body)
 
 
 def _error_message(status: int, body: object) -> str:
@@ -478,7 +527,17 @@ class SyncAPIClient(BaseClient):
         return None
 
     def _fetch_token(self) -> TokenGrant:
-        response = self.send(self._token_endpoint, (), self._token_params(), RequestOptions())
+        assertion: Optional[str] = None
+        if self.config.has_federated_token:
+            assertion = self._federated_token(self._federated_answer())
+        params = self._token_params(assertion)
+        try:
+            response = self.send(self._token_endpoint, (), params, RequestOptions())
+        except BadRequestError as error:
+            refusal = self._refusal(error, assertion)
+            if refusal is None:
+                raise
+            raise refusal from None
         return self._token_grant(response)
 
     def _cached_issuer(self) -> str:
@@ -596,7 +655,20 @@ class AsyncAPIClient(BaseClient):
         return None
 
     async def _fetch_token(self) -> TokenGrant:
-        response = await self.send(self._token_endpoint, (), self._token_params(), RequestOptions())
+        assertion: Optional[str] = None
+        if self.config.has_federated_token:
+            answer = self._federated_answer()
+            if inspect.isawaitable(answer):
+                answer = await answer
+            assertion = self._federated_token(answer)
+        params = self._token_params(assertion)
+        try:
+            response = await self.send(self._token_endpoint, (), params, RequestOptions())
+        except BadRequestError as error:
+            refusal = self._refusal(error, assertion)
+            if refusal is None:
+                raise
+            raise refusal from None
         return self._token_grant(response)
 
     async def _cached_issuer(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from types import TracebackType
 from typing import Mapping, Optional, Sequence, Type, Union
 
@@ -11,6 +12,7 @@ import httpx
 from ._base_client import AsyncAPIClient, SyncAPIClient
 from ._config import ClientConfig, resolve_config
 from ._exceptions import MandateError
+from ._federation import AsyncFederatedToken, FederatedToken
 from ._generated.client import AsyncResources, SyncResources
 from ._generated.models import TokenResponse
 from ._generated.spec import DEFAULT_BASE_URL, TOKEN_PATH
@@ -56,6 +58,8 @@ def _config(
     default_headers: Optional[Mapping[str, str]],
     private_key: Optional[PrivateKeyInput],
     key_id: Optional[str],
+    federated_token: Optional[AsyncFederatedToken],
+    federated_token_file: Optional[Union[str, os.PathLike[str]]],
 ) -> ClientConfig:
     setup_logging()
     return resolve_config(
@@ -71,6 +75,8 @@ def _config(
         default_headers=default_headers,
         private_key=private_key,
         key_id=key_id,
+        federated_token=federated_token,
+        federated_token_file=federated_token_file,
     )
 
 
@@ -83,11 +89,13 @@ class Mandate(SyncResources):
     ``""``, wins over the variable.
 
     Credentials come from one place only. Give any of ``api_token`` (an admin API token),
-    ``client_id``, ``client_secret`` or ``private_key`` (an agent's credential, for the token
-    manager) and none of ``MANDATE_API_TOKEN``, ``MANDATE_CLIENT_ID``,
-    ``MANDATE_CLIENT_SECRET`` and ``MANDATE_CLIENT_PRIVATE_KEY`` is read; give none of them
-    and all four are. An agent client built with its id and secret (or key) therefore never
-    authenticates with an admin token that happens to be in the environment.
+    ``client_id``, ``client_secret``, ``private_key`` (an agent's credential, for the token
+    manager), ``federated_token`` or ``federated_token_file`` (a workload's) and none of
+    ``MANDATE_API_TOKEN``, ``MANDATE_CLIENT_ID``, ``MANDATE_CLIENT_SECRET``,
+    ``MANDATE_CLIENT_PRIVATE_KEY``, ``MANDATE_FEDERATED_TOKEN`` and
+    ``MANDATE_FEDERATED_TOKEN_FILE`` is read; give none of them and all six are. An agent
+    client built with its id and secret (or key) therefore never authenticates with an admin
+    token that happens to be in the environment.
 
     ``private_key`` authenticates the agent with ``private_key_jwt`` (RFC 7523) instead of a
     secret: a PKCS#8 PEM, or a private JWK (a dict or JSON text) of type EC P-256 (ES256),
@@ -95,6 +103,14 @@ class Mandate(SyncResources):
     was registered with ``agent_keys.add``. ``key_id`` is the ``kid`` sent (default: the
     JWK's ``kid``, else the key's RFC 7638 thumbprint, the server's default). A secret and a
     key together, or a key that cannot be used, raise `MandateError` here.
+
+    ``federated_token`` (an external OIDC token, or a function returning the current one) or
+    ``federated_token_file`` (a file holding it, read again for every token request) is
+    workload identity federation: the token manager trades it for an access token with the
+    JWT bearer grant (RFC 7523 §2.1), for the agent of the trust policy that accepts it;
+    ``client_id`` is then optional (it picks among several agents' policies). Either one
+    with a secret or key, or the two together, raise `MandateError` here; a token the server
+    refuses, or a file that cannot be read, raise `AuthenticationError` on the call.
     """
 
     def __init__(
@@ -106,6 +122,8 @@ class Mandate(SyncResources):
         client_secret: Optional[str] = None,
         private_key: Optional[PrivateKeyInput] = None,
         key_id: Optional[str] = None,
+        federated_token: Optional[FederatedToken] = None,
+        federated_token_file: Optional[Union[str, os.PathLike[str]]] = None,
         organization: Optional[str] = None,
         scope: Optional[str] = None,
         max_retries: Optional[int] = None,
@@ -126,6 +144,8 @@ class Mandate(SyncResources):
             default_headers,
             private_key,
             key_id,
+            federated_token,
+            federated_token_file,
         )
         self._core = SyncAPIClient(
             config, token_path=TOKEN_PATH, http_client=http_client, logger=logger
@@ -213,7 +233,8 @@ class Mandate(SyncResources):
 class AsyncMandate(AsyncResources):
     """The Mandate API client for asyncio (on `httpx.AsyncClient`); safe to share between tasks.
 
-    Takes the same options as `Mandate`.
+    Takes the same options as `Mandate`; a ``federated_token`` function may also be a
+    coroutine function.
     """
 
     def __init__(
@@ -225,6 +246,8 @@ class AsyncMandate(AsyncResources):
         client_secret: Optional[str] = None,
         private_key: Optional[PrivateKeyInput] = None,
         key_id: Optional[str] = None,
+        federated_token: Optional[AsyncFederatedToken] = None,
+        federated_token_file: Optional[Union[str, os.PathLike[str]]] = None,
         organization: Optional[str] = None,
         scope: Optional[str] = None,
         max_retries: Optional[int] = None,
@@ -245,6 +268,8 @@ class AsyncMandate(AsyncResources):
             default_headers,
             private_key,
             key_id,
+            federated_token,
+            federated_token_file,
         )
         self._core = AsyncAPIClient(
             config, token_path=TOKEN_PATH, http_client=http_client, logger=logger

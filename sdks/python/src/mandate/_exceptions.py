@@ -66,7 +66,19 @@ class BadRequestError(APIStatusError):
 
 
 class AuthenticationError(APIStatusError):
-    """401: missing, invalid or revoked credentials."""
+    """401: missing, invalid or revoked credentials.
+
+    Also raised when a workload's federated token is refused (the server's 400
+    ``invalid_grant``), and when the client has no federated token to send (an unreadable or
+    empty token file): then nothing was sent, see `without_response`.
+    """
+
+    @classmethod
+    def without_response(cls, message: str, *, request: httpx.Request) -> AuthenticationError:
+        """The client could not present its credential, so it sent nothing: ``request`` is
+        the request it would have made, and a bodiless 401 stands in for an answer (no
+        ``code``, no ``request_id``)."""
+        return cls(message, response=httpx.Response(401, request=request), body=None)
 
 
 class PermissionDeniedError(APIStatusError):
