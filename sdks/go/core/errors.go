@@ -12,7 +12,7 @@ type ErrorKind string
 
 const (
 	KindBadRequest       ErrorKind = "bad_request"       // 400, 413, 415, 422
-	KindAuthentication   ErrorKind = "authentication"    // 401; also a federated token unread or refused
+	KindAuthentication   ErrorKind = "authentication"    // 401, or a federated token unread or refused
 	KindPermissionDenied ErrorKind = "permission_denied" // 403
 	KindNotFound         ErrorKind = "not_found"         // 404
 	KindConflict         ErrorKind = "conflict"          // 409
@@ -186,9 +186,8 @@ func IsTimeout(err error) bool {
 
 // ConfigError is a client configuration that cannot work: a client secret and a private
 // key both given, a private key that cannot be used, or a federated token given twice or
-// beside a secret or key. NewClient cannot return it, so
-// every call of the client returns it instead (see Client.Err). Its message never quotes
-// a secret or key.
+// beside a secret or key. NewClient cannot return it, so every call of the client returns
+// it instead (see Client.Err). Its message never quotes a secret, key or token.
 type ConfigError struct {
 	Msg string
 }

@@ -67,7 +67,8 @@ func NewClient(defaults Defaults, opts ...Option) *Client {
 
 // Err is the configuration error every call of this client returns (a *ConfigError: a
 // client secret and a private key both given, a private key that cannot be used, or a
-// federated token given twice or beside a secret or key), or nil. NewClient cannot return it; check it after building a client to fail early.
+// federated token given twice or beside a secret or key), or nil. NewClient cannot return
+// it; check it after building a client to fail early.
 func (c *Client) Err() error { return c.cfg.err }
 
 // BaseURL is the base URL the client sends requests to.
