@@ -31,8 +31,17 @@ type Config struct {
 	// PrivateKey authenticates the agent with private_key_jwt instead of a secret: PEM or
 	// JWK text (string or []byte), a JWK map[string]any, or a crypto.Signer (see
 	// WithPrivateKey). KeyID, when set, is the kid sent with its assertions.
-	PrivateKey   any
-	KeyID        string
+	PrivateKey any
+	KeyID      string
+
+	// FederatedToken, FederatedTokenFile and FederatedTokenSource are a workload's external
+	// OIDC token (workload identity federation), exchanged for access tokens by the JWT bearer
+	// grant in place of a secret or key; at most one of them is set. ClientID is optional
+	// with them: it picks the agent when trust policies of several agents accept the token.
+	FederatedToken       string
+	FederatedTokenFile   string
+	FederatedTokenSource FederatedTokenSource
+
 	Organization string
 	Scope        string
 	HTTPClient   *http.Client
@@ -41,13 +50,15 @@ type Config struct {
 	Headers      http.Header
 	Logger       *slog.Logger
 
-	// credentialsGiven records that WithAPIToken, WithClientCredentials or WithPrivateKey was
-	// applied (even with empty values): the environment's credentials are then not read.
+	// credentialsGiven records that a credential option (WithAPIToken, WithClientCredentials,
+	// WithClientID, WithPrivateKey or a WithFederatedToken option) was applied, even with
+	// empty values: the environment's credentials are then not read.
 	credentialsGiven bool
 
-	// clientKey is PrivateKey parsed; err is a configuration that cannot work, returned by
-	// every call.
+	// clientKey is PrivateKey parsed; federated reads the federated token, whichever form it
+	// was given in; err is a configuration that cannot work, returned by every call.
 	clientKey *clientKey
+	federated FederatedTokenSource
 	err       error
 
 	// Hooks for tests: sleeping between attempts, the jitter source, the clock and how long
@@ -66,10 +77,13 @@ func WithBaseURL(url string) Option {
 	return func(c *Config) { c.BaseURL = strings.TrimRight(url, "/") }
 }
 
-// WithAPIToken authenticates with an admin API token. Like WithClientCredentials and
-// WithPrivateKey, it turns off all the environment's credentials (MANDATE_API_TOKEN,
-// MANDATE_CLIENT_ID, MANDATE_CLIENT_SECRET and MANDATE_CLIENT_PRIVATE_KEY), even when token
-// is empty; a client given none of these options takes its credentials from those variables.
+// WithAPIToken authenticates with an admin API token. Like every credential option
+// (WithClientCredentials, WithClientID, WithPrivateKey, WithFederatedToken,
+// WithFederatedTokenFile, WithFederatedTokenSource), it turns off all the environment's
+// credentials (MANDATE_API_TOKEN, MANDATE_CLIENT_ID, MANDATE_CLIENT_SECRET,
+// MANDATE_CLIENT_PRIVATE_KEY, MANDATE_FEDERATED_TOKEN and MANDATE_FEDERATED_TOKEN_FILE), even
+// when token is empty; a client given none of these options takes its credentials from those
+// variables.
 func WithAPIToken(token string) Option {
 	return func(c *Config) { c.APIToken, c.credentialsGiven = token, true }
 }
@@ -101,6 +115,37 @@ func WithPrivateKey(clientID string, key any) Option {
 	return func(c *Config) { c.ClientID, c.PrivateKey, c.credentialsGiven = clientID, key, true }
 }
 
+// WithClientID sets the agent's client id alone, for a workload authenticating with a
+// federated token: it names the agent when trust policies of several agents accept the
+// token. Like WithAPIToken, it turns off all the environment's credentials.
+func WithClientID(clientID string) Option {
+	return func(c *Config) { c.ClientID, c.credentialsGiven = clientID, true }
+}
+
+// WithFederatedToken authenticates a workload with an external OIDC token (a CI job's ID
+// token, a Kubernetes service-account token): the token manager exchanges it for access
+// tokens with the JWT bearer grant (RFC 7523 §2.1), and the trust policy that accepts it
+// names the agent. No secret or key is involved; one given too is a *ConfigError. A token
+// that expires is better given with WithFederatedTokenFile or WithFederatedTokenSource. Like
+// WithAPIToken, it turns off all the environment's credentials.
+func WithFederatedToken(token string) Option {
+	return func(c *Config) { c.FederatedToken, c.credentialsGiven = token, true }
+}
+
+// WithFederatedTokenFile is WithFederatedToken with the token read from path, again for every
+// token request, so a token the platform rotates in place (a projected Kubernetes token) is
+// always the current one. A file that cannot be read, or is empty, fails that request with an
+// authentication error that names the file.
+func WithFederatedTokenFile(path string) Option {
+	return func(c *Config) { c.FederatedTokenFile, c.credentialsGiven = path, true }
+}
+
+// WithFederatedTokenSource is WithFederatedToken with the token returned by source, called
+// for every token request (to fetch a fresh ID token from the platform, for instance).
+func WithFederatedTokenSource(source FederatedTokenSource) Option {
+	return func(c *Config) { c.FederatedTokenSource, c.credentialsGiven = source, true }
+}
+
 // WithKeyID sets the kid sent with client assertions, for a key registered under a kid of
 // its own that its JWK does not carry.
 func WithKeyID(kid string) Option { return func(c *Config) { c.KeyID = kid } }
@@ -109,8 +154,8 @@ func WithKeyID(kid string) Option { return func(c *Config) { c.KeyID = kid } }
 // MANDATE_ORGANIZATION); an instance admin names the organization it acts in this way.
 func WithOrganization(orgID string) Option { return func(c *Config) { c.Organization = orgID } }
 
-// WithScope sets the space-separated scopes requested with client credentials (default
-// MANDATE_SCOPE).
+// WithScope sets the space-separated scopes the token manager requests, with client
+// credentials or a federated token (default MANDATE_SCOPE).
 func WithScope(scope string) Option { return func(c *Config) { c.Scope = scope } }
 
 // WithHTTPClient sets the HTTP client (default: a new http.Client with no timeout of its
@@ -158,7 +203,8 @@ func newConfig(defaults Defaults, opts []Option) Config {
 	}
 	// An Option written by hand may set a credential field without the flag; a credential
 	// it set still counts as given.
-	given := cfg.credentialsGiven || cfg.APIToken != "" || cfg.ClientID != "" || cfg.ClientSecret != "" || !noKey(cfg.PrivateKey)
+	given := cfg.credentialsGiven || cfg.APIToken != "" || cfg.ClientID != "" || cfg.ClientSecret != "" || !noKey(cfg.PrivateKey) ||
+		cfg.FederatedToken != "" || cfg.FederatedTokenFile != "" || cfg.FederatedTokenSource != nil
 	if !given {
 		cfg.APIToken = os.Getenv("MANDATE_API_TOKEN")
 		cfg.ClientID = os.Getenv("MANDATE_CLIENT_ID")
@@ -166,11 +212,16 @@ func newConfig(defaults Defaults, opts []Option) Config {
 		if key := os.Getenv("MANDATE_CLIENT_PRIVATE_KEY"); key != "" {
 			cfg.PrivateKey = key
 		}
+		cfg.FederatedToken = os.Getenv("MANDATE_FEDERATED_TOKEN")
+		cfg.FederatedTokenFile = os.Getenv("MANDATE_FEDERATED_TOKEN_FILE")
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{}
 	}
-	cfg.clientKey, cfg.err = agentKey(&cfg)
+	cfg.federated, cfg.err = federatedSource(&cfg)
+	if cfg.err == nil {
+		cfg.clientKey, cfg.err = agentKey(&cfg)
+	}
 	return cfg
 }
 

@@ -12,7 +12,7 @@ type ErrorKind string
 
 const (
 	KindBadRequest       ErrorKind = "bad_request"       // 400, 413, 415, 422
-	KindAuthentication   ErrorKind = "authentication"    // 401
+	KindAuthentication   ErrorKind = "authentication"    // 401, or a federated token unread or refused
 	KindPermissionDenied ErrorKind = "permission_denied" // 403
 	KindNotFound         ErrorKind = "not_found"         // 404
 	KindConflict         ErrorKind = "conflict"          // 409
@@ -44,7 +44,9 @@ func KindOf(status int) ErrorKind {
 }
 
 // Error is a response the server answered with a non-success status. Use errors.As to get
-// it, or the Is* helpers to test its family.
+// it, or the Is* helpers to test its family. A workload's token request that could not be
+// made (its federated token file unreadable or empty, its token source failing) is an Error
+// too, of Kind KindAuthentication with no status, whose Err is the cause.
 type Error struct {
 	Kind       ErrorKind
 	StatusCode int
@@ -60,21 +62,31 @@ type Error struct {
 	RawBody []byte
 	Method  string
 	URL     string
+	// Err is why a request was not sent (see above); nil for an answer of the server.
+	Err error
 }
 
 func (e *Error) Error() string {
-	msg := fmt.Sprintf("mandate: %s %s: %d", e.Method, e.URL, e.StatusCode)
+	msg := fmt.Sprintf("mandate: %s %s:", e.Method, e.URL)
+	if e.StatusCode != 0 {
+		msg += fmt.Sprintf(" %d", e.StatusCode)
+	}
 	if e.Code != "" {
 		msg += " " + e.Code
 	}
+	if e.Message != "" && (e.StatusCode != 0 || e.Code != "") {
+		msg += ":"
+	}
 	if e.Message != "" {
-		msg += ": " + e.Message
+		msg += " " + e.Message
 	}
 	if e.RequestID != "" {
 		msg += " (request " + e.RequestID + ")"
 	}
 	return msg
 }
+
+func (e *Error) Unwrap() error { return e.Err }
 
 // newError builds an Error from a response; body is the raw response body.
 func newError(method, url string, res *http.Response, body []byte) *Error {
@@ -141,7 +153,8 @@ func hasKind(err error, kind ErrorKind) bool {
 // IsBadRequest reports a 400, 413, 415 or 422 answer.
 func IsBadRequest(err error) bool { return hasKind(err, KindBadRequest) }
 
-// IsAuthentication reports a 401 answer.
+// IsAuthentication reports a 401 answer, or a workload's federated token that could not be
+// read or that the token endpoint refused (invalid_grant).
 func IsAuthentication(err error) bool { return hasKind(err, KindAuthentication) }
 
 // IsPermissionDenied reports a 403 answer.
@@ -172,9 +185,9 @@ func IsTimeout(err error) bool {
 }
 
 // ConfigError is a client configuration that cannot work: a client secret and a private
-// key both given, or a private key that cannot be used. NewClient cannot return it, so
-// every call of the client returns it instead (see Client.Err). Its message never quotes
-// a secret or key.
+// key both given, a private key that cannot be used, or a federated token given twice or
+// beside a secret or key. NewClient cannot return it, so every call of the client returns
+// it instead (see Client.Err). Its message never quotes a secret, key or token.
 type ConfigError struct {
 	Msg string
 }

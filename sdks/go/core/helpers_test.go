@@ -62,7 +62,7 @@ func withTestHooks(s *sleeps, jitter float64, clock *fakeClock) Option {
 // testClient is a client of an httptest server running handler, with no environment.
 func testClient(t *testing.T, handler http.HandlerFunc, opts ...Option) (*Client, *sleeps) {
 	t.Helper()
-	for _, name := range []string{"MANDATE_BASE_URL", "MANDATE_API_TOKEN", "MANDATE_CLIENT_ID", "MANDATE_CLIENT_SECRET", "MANDATE_CLIENT_PRIVATE_KEY", "MANDATE_ORGANIZATION", "MANDATE_SCOPE", "MANDATE_LOG"} {
+	for _, name := range []string{"MANDATE_BASE_URL", "MANDATE_API_TOKEN", "MANDATE_CLIENT_ID", "MANDATE_CLIENT_SECRET", "MANDATE_CLIENT_PRIVATE_KEY", "MANDATE_FEDERATED_TOKEN", "MANDATE_FEDERATED_TOKEN_FILE", "MANDATE_ORGANIZATION", "MANDATE_SCOPE", "MANDATE_LOG"} {
 		t.Setenv(name, "")
 	}
 	srv := httptest.NewServer(handler)

@@ -2,14 +2,16 @@ package core
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/url"
 	"sync"
 	"time"
 )
 
-// tokenManager keeps the client-credentials access token: cached until shortly before it
-// expires, fetched by one request however many goroutines need it at once.
+// tokenManager keeps the access token of an agent (client credentials) or a workload (the
+// JWT bearer grant with its federated token): cached until shortly before it expires,
+// fetched by one request however many goroutines need it at once.
 type tokenManager struct {
 	client *Client
 
@@ -74,17 +76,48 @@ func cacheFor(lifetime time.Duration) time.Duration {
 }
 
 func (m *tokenManager) request(ctx context.Context) (string, time.Duration, error) {
-	form := url.Values{"grant_type": {"client_credentials"}}
+	form, auth, err := m.grant(ctx)
+	if err != nil {
+		return "", 0, err
+	}
 	if m.client.cfg.Scope != "" {
 		form.Set("scope", m.client.cfg.Scope)
 	}
 	var out tokenResponse
-	req := &Request{Method: "POST", Path: m.client.tokenPath, Form: form, Auth: []AuthMode{AuthClientBasic}}
+	req := &Request{Method: "POST", Path: m.client.tokenPath, Form: form, Auth: auth}
 	if err := m.client.Do(ctx, req, &out, nil); err != nil {
+		// The server refusing the grant itself (a federated token no trust policy accepts)
+		// is, for the call that needed the token, a failure to authenticate like a 401.
+		var apiErr *Error
+		if errors.As(err, &apiErr) && apiErr.Code == "invalid_grant" {
+			apiErr.Kind = KindAuthentication
+		}
 		return "", 0, err
 	}
 	m.client.log(ctx, "mandate: access token fetched", slog.Int64("expires_in", out.ExpiresIn))
 	return out.AccessToken, time.Duration(out.ExpiresIn) * time.Second, nil
+}
+
+// grant is the form of one token request and how it authenticates: for a workload, the JWT
+// bearer grant with its federated token, read now (so a rotated file is picked up), and no
+// client authentication; for an agent, client credentials with its secret or key.
+func (m *tokenManager) grant(ctx context.Context) (url.Values, []AuthMode, error) {
+	cfg := &m.client.cfg
+	if cfg.federated == nil {
+		return url.Values{"grant_type": {"client_credentials"}}, []AuthMode{AuthClientBasic}, nil
+	}
+	token, err := cfg.federated(ctx)
+	if err == nil && token == "" {
+		err = errors.New("the token source returned an empty token")
+	}
+	if err != nil {
+		return nil, nil, m.client.federatedTokenError(err)
+	}
+	form := url.Values{"grant_type": {jwtBearerGrant}, "assertion": {token}}
+	if cfg.ClientID != "" {
+		form.Set("client_id", cfg.ClientID)
+	}
+	return form, []AuthMode{AuthNone}, nil
 }
 
 // invalidate forgets the token the server refused, unless another goroutine already

@@ -66,8 +66,9 @@ func NewClient(defaults Defaults, opts ...Option) *Client {
 }
 
 // Err is the configuration error every call of this client returns (a *ConfigError: a
-// client secret and a private key both given, or a private key that cannot be used), or
-// nil. NewClient cannot return it; check it after building a client to fail early.
+// client secret and a private key both given, a private key that cannot be used, or a
+// federated token given twice or beside a secret or key), or nil. NewClient cannot return
+// it; check it after building a client to fail early.
 func (c *Client) Err() error { return c.cfg.err }
 
 // BaseURL is the base URL the client sends requests to.
@@ -89,11 +90,12 @@ const (
 // credentialFor picks how to authenticate an operation, per the contract: on the OAuth
 // endpoints (those that accept client_secret_basic, all with form bodies) Basic when the
 // client has a client id and secret, or a signed client assertion in the form when it has
-// a private key; else a bearer token (the API token, else a managed access token); else
-// nothing.
+// a private key; else a bearer token (the API token, else a managed access token, which a
+// workload gets with its federated token); else nothing.
 func (c *Client) credentialFor(modes []AuthMode) credential {
 	hasSecret := c.cfg.ClientID != "" && c.cfg.ClientSecret != ""
 	hasKey := c.cfg.ClientID != "" && c.cfg.clientKey != nil
+	hasFederated := c.cfg.federated != nil
 	accepts := func(mode AuthMode) bool {
 		for _, m := range modes {
 			if m == mode {
@@ -109,7 +111,7 @@ func (c *Client) credentialFor(modes []AuthMode) credential {
 		return credClientAssertion
 	case accepts(AuthBearer) && c.cfg.APIToken != "":
 		return credAPIToken
-	case accepts(AuthBearer) && (hasSecret || hasKey):
+	case accepts(AuthBearer) && (hasSecret || hasKey || hasFederated):
 		return credManagedToken
 	default:
 		return credNone

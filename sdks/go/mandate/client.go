@@ -37,12 +37,14 @@ type Client struct {
 // NewClient builds a client. An option given wins over its environment variable. Base URL,
 // organization and scope fall back to theirs one by one: MANDATE_BASE_URL (else
 // http://localhost:8080), MANDATE_ORGANIZATION, MANDATE_SCOPE. Credentials come from one place
-// only: when WithAPIToken, WithClientCredentials or WithPrivateKey is given (even with empty
-// values), none of MANDATE_API_TOKEN, MANDATE_CLIENT_ID, MANDATE_CLIENT_SECRET and
-// MANDATE_CLIENT_PRIVATE_KEY is read, so an agent client never picks up an admin token; only a
-// client given none of them takes its credentials from those variables. A configuration that
-// cannot work (a secret and a private key, an unusable key) is a *ConfigError that Core().Err()
-// and every call return. MANDATE_LOG=debug logs each attempt to stderr.
+// only: when WithAPIToken, WithClientCredentials, WithClientID, WithPrivateKey,
+// WithFederatedToken, WithFederatedTokenFile or WithFederatedTokenSource is given (even with empty
+// values), none of MANDATE_API_TOKEN, MANDATE_CLIENT_ID, MANDATE_CLIENT_SECRET,
+// MANDATE_CLIENT_PRIVATE_KEY, MANDATE_FEDERATED_TOKEN and MANDATE_FEDERATED_TOKEN_FILE is read, so
+// an agent client never picks up an admin token; only a client given none of them takes its
+// credentials from those variables. A configuration that cannot work (a secret and a private key,
+// an unusable key, a federated token given twice or beside a secret or key) is a *ConfigError that
+// Core().Err() and every call return. MANDATE_LOG=debug logs each attempt to stderr.
 func NewClient(opts ...Option) *Client {
 	transport := core.NewClient(core.Defaults{BaseURL: "http://localhost:8080", TokenPath: "/oauth2/token", UserAgent: "mandate-go/0.1.0"}, opts...)
 	c := &Client{transport: transport}

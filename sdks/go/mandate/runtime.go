@@ -56,6 +56,9 @@ type Actor = core.Actor
 // DelegateParams narrow the token Client.Delegate asks for: Scope (a subset of the subject token's) and Resource.
 type DelegateParams = core.DelegateParams
 
+// FederatedTokenSource returns a workload's current external OIDC token; called for every token request (see WithFederatedTokenSource).
+type FederatedTokenSource = core.FederatedTokenSource
+
 // OverflowEvent is the Event of the last message before the server drops a stream subscriber that
 // fell behind; the stream yields it, then reconnects and resumes after the last event.
 const OverflowEvent = core.OverflowEvent
@@ -130,6 +133,34 @@ func WithPrivateKey(clientID string, key any) Option {
 	return core.WithPrivateKey(clientID, key)
 }
 
+// WithClientID sets the client id alone, for a workload with a federated token: it names the agent
+// when trust policies of several agents accept the token. Given, even empty, it turns off every
+// credential of the environment (see NewClient).
+func WithClientID(clientID string) Option {
+	return core.WithClientID(clientID)
+}
+
+// WithFederatedToken authenticates a workload with an external OIDC token (a CI job's ID token, a
+// Kubernetes service-account token), exchanged for managed access tokens by the JWT bearer grant;
+// the trust policy that accepts it names the agent, and no secret or key is involved. Given, even
+// empty, it turns off every credential of the environment (see NewClient).
+func WithFederatedToken(token string) Option {
+	return core.WithFederatedToken(token)
+}
+
+// WithFederatedTokenFile is WithFederatedToken with the token read from path again for every token
+// request (platforms rotate such files in place); a file that cannot be read, or is empty, fails
+// that request with an authentication error naming the file.
+func WithFederatedTokenFile(path string) Option {
+	return core.WithFederatedTokenFile(path)
+}
+
+// WithFederatedTokenSource is WithFederatedToken with the token returned by source, called for
+// every token request.
+func WithFederatedTokenSource(source FederatedTokenSource) Option {
+	return core.WithFederatedTokenSource(source)
+}
+
 // WithKeyID sets the kid of client assertions (default: the JWK's kid, else the key's RFC 7638
 // thumbprint).
 func WithKeyID(kid string) Option {
@@ -142,8 +173,8 @@ func WithOrganization(orgID string) Option {
 	return core.WithOrganization(orgID)
 }
 
-// WithScope sets the space-separated scopes requested with client credentials (default
-// MANDATE_SCOPE).
+// WithScope sets the space-separated scopes the token manager requests, with client credentials or
+// a federated token (default MANDATE_SCOPE).
 func WithScope(scope string) Option {
 	return core.WithScope(scope)
 }

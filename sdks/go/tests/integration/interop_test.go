@@ -3,14 +3,22 @@ package integration
 import (
 	"context"
 	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
 	"errors"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+	"golang.org/x/oauth2/jwt"
 
 	"github.com/mandate-dev/mandate/sdks/go/mandate"
 )
@@ -118,5 +126,99 @@ func TestManagedTokenAgainstServer(t *testing.T) {
 	}
 	if !info.Active || info.Sub == nil || *info.Sub != agent.ID {
 		t.Fatalf("introspection: %+v", info)
+	}
+}
+
+// testIssuer is an external OIDC issuer on 127.0.0.1: its discovery document and the JWK
+// Set of one RSA key, whose private half signs the workload's tokens.
+type testIssuer struct {
+	URL    string
+	KeyPEM []byte
+}
+
+func newTestIssuer(t *testing.T, kid string) *testIssuer {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwks, _ := json.Marshal(map[string]any{"keys": []map[string]string{{
+		"kty": "RSA", "kid": kid, "use": "sig", "alg": "RS256",
+		"n": b64url(key.N.Bytes()), "e": b64url(big.NewInt(int64(key.E)).Bytes()),
+	}}})
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]string{"issuer": srv.URL, "jwks_uri": srv.URL + "/jwks"})
+	})
+	mux.HandleFunc("GET /jwks", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(jwks)
+	})
+	return &testIssuer{URL: srv.URL, KeyPEM: pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})}
+}
+
+// golang.org/x/oauth2/jwt, unmodified, makes the JWT bearer grant (RFC 7523 §2.1) with a
+// token of an external issuer the test runs itself; a trust policy created through the SDK
+// accepts it, and the access token it gets passes VerifyAccessToken as the policy's agent.
+// A claim the policy's conditions do not allow is refused.
+func TestInteropOAuth2JWTBearerGrant(t *testing.T) {
+	srv := liveServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	admin, target := federationOrg(t, ctx, srv)
+	meta, err := admin.OAuth.ServerMetadata(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := newTestIssuer(t, "ci-key-1")
+	// x/oauth2/jwt puts the token URL in aud.
+	if _, err := admin.TrustPolicies.Create(ctx, mandate.TrustPolicyCreate{
+		Name:     "ci deployer",
+		Issuer:   issuer.URL,
+		Audience: meta.TokenEndpoint,
+		Conditions: mandate.ClaimConditions{
+			Sub:         "workload-1",
+			ExtraFields: map[string]json.RawMessage{"repository": json.RawMessage(`"acme/deployer"`)},
+		},
+		AgentID: target.ID,
+		Scopes:  []mandate.Scope{"agents:read"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	workload := func(repository string) *jwt.Config {
+		return &jwt.Config{
+			Email:         issuer.URL, // the assertion's iss
+			Subject:       "workload-1",
+			PrivateKey:    issuer.KeyPEM,
+			PrivateKeyID:  "ci-key-1",
+			TokenURL:      meta.TokenEndpoint,
+			PrivateClaims: map[string]any{"repository": repository},
+		}
+	}
+	token, err := workload("acme/deployer").TokenSource(ctx).Token()
+	if err != nil {
+		t.Fatalf("x/oauth2/jwt: %v", err)
+	}
+	claims, err := mandate.VerifyAccessToken(ctx, token.AccessToken, mandate.VerifyOptions{Issuer: meta.Issuer, Audience: meta.Issuer, BaseURL: srv.BaseURL})
+	if err != nil {
+		t.Fatalf("VerifyAccessToken: %v", err)
+	}
+	if claims.Subject != target.ID || claims.Scope != "agents:read" {
+		t.Fatalf("claims: %+v", claims)
+	}
+
+	_, err = workload("mallory/x").TokenSource(ctx).Token()
+	var refused *oauth2.RetrieveError
+	if !errors.As(err, &refused) || refused.Response.StatusCode != http.StatusBadRequest || !strings.Contains(string(refused.Body), "invalid_grant") ||
+		!strings.Contains(string(refused.Body), "repository") {
+		t.Fatalf("a repository the policy does not allow: %v", err)
 	}
 }

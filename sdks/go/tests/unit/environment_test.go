@@ -24,9 +24,10 @@ type sent struct {
 	path, authorization, organization, form string
 }
 
-// envServer is a mock Mandate: its token endpoint issues "at-1", "at-2", … to agt_1:sk (and
-// answers 401 invalid_client to anything else, as the real one does); every other path
-// answers with an agent (or a page of one).
+// envServer is a mock Mandate: its token endpoint issues "at-1", "at-2", … to agt_1:sk, or to
+// a JWT bearer grant with an assertion and no client authentication (and answers 401
+// invalid_client to anything else, as the real one does); every other path answers with an
+// agent (or a page of one).
 type envServer struct {
 	mu       sync.Mutex
 	requests []sent
@@ -40,7 +41,9 @@ func (s *envServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests = append(s.requests, sent{r.URL.Path, r.Header.Get("Authorization"), r.Header.Get("Mandate-Organization"), r.PostForm.Encode()})
 	w.Header().Set("Content-Type", "application/json")
 	if r.URL.Path == "/oauth2/token" {
-		if id, secret, ok := r.BasicAuth(); !ok || id != "agt_1" || secret != "sk" {
+		id, secret, ok := r.BasicAuth()
+		workload := !ok && r.PostForm.Get("grant_type") == "urn:ietf:params:oauth:grant-type:jwt-bearer" && r.PostForm.Get("assertion") != ""
+		if !workload && (!ok || id != "agt_1" || secret != "sk") {
 			w.WriteHeader(401)
 			_, _ = w.Write([]byte(`{"error":"invalid_client"}`))
 			return
@@ -72,7 +75,7 @@ func withEnvironment(t *testing.T, env map[string]string) *envServer {
 	s := &envServer{}
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
-	for _, name := range []string{"MANDATE_BASE_URL", "MANDATE_API_TOKEN", "MANDATE_CLIENT_ID", "MANDATE_CLIENT_SECRET", "MANDATE_CLIENT_PRIVATE_KEY", "MANDATE_ORGANIZATION", "MANDATE_SCOPE", "MANDATE_LOG"} {
+	for _, name := range []string{"MANDATE_BASE_URL", "MANDATE_API_TOKEN", "MANDATE_CLIENT_ID", "MANDATE_CLIENT_SECRET", "MANDATE_CLIENT_PRIVATE_KEY", "MANDATE_FEDERATED_TOKEN", "MANDATE_FEDERATED_TOKEN_FILE", "MANDATE_ORGANIZATION", "MANDATE_SCOPE", "MANDATE_LOG"} {
 		t.Setenv(name, env[name])
 	}
 	if env["MANDATE_BASE_URL"] == "" {

@@ -94,7 +94,7 @@ func withKeyEnvironment(t *testing.T, env map[string]string) *keyServer {
 	s := &keyServer{}
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
-	for _, name := range []string{"MANDATE_API_TOKEN", "MANDATE_CLIENT_ID", "MANDATE_CLIENT_SECRET", "MANDATE_CLIENT_PRIVATE_KEY", "MANDATE_ORGANIZATION", "MANDATE_SCOPE", "MANDATE_LOG"} {
+	for _, name := range []string{"MANDATE_API_TOKEN", "MANDATE_CLIENT_ID", "MANDATE_CLIENT_SECRET", "MANDATE_CLIENT_PRIVATE_KEY", "MANDATE_FEDERATED_TOKEN", "MANDATE_FEDERATED_TOKEN_FILE", "MANDATE_ORGANIZATION", "MANDATE_SCOPE", "MANDATE_LOG"} {
 		t.Setenv(name, env[name])
 	}
 	t.Setenv("MANDATE_BASE_URL", srv.URL)

@@ -22,7 +22,7 @@ import (
 
 func client(t *testing.T, handler http.HandlerFunc, opts ...mandate.Option) *mandate.Client {
 	t.Helper()
-	for _, name := range []string{"MANDATE_BASE_URL", "MANDATE_API_TOKEN", "MANDATE_CLIENT_ID", "MANDATE_CLIENT_SECRET", "MANDATE_ORGANIZATION", "MANDATE_SCOPE", "MANDATE_LOG"} {
+	for _, name := range []string{"MANDATE_BASE_URL", "MANDATE_API_TOKEN", "MANDATE_CLIENT_ID", "MANDATE_CLIENT_SECRET", "MANDATE_CLIENT_PRIVATE_KEY", "MANDATE_FEDERATED_TOKEN", "MANDATE_FEDERATED_TOKEN_FILE", "MANDATE_ORGANIZATION", "MANDATE_SCOPE", "MANDATE_LOG"} {
 		t.Setenv(name, "")
 	}
 	srv := httptest.NewServer(handler)
