@@ -3,6 +3,7 @@ package dev.mandate.sdk;
 import dev.mandate.sdk.core.ClientConfig;
 import dev.mandate.sdk.core.ClientCore;
 import dev.mandate.sdk.core.ClientKey;
+import dev.mandate.sdk.core.FederatedToken;
 import dev.mandate.sdk.core.Sleeper;
 import dev.mandate.sdk.errors.ConfigurationException;
 import dev.mandate.sdk.models.TokenRequest;
@@ -11,7 +12,6 @@ import dev.mandate.sdk.models.TokenRequestSubjectTokenType;
 import dev.mandate.sdk.models.TokenResponse;
 import dev.mandate.sdk.resources.MandateResources;
 import dev.mandate.sdk.verify.AccessTokenVerifier;
-import dev.mandate.sdk.core.FederatedToken;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -199,9 +199,9 @@ public final class MandateClient extends MandateResources {
    * <ul>
    *   <li>an option given explicitly (not {@code null}) always wins over its variable;
    *   <li>credentials come from one place only: if {@link #apiToken}, {@link #clientCredentials},
-   *       {@link #privateKey(String, String)}, {@link #clientId}, {@link #federatedToken(String)}
-   *       or {@link #federatedTokenFile} was given anything but {@code null} (even {@code ""}),
-   *       none of MANDATE_API_TOKEN, MANDATE_CLIENT_ID, MANDATE_CLIENT_SECRET,
+   *       {@link #privateKey(String, String)}, {@link #clientId(String)}, {@link
+   *       #federatedToken(String)} or {@link #federatedTokenFile(Path)} was given anything but
+   *       {@code null} (even {@code ""}), none of MANDATE_API_TOKEN, MANDATE_CLIENT_ID, MANDATE_CLIENT_SECRET,
    *       MANDATE_CLIENT_PRIVATE_KEY, MANDATE_FEDERATED_TOKEN and MANDATE_FEDERATED_TOKEN_FILE is
    *       read, so an agent client never picks up an admin token from the environment, nor an
    *       admin client an agent's secret, key or federated token;
@@ -376,9 +376,9 @@ public final class MandateClient extends MandateResources {
      * A workload's external OIDC token (a GitHub Actions or GitLab CI ID token, a cloud or
      * Kubernetes service-account token): the client gets access tokens with the JWT bearer grant
      * (RFC 7523 §2.1), for the agent of the trust policy that accepts the token, and sends no
-     * client authentication. The client id is optional ({@link #clientId}). A non-null token,
-     * even {@code ""}, keeps every credential variable of {@link #fromEnv()} unread; {@link
-     * #build()} refuses it with a secret, a private key or {@link #federatedTokenFile}.
+     * client authentication. The client id is optional ({@link #clientId(String)}). A non-null
+     * token, even {@code ""}, keeps every credential variable of {@link #fromEnv()} unread;
+     * {@link #build()} refuses it with a secret, a private key or {@link #federatedTokenFile(Path)}.
      */
     public Builder federatedToken(String federatedToken) {
       this.federatedToken = federatedToken;
