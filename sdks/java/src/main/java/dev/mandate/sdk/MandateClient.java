@@ -3,6 +3,7 @@ package dev.mandate.sdk;
 import dev.mandate.sdk.core.ClientConfig;
 import dev.mandate.sdk.core.ClientCore;
 import dev.mandate.sdk.core.ClientKey;
+import dev.mandate.sdk.core.FederatedToken;
 import dev.mandate.sdk.core.Sleeper;
 import dev.mandate.sdk.errors.ConfigurationException;
 import dev.mandate.sdk.models.TokenRequest;
@@ -12,6 +13,7 @@ import dev.mandate.sdk.models.TokenResponse;
 import dev.mandate.sdk.resources.MandateResources;
 import dev.mandate.sdk.verify.AccessTokenVerifier;
 import java.net.http.HttpClient;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -23,6 +25,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The Mandate API client: one accessor per resource ({@code client.agents()}, {@code
@@ -40,6 +43,11 @@ import java.util.function.Function;
  *
  * // An agent holding no secret: private_key_jwt with a key registered by agentKeys().add(...).
  * MandateClient keyed = MandateClient.builder().fromEnv().privateKey(clientId, privateKeyPem).build();
+ *
+ * // A workload holding no Mandate credential at all: its platform's OIDC token, accepted by a
+ * // trust policy, is exchanged for the policy's agent's access tokens (the JWT bearer grant).
+ * MandateClient workload = MandateClient.builder().fromEnv()
+ *     .federatedTokenFile(Path.of("/var/run/secrets/mandate/token")).clientId(agentId).build();
  *
  * // The agent acting for another one whose access token it was given (RFC 8693).
  * TokenResponse delegated = bot.delegate(tokenOfOtherAgent, DelegateParams.builder().scope("agents:read").build());
@@ -190,11 +198,13 @@ public final class MandateClient extends MandateResources {
    *
    * <ul>
    *   <li>an option given explicitly (not {@code null}) always wins over its variable;
-   *   <li>credentials come from one place only: if {@link #apiToken}, {@link #clientCredentials}
-   *       or {@link #privateKey(String, String)} was given anything but {@code null} (even {@code
-   *       ""}), none of MANDATE_API_TOKEN, MANDATE_CLIENT_ID, MANDATE_CLIENT_SECRET and
-   *       MANDATE_CLIENT_PRIVATE_KEY is read, so an agent client never picks up an admin token from
-   *       the environment, nor an admin client an agent's secret or key;
+   *   <li>credentials come from one place only: if {@link #apiToken}, {@link #clientCredentials},
+   *       {@link #privateKey(String, String)}, {@link #clientId(String)}, {@link
+   *       #federatedToken(String)} or {@link #federatedTokenFile(Path)} was given anything but
+   *       {@code null} (even {@code ""}), none of MANDATE_API_TOKEN, MANDATE_CLIENT_ID, MANDATE_CLIENT_SECRET,
+   *       MANDATE_CLIENT_PRIVATE_KEY, MANDATE_FEDERATED_TOKEN and MANDATE_FEDERATED_TOKEN_FILE is
+   *       read, so an agent client never picks up an admin token from the environment, nor an
+   *       admin client an agent's secret, key or federated token;
    *   <li>the base URL, organization and scope fall back to MANDATE_BASE_URL,
    *       MANDATE_ORGANIZATION and MANDATE_SCOPE one by one.
    * </ul>
@@ -209,6 +219,10 @@ public final class MandateClient extends MandateResources {
     private String clientSecret;
     private Object privateKey; // PEM or JWK text, or a JWK map
     private String keyId;
+    // One option in two forms: setting one clears the other.
+    private String federatedToken;
+    private Supplier<String> federatedTokenSupplier;
+    private Path federatedTokenFile;
     private String organization;
     private String scope;
     private int maxRetries = 2;
@@ -233,6 +247,9 @@ public final class MandateClient extends MandateResources {
       copy.clientSecret = clientSecret;
       copy.privateKey = privateKey;
       copy.keyId = keyId;
+      copy.federatedToken = federatedToken;
+      copy.federatedTokenSupplier = federatedTokenSupplier;
+      copy.federatedTokenFile = federatedTokenFile;
       copy.organization = organization;
       copy.scope = scope;
       copy.maxRetries = maxRetries;
@@ -250,8 +267,9 @@ public final class MandateClient extends MandateResources {
     /**
      * Uses the MANDATE_* environment variables as fallbacks: MANDATE_BASE_URL,
      * MANDATE_ORGANIZATION and MANDATE_SCOPE for options not given explicitly, and
-     * MANDATE_API_TOKEN, MANDATE_CLIENT_ID, MANDATE_CLIENT_SECRET and MANDATE_CLIENT_PRIVATE_KEY
-     * only when no credential is given explicitly (see {@link Builder}). Nothing is read until {@link #build()}, so setters
+     * MANDATE_API_TOKEN, MANDATE_CLIENT_ID, MANDATE_CLIENT_SECRET, MANDATE_CLIENT_PRIVATE_KEY,
+     * MANDATE_FEDERATED_TOKEN and MANDATE_FEDERATED_TOKEN_FILE only when no credential is given
+     * explicitly (see {@link Builder}). Nothing is read until {@link #build()}, so setters
      * win whether they are called before or after this. Empty variables count as unset.
      */
     public Builder fromEnv() {
@@ -278,6 +296,21 @@ public final class MandateClient extends MandateResources {
     private String explicitOrEnv(String explicit, String variable) {
       if (explicit != null || !useEnvironment) return explicit;
       return env(variable);
+    }
+
+    /**
+     * The federated token from its one source (the options, or the environment when the
+     * credentials come from there), or null; a token and a token file both is an error.
+     */
+    private FederatedToken federatedToken(String token, Path file, boolean fromEnvironment) {
+      String tokenName = fromEnvironment ? "MANDATE_FEDERATED_TOKEN" : "federatedToken";
+      String fileName = fromEnvironment ? "MANDATE_FEDERATED_TOKEN_FILE" : "federatedTokenFile";
+      if ((token != null || federatedTokenSupplier != null) && file != null) {
+        throw new ConfigurationException("both " + tokenName + " and " + fileName + " are configured; give one");
+      }
+      if (file != null) return FederatedToken.file(file, fileName);
+      if (token != null) return FederatedToken.of(token, tokenName);
+      return federatedTokenSupplier != null ? FederatedToken.of(federatedTokenSupplier) : null;
     }
 
     /** The API root; defaults to the spec's first server. */
@@ -325,6 +358,55 @@ public final class MandateClient extends MandateResources {
     public Builder privateKey(String clientId, Map<String, ?> jwk) {
       this.clientId = clientId;
       this.privateKey = jwk == null ? null : new LinkedHashMap<String, Object>(jwk);
+      return this;
+    }
+
+    /**
+     * The agent's client id alone, for a workload authenticating with a federated token: it names
+     * the agent to become when trust policies of several agents accept the token. (With a secret
+     * or key, give the id with {@link #clientCredentials} or {@link #privateKey(String, String)}.)
+     * A non-null id keeps every credential variable of {@link #fromEnv()} unread.
+     */
+    public Builder clientId(String clientId) {
+      this.clientId = clientId;
+      return this;
+    }
+
+    /**
+     * A workload's external OIDC token (a GitHub Actions or GitLab CI ID token, a cloud or
+     * Kubernetes service-account token): the client gets access tokens with the JWT bearer grant
+     * (RFC 7523 §2.1), for the agent of the trust policy that accepts the token, and sends no
+     * client authentication. The client id is optional ({@link #clientId(String)}). A non-null
+     * token, even {@code ""}, keeps every credential variable of {@link #fromEnv()} unread;
+     * {@link #build()} refuses it with a secret, a private key or {@link #federatedTokenFile(Path)}.
+     */
+    public Builder federatedToken(String federatedToken) {
+      this.federatedToken = federatedToken;
+      this.federatedTokenSupplier = null;
+      return this;
+    }
+
+    /**
+     * As {@link #federatedToken(String)}, with a supplier asked for the current token at every
+     * token request, for tokens that expire before the process does. It runs on the requesting
+     * thread, so it should be quick and thread-safe; a null or blank answer fails that request
+     * with an {@link dev.mandate.sdk.errors.AuthenticationException}.
+     */
+    public Builder federatedToken(Supplier<String> federatedToken) {
+      this.federatedTokenSupplier = federatedToken;
+      this.federatedToken = null;
+      return this;
+    }
+
+    /**
+     * A file holding the workload's external OIDC token (a Kubernetes projected service-account
+     * token), read again for every token request since the platform rewrites it in place. An
+     * unreadable or empty file fails that request with an {@link
+     * dev.mandate.sdk.errors.AuthenticationException} naming the file. Otherwise as {@link
+     * #federatedToken(String)}.
+     */
+    public Builder federatedTokenFile(Path federatedTokenFile) {
+      this.federatedTokenFile = federatedTokenFile;
       return this;
     }
 
@@ -418,9 +500,10 @@ public final class MandateClient extends MandateResources {
      * was called) and builds the client.
      *
      * @throws IllegalStateException if the resolved credentials hold a client id without a
-     *     secret or private key, or a secret without an id
+     *     secret, private key or federated token, or a secret without an id
      * @throws ConfigurationException if they hold both a secret and a private key, a private key
-     *     without a client id, or a private key that cannot be used
+     *     without a client id, a private key that cannot be used, or a federated token with a
+     *     secret, a key or a second federated token (a token and a token file)
      */
     public MandateClient build() {
       // An empty credential given explicitly keeps the environment out but is no credential.
@@ -428,16 +511,37 @@ public final class MandateClient extends MandateResources {
       String resolvedId = emptyToNull(clientId);
       String resolvedSecret = emptyToNull(clientSecret);
       Object resolvedKey = privateKey instanceof String text ? emptyToNull(text) : privateKey;
-      boolean credentialGiven = apiToken != null || clientId != null || clientSecret != null || privateKey != null;
-      if (!credentialGiven && useEnvironment) {
+      String resolvedFederatedToken = emptyToNull(federatedToken);
+      Path resolvedTokenFile = federatedTokenFile;
+      boolean credentialGiven =
+          apiToken != null
+              || clientId != null
+              || clientSecret != null
+              || privateKey != null
+              || federatedToken != null
+              || federatedTokenSupplier != null
+              || federatedTokenFile != null;
+      boolean credentialsFromEnvironment = !credentialGiven && useEnvironment;
+      if (credentialsFromEnvironment) {
         // Credentials come from one place only: all from the environment, or none of them.
         resolvedToken = env("MANDATE_API_TOKEN");
         resolvedId = env("MANDATE_CLIENT_ID");
         resolvedSecret = env("MANDATE_CLIENT_SECRET");
         resolvedKey = env("MANDATE_CLIENT_PRIVATE_KEY");
+        resolvedFederatedToken = env("MANDATE_FEDERATED_TOKEN");
+        String file = env("MANDATE_FEDERATED_TOKEN_FILE");
+        resolvedTokenFile = file == null ? null : Path.of(file);
       }
+      FederatedToken federated = federatedToken(resolvedFederatedToken, resolvedTokenFile, credentialsFromEnvironment);
       ClientKey clientKey = null;
-      if (resolvedKey != null) {
+      if (federated != null) {
+        // The external token is the whole authentication: the server takes no client one beside it.
+        if (resolvedSecret != null || resolvedKey != null) {
+          throw new ConfigurationException(
+              "both " + federated + " and a client " + (resolvedSecret != null ? "secret" : "private key")
+                  + " are configured; a workload authenticates with its federated token alone (the client id is optional)");
+        }
+      } else if (resolvedKey != null) {
         // The server takes one client authentication method per request.
         if (resolvedSecret != null) {
           throw new ConfigurationException(
@@ -448,7 +552,8 @@ public final class MandateClient extends MandateResources {
         }
         clientKey = ClientKey.from(resolvedKey, keyId);
       } else if ((resolvedId == null) != (resolvedSecret == null)) {
-        throw new IllegalStateException("clientCredentials needs both a client id and a secret (or use privateKey)");
+        throw new IllegalStateException(
+            "clientCredentials needs both a client id and a secret (or use privateKey, or a federated token with an optional client id)");
       }
       String resolvedBaseUrl = explicitOrEnv(baseUrl, "MANDATE_BASE_URL");
       boolean debugOn = debug != null ? debug : "debug".equalsIgnoreCase(env("MANDATE_LOG"));
@@ -459,6 +564,7 @@ public final class MandateClient extends MandateResources {
               resolvedId,
               resolvedSecret,
               clientKey,
+              federated,
               explicitOrEnv(organization, "MANDATE_ORGANIZATION"),
               explicitOrEnv(scope, "MANDATE_SCOPE"),
               TOKEN_PATH,

@@ -16,6 +16,8 @@ import java.util.concurrent.Executor;
  * @param clientId agent client id, or null
  * @param clientSecret agent client secret, or null
  * @param clientKey agent private key for private_key_jwt, or null (never with a secret)
+ * @param federatedToken a workload's external token for the JWT bearer grant, or null (never
+ *     with a secret or key)
  * @param organization default {@code Mandate-Organization}, or null
  * @param scope scopes to request with client credentials, or null
  * @param tokenPath path of the OAuth token endpoint
@@ -35,6 +37,7 @@ public record ClientConfig(
     String clientId,
     String clientSecret,
     ClientKey clientKey,
+    FederatedToken federatedToken,
     String organization,
     String scope,
     String tokenPath,
@@ -70,6 +73,11 @@ public record ClientConfig(
     return clientId != null && clientKey != null;
   }
 
+  /** An external token to exchange by the JWT bearer grant (the client id is optional). */
+  public boolean hasFederatedToken() {
+    return federatedToken != null;
+  }
+
   /** Secrets never appear in logs or exception messages, so neither in toString. */
   @Override
   public String toString() {
@@ -83,6 +91,8 @@ public record ClientConfig(
         + (clientSecret == null ? "unset" : "***")
         + ", clientKey="
         + (clientKey == null ? "unset" : clientKey)
+        + ", federatedToken="
+        + (federatedToken == null ? "unset" : federatedToken)
         + ", organization="
         + organization
         + ", maxRetries="

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mandate.sdk.RequestOptions;
 import dev.mandate.sdk.errors.ApiException;
+import dev.mandate.sdk.errors.AuthenticationException;
+import dev.mandate.sdk.errors.BadRequestException;
 import dev.mandate.sdk.errors.ConnectionException;
 import dev.mandate.sdk.errors.MandateException;
 import dev.mandate.sdk.errors.TimeoutException;
@@ -40,6 +42,8 @@ import java.util.function.Supplier;
 public final class ClientCore {
   private static final String USER_AGENT = "mandate-java/0.1.0";
   private static final String FORM = "application/x-www-form-urlencoded";
+  /** RFC 7523 §2.1: an external token (the assertion) exchanged for an access token. */
+  private static final String JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer";
   /** RFC 8414 metadata, under the base URL as the JWKS is: where the issuer comes from. */
   private static final OperationSpec METADATA_OPERATION =
       new OperationSpec(
@@ -56,12 +60,15 @@ public final class ClientCore {
     this.config = config;
     this.log = new DebugLog(config.logger(), config.debug());
     // The token manager's grant: the spec's token endpoint, authenticated as the OAuth
-    // endpoints are (HTTP Basic, or a client assertion).
+    // endpoints are (HTTP Basic, or a client assertion; nothing for a federated token, which
+    // authenticates itself).
     this.tokenOperation =
         new OperationSpec(
             "issueToken", "POST", config.tokenPath(), List.of(AuthMode.CLIENT_BASIC), false, false, false, ParamsLocation.FORM);
     this.tokens =
-        config.hasClientCredentials() || config.hasPrivateKey() ? new TokenManager(this::fetchToken, config.clock()) : null;
+        config.hasClientCredentials() || config.hasPrivateKey() || config.hasFederatedToken()
+            ? new TokenManager(this::fetchToken, config.clock())
+            : null;
   }
 
   public ClientConfig config() {
@@ -413,14 +420,33 @@ public final class ClientCore {
     return ApiException.of(status, code, requestId, responseHeaders, body, text);
   }
 
-  /** The client-credentials grant, through the same retrying pipeline. */
+  /**
+   * The client-credentials grant, or the JWT bearer grant with the federated token as it is now
+   * (a file is read again each time), through the same retrying pipeline.
+   */
   private TokenManager.Token fetchToken() {
     Map<String, String> form = new LinkedHashMap<>();
-    form.put("grant_type", "client_credentials");
+    FederatedToken federated = config.federatedToken();
+    if (federated != null) {
+      form.put("grant_type", JWT_BEARER_GRANT);
+      form.put("assertion", federated.current());
+      // Picks the agent when trust policies of several agents accept the token.
+      if (config.clientId() != null) form.put("client_id", config.clientId());
+      log.log(() -> "fetching an access token with the JWT bearer grant, the token from " + federated);
+    } else {
+      form.put("grant_type", "client_credentials");
+      log.log(() -> "fetching an access token with client credentials");
+    }
     if (config.scope() != null && !config.scope().isBlank()) form.put("scope", config.scope());
-    log.log(() -> "fetching an access token with client credentials");
-    JsonNode body =
-        execute(tokenOperation, List.of(), form, RequestOptions.none(), ResponseDecoder.json(JsonNode.class)).value();
+    JsonNode body;
+    try {
+      body = execute(tokenOperation, List.of(), form, RequestOptions.none(), ResponseDecoder.json(JsonNode.class)).value();
+    } catch (BadRequestException e) {
+      // A refused federated token is the workload's failed authentication, as a refused secret
+      // (401 invalid_client) is an agent's; the server answers it 400 invalid_grant (RFC 6749 §5.2).
+      if (federated == null || !"invalid_grant".equals(e.code().orElse(null))) throw e;
+      throw new AuthenticationException(e.status(), "invalid_grant", e.requestId().orElse(null), e.headers(), e.body(), e.rawBody());
+    }
     JsonNode token = body.get("access_token");
     if (token == null || !token.isTextual()) throw new MandateException("token response without access_token");
     JsonNode expiresIn = body.get("expires_in");

@@ -2,12 +2,15 @@ package dev.mandate.sdk.errors;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.http.HttpHeaders;
+import java.util.Map;
 import java.util.Optional;
 
 /**
  * The server answered with a non-success status. {@link #code()} is the problem document's
  * {@code code} (RFC 9457) or the OAuth {@code error} (RFC 6749); {@link #body()} is the parsed
- * JSON body, or null when the body was not JSON.
+ * JSON body, or null when the body was not JSON. A subclass may also report a failure found before
+ * any request was sent (see {@link AuthenticationException}): then {@link #status()} is 0 and
+ * there are no headers, code, request id or body.
  */
 public class ApiException extends MandateException {
   private static final long serialVersionUID = 1L;
@@ -28,6 +31,17 @@ public class ApiException extends MandateException {
     this.headers = headers;
     this.body = body;
     this.rawBody = rawBody;
+  }
+
+  /** A failure found before any request was sent: no status (0), headers, code or body. */
+  protected ApiException(String message, Throwable cause) {
+    super(message, cause);
+    this.status = 0;
+    this.code = null;
+    this.requestId = null;
+    this.headers = HttpHeaders.of(Map.of(), (name, value) -> true);
+    this.body = null;
+    this.rawBody = null;
   }
 
   /** The right subclass for {@code status}. */
