@@ -46,6 +46,13 @@ describe('ts emitter', () => {
     }
   });
 
+  it('gives typed extra members an index signature, and untyped ones none', () => {
+    const models = emitter.emit(ir).find((file) => file.path.endsWith('models.ts'))?.contents ?? '';
+    expect(models).toMatch(/export interface ClaimConditions \{[^}]*sub: string;[^}]*\[name: string\]: string;\n\}/);
+    expect(models).toMatch(/export interface AgentCreate \{[^}]*\n\}/);
+    expect(/export interface AgentCreate \{[^}]*\[name: string\]/.test(models)).toBe(false);
+  });
+
   it('types each call by its response', () => {
     expect(resultType(op({ response: { kind: 'empty' } }))).toBe('APIPromise<void>');
     expect(resultType(op({ response: { kind: 'json', type: { kind: 'model', name: 'Thing' } } }))).toBe('APIPromise<M.Thing>');

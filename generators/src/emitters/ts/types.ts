@@ -32,7 +32,7 @@ export function modelSource(model: Model, isNullableAlias: (type: TypeRef) => bo
         const deprecated = p.deprecated ? '@deprecated' : undefined;
         return `${jsDoc('  ', p.description, deprecated)}  ${p.readOnly ? 'readonly ' : ''}${key(p.wireName)}${p.required ? '' : '?'}: ${type};\n`;
       });
-      return `${doc}export interface ${model.name} {\n${fields.join('')}}\n`;
+      return `${doc}export interface ${model.name} {\n${fields.join('')}${indexSignature(model)}}\n`;
     }
     case 'enum':
       return `${doc}export type ${model.name} = ${[...model.values.map((v) => JSON.stringify(v)), '(string & {})'].join(' | ')};\n`;
@@ -41,4 +41,19 @@ export function modelSource(model: Model, isNullableAlias: (type: TypeRef) => bo
     case 'alias':
       return `${doc}export type ${model.name} = ${tsType(model.type)}${model.nullable ? ' | null' : ''};\n`;
   }
+}
+
+/**
+ * Typed `additionalProperties` (a map with some named members, such as a trust policy's
+ * claim conditions) become an index signature, so callers can send the other members. Its
+ * type also admits the named members' types, as TypeScript requires. Untyped extras get none:
+ * `[name: string]: unknown` would let any misspelt field through.
+ */
+function indexSignature(model: Extract<Model, { kind: 'object' }>): string {
+  const extra = model.additionalProperties;
+  if (extra === false || extra.kind === 'unknown') return '';
+  const types = new Set([tsType(extra), ...model.properties.map((p) => tsType(p.type))]);
+  if (model.properties.some((p) => p.nullable)) types.add('null');
+  if (model.properties.some((p) => !p.required)) types.add('undefined');
+  return `  /** Members besides those named above. */\n  [name: string]: ${[...types].join(' | ')};\n`;
 }

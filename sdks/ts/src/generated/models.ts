@@ -357,6 +357,8 @@ export type Capabilities = string[];
 export interface ClaimConditions {
   /** The pattern of the token's subject. */
   sub: string;
+  /** Members besides those named above. */
+  [name: string]: string;
 }
 
 export interface Credential {
@@ -923,6 +925,8 @@ export interface PublicJwkInput {
   kid?: string;
   alg?: PublicJwkInputAlg;
   use?: PublicJwkInputUse;
+  /** Members besides those named above. */
+  [name: string]: string | PublicJwkInputKty | PublicJwkInputAlg | PublicJwkInputUse | undefined;
 }
 
 export type PublicJwkInputAlg = "ES256" | "EdDSA" | "RS256" | "PS256" | (string & {});
