@@ -76,9 +76,9 @@ class AuthenticationError(APIStatusError):
     @classmethod
     def without_response(cls, message: str, *, request: httpx.Request) -> AuthenticationError:
         """The client could not present its credential, so it sent nothing: ``request`` is
-        the request it would have made, and a bodiless 401 stands in for an answer (no
-        ``code``, no ``request_id``)."""
-        return cls(message, response=httpx.Response(401, request=request), body=None)
+        the request it would have made, and ``status_code`` is 0 (no answer, no ``code``,
+        no ``request_id``), as in the other SDKs."""
+        return cls(message, response=httpx.Response(0, request=request), body=None)
 
 
 class PermissionDeniedError(APIStatusError):

@@ -268,6 +268,8 @@ def test_a_missing_file_fails_the_call_naming_it(tmp_path: Path, token: respx.Ro
     assert str(raised.value) == (
         f"Cannot read the federated token file {path}: No such file or directory."
     )
+    # Nothing was sent, so there is no status and no code (as in the other SDKs).
+    assert (raised.value.status_code, raised.value.code) == (0, None)
     assert raised.value.request is not None
     assert raised.value.request.url == f"{BASE_URL}/oauth2/token"
     assert (raised.value.code, raised.value.request_id) == (None, None)

@@ -85,5 +85,6 @@ function field(body: unknown, key: string): string | undefined {
 function describe(status: number, body: unknown): string {
   const code = field(body, 'code') ?? field(body, 'error');
   const detail = field(body, 'detail') ?? field(body, 'error_description') ?? field(body, 'title');
-  return [String(status), code, detail].filter((part) => part !== undefined).join(' ');
+  // Status 0: the SDK refused before sending anything (e.g. an unreadable federated token file).
+  return [status === 0 ? undefined : String(status), code, detail].filter((part) => part !== undefined).join(' ');
 }

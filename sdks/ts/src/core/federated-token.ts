@@ -68,9 +68,9 @@ async function readTokenFile(path: string): Promise<string> {
 }
 
 /**
- * The error a missing token gets, shaped as the token endpoint's refusal of a bad one (400
- * `invalid_grant`), so that callers handle a workload without a usable token one way.
+ * The error a missing token gets: an AuthenticationError, like the server's refusal of a bad
+ * one, with status 0 because nothing was sent (as in the other SDKs).
  */
 function refused(description: string): AuthenticationError {
-  return new AuthenticationError(400, { error: 'invalid_grant', error_description: description }, new Headers());
+  return new AuthenticationError(0, { error_description: description }, new Headers());
 }
