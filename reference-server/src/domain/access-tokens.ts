@@ -2,7 +2,7 @@ import { type KeyObject, randomUUID, sign } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 import { jose } from './jose';
 import type { SigningAlgorithm } from '../config';
-import type { SigningKey, SigningKeys } from './signing-keys';
+import type { SigningKeys } from './signing-keys';
 
 /** RFC 8693 §4.1: who acts for the subject, and who acted for that actor in turn. */
 export interface ActorClaim {
@@ -128,24 +128,7 @@ export class AccessTokens {
     audience: string,
     delegation?: { clientId: string; act: ActorClaim; id: string; notAfter: number },
   ): Promise<{ token: string; claims: AccessTokenClaims }> {
-    return this.issueWith(await this.keys.current(), subject, scope, audience, delegation);
-  }
-
-  /**
-   * The key `issue` would sign with now. Its loading may read the database, so work inside a
-   * transaction (which may not start another) takes the key first and signs with `issueWith`.
-   */
-  signingKey(): Promise<SigningKey> {
-    return this.keys.current();
-  }
-
-  issueWith(
-    key: SigningKey,
-    subject: { agentId: string; orgId: string },
-    scope: string,
-    audience: string,
-    delegation?: { clientId: string; act: ActorClaim; id: string; notAfter: number },
-  ): { token: string; claims: AccessTokenClaims } {
+    const key = await this.keys.current();
     const iat = Math.floor(Date.now() / 1000);
     const claims: AccessTokenClaims = {
       iss: this.issuer,

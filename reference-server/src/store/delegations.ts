@@ -23,24 +23,6 @@ const COLUMNS = `id, subject_agent_id AS "subjectAgentId", actor_agent_id AS "ac
   depth, scope, created_at AS "createdAt", expires_at AS "expiresAt", revoked_at AS "revokedAt"`;
 
 export const delegationStore = {
-  async insert(
-    sql: Sql,
-    delegation: { id: string; orgId: string; subjectAgentId: string; actorAgentId: string; parentId: string | null; depth: number; scope: string; jti: string; expiresAt: Date },
-  ): Promise<DelegationRecord> {
-    const [row] = await sql.query<DelegationRecord>(
-      `INSERT INTO delegations (id, org_id, subject_agent_id, actor_agent_id, parent_id, depth, scope, jti, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${COLUMNS}`,
-      [delegation.id, delegation.orgId, delegation.subjectAgentId, delegation.actorAgentId, delegation.parentId, delegation.depth, delegation.scope, delegation.jti, delegation.expiresAt],
-    );
-    return row as DelegationRecord;
-  },
-
-  /** Locks the row against a concurrent revocation until the transaction ends. */
-  async findForShare(sql: Sql, orgId: string, id: string): Promise<DelegationRecord | null> {
-    const [row] = await sql.query<DelegationRecord>(`SELECT ${COLUMNS} FROM delegations WHERE org_id = $1 AND id = $2 FOR SHARE`, [orgId, id]);
-    return row ?? null;
-  },
-
   async list(sql: Sql, orgId: string, filters: DelegationFilters, page: PageRequest): Promise<{ items: DelegationRecord[]; lastId: string | null }> {
     const { after, fetch } = pageParams(page);
     const rows = await sql.query<DelegationRecord>(

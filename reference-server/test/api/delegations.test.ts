@@ -178,8 +178,43 @@ describe('revoking delegations', () => {
     expect(await introspect(tokenABC)).toMatchObject({ active: true });
   });
 
+  it('never leaves a delegation made from a revoked one active, however the two requests race', async () => {
+    for (let round = 0; round < 8; round++) {
+      const [a, b, c] = [await agentClient(), await agentClient(), await agentClient()];
+      const tokenAB = await exchanged(b, await tokenFor(server.baseUrl, a));
+      const dlgAB = claimsOf(tokenAB).delegation_id as string;
+      const [, made] = await Promise.all([admin.call('revokeDelegation', { path: { delegationId: dlgAB } }), exchange(c, tokenAB)]);
+      if (made.status === 200) {
+        // The exchange committed first: the revocation found its delegation and revoked it too.
+        expect(await introspect(made.body.access_token as string)).toEqual({ active: false });
+        const child = await admin.call('listDelegations', { query: { actorAgentId: c.clientId } });
+        expect(child.body.data.map((d: Body) => [d.parentDelegationId, d.status])).toEqual([[dlgAB, 'revoked']]);
+      } else {
+        expect(made.body).toMatchObject({ error: 'invalid_request', error_description: expect.stringContaining('revoked') });
+        expect((await admin.call('listDelegations', { query: { actorAgentId: c.clientId } })).body.data).toEqual([]);
+      }
+    }
+  });
+
+  it('is refused by the database when its event would record a delegation made from a revoked one', async () => {
+    const [a, b, c] = [await agentClient(), await agentClient(), await agentClient()];
+    const dlgAB = claimsOf(await exchanged(b, await tokenFor(server.baseUrl, a))).delegation_id as string;
+    await admin.call('revokeDelegation', { path: { delegationId: dlgAB } });
+    // The event as the exchange would append it after its own check passed (migration 0010's trigger).
+    const metadata = { subjectAgentId: a.clientId, actorAgentId: c.clientId, parentDelegationId: dlgAB, depth: 2, scope: 'agents:read', jti: 'j', exp: 4102444800 };
+    const insert = server.mandate.db.ownerTransaction((sql) =>
+      sql.query(
+        `INSERT INTO audit_events (id, chain, org_id, sequence, action, outcome, actor_type, actor_id, target_type, target_id, occurred_at, metadata, prev_hash, hash)
+         VALUES ($1, $2, $2, 999999999, 'delegation.created', 'success', 'agent', $3, 'delegation', $4, now(), $5, 'x', 'y')`,
+        [`evt_${'0'.repeat(26)}`, org.orgId, c.clientId, `dlg_${'0'.repeat(26)}`, JSON.stringify(metadata)],
+      ),
+    );
+    await expect(insert).rejects.toMatchObject({ code: '23M01' });
+    expect((await admin.call('listDelegations', { query: { actorAgentId: c.clientId } })).body.data).toEqual([]);
+  });
+
   it('is advertised: discovery lists the token exchange grant', async () => {
     const metadata = (await fetch(`${server.baseUrl}/.well-known/oauth-authorization-server`).then((r) => r.json())) as Record<string, unknown>;
-    expect(metadata.grant_types_supported).toEqual(['client_credentials', TOKEN_EXCHANGE]);
+    expect(metadata.grant_types_supported).toEqual(['client_credentials', TOKEN_EXCHANGE, 'urn:ietf:params:oauth:grant-type:jwt-bearer']);
   });
 });

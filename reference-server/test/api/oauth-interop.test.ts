@@ -97,7 +97,7 @@ describe('discovery (RFC 8414)', () => {
       revocation_endpoint: `${ISSUER}/oauth2/revoke`,
       jwks_uri: `${ISSUER}/.well-known/jwks.json`,
     });
-    expect(as.grant_types_supported).toEqual(['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange']);
+    expect(as.grant_types_supported).toEqual(['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange', 'urn:ietf:params:oauth:grant-type:jwt-bearer']);
     expect(as.token_endpoint_auth_methods_supported).toEqual(expect.arrayContaining(['client_secret_basic', 'client_secret_post']));
     expect(as.scopes_supported).toEqual(expect.arrayContaining(SCOPES.split(' ')));
   });

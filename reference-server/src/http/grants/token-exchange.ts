@@ -1,14 +1,13 @@
 import { type AccessTokenClaims, actorsOf } from '../../domain/access-tokens';
-import { appendEvents } from '../../domain/audit';
 import { newId } from '../../domain/ids';
 import { invalidRequest } from '../../domain/oauth-errors';
-import { agentStore } from '../../store/agents';
-import { delegationStore } from '../../store/delegations';
 import { requestInfo } from '../router';
 import { type Grant, type GrantDeps, audienceOf, narrowedScopes } from './grant';
 
 export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 export const ACCESS_TOKEN_TYPE_URI = 'urn:ietf:params:oauth:token-type:access_token';
+/** The SQLSTATE of migration 0010's trigger when a delegation's parent is revoked. */
+const PARENT_REVOKED = '23M01';
 
 /** An active access token of this server, or why not (RFC 8693 §2.2.2: invalid_request). */
 async function activeToken(deps: GrantDeps, token: string, name: string): Promise<AccessTokenClaims> {
@@ -48,39 +47,35 @@ export const tokenExchange: Grant = async ({ ctx, form, client }, deps) => {
   if (depth > deps.maxDelegationDepth) throw invalidRequest(`Delegation chains have at most ${deps.maxDelegationDepth} actors; this one would have ${depth}.`);
 
   const audience = audienceOf(form.get('resource'), deps.issuer);
+  const parentId = subject.delegation_id ?? null;
+  const [context] = await deps.db.callFunction<{ allowed_scopes: string[] | null; parent_revoked: boolean | null }>(
+    'SELECT * FROM mandate_delegation_context($1, $2, $3)',
+    [client.orgId, subject.sub, parentId],
+  );
+  if (context?.parent_revoked === true) throw invalidRequest('subject_token comes from a revoked delegation.');
+  // What the subject's agent may delegate today: its token's scopes, within its current allowed scopes.
+  const allowed = context?.allowed_scopes ?? [];
+  const delegable = subject.scope.split(' ').filter((s) => s !== '' && allowed.includes(s));
+  const scope = narrowedScopes(form.get('scope'), delegable, 'The subject token');
+
   const delegationId = newId('dlg');
   const act = subject.act === undefined ? { sub: client.agentId } : { sub: client.agentId, act: subject.act };
-  const context = { orgId: client.orgId, instanceAdmin: false, principalId: client.agentId };
-  const key = await deps.tokens.signingKey(); // before the transaction: loading it may read the database
-  return deps.db.tenantTransaction(context, async (sql) => {
-    // What the subject's agent may delegate today: its token's scopes, within its current allowed scopes.
-    const subjectAgent = await agentStore.find(sql, client.orgId, subject.sub);
-    const delegable = subject.scope.split(' ').filter((s) => s !== '' && (subjectAgent?.allowedScopes ?? []).includes(s));
-    const scope = narrowedScopes(form.get('scope'), delegable, 'The subject token');
-    const parent = subject.delegation_id === undefined ? null : await delegationStore.findForShare(sql, client.orgId, subject.delegation_id);
-    if (subject.delegation_id !== undefined && (parent === null || parent.revokedAt !== null)) throw invalidRequest('subject_token comes from a revoked delegation.');
-
-    const { token, claims } = deps.tokens.issueWith(key, { agentId: subject.sub, orgId: client.orgId }, scope, audience, {
-      clientId: client.agentId,
-      act,
-      id: delegationId,
-      notAfter: subject.exp,
-    });
-    const expiresAt = new Date(claims.exp * 1000);
-    await delegationStore.insert(sql, {
-      id: delegationId,
-      orgId: client.orgId,
-      subjectAgentId: subject.sub,
-      actorAgentId: client.agentId,
-      parentId: parent?.id ?? null,
-      depth,
-      scope,
-      jti: claims.jti,
-      expiresAt,
-    });
-    const metadata = { subjectAgentId: subject.sub, actorAgentId: client.agentId, actingAgents: actorsOf(claims), parentDelegationId: parent?.id ?? null, scope, aud: audience, jti: claims.jti, exp: claims.exp, method: client.method };
-    await appendEvents(sql, [{ orgId: client.orgId, action: 'delegation.created', outcome: 'success', actor: { type: 'agent', id: client.agentId }, target: { type: 'delegation', id: delegationId }, ...requestInfo(ctx), metadata }]);
-    deps.metrics.tokensIssued.inc();
-    return { access_token: token, issued_token_type: ACCESS_TOKEN_TYPE_URI, token_type: 'Bearer', expires_in: Math.max(1, claims.exp - claims.iat), scope };
+  const { token, claims } = await deps.tokens.issue({ agentId: subject.sub, orgId: client.orgId }, scope, audience, {
+    clientId: client.agentId,
+    act,
+    id: delegationId,
+    notAfter: subject.exp,
   });
+  // The event carries the delegation: migration 0010's trigger records it in the event's
+  // transaction, which the audit writer's group commit shares with other token requests.
+  const metadata = { subjectAgentId: subject.sub, actorAgentId: client.agentId, actingAgents: actorsOf(claims), parentDelegationId: parentId, depth, scope, aud: audience, jti: claims.jti, exp: claims.exp, method: client.method };
+  try {
+    await deps.audit.append({ orgId: client.orgId, action: 'delegation.created', outcome: 'success', actor: { type: 'agent', id: client.agentId }, target: { type: 'delegation', id: delegationId }, ...requestInfo(ctx), metadata });
+  } catch (error) {
+    // The parent was revoked between the check above and the commit.
+    if ((error as { code?: unknown } | null)?.code === PARENT_REVOKED) throw invalidRequest('subject_token comes from a revoked delegation.');
+    throw error;
+  }
+  deps.metrics.tokensIssued.inc();
+  return { access_token: token, issued_token_type: ACCESS_TOKEN_TYPE_URI, token_type: 'Bearer', expires_in: Math.max(1, claims.exp - claims.iat), scope };
 };
