@@ -224,6 +224,36 @@ describe('the JWT bearer grant (RFC 7523 §2.1) with a GitHub Actions token', ()
   });
 });
 
+describe('a GitLab CI token', () => {
+  it('is accepted for a protected branch of the project and refused for another project', async () => {
+    const { agent } = await agentWithPolicy({
+      audience: 'https://mandate.test/gitlab',
+      conditions: { sub: 'project_path:acme/deployer:ref_type:branch:ref:main', namespace_path: 'acme', ref_protected: 'true' },
+    });
+    const gitlab = (project: string) =>
+      issuer.mint({
+        sub: `project_path:${project}:ref_type:branch:ref:main`,
+        aud: 'https://mandate.test/gitlab',
+        namespace_id: '72',
+        namespace_path: project.split('/')[0],
+        project_id: '2041',
+        project_path: project,
+        user_login: 'release-bot',
+        pipeline_id: '918273',
+        pipeline_source: 'push',
+        job_id: '5521',
+        ref: 'main',
+        ref_type: 'branch',
+        ref_protected: 'true',
+        runner_environment: 'gitlab-hosted',
+      });
+    const accepted = await bearerGrant(await gitlab('acme/deployer'), { client_id: agent.id as string });
+    expect(accepted.status).toBe(200);
+    const refused = await bearerGrant(await gitlab('acme/other'), { client_id: agent.id as string });
+    expect(refused.body).toMatchObject({ error: 'invalid_grant', error_description: expect.stringContaining('sub') });
+  });
+});
+
 describe('token exchange of a JWT (RFC 8693)', () => {
   it('exchanges a Kubernetes service-account token, matching a nested claim', async () => {
     const { agent } = await agentWithPolicy({
