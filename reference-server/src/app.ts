@@ -32,6 +32,7 @@ import { EVENT_STREAM_DEFAULTS, eventHandlers } from './http/handlers/events';
 import { identityHandlers } from './http/handlers/identity';
 import { webhookHandlers } from './http/handlers/webhooks';
 import { trustPolicyHandlers } from './http/handlers/trust-policies';
+import { approvalHandlers } from './http/handlers/approvals';
 import { federationHandlers } from './http/handlers/federation';
 import { IssuerKeys } from './domain/federation/issuer-keys';
 import { webhookOutbox } from './store/webhook-outbox';
@@ -226,11 +227,12 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
         ...eventHandlers(feed, streams),
         ...webhookHandlers(webhookPolicy),
         ...trustPolicyHandlers({ checkIssuer: checkIssuerUrl }),
+        ...approvalHandlers,
         ...federationHandlers(issuerKeys, checkIssuerUrl),
       },
       {
         ...identity.publicHandlers,
-        ...serviceHandlers({ db, stuckAfterMs: 2 * config.databaseTimeoutMs, cache: openedCache, metrics, documentJson, docsPage: () => renderApiReference(served) }),
+        ...serviceHandlers({ db, stuckAfterMs: 2 * config.databaseTimeoutMs, cache: openedCache, metrics, documentJson, docsPage: () => renderApiReference(served), issuer: config.issuer }),
         ...oauthHandlers({
           db,
           metrics,
@@ -247,6 +249,8 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
           keys,
           audit,
           scopesSupported: [...scopes],
+          cache: openedCache,
+          device: config.device,
         }),
       },
       {

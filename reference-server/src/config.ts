@@ -51,6 +51,8 @@ export interface Config {
    * on private addresses (MANDATE_INSECURE_ISSUER_HOSTS): local tests and internal issuers.
    */
   insecureIssuerHosts: AllowList;
+  /** Device authorization (RFC 8628): how long a request lasts, how often the agent polls, and requests a minute per address or agent. */
+  device: { codeTtlSeconds: number; pollIntervalSeconds: number; requestsPerMinute: number };
   /** The most actors a delegation chain (token exchange) may have. */
   delegationMaxDepth: number;
   /** How long one event stream connection lasts before the client is made to resume. */
@@ -134,6 +136,11 @@ export function loadConfig(env: Env = process.env): Config {
     bodyTimeoutMs: reader.integer('MANDATE_BODY_TIMEOUT_MS', 10_000, 100, 600_000),
     webhookAllowList: reader.allowList('MANDATE_WEBHOOK_ALLOWED_HOSTS'),
     insecureIssuerHosts: reader.allowList('MANDATE_INSECURE_ISSUER_HOSTS'),
+    device: {
+      codeTtlSeconds: reader.integer('MANDATE_DEVICE_CODE_TTL_SECONDS', 600, 60, 86_400),
+      pollIntervalSeconds: reader.integer('MANDATE_DEVICE_POLL_INTERVAL_SECONDS', 5, 1, 60),
+      requestsPerMinute: reader.integer('MANDATE_DEVICE_REQUESTS_PER_MINUTE', 20, 1, 100_000),
+    },
     webhookMaxAttempts: reader.integer('MANDATE_WEBHOOK_MAX_ATTEMPTS', 8, 1, 50),
     webhookRetryBaseMs: reader.integer('MANDATE_WEBHOOK_RETRY_BASE_MS', 30_000, 10, 3_600_000),
     webhookDisableAfterHours: reader.integer('MANDATE_WEBHOOK_DISABLE_AFTER_HOURS', 72, 1, 24 * 90),

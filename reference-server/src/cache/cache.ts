@@ -6,6 +6,8 @@ export interface Cache {
   readonly kind: 'redis' | 'memory';
   /** Sets `key` unless it exists; true when this call set it. */
   setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
+  /** Adds one to the counter at `key` (created at 1, expiring after `ttlSeconds`); the new count. */
+  increment(key: string, ttlSeconds: number): Promise<number>;
   get(key: string): Promise<string | null>;
   /** Several keys in one round trip, in order. */
   getMany(keys: string[]): Promise<(string | null)[]>;

@@ -16,6 +16,15 @@ export class MemoryCache implements Cache {
     return Promise.resolve(true);
   }
 
+  increment(key: string, ttlSeconds: number): Promise<number> {
+    const current = this.entries.get(key);
+    const live = current !== undefined && this.read(key) !== null;
+    const count = live ? Number(current.value) + 1 : 1;
+    this.entries.set(key, { value: String(count), expiresAt: live ? current.expiresAt : this.now() + ttlSeconds * 1000 });
+    if (!live) this.sweep();
+    return Promise.resolve(count);
+  }
+
   get(key: string): Promise<string | null> {
     return Promise.resolve(this.read(key));
   }

@@ -33,6 +33,12 @@ export class RedisCache implements Cache {
     return result === 'OK';
   }
 
+  async increment(key: string, ttlSeconds: number): Promise<number> {
+    // The expiry is set with the first count only (NX), so the window does not slide.
+    const results = await this.timed('incr', () => this.redis.multi().incr(this.namespace + key).expire(this.namespace + key, ttlSeconds, 'NX').exec());
+    return Number(results?.[0]?.[1] ?? 0);
+  }
+
   async get(key: string): Promise<string | null> {
     const [value] = await this.getMany([key]);
     return value ?? null;

@@ -56,6 +56,7 @@ export const agentService = {
         deploymentEnv: input.deploymentEnv ?? 'development',
         allowedScopes: input.allowedScopes ?? [],
         metadata: input.metadata ?? {},
+        trustLevel: input.trustLevel ?? 'unknown',
       }),
     );
   },

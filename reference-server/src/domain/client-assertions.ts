@@ -19,14 +19,14 @@ export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type
 export const ASSERTION_ALGS: readonly string[] = ['ES256', 'EdDSA', 'Ed25519', 'RS256', 'PS256'];
 
 /** The header algorithms a registered key of `alg` verifies. */
-const headerAlgs = (alg: AgentKeyAlg): string[] => (alg === 'EdDSA' ? ['EdDSA', 'Ed25519'] : [alg]);
+export const headerAlgs = (alg: AgentKeyAlg): string[] => (alg === 'EdDSA' ? ['EdDSA', 'Ed25519'] : [alg]);
 
 /** An assertion lives a few minutes at most, so its jti need only be remembered that long. */
 export const MAX_ASSERTION_LIFETIME_SECONDS = 300;
 /** Imported public keys kept; a full cache is emptied rather than managed. */
 const MAX_IMPORTED_KEYS = 10_000;
 /** Clock skew allowed between the agent and this server. */
-const LEEWAY_SECONDS = 30;
+export const LEEWAY_SECONDS = 30;
 
 interface AgentKeyRow {
   key_id: string;

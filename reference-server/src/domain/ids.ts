@@ -3,7 +3,7 @@ import { randomFillSync } from 'node:crypto';
 // Crockford base32, lower case: no i, l, o or u, so ids survive being read aloud or retyped.
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 
-export type IdPrefix = 'org' | 'agt' | 'cred' | 'akey' | 'dlg' | 'trp' | 'fdp' | 'tok' | 'evt' | 'key' | 'whk';
+export type IdPrefix = 'org' | 'agt' | 'cred' | 'akey' | 'dlg' | 'trp' | 'fdp' | 'apr' | 'tok' | 'evt' | 'key' | 'whk';
 
 /**
  * A prefixed, time-ordered id (ULID layout: 48-bit millisecond time, 80 random bits).

@@ -1,4 +1,4 @@
-/** The error codes of RFC 6749 §5.2, RFC 8707 and RFC 7009. */
+/** The error codes of RFC 6749 §5.2, RFC 8707, RFC 7009 and RFC 8628 §3.5. */
 export type OAuthErrorCode =
   | 'invalid_request'
   | 'invalid_client'
@@ -7,7 +7,11 @@ export type OAuthErrorCode =
   | 'unsupported_grant_type'
   | 'invalid_scope'
   | 'invalid_target'
-  | 'unsupported_token_type';
+  | 'unsupported_token_type'
+  | 'authorization_pending'
+  | 'slow_down'
+  | 'access_denied'
+  | 'expired_token';
 
 /** An OAuth endpoint failure; the HTTP layer answers it as `{ error, error_description }`. */
 export class OAuthError extends Error {

@@ -6,6 +6,7 @@
  * data: markup is produced only through the `html` tagged template, which escapes every
  * interpolated value that is not already `Html`. Nothing else builds markup from strings.
  */
+import { EMPTY, Html, type Interpolation, html, joinHtml, trusted } from './html';
 
 // ---------------------------------------------------------------------------------------------
 // OpenAPI 3.1: the read-only subset this page renders
@@ -240,57 +241,6 @@ ${renderSchemasSection(document)}
 </html>
 `;
   return page.markup;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Markup: escape by default
-// ---------------------------------------------------------------------------------------------
-
-/** Markup that is already safe. Only `html` and `trusted` (for constants) create it. */
-class Html {
-  constructor(readonly markup: string) {}
-}
-
-type Interpolation = Html | string | number | false | null | undefined | readonly Interpolation[];
-
-const EMPTY = new Html('');
-
-/** Tagged template: literal parts are markup, interpolated values are escaped unless `Html`. */
-function html(strings: TemplateStringsArray, ...values: readonly Interpolation[]): Html {
-  let markup = '';
-  strings.forEach((chunk, index) => {
-    markup += chunk + toMarkup(values[index]);
-  });
-  return new Html(markup);
-}
-
-function toMarkup(value: Interpolation): string {
-  if (value instanceof Html) return value.markup;
-  if (value === undefined || value === null || value === false) return '';
-  if (typeof value === 'string' || typeof value === 'number') return escapeHtml(String(value));
-  return value.map(toMarkup).join('');
-}
-
-/** For constants written in this file only, never for document data. */
-function trusted(markup: string): Html {
-  return new Html(markup);
-}
-
-const HTML_ESCAPES: Readonly<Record<string, string>> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-/** Escapes for both text and quoted attribute values, so one function serves every context. */
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => HTML_ESCAPES[char] ?? char);
-}
-
-function joinHtml(parts: readonly Html[], separator: Html): Html {
-  return html`${parts.flatMap((part, index) => (index === 0 ? [part] : [separator, part]))}`;
 }
 
 /** `href` for an in-page anchor; ids may hold characters that need percent-encoding in a URL. */

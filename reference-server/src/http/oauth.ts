@@ -13,6 +13,9 @@ import { clientCredentials } from './grants/client-credentials';
 import { type Grant, type GrantDeps, byAgent } from './grants/grant';
 import { TOKEN_EXCHANGE, tokenExchange } from './grants/token-exchange';
 import { JWT_BEARER, exchangeWorkloadToken, isWorkloadIdentity } from './grants/workload-identity';
+import { DEVICE_CODE, pollDeviceCode } from './grants/device-code';
+import { type DeviceSettings, requestDeviceAuthorization } from './device-authorization';
+import type { Cache } from '../cache/cache';
 import { type PublicHandler, requestInfo } from './router';
 import type { RequestValidator } from '../spec/validator';
 
@@ -24,6 +27,8 @@ export interface OAuthDeps extends GrantDeps {
   bearer: Authenticator;
   keys: SigningKeys;
   scopesSupported: string[];
+  cache: Cache;
+  device: DeviceSettings;
 }
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -186,6 +191,11 @@ export function oauthHandlers(deps: OAuthDeps): Record<string, PublicHandler> {
     issueToken: (ctx) =>
       oauthErrors(ctx, async () => {
         const form = await readForm(ctx, deps, 'issueToken');
+        // A public client: the device code is the credential (RFC 8628 §3.4).
+        if (form.get('grant_type') === DEVICE_CODE) {
+          ctx.body = await pollDeviceCode(ctx, form, deps);
+          return;
+        }
         if (isWorkloadIdentity(form)) {
           // The external token authenticates; a client that authenticates anyway names its agent.
           const authenticates = /^Basic /i.test(ctx.get('authorization')) || ['client_secret', 'client_assertion', 'client_assertion_type'].some((name) => form.has(name));
@@ -207,6 +217,12 @@ export function oauthHandlers(deps: OAuthDeps): Record<string, PublicHandler> {
           if (error instanceof OAuthError) await refused(ctx, client, error);
           throw error;
         }
+      }),
+
+    requestDeviceAuthorization: (ctx) =>
+      oauthErrors(ctx, async () => {
+        const form = await readForm(ctx, deps, 'requestDeviceAuthorization');
+        ctx.body = await requestDeviceAuthorization(ctx, form, deps);
       }),
 
     introspectToken: (ctx) =>
@@ -269,7 +285,8 @@ function serverMetadata(ctx: Context, deps: OAuthDeps): Promise<void> {
     jwks_uri: `${deps.issuer}/.well-known/jwks.json`,
     introspection_endpoint: `${deps.issuer}/oauth2/introspect`,
     revocation_endpoint: `${deps.issuer}/oauth2/revoke`,
-    grant_types_supported: [...GRANTS.keys(), JWT_BEARER],
+    grant_types_supported: [...GRANTS.keys(), JWT_BEARER, DEVICE_CODE],
+    device_authorization_endpoint: `${deps.issuer}/oauth2/device_authorization`,
     token_endpoint_auth_methods_supported: methods,
     introspection_endpoint_auth_methods_supported: methods,
     revocation_endpoint_auth_methods_supported: methods,

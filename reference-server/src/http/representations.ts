@@ -8,6 +8,8 @@ import type { OrgRecord } from '../store/orgs';
 import type { AgentKeyRecord } from '../store/agent-keys';
 import type { DelegationRecord } from '../store/delegations';
 import type { PartnerRecord } from '../store/federation-partners';
+import type { ApprovalRecord } from '../store/approvals';
+import { approvalStatus } from '../domain/approvals';
 import type { TrustPolicyRecord } from '../store/trust-policies';
 
 /** Records as the API shows them (the spec's schemas): camelCase, RFC 3339 times. */
@@ -47,6 +49,7 @@ export const agentJson = (agent: AgentRecord) => ({
   allowedScopes: agent.allowedScopes,
   metadata: agent.metadata,
   status: agent.status,
+  trustLevel: agent.trustLevel,
   createdAt: agent.createdAt.toISOString(),
   updatedAt: agent.updatedAt.toISOString(),
   suspendedAt: time(agent.suspendedAt),
@@ -114,6 +117,29 @@ export const partnerJson = (partner: PartnerRecord) => ({
   jwksUri: partner.jwksUri,
   algorithms: partner.algorithms,
   createdAt: partner.createdAt.toISOString(),
+});
+
+export const approvalJson = (approval: ApprovalRecord) => ({
+  id: approval.id,
+  orgId: approval.orgId,
+  kind: approval.kind,
+  status: approvalStatus(approval),
+  agentId: approval.agentId,
+  name: approval.name,
+  keyThumbprint: approval.keyThumbprint,
+  publicJwk: approval.publicJwk,
+  userCode: approval.userCode,
+  requestedScopes: approval.requestedScopes,
+  grantedScopes: approval.grantedScopes,
+  impersonationSuspected: approval.impersonationSuspected,
+  impersonationReason: approval.impersonationReason,
+  decidedBy: approval.decidedBy,
+  denialReason: approval.denialReason,
+  ip: approval.ip,
+  userAgent: approval.userAgent,
+  createdAt: approval.createdAt.toISOString(),
+  expiresAt: approval.expiresAt.toISOString(),
+  decidedAt: time(approval.decidedAt),
 });
 
 export const auditJson = (event: AuditRecord) => ({

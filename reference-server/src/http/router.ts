@@ -72,7 +72,7 @@ export function buildRouter(
     const publicHandler = publicHandlers[operation.operationId];
     const steps: Middleware[] =
       publicHandler !== undefined
-        ? [name, (ctx) => publicHandler(ctx)]
+        ? [name, ...(operation.parameters.some((p) => p.location === 'query') ? [checkParameters(operation, deps)] : []), (ctx) => publicHandler(ctx)]
         : [name, authenticate(operation, deps), authorize(operation), act(operation, handlers[operation.operationId] as Handler, deps)];
     router.register(koaPath(operation.path), [operation.method.toUpperCase()], steps);
   }
@@ -152,6 +152,15 @@ async function readAndValidate(ctx: Context, operation: Operation, deps: RouterD
   }
   if (problems.length > 0) throw validationError(problems);
   return { path: values.path as Record<string, string>, query: values.query, headers: values.headers, body };
+}
+
+/** A public operation's query parameters, checked as those of authenticated operations are. */
+function checkParameters(operation: Operation, deps: RouterDeps): Middleware {
+  return async (ctx: Context, next: Next) => {
+    const { problems } = deps.validator.parameters(operation.operationId, { path: ctx.params as Record<string, string>, query: ctx.query, headers: ctx.headers });
+    if (problems.length > 0) throw validationError(problems);
+    await next();
+  };
 }
 
 /** Parameters screened as bodies are: text PostgreSQL cannot store never reaches a query. */

@@ -238,20 +238,23 @@ describe.each(protectedOperations.map((o) => [o.operationId, o] as const))('%s',
   });
 
   const strings = properties.filter(([, schema]) => ([] as unknown[]).concat(schema.type).includes('string') && schema.enum === undefined && schema.format === undefined);
-  it.each(strings.map(([name, schema]) => [name, schema] as const))('refuses a huge string for %s', async (name, schema) => {
-    const huge = 'x'.repeat(Math.max(5000, Number(schema.maxLength ?? 0) + 1));
-    const response = await call({ ...valid(), body: { ...(exampleBody(operationId) as object), [name]: huge } });
-    expectProblem(response, 400, 'VALIDATION_ERROR');
-    expect(response.body.errors).toContainEqual(expect.objectContaining({ field: `body.${name}`, code: 'maxLength' }));
-  });
-
-  it.each(strings.map(([name]) => name))('refuses NUL characters and lone surrogates in %s', async (name) => {
-    for (const bad of ['a\u0000b', 'a\ud800b']) {
-      const response = await call({ ...valid(), body: { ...(exampleBody(operationId) as object), [name]: bad } });
+  // A body of no free text (e.g. approveApproval's scopes and trust level) has none to test.
+  if (strings.length > 0) {
+    it.each(strings.map(([name, schema]) => [name, schema] as const))('refuses a huge string for %s', async (name, schema) => {
+      const huge = 'x'.repeat(Math.max(5000, Number(schema.maxLength ?? 0) + 1));
+      const response = await call({ ...valid(), body: { ...(exampleBody(operationId) as object), [name]: huge } });
       expectProblem(response, 400, 'VALIDATION_ERROR');
-      expect(response.body.errors[0]).toMatchObject({ field: `body.${name}`, code: 'characters' });
-    }
-  });
+      expect(response.body.errors).toContainEqual(expect.objectContaining({ field: `body.${name}`, code: 'maxLength' }));
+    });
+
+    it.each(strings.map(([name]) => name))('refuses NUL characters and lone surrogates in %s', async (name) => {
+      for (const bad of ['a\u0000b', 'a\ud800b']) {
+        const response = await call({ ...valid(), body: { ...(exampleBody(operationId) as object), [name]: bad } });
+        expectProblem(response, 400, 'VALIDATION_ERROR');
+        expect(response.body.errors[0]).toMatchObject({ field: `body.${name}`, code: 'characters' });
+      }
+    });
+  }
 });
 
 describe('unicode', () => {

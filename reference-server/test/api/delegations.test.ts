@@ -215,6 +215,6 @@ describe('revoking delegations', () => {
 
   it('is advertised: discovery lists the token exchange grant', async () => {
     const metadata = (await fetch(`${server.baseUrl}/.well-known/oauth-authorization-server`).then((r) => r.json())) as Record<string, unknown>;
-    expect(metadata.grant_types_supported).toEqual(['client_credentials', TOKEN_EXCHANGE, 'urn:ietf:params:oauth:grant-type:jwt-bearer']);
+    expect(metadata.grant_types_supported).toEqual(['client_credentials', TOKEN_EXCHANGE, 'urn:ietf:params:oauth:grant-type:jwt-bearer', 'urn:ietf:params:oauth:grant-type:device_code']);
   });
 });

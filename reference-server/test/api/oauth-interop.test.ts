@@ -71,7 +71,7 @@ beforeAll(async () => {
   jose = await import('jose');
   oauth = await import('oauth4webapi');
   client = await import('openid-client');
-  server = await startServer('postgres', { MANDATE_ISSUER: ISSUER });
+  server = await startServer('postgres', { MANDATE_ISSUER: ISSUER, MANDATE_DEVICE_POLL_INTERVAL_SECONDS: '1' });
   const org = await createOrg(new Api(server.baseUrl, server.bootstrapToken));
   orgId = org.orgId;
   const admin = new Api(server.baseUrl, org.admin);
@@ -97,7 +97,7 @@ describe('discovery (RFC 8414)', () => {
       revocation_endpoint: `${ISSUER}/oauth2/revoke`,
       jwks_uri: `${ISSUER}/.well-known/jwks.json`,
     });
-    expect(as.grant_types_supported).toEqual(['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange', 'urn:ietf:params:oauth:grant-type:jwt-bearer']);
+    expect(as.grant_types_supported).toEqual(['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange', 'urn:ietf:params:oauth:grant-type:jwt-bearer', 'urn:ietf:params:oauth:grant-type:device_code']);
     expect(as.token_endpoint_auth_methods_supported).toEqual(expect.arrayContaining(['client_secret_basic', 'client_secret_post']));
     expect(as.scopes_supported).toEqual(expect.arrayContaining(SCOPES.split(' ')));
   });
@@ -293,6 +293,40 @@ describe('token exchange (RFC 8693) with openid-client\'s generic grant', () => 
     expect(jose.decodeJwt(delegated.access_token)).toMatchObject({ sub: subject.id, client_id: actor.id, act: { sub: actor.id } });
     const introspected = await client.tokenIntrospection(actorConfig, delegated.access_token);
     expect(introspected).toMatchObject({ active: true, sub: subject.id, act: { sub: actor.id } });
+  });
+});
+
+describe('device authorization (RFC 8628) with openid-client v6', () => {
+  let admin: Api;
+  beforeAll(async () => {
+    admin = new Api(server.baseUrl, (await createOrg(new Api(server.baseUrl, server.bootstrapToken))).admin);
+  });
+
+  /** A public client of a registered agent; the library polls while the test decides as the operator. */
+  async function deviceFlow(decide: (approvalId: string) => Promise<unknown>) {
+    const agent = await createAgent(admin, { allowedScopes: ['agents:read'] });
+    const config = await client.discovery(new URL(ISSUER), agent.id as string, undefined, client.None(), { [client.customFetch]: issuerFetch });
+    const started = await client.initiateDeviceAuthorization(config, { scope: 'agents:read' });
+    expect(started.user_code).toMatch(/^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/);
+    expect(started.verification_uri).toBe(`${ISSUER}/device`);
+    const polling = client.pollDeviceAuthorizationGrant(config, started);
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // a poll or two find it pending
+    const found = await admin.call('listApprovals', { query: { userCode: started.user_code } });
+    await decide((found.body.data as Body[])[0]?.id as string);
+    return { agent, polling };
+  }
+
+  it('initiates, keeps polling while the request is pending, and gets the token once a person approves', async () => {
+    const { agent, polling } = await deviceFlow((approvalId) => admin.call('approveApproval', { path: { approvalId }, body: {} }));
+    const tokens = await polling;
+    expect(tokens.token_type.toLowerCase()).toBe('bearer');
+    const { payload } = await jose.jwtVerify(tokens.access_token, jose.createLocalJWKSet({ keys: (await server.mandate.keys.published()).map((k) => k.publicJwk) as never }), { issuer: ISSUER });
+    expect(payload).toMatchObject({ sub: agent.id, scope: 'agents:read' });
+  });
+
+  it('stops with access_denied when the person denies', async () => {
+    const { polling } = await deviceFlow((approvalId) => admin.call('denyApproval', { path: { approvalId }, body: {} }));
+    await expect(polling).rejects.toMatchObject({ error: 'access_denied' });
   });
 });
 

@@ -34,6 +34,7 @@ export interface Ids {
   delegationId: string;
   policyId: string;
   partnerId: string;
+  approvalId: string;
   tokenId: string;
   eventId: string;
   webhookId: string;
@@ -43,7 +44,7 @@ export interface Ids {
 /**
  * One of each resource an operation can name, in the organization `api` acts for: an agent
  * with a credential and a key, a delegation between two agents, a trust policy, a federation
- * partner, an admin token, an audit event, and a webhook with a delivery.
+ * partner, an approval request, an admin token, an audit event, and a webhook with a delivery.
  */
 export async function resourcesOf(api: Api, orgId: string): Promise<Ids> {
   const agent = await createAgent(api);
@@ -58,6 +59,8 @@ export async function resourcesOf(api: Api, orgId: string): Promise<Ids> {
   const partner = await api.call('createFederationPartner', {
     body: { name: 'eu', issuer: `https://mandate-eu.example.com/${agent.id}`, jwksUri: 'https://mandate-eu.example.com/.well-known/jwks.json' },
   });
+  await postForm(api.baseUrl, '/oauth2/device_authorization', { client_id: agent.id as string });
+  const approvals = await api.call('listApprovals', { query: { limit: 1 } });
   const tokens = await api.call('listAdminTokens', { path: { orgId } });
   const events = await api.call('listAuditEvents', { query: { limit: 1 } });
   const webhook = await api.call('createWebhook', { body: { url: 'https://hooks.example.com/tests', events: ['webhook.tested'] } });
@@ -70,6 +73,7 @@ export async function resourcesOf(api: Api, orgId: string): Promise<Ids> {
     delegationId: delegation,
     policyId: policy.body.id,
     partnerId: partner.body.id,
+    approvalId: approvals.body.data[0].id,
     tokenId: tokens.body.data[0].id,
     eventId: events.body.data[0].id,
     webhookId: webhook.body.id,

@@ -668,9 +668,10 @@ describe('renderApiReference on the bundled Mandate spec', () => {
   const responseNames = Object.keys(spec.components?.responses ?? {});
   const operationsMarkup = real.slice(real.indexOf('<article class="op"'), real.indexOf('<section class="responses"'));
 
-  it('stays under 13 KB per operation', () => {
-    // It was about 45 KB per operation while every operation repeated the shared error responses in full.
-    expect(Buffer.byteLength(real, 'utf8')).toBeLessThan(13_000 * operationIds(spec).length);
+  it('stays under 14 KB per operation', () => {
+    // It was about 45 KB per operation while every operation repeated the shared error responses in full;
+    // the federation and approval schemas, documented at length, brought it from 12.x to 13.3 KB.
+    expect(Buffer.byteLength(real, 'utf8')).toBeLessThan(14_000 * operationIds(spec).length);
   });
 
   it('gives every operation and every shared response exactly one anchor', () => {

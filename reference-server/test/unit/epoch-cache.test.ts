@@ -15,6 +15,7 @@ function database(initial: string | null) {
 const unreachable: Cache = {
   kind: 'redis',
   setIfAbsent: () => Promise.reject(new Error('down')),
+  increment: () => Promise.reject(new Error('down')),
   get: () => Promise.reject(new Error('down')),
   getMany: () => Promise.reject(new Error('down')),
   set: () => Promise.reject(new Error('down')),

@@ -8,6 +8,7 @@ import { identityHandlers } from '../../src/http/handlers/identity';
 import { webhookHandlers } from '../../src/http/handlers/webhooks';
 import { federationHandlers } from '../../src/http/handlers/federation';
 import { trustPolicyHandlers } from '../../src/http/handlers/trust-policies';
+import { approvalHandlers } from '../../src/http/handlers/approvals';
 import { auditHandlers, keyHandlers } from '../../src/http/handlers/keys-and-audit';
 import { orgHandlers } from '../../src/http/handlers/orgs';
 import { checkCoverage } from '../../src/http/router';
@@ -15,8 +16,8 @@ import { listOperations, loadSpec, roleScopes } from '../../src/spec/operations'
 
 const { document } = loadSpec(path.resolve(__dirname, '../../../spec/dist/openapi.json'));
 const operations = listOperations(document);
-const PUBLIC_OPERATIONS = ['getHealth', 'getReadiness', 'getMetrics', 'getOpenApiDocument', 'getApiReference'];
-const OAUTH_OPERATIONS = ['issueToken', 'introspectToken', 'revokeToken', 'getAuthorizationServerMetadata', 'getOpenIdConfiguration', 'getJwks'];
+const PUBLIC_OPERATIONS = ['getHealth', 'getReadiness', 'getMetrics', 'getOpenApiDocument', 'getApiReference', 'getDeviceVerificationPage'];
+const OAUTH_OPERATIONS = ['issueToken', 'requestDeviceAuthorization', 'introspectToken', 'revokeToken', 'getAuthorizationServerMetadata', 'getOpenIdConfiguration', 'getJwks'];
 const implemented = [
   ...Object.keys({ ...orgHandlers, ...agentHandlers, ...credentialHandlers, ...agentKeyHandlers, ...delegationHandlers, ...keyHandlers, ...auditHandlers }),
   ...Object.keys(eventHandlers(undefined as never)),
@@ -24,6 +25,7 @@ const implemented = [
   ...Object.keys(identityHandlers('http://localhost', undefined as never).publicHandlers),
   ...Object.keys(webhookHandlers(undefined as never)),
   ...Object.keys(trustPolicyHandlers(undefined as never)),
+  ...Object.keys(approvalHandlers),
   ...Object.keys(federationHandlers(undefined as never, undefined as never)),
   ...PUBLIC_OPERATIONS,
   ...OAUTH_OPERATIONS,

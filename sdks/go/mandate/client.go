@@ -24,6 +24,7 @@ type Client struct {
 	Delegations   *DelegationsResource
 	TrustPolicies *TrustPoliciesResource
 	Federation    *FederationResource
+	Approvals     *ApprovalsResource
 	Identity      *IdentityResource
 	OAuth         *OAuthResource
 	SigningKeys   *SigningKeysResource
@@ -57,6 +58,7 @@ func NewClient(opts ...Option) *Client {
 	c.Delegations = &DelegationsResource{client: transport}
 	c.TrustPolicies = &TrustPoliciesResource{client: transport}
 	c.Federation = &FederationResource{client: transport}
+	c.Approvals = &ApprovalsResource{client: transport}
 	c.Identity = &IdentityResource{client: transport}
 	c.OAuth = &OAuthResource{client: transport}
 	c.SigningKeys = &SigningKeysResource{client: transport}

@@ -164,6 +164,46 @@ func (v AgentUpdateStatus) IsKnown() bool {
 	return false
 }
 
+// ApprovalKind is an open enum. Values this SDK does not know (from a newer server) are kept, and
+// any value may be sent.
+type ApprovalKind string
+
+// Known ApprovalKind values.
+const (
+	ApprovalKindRegistration   ApprovalKind = "registration"
+	ApprovalKindAuthentication ApprovalKind = "authentication"
+)
+
+// IsKnown reports whether v is one of the values this SDK knows.
+func (v ApprovalKind) IsKnown() bool {
+	switch v {
+	case ApprovalKindRegistration, ApprovalKindAuthentication:
+		return true
+	}
+	return false
+}
+
+// ApprovalStatus is an open enum. `expired`: nobody decided before `expiresAt`; the agent must ask
+// again. Values this SDK does not know (from a newer server) are kept, and any value may be sent.
+type ApprovalStatus string
+
+// Known ApprovalStatus values.
+const (
+	ApprovalStatusPending  ApprovalStatus = "pending"
+	ApprovalStatusApproved ApprovalStatus = "approved"
+	ApprovalStatusDenied   ApprovalStatus = "denied"
+	ApprovalStatusExpired  ApprovalStatus = "expired"
+)
+
+// IsKnown reports whether v is one of the values this SDK knows.
+func (v ApprovalStatus) IsKnown() bool {
+	switch v {
+	case ApprovalStatusPending, ApprovalStatusApproved, ApprovalStatusDenied, ApprovalStatusExpired:
+		return true
+	}
+	return false
+}
+
 // AuditEventActorType is an open enum. Values this SDK does not know (from a newer server) are
 // kept, and any value may be sent.
 type AuditEventActorType string
@@ -298,6 +338,24 @@ const (
 func (v DeploymentEnv) IsKnown() bool {
 	switch v {
 	case DeploymentEnvDevelopment, DeploymentEnvStaging, DeploymentEnvProduction:
+		return true
+	}
+	return false
+}
+
+// DeviceAuthorizationRequestClientAssertionType is an open enum. Values this SDK does not know
+// (from a newer server) are kept, and any value may be sent.
+type DeviceAuthorizationRequestClientAssertionType string
+
+// Known DeviceAuthorizationRequestClientAssertionType values.
+const (
+	DeviceAuthorizationRequestClientAssertionTypeUrnIetfParamsOAuthClientAssertionTypeJWTBearer DeviceAuthorizationRequestClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+)
+
+// IsKnown reports whether v is one of the values this SDK knows.
+func (v DeviceAuthorizationRequestClientAssertionType) IsKnown() bool {
+	switch v {
+	case DeviceAuthorizationRequestClientAssertionTypeUrnIetfParamsOAuthClientAssertionTypeJWTBearer:
 		return true
 	}
 	return false
@@ -443,6 +501,28 @@ func (v JWKUse) IsKnown() bool {
 	return false
 }
 
+// ListApprovalsParamsStatus is an open enum. Which requests (default `pending`); `expired` are
+// pending ones nobody decided in time. Values this SDK does not know (from a newer server) are
+// kept, and any value may be sent.
+type ListApprovalsParamsStatus string
+
+// Known ListApprovalsParamsStatus values.
+const (
+	ListApprovalsParamsStatusPending  ListApprovalsParamsStatus = "pending"
+	ListApprovalsParamsStatusApproved ListApprovalsParamsStatus = "approved"
+	ListApprovalsParamsStatusDenied   ListApprovalsParamsStatus = "denied"
+	ListApprovalsParamsStatusExpired  ListApprovalsParamsStatus = "expired"
+)
+
+// IsKnown reports whether v is one of the values this SDK knows.
+func (v ListApprovalsParamsStatus) IsKnown() bool {
+	switch v {
+	case ListApprovalsParamsStatusPending, ListApprovalsParamsStatusApproved, ListApprovalsParamsStatusDenied, ListApprovalsParamsStatusExpired:
+		return true
+	}
+	return false
+}
+
 // ListAuditEventsParamsOutcome is an open enum. Values this SDK does not know (from a newer
 // server) are kept, and any value may be sent.
 type ListAuditEventsParamsOutcome string
@@ -484,7 +564,9 @@ func (v ListWebhookDeliveriesParamsStatus) IsKnown() bool {
 
 // OAuthErrorError is an open enum. `unauthorized_client` with a correct secret means the agent is
 // suspended or decommissioned; `invalid_client` means the client id or secret is wrong (never
-// which). Values this SDK does not know (from a newer server) are kept, and any value may be sent.
+// which). The device code grant also answers `authorization_pending`, `slow_down` (poll 5 seconds
+// more slowly from now on), `access_denied` and `expired_token` (RFC 8628 §3.5). Values this SDK
+// does not know (from a newer server) are kept, and any value may be sent.
 type OAuthErrorError string
 
 // Known OAuthErrorError values.
@@ -497,12 +579,16 @@ const (
 	OAuthErrorErrorInvalidScope         OAuthErrorError = "invalid_scope"
 	OAuthErrorErrorInvalidTarget        OAuthErrorError = "invalid_target"
 	OAuthErrorErrorUnsupportedTokenType OAuthErrorError = "unsupported_token_type"
+	OAuthErrorErrorAuthorizationPending OAuthErrorError = "authorization_pending"
+	OAuthErrorErrorSlowDown             OAuthErrorError = "slow_down"
+	OAuthErrorErrorAccessDenied         OAuthErrorError = "access_denied"
+	OAuthErrorErrorExpiredToken         OAuthErrorError = "expired_token"
 )
 
 // IsKnown reports whether v is one of the values this SDK knows.
 func (v OAuthErrorError) IsKnown() bool {
 	switch v {
-	case OAuthErrorErrorInvalidRequest, OAuthErrorErrorInvalidClient, OAuthErrorErrorInvalidGrant, OAuthErrorErrorUnauthorizedClient, OAuthErrorErrorUnsupportedGrantType, OAuthErrorErrorInvalidScope, OAuthErrorErrorInvalidTarget, OAuthErrorErrorUnsupportedTokenType:
+	case OAuthErrorErrorInvalidRequest, OAuthErrorErrorInvalidClient, OAuthErrorErrorInvalidGrant, OAuthErrorErrorUnauthorizedClient, OAuthErrorErrorUnsupportedGrantType, OAuthErrorErrorInvalidScope, OAuthErrorErrorInvalidTarget, OAuthErrorErrorUnsupportedTokenType, OAuthErrorErrorAuthorizationPending, OAuthErrorErrorSlowDown, OAuthErrorErrorAccessDenied, OAuthErrorErrorExpiredToken:
 		return true
 	}
 	return false
@@ -755,8 +841,9 @@ func (v TokenRequestClientAssertionType) IsKnown() bool {
 // whose access token it presents as `subject_token`) or for workload identity federation (an
 // external OIDC token as `subject_token`, type `urn:ietf:params:oauth:token-type:jwt`); or the JWT
 // bearer grant (RFC 7523 §2.1), for workload identity federation with the external token as
-// `assertion`. Values this SDK does not know (from a newer server) are kept, and any value may be
-// sent.
+// `assertion`; or the device code grant (RFC 8628 §3.4), polling with the `device_code` of `POST
+// /oauth2/device_authorization` until a person decided. Values this SDK does not know (from a
+// newer server) are kept, and any value may be sent.
 type TokenRequestGrantType string
 
 // Known TokenRequestGrantType values.
@@ -764,12 +851,13 @@ const (
 	TokenRequestGrantTypeClientCredentials                        TokenRequestGrantType = "client_credentials"
 	TokenRequestGrantTypeUrnIetfParamsOAuthGrantTypeTokenExchange TokenRequestGrantType = "urn:ietf:params:oauth:grant-type:token-exchange"
 	TokenRequestGrantTypeUrnIetfParamsOAuthGrantTypeJWTBearer     TokenRequestGrantType = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+	TokenRequestGrantTypeUrnIetfParamsOAuthGrantTypeDeviceCode    TokenRequestGrantType = "urn:ietf:params:oauth:grant-type:device_code"
 )
 
 // IsKnown reports whether v is one of the values this SDK knows.
 func (v TokenRequestGrantType) IsKnown() bool {
 	switch v {
-	case TokenRequestGrantTypeClientCredentials, TokenRequestGrantTypeUrnIetfParamsOAuthGrantTypeTokenExchange, TokenRequestGrantTypeUrnIetfParamsOAuthGrantTypeJWTBearer:
+	case TokenRequestGrantTypeClientCredentials, TokenRequestGrantTypeUrnIetfParamsOAuthGrantTypeTokenExchange, TokenRequestGrantTypeUrnIetfParamsOAuthGrantTypeJWTBearer, TokenRequestGrantTypeUrnIetfParamsOAuthGrantTypeDeviceCode:
 		return true
 	}
 	return false
@@ -844,6 +932,30 @@ const (
 func (v TokenTypeURI) IsKnown() bool {
 	switch v {
 	case TokenTypeURIUrnIetfParamsOAuthTokenTypeAccessToken:
+		return true
+	}
+	return false
+}
+
+// TrustLevel is an open enum. How device authorization requests (`POST
+// /oauth2/device_authorization`) of this agent are decided: `trusted` - approved at once, without
+// a person, when the request proves a key registered to the agent and nothing looks like
+// impersonation; `unknown` (the default) - a person approves or denies (`/v1/approvals`);
+// `blocked` - refused at once, no request made. Values this SDK does not know (from a newer
+// server) are kept, and any value may be sent.
+type TrustLevel string
+
+// Known TrustLevel values.
+const (
+	TrustLevelTrusted TrustLevel = "trusted"
+	TrustLevelUnknown TrustLevel = "unknown"
+	TrustLevelBlocked TrustLevel = "blocked"
+)
+
+// IsKnown reports whether v is one of the values this SDK knows.
+func (v TrustLevel) IsKnown() bool {
+	switch v {
+	case TrustLevelTrusted, TrustLevelUnknown, TrustLevelBlocked:
 		return true
 	}
 	return false

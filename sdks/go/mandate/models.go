@@ -262,6 +262,11 @@ type Agent struct {
 	// `active` agents obtain tokens; `suspended` ones cannot until reactivated; `decommissioned` is
 	// final.
 	Status AgentStatus `json:"status"`
+	// How device authorization requests (`POST /oauth2/device_authorization`) of this agent are
+	// decided: `trusted` - approved at once, without a person, when the request proves a key
+	// registered to the agent and nothing looks like impersonation; `unknown` (the default) - a person
+	// approves or denies (`/v1/approvals`); `blocked` - refused at once, no request made.
+	TrustLevel TrustLevel `json:"trustLevel"`
 	// RFC 3339 time in UTC.
 	CreatedAt Timestamp `json:"createdAt"`
 	// RFC 3339 time in UTC.
@@ -288,6 +293,7 @@ func (m Agent) MarshalJSON() ([]byte, error) {
 	w.Field("allowedScopes", m.AllowedScopes)
 	w.Field("metadata", m.Metadata)
 	w.Field("status", m.Status)
+	w.Field("trustLevel", m.TrustLevel)
 	w.Field("createdAt", m.CreatedAt)
 	w.Field("updatedAt", m.UpdatedAt)
 	w.Field("suspendedAt", m.SuspendedAt)
@@ -313,6 +319,7 @@ func (m *Agent) UnmarshalJSON(data []byte) error {
 	r.Take("allowedScopes", &m.AllowedScopes)
 	r.Take("metadata", &m.Metadata)
 	r.Take("status", &m.Status)
+	r.Take("trustLevel", &m.TrustLevel)
 	r.Take("createdAt", &m.CreatedAt)
 	r.Take("updatedAt", &m.UpdatedAt)
 	r.Take("suspendedAt", &m.SuspendedAt)
@@ -594,6 +601,11 @@ type AgentCreate struct {
 	// Free-form string pairs for your own use. At most 20 keys of up to 40 characters, values up to
 	// 500 characters.
 	Metadata Metadata `json:"metadata,omitempty"`
+	// How device authorization requests (`POST /oauth2/device_authorization`) of this agent are
+	// decided: `trusted` - approved at once, without a person, when the request proves a key
+	// registered to the agent and nothing looks like impersonation; `unknown` (the default) - a person
+	// approves or denies (`/v1/approvals`); `blocked` - refused at once, no request made.
+	TrustLevel *TrustLevel `json:"trustLevel,omitempty"`
 	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
 	// extra ones.
 	ExtraFields map[string]json.RawMessage `json:"-"`
@@ -625,6 +637,9 @@ func (m AgentCreate) MarshalJSON() ([]byte, error) {
 	if m.Metadata != nil {
 		w.Field("metadata", m.Metadata)
 	}
+	if m.TrustLevel != nil {
+		w.Field("trustLevel", m.TrustLevel)
+	}
 	return w.Finish(m.ExtraFields)
 }
 
@@ -643,6 +658,7 @@ func (m *AgentCreate) UnmarshalJSON(data []byte) error {
 	r.Take("deploymentEnv", &m.DeploymentEnv)
 	r.Take("allowedScopes", &m.AllowedScopes)
 	r.Take("metadata", &m.Metadata)
+	r.Take("trustLevel", &m.TrustLevel)
 	m.ExtraFields = r.Rest()
 	return r.Err()
 }
@@ -826,6 +842,11 @@ type AgentUpdate struct {
 	// 500 characters.
 	Metadata Metadata           `json:"metadata,omitempty"`
 	Status   *AgentUpdateStatus `json:"status,omitempty"`
+	// How device authorization requests (`POST /oauth2/device_authorization`) of this agent are
+	// decided: `trusted` - approved at once, without a person, when the request proves a key
+	// registered to the agent and nothing looks like impersonation; `unknown` (the default) - a person
+	// approves or denies (`/v1/approvals`); `blocked` - refused at once, no request made.
+	TrustLevel *TrustLevel `json:"trustLevel,omitempty"`
 	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
 	// extra ones.
 	ExtraFields map[string]json.RawMessage `json:"-"`
@@ -864,6 +885,9 @@ func (m AgentUpdate) MarshalJSON() ([]byte, error) {
 	if m.Status != nil {
 		w.Field("status", m.Status)
 	}
+	if m.TrustLevel != nil {
+		w.Field("trustLevel", m.TrustLevel)
+	}
 	return w.Finish(m.ExtraFields)
 }
 
@@ -883,6 +907,7 @@ func (m *AgentUpdate) UnmarshalJSON(data []byte) error {
 	r.Take("allowedScopes", &m.AllowedScopes)
 	r.Take("metadata", &m.Metadata)
 	r.Take("status", &m.Status)
+	r.Take("trustLevel", &m.TrustLevel)
 	m.ExtraFields = r.Rest()
 	return r.Err()
 }
@@ -891,6 +916,210 @@ func (m *AgentUpdate) UnmarshalJSON(data []byte) error {
 // can be given only by a caller that holds them itself (403 `SCOPE_NOT_HELD`); scopes of other
 // APIs (e.g. `invoices:read`) are free.
 type AllowedScopes = []Scope
+
+// Approval is a device authorization request (RFC 8628) waiting for, or given, a person's
+// decision: an agent that asks to be registered (`registration`: its name and public key) or a
+// registered agent that asks for a token (`authentication`).
+type Approval struct {
+	ID ApprovalID `json:"id"`
+	// Organization id.
+	OrgID OrgID        `json:"orgId"`
+	Kind  ApprovalKind `json:"kind"`
+	// `expired`: nobody decided before `expiresAt`; the agent must ask again.
+	Status ApprovalStatus `json:"status"`
+	// The agent; for a registration, the one its approval created (null until then).
+	AgentID *AgentID `json:"agentId"`
+	// The name the agent gave (a registration) or has (an authentication).
+	Name string `json:"name"`
+	// RFC 7638 SHA-256 thumbprint of the key the request proved; null when it proved none.
+	KeyThumbprint *string `json:"keyThumbprint"`
+	// The public key the request proved.
+	PublicJWK map[string]json.RawMessage `json:"publicJwk"`
+	// The code a person reads from the agent (RFC 8628 §6.1): 8 letters of an alphabet without vowels
+	// or look-alikes (BCDFGHJKLMNPQRSTVWXZ), shown as `XXXX-XXXX`; case and the hyphen do not matter.
+	UserCode UserCode `json:"userCode"`
+	// Scopes the agent may request at the token endpoint. Scopes of Mandate's own API can be given
+	// only by a caller that holds them itself (403 `SCOPE_NOT_HELD`); scopes of other APIs (e.g.
+	// `invoices:read`) are free.
+	RequestedScopes AllowedScopes `json:"requestedScopes"`
+	GrantedScopes   AllowedScopes `json:"grantedScopes"`
+	// A known agent name with another key, or a known key with another name. Never approved without a
+	// person.
+	ImpersonationSuspected bool    `json:"impersonationSuspected"`
+	ImpersonationReason    *string `json:"impersonationReason"`
+	// Who decided - an admin token id, an agent id, or `trust_level` for a trusted agent's request.
+	DecidedBy    *string `json:"decidedBy"`
+	DenialReason *string `json:"denialReason"`
+	IP           *string `json:"ip"`
+	UserAgent    *string `json:"userAgent"`
+	// RFC 3339 time in UTC.
+	CreatedAt Timestamp `json:"createdAt"`
+	// RFC 3339 time in UTC.
+	ExpiresAt Timestamp  `json:"expiresAt"`
+	DecidedAt *time.Time `json:"decidedAt"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m Approval) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("id", m.ID)
+	w.Field("orgId", m.OrgID)
+	w.Field("kind", m.Kind)
+	w.Field("status", m.Status)
+	w.Field("agentId", m.AgentID)
+	w.Field("name", m.Name)
+	w.Field("keyThumbprint", m.KeyThumbprint)
+	w.Field("publicJwk", m.PublicJWK)
+	w.Field("userCode", m.UserCode)
+	w.Field("requestedScopes", m.RequestedScopes)
+	w.Field("grantedScopes", m.GrantedScopes)
+	w.Field("impersonationSuspected", m.ImpersonationSuspected)
+	w.Field("impersonationReason", m.ImpersonationReason)
+	w.Field("decidedBy", m.DecidedBy)
+	w.Field("denialReason", m.DenialReason)
+	w.Field("ip", m.IP)
+	w.Field("userAgent", m.UserAgent)
+	w.Field("createdAt", m.CreatedAt)
+	w.Field("expiresAt", m.ExpiresAt)
+	w.Field("decidedAt", m.DecidedAt)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *Approval) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("id", &m.ID)
+	r.Take("orgId", &m.OrgID)
+	r.Take("kind", &m.Kind)
+	r.Take("status", &m.Status)
+	r.Take("agentId", &m.AgentID)
+	r.Take("name", &m.Name)
+	r.Take("keyThumbprint", &m.KeyThumbprint)
+	r.Take("publicJwk", &m.PublicJWK)
+	r.Take("userCode", &m.UserCode)
+	r.Take("requestedScopes", &m.RequestedScopes)
+	r.Take("grantedScopes", &m.GrantedScopes)
+	r.Take("impersonationSuspected", &m.ImpersonationSuspected)
+	r.Take("impersonationReason", &m.ImpersonationReason)
+	r.Take("decidedBy", &m.DecidedBy)
+	r.Take("denialReason", &m.DenialReason)
+	r.Take("ip", &m.IP)
+	r.Take("userAgent", &m.UserAgent)
+	r.Take("createdAt", &m.CreatedAt)
+	r.Take("expiresAt", &m.ExpiresAt)
+	r.Take("decidedAt", &m.DecidedAt)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// ApprovalDenial is the ApprovalDenial schema of the API.
+type ApprovalDenial struct {
+	// Kept on the request and its audit event; not shown to the agent.
+	Reason *string `json:"reason,omitempty"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m ApprovalDenial) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	if m.Reason != nil {
+		w.Field("reason", m.Reason)
+	}
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *ApprovalDenial) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("reason", &m.Reason)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// ApprovalGrant is the decision to approve. `scopes` narrows what was requested (default: all of
+// it). For a registration, `trustLevel` is the new agent's (default `unknown`).
+type ApprovalGrant struct {
+	// Scopes the agent may request at the token endpoint. Scopes of Mandate's own API can be given
+	// only by a caller that holds them itself (403 `SCOPE_NOT_HELD`); scopes of other APIs (e.g.
+	// `invoices:read`) are free.
+	Scopes AllowedScopes `json:"scopes,omitempty"`
+	// How device authorization requests (`POST /oauth2/device_authorization`) of this agent are
+	// decided: `trusted` - approved at once, without a person, when the request proves a key
+	// registered to the agent and nothing looks like impersonation; `unknown` (the default) - a person
+	// approves or denies (`/v1/approvals`); `blocked` - refused at once, no request made.
+	TrustLevel *TrustLevel `json:"trustLevel,omitempty"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m ApprovalGrant) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	if m.Scopes != nil {
+		w.Field("scopes", m.Scopes)
+	}
+	if m.TrustLevel != nil {
+		w.Field("trustLevel", m.TrustLevel)
+	}
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *ApprovalGrant) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("scopes", &m.Scopes)
+	r.Take("trustLevel", &m.TrustLevel)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// ApprovalID is the ApprovalID schema of the API.
+type ApprovalID = string
+
+// ApprovalList is the ApprovalList schema of the API.
+type ApprovalList struct {
+	Data []Approval `json:"data"`
+	// Pass as `cursor` to get the next page; `null` on the last page.
+	NextCursor *PageCursor `json:"nextCursor"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m ApprovalList) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("data", m.Data)
+	w.Field("nextCursor", m.NextCursor)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *ApprovalList) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("data", &m.Data)
+	r.Take("nextCursor", &m.NextCursor)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
 
 // AuditChainVerification is the AuditChainVerification schema of the API.
 type AuditChainVerification struct {
@@ -1436,6 +1665,134 @@ func (m *DependencyCheck) UnmarshalJSON(data []byte) error {
 	return r.Err()
 }
 
+// DeviceAuthorizationRequest: Either `client_id` alone (a registered agent that holds no usable
+// credential), or a public key with proof of its possession: `jwk`, and `client_assertion_type` +
+// `client_assertion` signed with that key (`iss` = `sub` = the key's RFC 7638 thumbprint, `aud`
+// the issuer or this endpoint's URL, `exp` at most 5 minutes ahead, a fresh `jti`). A key
+// registered to an agent names that agent; another key asks to register a new agent named
+// `client_name` in `organization`.
+type DeviceAuthorizationRequest struct {
+	// A registered agent's id.
+	ClientID *string `json:"client_id,omitempty"`
+	// The name of the agent asking to be registered (or its name, with a registered key).
+	ClientName *string `json:"client_name,omitempty"`
+	// The organization to join; required with a key no agent has registered.
+	Organization *string `json:"organization,omitempty"`
+	// The agent's public key, as a JWK in JSON (EC P-256, Ed25519 or RSA of 2048 bits or more).
+	JWK                 *string                                        `json:"jwk,omitempty"`
+	ClientAssertionType *DeviceAuthorizationRequestClientAssertionType `json:"client_assertion_type,omitempty"`
+	// A JWT signed with the key in `jwk`, proving its possession.
+	ClientAssertion *string `json:"client_assertion,omitempty"`
+	// The scopes asked for; for a registered agent, among its allowed scopes (default all of them).
+	Scope *string `json:"scope,omitempty"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m DeviceAuthorizationRequest) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	if m.ClientID != nil {
+		w.Field("client_id", m.ClientID)
+	}
+	if m.ClientName != nil {
+		w.Field("client_name", m.ClientName)
+	}
+	if m.Organization != nil {
+		w.Field("organization", m.Organization)
+	}
+	if m.JWK != nil {
+		w.Field("jwk", m.JWK)
+	}
+	if m.ClientAssertionType != nil {
+		w.Field("client_assertion_type", m.ClientAssertionType)
+	}
+	if m.ClientAssertion != nil {
+		w.Field("client_assertion", m.ClientAssertion)
+	}
+	if m.Scope != nil {
+		w.Field("scope", m.Scope)
+	}
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *DeviceAuthorizationRequest) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("client_id", &m.ClientID)
+	r.Take("client_name", &m.ClientName)
+	r.Take("organization", &m.Organization)
+	r.Take("jwk", &m.JWK)
+	r.Take("client_assertion_type", &m.ClientAssertionType)
+	r.Take("client_assertion", &m.ClientAssertion)
+	r.Take("scope", &m.Scope)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// values encodes the parameters as a query string or form body.
+func (m DeviceAuthorizationRequest) values() url.Values {
+	v := url.Values{}
+	core.SetParam(v, "client_id", m.ClientID)
+	core.SetParam(v, "client_name", m.ClientName)
+	core.SetParam(v, "organization", m.Organization)
+	core.SetParam(v, "jwk", m.JWK)
+	core.SetParam(v, "client_assertion_type", m.ClientAssertionType)
+	core.SetParam(v, "client_assertion", m.ClientAssertion)
+	core.SetParam(v, "scope", m.Scope)
+	core.SetExtraParams(v, m.ExtraFields)
+	return v
+}
+
+// DeviceAuthorizationResponse: RFC 8628 §3.2. Show `user_code` (or `verification_uri_complete`) to
+// a person, then poll the token endpoint with `device_code` every `interval` seconds.
+type DeviceAuthorizationResponse struct {
+	// The secret the agent polls with; never show it.
+	DeviceCode string `json:"device_code"`
+	// The code a person reads from the agent (RFC 8628 §6.1): 8 letters of an alphabet without vowels
+	// or look-alikes (BCDFGHJKLMNPQRSTVWXZ), shown as `XXXX-XXXX`; case and the hyphen do not matter.
+	UserCode                UserCode `json:"user_code"`
+	VerificationURI         string   `json:"verification_uri"`
+	VerificationURIComplete string   `json:"verification_uri_complete"`
+	ExpiresIn               int      `json:"expires_in"`
+	Interval                int      `json:"interval"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m DeviceAuthorizationResponse) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("device_code", m.DeviceCode)
+	w.Field("user_code", m.UserCode)
+	w.Field("verification_uri", m.VerificationURI)
+	w.Field("verification_uri_complete", m.VerificationURIComplete)
+	w.Field("expires_in", m.ExpiresIn)
+	w.Field("interval", m.Interval)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *DeviceAuthorizationResponse) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("device_code", &m.DeviceCode)
+	r.Take("user_code", &m.UserCode)
+	r.Take("verification_uri", &m.VerificationURI)
+	r.Take("verification_uri_complete", &m.VerificationURIComplete)
+	r.Take("expires_in", &m.ExpiresIn)
+	r.Take("interval", &m.Interval)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
 // DidDocument is a `did:web` DID document (W3C DID Core; the did:web method). Public keys only.
 // The instance's DID is `did:web:` followed by the issuer's host (a port as `%3A`) and any path
 // segments joined with `:`; an agent's is the instance's followed by `:agents:` and its id.
@@ -1809,6 +2166,43 @@ func (m *FieldError) UnmarshalJSON(data []byte) error {
 	r.Take("message", &m.Message)
 	m.ExtraFields = r.Rest()
 	return r.Err()
+}
+
+// GetDeviceVerificationPageParams is the GetDeviceVerificationPageParams schema of the API.
+type GetDeviceVerificationPageParams struct {
+	// The code, when the agent linked `verification_uri_complete`.
+	UserCode *string `json:"user_code,omitempty"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m GetDeviceVerificationPageParams) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	if m.UserCode != nil {
+		w.Field("user_code", m.UserCode)
+	}
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *GetDeviceVerificationPageParams) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("user_code", &m.UserCode)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// values encodes the parameters as a query string or form body.
+func (m GetDeviceVerificationPageParams) values() url.Values {
+	v := url.Values{}
+	core.SetParam(v, "user_code", m.UserCode)
+	core.SetExtraParams(v, m.ExtraFields)
+	return v
 }
 
 // GetOpenAPIDocumentResponse is the GetOpenAPIDocumentResponse schema of the API.
@@ -2228,6 +2622,65 @@ func (m ListAgentsParams) values() url.Values {
 	core.SetParam(v, "owner", m.Owner)
 	core.SetParam(v, "deploymentEnv", m.DeploymentEnv)
 	core.SetParam(v, "q", m.Q)
+	core.SetExtraParams(v, m.ExtraFields)
+	return v
+}
+
+// ListApprovalsParams is the ListApprovalsParams schema of the API.
+type ListApprovalsParams struct {
+	// Page size.
+	Limit *int `json:"limit,omitempty"`
+	// The `nextCursor` of the previous page. Opaque; only valid with the same filters. Any other
+	// value, even one that fits the pattern, is refused with 400 `INVALID_CURSOR`.
+	Cursor *string `json:"cursor,omitempty"`
+	// Which requests (default `pending`); `expired` are pending ones nobody decided in time.
+	Status *ListApprovalsParamsStatus `json:"status,omitempty"`
+	// The request with this user code (case and hyphen do not matter), whatever its status.
+	UserCode *UserCode `json:"userCode,omitempty"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m ListApprovalsParams) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	if m.Limit != nil {
+		w.Field("limit", m.Limit)
+	}
+	if m.Cursor != nil {
+		w.Field("cursor", m.Cursor)
+	}
+	if m.Status != nil {
+		w.Field("status", m.Status)
+	}
+	if m.UserCode != nil {
+		w.Field("userCode", m.UserCode)
+	}
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *ListApprovalsParams) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("limit", &m.Limit)
+	r.Take("cursor", &m.Cursor)
+	r.Take("status", &m.Status)
+	r.Take("userCode", &m.UserCode)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// values encodes the parameters as a query string or form body.
+func (m ListApprovalsParams) values() url.Values {
+	v := url.Values{}
+	core.SetParam(v, "limit", m.Limit)
+	core.SetParam(v, "cursor", m.Cursor)
+	core.SetParam(v, "status", m.Status)
+	core.SetParam(v, "userCode", m.UserCode)
 	core.SetExtraParams(v, m.ExtraFields)
 	return v
 }
@@ -2660,7 +3113,9 @@ type Metadata = map[string]string
 // OAuthError is an OAuth 2.0 error (RFC 6749 §5.2), as the /oauth2 endpoints answer.
 type OAuthError struct {
 	// `unauthorized_client` with a correct secret means the agent is suspended or decommissioned;
-	// `invalid_client` means the client id or secret is wrong (never which).
+	// `invalid_client` means the client id or secret is wrong (never which). The device code grant
+	// also answers `authorization_pending`, `slow_down` (poll 5 seconds more slowly from now on),
+	// `access_denied` and `expired_token` (RFC 8628 §3.5).
 	Error            OAuthErrorError `json:"error"`
 	ErrorDescription *string         `json:"error_description,omitempty"`
 	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
@@ -3048,11 +3503,13 @@ type Scope = string
 
 // ServerMetadata: RFC 8414 authorization server metadata; lists only what this server implements.
 type ServerMetadata struct {
-	Issuer                                    string   `json:"issuer"`
-	TokenEndpoint                             string   `json:"token_endpoint"`
-	JWKSURI                                   string   `json:"jwks_uri"`
-	IntrospectionEndpoint                     *string  `json:"introspection_endpoint,omitempty"`
-	RevocationEndpoint                        *string  `json:"revocation_endpoint,omitempty"`
+	Issuer                string  `json:"issuer"`
+	TokenEndpoint         string  `json:"token_endpoint"`
+	JWKSURI               string  `json:"jwks_uri"`
+	IntrospectionEndpoint *string `json:"introspection_endpoint,omitempty"`
+	RevocationEndpoint    *string `json:"revocation_endpoint,omitempty"`
+	// RFC 8628 §4.
+	DeviceAuthorizationEndpoint               *string  `json:"device_authorization_endpoint,omitempty"`
 	GrantTypesSupported                       []string `json:"grant_types_supported"`
 	TokenEndpointAuthMethodsSupported         []string `json:"token_endpoint_auth_methods_supported,omitempty"`
 	IntrospectionEndpointAuthMethodsSupported []string `json:"introspection_endpoint_auth_methods_supported,omitempty"`
@@ -3082,6 +3539,9 @@ func (m ServerMetadata) MarshalJSON() ([]byte, error) {
 	}
 	if m.RevocationEndpoint != nil {
 		w.Field("revocation_endpoint", m.RevocationEndpoint)
+	}
+	if m.DeviceAuthorizationEndpoint != nil {
+		w.Field("device_authorization_endpoint", m.DeviceAuthorizationEndpoint)
 	}
 	w.Field("grant_types_supported", m.GrantTypesSupported)
 	if m.TokenEndpointAuthMethodsSupported != nil {
@@ -3125,6 +3585,7 @@ func (m *ServerMetadata) UnmarshalJSON(data []byte) error {
 	r.Take("jwks_uri", &m.JWKSURI)
 	r.Take("introspection_endpoint", &m.IntrospectionEndpoint)
 	r.Take("revocation_endpoint", &m.RevocationEndpoint)
+	r.Take("device_authorization_endpoint", &m.DeviceAuthorizationEndpoint)
 	r.Take("grant_types_supported", &m.GrantTypesSupported)
 	r.Take("token_endpoint_auth_methods_supported", &m.TokenEndpointAuthMethodsSupported)
 	r.Take("introspection_endpoint_auth_methods_supported", &m.IntrospectionEndpointAuthMethodsSupported)
@@ -3350,7 +3811,9 @@ type TokenRequest struct {
 	// authenticated agent, the actor, obtains a token to act for the agent whose access token it
 	// presents as `subject_token`) or for workload identity federation (an external OIDC token as
 	// `subject_token`, type `urn:ietf:params:oauth:token-type:jwt`); or the JWT bearer grant (RFC 7523
-	// §2.1), for workload identity federation with the external token as `assertion`.
+	// §2.1), for workload identity federation with the external token as `assertion`; or the device
+	// code grant (RFC 8628 §3.4), polling with the `device_code` of `POST
+	// /oauth2/device_authorization` until a person decided.
 	GrantType TokenRequestGrantType `json:"grant_type"`
 	// Space-separated scopes, a subset of the agent's allowed scopes (omit for all of them). With
 	// token exchange, a subset of the subject token's scopes (omit for all of them).
@@ -3360,6 +3823,9 @@ type TokenRequest struct {
 	// JWT bearer grant (RFC 7523 §2.1) - an external OIDC token (e.g. GitHub Actions' ID token) that a
 	// trust policy accepts (see `POST /v1/trust-policies`). No client authentication is needed.
 	Assertion *string `json:"assertion,omitempty"`
+	// Device code grant - the `device_code` of the device authorization response. No client
+	// authentication is needed.
+	DeviceCode *string `json:"device_code,omitempty"`
 	// With `client_secret_post`; optional with `private_key_jwt`, where it must be the assertion's
 	// `iss`. Else use HTTP Basic. With workload identity federation, optional: the agent id, to choose
 	// among trust policies of several agents.
@@ -3402,6 +3868,9 @@ func (m TokenRequest) MarshalJSON() ([]byte, error) {
 	if m.Assertion != nil {
 		w.Field("assertion", m.Assertion)
 	}
+	if m.DeviceCode != nil {
+		w.Field("device_code", m.DeviceCode)
+	}
 	if m.ClientID != nil {
 		w.Field("client_id", m.ClientID)
 	}
@@ -3442,6 +3911,7 @@ func (m *TokenRequest) UnmarshalJSON(data []byte) error {
 	r.Take("scope", &m.Scope)
 	r.Take("resource", &m.Resource)
 	r.Take("assertion", &m.Assertion)
+	r.Take("device_code", &m.DeviceCode)
 	r.Take("client_id", &m.ClientID)
 	r.Take("client_secret", &m.ClientSecret)
 	r.Take("client_assertion_type", &m.ClientAssertionType)
@@ -3462,6 +3932,7 @@ func (m TokenRequest) values() url.Values {
 	core.SetParam(v, "scope", m.Scope)
 	core.SetParam(v, "resource", m.Resource)
 	core.SetParam(v, "assertion", m.Assertion)
+	core.SetParam(v, "device_code", m.DeviceCode)
 	core.SetParam(v, "client_id", m.ClientID)
 	core.SetParam(v, "client_secret", m.ClientSecret)
 	core.SetParam(v, "client_assertion_type", m.ClientAssertionType)
@@ -3785,6 +4256,11 @@ func (m *TrustPolicyUpdate) UnmarshalJSON(data []byte) error {
 	m.ExtraFields = r.Rest()
 	return r.Err()
 }
+
+// UserCode is the code a person reads from the agent (RFC 8628 §6.1): 8 letters of an alphabet
+// without vowels or look-alikes (BCDFGHJKLMNPQRSTVWXZ), shown as `XXXX-XXXX`; case and the hyphen
+// do not matter.
+type UserCode = string
 
 // Webhook is an endpoint that receives the organization's audit events, signed with the Standard
 // Webhooks convention (`webhook-id`, `webhook-timestamp`, `webhook-signature`).

@@ -13,6 +13,9 @@ type AgentKeyPage = core.Page[AgentKey]
 // AgentPage is one page of Agent items; see core.Page.
 type AgentPage = core.Page[Agent]
 
+// ApprovalPage is one page of Approval items; see core.Page.
+type ApprovalPage = core.Page[Approval]
+
 // AuditEventPage is one page of AuditEvent items; see core.Page.
 type AuditEventPage = core.Page[AuditEvent]
 

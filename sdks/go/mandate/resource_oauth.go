@@ -55,6 +55,31 @@ func (r *OAuthResource) IssueToken(ctx context.Context, params TokenRequest, opt
 	return &out, nil
 }
 
+// RequestDeviceAuthorization: ask a person to let an agent in.
+//
+// The device authorization grant (RFC 8628 §3.1), for an agent that starts without a usable
+// credential: it gets a `device_code` to poll the token endpoint with
+// (`grant_type=urn:ietf:params:oauth:grant-type:device_code`) and a `user_code` for a person, who
+// approves or denies the request (`/v1/approvals`). The request appears on the organization's
+// audit trail as `approval.requested` (so on its event stream and webhooks).
+//
+// The agent's trust level decides first (`trustLevel` on the agent): `blocked` is refused here
+// (`unauthorized_client`, no request made); `trusted`, with a proved key registered to the agent,
+// is approved at once. A request that names a known agent with another key, or shows a known key
+// under another name, is flagged `impersonationSuspected`, raises `approval.impersonation`, and
+// always waits for a person. Requests are limited per client address (429 with `Retry-After`).
+//
+// POST /oauth2/device_authorization (operation requestDeviceAuthorization).
+func (r *OAuthResource) RequestDeviceAuthorization(ctx context.Context, params DeviceAuthorizationRequest, opts ...RequestOption) (*DeviceAuthorizationResponse, error) {
+	req := &core.Request{Method: "POST", Path: "/oauth2/device_authorization", Auth: []core.AuthMode{core.AuthNone}}
+	req.Form = params.values()
+	var out DeviceAuthorizationResponse
+	if err := r.client.Do(ctx, req, &out, opts); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // Introspect: introspect a token.
 //
 // RFC 7662. The caller authenticates as an agent (HTTP Basic or body credentials) or with a bearer

@@ -88,3 +88,22 @@ func (r *ServiceResource) Docs(ctx context.Context, opts ...RequestOption) (stri
 	}
 	return out, nil
 }
+
+// DevicePage: where a person is sent to approve an agent.
+//
+// The `verification_uri` of device authorization (RFC 8628): a page that tells the person how to
+// approve the request with the code the agent showed (an operator looks it up with `GET
+// /v1/approvals?userCode=…` and approves it). Nothing is decided on this page.
+//
+// GET /device (operation getDeviceVerificationPage).
+func (r *ServiceResource) DevicePage(ctx context.Context, params *GetDeviceVerificationPageParams, opts ...RequestOption) (string, error) {
+	req := &core.Request{Method: "GET", Path: "/device", Auth: []core.AuthMode{core.AuthNone}}
+	if params != nil {
+		req.Query = params.values()
+	}
+	var out string
+	if err := r.client.Do(ctx, req, &out, opts); err != nil {
+		return "", err
+	}
+	return out, nil
+}

@@ -3,6 +3,7 @@ import type { Cache } from '../../cache/cache';
 import type { Metrics } from '../../observability/metrics';
 import type { Database } from '../../store/database';
 import type { PublicHandler } from '../router';
+import { renderDevicePage } from '../device-page';
 
 const CHECK_TIMEOUT_MS = 2000;
 
@@ -35,6 +36,7 @@ export interface ServiceDeps {
   documentJson: string;
   /** Renders the API reference page from it. */
   docsPage: () => string;
+  issuer: string;
 }
 
 export function serviceHandlers(deps: ServiceDeps): Record<string, PublicHandler> {
@@ -66,6 +68,13 @@ export function serviceHandlers(deps: ServiceDeps): Record<string, PublicHandler
     getOpenApiDocument(ctx: Context) {
       ctx.type = 'application/json';
       ctx.body = deps.documentJson;
+      return Promise.resolve();
+    },
+    getDeviceVerificationPage(ctx: Context) {
+      ctx.type = 'text/html; charset=utf-8';
+      ctx.set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'");
+      const userCode = ctx.query.user_code;
+      ctx.body = renderDevicePage(deps.issuer, typeof userCode === 'string' ? userCode : undefined);
       return Promise.resolve();
     },
     getApiReference(ctx: Context) {

@@ -27,6 +27,7 @@ var Operations = []string{
 	"getMetrics",
 	"getOpenApiDocument",
 	"getApiReference",
+	"getDeviceVerificationPage",
 	"listOrgs",
 	"createOrg",
 	"getOrg",
@@ -59,10 +60,15 @@ var Operations = []string{
 	"createFederationPartner",
 	"deleteFederationPartner",
 	"verifyFederatedToken",
+	"listApprovals",
+	"getApproval",
+	"approveApproval",
+	"denyApproval",
 	"getAgentDid",
 	"getAgentCard",
 	"getInstanceDid",
 	"issueToken",
+	"requestDeviceAuthorization",
 	"introspectToken",
 	"revokeToken",
 	"getAuthorizationServerMetadata",
@@ -98,6 +104,12 @@ func Invoke(ctx context.Context, c *mandate.Client, operationID string, call Cal
 		return c.Service.OpenAPI(ctx, call.Options...)
 	case "getApiReference":
 		return c.Service.Docs(ctx, call.Options...)
+	case "getDeviceVerificationPage":
+		params, err := optional[mandate.GetDeviceVerificationPageParams](call.Params)
+		if err != nil {
+			return nil, err
+		}
+		return c.Service.DevicePage(ctx, params, call.Options...)
 	case "listOrgs":
 		params, err := optional[mandate.ListOrgsParams](call.Params)
 		if err != nil {
@@ -238,6 +250,26 @@ func Invoke(ctx context.Context, c *mandate.Client, operationID string, call Cal
 			return nil, err
 		}
 		return c.Federation.Verify(ctx, params, call.Options...)
+	case "listApprovals":
+		params, err := optional[mandate.ListApprovalsParams](call.Params)
+		if err != nil {
+			return nil, err
+		}
+		return c.Approvals.List(ctx, params, call.Options...)
+	case "getApproval":
+		return c.Approvals.Get(ctx, call.Path["approvalId"], call.Options...)
+	case "approveApproval":
+		params, err := required[mandate.ApprovalGrant](call.Params)
+		if err != nil {
+			return nil, err
+		}
+		return c.Approvals.Approve(ctx, call.Path["approvalId"], params, call.Options...)
+	case "denyApproval":
+		params, err := required[mandate.ApprovalDenial](call.Params)
+		if err != nil {
+			return nil, err
+		}
+		return c.Approvals.Deny(ctx, call.Path["approvalId"], params, call.Options...)
 	case "getAgentDid":
 		return c.Identity.Did(ctx, call.Path["agentId"], call.Options...)
 	case "getAgentCard":
@@ -250,6 +282,12 @@ func Invoke(ctx context.Context, c *mandate.Client, operationID string, call Cal
 			return nil, err
 		}
 		return c.OAuth.IssueToken(ctx, params, call.Options...)
+	case "requestDeviceAuthorization":
+		params, err := required[mandate.DeviceAuthorizationRequest](call.Params)
+		if err != nil {
+			return nil, err
+		}
+		return c.OAuth.RequestDeviceAuthorization(ctx, params, call.Options...)
 	case "introspectToken":
 		params, err := required[mandate.TokenOperationRequest](call.Params)
 		if err != nil {

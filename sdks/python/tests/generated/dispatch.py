@@ -89,6 +89,24 @@ async def _get_api_reference_async(client: AsyncMandate, call: Call) -> APIRespo
     return await client.service.with_raw_response.docs(extra_headers=call.headers, max_retries=0)
 
 
+def _get_device_verification_page(client: Mandate, call: Call) -> APIResponse[Any]:
+    return client.service.with_raw_response.device_page(
+        user_code=call.arg("user_code"),
+        extra_headers=call.headers,
+        extra_query=call.extra(("user_code",)),
+        max_retries=0,
+    )
+
+
+async def _get_device_verification_page_async(client: AsyncMandate, call: Call) -> APIResponse[Any]:
+    return await client.service.with_raw_response.device_page(
+        user_code=call.arg("user_code"),
+        extra_headers=call.headers,
+        extra_query=call.extra(("user_code",)),
+        max_retries=0,
+    )
+
+
 def _list_orgs(client: Mandate, call: Call) -> APIResponse[Any]:
     return client.orgs.with_raw_response.list(
         limit=call.arg("limit"),
@@ -304,6 +322,7 @@ def _create_agent(client: Mandate, call: Call) -> APIResponse[Any]:
         deployment_env=call.arg("deploymentEnv"),
         allowed_scopes=call.arg("allowedScopes"),
         metadata=call.arg("metadata"),
+        trust_level=call.arg("trustLevel"),
         organization=call.organization,
         idempotency_key=call.idempotency_key,
         extra_headers=call.headers,
@@ -318,6 +337,7 @@ def _create_agent(client: Mandate, call: Call) -> APIResponse[Any]:
                 "deploymentEnv",
                 "allowedScopes",
                 "metadata",
+                "trustLevel",
             ),
         ),
         max_retries=0,
@@ -335,6 +355,7 @@ async def _create_agent_async(client: AsyncMandate, call: Call) -> APIResponse[A
         deployment_env=call.arg("deploymentEnv"),
         allowed_scopes=call.arg("allowedScopes"),
         metadata=call.arg("metadata"),
+        trust_level=call.arg("trustLevel"),
         organization=call.organization,
         idempotency_key=call.idempotency_key,
         extra_headers=call.headers,
@@ -349,6 +370,7 @@ async def _create_agent_async(client: AsyncMandate, call: Call) -> APIResponse[A
                 "deploymentEnv",
                 "allowedScopes",
                 "metadata",
+                "trustLevel",
             ),
         ),
         max_retries=0,
@@ -386,6 +408,7 @@ def _update_agent(client: Mandate, call: Call) -> APIResponse[Any]:
         allowed_scopes=call.arg("allowedScopes"),
         metadata=call.arg("metadata"),
         status=call.arg("status"),
+        trust_level=call.arg("trustLevel"),
         organization=call.organization,
         idempotency_key=call.idempotency_key,
         extra_headers=call.headers,
@@ -401,6 +424,7 @@ def _update_agent(client: Mandate, call: Call) -> APIResponse[Any]:
                 "allowedScopes",
                 "metadata",
                 "status",
+                "trustLevel",
             ),
         ),
         max_retries=0,
@@ -420,6 +444,7 @@ async def _update_agent_async(client: AsyncMandate, call: Call) -> APIResponse[A
         allowed_scopes=call.arg("allowedScopes"),
         metadata=call.arg("metadata"),
         status=call.arg("status"),
+        trust_level=call.arg("trustLevel"),
         organization=call.organization,
         idempotency_key=call.idempotency_key,
         extra_headers=call.headers,
@@ -435,6 +460,7 @@ async def _update_agent_async(client: AsyncMandate, call: Call) -> APIResponse[A
                 "allowedScopes",
                 "metadata",
                 "status",
+                "trustLevel",
             ),
         ),
         max_retries=0,
@@ -965,6 +991,100 @@ async def _verify_federated_token_async(client: AsyncMandate, call: Call) -> API
     )
 
 
+def _list_approvals(client: Mandate, call: Call) -> APIResponse[Any]:
+    return client.approvals.with_raw_response.list(
+        limit=call.arg("limit"),
+        cursor=call.arg("cursor"),
+        status=call.arg("status"),
+        user_code=call.arg("userCode"),
+        organization=call.organization,
+        extra_headers=call.headers,
+        extra_query=call.extra(("limit", "cursor", "status", "userCode")),
+        max_retries=0,
+    )
+
+
+async def _list_approvals_async(client: AsyncMandate, call: Call) -> APIResponse[Any]:
+    return await client.approvals.with_raw_response.list(
+        limit=call.arg("limit"),
+        cursor=call.arg("cursor"),
+        status=call.arg("status"),
+        user_code=call.arg("userCode"),
+        organization=call.organization,
+        extra_headers=call.headers,
+        extra_query=call.extra(("limit", "cursor", "status", "userCode")),
+        max_retries=0,
+    )
+
+
+def _get_approval(client: Mandate, call: Call) -> APIResponse[Any]:
+    return client.approvals.with_raw_response.get(
+        call.path("approvalId"),
+        organization=call.organization,
+        extra_headers=call.headers,
+        max_retries=0,
+    )
+
+
+async def _get_approval_async(client: AsyncMandate, call: Call) -> APIResponse[Any]:
+    return await client.approvals.with_raw_response.get(
+        call.path("approvalId"),
+        organization=call.organization,
+        extra_headers=call.headers,
+        max_retries=0,
+    )
+
+
+def _approve_approval(client: Mandate, call: Call) -> APIResponse[Any]:
+    return client.approvals.with_raw_response.approve(
+        call.path("approvalId"),
+        scopes=call.arg("scopes"),
+        trust_level=call.arg("trustLevel"),
+        organization=call.organization,
+        idempotency_key=call.idempotency_key,
+        extra_headers=call.headers,
+        extra_body=call.extra(("scopes", "trustLevel")),
+        max_retries=0,
+    )
+
+
+async def _approve_approval_async(client: AsyncMandate, call: Call) -> APIResponse[Any]:
+    return await client.approvals.with_raw_response.approve(
+        call.path("approvalId"),
+        scopes=call.arg("scopes"),
+        trust_level=call.arg("trustLevel"),
+        organization=call.organization,
+        idempotency_key=call.idempotency_key,
+        extra_headers=call.headers,
+        extra_body=call.extra(("scopes", "trustLevel")),
+        max_retries=0,
+    )
+
+
+def _deny_approval(client: Mandate, call: Call) -> APIResponse[Any]:
+    return client.approvals.with_raw_response.deny(
+        call.path("approvalId"),
+        reason=call.arg("reason"),
+        organization=call.organization,
+        idempotency_key=call.idempotency_key,
+        extra_headers=call.headers,
+        extra_body=call.extra(("reason",)),
+        max_retries=0,
+    )
+
+
+async def _deny_approval_async(client: AsyncMandate, call: Call) -> APIResponse[Any]:
+    return await client.approvals.with_raw_response.deny(
+        call.path("approvalId"),
+        reason=call.arg("reason"),
+        organization=call.organization,
+        idempotency_key=call.idempotency_key,
+        extra_headers=call.headers,
+        extra_body=call.extra(("reason",)),
+        max_retries=0,
+    )
+
+
 def _get_agent_did(client: Mandate, call: Call) -> APIResponse[Any]:
     return client.identity.with_raw_response.did(
         call.path("agentId"),
@@ -1018,6 +1138,7 @@ def _issue_token(client: Mandate, call: Call) -> APIResponse[Any]:
         scope=call.arg("scope"),
         resource=call.arg("resource"),
         assertion=call.arg("assertion"),
+        device_code=call.arg("device_code"),
         client_id=call.arg("client_id"),
         client_secret=call.arg("client_secret"),
         client_assertion_type=call.arg("client_assertion_type"),
@@ -1034,6 +1155,7 @@ def _issue_token(client: Mandate, call: Call) -> APIResponse[Any]:
                 "scope",
                 "resource",
                 "assertion",
+                "device_code",
                 "client_id",
                 "client_secret",
                 "client_assertion_type",
@@ -1055,6 +1177,7 @@ async def _issue_token_async(client: AsyncMandate, call: Call) -> APIResponse[An
         scope=call.arg("scope"),
         resource=call.arg("resource"),
         assertion=call.arg("assertion"),
+        device_code=call.arg("device_code"),
         client_id=call.arg("client_id"),
         client_secret=call.arg("client_secret"),
         client_assertion_type=call.arg("client_assertion_type"),
@@ -1071,6 +1194,7 @@ async def _issue_token_async(client: AsyncMandate, call: Call) -> APIResponse[An
                 "scope",
                 "resource",
                 "assertion",
+                "device_code",
                 "client_id",
                 "client_secret",
                 "client_assertion_type",
@@ -1080,6 +1204,56 @@ async def _issue_token_async(client: AsyncMandate, call: Call) -> APIResponse[An
                 "actor_token",
                 "actor_token_type",
                 "requested_token_type",
+            ),
+        ),
+        max_retries=0,
+    )
+
+
+def _request_device_authorization(client: Mandate, call: Call) -> APIResponse[Any]:
+    return client.oauth.with_raw_response.request_device_authorization(
+        client_id=call.arg("client_id"),
+        client_name=call.arg("client_name"),
+        organization_=call.arg("organization"),
+        jwk=call.arg("jwk"),
+        client_assertion_type=call.arg("client_assertion_type"),
+        client_assertion=call.arg("client_assertion"),
+        scope=call.arg("scope"),
+        extra_headers=call.headers,
+        extra_body=call.extra(
+            (
+                "client_id",
+                "client_name",
+                "organization",
+                "jwk",
+                "client_assertion_type",
+                "client_assertion",
+                "scope",
+            ),
+        ),
+        max_retries=0,
+    )
+
+
+async def _request_device_authorization_async(client: AsyncMandate, call: Call) -> APIResponse[Any]:
+    return await client.oauth.with_raw_response.request_device_authorization(
+        client_id=call.arg("client_id"),
+        client_name=call.arg("client_name"),
+        organization_=call.arg("organization"),
+        jwk=call.arg("jwk"),
+        client_assertion_type=call.arg("client_assertion_type"),
+        client_assertion=call.arg("client_assertion"),
+        scope=call.arg("scope"),
+        extra_headers=call.headers,
+        extra_body=call.extra(
+            (
+                "client_id",
+                "client_name",
+                "organization",
+                "jwk",
+                "client_assertion_type",
+                "client_assertion",
+                "scope",
             ),
         ),
         max_retries=0,
@@ -1546,6 +1720,12 @@ OPERATIONS: Dict[str, Operation] = {
         organization=False,
         idempotent=False,
     ),
+    "getDeviceVerificationPage": Operation(
+        _get_device_verification_page,
+        _get_device_verification_page_async,
+        organization=False,
+        idempotent=False,
+    ),
     "listOrgs": Operation(_list_orgs, _list_orgs_async, organization=False, idempotent=False),
     "createOrg": Operation(_create_org, _create_org_async, organization=False, idempotent=True),
     "getOrg": Operation(_get_org, _get_org_async, organization=False, idempotent=False),
@@ -1703,6 +1883,30 @@ OPERATIONS: Dict[str, Operation] = {
         organization=True,
         idempotent=False,
     ),
+    "listApprovals": Operation(
+        _list_approvals,
+        _list_approvals_async,
+        organization=True,
+        idempotent=False,
+    ),
+    "getApproval": Operation(
+        _get_approval,
+        _get_approval_async,
+        organization=True,
+        idempotent=False,
+    ),
+    "approveApproval": Operation(
+        _approve_approval,
+        _approve_approval_async,
+        organization=True,
+        idempotent=True,
+    ),
+    "denyApproval": Operation(
+        _deny_approval,
+        _deny_approval_async,
+        organization=True,
+        idempotent=True,
+    ),
     "getAgentDid": Operation(
         _get_agent_did,
         _get_agent_did_async,
@@ -1722,6 +1926,12 @@ OPERATIONS: Dict[str, Operation] = {
         idempotent=False,
     ),
     "issueToken": Operation(_issue_token, _issue_token_async, organization=False, idempotent=False),
+    "requestDeviceAuthorization": Operation(
+        _request_device_authorization,
+        _request_device_authorization_async,
+        organization=False,
+        idempotent=False,
+    ),
     "introspectToken": Operation(
         _introspect_token,
         _introspect_token_async,

@@ -21,6 +21,8 @@ export const dispatch: Record<string, Dispatch> = {
     client.service.openapi(options),
   getApiReference: (client, _path, _params, options) =>
     client.service.docs(options),
+  getDeviceVerificationPage: (client, _path, params, options) =>
+    client.service.devicePage(params as M.GetDeviceVerificationPageParams, options),
   listOrgs: (client, _path, params, options) =>
     client.orgs.list(params as M.ListOrgsParams, options),
   createOrg: (client, _path, params, options) =>
@@ -85,6 +87,14 @@ export const dispatch: Record<string, Dispatch> = {
     client.federation.deletePartner(path["partnerId"] ?? '', options),
   verifyFederatedToken: (client, _path, params, options) =>
     client.federation.verify(params as M.FederationVerifyRequest, options),
+  listApprovals: (client, _path, params, options) =>
+    client.approvals.list(params as M.ListApprovalsParams, options),
+  getApproval: (client, path, _params, options) =>
+    client.approvals.get(path["approvalId"] ?? '', options),
+  approveApproval: (client, path, params, options) =>
+    client.approvals.approve(path["approvalId"] ?? '', params as M.ApprovalGrant, options),
+  denyApproval: (client, path, params, options) =>
+    client.approvals.deny(path["approvalId"] ?? '', params as M.ApprovalDenial, options),
   getAgentDid: (client, path, _params, options) =>
     client.identity.did(path["agentId"] ?? '', options),
   getAgentCard: (client, path, _params, options) =>
@@ -93,6 +103,8 @@ export const dispatch: Record<string, Dispatch> = {
     client.identity.instanceDid(options),
   issueToken: (client, _path, params, options) =>
     client.oauth.issueToken(params as M.TokenRequest, options),
+  requestDeviceAuthorization: (client, _path, params, options) =>
+    client.oauth.requestDeviceAuthorization(params as M.DeviceAuthorizationRequest, options),
   introspectToken: (client, _path, params, options) =>
     client.oauth.introspect(params as M.TokenOperationRequest, options),
   revokeToken: (client, _path, params, options) =>

@@ -97,6 +97,13 @@ export interface Agent {
   metadata: Metadata;
   /** `active` agents obtain tokens; `suspended` ones cannot until reactivated; `decommissioned` is final. */
   status: AgentStatus;
+  /**
+   * How device authorization requests (`POST /oauth2/device_authorization`) of this agent are
+   * decided: `trusted` - approved at once, without a person, when the request proves a key
+   * registered to the agent and nothing looks like impersonation; `unknown` (the default) - a
+   * person approves or denies (`/v1/approvals`); `blocked` - refused at once, no request made.
+   */
+  trustLevel: TrustLevel;
   /** RFC 3339 time in UTC. */
   createdAt: Timestamp;
   /** RFC 3339 time in UTC. */
@@ -187,6 +194,13 @@ export interface AgentCreate {
   allowedScopes?: AllowedScopes;
   /** Free-form string pairs for your own use. At most 20 keys of up to 40 characters, values up to 500 characters. */
   metadata?: Metadata;
+  /**
+   * How device authorization requests (`POST /oauth2/device_authorization`) of this agent are
+   * decided: `trusted` - approved at once, without a person, when the request proves a key
+   * registered to the agent and nothing looks like impersonation; `unknown` (the default) - a
+   * person approves or denies (`/v1/approvals`); `blocked` - refused at once, no request made.
+   */
+  trustLevel?: TrustLevel;
 }
 
 /** Agent id. Also the agent's OAuth `client_id`. */
@@ -273,6 +287,13 @@ export interface AgentUpdate {
   /** Free-form string pairs for your own use. At most 20 keys of up to 40 characters, values up to 500 characters. */
   metadata?: Metadata;
   status?: AgentUpdateStatus;
+  /**
+   * How device authorization requests (`POST /oauth2/device_authorization`) of this agent are
+   * decided: `trusted` - approved at once, without a person, when the request proves a key
+   * registered to the agent and nothing looks like impersonation; `unknown` (the default) - a
+   * person approves or denies (`/v1/approvals`); `blocked` - refused at once, no request made.
+   */
+  trustLevel?: TrustLevel;
 }
 
 export type AgentUpdateStatus = "active" | "suspended" | (string & {});
@@ -283,6 +304,92 @@ export type AgentUpdateStatus = "active" | "suspended" | (string & {});
  * APIs (e.g. `invoices:read`) are free.
  */
 export type AllowedScopes = Scope[];
+
+/**
+ * A device authorization request (RFC 8628) waiting for, or given, a person's decision:
+ * an agent that asks to be registered (`registration`: its name and public key) or a
+ * registered agent that asks for a token (`authentication`).
+ */
+export interface Approval {
+  id: ApprovalId;
+  /** Organization id. */
+  orgId: OrgId;
+  kind: ApprovalKind;
+  /** `expired`: nobody decided before `expiresAt`; the agent must ask again. */
+  status: ApprovalStatus;
+  /** The agent; for a registration, the one its approval created (null until then). */
+  agentId: AgentId | null;
+  /** The name the agent gave (a registration) or has (an authentication). */
+  name: string;
+  /** RFC 7638 SHA-256 thumbprint of the key the request proved; null when it proved none. */
+  keyThumbprint: string | null;
+  /** The public key the request proved. */
+  publicJwk: Record<string, unknown> | null;
+  /**
+   * The code a person reads from the agent (RFC 8628 §6.1): 8 letters of an alphabet without
+   * vowels or look-alikes (BCDFGHJKLMNPQRSTVWXZ), shown as `XXXX-XXXX`; case and the hyphen do
+   * not matter.
+   */
+  userCode: UserCode;
+  /**
+   * Scopes the agent may request at the token endpoint. Scopes of Mandate's own API can be
+   * given only by a caller that holds them itself (403 `SCOPE_NOT_HELD`); scopes of other
+   * APIs (e.g. `invoices:read`) are free.
+   */
+  requestedScopes: AllowedScopes;
+  grantedScopes: AllowedScopes | null;
+  /** A known agent name with another key, or a known key with another name. Never approved without a person. */
+  impersonationSuspected: boolean;
+  impersonationReason: string | null;
+  /** Who decided - an admin token id, an agent id, or `trust_level` for a trusted agent's request. */
+  decidedBy: string | null;
+  denialReason: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  /** RFC 3339 time in UTC. */
+  createdAt: Timestamp;
+  /** RFC 3339 time in UTC. */
+  expiresAt: Timestamp;
+  decidedAt: string | null;
+}
+
+export interface ApprovalDenial {
+  /** Kept on the request and its audit event; not shown to the agent. */
+  reason?: string;
+}
+
+/**
+ * The decision to approve. `scopes` narrows what was requested (default: all of it). For a
+ * registration, `trustLevel` is the new agent's (default `unknown`).
+ */
+export interface ApprovalGrant {
+  /**
+   * Scopes the agent may request at the token endpoint. Scopes of Mandate's own API can be
+   * given only by a caller that holds them itself (403 `SCOPE_NOT_HELD`); scopes of other
+   * APIs (e.g. `invoices:read`) are free.
+   */
+  scopes?: AllowedScopes;
+  /**
+   * How device authorization requests (`POST /oauth2/device_authorization`) of this agent are
+   * decided: `trusted` - approved at once, without a person, when the request proves a key
+   * registered to the agent and nothing looks like impersonation; `unknown` (the default) - a
+   * person approves or denies (`/v1/approvals`); `blocked` - refused at once, no request made.
+   */
+  trustLevel?: TrustLevel;
+}
+
+export type ApprovalId = string;
+
+export type ApprovalKind = "registration" | "authentication" | (string & {});
+
+export interface ApprovalList {
+  data: Approval[];
+  /** Pass as `cursor` to get the next page; `null` on the last page. */
+  nextCursor: PageCursor;
+}
+
+/** `expired`: nobody decided before `expiresAt`; the agent must ask again. */
+export type ApprovalStatus = "pending" | "approved" | "denied" | "expired" | (string & {});
 
 export interface AuditChainVerification {
   intact: boolean;
@@ -456,6 +563,48 @@ export type DependencyCheckStatus = "up" | "down" | (string & {});
 export type DeploymentEnv = "development" | "staging" | "production" | (string & {});
 
 /**
+ * Either `client_id` alone (a registered agent that holds no usable credential), or a public
+ * key with proof of its possession: `jwk`, and `client_assertion_type` +
+ * `client_assertion` signed with that key (`iss` = `sub` = the key's RFC 7638 thumbprint,
+ * `aud` the issuer or this endpoint's URL, `exp` at most 5 minutes ahead, a fresh `jti`).
+ * A key registered to an agent names that agent; another key asks to register a new agent
+ * named `client_name` in `organization`.
+ */
+export interface DeviceAuthorizationRequest {
+  /** A registered agent's id. */
+  client_id?: string;
+  /** The name of the agent asking to be registered (or its name, with a registered key). */
+  client_name?: string;
+  /** The organization to join; required with a key no agent has registered. */
+  organization?: string;
+  /** The agent's public key, as a JWK in JSON (EC P-256, Ed25519 or RSA of 2048 bits or more). */
+  jwk?: string;
+  client_assertion_type?: DeviceAuthorizationRequestClientAssertionType;
+  /** A JWT signed with the key in `jwk`, proving its possession. */
+  client_assertion?: string;
+  /** The scopes asked for; for a registered agent, among its allowed scopes (default all of them). */
+  scope?: string;
+}
+
+export type DeviceAuthorizationRequestClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" | (string & {});
+
+/** RFC 8628 §3.2. Show `user_code` (or `verification_uri_complete`) to a person, then poll the token endpoint with `device_code` every `interval` seconds. */
+export interface DeviceAuthorizationResponse {
+  /** The secret the agent polls with; never show it. */
+  device_code: string;
+  /**
+   * The code a person reads from the agent (RFC 8628 §6.1): 8 letters of an alphabet without
+   * vowels or look-alikes (BCDFGHJKLMNPQRSTVWXZ), shown as `XXXX-XXXX`; case and the hyphen do
+   * not matter.
+   */
+  user_code: UserCode;
+  verification_uri: string;
+  verification_uri_complete: string;
+  expires_in: number;
+  interval: number;
+}
+
+/**
  * A `did:web` DID document (W3C DID Core; the did:web method). Public keys only. The
  * instance's DID is `did:web:` followed by the issuer's host (a port as `%3A`) and any path
  * segments joined with `:`; an agent's is the instance's followed by `:agents:` and its id.
@@ -597,6 +746,11 @@ export interface FieldError {
   message: string;
 }
 
+export interface GetDeviceVerificationPageParams {
+  /** The code, when the agent linked `verification_uri_complete`. */
+  user_code?: string;
+}
+
 export interface GetOpenApiDocumentResponse {
   openapi: string;
   info: Record<string, unknown>;
@@ -712,6 +866,23 @@ export interface ListAgentsParams {
   q?: string;
 }
 
+export interface ListApprovalsParams {
+  /** Page size. */
+  limit?: number;
+  /**
+   * The `nextCursor` of the previous page. Opaque; only valid with the same filters. Any
+   * other value, even one that fits the pattern, is refused with 400 `INVALID_CURSOR`.
+   */
+  cursor?: string;
+  /** Which requests (default `pending`); `expired` are pending ones nobody decided in time. */
+  status?: ListApprovalsParamsStatus;
+  /** The request with this user code (case and hyphen do not matter), whatever its status. */
+  userCode?: UserCode;
+}
+
+/** Which requests (default `pending`); `expired` are pending ones nobody decided in time. */
+export type ListApprovalsParamsStatus = "pending" | "approved" | "denied" | "expired" | (string & {});
+
 export interface ListAuditEventsParams {
   /** Page size. */
   limit?: number;
@@ -820,6 +991,8 @@ export interface OAuthError {
   /**
    * `unauthorized_client` with a correct secret means the agent is suspended or
    * decommissioned; `invalid_client` means the client id or secret is wrong (never which).
+   * The device code grant also answers `authorization_pending`, `slow_down` (poll 5 seconds
+   * more slowly from now on), `access_denied` and `expired_token` (RFC 8628 §3.5).
    */
   error: OAuthErrorError;
   error_description?: string;
@@ -828,8 +1001,10 @@ export interface OAuthError {
 /**
  * `unauthorized_client` with a correct secret means the agent is suspended or
  * decommissioned; `invalid_client` means the client id or secret is wrong (never which).
+ * The device code grant also answers `authorization_pending`, `slow_down` (poll 5 seconds
+ * more slowly from now on), `access_denied` and `expired_token` (RFC 8628 §3.5).
  */
-export type OAuthErrorError = "invalid_request" | "invalid_client" | "invalid_grant" | "unauthorized_client" | "unsupported_grant_type" | "invalid_scope" | "invalid_target" | "unsupported_token_type" | (string & {});
+export type OAuthErrorError = "invalid_request" | "invalid_client" | "invalid_grant" | "unauthorized_client" | "unsupported_grant_type" | "invalid_scope" | "invalid_target" | "unsupported_token_type" | "authorization_pending" | "slow_down" | "access_denied" | "expired_token" | (string & {});
 
 export interface Organization {
   /** Organization id. */
@@ -957,6 +1132,8 @@ export interface ServerMetadata {
   jwks_uri: string;
   introspection_endpoint?: string;
   revocation_endpoint?: string;
+  /** RFC 8628 §4. */
+  device_authorization_endpoint?: string;
   grant_types_supported: string[];
   token_endpoint_auth_methods_supported?: string[];
   introspection_endpoint_auth_methods_supported?: string[];
@@ -1050,7 +1227,8 @@ export interface TokenRequest {
    * token it presents as `subject_token`) or for workload identity federation (an external
    * OIDC token as `subject_token`, type `urn:ietf:params:oauth:token-type:jwt`); or the
    * JWT bearer grant (RFC 7523 §2.1), for workload identity federation with the external
-   * token as `assertion`.
+   * token as `assertion`; or the device code grant (RFC 8628 §3.4), polling with the
+   * `device_code` of `POST /oauth2/device_authorization` until a person decided.
    */
   grant_type: TokenRequestGrantType;
   /**
@@ -1066,6 +1244,8 @@ export interface TokenRequest {
    * authentication is needed.
    */
   assertion?: string;
+  /** Device code grant - the `device_code` of the device authorization response. No client authentication is needed. */
+  device_code?: string;
   /**
    * With `client_secret_post`; optional with `private_key_jwt`, where it must be the
    * assertion's `iss`. Else use HTTP Basic. With workload identity federation, optional:
@@ -1110,9 +1290,10 @@ export type TokenRequestClientAssertionType = "urn:ietf:params:oauth:client-asse
  * token it presents as `subject_token`) or for workload identity federation (an external
  * OIDC token as `subject_token`, type `urn:ietf:params:oauth:token-type:jwt`); or the
  * JWT bearer grant (RFC 7523 §2.1), for workload identity federation with the external
- * token as `assertion`.
+ * token as `assertion`; or the device code grant (RFC 8628 §3.4), polling with the
+ * `device_code` of `POST /oauth2/device_authorization` until a person decided.
  */
-export type TokenRequestGrantType = "client_credentials" | "urn:ietf:params:oauth:grant-type:token-exchange" | "urn:ietf:params:oauth:grant-type:jwt-bearer" | (string & {});
+export type TokenRequestGrantType = "client_credentials" | "urn:ietf:params:oauth:grant-type:token-exchange" | "urn:ietf:params:oauth:grant-type:jwt-bearer" | "urn:ietf:params:oauth:grant-type:device_code" | (string & {});
 
 /** Token exchange: the type wanted; access tokens are all Mandate issues. */
 export type TokenRequestRequestedTokenType = "urn:ietf:params:oauth:token-type:access_token" | (string & {});
@@ -1134,6 +1315,14 @@ export type TokenResponseTokenType = "Bearer" | (string & {});
 
 /** RFC 8693 §3. Mandate exchanges and issues access tokens only. */
 export type TokenTypeUri = "urn:ietf:params:oauth:token-type:access_token" | (string & {});
+
+/**
+ * How device authorization requests (`POST /oauth2/device_authorization`) of this agent are
+ * decided: `trusted` - approved at once, without a person, when the request proves a key
+ * registered to the agent and nothing looks like impersonation; `unknown` (the default) - a
+ * person approves or denies (`/v1/approvals`); `blocked` - refused at once, no request made.
+ */
+export type TrustLevel = "trusted" | "unknown" | "blocked" | (string & {});
 
 /**
  * Workload identity federation: tokens of an external OIDC issuer (GitHub Actions, GitLab
@@ -1269,6 +1458,13 @@ export interface TrustPolicyUpdate {
   scopes?: PolicyScopes;
   enabled?: boolean;
 }
+
+/**
+ * The code a person reads from the agent (RFC 8628 §6.1): 8 letters of an alphabet without
+ * vowels or look-alikes (BCDFGHJKLMNPQRSTVWXZ), shown as `XXXX-XXXX`; case and the hyphen do
+ * not matter.
+ */
+export type UserCode = string;
 
 /**
  * An endpoint that receives the organization's audit events, signed with the Standard

@@ -57,6 +57,18 @@ export const getApiReference: OperationSpec = {
   resumable: false,
 };
 
+export const getDeviceVerificationPage: OperationSpec = {
+  operationId: 'getDeviceVerificationPage',
+  method: 'GET',
+  path: '/device',
+  auth: ['none'],
+  params: 'query',
+  response: 'text',
+  idempotent: false,
+  organizationHeader: false,
+  resumable: false,
+};
+
 export const listOrgs: OperationSpec = {
   operationId: 'listOrgs',
   method: 'GET',
@@ -428,6 +440,53 @@ export const verifyFederatedToken: OperationSpec = {
   resumable: false,
 };
 
+export const listApprovals: OperationSpec = {
+  operationId: 'listApprovals',
+  method: 'GET',
+  path: '/v1/approvals',
+  auth: ['bearer'],
+  params: 'query',
+  response: 'json',
+  idempotent: false,
+  organizationHeader: true,
+  resumable: false,
+};
+
+export const getApproval: OperationSpec = {
+  operationId: 'getApproval',
+  method: 'GET',
+  path: '/v1/approvals/{approvalId}',
+  auth: ['bearer'],
+  response: 'json',
+  idempotent: false,
+  organizationHeader: true,
+  resumable: false,
+};
+
+export const approveApproval: OperationSpec = {
+  operationId: 'approveApproval',
+  method: 'POST',
+  path: '/v1/approvals/{approvalId}/approve',
+  auth: ['bearer'],
+  params: 'json',
+  response: 'json',
+  idempotent: true,
+  organizationHeader: true,
+  resumable: false,
+};
+
+export const denyApproval: OperationSpec = {
+  operationId: 'denyApproval',
+  method: 'POST',
+  path: '/v1/approvals/{approvalId}/deny',
+  auth: ['bearer'],
+  params: 'json',
+  response: 'json',
+  idempotent: true,
+  organizationHeader: true,
+  resumable: false,
+};
+
 export const getAgentDid: OperationSpec = {
   operationId: 'getAgentDid',
   method: 'GET',
@@ -466,6 +525,18 @@ export const issueToken: OperationSpec = {
   method: 'POST',
   path: '/oauth2/token',
   auth: ['clientBasic', 'none'],
+  params: 'form',
+  response: 'json',
+  idempotent: false,
+  organizationHeader: false,
+  resumable: false,
+};
+
+export const requestDeviceAuthorization: OperationSpec = {
+  operationId: 'requestDeviceAuthorization',
+  method: 'POST',
+  path: '/oauth2/device_authorization',
+  auth: ['none'],
   params: 'form',
   response: 'json',
   idempotent: false,

@@ -69,6 +69,19 @@ export class Service extends APIResource {
   docs(options?: RequestOptions): APIPromise<string> {
     return this.core.request(operations.getApiReference, { options });
   }
+
+  /**
+   * Where a person is sent to approve an agent
+   *
+   * The `verification_uri` of device authorization (RFC 8628): a page that tells the person
+   * how to approve the request with the code the agent showed (an operator looks it up with
+   * `GET /v1/approvals?userCode=…` and approves it). Nothing is decided on this page.
+   *
+   * `GET /device` (getDeviceVerificationPage)
+   */
+  devicePage(params?: M.GetDeviceVerificationPageParams, options?: RequestOptions): APIPromise<string> {
+    return this.core.request(operations.getDeviceVerificationPage, { params, options });
+  }
 }
 
 /** Tenants. Every other record belongs to exactly one organization. */
@@ -544,6 +557,70 @@ export class Federation extends APIResource {
   }
 }
 
+/** Device authorization requests (RFC 8628) of agents that a person lets in or turns away. */
+export class Approvals extends APIResource {
+  /**
+   * List approval requests
+   *
+   * The organization's device authorization requests, oldest first: by default those waiting
+   * for a decision (`status=pending`), the queue an operator works through. `userCode` finds
+   * the request whose code a person read from an agent.
+   *
+   * Requires `approvals:read`.
+   *
+   * `GET /v1/approvals` (listApprovals)
+   */
+  list(params?: M.ListApprovalsParams, options?: RequestOptions): PagePromise<M.Approval> {
+    return this.core.requestPage(operations.listApprovals, { params, options });
+  }
+
+  /**
+   * Get an approval request
+   *
+   * The request and its decision, if any.
+   *
+   * Requires `approvals:read`.
+   *
+   * `GET /v1/approvals/{approvalId}` (getApproval)
+   */
+  get(approvalId: string, options?: RequestOptions): APIPromise<M.Approval> {
+    return this.core.request(operations.getApproval, { path: { "approvalId": approvalId }, options });
+  }
+
+  /**
+   * Approve a request
+   *
+   * The agent's next poll of the token endpoint gets an access token within the granted
+   * scopes. A registration creates the agent (`agentId`), with the granted scopes as its
+   * allowed scopes and the proved key registered (it then authenticates by `private_key_jwt`);
+   * the caller must hold the Mandate scopes it grants (403 `SCOPE_NOT_HELD`). A decided or
+   * expired request cannot be approved (409 `APPROVAL_DECIDED`, `APPROVAL_EXPIRED`), nor one
+   * whose agent is no longer active (409 `AGENT_NOT_ACTIVE`), nor a registration whose name
+   * was taken meanwhile (409 `AGENT_NAME_TAKEN`).
+   *
+   * Requires `approvals:write`.
+   *
+   * `POST /v1/approvals/{approvalId}/approve` (approveApproval)
+   */
+  approve(approvalId: string, params: M.ApprovalGrant, options?: RequestOptions): APIPromise<M.Approval> {
+    return this.core.request(operations.approveApproval, { path: { "approvalId": approvalId }, params, options });
+  }
+
+  /**
+   * Deny a request
+   *
+   * The agent's next poll gets `access_denied`; no token is ever issued for this request. A
+   * decided or expired request cannot be denied (409 `APPROVAL_DECIDED`, `APPROVAL_EXPIRED`).
+   *
+   * Requires `approvals:write`.
+   *
+   * `POST /v1/approvals/{approvalId}/deny` (denyApproval)
+   */
+  deny(approvalId: string, params: M.ApprovalDenial, options?: RequestOptions): APIPromise<M.Approval> {
+    return this.core.request(operations.denyApproval, { path: { "approvalId": approvalId }, params, options });
+  }
+}
+
 /** Identity documents for others to verify with - the instance's and each agent's DID document (did:web), and agent cards (A2A). */
 export class Identity extends APIResource {
   /**
@@ -629,6 +706,28 @@ export class OAuth extends APIResource {
    */
   issueToken(params: M.TokenRequest, options?: RequestOptions): APIPromise<M.TokenResponse> {
     return this.core.request(operations.issueToken, { params, options });
+  }
+
+  /**
+   * Ask a person to let an agent in
+   *
+   * The device authorization grant (RFC 8628 §3.1), for an agent that starts without a
+   * usable credential: it gets a `device_code` to poll the token endpoint with
+   * (`grant_type=urn:ietf:params:oauth:grant-type:device_code`) and a `user_code` for a
+   * person, who approves or denies the request (`/v1/approvals`). The request appears on the
+   * organization's audit trail as `approval.requested` (so on its event stream and webhooks).
+   *
+   * The agent's trust level decides first (`trustLevel` on the agent): `blocked` is refused
+   * here (`unauthorized_client`, no request made); `trusted`, with a proved key registered to
+   * the agent, is approved at once. A request that names a known agent with another key, or
+   * shows a known key under another name, is flagged `impersonationSuspected`, raises
+   * `approval.impersonation`, and always waits for a person. Requests are limited per client
+   * address (429 with `Retry-After`).
+   *
+   * `POST /oauth2/device_authorization` (requestDeviceAuthorization)
+   */
+  requestDeviceAuthorization(params: M.DeviceAuthorizationRequest, options?: RequestOptions): APIPromise<M.DeviceAuthorizationResponse> {
+    return this.core.request(operations.requestDeviceAuthorization, { params, options });
   }
 
   /**

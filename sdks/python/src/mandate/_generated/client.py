@@ -8,9 +8,11 @@ from .resources import (
     AdminTokens,
     AgentKeys,
     Agents,
+    Approvals,
     AsyncAdminTokens,
     AsyncAgentKeys,
     AsyncAgents,
+    AsyncApprovals,
     AsyncAuditEvents,
     AsyncCredentials,
     AsyncDelegations,
@@ -69,6 +71,9 @@ class SyncResources:
         """Partner identity providers (other Mandate instances, any JWT issuer) whose tokens this
         organization verifies.
         """
+        self.approvals = Approvals(client)
+        """Device authorization requests (RFC 8628) of agents that a person lets in or turns away.
+        """
         self.identity = Identity(client)
         """Identity documents for others to verify with - the instance's and each agent's DID
         document (did:web), and agent cards (A2A).
@@ -113,6 +118,9 @@ class AsyncResources:
         self.federation = AsyncFederation(client)
         """Partner identity providers (other Mandate instances, any JWT issuer) whose tokens this
         organization verifies.
+        """
+        self.approvals = AsyncApprovals(client)
+        """Device authorization requests (RFC 8628) of agents that a person lets in or turns away.
         """
         self.identity = AsyncIdentity(client)
         """Identity documents for others to verify with - the instance's and each agent's DID

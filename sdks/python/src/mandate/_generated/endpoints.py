@@ -30,6 +30,14 @@ GET_API_REFERENCE = Endpoint(
     auth=("none",),
 )
 
+GET_DEVICE_VERIFICATION_PAGE = Endpoint(
+    operation_id="getDeviceVerificationPage",
+    method="GET",
+    path="/device",
+    auth=("none",),
+    params_in="query",
+)
+
 LIST_ORGS = Endpoint(
     operation_id="listOrgs",
     method="GET",
@@ -319,6 +327,44 @@ VERIFY_FEDERATED_TOKEN = Endpoint(
     organization_header=True,
 )
 
+LIST_APPROVALS = Endpoint(
+    operation_id="listApprovals",
+    method="GET",
+    path="/v1/approvals",
+    auth=("bearer",),
+    params_in="query",
+    organization_header=True,
+    page=PageInfo(cursor_param="cursor", items_attr="data", next_cursor_attr="next_cursor"),
+)
+
+GET_APPROVAL = Endpoint(
+    operation_id="getApproval",
+    method="GET",
+    path="/v1/approvals/{approvalId}",
+    auth=("bearer",),
+    organization_header=True,
+)
+
+APPROVE_APPROVAL = Endpoint(
+    operation_id="approveApproval",
+    method="POST",
+    path="/v1/approvals/{approvalId}/approve",
+    auth=("bearer",),
+    params_in="json",
+    organization_header=True,
+    idempotent=True,
+)
+
+DENY_APPROVAL = Endpoint(
+    operation_id="denyApproval",
+    method="POST",
+    path="/v1/approvals/{approvalId}/deny",
+    auth=("bearer",),
+    params_in="json",
+    organization_header=True,
+    idempotent=True,
+)
+
 GET_AGENT_DID = Endpoint(
     operation_id="getAgentDid",
     method="GET",
@@ -347,6 +393,14 @@ ISSUE_TOKEN = Endpoint(
     method="POST",
     path="/oauth2/token",
     auth=("clientBasic", "none"),
+    params_in="form",
+)
+
+REQUEST_DEVICE_AUTHORIZATION = Endpoint(
+    operation_id="requestDeviceAuthorization",
+    method="POST",
+    path="/oauth2/device_authorization",
+    auth=("none",),
     params_in="form",
 )
 

@@ -35,6 +35,11 @@ __all__ = [
     "AgentType",
     "AgentUpdateStatus",
     "AllowedScopes",
+    "Approval",
+    "ApprovalId",
+    "ApprovalKind",
+    "ApprovalList",
+    "ApprovalStatus",
     "AuditChainVerification",
     "AuditEvent",
     "AuditEventActor",
@@ -55,6 +60,8 @@ __all__ = [
     "DependencyCheck",
     "DependencyCheckStatus",
     "DeploymentEnv",
+    "DeviceAuthorizationRequestClientAssertionType",
+    "DeviceAuthorizationResponse",
     "DidDocument",
     "DidVerificationMethod",
     "DidVerificationMethodType",
@@ -78,6 +85,7 @@ __all__ = [
     "JwkSet",
     "JwkUse",
     "JwksUri",
+    "ListApprovalsParamsStatus",
     "ListAuditEventsParamsOutcome",
     "ListWebhookDeliveriesParamsStatus",
     "Metadata",
@@ -117,9 +125,11 @@ __all__ = [
     "TokenResponse",
     "TokenResponseTokenType",
     "TokenTypeUri",
+    "TrustLevel",
     "TrustPolicy",
     "TrustPolicyId",
     "TrustPolicyList",
+    "UserCode",
     "Webhook",
     "WebhookDelivery",
     "WebhookDeliveryAttemptsItem",
@@ -206,6 +216,22 @@ class AgentUpdateStatus(OpenEnum):
     SUSPENDED = "suspended"
 
 
+class ApprovalKind(OpenEnum):
+    """Known values of `ApprovalKind`; others are kept as they come."""
+
+    REGISTRATION = "registration"
+    AUTHENTICATION = "authentication"
+
+
+class ApprovalStatus(OpenEnum):
+    """`expired`: nobody decided before `expiresAt`; the agent must ask again."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    DENIED = "denied"
+    EXPIRED = "expired"
+
+
 class AuditEventActorType(OpenEnum):
     """Known values of `AuditEventActorType`; others are kept as they come."""
 
@@ -259,6 +285,16 @@ class DeploymentEnv(OpenEnum):
     DEVELOPMENT = "development"
     STAGING = "staging"
     PRODUCTION = "production"
+
+
+class DeviceAuthorizationRequestClientAssertionType(OpenEnum):
+    """Known values of `DeviceAuthorizationRequestClientAssertionType`; others are kept as they
+    come.
+    """
+
+    URN_IETF_PARAMS_OAUTH_CLIENT_ASSERTION_TYPE_JWT_BEARER = (
+        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+    )
 
 
 class DidVerificationMethodType(OpenEnum):
@@ -316,6 +352,15 @@ class JwkUse(OpenEnum):
     SIG = "sig"
 
 
+class ListApprovalsParamsStatus(OpenEnum):
+    """Which requests (default `pending`); `expired` are pending ones nobody decided in time."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    DENIED = "denied"
+    EXPIRED = "expired"
+
+
 class ListAuditEventsParamsOutcome(OpenEnum):
     """Known values of `ListAuditEventsParamsOutcome`; others are kept as they come."""
 
@@ -334,6 +379,8 @@ class ListWebhookDeliveriesParamsStatus(OpenEnum):
 class OAuthErrorError(OpenEnum):
     """`unauthorized_client` with a correct secret means the agent is suspended or
     decommissioned; `invalid_client` means the client id or secret is wrong (never which).
+    The device code grant also answers `authorization_pending`, `slow_down` (poll 5 seconds
+    more slowly from now on), `access_denied` and `expired_token` (RFC 8628 §3.5).
     """
 
     INVALID_REQUEST = "invalid_request"
@@ -344,6 +391,10 @@ class OAuthErrorError(OpenEnum):
     INVALID_SCOPE = "invalid_scope"
     INVALID_TARGET = "invalid_target"
     UNSUPPORTED_TOKEN_TYPE = "unsupported_token_type"
+    AUTHORIZATION_PENDING = "authorization_pending"
+    SLOW_DOWN = "slow_down"
+    ACCESS_DENIED = "access_denied"
+    EXPIRED_TOKEN = "expired_token"
 
 
 class PublicJwkInputAlg(OpenEnum):
@@ -450,7 +501,8 @@ class TokenRequestGrantType(OpenEnum):
     token it presents as `subject_token`) or for workload identity federation (an external
     OIDC token as `subject_token`, type `urn:ietf:params:oauth:token-type:jwt`); or the
     JWT bearer grant (RFC 7523 §2.1), for workload identity federation with the external
-    token as `assertion`.
+    token as `assertion`; or the device code grant (RFC 8628 §3.4), polling with the
+    `device_code` of `POST /oauth2/device_authorization` until a person decided.
     """
 
     CLIENT_CREDENTIALS = "client_credentials"
@@ -458,6 +510,7 @@ class TokenRequestGrantType(OpenEnum):
         "urn:ietf:params:oauth:grant-type:token-exchange"
     )
     URN_IETF_PARAMS_OAUTH_GRANT_TYPE_JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+    URN_IETF_PARAMS_OAUTH_GRANT_TYPE_DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
 
 
 class TokenRequestRequestedTokenType(OpenEnum):
@@ -483,6 +536,21 @@ class TokenTypeUri(OpenEnum):
     """RFC 8693 §3. Mandate exchanges and issues access tokens only."""
 
     URN_IETF_PARAMS_OAUTH_TOKEN_TYPE_ACCESS_TOKEN = "urn:ietf:params:oauth:token-type:access_token"
+
+
+class TrustLevel(OpenEnum):
+    """How device authorization requests (`POST /oauth2/device_authorization`) of this agent
+    are
+    decided: `trusted` - approved at once, without a person, when the request proves a key
+    registered to the agent and nothing looks like impersonation; `unknown` (the default) -
+    a
+    person approves or denies (`/v1/approvals`); `blocked` - refused at once, no request
+    made.
+    """
+
+    TRUSTED = "trusted"
+    UNKNOWN = "unknown"
+    BLOCKED = "blocked"
 
 
 class WebhookDeliveryStatus(OpenEnum):
@@ -526,6 +594,9 @@ AllowedScopes = List[Scope]
 given only by a caller that holds them itself (403 `SCOPE_NOT_HELD`); scopes of other
 APIs (e.g. `invoices:read`) are free.
 """
+
+
+ApprovalId = str
 
 
 Capabilities = List[str]
@@ -591,6 +662,14 @@ TokenAlgorithms = List[TokenAlgorithmsItem]
 
 
 TrustPolicyId = str
+
+
+UserCode = str
+"""The code a person reads from the agent (RFC 8628 §6.1): 8 letters of an alphabet without
+vowels or look-alikes (BCDFGHJKLMNPQRSTVWXZ), shown as `XXXX-XXXX`; case and the hyphen
+do
+not matter.
+"""
 
 
 WebhookEvents = List[EventPattern]
@@ -697,6 +776,15 @@ class Agent(BaseModel):
     """`active` agents obtain tokens; `suspended` ones cannot until reactivated;
     `decommissioned` is final.
     """
+    trust_level: TrustLevel = Field(alias="trustLevel")
+    """How device authorization requests (`POST /oauth2/device_authorization`) of this agent
+    are
+    decided: `trusted` - approved at once, without a person, when the request proves a key
+    registered to the agent and nothing looks like impersonation; `unknown` (the default) -
+    a
+    person approves or denies (`/v1/approvals`); `blocked` - refused at once, no request
+    made.
+    """
     created_at: Timestamp = Field(alias="createdAt")
     """RFC 3339 time in UTC."""
     updated_at: Timestamp = Field(alias="updatedAt")
@@ -793,6 +881,63 @@ class AgentKeyList(BaseModel):
 
 class AgentList(BaseModel):
     data: List[Agent]
+    next_cursor: Optional[PageCursor] = Field(alias="nextCursor")
+    """Pass as `cursor` to get the next page; `null` on the last page."""
+
+
+class Approval(BaseModel):
+    """A device authorization request (RFC 8628) waiting for, or given, a person's decision:
+    an agent that asks to be registered (`registration`: its name and public key) or a
+    registered agent that asks for a token (`authentication`).
+    """
+
+    id: ApprovalId
+    org_id: OrgId = Field(alias="orgId")
+    """Organization id."""
+    kind: ApprovalKind
+    status: ApprovalStatus
+    """`expired`: nobody decided before `expiresAt`; the agent must ask again."""
+    agent_id: Optional[AgentId] = Field(alias="agentId")
+    """The agent; for a registration, the one its approval created (null until then)."""
+    name: str
+    """The name the agent gave (a registration) or has (an authentication)."""
+    key_thumbprint: Optional[str] = Field(alias="keyThumbprint")
+    """RFC 7638 SHA-256 thumbprint of the key the request proved; null when it proved none."""
+    public_jwk: Optional[Dict[str, Any]] = Field(alias="publicJwk")
+    """The public key the request proved."""
+    user_code: UserCode = Field(alias="userCode")
+    """The code a person reads from the agent (RFC 8628 §6.1): 8 letters of an alphabet without
+    vowels or look-alikes (BCDFGHJKLMNPQRSTVWXZ), shown as `XXXX-XXXX`; case and the hyphen
+    do
+    not matter.
+    """
+    requested_scopes: AllowedScopes = Field(alias="requestedScopes")
+    """Scopes the agent may request at the token endpoint. Scopes of Mandate's own API can be
+    given only by a caller that holds them itself (403 `SCOPE_NOT_HELD`); scopes of other
+    APIs (e.g. `invoices:read`) are free.
+    """
+    granted_scopes: Optional[AllowedScopes] = Field(alias="grantedScopes")
+    impersonation_suspected: bool = Field(alias="impersonationSuspected")
+    """A known agent name with another key, or a known key with another name. Never approved
+    without a person.
+    """
+    impersonation_reason: Optional[str] = Field(alias="impersonationReason")
+    decided_by: Optional[str] = Field(alias="decidedBy")
+    """Who decided - an admin token id, an agent id, or `trust_level` for a trusted agent's
+    request.
+    """
+    denial_reason: Optional[str] = Field(alias="denialReason")
+    ip: Optional[str]
+    user_agent: Optional[str] = Field(alias="userAgent")
+    created_at: Timestamp = Field(alias="createdAt")
+    """RFC 3339 time in UTC."""
+    expires_at: Timestamp = Field(alias="expiresAt")
+    """RFC 3339 time in UTC."""
+    decided_at: Optional[DateTime] = Field(alias="decidedAt")
+
+
+class ApprovalList(BaseModel):
+    data: List[Approval]
     next_cursor: Optional[PageCursor] = Field(alias="nextCursor")
     """Pass as `cursor` to get the next page; `null` on the last page."""
 
@@ -947,6 +1092,25 @@ class DelegationList(BaseModel):
 class DependencyCheck(BaseModel):
     status: DependencyCheckStatus
     latency_ms: float = Field(alias="latencyMs")
+
+
+class DeviceAuthorizationResponse(BaseModel):
+    """RFC 8628 §3.2. Show `user_code` (or `verification_uri_complete`) to a person, then poll
+    the token endpoint with `device_code` every `interval` seconds.
+    """
+
+    device_code: str
+    """The secret the agent polls with; never show it."""
+    user_code: UserCode
+    """The code a person reads from the agent (RFC 8628 §6.1): 8 letters of an alphabet without
+    vowels or look-alikes (BCDFGHJKLMNPQRSTVWXZ), shown as `XXXX-XXXX`; case and the hyphen
+    do
+    not matter.
+    """
+    verification_uri: str
+    verification_uri_complete: str
+    expires_in: int
+    interval: int
 
 
 class DidDocument(BaseModel):
@@ -1116,6 +1280,8 @@ class OAuthError(BaseModel):
     error: OAuthErrorError
     """`unauthorized_client` with a correct secret means the agent is suspended or
     decommissioned; `invalid_client` means the client id or secret is wrong (never which).
+    The device code grant also answers `authorization_pending`, `slow_down` (poll 5 seconds
+    more slowly from now on), `access_denied` and `expired_token` (RFC 8628 §3.5).
     """
     error_description: Optional[str] = None
 
@@ -1203,6 +1369,8 @@ class ServerMetadata(BaseModel):
     jwks_uri: str
     introspection_endpoint: Optional[str] = None
     revocation_endpoint: Optional[str] = None
+    device_authorization_endpoint: Optional[str] = None
+    """RFC 8628 §4."""
     grant_types_supported: List[str]
     token_endpoint_auth_methods_supported: Optional[List[str]] = None
     introspection_endpoint_auth_methods_supported: Optional[List[str]] = None

@@ -14,6 +14,8 @@ TOKEN_PATH = "/oauth2/token"
 SCOPES: Dict[str, str] = {
     "agents:read": "Read agents and credential metadata.",
     "agents:write": "Register, change, suspend and decommission agents.",
+    "approvals:read": "Read agents' device authorization requests.",
+    "approvals:write": "Approve and deny agents' device authorization requests.",
     "audit:read": "Read and verify the audit trail.",
     "credentials:write": "Create, rotate and revoke agent credentials.",
     "federation:read": "Read trust policies and federation partners; verify partners' tokens.",

@@ -14,6 +14,12 @@ from .agent_keys import (
     AsyncAgentKeysWithRawResponse,
 )
 from .agents import Agents, AgentsWithRawResponse, AsyncAgents, AsyncAgentsWithRawResponse
+from .approvals import (
+    Approvals,
+    ApprovalsWithRawResponse,
+    AsyncApprovals,
+    AsyncApprovalsWithRawResponse,
+)
 from .audit_events import (
     AsyncAuditEvents,
     AsyncAuditEventsWithRawResponse,
@@ -64,12 +70,16 @@ __all__ = [
     "AgentKeysWithRawResponse",
     "Agents",
     "AgentsWithRawResponse",
+    "Approvals",
+    "ApprovalsWithRawResponse",
     "AsyncAdminTokens",
     "AsyncAdminTokensWithRawResponse",
     "AsyncAgentKeys",
     "AsyncAgentKeysWithRawResponse",
     "AsyncAgents",
     "AsyncAgentsWithRawResponse",
+    "AsyncApprovals",
+    "AsyncApprovalsWithRawResponse",
     "AsyncAuditEvents",
     "AsyncAuditEventsWithRawResponse",
     "AsyncCredentials",

@@ -11,7 +11,15 @@ from ..._resource import AsyncResource, SyncResource
 from ..._response import APIResponse, parse_model
 from ..._types import NOT_GIVEN, NotGiven, RequestOptions, Timeout
 from .. import endpoints
-from ..models import Agent, AgentList, AgentStatus, AgentType, AgentUpdateStatus, DeploymentEnv
+from ..models import (
+    Agent,
+    AgentList,
+    AgentStatus,
+    AgentType,
+    AgentUpdateStatus,
+    DeploymentEnv,
+    TrustLevel,
+)
 
 __all__ = ["Agents", "AgentsWithRawResponse", "AsyncAgents", "AsyncAgentsWithRawResponse"]
 
@@ -71,6 +79,7 @@ class AgentsWithRawResponse(SyncResource):
         deployment_env: Union[DeploymentEnv, str, NotGiven] = NOT_GIVEN,
         allowed_scopes: Union[Sequence[str], NotGiven] = NOT_GIVEN,
         metadata: Union[Mapping[str, str], NotGiven] = NOT_GIVEN,
+        trust_level: Union[TrustLevel, str, NotGiven] = NOT_GIVEN,
         organization: Union[str, NotGiven] = NOT_GIVEN,
         idempotency_key: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
@@ -91,6 +100,7 @@ class AgentsWithRawResponse(SyncResource):
                 "deploymentEnv": deployment_env,
                 "allowedScopes": allowed_scopes,
                 "metadata": metadata,
+                "trustLevel": trust_level,
             },
             options=RequestOptions(
                 organization=organization,
@@ -141,6 +151,7 @@ class AgentsWithRawResponse(SyncResource):
         allowed_scopes: Union[Sequence[str], NotGiven] = NOT_GIVEN,
         metadata: Union[Mapping[str, str], NotGiven] = NOT_GIVEN,
         status: Union[AgentUpdateStatus, str, NotGiven] = NOT_GIVEN,
+        trust_level: Union[TrustLevel, str, NotGiven] = NOT_GIVEN,
         organization: Union[str, NotGiven] = NOT_GIVEN,
         idempotency_key: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
@@ -163,6 +174,7 @@ class AgentsWithRawResponse(SyncResource):
                 "allowedScopes": allowed_scopes,
                 "metadata": metadata,
                 "status": status,
+                "trustLevel": trust_level,
             },
             options=RequestOptions(
                 organization=organization,
@@ -269,6 +281,7 @@ class Agents(SyncResource):
         deployment_env: Union[DeploymentEnv, str, NotGiven] = NOT_GIVEN,
         allowed_scopes: Union[Sequence[str], NotGiven] = NOT_GIVEN,
         metadata: Union[Mapping[str, str], NotGiven] = NOT_GIVEN,
+        trust_level: Union[TrustLevel, str, NotGiven] = NOT_GIVEN,
         organization: Union[str, NotGiven] = NOT_GIVEN,
         idempotency_key: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
@@ -296,6 +309,12 @@ class Agents(SyncResource):
                 `invoices:read`) are free.
             metadata: Free-form string pairs for your own use. At most 20 keys of up
                 to 40 characters, values up to 500 characters.
+            trust_level: How device authorization requests (`POST
+                /oauth2/device_authorization`) of this agent are decided: `trusted` -
+                approved at once, without a person, when the request proves a key
+                registered to the agent and nothing looks like impersonation; `unknown`
+                (the default) - a person approves or denies (`/v1/approvals`); `blocked`
+                - refused at once, no request made.
         """
         raw = self.with_raw_response.create(
             name=name,
@@ -307,6 +326,7 @@ class Agents(SyncResource):
             deployment_env=deployment_env,
             allowed_scopes=allowed_scopes,
             metadata=metadata,
+            trust_level=trust_level,
             organization=organization,
             idempotency_key=idempotency_key,
             extra_headers=extra_headers,
@@ -358,6 +378,7 @@ class Agents(SyncResource):
         allowed_scopes: Union[Sequence[str], NotGiven] = NOT_GIVEN,
         metadata: Union[Mapping[str, str], NotGiven] = NOT_GIVEN,
         status: Union[AgentUpdateStatus, str, NotGiven] = NOT_GIVEN,
+        trust_level: Union[TrustLevel, str, NotGiven] = NOT_GIVEN,
         organization: Union[str, NotGiven] = NOT_GIVEN,
         idempotency_key: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
@@ -388,6 +409,12 @@ class Agents(SyncResource):
                 `invoices:read`) are free.
             metadata: Free-form string pairs for your own use. At most 20 keys of up
                 to 40 characters, values up to 500 characters.
+            trust_level: How device authorization requests (`POST
+                /oauth2/device_authorization`) of this agent are decided: `trusted` -
+                approved at once, without a person, when the request proves a key
+                registered to the agent and nothing looks like impersonation; `unknown`
+                (the default) - a person approves or denies (`/v1/approvals`); `blocked`
+                - refused at once, no request made.
         """
         raw = self.with_raw_response.update(
             agent_id,
@@ -401,6 +428,7 @@ class Agents(SyncResource):
             allowed_scopes=allowed_scopes,
             metadata=metadata,
             status=status,
+            trust_level=trust_level,
             organization=organization,
             idempotency_key=idempotency_key,
             extra_headers=extra_headers,
@@ -497,6 +525,7 @@ class AsyncAgentsWithRawResponse(AsyncResource):
         deployment_env: Union[DeploymentEnv, str, NotGiven] = NOT_GIVEN,
         allowed_scopes: Union[Sequence[str], NotGiven] = NOT_GIVEN,
         metadata: Union[Mapping[str, str], NotGiven] = NOT_GIVEN,
+        trust_level: Union[TrustLevel, str, NotGiven] = NOT_GIVEN,
         organization: Union[str, NotGiven] = NOT_GIVEN,
         idempotency_key: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
@@ -517,6 +546,7 @@ class AsyncAgentsWithRawResponse(AsyncResource):
                 "deploymentEnv": deployment_env,
                 "allowedScopes": allowed_scopes,
                 "metadata": metadata,
+                "trustLevel": trust_level,
             },
             options=RequestOptions(
                 organization=organization,
@@ -567,6 +597,7 @@ class AsyncAgentsWithRawResponse(AsyncResource):
         allowed_scopes: Union[Sequence[str], NotGiven] = NOT_GIVEN,
         metadata: Union[Mapping[str, str], NotGiven] = NOT_GIVEN,
         status: Union[AgentUpdateStatus, str, NotGiven] = NOT_GIVEN,
+        trust_level: Union[TrustLevel, str, NotGiven] = NOT_GIVEN,
         organization: Union[str, NotGiven] = NOT_GIVEN,
         idempotency_key: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
@@ -589,6 +620,7 @@ class AsyncAgentsWithRawResponse(AsyncResource):
                 "allowedScopes": allowed_scopes,
                 "metadata": metadata,
                 "status": status,
+                "trustLevel": trust_level,
             },
             options=RequestOptions(
                 organization=organization,
@@ -699,6 +731,7 @@ class AsyncAgents(AsyncResource):
         deployment_env: Union[DeploymentEnv, str, NotGiven] = NOT_GIVEN,
         allowed_scopes: Union[Sequence[str], NotGiven] = NOT_GIVEN,
         metadata: Union[Mapping[str, str], NotGiven] = NOT_GIVEN,
+        trust_level: Union[TrustLevel, str, NotGiven] = NOT_GIVEN,
         organization: Union[str, NotGiven] = NOT_GIVEN,
         idempotency_key: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
@@ -726,6 +759,12 @@ class AsyncAgents(AsyncResource):
                 `invoices:read`) are free.
             metadata: Free-form string pairs for your own use. At most 20 keys of up
                 to 40 characters, values up to 500 characters.
+            trust_level: How device authorization requests (`POST
+                /oauth2/device_authorization`) of this agent are decided: `trusted` -
+                approved at once, without a person, when the request proves a key
+                registered to the agent and nothing looks like impersonation; `unknown`
+                (the default) - a person approves or denies (`/v1/approvals`); `blocked`
+                - refused at once, no request made.
         """
         raw = await self.with_raw_response.create(
             name=name,
@@ -737,6 +776,7 @@ class AsyncAgents(AsyncResource):
             deployment_env=deployment_env,
             allowed_scopes=allowed_scopes,
             metadata=metadata,
+            trust_level=trust_level,
             organization=organization,
             idempotency_key=idempotency_key,
             extra_headers=extra_headers,
@@ -788,6 +828,7 @@ class AsyncAgents(AsyncResource):
         allowed_scopes: Union[Sequence[str], NotGiven] = NOT_GIVEN,
         metadata: Union[Mapping[str, str], NotGiven] = NOT_GIVEN,
         status: Union[AgentUpdateStatus, str, NotGiven] = NOT_GIVEN,
+        trust_level: Union[TrustLevel, str, NotGiven] = NOT_GIVEN,
         organization: Union[str, NotGiven] = NOT_GIVEN,
         idempotency_key: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
@@ -818,6 +859,12 @@ class AsyncAgents(AsyncResource):
                 `invoices:read`) are free.
             metadata: Free-form string pairs for your own use. At most 20 keys of up
                 to 40 characters, values up to 500 characters.
+            trust_level: How device authorization requests (`POST
+                /oauth2/device_authorization`) of this agent are decided: `trusted` -
+                approved at once, without a person, when the request proves a key
+                registered to the agent and nothing looks like impersonation; `unknown`
+                (the default) - a person approves or denies (`/v1/approvals`); `blocked`
+                - refused at once, no request made.
         """
         raw = await self.with_raw_response.update(
             agent_id,
@@ -831,6 +878,7 @@ class AsyncAgents(AsyncResource):
             allowed_scopes=allowed_scopes,
             metadata=metadata,
             status=status,
+            trust_level=trust_level,
             organization=organization,
             idempotency_key=idempotency_key,
             extra_headers=extra_headers,

@@ -11,6 +11,8 @@ from ..._response import APIResponse, parse_empty, parse_model
 from ..._types import NOT_GIVEN, NotGiven, RequestOptions, Timeout
 from .. import endpoints
 from ..models import (
+    DeviceAuthorizationRequestClientAssertionType,
+    DeviceAuthorizationResponse,
     Introspection,
     JwkSet,
     ServerMetadata,
@@ -39,6 +41,7 @@ class OAuthWithRawResponse(SyncResource):
         scope: Union[str, NotGiven] = NOT_GIVEN,
         resource: Union[str, NotGiven] = NOT_GIVEN,
         assertion: Union[str, NotGiven] = NOT_GIVEN,
+        device_code: Union[str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
         client_assertion_type: Union[TokenRequestClientAssertionType, str, NotGiven] = NOT_GIVEN,
@@ -61,6 +64,7 @@ class OAuthWithRawResponse(SyncResource):
                 "scope": scope,
                 "resource": resource,
                 "assertion": assertion,
+                "device_code": device_code,
                 "client_id": client_id,
                 "client_secret": client_secret,
                 "client_assertion_type": client_assertion_type,
@@ -79,6 +83,45 @@ class OAuthWithRawResponse(SyncResource):
                 max_retries=max_retries,
             ),
             parse=parse_model(TokenResponse),
+        )
+
+    def request_device_authorization(
+        self,
+        *,
+        client_id: Union[str, NotGiven] = NOT_GIVEN,
+        client_name: Union[str, NotGiven] = NOT_GIVEN,
+        organization_: Union[str, NotGiven] = NOT_GIVEN,
+        jwk: Union[str, NotGiven] = NOT_GIVEN,
+        client_assertion_type: Union[
+            DeviceAuthorizationRequestClientAssertionType, str, NotGiven
+        ] = NOT_GIVEN,
+        client_assertion: Union[str, NotGiven] = NOT_GIVEN,
+        scope: Union[str, NotGiven] = NOT_GIVEN,
+        extra_headers: Optional[Mapping[str, str]] = None,
+        extra_query: Optional[Mapping[str, object]] = None,
+        extra_body: Optional[Mapping[str, object]] = None,
+        timeout: Union[Timeout, NotGiven] = NOT_GIVEN,
+        max_retries: Union[int, NotGiven] = NOT_GIVEN,
+    ) -> APIResponse[DeviceAuthorizationResponse]:
+        return self._client.request(
+            endpoints.REQUEST_DEVICE_AUTHORIZATION,
+            params={
+                "client_id": client_id,
+                "client_name": client_name,
+                "organization": organization_,
+                "jwk": jwk,
+                "client_assertion_type": client_assertion_type,
+                "client_assertion": client_assertion,
+                "scope": scope,
+            },
+            options=RequestOptions(
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                extra_body=extra_body,
+                timeout=timeout,
+                max_retries=max_retries,
+            ),
+            parse=parse_model(DeviceAuthorizationResponse),
         )
 
     def introspect(
@@ -228,6 +271,7 @@ class OAuth(SyncResource):
         scope: Union[str, NotGiven] = NOT_GIVEN,
         resource: Union[str, NotGiven] = NOT_GIVEN,
         assertion: Union[str, NotGiven] = NOT_GIVEN,
+        device_code: Union[str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
         client_assertion_type: Union[TokenRequestClientAssertionType, str, NotGiven] = NOT_GIVEN,
@@ -280,7 +324,9 @@ class OAuth(SyncResource):
                 `subject_token`) or for workload identity federation (an external OIDC
                 token as `subject_token`, type `urn:ietf:params:oauth:token-type:jwt`);
                 or the JWT bearer grant (RFC 7523 §2.1), for workload identity
-                federation with the external token as `assertion`.
+                federation with the external token as `assertion`; or the device code
+                grant (RFC 8628 §3.4), polling with the `device_code` of `POST
+                /oauth2/device_authorization` until a person decided.
             scope: Space-separated scopes, a subset of the agent's allowed scopes
                 (omit for all of them). With token exchange, a subset of the subject
                 token's scopes (omit for all of them).
@@ -289,6 +335,8 @@ class OAuth(SyncResource):
             assertion: JWT bearer grant (RFC 7523 §2.1) - an external OIDC token
                 (e.g. GitHub Actions' ID token) that a trust policy accepts (see `POST
                 /v1/trust-policies`). No client authentication is needed.
+            device_code: Device code grant - the `device_code` of the device
+                authorization response. No client authentication is needed.
             client_id: With `client_secret_post`; optional with `private_key_jwt`,
                 where it must be the assertion's `iss`. Else use HTTP Basic. With
                 workload identity federation, optional: the agent id, to choose among
@@ -317,6 +365,7 @@ class OAuth(SyncResource):
             scope=scope,
             resource=resource,
             assertion=assertion,
+            device_code=device_code,
             client_id=client_id,
             client_secret=client_secret,
             client_assertion_type=client_assertion_type,
@@ -326,6 +375,69 @@ class OAuth(SyncResource):
             actor_token=actor_token,
             actor_token_type=actor_token_type,
             requested_token_type=requested_token_type,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+        return raw.parse()
+
+    def request_device_authorization(
+        self,
+        *,
+        client_id: Union[str, NotGiven] = NOT_GIVEN,
+        client_name: Union[str, NotGiven] = NOT_GIVEN,
+        organization_: Union[str, NotGiven] = NOT_GIVEN,
+        jwk: Union[str, NotGiven] = NOT_GIVEN,
+        client_assertion_type: Union[
+            DeviceAuthorizationRequestClientAssertionType, str, NotGiven
+        ] = NOT_GIVEN,
+        client_assertion: Union[str, NotGiven] = NOT_GIVEN,
+        scope: Union[str, NotGiven] = NOT_GIVEN,
+        extra_headers: Optional[Mapping[str, str]] = None,
+        extra_query: Optional[Mapping[str, object]] = None,
+        extra_body: Optional[Mapping[str, object]] = None,
+        timeout: Union[Timeout, NotGiven] = NOT_GIVEN,
+        max_retries: Union[int, NotGiven] = NOT_GIVEN,
+    ) -> DeviceAuthorizationResponse:
+        """Ask a person to let an agent in.
+
+        The device authorization grant (RFC 8628 §3.1), for an agent that starts without a
+        usable credential: it gets a `device_code` to poll the token endpoint with
+        (`grant_type=urn:ietf:params:oauth:grant-type:device_code`) and a `user_code` for a
+        person, who approves or denies the request (`/v1/approvals`). The request appears on the
+        organization's audit trail as `approval.requested` (so on its event stream and
+        webhooks).
+        The agent's trust level decides first (`trustLevel` on the agent): `blocked` is refused
+        here (`unauthorized_client`, no request made); `trusted`, with a proved key registered
+        to
+        the agent, is approved at once. A request that names a known agent with another key, or
+        shows a known key under another name, is flagged `impersonationSuspected`, raises
+        `approval.impersonation`, and always waits for a person. Requests are limited per client
+        address (429 with `Retry-After`).
+
+        Args:
+            client_id: A registered agent's id.
+            client_name: The name of the agent asking to be registered (or its name,
+                with a registered key).
+            organization_: The organization to join; required with a key no agent
+                has registered.
+            jwk: The agent's public key, as a JWK in JSON (EC P-256, Ed25519 or RSA
+                of 2048 bits or more).
+            client_assertion: A JWT signed with the key in `jwk`, proving its
+                possession.
+            scope: The scopes asked for; for a registered agent, among its allowed
+                scopes (default all of them).
+        """
+        raw = self.with_raw_response.request_device_authorization(
+            client_id=client_id,
+            client_name=client_name,
+            organization_=organization_,
+            jwk=jwk,
+            client_assertion_type=client_assertion_type,
+            client_assertion=client_assertion,
+            scope=scope,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,
@@ -517,6 +629,7 @@ class AsyncOAuthWithRawResponse(AsyncResource):
         scope: Union[str, NotGiven] = NOT_GIVEN,
         resource: Union[str, NotGiven] = NOT_GIVEN,
         assertion: Union[str, NotGiven] = NOT_GIVEN,
+        device_code: Union[str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
         client_assertion_type: Union[TokenRequestClientAssertionType, str, NotGiven] = NOT_GIVEN,
@@ -539,6 +652,7 @@ class AsyncOAuthWithRawResponse(AsyncResource):
                 "scope": scope,
                 "resource": resource,
                 "assertion": assertion,
+                "device_code": device_code,
                 "client_id": client_id,
                 "client_secret": client_secret,
                 "client_assertion_type": client_assertion_type,
@@ -557,6 +671,45 @@ class AsyncOAuthWithRawResponse(AsyncResource):
                 max_retries=max_retries,
             ),
             parse=parse_model(TokenResponse),
+        )
+
+    async def request_device_authorization(
+        self,
+        *,
+        client_id: Union[str, NotGiven] = NOT_GIVEN,
+        client_name: Union[str, NotGiven] = NOT_GIVEN,
+        organization_: Union[str, NotGiven] = NOT_GIVEN,
+        jwk: Union[str, NotGiven] = NOT_GIVEN,
+        client_assertion_type: Union[
+            DeviceAuthorizationRequestClientAssertionType, str, NotGiven
+        ] = NOT_GIVEN,
+        client_assertion: Union[str, NotGiven] = NOT_GIVEN,
+        scope: Union[str, NotGiven] = NOT_GIVEN,
+        extra_headers: Optional[Mapping[str, str]] = None,
+        extra_query: Optional[Mapping[str, object]] = None,
+        extra_body: Optional[Mapping[str, object]] = None,
+        timeout: Union[Timeout, NotGiven] = NOT_GIVEN,
+        max_retries: Union[int, NotGiven] = NOT_GIVEN,
+    ) -> APIResponse[DeviceAuthorizationResponse]:
+        return await self._client.request(
+            endpoints.REQUEST_DEVICE_AUTHORIZATION,
+            params={
+                "client_id": client_id,
+                "client_name": client_name,
+                "organization": organization_,
+                "jwk": jwk,
+                "client_assertion_type": client_assertion_type,
+                "client_assertion": client_assertion,
+                "scope": scope,
+            },
+            options=RequestOptions(
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                extra_body=extra_body,
+                timeout=timeout,
+                max_retries=max_retries,
+            ),
+            parse=parse_model(DeviceAuthorizationResponse),
         )
 
     async def introspect(
@@ -706,6 +859,7 @@ class AsyncOAuth(AsyncResource):
         scope: Union[str, NotGiven] = NOT_GIVEN,
         resource: Union[str, NotGiven] = NOT_GIVEN,
         assertion: Union[str, NotGiven] = NOT_GIVEN,
+        device_code: Union[str, NotGiven] = NOT_GIVEN,
         client_id: Union[str, NotGiven] = NOT_GIVEN,
         client_secret: Union[str, NotGiven] = NOT_GIVEN,
         client_assertion_type: Union[TokenRequestClientAssertionType, str, NotGiven] = NOT_GIVEN,
@@ -758,7 +912,9 @@ class AsyncOAuth(AsyncResource):
                 `subject_token`) or for workload identity federation (an external OIDC
                 token as `subject_token`, type `urn:ietf:params:oauth:token-type:jwt`);
                 or the JWT bearer grant (RFC 7523 §2.1), for workload identity
-                federation with the external token as `assertion`.
+                federation with the external token as `assertion`; or the device code
+                grant (RFC 8628 §3.4), polling with the `device_code` of `POST
+                /oauth2/device_authorization` until a person decided.
             scope: Space-separated scopes, a subset of the agent's allowed scopes
                 (omit for all of them). With token exchange, a subset of the subject
                 token's scopes (omit for all of them).
@@ -767,6 +923,8 @@ class AsyncOAuth(AsyncResource):
             assertion: JWT bearer grant (RFC 7523 §2.1) - an external OIDC token
                 (e.g. GitHub Actions' ID token) that a trust policy accepts (see `POST
                 /v1/trust-policies`). No client authentication is needed.
+            device_code: Device code grant - the `device_code` of the device
+                authorization response. No client authentication is needed.
             client_id: With `client_secret_post`; optional with `private_key_jwt`,
                 where it must be the assertion's `iss`. Else use HTTP Basic. With
                 workload identity federation, optional: the agent id, to choose among
@@ -795,6 +953,7 @@ class AsyncOAuth(AsyncResource):
             scope=scope,
             resource=resource,
             assertion=assertion,
+            device_code=device_code,
             client_id=client_id,
             client_secret=client_secret,
             client_assertion_type=client_assertion_type,
@@ -804,6 +963,69 @@ class AsyncOAuth(AsyncResource):
             actor_token=actor_token,
             actor_token_type=actor_token_type,
             requested_token_type=requested_token_type,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+        return raw.parse()
+
+    async def request_device_authorization(
+        self,
+        *,
+        client_id: Union[str, NotGiven] = NOT_GIVEN,
+        client_name: Union[str, NotGiven] = NOT_GIVEN,
+        organization_: Union[str, NotGiven] = NOT_GIVEN,
+        jwk: Union[str, NotGiven] = NOT_GIVEN,
+        client_assertion_type: Union[
+            DeviceAuthorizationRequestClientAssertionType, str, NotGiven
+        ] = NOT_GIVEN,
+        client_assertion: Union[str, NotGiven] = NOT_GIVEN,
+        scope: Union[str, NotGiven] = NOT_GIVEN,
+        extra_headers: Optional[Mapping[str, str]] = None,
+        extra_query: Optional[Mapping[str, object]] = None,
+        extra_body: Optional[Mapping[str, object]] = None,
+        timeout: Union[Timeout, NotGiven] = NOT_GIVEN,
+        max_retries: Union[int, NotGiven] = NOT_GIVEN,
+    ) -> DeviceAuthorizationResponse:
+        """Ask a person to let an agent in.
+
+        The device authorization grant (RFC 8628 §3.1), for an agent that starts without a
+        usable credential: it gets a `device_code` to poll the token endpoint with
+        (`grant_type=urn:ietf:params:oauth:grant-type:device_code`) and a `user_code` for a
+        person, who approves or denies the request (`/v1/approvals`). The request appears on the
+        organization's audit trail as `approval.requested` (so on its event stream and
+        webhooks).
+        The agent's trust level decides first (`trustLevel` on the agent): `blocked` is refused
+        here (`unauthorized_client`, no request made); `trusted`, with a proved key registered
+        to
+        the agent, is approved at once. A request that names a known agent with another key, or
+        shows a known key under another name, is flagged `impersonationSuspected`, raises
+        `approval.impersonation`, and always waits for a person. Requests are limited per client
+        address (429 with `Retry-After`).
+
+        Args:
+            client_id: A registered agent's id.
+            client_name: The name of the agent asking to be registered (or its name,
+                with a registered key).
+            organization_: The organization to join; required with a key no agent
+                has registered.
+            jwk: The agent's public key, as a JWK in JSON (EC P-256, Ed25519 or RSA
+                of 2048 bits or more).
+            client_assertion: A JWT signed with the key in `jwk`, proving its
+                possession.
+            scope: The scopes asked for; for a registered agent, among its allowed
+                scopes (default all of them).
+        """
+        raw = await self.with_raw_response.request_device_authorization(
+            client_id=client_id,
+            client_name=client_name,
+            organization_=organization_,
+            jwk=jwk,
+            client_assertion_type=client_assertion_type,
+            client_assertion=client_assertion,
+            scope=scope,
             extra_headers=extra_headers,
             extra_query=extra_query,
             extra_body=extra_body,

@@ -115,6 +115,27 @@ class ServiceWithRawResponse(SyncResource):
             parse=parse_text,
         )
 
+    def device_page(
+        self,
+        *,
+        user_code: Union[str, NotGiven] = NOT_GIVEN,
+        extra_headers: Optional[Mapping[str, str]] = None,
+        extra_query: Optional[Mapping[str, object]] = None,
+        timeout: Union[Timeout, NotGiven] = NOT_GIVEN,
+        max_retries: Union[int, NotGiven] = NOT_GIVEN,
+    ) -> APIResponse[str]:
+        return self._client.request(
+            endpoints.GET_DEVICE_VERIFICATION_PAGE,
+            params={"user_code": user_code},
+            options=RequestOptions(
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                timeout=timeout,
+                max_retries=max_retries,
+            ),
+            parse=parse_text,
+        )
+
 
 class Service(SyncResource):
     """Liveness, readiness, metrics and the API description itself."""
@@ -229,6 +250,33 @@ class Service(SyncResource):
         )
         return raw.parse()
 
+    def device_page(
+        self,
+        *,
+        user_code: Union[str, NotGiven] = NOT_GIVEN,
+        extra_headers: Optional[Mapping[str, str]] = None,
+        extra_query: Optional[Mapping[str, object]] = None,
+        timeout: Union[Timeout, NotGiven] = NOT_GIVEN,
+        max_retries: Union[int, NotGiven] = NOT_GIVEN,
+    ) -> str:
+        """Where a person is sent to approve an agent.
+
+        The `verification_uri` of device authorization (RFC 8628): a page that tells the person
+        how to approve the request with the code the agent showed (an operator looks it up with
+        `GET /v1/approvals?userCode=…` and approves it). Nothing is decided on this page.
+
+        Args:
+            user_code: The code, when the agent linked `verification_uri_complete`.
+        """
+        raw = self.with_raw_response.device_page(
+            user_code=user_code,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+        return raw.parse()
+
 
 class AsyncServiceWithRawResponse(AsyncResource):
     """`AsyncService` with every method returning the `APIResponse` (status, headers, body);
@@ -321,6 +369,27 @@ class AsyncServiceWithRawResponse(AsyncResource):
     ) -> APIResponse[str]:
         return await self._client.request(
             endpoints.GET_API_REFERENCE,
+            options=RequestOptions(
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                timeout=timeout,
+                max_retries=max_retries,
+            ),
+            parse=parse_text,
+        )
+
+    async def device_page(
+        self,
+        *,
+        user_code: Union[str, NotGiven] = NOT_GIVEN,
+        extra_headers: Optional[Mapping[str, str]] = None,
+        extra_query: Optional[Mapping[str, object]] = None,
+        timeout: Union[Timeout, NotGiven] = NOT_GIVEN,
+        max_retries: Union[int, NotGiven] = NOT_GIVEN,
+    ) -> APIResponse[str]:
+        return await self._client.request(
+            endpoints.GET_DEVICE_VERIFICATION_PAGE,
+            params={"user_code": user_code},
             options=RequestOptions(
                 extra_headers=extra_headers,
                 extra_query=extra_query,
@@ -437,6 +506,33 @@ class AsyncService(AsyncResource):
         A human-readable reference rendered from this document.
         """
         raw = await self.with_raw_response.docs(
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+        return raw.parse()
+
+    async def device_page(
+        self,
+        *,
+        user_code: Union[str, NotGiven] = NOT_GIVEN,
+        extra_headers: Optional[Mapping[str, str]] = None,
+        extra_query: Optional[Mapping[str, object]] = None,
+        timeout: Union[Timeout, NotGiven] = NOT_GIVEN,
+        max_retries: Union[int, NotGiven] = NOT_GIVEN,
+    ) -> str:
+        """Where a person is sent to approve an agent.
+
+        The `verification_uri` of device authorization (RFC 8628): a page that tells the person
+        how to approve the request with the code the agent showed (an operator looks it up with
+        `GET /v1/approvals?userCode=…` and approves it). Nothing is decided on this page.
+
+        Args:
+            user_code: The code, when the agent linked `verification_uri_complete`.
+        """
+        raw = await self.with_raw_response.device_page(
+            user_code=user_code,
             extra_headers=extra_headers,
             extra_query=extra_query,
             timeout=timeout,

@@ -68,6 +68,10 @@ public final class Agent {
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<AgentStatus> status;
 
+  @JsonProperty("trustLevel")
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private final JsonField<TrustLevel> trustLevel;
+
   @JsonProperty("createdAt")
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<OffsetDateTime> createdAt;
@@ -100,6 +104,7 @@ public final class Agent {
       @JsonProperty("allowedScopes") JsonField<List<String>> allowedScopes,
       @JsonProperty("metadata") JsonField<Map<String, String>> metadata,
       @JsonProperty("status") JsonField<AgentStatus> status,
+      @JsonProperty("trustLevel") JsonField<TrustLevel> trustLevel,
       @JsonProperty("createdAt") JsonField<OffsetDateTime> createdAt,
       @JsonProperty("updatedAt") JsonField<OffsetDateTime> updatedAt,
       @JsonProperty("suspendedAt") JsonField<OffsetDateTime> suspendedAt,
@@ -116,6 +121,7 @@ public final class Agent {
     this.allowedScopes = allowedScopes == null ? JsonField.absent() : allowedScopes.map(Collections::unmodifiableList);
     this.metadata = metadata == null ? JsonField.absent() : metadata.map(Collections::unmodifiableMap);
     this.status = status == null ? JsonField.absent() : status;
+    this.trustLevel = trustLevel == null ? JsonField.absent() : trustLevel;
     this.createdAt = createdAt == null ? JsonField.absent() : createdAt;
     this.updatedAt = updatedAt == null ? JsonField.absent() : updatedAt;
     this.suspendedAt = suspendedAt == null ? JsonField.absent() : suspendedAt;
@@ -256,6 +262,21 @@ public final class Agent {
     return status;
   }
 
+  /**
+   * How device authorization requests ({@code POST /oauth2/device_authorization}) of this agent are
+   * decided: {@code trusted} - approved at once, without a person, when the request proves a key
+   * registered to the agent and nothing looks like impersonation; {@code unknown} (the default) - a
+   * person approves or denies ({@code /v1/approvals}); {@code blocked} - refused at once, no request made.
+   */
+  public TrustLevel trustLevel() {
+    return trustLevel.orNull();
+  }
+
+  /** {@code trustLevel} as on the wire: absent, null or a value. */
+  public JsonField<TrustLevel> _trustLevel() {
+    return trustLevel;
+  }
+
   /** RFC 3339 time in UTC. */
   public OffsetDateTime createdAt() {
     return createdAt.orNull();
@@ -323,6 +344,7 @@ public final class Agent {
         && allowedScopes.equals(that.allowedScopes)
         && metadata.equals(that.metadata)
         && status.equals(that.status)
+        && trustLevel.equals(that.trustLevel)
         && createdAt.equals(that.createdAt)
         && updatedAt.equals(that.updatedAt)
         && suspendedAt.equals(that.suspendedAt)
@@ -332,7 +354,7 @@ public final class Agent {
 
   @Override
   public int hashCode() {
-    return Objects.hash(id, orgId, name, description, agentType, version, capabilities, owner, deploymentEnv, allowedScopes, metadata, status, createdAt, updatedAt, suspendedAt, decommissionedAt, additionalProperties);
+    return Objects.hash(id, orgId, name, description, agentType, version, capabilities, owner, deploymentEnv, allowedScopes, metadata, status, trustLevel, createdAt, updatedAt, suspendedAt, decommissionedAt, additionalProperties);
   }
 
   @Override
@@ -374,6 +396,9 @@ public final class Agent {
         + "status="
         + status
         + ", "
+        + "trustLevel="
+        + trustLevel
+        + ", "
         + "createdAt="
         + createdAt
         + ", "
@@ -405,6 +430,7 @@ public final class Agent {
     private JsonField<List<String>> allowedScopes = JsonField.absent();
     private JsonField<Map<String, String>> metadata = JsonField.absent();
     private JsonField<AgentStatus> status = JsonField.absent();
+    private JsonField<TrustLevel> trustLevel = JsonField.absent();
     private JsonField<OffsetDateTime> createdAt = JsonField.absent();
     private JsonField<OffsetDateTime> updatedAt = JsonField.absent();
     private JsonField<OffsetDateTime> suspendedAt = JsonField.absent();
@@ -426,6 +452,7 @@ public final class Agent {
       allowedScopes = source.allowedScopes;
       metadata = source.metadata;
       status = source.status;
+      trustLevel = source.trustLevel;
       createdAt = source.createdAt;
       updatedAt = source.updatedAt;
       suspendedAt = source.suspendedAt;
@@ -577,6 +604,18 @@ public final class Agent {
       return this;
     }
 
+    /** Sets {@code trustLevel}; null leaves it out. */
+    public Builder trustLevel(TrustLevel trustLevel) {
+      this.trustLevel = trustLevel == null ? JsonField.absent() : JsonField.of(trustLevel);
+      return this;
+    }
+
+    /** Sets {@code trustLevel} exactly: absent, null (even where the API refuses it) or a value. */
+    public Builder trustLevel(JsonField<TrustLevel> trustLevel) {
+      this.trustLevel = Objects.requireNonNull(trustLevel, "trustLevel");
+      return this;
+    }
+
     /** Sets {@code createdAt}; null leaves it out. */
     public Builder createdAt(OffsetDateTime createdAt) {
       this.createdAt = createdAt == null ? JsonField.absent() : JsonField.of(createdAt);
@@ -638,7 +677,7 @@ public final class Agent {
 
     /** The {@link Agent}; the server validates required properties and constraints. */
     public Agent build() {
-      Agent built = new Agent(id, orgId, name, description, agentType, version, capabilities, owner, deploymentEnv, allowedScopes, metadata, status, createdAt, updatedAt, suspendedAt, decommissionedAt);
+      Agent built = new Agent(id, orgId, name, description, agentType, version, capabilities, owner, deploymentEnv, allowedScopes, metadata, status, trustLevel, createdAt, updatedAt, suspendedAt, decommissionedAt);
       built.additionalProperties.putAll(additionalProperties);
       return built;
     }

@@ -55,6 +55,10 @@ public final class AgentCreate {
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<Map<String, String>> metadata;
 
+  @JsonProperty("trustLevel")
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private final JsonField<TrustLevel> trustLevel;
+
   private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
 
   @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
@@ -67,7 +71,8 @@ public final class AgentCreate {
       @JsonProperty("owner") JsonField<String> owner,
       @JsonProperty("deploymentEnv") JsonField<DeploymentEnv> deploymentEnv,
       @JsonProperty("allowedScopes") JsonField<List<String>> allowedScopes,
-      @JsonProperty("metadata") JsonField<Map<String, String>> metadata) {
+      @JsonProperty("metadata") JsonField<Map<String, String>> metadata,
+      @JsonProperty("trustLevel") JsonField<TrustLevel> trustLevel) {
     this.name = name == null ? JsonField.absent() : name;
     this.description = description == null ? JsonField.absent() : description;
     this.agentType = agentType == null ? JsonField.absent() : agentType;
@@ -77,6 +82,7 @@ public final class AgentCreate {
     this.deploymentEnv = deploymentEnv == null ? JsonField.absent() : deploymentEnv;
     this.allowedScopes = allowedScopes == null ? JsonField.absent() : allowedScopes.map(Collections::unmodifiableList);
     this.metadata = metadata == null ? JsonField.absent() : metadata.map(Collections::unmodifiableMap);
+    this.trustLevel = trustLevel == null ? JsonField.absent() : trustLevel;
   }
 
   /** A builder for a new {@code AgentCreate}. */
@@ -188,6 +194,21 @@ public final class AgentCreate {
     return metadata;
   }
 
+  /**
+   * How device authorization requests ({@code POST /oauth2/device_authorization}) of this agent are
+   * decided: {@code trusted} - approved at once, without a person, when the request proves a key
+   * registered to the agent and nothing looks like impersonation; {@code unknown} (the default) - a
+   * person approves or denies ({@code /v1/approvals}); {@code blocked} - refused at once, no request made.
+   */
+  public Optional<TrustLevel> trustLevel() {
+    return trustLevel.asOptional();
+  }
+
+  /** {@code trustLevel} as on the wire: absent, null or a value. */
+  public JsonField<TrustLevel> _trustLevel() {
+    return trustLevel;
+  }
+
   /** Properties this SDK does not know (from a newer server), kept for round trips. */
   @JsonAnyGetter
   public Map<String, JsonNode> additionalProperties() {
@@ -212,12 +233,13 @@ public final class AgentCreate {
         && deploymentEnv.equals(that.deploymentEnv)
         && allowedScopes.equals(that.allowedScopes)
         && metadata.equals(that.metadata)
+        && trustLevel.equals(that.trustLevel)
         && additionalProperties.equals(that.additionalProperties);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(name, description, agentType, version, capabilities, owner, deploymentEnv, allowedScopes, metadata, additionalProperties);
+    return Objects.hash(name, description, agentType, version, capabilities, owner, deploymentEnv, allowedScopes, metadata, trustLevel, additionalProperties);
   }
 
   @Override
@@ -250,6 +272,9 @@ public final class AgentCreate {
         + "metadata="
         + metadata
         + ", "
+        + "trustLevel="
+        + trustLevel
+        + ", "
         + "additionalProperties="
         + additionalProperties
         + "}";
@@ -266,6 +291,7 @@ public final class AgentCreate {
     private JsonField<DeploymentEnv> deploymentEnv = JsonField.absent();
     private JsonField<List<String>> allowedScopes = JsonField.absent();
     private JsonField<Map<String, String>> metadata = JsonField.absent();
+    private JsonField<TrustLevel> trustLevel = JsonField.absent();
     private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
 
     private Builder() {}
@@ -280,6 +306,7 @@ public final class AgentCreate {
       deploymentEnv = source.deploymentEnv;
       allowedScopes = source.allowedScopes;
       metadata = source.metadata;
+      trustLevel = source.trustLevel;
       additionalProperties.putAll(source.additionalProperties);
     }
 
@@ -391,6 +418,18 @@ public final class AgentCreate {
       return this;
     }
 
+    /** Sets {@code trustLevel}; null leaves it out. */
+    public Builder trustLevel(TrustLevel trustLevel) {
+      this.trustLevel = trustLevel == null ? JsonField.absent() : JsonField.of(trustLevel);
+      return this;
+    }
+
+    /** Sets {@code trustLevel} exactly: absent, null (even where the API refuses it) or a value. */
+    public Builder trustLevel(JsonField<TrustLevel> trustLevel) {
+      this.trustLevel = Objects.requireNonNull(trustLevel, "trustLevel");
+      return this;
+    }
+
     /** Adds a property this SDK has no field for (any value Jackson can serialize). */
     public Builder putAdditionalProperty(String key, Object value) {
       additionalProperties.put(Objects.requireNonNull(key, "key"), Json.toTree(value));
@@ -404,7 +443,7 @@ public final class AgentCreate {
 
     /** The {@link AgentCreate}; the server validates required properties and constraints. */
     public AgentCreate build() {
-      AgentCreate built = new AgentCreate(name, description, agentType, version, capabilities, owner, deploymentEnv, allowedScopes, metadata);
+      AgentCreate built = new AgentCreate(name, description, agentType, version, capabilities, owner, deploymentEnv, allowedScopes, metadata, trustLevel);
       built.additionalProperties.putAll(additionalProperties);
       return built;
     }

@@ -62,6 +62,10 @@ public final class AgentUpdate {
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<AgentUpdateStatus> status;
 
+  @JsonProperty("trustLevel")
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private final JsonField<TrustLevel> trustLevel;
+
   private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
 
   @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
@@ -75,7 +79,8 @@ public final class AgentUpdate {
       @JsonProperty("deploymentEnv") JsonField<DeploymentEnv> deploymentEnv,
       @JsonProperty("allowedScopes") JsonField<List<String>> allowedScopes,
       @JsonProperty("metadata") JsonField<Map<String, String>> metadata,
-      @JsonProperty("status") JsonField<AgentUpdateStatus> status) {
+      @JsonProperty("status") JsonField<AgentUpdateStatus> status,
+      @JsonProperty("trustLevel") JsonField<TrustLevel> trustLevel) {
     this.name = name == null ? JsonField.absent() : name;
     this.description = description == null ? JsonField.absent() : description;
     this.agentType = agentType == null ? JsonField.absent() : agentType;
@@ -86,6 +91,7 @@ public final class AgentUpdate {
     this.allowedScopes = allowedScopes == null ? JsonField.absent() : allowedScopes.map(Collections::unmodifiableList);
     this.metadata = metadata == null ? JsonField.absent() : metadata.map(Collections::unmodifiableMap);
     this.status = status == null ? JsonField.absent() : status;
+    this.trustLevel = trustLevel == null ? JsonField.absent() : trustLevel;
   }
 
   /** A builder for a new {@code AgentUpdate}. */
@@ -207,6 +213,21 @@ public final class AgentUpdate {
     return status;
   }
 
+  /**
+   * How device authorization requests ({@code POST /oauth2/device_authorization}) of this agent are
+   * decided: {@code trusted} - approved at once, without a person, when the request proves a key
+   * registered to the agent and nothing looks like impersonation; {@code unknown} (the default) - a
+   * person approves or denies ({@code /v1/approvals}); {@code blocked} - refused at once, no request made.
+   */
+  public Optional<TrustLevel> trustLevel() {
+    return trustLevel.asOptional();
+  }
+
+  /** {@code trustLevel} as on the wire: absent, null or a value. */
+  public JsonField<TrustLevel> _trustLevel() {
+    return trustLevel;
+  }
+
   /** Properties this SDK does not know (from a newer server), kept for round trips. */
   @JsonAnyGetter
   public Map<String, JsonNode> additionalProperties() {
@@ -232,12 +253,13 @@ public final class AgentUpdate {
         && allowedScopes.equals(that.allowedScopes)
         && metadata.equals(that.metadata)
         && status.equals(that.status)
+        && trustLevel.equals(that.trustLevel)
         && additionalProperties.equals(that.additionalProperties);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(name, description, agentType, version, capabilities, owner, deploymentEnv, allowedScopes, metadata, status, additionalProperties);
+    return Objects.hash(name, description, agentType, version, capabilities, owner, deploymentEnv, allowedScopes, metadata, status, trustLevel, additionalProperties);
   }
 
   @Override
@@ -273,6 +295,9 @@ public final class AgentUpdate {
         + "status="
         + status
         + ", "
+        + "trustLevel="
+        + trustLevel
+        + ", "
         + "additionalProperties="
         + additionalProperties
         + "}";
@@ -290,6 +315,7 @@ public final class AgentUpdate {
     private JsonField<List<String>> allowedScopes = JsonField.absent();
     private JsonField<Map<String, String>> metadata = JsonField.absent();
     private JsonField<AgentUpdateStatus> status = JsonField.absent();
+    private JsonField<TrustLevel> trustLevel = JsonField.absent();
     private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
 
     private Builder() {}
@@ -305,6 +331,7 @@ public final class AgentUpdate {
       allowedScopes = source.allowedScopes;
       metadata = source.metadata;
       status = source.status;
+      trustLevel = source.trustLevel;
       additionalProperties.putAll(source.additionalProperties);
     }
 
@@ -428,6 +455,18 @@ public final class AgentUpdate {
       return this;
     }
 
+    /** Sets {@code trustLevel}; null leaves it out. */
+    public Builder trustLevel(TrustLevel trustLevel) {
+      this.trustLevel = trustLevel == null ? JsonField.absent() : JsonField.of(trustLevel);
+      return this;
+    }
+
+    /** Sets {@code trustLevel} exactly: absent, null (even where the API refuses it) or a value. */
+    public Builder trustLevel(JsonField<TrustLevel> trustLevel) {
+      this.trustLevel = Objects.requireNonNull(trustLevel, "trustLevel");
+      return this;
+    }
+
     /** Adds a property this SDK has no field for (any value Jackson can serialize). */
     public Builder putAdditionalProperty(String key, Object value) {
       additionalProperties.put(Objects.requireNonNull(key, "key"), Json.toTree(value));
@@ -441,7 +480,7 @@ public final class AgentUpdate {
 
     /** The {@link AgentUpdate}; the server validates required properties and constraints. */
     public AgentUpdate build() {
-      AgentUpdate built = new AgentUpdate(name, description, agentType, version, capabilities, owner, deploymentEnv, allowedScopes, metadata, status);
+      AgentUpdate built = new AgentUpdate(name, description, agentType, version, capabilities, owner, deploymentEnv, allowedScopes, metadata, status, trustLevel);
       built.additionalProperties.putAll(additionalProperties);
       return built;
     }

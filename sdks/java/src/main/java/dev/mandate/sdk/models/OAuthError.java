@@ -49,6 +49,8 @@ public final class OAuthError {
   /**
    * {@code unauthorized_client} with a correct secret means the agent is suspended or
    * decommissioned; {@code invalid_client} means the client id or secret is wrong (never which).
+   * The device code grant also answers {@code authorization_pending}, {@code slow_down} (poll 5 seconds
+   * more slowly from now on), {@code access_denied} and {@code expired_token} (RFC 8628 §3.5).
    */
   public OAuthErrorError error() {
     return error.orNull();

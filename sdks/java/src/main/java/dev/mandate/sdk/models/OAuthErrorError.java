@@ -9,6 +9,8 @@ import java.util.List;
 /**
  * {@code unauthorized_client} with a correct secret means the agent is suspended or
  * decommissioned; {@code invalid_client} means the client id or secret is wrong (never which).
+ * The device code grant also answers {@code authorization_pending}, {@code slow_down} (poll 5 seconds
+ * more slowly from now on), {@code access_denied} and {@code expired_token} (RFC 8628 §3.5).
  *
  * Open: {@link #of(String)} keeps a value this SDK does not know.
  */
@@ -21,8 +23,12 @@ public final class OAuthErrorError extends OpenEnum {
   public static final OAuthErrorError INVALID_SCOPE = new OAuthErrorError("invalid_scope");
   public static final OAuthErrorError INVALID_TARGET = new OAuthErrorError("invalid_target");
   public static final OAuthErrorError UNSUPPORTED_TOKEN_TYPE = new OAuthErrorError("unsupported_token_type");
+  public static final OAuthErrorError AUTHORIZATION_PENDING = new OAuthErrorError("authorization_pending");
+  public static final OAuthErrorError SLOW_DOWN = new OAuthErrorError("slow_down");
+  public static final OAuthErrorError ACCESS_DENIED = new OAuthErrorError("access_denied");
+  public static final OAuthErrorError EXPIRED_TOKEN = new OAuthErrorError("expired_token");
 
-  private static final List<OAuthErrorError> KNOWN = List.of(INVALID_REQUEST, INVALID_CLIENT, INVALID_GRANT, UNAUTHORIZED_CLIENT, UNSUPPORTED_GRANT_TYPE, INVALID_SCOPE, INVALID_TARGET, UNSUPPORTED_TOKEN_TYPE);
+  private static final List<OAuthErrorError> KNOWN = List.of(INVALID_REQUEST, INVALID_CLIENT, INVALID_GRANT, UNAUTHORIZED_CLIENT, UNSUPPORTED_GRANT_TYPE, INVALID_SCOPE, INVALID_TARGET, UNSUPPORTED_TOKEN_TYPE, AUTHORIZATION_PENDING, SLOW_DOWN, ACCESS_DENIED, EXPIRED_TOKEN);
 
   /** The known values, for exhaustive switches; {@code _UNKNOWN} for any other value. */
   public enum Known {
@@ -34,6 +40,10 @@ public final class OAuthErrorError extends OpenEnum {
     INVALID_SCOPE,
     INVALID_TARGET,
     UNSUPPORTED_TOKEN_TYPE,
+    AUTHORIZATION_PENDING,
+    SLOW_DOWN,
+    ACCESS_DENIED,
+    EXPIRED_TOKEN,
     _UNKNOWN
   }
 
@@ -70,6 +80,10 @@ public final class OAuthErrorError extends OpenEnum {
       case "invalid_scope" -> Known.INVALID_SCOPE;
       case "invalid_target" -> Known.INVALID_TARGET;
       case "unsupported_token_type" -> Known.UNSUPPORTED_TOKEN_TYPE;
+      case "authorization_pending" -> Known.AUTHORIZATION_PENDING;
+      case "slow_down" -> Known.SLOW_DOWN;
+      case "access_denied" -> Known.ACCESS_DENIED;
+      case "expired_token" -> Known.EXPIRED_TOKEN;
       default -> Known._UNKNOWN;
     };
   }

@@ -39,6 +39,10 @@ public final class ServerMetadata {
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<String> revocationEndpoint;
 
+  @JsonProperty("device_authorization_endpoint")
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private final JsonField<String> deviceAuthorizationEndpoint;
+
   @JsonProperty("grant_types_supported")
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<List<String>> grantTypesSupported;
@@ -88,6 +92,7 @@ public final class ServerMetadata {
       @JsonProperty("jwks_uri") JsonField<String> jwksUri,
       @JsonProperty("introspection_endpoint") JsonField<String> introspectionEndpoint,
       @JsonProperty("revocation_endpoint") JsonField<String> revocationEndpoint,
+      @JsonProperty("device_authorization_endpoint") JsonField<String> deviceAuthorizationEndpoint,
       @JsonProperty("grant_types_supported") JsonField<List<String>> grantTypesSupported,
       @JsonProperty("token_endpoint_auth_methods_supported") JsonField<List<String>> tokenEndpointAuthMethodsSupported,
       @JsonProperty("introspection_endpoint_auth_methods_supported") JsonField<List<String>> introspectionEndpointAuthMethodsSupported,
@@ -103,6 +108,7 @@ public final class ServerMetadata {
     this.jwksUri = jwksUri == null ? JsonField.absent() : jwksUri;
     this.introspectionEndpoint = introspectionEndpoint == null ? JsonField.absent() : introspectionEndpoint;
     this.revocationEndpoint = revocationEndpoint == null ? JsonField.absent() : revocationEndpoint;
+    this.deviceAuthorizationEndpoint = deviceAuthorizationEndpoint == null ? JsonField.absent() : deviceAuthorizationEndpoint;
     this.grantTypesSupported = grantTypesSupported == null ? JsonField.absent() : grantTypesSupported.map(Collections::unmodifiableList);
     this.tokenEndpointAuthMethodsSupported = tokenEndpointAuthMethodsSupported == null ? JsonField.absent() : tokenEndpointAuthMethodsSupported.map(Collections::unmodifiableList);
     this.introspectionEndpointAuthMethodsSupported = introspectionEndpointAuthMethodsSupported == null ? JsonField.absent() : introspectionEndpointAuthMethodsSupported.map(Collections::unmodifiableList);
@@ -173,6 +179,16 @@ public final class ServerMetadata {
   /** {@code revocation_endpoint} as on the wire: absent, null or a value. */
   public JsonField<String> _revocationEndpoint() {
     return revocationEndpoint;
+  }
+
+  /** RFC 8628 §4. */
+  public Optional<String> deviceAuthorizationEndpoint() {
+    return deviceAuthorizationEndpoint.asOptional();
+  }
+
+  /** {@code device_authorization_endpoint} as on the wire: absent, null or a value. */
+  public JsonField<String> _deviceAuthorizationEndpoint() {
+    return deviceAuthorizationEndpoint;
   }
 
   /** The {@code grant_types_supported} property. */
@@ -295,6 +311,7 @@ public final class ServerMetadata {
         && jwksUri.equals(that.jwksUri)
         && introspectionEndpoint.equals(that.introspectionEndpoint)
         && revocationEndpoint.equals(that.revocationEndpoint)
+        && deviceAuthorizationEndpoint.equals(that.deviceAuthorizationEndpoint)
         && grantTypesSupported.equals(that.grantTypesSupported)
         && tokenEndpointAuthMethodsSupported.equals(that.tokenEndpointAuthMethodsSupported)
         && introspectionEndpointAuthMethodsSupported.equals(that.introspectionEndpointAuthMethodsSupported)
@@ -310,7 +327,7 @@ public final class ServerMetadata {
 
   @Override
   public int hashCode() {
-    return Objects.hash(issuer, tokenEndpoint, jwksUri, introspectionEndpoint, revocationEndpoint, grantTypesSupported, tokenEndpointAuthMethodsSupported, introspectionEndpointAuthMethodsSupported, revocationEndpointAuthMethodsSupported, tokenEndpointAuthSigningAlgValuesSupported, introspectionEndpointAuthSigningAlgValuesSupported, revocationEndpointAuthSigningAlgValuesSupported, scopesSupported, responseTypesSupported, serviceDocumentation, additionalProperties);
+    return Objects.hash(issuer, tokenEndpoint, jwksUri, introspectionEndpoint, revocationEndpoint, deviceAuthorizationEndpoint, grantTypesSupported, tokenEndpointAuthMethodsSupported, introspectionEndpointAuthMethodsSupported, revocationEndpointAuthMethodsSupported, tokenEndpointAuthSigningAlgValuesSupported, introspectionEndpointAuthSigningAlgValuesSupported, revocationEndpointAuthSigningAlgValuesSupported, scopesSupported, responseTypesSupported, serviceDocumentation, additionalProperties);
   }
 
   @Override
@@ -330,6 +347,9 @@ public final class ServerMetadata {
         + ", "
         + "revocationEndpoint="
         + revocationEndpoint
+        + ", "
+        + "deviceAuthorizationEndpoint="
+        + deviceAuthorizationEndpoint
         + ", "
         + "grantTypesSupported="
         + grantTypesSupported
@@ -373,6 +393,7 @@ public final class ServerMetadata {
     private JsonField<String> jwksUri = JsonField.absent();
     private JsonField<String> introspectionEndpoint = JsonField.absent();
     private JsonField<String> revocationEndpoint = JsonField.absent();
+    private JsonField<String> deviceAuthorizationEndpoint = JsonField.absent();
     private JsonField<List<String>> grantTypesSupported = JsonField.absent();
     private JsonField<List<String>> tokenEndpointAuthMethodsSupported = JsonField.absent();
     private JsonField<List<String>> introspectionEndpointAuthMethodsSupported = JsonField.absent();
@@ -393,6 +414,7 @@ public final class ServerMetadata {
       jwksUri = source.jwksUri;
       introspectionEndpoint = source.introspectionEndpoint;
       revocationEndpoint = source.revocationEndpoint;
+      deviceAuthorizationEndpoint = source.deviceAuthorizationEndpoint;
       grantTypesSupported = source.grantTypesSupported;
       tokenEndpointAuthMethodsSupported = source.tokenEndpointAuthMethodsSupported;
       introspectionEndpointAuthMethodsSupported = source.introspectionEndpointAuthMethodsSupported;
@@ -463,6 +485,18 @@ public final class ServerMetadata {
     /** Sets {@code revocation_endpoint} exactly: absent, null (even where the API refuses it) or a value. */
     public Builder revocationEndpoint(JsonField<String> revocationEndpoint) {
       this.revocationEndpoint = Objects.requireNonNull(revocationEndpoint, "revocationEndpoint");
+      return this;
+    }
+
+    /** Sets {@code device_authorization_endpoint}; null leaves it out. */
+    public Builder deviceAuthorizationEndpoint(String deviceAuthorizationEndpoint) {
+      this.deviceAuthorizationEndpoint = deviceAuthorizationEndpoint == null ? JsonField.absent() : JsonField.of(deviceAuthorizationEndpoint);
+      return this;
+    }
+
+    /** Sets {@code device_authorization_endpoint} exactly: absent, null (even where the API refuses it) or a value. */
+    public Builder deviceAuthorizationEndpoint(JsonField<String> deviceAuthorizationEndpoint) {
+      this.deviceAuthorizationEndpoint = Objects.requireNonNull(deviceAuthorizationEndpoint, "deviceAuthorizationEndpoint");
       return this;
     }
 
@@ -599,7 +633,7 @@ public final class ServerMetadata {
 
     /** The {@link ServerMetadata}; the server validates required properties and constraints. */
     public ServerMetadata build() {
-      ServerMetadata built = new ServerMetadata(issuer, tokenEndpoint, jwksUri, introspectionEndpoint, revocationEndpoint, grantTypesSupported, tokenEndpointAuthMethodsSupported, introspectionEndpointAuthMethodsSupported, revocationEndpointAuthMethodsSupported, tokenEndpointAuthSigningAlgValuesSupported, introspectionEndpointAuthSigningAlgValuesSupported, revocationEndpointAuthSigningAlgValuesSupported, scopesSupported, responseTypesSupported, serviceDocumentation);
+      ServerMetadata built = new ServerMetadata(issuer, tokenEndpoint, jwksUri, introspectionEndpoint, revocationEndpoint, deviceAuthorizationEndpoint, grantTypesSupported, tokenEndpointAuthMethodsSupported, introspectionEndpointAuthMethodsSupported, revocationEndpointAuthMethodsSupported, tokenEndpointAuthSigningAlgValuesSupported, introspectionEndpointAuthSigningAlgValuesSupported, revocationEndpointAuthSigningAlgValuesSupported, scopesSupported, responseTypesSupported, serviceDocumentation);
       built.additionalProperties.putAll(additionalProperties);
       return built;
     }

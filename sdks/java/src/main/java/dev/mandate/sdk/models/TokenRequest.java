@@ -34,6 +34,10 @@ public final class TokenRequest {
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<String> assertion;
 
+  @JsonProperty("device_code")
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private final JsonField<String> deviceCode;
+
   @JsonProperty("client_id")
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<String> clientId;
@@ -78,6 +82,7 @@ public final class TokenRequest {
       @JsonProperty("scope") JsonField<String> scope,
       @JsonProperty("resource") JsonField<String> resource,
       @JsonProperty("assertion") JsonField<String> assertion,
+      @JsonProperty("device_code") JsonField<String> deviceCode,
       @JsonProperty("client_id") JsonField<String> clientId,
       @JsonProperty("client_secret") JsonField<String> clientSecret,
       @JsonProperty("client_assertion_type") JsonField<TokenRequestClientAssertionType> clientAssertionType,
@@ -91,6 +96,7 @@ public final class TokenRequest {
     this.scope = scope == null ? JsonField.absent() : scope;
     this.resource = resource == null ? JsonField.absent() : resource;
     this.assertion = assertion == null ? JsonField.absent() : assertion;
+    this.deviceCode = deviceCode == null ? JsonField.absent() : deviceCode;
     this.clientId = clientId == null ? JsonField.absent() : clientId;
     this.clientSecret = clientSecret == null ? JsonField.absent() : clientSecret;
     this.clientAssertionType = clientAssertionType == null ? JsonField.absent() : clientAssertionType;
@@ -118,7 +124,8 @@ public final class TokenRequest {
    * token it presents as {@code subject_token}) or for workload identity federation (an external
    * OIDC token as {@code subject_token}, type {@code urn:ietf:params:oauth:token-type:jwt}); or the
    * JWT bearer grant (RFC 7523 §2.1), for workload identity federation with the external
-   * token as {@code assertion}.
+   * token as {@code assertion}; or the device code grant (RFC 8628 §3.4), polling with the
+   * {@code device_code} of {@code POST /oauth2/device_authorization} until a person decided.
    */
   public TokenRequestGrantType grantType() {
     return grantType.orNull();
@@ -164,6 +171,16 @@ public final class TokenRequest {
   /** {@code assertion} as on the wire: absent, null or a value. */
   public JsonField<String> _assertion() {
     return assertion;
+  }
+
+  /** Device code grant - the {@code device_code} of the device authorization response. No client authentication is needed. */
+  public Optional<String> deviceCode() {
+    return deviceCode.asOptional();
+  }
+
+  /** {@code device_code} as on the wire: absent, null or a value. */
+  public JsonField<String> _deviceCode() {
+    return deviceCode;
   }
 
   /**
@@ -287,6 +304,7 @@ public final class TokenRequest {
         && scope.equals(that.scope)
         && resource.equals(that.resource)
         && assertion.equals(that.assertion)
+        && deviceCode.equals(that.deviceCode)
         && clientId.equals(that.clientId)
         && clientSecret.equals(that.clientSecret)
         && clientAssertionType.equals(that.clientAssertionType)
@@ -301,7 +319,7 @@ public final class TokenRequest {
 
   @Override
   public int hashCode() {
-    return Objects.hash(grantType, scope, resource, assertion, clientId, clientSecret, clientAssertionType, clientAssertion, subjectToken, subjectTokenType, actorToken, actorTokenType, requestedTokenType, additionalProperties);
+    return Objects.hash(grantType, scope, resource, assertion, deviceCode, clientId, clientSecret, clientAssertionType, clientAssertion, subjectToken, subjectTokenType, actorToken, actorTokenType, requestedTokenType, additionalProperties);
   }
 
   @Override
@@ -318,6 +336,9 @@ public final class TokenRequest {
         + ", "
         + "assertion="
         + assertion
+        + ", "
+        + "deviceCode="
+        + deviceCode
         + ", "
         + "clientId="
         + clientId
@@ -357,6 +378,7 @@ public final class TokenRequest {
     private JsonField<String> scope = JsonField.absent();
     private JsonField<String> resource = JsonField.absent();
     private JsonField<String> assertion = JsonField.absent();
+    private JsonField<String> deviceCode = JsonField.absent();
     private JsonField<String> clientId = JsonField.absent();
     private JsonField<String> clientSecret = JsonField.absent();
     private JsonField<TokenRequestClientAssertionType> clientAssertionType = JsonField.absent();
@@ -375,6 +397,7 @@ public final class TokenRequest {
       scope = source.scope;
       resource = source.resource;
       assertion = source.assertion;
+      deviceCode = source.deviceCode;
       clientId = source.clientId;
       clientSecret = source.clientSecret;
       clientAssertionType = source.clientAssertionType;
@@ -432,6 +455,18 @@ public final class TokenRequest {
     /** Sets {@code assertion} exactly: absent, null (even where the API refuses it) or a value. */
     public Builder assertion(JsonField<String> assertion) {
       this.assertion = Objects.requireNonNull(assertion, "assertion");
+      return this;
+    }
+
+    /** Sets {@code device_code}; null leaves it out. */
+    public Builder deviceCode(String deviceCode) {
+      this.deviceCode = deviceCode == null ? JsonField.absent() : JsonField.of(deviceCode);
+      return this;
+    }
+
+    /** Sets {@code device_code} exactly: absent, null (even where the API refuses it) or a value. */
+    public Builder deviceCode(JsonField<String> deviceCode) {
+      this.deviceCode = Objects.requireNonNull(deviceCode, "deviceCode");
       return this;
     }
 
@@ -556,7 +591,7 @@ public final class TokenRequest {
 
     /** The {@link TokenRequest}; the server validates required properties and constraints. */
     public TokenRequest build() {
-      TokenRequest built = new TokenRequest(grantType, scope, resource, assertion, clientId, clientSecret, clientAssertionType, clientAssertion, subjectToken, subjectTokenType, actorToken, actorTokenType, requestedTokenType);
+      TokenRequest built = new TokenRequest(grantType, scope, resource, assertion, deviceCode, clientId, clientSecret, clientAssertionType, clientAssertion, subjectToken, subjectTokenType, actorToken, actorTokenType, requestedTokenType);
       built.additionalProperties.putAll(additionalProperties);
       return built;
     }

@@ -12,7 +12,8 @@ import java.util.List;
  * token it presents as {@code subject_token}) or for workload identity federation (an external
  * OIDC token as {@code subject_token}, type {@code urn:ietf:params:oauth:token-type:jwt}); or the
  * JWT bearer grant (RFC 7523 §2.1), for workload identity federation with the external
- * token as {@code assertion}.
+ * token as {@code assertion}; or the device code grant (RFC 8628 §3.4), polling with the
+ * {@code device_code} of {@code POST /oauth2/device_authorization} until a person decided.
  *
  * Open: {@link #of(String)} keeps a value this SDK does not know.
  */
@@ -20,14 +21,16 @@ public final class TokenRequestGrantType extends OpenEnum {
   public static final TokenRequestGrantType CLIENT_CREDENTIALS = new TokenRequestGrantType("client_credentials");
   public static final TokenRequestGrantType URN_IETF_PARAMS_OAUTH_GRANT_TYPE_TOKEN_EXCHANGE = new TokenRequestGrantType("urn:ietf:params:oauth:grant-type:token-exchange");
   public static final TokenRequestGrantType URN_IETF_PARAMS_OAUTH_GRANT_TYPE_JWT_BEARER = new TokenRequestGrantType("urn:ietf:params:oauth:grant-type:jwt-bearer");
+  public static final TokenRequestGrantType URN_IETF_PARAMS_OAUTH_GRANT_TYPE_DEVICE_CODE = new TokenRequestGrantType("urn:ietf:params:oauth:grant-type:device_code");
 
-  private static final List<TokenRequestGrantType> KNOWN = List.of(CLIENT_CREDENTIALS, URN_IETF_PARAMS_OAUTH_GRANT_TYPE_TOKEN_EXCHANGE, URN_IETF_PARAMS_OAUTH_GRANT_TYPE_JWT_BEARER);
+  private static final List<TokenRequestGrantType> KNOWN = List.of(CLIENT_CREDENTIALS, URN_IETF_PARAMS_OAUTH_GRANT_TYPE_TOKEN_EXCHANGE, URN_IETF_PARAMS_OAUTH_GRANT_TYPE_JWT_BEARER, URN_IETF_PARAMS_OAUTH_GRANT_TYPE_DEVICE_CODE);
 
   /** The known values, for exhaustive switches; {@code _UNKNOWN} for any other value. */
   public enum Known {
     CLIENT_CREDENTIALS,
     URN_IETF_PARAMS_OAUTH_GRANT_TYPE_TOKEN_EXCHANGE,
     URN_IETF_PARAMS_OAUTH_GRANT_TYPE_JWT_BEARER,
+    URN_IETF_PARAMS_OAUTH_GRANT_TYPE_DEVICE_CODE,
     _UNKNOWN
   }
 
@@ -59,6 +62,7 @@ public final class TokenRequestGrantType extends OpenEnum {
       case "client_credentials" -> Known.CLIENT_CREDENTIALS;
       case "urn:ietf:params:oauth:grant-type:token-exchange" -> Known.URN_IETF_PARAMS_OAUTH_GRANT_TYPE_TOKEN_EXCHANGE;
       case "urn:ietf:params:oauth:grant-type:jwt-bearer" -> Known.URN_IETF_PARAMS_OAUTH_GRANT_TYPE_JWT_BEARER;
+      case "urn:ietf:params:oauth:grant-type:device_code" -> Known.URN_IETF_PARAMS_OAUTH_GRANT_TYPE_DEVICE_CODE;
       default -> Known._UNKNOWN;
     };
   }

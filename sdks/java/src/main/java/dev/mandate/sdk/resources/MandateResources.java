@@ -24,6 +24,7 @@ public abstract class MandateResources {
   private final DelegationsResource delegations;
   private final TrustPoliciesResource trustPolicies;
   private final FederationResource federation;
+  private final ApprovalsResource approvals;
   private final IdentityResource identity;
   private final OAuthResource oauth;
   private final SigningKeysResource signingKeys;
@@ -41,6 +42,7 @@ public abstract class MandateResources {
     this.delegations = new DelegationsResource(core);
     this.trustPolicies = new TrustPoliciesResource(core);
     this.federation = new FederationResource(core);
+    this.approvals = new ApprovalsResource(core);
     this.identity = new IdentityResource(core);
     this.oauth = new OAuthResource(core);
     this.signingKeys = new SigningKeysResource(core);
@@ -49,7 +51,7 @@ public abstract class MandateResources {
     this.webhooks = new WebhooksResource(core);
   }
 
-  /** Service: {@code health}, {@code readiness}, {@code metrics}, {@code openapi}, {@code docs}. */
+  /** Service: {@code health}, {@code readiness}, {@code metrics}, {@code openapi}, {@code docs}, {@code devicePage}. */
   public ServiceResource service() {
     return service;
   }
@@ -94,12 +96,17 @@ public abstract class MandateResources {
     return federation;
   }
 
+  /** Approvals: {@code list}, {@code get}, {@code approve}, {@code deny}. */
+  public ApprovalsResource approvals() {
+    return approvals;
+  }
+
   /** Identity: {@code did}, {@code card}, {@code instanceDid}. */
   public IdentityResource identity() {
     return identity;
   }
 
-  /** OAuth 2.0: {@code issueToken}, {@code introspect}, {@code revoke}, {@code serverMetadata}, {@code openidConfiguration}, {@code jwks}. */
+  /** OAuth 2.0: {@code issueToken}, {@code requestDeviceAuthorization}, {@code introspect}, {@code revoke}, {@code serverMetadata}, {@code openidConfiguration}, {@code jwks}. */
   public OAuthResource oauth() {
     return oauth;
   }

@@ -9,6 +9,8 @@ import dev.mandate.sdk.core.OperationSpec;
 import dev.mandate.sdk.core.ParamsLocation;
 import dev.mandate.sdk.core.RawResponse;
 import dev.mandate.sdk.core.ResponseDecoder;
+import dev.mandate.sdk.models.DeviceAuthorizationRequest;
+import dev.mandate.sdk.models.DeviceAuthorizationResponse;
 import dev.mandate.sdk.models.Introspection;
 import dev.mandate.sdk.models.JwkSet;
 import dev.mandate.sdk.models.ServerMetadata;
@@ -30,6 +32,17 @@ public final class OAuthResource {
           "POST",
           "/oauth2/token",
           List.of(AuthMode.CLIENT_BASIC, AuthMode.NONE),
+          false,
+          false,
+          false,
+          ParamsLocation.FORM);
+
+  private static final OperationSpec REQUEST_DEVICE_AUTHORIZATION =
+      new OperationSpec(
+          "requestDeviceAuthorization",
+          "POST",
+          "/oauth2/device_authorization",
+          List.of(AuthMode.NONE),
           false,
           false,
           false,
@@ -152,6 +165,41 @@ public final class OAuthResource {
   /** {@link #issueToken} on the client's executor. */
   public CompletableFuture<TokenResponse> issueTokenAsync(TokenRequest params, RequestOptions options) {
     return core.async(() -> issueToken(params, options));
+  }
+
+  public DeviceAuthorizationResponse requestDeviceAuthorization(DeviceAuthorizationRequest params) {
+    return requestDeviceAuthorization(params, RequestOptions.none());
+  }
+
+  /**
+   * Ask a person to let an agent in
+   *
+   * The device authorization grant (RFC 8628 §3.1), for an agent that starts without a
+   * usable credential: it gets a {@code device_code} to poll the token endpoint with
+   * ({@code grant_type=urn:ietf:params:oauth:grant-type:device_code}) and a {@code user_code} for a
+   * person, who approves or denies the request ({@code /v1/approvals}). The request appears on the
+   * organization's audit trail as {@code approval.requested} (so on its event stream and webhooks).
+   *
+   * The agent's trust level decides first ({@code trustLevel} on the agent): {@code blocked} is refused
+   * here ({@code unauthorized_client}, no request made); {@code trusted}, with a proved key registered to
+   * the agent, is approved at once. A request that names a known agent with another key, or
+   * shows a known key under another name, is flagged {@code impersonationSuspected}, raises
+   * {@code approval.impersonation}, and always waits for a person. Requests are limited per client
+   * address (429 with {@code Retry-After}).
+   *
+   * {@code POST /oauth2/device_authorization} ({@code requestDeviceAuthorization}).
+   */
+  public DeviceAuthorizationResponse requestDeviceAuthorization(DeviceAuthorizationRequest params, RequestOptions options) {
+    return raw.requestDeviceAuthorization(params, options).value();
+  }
+
+  public CompletableFuture<DeviceAuthorizationResponse> requestDeviceAuthorizationAsync(DeviceAuthorizationRequest params) {
+    return requestDeviceAuthorizationAsync(params, RequestOptions.none());
+  }
+
+  /** {@link #requestDeviceAuthorization} on the client's executor. */
+  public CompletableFuture<DeviceAuthorizationResponse> requestDeviceAuthorizationAsync(DeviceAuthorizationRequest params, RequestOptions options) {
+    return core.async(() -> requestDeviceAuthorization(params, options));
   }
 
   public Introspection introspect(TokenOperationRequest params) {
@@ -307,6 +355,23 @@ public final class OAuthResource {
 
     public CompletableFuture<RawResponse<TokenResponse>> issueTokenAsync(TokenRequest params, RequestOptions options) {
       return core.async(() -> issueToken(params, options));
+    }
+
+    public RawResponse<DeviceAuthorizationResponse> requestDeviceAuthorization(DeviceAuthorizationRequest params) {
+      return requestDeviceAuthorization(params, RequestOptions.none());
+    }
+
+    /** {@link OAuthResource#requestDeviceAuthorization} with the HTTP status, headers and body. */
+    public RawResponse<DeviceAuthorizationResponse> requestDeviceAuthorization(DeviceAuthorizationRequest params, RequestOptions options) {
+      return core.execute(REQUEST_DEVICE_AUTHORIZATION, List.of(), params, options, ResponseDecoder.json(DeviceAuthorizationResponse.class));
+    }
+
+    public CompletableFuture<RawResponse<DeviceAuthorizationResponse>> requestDeviceAuthorizationAsync(DeviceAuthorizationRequest params) {
+      return requestDeviceAuthorizationAsync(params, RequestOptions.none());
+    }
+
+    public CompletableFuture<RawResponse<DeviceAuthorizationResponse>> requestDeviceAuthorizationAsync(DeviceAuthorizationRequest params, RequestOptions options) {
+      return core.async(() -> requestDeviceAuthorization(params, options));
     }
 
     public RawResponse<Introspection> introspect(TokenOperationRequest params) {

@@ -9,6 +9,7 @@ import dev.mandate.sdk.core.OperationSpec;
 import dev.mandate.sdk.core.ParamsLocation;
 import dev.mandate.sdk.core.RawResponse;
 import dev.mandate.sdk.core.ResponseDecoder;
+import dev.mandate.sdk.models.GetDeviceVerificationPageParams;
 import dev.mandate.sdk.models.GetOpenApiDocumentResponse;
 import dev.mandate.sdk.models.Health;
 import dev.mandate.sdk.models.Readiness;
@@ -75,6 +76,17 @@ public final class ServiceResource {
           false,
           false,
           ParamsLocation.NONE);
+
+  private static final OperationSpec GET_DEVICE_VERIFICATION_PAGE =
+      new OperationSpec(
+          "getDeviceVerificationPage",
+          "GET",
+          "/device",
+          List.of(AuthMode.NONE),
+          false,
+          false,
+          false,
+          ParamsLocation.QUERY);
 
   private final ClientCore core;
   private final WithRawResponse raw;
@@ -214,6 +226,48 @@ public final class ServiceResource {
     return core.async(() -> docs(options));
   }
 
+  public String devicePage() {
+    return devicePage(null, RequestOptions.none());
+  }
+
+  public String devicePage(RequestOptions options) {
+    return devicePage(null, options);
+  }
+
+  public String devicePage(GetDeviceVerificationPageParams params) {
+    return devicePage(params, RequestOptions.none());
+  }
+
+  /**
+   * Where a person is sent to approve an agent
+   *
+   * The {@code verification_uri} of device authorization (RFC 8628): a page that tells the person
+   * how to approve the request with the code the agent showed (an operator looks it up with
+   * {@code GET /v1/approvals?userCode=…} and approves it). Nothing is decided on this page.
+   *
+   * {@code GET /device} ({@code getDeviceVerificationPage}).
+   */
+  public String devicePage(GetDeviceVerificationPageParams params, RequestOptions options) {
+    return raw.devicePage(params, options).value();
+  }
+
+  public CompletableFuture<String> devicePageAsync() {
+    return devicePageAsync(null, RequestOptions.none());
+  }
+
+  public CompletableFuture<String> devicePageAsync(RequestOptions options) {
+    return devicePageAsync(null, options);
+  }
+
+  public CompletableFuture<String> devicePageAsync(GetDeviceVerificationPageParams params) {
+    return devicePageAsync(params, RequestOptions.none());
+  }
+
+  /** {@link #devicePage} on the client's executor. */
+  public CompletableFuture<String> devicePageAsync(GetDeviceVerificationPageParams params, RequestOptions options) {
+    return core.async(() -> devicePage(params, options));
+  }
+
   /** {@link ServiceResource} returning {@link RawResponse}s. */
   public static final class WithRawResponse {
     private final ClientCore core;
@@ -305,6 +359,39 @@ public final class ServiceResource {
 
     public CompletableFuture<RawResponse<String>> docsAsync(RequestOptions options) {
       return core.async(() -> docs(options));
+    }
+
+    public RawResponse<String> devicePage() {
+      return devicePage(null, RequestOptions.none());
+    }
+
+    public RawResponse<String> devicePage(RequestOptions options) {
+      return devicePage(null, options);
+    }
+
+    public RawResponse<String> devicePage(GetDeviceVerificationPageParams params) {
+      return devicePage(params, RequestOptions.none());
+    }
+
+    /** {@link ServiceResource#devicePage} with the HTTP status, headers and body. */
+    public RawResponse<String> devicePage(GetDeviceVerificationPageParams params, RequestOptions options) {
+      return core.execute(GET_DEVICE_VERIFICATION_PAGE, List.of(), params, options, ResponseDecoder.text());
+    }
+
+    public CompletableFuture<RawResponse<String>> devicePageAsync() {
+      return devicePageAsync(null, RequestOptions.none());
+    }
+
+    public CompletableFuture<RawResponse<String>> devicePageAsync(RequestOptions options) {
+      return devicePageAsync(null, options);
+    }
+
+    public CompletableFuture<RawResponse<String>> devicePageAsync(GetDeviceVerificationPageParams params) {
+      return devicePageAsync(params, RequestOptions.none());
+    }
+
+    public CompletableFuture<RawResponse<String>> devicePageAsync(GetDeviceVerificationPageParams params, RequestOptions options) {
+      return core.async(() -> devicePage(params, options));
     }
   }
 }

@@ -13,12 +13,17 @@ import dev.mandate.sdk.models.AdminTokenCreate;
 import dev.mandate.sdk.models.AgentCreate;
 import dev.mandate.sdk.models.AgentKeyCreate;
 import dev.mandate.sdk.models.AgentUpdate;
+import dev.mandate.sdk.models.ApprovalDenial;
+import dev.mandate.sdk.models.ApprovalGrant;
 import dev.mandate.sdk.models.CredentialCreate;
+import dev.mandate.sdk.models.DeviceAuthorizationRequest;
 import dev.mandate.sdk.models.FederationPartnerCreate;
 import dev.mandate.sdk.models.FederationVerifyRequest;
+import dev.mandate.sdk.models.GetDeviceVerificationPageParams;
 import dev.mandate.sdk.models.ListAdminTokensParams;
 import dev.mandate.sdk.models.ListAgentKeysParams;
 import dev.mandate.sdk.models.ListAgentsParams;
+import dev.mandate.sdk.models.ListApprovalsParams;
 import dev.mandate.sdk.models.ListAuditEventsParams;
 import dev.mandate.sdk.models.ListCredentialsParams;
 import dev.mandate.sdk.models.ListDelegationsParams;
@@ -93,6 +98,9 @@ public final class OperationTable {
     sync.put(
         "getApiReference",
         (client, pathArgs, params, options) -> client.service().withRawResponse().docs(options));
+    sync.put(
+        "getDeviceVerificationPage",
+        (client, pathArgs, params, options) -> client.service().withRawResponse().devicePage(params(params, GetDeviceVerificationPageParams.class), options));
     sync.put(
         "listOrgs",
         (client, pathArgs, params, options) -> client.orgs().withRawResponse().list(params(params, ListOrgsParams.class), options));
@@ -190,6 +198,18 @@ public final class OperationTable {
         "verifyFederatedToken",
         (client, pathArgs, params, options) -> client.federation().withRawResponse().verify(params(params, FederationVerifyRequest.class), options));
     sync.put(
+        "listApprovals",
+        (client, pathArgs, params, options) -> client.approvals().withRawResponse().list(params(params, ListApprovalsParams.class), options));
+    sync.put(
+        "getApproval",
+        (client, pathArgs, params, options) -> client.approvals().withRawResponse().get(path(pathArgs, "approvalId"), options));
+    sync.put(
+        "approveApproval",
+        (client, pathArgs, params, options) -> client.approvals().withRawResponse().approve(path(pathArgs, "approvalId"), params(params, ApprovalGrant.class), options));
+    sync.put(
+        "denyApproval",
+        (client, pathArgs, params, options) -> client.approvals().withRawResponse().deny(path(pathArgs, "approvalId"), params(params, ApprovalDenial.class), options));
+    sync.put(
         "getAgentDid",
         (client, pathArgs, params, options) -> client.identity().withRawResponse().did(path(pathArgs, "agentId"), options));
     sync.put(
@@ -201,6 +221,9 @@ public final class OperationTable {
     sync.put(
         "issueToken",
         (client, pathArgs, params, options) -> client.oauth().withRawResponse().issueToken(params(params, TokenRequest.class), options));
+    sync.put(
+        "requestDeviceAuthorization",
+        (client, pathArgs, params, options) -> client.oauth().withRawResponse().requestDeviceAuthorization(params(params, DeviceAuthorizationRequest.class), options));
     sync.put(
         "introspectToken",
         (client, pathArgs, params, options) -> client.oauth().withRawResponse().introspect(params(params, TokenOperationRequest.class), options));
@@ -273,6 +296,9 @@ public final class OperationTable {
     async.put(
         "getApiReference",
         (client, pathArgs, params, options) -> client.service().withRawResponse().docsAsync(options));
+    async.put(
+        "getDeviceVerificationPage",
+        (client, pathArgs, params, options) -> client.service().withRawResponse().devicePageAsync(params(params, GetDeviceVerificationPageParams.class), options));
     async.put(
         "listOrgs",
         (client, pathArgs, params, options) -> client.orgs().withRawResponse().listAsync(params(params, ListOrgsParams.class), options));
@@ -370,6 +396,18 @@ public final class OperationTable {
         "verifyFederatedToken",
         (client, pathArgs, params, options) -> client.federation().withRawResponse().verifyAsync(params(params, FederationVerifyRequest.class), options));
     async.put(
+        "listApprovals",
+        (client, pathArgs, params, options) -> client.approvals().withRawResponse().listAsync(params(params, ListApprovalsParams.class), options));
+    async.put(
+        "getApproval",
+        (client, pathArgs, params, options) -> client.approvals().withRawResponse().getAsync(path(pathArgs, "approvalId"), options));
+    async.put(
+        "approveApproval",
+        (client, pathArgs, params, options) -> client.approvals().withRawResponse().approveAsync(path(pathArgs, "approvalId"), params(params, ApprovalGrant.class), options));
+    async.put(
+        "denyApproval",
+        (client, pathArgs, params, options) -> client.approvals().withRawResponse().denyAsync(path(pathArgs, "approvalId"), params(params, ApprovalDenial.class), options));
+    async.put(
         "getAgentDid",
         (client, pathArgs, params, options) -> client.identity().withRawResponse().didAsync(path(pathArgs, "agentId"), options));
     async.put(
@@ -381,6 +419,9 @@ public final class OperationTable {
     async.put(
         "issueToken",
         (client, pathArgs, params, options) -> client.oauth().withRawResponse().issueTokenAsync(params(params, TokenRequest.class), options));
+    async.put(
+        "requestDeviceAuthorization",
+        (client, pathArgs, params, options) -> client.oauth().withRawResponse().requestDeviceAuthorizationAsync(params(params, DeviceAuthorizationRequest.class), options));
     async.put(
         "introspectToken",
         (client, pathArgs, params, options) -> client.oauth().withRawResponse().introspectAsync(params(params, TokenOperationRequest.class), options));
