@@ -15,7 +15,7 @@ from authlib.deprecate import AuthlibDeprecationWarning
 with warnings.catch_warnings():
     # authlib announces, on import, its own move from httpx to httpx2.
     warnings.simplefilter("ignore", AuthlibDeprecationWarning)
-    from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuth2Client
+    from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuth2Client, OAuthError
     from authlib.oauth2.rfc7523 import PrivateKeyJWT
 
 import mandate
@@ -167,3 +167,57 @@ def test_authlib_async_private_key_jwt(server: LiveServer, key_agent: KeyAgent) 
     with Mandate(base_url=server.base_url) as client:
         claims = client.verify_access_token(access_token, audience=key_agent.issuer)
     assert claims.sub == key_agent.client_id
+
+
+DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
+
+
+def test_authlib_runs_the_device_flow_while_an_operator_decides(server: LiveServer) -> None:
+    """authlib, as a public client, asks for device authorization (RFC 8628) and polls with
+    the device code grant; an operator finds the request by its user code and approves it
+    through the SDK; the next poll returns the agent's token, and the code is then spent."""
+    with Mandate(base_url=server.base_url, api_token=server.token) as admin:
+        org = admin.orgs.create(name=f"device-{uuid.uuid4().hex[:8]}")
+        org_token = admin.admin_tokens.create(org.id, role="admin", label="device").token
+        metadata = admin.oauth.server_metadata()
+    assert metadata.device_authorization_endpoint is not None
+    with Mandate(base_url=server.base_url, api_token=org_token) as operator:
+        agent = operator.agents.create(
+            name="device-agent", agent_type="autonomous", allowed_scopes=["agents:read"]
+        )
+        with OAuth2Client(agent.id, token_endpoint_auth_method="none") as oauth:
+            started = oauth.request(
+                "POST",
+                metadata.device_authorization_endpoint,
+                data={"client_id": agent.id, "scope": "agents:read"},
+                withhold_token=True,  # the agent has no token yet
+            ).json()
+
+            def poll() -> dict[str, object]:
+                return dict(
+                    oauth.fetch_token(
+                        metadata.token_endpoint,
+                        grant_type=DEVICE_CODE,
+                        device_code=started["device_code"],
+                    )
+                )
+
+            with pytest.raises(OAuthError) as pending:
+                poll()
+            assert pending.value.error == "authorization_pending"
+
+            [approval] = operator.approvals.list(user_code=started["user_code"]).data
+            assert approval.agent_id == agent.id
+            assert operator.approvals.approve(approval.id).status == "approved"
+            token = poll()
+            claims = mandate.verify_access_token(
+                str(token["access_token"]),
+                issuer=metadata.issuer,
+                audience=metadata.issuer,
+                base_url=server.base_url,
+            )
+            assert (claims.sub, claims.scopes) == (agent.id, ["agents:read"])
+
+            with pytest.raises(OAuthError) as spent:
+                poll()
+            assert spent.value.error == "invalid_grant"
