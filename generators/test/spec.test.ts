@@ -21,6 +21,7 @@ it('puts every operation of the spec in its tag’s resource', () => {
     'delegations',
     'trust policies',
     'federation',
+    'client registrations',
     'approvals',
     'identity',
     'oauth',

@@ -33,6 +33,7 @@ import { identityHandlers } from './http/handlers/identity';
 import { webhookHandlers } from './http/handlers/webhooks';
 import { trustPolicyHandlers } from './http/handlers/trust-policies';
 import { approvalHandlers } from './http/handlers/approvals';
+import { clientRegistrationHandlers, registrationManagementHandlers } from './http/handlers/client-registration';
 import { federationHandlers } from './http/handlers/federation';
 import { IssuerKeys } from './domain/federation/issuer-keys';
 import { webhookOutbox } from './store/webhook-outbox';
@@ -228,10 +229,12 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
         ...webhookHandlers(webhookPolicy),
         ...trustPolicyHandlers({ checkIssuer: checkIssuerUrl }),
         ...approvalHandlers,
+        ...clientRegistrationHandlers(config.issuer),
         ...federationHandlers(issuerKeys, checkIssuerUrl),
       },
       {
         ...identity.publicHandlers,
+        ...registrationManagementHandlers({ db, hasher, tokenState, validator, bodyLimits, issuer: config.issuer }),
         ...serviceHandlers({ db, stuckAfterMs: 2 * config.databaseTimeoutMs, cache: openedCache, metrics, documentJson, docsPage: () => renderApiReference(served), issuer: config.issuer }),
         ...oauthHandlers({
           db,

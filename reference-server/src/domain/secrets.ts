@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** Token kinds and their public prefixes. */
-export const SECRET_PREFIX = { adminToken: 'mdt_pat_', clientSecret: 'mdt_sk_' } as const;
+export const SECRET_PREFIX = { adminToken: 'mdt_pat_', clientSecret: 'mdt_sk_', registrationToken: 'mdt_rat_' } as const;
 export type SecretKind = keyof typeof SECRET_PREFIX;
 
 /** Characters after the prefix that locate the row; public, like a username. */

@@ -287,6 +287,7 @@ function serverMetadata(ctx: Context, deps: OAuthDeps): Promise<void> {
     revocation_endpoint: `${deps.issuer}/oauth2/revoke`,
     grant_types_supported: [...GRANTS.keys(), JWT_BEARER, DEVICE_CODE],
     device_authorization_endpoint: `${deps.issuer}/oauth2/device_authorization`,
+    registration_endpoint: `${deps.issuer}/oauth2/register`,
     token_endpoint_auth_methods_supported: methods,
     introspection_endpoint_auth_methods_supported: methods,
     revocation_endpoint_auth_methods_supported: methods,

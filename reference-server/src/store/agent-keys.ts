@@ -42,6 +42,11 @@ export const agentKeyStore = {
     return toPage(rows, page);
   },
 
+  /** Removes every key of an agent (a registration replacing its JWK Set). */
+  async deleteAllOfAgent(sql: Sql, orgId: string, agentId: string): Promise<void> {
+    await sql.query('DELETE FROM agent_keys WHERE org_id = $1 AND agent_id = $2', [orgId, agentId]);
+  },
+
   async delete(sql: Sql, orgId: string, agentId: string, id: string): Promise<AgentKeyRecord | null> {
     const [row] = await sql.query<AgentKeyRecord>(`DELETE FROM agent_keys WHERE org_id = $1 AND agent_id = $2 AND id = $3 RETURNING ${COLUMNS}`, [orgId, agentId, id]);
     return row ?? null;

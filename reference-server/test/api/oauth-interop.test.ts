@@ -330,6 +330,24 @@ describe('device authorization (RFC 8628) with openid-client v6', () => {
   });
 });
 
+describe('dynamic client registration (RFC 7591) with openid-client v6', () => {
+  it('registers a client with an initial access token, then obtains a token as that client', async () => {
+    const initialAccessToken = (await createOrg(new Api(server.baseUrl, server.bootstrapToken))).admin;
+    const config = await client.dynamicClientRegistration(
+      new URL(ISSUER),
+      { client_name: `dcr-interop-${Date.now()}`, grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic', scope: 'agents:read' },
+      undefined,
+      { initialAccessToken, [client.customFetch]: issuerFetch },
+    );
+    const registered = config.clientMetadata();
+    expect(registered.client_id).toMatch(/^agt_/);
+    expect(registered.registration_access_token).toMatch(/^mdt_rat_/);
+    const issued = await client.clientCredentialsGrant(config, { scope: 'agents:read' });
+    const { payload } = await jose.jwtVerify(issued.access_token, jose.createLocalJWKSet({ keys: (await server.mandate.keys.published()).map((k) => k.publicJwk) as never }), { issuer: ISSUER });
+    expect(payload).toMatchObject({ sub: registered.client_id, scope: 'agents:read' });
+  });
+});
+
 describe('the access token (RFC 9068)', () => {
   let token: string;
   beforeAll(async () => {

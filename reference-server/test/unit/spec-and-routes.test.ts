@@ -9,6 +9,7 @@ import { webhookHandlers } from '../../src/http/handlers/webhooks';
 import { federationHandlers } from '../../src/http/handlers/federation';
 import { trustPolicyHandlers } from '../../src/http/handlers/trust-policies';
 import { approvalHandlers } from '../../src/http/handlers/approvals';
+import { clientRegistrationHandlers, registrationManagementHandlers } from '../../src/http/handlers/client-registration';
 import { auditHandlers, keyHandlers } from '../../src/http/handlers/keys-and-audit';
 import { orgHandlers } from '../../src/http/handlers/orgs';
 import { checkCoverage } from '../../src/http/router';
@@ -26,6 +27,8 @@ const implemented = [
   ...Object.keys(webhookHandlers(undefined as never)),
   ...Object.keys(trustPolicyHandlers(undefined as never)),
   ...Object.keys(approvalHandlers),
+  ...Object.keys(clientRegistrationHandlers('http://localhost')),
+  ...Object.keys(registrationManagementHandlers(undefined as never)),
   ...Object.keys(federationHandlers(undefined as never, undefined as never)),
   ...PUBLIC_OPERATIONS,
   ...OAUTH_OPERATIONS,
@@ -53,7 +56,9 @@ describe('the server and the spec', () => {
 
   it('requires bearer scopes on every operation except the public ones and the OAuth endpoints', () => {
     for (const operation of operations) {
-      const ownAuthentication = operation.tag === 'Service' || operation.tag === 'OAuth 2.0' || operation.operationId === 'getInstanceDid';
+      // RFC 7592's operations take the client's registration access token, checked by their handlers.
+      const registrationManagement = ['getClientRegistration', 'updateClientRegistration', 'deleteClientRegistration'].includes(operation.operationId);
+      const ownAuthentication = operation.tag === 'Service' || operation.tag === 'OAuth 2.0' || operation.operationId === 'getInstanceDid' || registrationManagement;
       expect([operation.operationId, operation.requiredScopes === null]).toEqual([operation.operationId, ownAuthentication && operation.operationId !== 'introspectToken']);
     }
   });

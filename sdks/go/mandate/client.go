@@ -15,22 +15,23 @@ import (
 // Client calls the Mandate API (version 0.1.0). Build it with NewClient; it is safe for concurrent
 // use. Every method takes a context first and per-call RequestOptions last.
 type Client struct {
-	Service       *ServiceResource
-	Orgs          *OrgsResource
-	AdminTokens   *AdminTokensResource
-	Agents        *AgentsResource
-	Credentials   *CredentialsResource
-	AgentKeys     *AgentKeysResource
-	Delegations   *DelegationsResource
-	TrustPolicies *TrustPoliciesResource
-	Federation    *FederationResource
-	Approvals     *ApprovalsResource
-	Identity      *IdentityResource
-	OAuth         *OAuthResource
-	SigningKeys   *SigningKeysResource
-	AuditEvents   *AuditEventsResource
-	Events        *EventsResource
-	Webhooks      *WebhooksResource
+	Service             *ServiceResource
+	Orgs                *OrgsResource
+	AdminTokens         *AdminTokensResource
+	Agents              *AgentsResource
+	Credentials         *CredentialsResource
+	AgentKeys           *AgentKeysResource
+	Delegations         *DelegationsResource
+	TrustPolicies       *TrustPoliciesResource
+	Federation          *FederationResource
+	ClientRegistrations *ClientRegistrationsResource
+	Approvals           *ApprovalsResource
+	Identity            *IdentityResource
+	OAuth               *OAuthResource
+	SigningKeys         *SigningKeysResource
+	AuditEvents         *AuditEventsResource
+	Events              *EventsResource
+	Webhooks            *WebhooksResource
 
 	transport *core.Client
 }
@@ -58,6 +59,7 @@ func NewClient(opts ...Option) *Client {
 	c.Delegations = &DelegationsResource{client: transport}
 	c.TrustPolicies = &TrustPoliciesResource{client: transport}
 	c.Federation = &FederationResource{client: transport}
+	c.ClientRegistrations = &ClientRegistrationsResource{client: transport}
 	c.Approvals = &ApprovalsResource{client: transport}
 	c.Identity = &IdentityResource{client: transport}
 	c.OAuth = &OAuthResource{client: transport}

@@ -672,6 +672,26 @@ func (v ReadinessStatus) IsKnown() bool {
 	return false
 }
 
+// RegistrationErrorError is an open enum. Values this SDK does not know (from a newer server) are
+// kept, and any value may be sent.
+type RegistrationErrorError string
+
+// Known RegistrationErrorError values.
+const (
+	RegistrationErrorErrorInvalidClientMetadata RegistrationErrorError = "invalid_client_metadata"
+	RegistrationErrorErrorInvalidRedirectURI    RegistrationErrorError = "invalid_redirect_uri"
+	RegistrationErrorErrorInvalidToken          RegistrationErrorError = "invalid_token"
+)
+
+// IsKnown reports whether v is one of the values this SDK knows.
+func (v RegistrationErrorError) IsKnown() bool {
+	switch v {
+	case RegistrationErrorErrorInvalidClientMetadata, RegistrationErrorErrorInvalidRedirectURI, RegistrationErrorErrorInvalidToken:
+		return true
+	}
+	return false
+}
+
 // SigningKeyAlg is an open enum. Values this SDK does not know (from a newer server) are kept, and
 // any value may be sent.
 type SigningKeyAlg string

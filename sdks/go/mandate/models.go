@@ -1360,6 +1360,255 @@ func (m *ClaimConditions) UnmarshalJSON(data []byte) error {
 	return r.Err()
 }
 
+// ClientInformation: RFC 7591 §3.2.1 and RFC 7592 §3: the registered client (an agent), its
+// metadata as Mandate holds it, and the credentials to manage the registration. `client_secret`
+// appears when the registration created it (secrets are shown once); `registration_access_token`
+// when it was issued by this answer.
+type ClientInformation struct {
+	// Agent id. Also the agent's OAuth `client_id`.
+	ClientID     AgentID `json:"client_id"`
+	ClientSecret *string `json:"client_secret,omitempty"`
+	// 0 - the secret does not expire.
+	ClientSecretExpiresAt   *int64                     `json:"client_secret_expires_at,omitempty"`
+	ClientIDIssuedAt        int64                      `json:"client_id_issued_at"`
+	ClientName              string                     `json:"client_name"`
+	GrantTypes              []string                   `json:"grant_types"`
+	TokenEndpointAuthMethod string                     `json:"token_endpoint_auth_method"`
+	Scope                   string                     `json:"scope"`
+	JWKS                    map[string]json.RawMessage `json:"jwks,omitempty"`
+	SoftwareID              *string                    `json:"software_id,omitempty"`
+	SoftwareVersion         *string                    `json:"software_version,omitempty"`
+	Contacts                []string                   `json:"contacts,omitempty"`
+	RegistrationAccessToken *string                    `json:"registration_access_token,omitempty"`
+	RegistrationClientURI   string                     `json:"registration_client_uri"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m ClientInformation) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("client_id", m.ClientID)
+	if m.ClientSecret != nil {
+		w.Field("client_secret", m.ClientSecret)
+	}
+	if m.ClientSecretExpiresAt != nil {
+		w.Field("client_secret_expires_at", m.ClientSecretExpiresAt)
+	}
+	w.Field("client_id_issued_at", m.ClientIDIssuedAt)
+	w.Field("client_name", m.ClientName)
+	w.Field("grant_types", m.GrantTypes)
+	w.Field("token_endpoint_auth_method", m.TokenEndpointAuthMethod)
+	w.Field("scope", m.Scope)
+	if m.JWKS != nil {
+		w.Field("jwks", m.JWKS)
+	}
+	if m.SoftwareID != nil {
+		w.Field("software_id", m.SoftwareID)
+	}
+	if m.SoftwareVersion != nil {
+		w.Field("software_version", m.SoftwareVersion)
+	}
+	if m.Contacts != nil {
+		w.Field("contacts", m.Contacts)
+	}
+	if m.RegistrationAccessToken != nil {
+		w.Field("registration_access_token", m.RegistrationAccessToken)
+	}
+	w.Field("registration_client_uri", m.RegistrationClientURI)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *ClientInformation) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("client_id", &m.ClientID)
+	r.Take("client_secret", &m.ClientSecret)
+	r.Take("client_secret_expires_at", &m.ClientSecretExpiresAt)
+	r.Take("client_id_issued_at", &m.ClientIDIssuedAt)
+	r.Take("client_name", &m.ClientName)
+	r.Take("grant_types", &m.GrantTypes)
+	r.Take("token_endpoint_auth_method", &m.TokenEndpointAuthMethod)
+	r.Take("scope", &m.Scope)
+	r.Take("jwks", &m.JWKS)
+	r.Take("software_id", &m.SoftwareID)
+	r.Take("software_version", &m.SoftwareVersion)
+	r.Take("contacts", &m.Contacts)
+	r.Take("registration_access_token", &m.RegistrationAccessToken)
+	r.Take("registration_client_uri", &m.RegistrationClientURI)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// ClientMetadata: RFC 7591 §2 client metadata of an agent that registers itself. Mandate issues
+// tokens to machines only, so there are no redirect URIs or response types; metadata it does not
+// know is ignored. `client_name` becomes the agent's name, `scope` its allowed scopes,
+// `software_version` its version and the first of `contacts` its owner.
+type ClientMetadata struct {
+	ClientName *string `json:"client_name,omitempty"`
+	// Any of `client_credentials` (the default), `urn:ietf:params:oauth:grant-type:token-exchange` and
+	// `urn:ietf:params:oauth:grant-type:device_code`; others are `invalid_client_metadata`.
+	GrantTypes []string `json:"grant_types,omitempty"`
+	// `client_secret_basic` (the default), `client_secret_post`, or `private_key_jwt` with `jwks`.
+	TokenEndpointAuthMethod *string `json:"token_endpoint_auth_method,omitempty"`
+	// The public keys for `private_key_jwt` (a JWK Set); `jwks_uri` is not supported.
+	JWKS  map[string]json.RawMessage `json:"jwks,omitempty"`
+	Scope *string                    `json:"scope,omitempty"`
+	// Must be empty (`invalid_redirect_uri` otherwise).
+	RedirectUris []string `json:"redirect_uris,omitempty"`
+	// Must be empty.
+	ResponseTypes   []string `json:"response_types,omitempty"`
+	SoftwareID      *string  `json:"software_id,omitempty"`
+	SoftwareVersion *string  `json:"software_version,omitempty"`
+	Contacts        []string `json:"contacts,omitempty"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m ClientMetadata) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	if m.ClientName != nil {
+		w.Field("client_name", m.ClientName)
+	}
+	if m.GrantTypes != nil {
+		w.Field("grant_types", m.GrantTypes)
+	}
+	if m.TokenEndpointAuthMethod != nil {
+		w.Field("token_endpoint_auth_method", m.TokenEndpointAuthMethod)
+	}
+	if m.JWKS != nil {
+		w.Field("jwks", m.JWKS)
+	}
+	if m.Scope != nil {
+		w.Field("scope", m.Scope)
+	}
+	if m.RedirectUris != nil {
+		w.Field("redirect_uris", m.RedirectUris)
+	}
+	if m.ResponseTypes != nil {
+		w.Field("response_types", m.ResponseTypes)
+	}
+	if m.SoftwareID != nil {
+		w.Field("software_id", m.SoftwareID)
+	}
+	if m.SoftwareVersion != nil {
+		w.Field("software_version", m.SoftwareVersion)
+	}
+	if m.Contacts != nil {
+		w.Field("contacts", m.Contacts)
+	}
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *ClientMetadata) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("client_name", &m.ClientName)
+	r.Take("grant_types", &m.GrantTypes)
+	r.Take("token_endpoint_auth_method", &m.TokenEndpointAuthMethod)
+	r.Take("jwks", &m.JWKS)
+	r.Take("scope", &m.Scope)
+	r.Take("redirect_uris", &m.RedirectUris)
+	r.Take("response_types", &m.ResponseTypes)
+	r.Take("software_id", &m.SoftwareID)
+	r.Take("software_version", &m.SoftwareVersion)
+	r.Take("contacts", &m.Contacts)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// ClientMetadataUpdate: RFC 7592 §2.2 - the complete metadata, naming the client.
+type ClientMetadataUpdate struct {
+	ClientName *string `json:"client_name,omitempty"`
+	// Any of `client_credentials` (the default), `urn:ietf:params:oauth:grant-type:token-exchange` and
+	// `urn:ietf:params:oauth:grant-type:device_code`; others are `invalid_client_metadata`.
+	GrantTypes []string `json:"grant_types,omitempty"`
+	// `client_secret_basic` (the default), `client_secret_post`, or `private_key_jwt` with `jwks`.
+	TokenEndpointAuthMethod *string `json:"token_endpoint_auth_method,omitempty"`
+	// The public keys for `private_key_jwt` (a JWK Set); `jwks_uri` is not supported.
+	JWKS  map[string]json.RawMessage `json:"jwks,omitempty"`
+	Scope *string                    `json:"scope,omitempty"`
+	// Must be empty (`invalid_redirect_uri` otherwise).
+	RedirectUris []string `json:"redirect_uris,omitempty"`
+	// Must be empty.
+	ResponseTypes   []string `json:"response_types,omitempty"`
+	SoftwareID      *string  `json:"software_id,omitempty"`
+	SoftwareVersion *string  `json:"software_version,omitempty"`
+	Contacts        []string `json:"contacts,omitempty"`
+	// Agent id. Also the agent's OAuth `client_id`.
+	ClientID AgentID `json:"client_id"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m ClientMetadataUpdate) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	if m.ClientName != nil {
+		w.Field("client_name", m.ClientName)
+	}
+	if m.GrantTypes != nil {
+		w.Field("grant_types", m.GrantTypes)
+	}
+	if m.TokenEndpointAuthMethod != nil {
+		w.Field("token_endpoint_auth_method", m.TokenEndpointAuthMethod)
+	}
+	if m.JWKS != nil {
+		w.Field("jwks", m.JWKS)
+	}
+	if m.Scope != nil {
+		w.Field("scope", m.Scope)
+	}
+	if m.RedirectUris != nil {
+		w.Field("redirect_uris", m.RedirectUris)
+	}
+	if m.ResponseTypes != nil {
+		w.Field("response_types", m.ResponseTypes)
+	}
+	if m.SoftwareID != nil {
+		w.Field("software_id", m.SoftwareID)
+	}
+	if m.SoftwareVersion != nil {
+		w.Field("software_version", m.SoftwareVersion)
+	}
+	if m.Contacts != nil {
+		w.Field("contacts", m.Contacts)
+	}
+	w.Field("client_id", m.ClientID)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *ClientMetadataUpdate) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("client_name", &m.ClientName)
+	r.Take("grant_types", &m.GrantTypes)
+	r.Take("token_endpoint_auth_method", &m.TokenEndpointAuthMethod)
+	r.Take("jwks", &m.JWKS)
+	r.Take("scope", &m.Scope)
+	r.Take("redirect_uris", &m.RedirectUris)
+	r.Take("response_types", &m.ResponseTypes)
+	r.Take("software_id", &m.SoftwareID)
+	r.Take("software_version", &m.SoftwareVersion)
+	r.Take("contacts", &m.Contacts)
+	r.Take("client_id", &m.ClientID)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
 // Credential is the Credential schema of the API.
 type Credential struct {
 	ID string `json:"id"`
@@ -3498,6 +3747,37 @@ func (m *ReadinessChecks) UnmarshalJSON(data []byte) error {
 	return r.Err()
 }
 
+// RegistrationError is the RegistrationError schema of the API.
+type RegistrationError struct {
+	Error            RegistrationErrorError `json:"error"`
+	ErrorDescription *string                `json:"error_description,omitempty"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m RegistrationError) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("error", m.Error)
+	if m.ErrorDescription != nil {
+		w.Field("error_description", m.ErrorDescription)
+	}
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *RegistrationError) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("error", &m.Error)
+	r.Take("error_description", &m.ErrorDescription)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
 // Scope is an OAuth scope token (RFC 6749 §3.3), such as `agents:read` or `orders:write`.
 type Scope = string
 
@@ -3508,6 +3788,8 @@ type ServerMetadata struct {
 	JWKSURI               string  `json:"jwks_uri"`
 	IntrospectionEndpoint *string `json:"introspection_endpoint,omitempty"`
 	RevocationEndpoint    *string `json:"revocation_endpoint,omitempty"`
+	// RFC 7591 §3; registration needs an initial access token.
+	RegistrationEndpoint *string `json:"registration_endpoint,omitempty"`
 	// RFC 8628 §4.
 	DeviceAuthorizationEndpoint               *string  `json:"device_authorization_endpoint,omitempty"`
 	GrantTypesSupported                       []string `json:"grant_types_supported"`
@@ -3539,6 +3821,9 @@ func (m ServerMetadata) MarshalJSON() ([]byte, error) {
 	}
 	if m.RevocationEndpoint != nil {
 		w.Field("revocation_endpoint", m.RevocationEndpoint)
+	}
+	if m.RegistrationEndpoint != nil {
+		w.Field("registration_endpoint", m.RegistrationEndpoint)
 	}
 	if m.DeviceAuthorizationEndpoint != nil {
 		w.Field("device_authorization_endpoint", m.DeviceAuthorizationEndpoint)
@@ -3585,6 +3870,7 @@ func (m *ServerMetadata) UnmarshalJSON(data []byte) error {
 	r.Take("jwks_uri", &m.JWKSURI)
 	r.Take("introspection_endpoint", &m.IntrospectionEndpoint)
 	r.Take("revocation_endpoint", &m.RevocationEndpoint)
+	r.Take("registration_endpoint", &m.RegistrationEndpoint)
 	r.Take("device_authorization_endpoint", &m.DeviceAuthorizationEndpoint)
 	r.Take("grant_types_supported", &m.GrantTypesSupported)
 	r.Take("token_endpoint_auth_methods_supported", &m.TokenEndpointAuthMethodsSupported)

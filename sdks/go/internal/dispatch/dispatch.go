@@ -60,6 +60,10 @@ var Operations = []string{
 	"createFederationPartner",
 	"deleteFederationPartner",
 	"verifyFederatedToken",
+	"registerClient",
+	"getClientRegistration",
+	"updateClientRegistration",
+	"deleteClientRegistration",
 	"listApprovals",
 	"getApproval",
 	"approveApproval",
@@ -250,6 +254,22 @@ func Invoke(ctx context.Context, c *mandate.Client, operationID string, call Cal
 			return nil, err
 		}
 		return c.Federation.Verify(ctx, params, call.Options...)
+	case "registerClient":
+		params, err := required[mandate.ClientMetadata](call.Params)
+		if err != nil {
+			return nil, err
+		}
+		return c.ClientRegistrations.Register(ctx, params, call.Options...)
+	case "getClientRegistration":
+		return c.ClientRegistrations.Get(ctx, call.Path["clientId"], call.Options...)
+	case "updateClientRegistration":
+		params, err := required[mandate.ClientMetadataUpdate](call.Params)
+		if err != nil {
+			return nil, err
+		}
+		return c.ClientRegistrations.Update(ctx, call.Path["clientId"], params, call.Options...)
+	case "deleteClientRegistration":
+		return nil, c.ClientRegistrations.Delete(ctx, call.Path["clientId"], call.Options...)
 	case "listApprovals":
 		params, err := optional[mandate.ListApprovalsParams](call.Params)
 		if err != nil {

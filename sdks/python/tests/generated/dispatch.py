@@ -991,6 +991,170 @@ async def _verify_federated_token_async(client: AsyncMandate, call: Call) -> API
     )
 
 
+def _register_client(client: Mandate, call: Call) -> APIResponse[Any]:
+    return client.client_registrations.with_raw_response.register(
+        client_name=call.arg("client_name"),
+        grant_types=call.arg("grant_types"),
+        token_endpoint_auth_method=call.arg("token_endpoint_auth_method"),
+        jwks=call.arg("jwks"),
+        scope=call.arg("scope"),
+        redirect_uris=call.arg("redirect_uris"),
+        response_types=call.arg("response_types"),
+        software_id=call.arg("software_id"),
+        software_version=call.arg("software_version"),
+        contacts=call.arg("contacts"),
+        organization=call.organization,
+        extra_headers=call.headers,
+        extra_body=call.extra(
+            (
+                "client_name",
+                "grant_types",
+                "token_endpoint_auth_method",
+                "jwks",
+                "scope",
+                "redirect_uris",
+                "response_types",
+                "software_id",
+                "software_version",
+                "contacts",
+            ),
+        ),
+        max_retries=0,
+    )
+
+
+async def _register_client_async(client: AsyncMandate, call: Call) -> APIResponse[Any]:
+    return await client.client_registrations.with_raw_response.register(
+        client_name=call.arg("client_name"),
+        grant_types=call.arg("grant_types"),
+        token_endpoint_auth_method=call.arg("token_endpoint_auth_method"),
+        jwks=call.arg("jwks"),
+        scope=call.arg("scope"),
+        redirect_uris=call.arg("redirect_uris"),
+        response_types=call.arg("response_types"),
+        software_id=call.arg("software_id"),
+        software_version=call.arg("software_version"),
+        contacts=call.arg("contacts"),
+        organization=call.organization,
+        extra_headers=call.headers,
+        extra_body=call.extra(
+            (
+                "client_name",
+                "grant_types",
+                "token_endpoint_auth_method",
+                "jwks",
+                "scope",
+                "redirect_uris",
+                "response_types",
+                "software_id",
+                "software_version",
+                "contacts",
+            ),
+        ),
+        max_retries=0,
+    )
+
+
+def _get_client_registration(client: Mandate, call: Call) -> APIResponse[Any]:
+    return client.client_registrations.with_raw_response.get(
+        call.path("clientId"),
+        extra_headers=call.headers,
+        max_retries=0,
+    )
+
+
+async def _get_client_registration_async(client: AsyncMandate, call: Call) -> APIResponse[Any]:
+    return await client.client_registrations.with_raw_response.get(
+        call.path("clientId"),
+        extra_headers=call.headers,
+        max_retries=0,
+    )
+
+
+def _update_client_registration(client: Mandate, call: Call) -> APIResponse[Any]:
+    return client.client_registrations.with_raw_response.update(
+        call.path("clientId"),
+        client_id_=call.arg("client_id"),
+        client_name=call.arg("client_name"),
+        grant_types=call.arg("grant_types"),
+        token_endpoint_auth_method=call.arg("token_endpoint_auth_method"),
+        jwks=call.arg("jwks"),
+        scope=call.arg("scope"),
+        redirect_uris=call.arg("redirect_uris"),
+        response_types=call.arg("response_types"),
+        software_id=call.arg("software_id"),
+        software_version=call.arg("software_version"),
+        contacts=call.arg("contacts"),
+        extra_headers=call.headers,
+        extra_body=call.extra(
+            (
+                "client_id",
+                "client_name",
+                "grant_types",
+                "token_endpoint_auth_method",
+                "jwks",
+                "scope",
+                "redirect_uris",
+                "response_types",
+                "software_id",
+                "software_version",
+                "contacts",
+            ),
+        ),
+        max_retries=0,
+    )
+
+
+async def _update_client_registration_async(client: AsyncMandate, call: Call) -> APIResponse[Any]:
+    return await client.client_registrations.with_raw_response.update(
+        call.path("clientId"),
+        client_id_=call.arg("client_id"),
+        client_name=call.arg("client_name"),
+        grant_types=call.arg("grant_types"),
+        token_endpoint_auth_method=call.arg("token_endpoint_auth_method"),
+        jwks=call.arg("jwks"),
+        scope=call.arg("scope"),
+        redirect_uris=call.arg("redirect_uris"),
+        response_types=call.arg("response_types"),
+        software_id=call.arg("software_id"),
+        software_version=call.arg("software_version"),
+        contacts=call.arg("contacts"),
+        extra_headers=call.headers,
+        extra_body=call.extra(
+            (
+                "client_id",
+                "client_name",
+                "grant_types",
+                "token_endpoint_auth_method",
+                "jwks",
+                "scope",
+                "redirect_uris",
+                "response_types",
+                "software_id",
+                "software_version",
+                "contacts",
+            ),
+        ),
+        max_retries=0,
+    )
+
+
+def _delete_client_registration(client: Mandate, call: Call) -> APIResponse[Any]:
+    return client.client_registrations.with_raw_response.delete(
+        call.path("clientId"),
+        extra_headers=call.headers,
+        max_retries=0,
+    )
+
+
+async def _delete_client_registration_async(client: AsyncMandate, call: Call) -> APIResponse[Any]:
+    return await client.client_registrations.with_raw_response.delete(
+        call.path("clientId"),
+        extra_headers=call.headers,
+        max_retries=0,
+    )
+
+
 def _list_approvals(client: Mandate, call: Call) -> APIResponse[Any]:
     return client.approvals.with_raw_response.list(
         limit=call.arg("limit"),
@@ -1881,6 +2045,30 @@ OPERATIONS: Dict[str, Operation] = {
         _verify_federated_token,
         _verify_federated_token_async,
         organization=True,
+        idempotent=False,
+    ),
+    "registerClient": Operation(
+        _register_client,
+        _register_client_async,
+        organization=True,
+        idempotent=False,
+    ),
+    "getClientRegistration": Operation(
+        _get_client_registration,
+        _get_client_registration_async,
+        organization=False,
+        idempotent=False,
+    ),
+    "updateClientRegistration": Operation(
+        _update_client_registration,
+        _update_client_registration_async,
+        organization=False,
+        idempotent=False,
+    ),
+    "deleteClientRegistration": Operation(
+        _delete_client_registration,
+        _delete_client_registration_async,
+        organization=False,
         idempotent=False,
     ),
     "listApprovals": Operation(

@@ -3,7 +3,7 @@
 import { type ApiDescription, MandateCore } from '../core/client-core.js';
 import * as operations from './operations.js';
 import type { ClientOptions } from '../core/options.js';
-import { Service, Orgs, AdminTokens, Agents, Credentials, AgentKeys, Delegations, TrustPolicies, Federation, Approvals, Identity, OAuth, SigningKeys, AuditEvents, Events, Webhooks } from './resources.js';
+import { Service, Orgs, AdminTokens, Agents, Credentials, AgentKeys, Delegations, TrustPolicies, Federation, ClientRegistrations, Approvals, Identity, OAuth, SigningKeys, AuditEvents, Events, Webhooks } from './resources.js';
 
 /** The API this SDK was generated from. */
 export const API: ApiDescription = {
@@ -32,6 +32,8 @@ export class Mandate extends MandateCore {
   readonly trustPolicies: TrustPolicies;
   /** Partner identity providers (other Mandate instances, any JWT issuer) whose tokens this organization verifies. */
   readonly federation: Federation;
+  /** Dynamic client registration (RFC 7591) and its management (RFC 7592) - agents that register themselves as OAuth clients. */
+  readonly clientRegistrations: ClientRegistrations;
   /** Device authorization requests (RFC 8628) of agents that a person lets in or turns away. */
   readonly approvals: Approvals;
   /** Identity documents for others to verify with - the instance's and each agent's DID document (did:web), and agent cards (A2A). */
@@ -58,6 +60,7 @@ export class Mandate extends MandateCore {
     this.delegations = new Delegations(this);
     this.trustPolicies = new TrustPolicies(this);
     this.federation = new Federation(this);
+    this.clientRegistrations = new ClientRegistrations(this);
     this.approvals = new Approvals(this);
     this.identity = new Identity(this);
     this.oauth = new OAuth(this);

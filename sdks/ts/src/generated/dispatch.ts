@@ -87,6 +87,14 @@ export const dispatch: Record<string, Dispatch> = {
     client.federation.deletePartner(path["partnerId"] ?? '', options),
   verifyFederatedToken: (client, _path, params, options) =>
     client.federation.verify(params as M.FederationVerifyRequest, options),
+  registerClient: (client, _path, params, options) =>
+    client.clientRegistrations.register(params as M.ClientMetadata, options),
+  getClientRegistration: (client, path, _params, options) =>
+    client.clientRegistrations.get(path["clientId"] ?? '', options),
+  updateClientRegistration: (client, path, params, options) =>
+    client.clientRegistrations.update(path["clientId"] ?? '', params as M.ClientMetadataUpdate, options),
+  deleteClientRegistration: (client, path, _params, options) =>
+    client.clientRegistrations.delete(path["clientId"] ?? '', options),
   listApprovals: (client, _path, params, options) =>
     client.approvals.list(params as M.ListApprovalsParams, options),
   getApproval: (client, path, _params, options) =>

@@ -468,6 +468,82 @@ export interface ClaimConditions {
   [name: string]: string;
 }
 
+/**
+ * RFC 7591 §3.2.1 and RFC 7592 §3: the registered client (an agent), its metadata as
+ * Mandate holds it, and the credentials to manage the registration. `client_secret` appears
+ * when the registration created it (secrets are shown once); `registration_access_token`
+ * when it was issued by this answer.
+ */
+export interface ClientInformation {
+  /** Agent id. Also the agent's OAuth `client_id`. */
+  client_id: AgentId;
+  client_secret?: string;
+  /** 0 - the secret does not expire. */
+  client_secret_expires_at?: number;
+  client_id_issued_at: number;
+  client_name: string;
+  grant_types: string[];
+  token_endpoint_auth_method: string;
+  scope: string;
+  jwks?: Record<string, unknown>;
+  software_id?: string;
+  software_version?: string;
+  contacts?: string[];
+  registration_access_token?: string;
+  registration_client_uri: string;
+}
+
+/**
+ * RFC 7591 §2 client metadata of an agent that registers itself. Mandate issues tokens to
+ * machines only, so there are no redirect URIs or response types; metadata it does not know
+ * is ignored. `client_name` becomes the agent's name, `scope` its allowed scopes,
+ * `software_version` its version and the first of `contacts` its owner.
+ */
+export interface ClientMetadata {
+  client_name?: string;
+  /**
+   * Any of `client_credentials` (the default), `urn:ietf:params:oauth:grant-type:token-exchange`
+   * and `urn:ietf:params:oauth:grant-type:device_code`; others are `invalid_client_metadata`.
+   */
+  grant_types?: string[];
+  /** `client_secret_basic` (the default), `client_secret_post`, or `private_key_jwt` with `jwks`. */
+  token_endpoint_auth_method?: string;
+  /** The public keys for `private_key_jwt` (a JWK Set); `jwks_uri` is not supported. */
+  jwks?: Record<string, unknown>;
+  scope?: string;
+  /** Must be empty (`invalid_redirect_uri` otherwise). */
+  redirect_uris?: string[];
+  /** Must be empty. */
+  response_types?: string[];
+  software_id?: string;
+  software_version?: string;
+  contacts?: string[];
+}
+
+/** RFC 7592 §2.2 - the complete metadata, naming the client. */
+export interface ClientMetadataUpdate {
+  client_name?: string;
+  /**
+   * Any of `client_credentials` (the default), `urn:ietf:params:oauth:grant-type:token-exchange`
+   * and `urn:ietf:params:oauth:grant-type:device_code`; others are `invalid_client_metadata`.
+   */
+  grant_types?: string[];
+  /** `client_secret_basic` (the default), `client_secret_post`, or `private_key_jwt` with `jwks`. */
+  token_endpoint_auth_method?: string;
+  /** The public keys for `private_key_jwt` (a JWK Set); `jwks_uri` is not supported. */
+  jwks?: Record<string, unknown>;
+  scope?: string;
+  /** Must be empty (`invalid_redirect_uri` otherwise). */
+  redirect_uris?: string[];
+  /** Must be empty. */
+  response_types?: string[];
+  software_id?: string;
+  software_version?: string;
+  contacts?: string[];
+  /** Agent id. Also the agent's OAuth `client_id`. */
+  client_id: AgentId;
+}
+
 export interface Credential {
   id: string;
   /** Agent id. Also the agent's OAuth `client_id`. */
@@ -1122,6 +1198,13 @@ export interface ReadinessChecks {
 
 export type ReadinessStatus = "ready" | "unavailable" | (string & {});
 
+export interface RegistrationError {
+  error: RegistrationErrorError;
+  error_description?: string;
+}
+
+export type RegistrationErrorError = "invalid_client_metadata" | "invalid_redirect_uri" | "invalid_token" | (string & {});
+
 /** An OAuth scope token (RFC 6749 §3.3), such as `agents:read` or `orders:write`. */
 export type Scope = string;
 
@@ -1132,6 +1215,8 @@ export interface ServerMetadata {
   jwks_uri: string;
   introspection_endpoint?: string;
   revocation_endpoint?: string;
+  /** RFC 7591 §3; registration needs an initial access token. */
+  registration_endpoint?: string;
   /** RFC 8628 §4. */
   device_authorization_endpoint?: string;
   grant_types_supported: string[];

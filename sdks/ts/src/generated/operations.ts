@@ -440,6 +440,52 @@ export const verifyFederatedToken: OperationSpec = {
   resumable: false,
 };
 
+export const registerClient: OperationSpec = {
+  operationId: 'registerClient',
+  method: 'POST',
+  path: '/oauth2/register',
+  auth: ['bearer'],
+  params: 'json',
+  response: 'json',
+  idempotent: false,
+  organizationHeader: true,
+  resumable: false,
+};
+
+export const getClientRegistration: OperationSpec = {
+  operationId: 'getClientRegistration',
+  method: 'GET',
+  path: '/oauth2/register/{clientId}',
+  auth: ['bearer'],
+  response: 'json',
+  idempotent: false,
+  organizationHeader: false,
+  resumable: false,
+};
+
+export const updateClientRegistration: OperationSpec = {
+  operationId: 'updateClientRegistration',
+  method: 'PUT',
+  path: '/oauth2/register/{clientId}',
+  auth: ['bearer'],
+  params: 'json',
+  response: 'json',
+  idempotent: false,
+  organizationHeader: false,
+  resumable: false,
+};
+
+export const deleteClientRegistration: OperationSpec = {
+  operationId: 'deleteClientRegistration',
+  method: 'DELETE',
+  path: '/oauth2/register/{clientId}',
+  auth: ['bearer'],
+  response: 'empty',
+  idempotent: false,
+  organizationHeader: false,
+  resumable: false,
+};
+
 export const listApprovals: OperationSpec = {
   operationId: 'listApprovals',
   method: 'GET',

@@ -557,6 +557,66 @@ export class Federation extends APIResource {
   }
 }
 
+/** Dynamic client registration (RFC 7591) and its management (RFC 7592) - agents that register themselves as OAuth clients. */
+export class ClientRegistrations extends APIResource {
+  /**
+   * Register an agent as an OAuth client
+   *
+   * Dynamic client registration (RFC 7591): the bearer token is the initial access token (an
+   * admin token, or an agent's token, with `agents:write` and `credentials:write`). Creates
+   * an agent from the client metadata in the token's organization, with a client secret
+   * (`client_secret_basic` or `client_secret_post`) or the public keys of `jwks`
+   * (`private_key_jwt`), and answers the client information with a
+   * `registration_access_token` for `GET`, `PUT` and `DELETE` of
+   * `registration_client_uri` (RFC 7592). Refused metadata is `invalid_client_metadata`
+   * (or `invalid_redirect_uri`) per RFC 7591 §3.2.2; a body that does not fit the schema is
+   * a `VALIDATION_ERROR` problem. Scopes of Mandate's API must be held by the caller (403
+   * `SCOPE_NOT_HELD`).
+   *
+   * Requires `agents:write` or `credentials:write`.
+   *
+   * `POST /oauth2/register` (registerClient)
+   */
+  register(params: M.ClientMetadata, options?: RequestOptions): APIPromise<M.ClientInformation> {
+    return this.core.request(operations.registerClient, { params, options });
+  }
+
+  /**
+   * Read a client registration
+   *
+   * RFC 7592 §2.1 - the client's current metadata, with the registration access token as the bearer token.
+   *
+   * `GET /oauth2/register/{clientId}` (getClientRegistration)
+   */
+  get(clientId: string, options?: RequestOptions): APIPromise<M.ClientInformation> {
+    return this.core.request(operations.getClientRegistration, { path: { "clientId": clientId }, options });
+  }
+
+  /**
+   * Change a client registration
+   *
+   * RFC 7592 §2.2 - replaces the client's metadata (send all of it, with `client_id`):
+   * name, scopes, grant types, contacts, and for `private_key_jwt` its `jwks`. The
+   * authentication method stays as registered. Refused metadata is `invalid_client_metadata`.
+   *
+   * `PUT /oauth2/register/{clientId}` (updateClientRegistration)
+   */
+  update(clientId: string, params: M.ClientMetadataUpdate, options?: RequestOptions): APIPromise<M.ClientInformation> {
+    return this.core.request(operations.updateClientRegistration, { path: { "clientId": clientId }, params, options });
+  }
+
+  /**
+   * Delete a client registration
+   *
+   * RFC 7592 §2.3 - decommissions the agent; its credentials, keys and tokens stop working at once.
+   *
+   * `DELETE /oauth2/register/{clientId}` (deleteClientRegistration)
+   */
+  delete(clientId: string, options?: RequestOptions): APIPromise<void> {
+    return this.core.request(operations.deleteClientRegistration, { path: { "clientId": clientId }, options });
+  }
+}
+
 /** Device authorization requests (RFC 8628) of agents that a person lets in or turns away. */
 export class Approvals extends APIResource {
   /**

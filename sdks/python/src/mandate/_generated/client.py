@@ -14,6 +14,7 @@ from .resources import (
     AsyncAgents,
     AsyncApprovals,
     AsyncAuditEvents,
+    AsyncClientRegistrations,
     AsyncCredentials,
     AsyncDelegations,
     AsyncEvents,
@@ -26,6 +27,7 @@ from .resources import (
     AsyncTrustPolicies,
     AsyncWebhooks,
     AuditEvents,
+    ClientRegistrations,
     Credentials,
     Delegations,
     Events,
@@ -70,6 +72,10 @@ class SyncResources:
         self.federation = Federation(client)
         """Partner identity providers (other Mandate instances, any JWT issuer) whose tokens this
         organization verifies.
+        """
+        self.client_registrations = ClientRegistrations(client)
+        """Dynamic client registration (RFC 7591) and its management (RFC 7592) - agents that
+        register themselves as OAuth clients.
         """
         self.approvals = Approvals(client)
         """Device authorization requests (RFC 8628) of agents that a person lets in or turns away.
@@ -118,6 +124,10 @@ class AsyncResources:
         self.federation = AsyncFederation(client)
         """Partner identity providers (other Mandate instances, any JWT issuer) whose tokens this
         organization verifies.
+        """
+        self.client_registrations = AsyncClientRegistrations(client)
+        """Dynamic client registration (RFC 7591) and its management (RFC 7592) - agents that
+        register themselves as OAuth clients.
         """
         self.approvals = AsyncApprovals(client)
         """Device authorization requests (RFC 8628) of agents that a person lets in or turns away.

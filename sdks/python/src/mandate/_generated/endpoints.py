@@ -327,6 +327,37 @@ VERIFY_FEDERATED_TOKEN = Endpoint(
     organization_header=True,
 )
 
+REGISTER_CLIENT = Endpoint(
+    operation_id="registerClient",
+    method="POST",
+    path="/oauth2/register",
+    auth=("bearer",),
+    params_in="json",
+    organization_header=True,
+)
+
+GET_CLIENT_REGISTRATION = Endpoint(
+    operation_id="getClientRegistration",
+    method="GET",
+    path="/oauth2/register/{clientId}",
+    auth=("bearer",),
+)
+
+UPDATE_CLIENT_REGISTRATION = Endpoint(
+    operation_id="updateClientRegistration",
+    method="PUT",
+    path="/oauth2/register/{clientId}",
+    auth=("bearer",),
+    params_in="json",
+)
+
+DELETE_CLIENT_REGISTRATION = Endpoint(
+    operation_id="deleteClientRegistration",
+    method="DELETE",
+    path="/oauth2/register/{clientId}",
+    auth=("bearer",),
+)
+
 LIST_APPROVALS = Endpoint(
     operation_id="listApprovals",
     method="GET",

@@ -49,6 +49,7 @@ __all__ = [
     "AuditEventTarget",
     "Capabilities",
     "ClaimConditions",
+    "ClientInformation",
     "Credential",
     "CredentialList",
     "CredentialStatus",
@@ -105,6 +106,8 @@ __all__ = [
     "Readiness",
     "ReadinessChecks",
     "ReadinessStatus",
+    "RegistrationError",
+    "RegistrationErrorError",
     "Scope",
     "ServerMetadata",
     "SigningKey",
@@ -425,6 +428,14 @@ class ReadinessStatus(OpenEnum):
 
     READY = "ready"
     UNAVAILABLE = "unavailable"
+
+
+class RegistrationErrorError(OpenEnum):
+    """Known values of `RegistrationErrorError`; others are kept as they come."""
+
+    INVALID_CLIENT_METADATA = "invalid_client_metadata"
+    INVALID_REDIRECT_URI = "invalid_redirect_uri"
+    INVALID_TOKEN = "invalid_token"
 
 
 class SigningKeyAlg(OpenEnum):
@@ -1015,6 +1026,32 @@ class ClaimConditions(BaseModel):
     """The pattern of the token's subject."""
 
 
+class ClientInformation(BaseModel):
+    """RFC 7591 §3.2.1 and RFC 7592 §3: the registered client (an agent), its metadata as
+    Mandate holds it, and the credentials to manage the registration. `client_secret`
+    appears
+    when the registration created it (secrets are shown once); `registration_access_token`
+    when it was issued by this answer.
+    """
+
+    client_id: AgentId
+    """Agent id. Also the agent's OAuth `client_id`."""
+    client_secret: Optional[str] = None
+    client_secret_expires_at: Optional[int] = None
+    """0 - the secret does not expire."""
+    client_id_issued_at: int
+    client_name: str
+    grant_types: List[str]
+    token_endpoint_auth_method: str
+    scope: str
+    jwks: Optional[Dict[str, Any]] = None
+    software_id: Optional[str] = None
+    software_version: Optional[str] = None
+    contacts: Optional[List[str]] = None
+    registration_access_token: Optional[str] = None
+    registration_client_uri: str
+
+
 class Credential(BaseModel):
     id: str
     agent_id: AgentId = Field(alias="agentId")
@@ -1361,6 +1398,11 @@ class ReadinessChecks(BaseModel):
     cache: DependencyCheck
 
 
+class RegistrationError(BaseModel):
+    error: RegistrationErrorError
+    error_description: Optional[str] = None
+
+
 class ServerMetadata(BaseModel):
     """RFC 8414 authorization server metadata; lists only what this server implements."""
 
@@ -1369,6 +1411,8 @@ class ServerMetadata(BaseModel):
     jwks_uri: str
     introspection_endpoint: Optional[str] = None
     revocation_endpoint: Optional[str] = None
+    registration_endpoint: Optional[str] = None
+    """RFC 7591 §3; registration needs an initial access token."""
     device_authorization_endpoint: Optional[str] = None
     """RFC 8628 §4."""
     grant_types_supported: List[str]

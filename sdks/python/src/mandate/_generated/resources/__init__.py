@@ -26,6 +26,12 @@ from .audit_events import (
     AuditEvents,
     AuditEventsWithRawResponse,
 )
+from .client_registrations import (
+    AsyncClientRegistrations,
+    AsyncClientRegistrationsWithRawResponse,
+    ClientRegistrations,
+    ClientRegistrationsWithRawResponse,
+)
 from .credentials import (
     AsyncCredentials,
     AsyncCredentialsWithRawResponse,
@@ -82,6 +88,8 @@ __all__ = [
     "AsyncApprovalsWithRawResponse",
     "AsyncAuditEvents",
     "AsyncAuditEventsWithRawResponse",
+    "AsyncClientRegistrations",
+    "AsyncClientRegistrationsWithRawResponse",
     "AsyncCredentials",
     "AsyncCredentialsWithRawResponse",
     "AsyncDelegations",
@@ -106,6 +114,8 @@ __all__ = [
     "AsyncWebhooksWithRawResponse",
     "AuditEvents",
     "AuditEventsWithRawResponse",
+    "ClientRegistrations",
+    "ClientRegistrationsWithRawResponse",
     "Credentials",
     "CredentialsWithRawResponse",
     "Delegations",

@@ -39,6 +39,10 @@ public final class ServerMetadata {
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<String> revocationEndpoint;
 
+  @JsonProperty("registration_endpoint")
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private final JsonField<String> registrationEndpoint;
+
   @JsonProperty("device_authorization_endpoint")
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<String> deviceAuthorizationEndpoint;
@@ -92,6 +96,7 @@ public final class ServerMetadata {
       @JsonProperty("jwks_uri") JsonField<String> jwksUri,
       @JsonProperty("introspection_endpoint") JsonField<String> introspectionEndpoint,
       @JsonProperty("revocation_endpoint") JsonField<String> revocationEndpoint,
+      @JsonProperty("registration_endpoint") JsonField<String> registrationEndpoint,
       @JsonProperty("device_authorization_endpoint") JsonField<String> deviceAuthorizationEndpoint,
       @JsonProperty("grant_types_supported") JsonField<List<String>> grantTypesSupported,
       @JsonProperty("token_endpoint_auth_methods_supported") JsonField<List<String>> tokenEndpointAuthMethodsSupported,
@@ -108,6 +113,7 @@ public final class ServerMetadata {
     this.jwksUri = jwksUri == null ? JsonField.absent() : jwksUri;
     this.introspectionEndpoint = introspectionEndpoint == null ? JsonField.absent() : introspectionEndpoint;
     this.revocationEndpoint = revocationEndpoint == null ? JsonField.absent() : revocationEndpoint;
+    this.registrationEndpoint = registrationEndpoint == null ? JsonField.absent() : registrationEndpoint;
     this.deviceAuthorizationEndpoint = deviceAuthorizationEndpoint == null ? JsonField.absent() : deviceAuthorizationEndpoint;
     this.grantTypesSupported = grantTypesSupported == null ? JsonField.absent() : grantTypesSupported.map(Collections::unmodifiableList);
     this.tokenEndpointAuthMethodsSupported = tokenEndpointAuthMethodsSupported == null ? JsonField.absent() : tokenEndpointAuthMethodsSupported.map(Collections::unmodifiableList);
@@ -179,6 +185,16 @@ public final class ServerMetadata {
   /** {@code revocation_endpoint} as on the wire: absent, null or a value. */
   public JsonField<String> _revocationEndpoint() {
     return revocationEndpoint;
+  }
+
+  /** RFC 7591 §3; registration needs an initial access token. */
+  public Optional<String> registrationEndpoint() {
+    return registrationEndpoint.asOptional();
+  }
+
+  /** {@code registration_endpoint} as on the wire: absent, null or a value. */
+  public JsonField<String> _registrationEndpoint() {
+    return registrationEndpoint;
   }
 
   /** RFC 8628 §4. */
@@ -311,6 +327,7 @@ public final class ServerMetadata {
         && jwksUri.equals(that.jwksUri)
         && introspectionEndpoint.equals(that.introspectionEndpoint)
         && revocationEndpoint.equals(that.revocationEndpoint)
+        && registrationEndpoint.equals(that.registrationEndpoint)
         && deviceAuthorizationEndpoint.equals(that.deviceAuthorizationEndpoint)
         && grantTypesSupported.equals(that.grantTypesSupported)
         && tokenEndpointAuthMethodsSupported.equals(that.tokenEndpointAuthMethodsSupported)
@@ -327,7 +344,7 @@ public final class ServerMetadata {
 
   @Override
   public int hashCode() {
-    return Objects.hash(issuer, tokenEndpoint, jwksUri, introspectionEndpoint, revocationEndpoint, deviceAuthorizationEndpoint, grantTypesSupported, tokenEndpointAuthMethodsSupported, introspectionEndpointAuthMethodsSupported, revocationEndpointAuthMethodsSupported, tokenEndpointAuthSigningAlgValuesSupported, introspectionEndpointAuthSigningAlgValuesSupported, revocationEndpointAuthSigningAlgValuesSupported, scopesSupported, responseTypesSupported, serviceDocumentation, additionalProperties);
+    return Objects.hash(issuer, tokenEndpoint, jwksUri, introspectionEndpoint, revocationEndpoint, registrationEndpoint, deviceAuthorizationEndpoint, grantTypesSupported, tokenEndpointAuthMethodsSupported, introspectionEndpointAuthMethodsSupported, revocationEndpointAuthMethodsSupported, tokenEndpointAuthSigningAlgValuesSupported, introspectionEndpointAuthSigningAlgValuesSupported, revocationEndpointAuthSigningAlgValuesSupported, scopesSupported, responseTypesSupported, serviceDocumentation, additionalProperties);
   }
 
   @Override
@@ -347,6 +364,9 @@ public final class ServerMetadata {
         + ", "
         + "revocationEndpoint="
         + revocationEndpoint
+        + ", "
+        + "registrationEndpoint="
+        + registrationEndpoint
         + ", "
         + "deviceAuthorizationEndpoint="
         + deviceAuthorizationEndpoint
@@ -393,6 +413,7 @@ public final class ServerMetadata {
     private JsonField<String> jwksUri = JsonField.absent();
     private JsonField<String> introspectionEndpoint = JsonField.absent();
     private JsonField<String> revocationEndpoint = JsonField.absent();
+    private JsonField<String> registrationEndpoint = JsonField.absent();
     private JsonField<String> deviceAuthorizationEndpoint = JsonField.absent();
     private JsonField<List<String>> grantTypesSupported = JsonField.absent();
     private JsonField<List<String>> tokenEndpointAuthMethodsSupported = JsonField.absent();
@@ -414,6 +435,7 @@ public final class ServerMetadata {
       jwksUri = source.jwksUri;
       introspectionEndpoint = source.introspectionEndpoint;
       revocationEndpoint = source.revocationEndpoint;
+      registrationEndpoint = source.registrationEndpoint;
       deviceAuthorizationEndpoint = source.deviceAuthorizationEndpoint;
       grantTypesSupported = source.grantTypesSupported;
       tokenEndpointAuthMethodsSupported = source.tokenEndpointAuthMethodsSupported;
@@ -485,6 +507,18 @@ public final class ServerMetadata {
     /** Sets {@code revocation_endpoint} exactly: absent, null (even where the API refuses it) or a value. */
     public Builder revocationEndpoint(JsonField<String> revocationEndpoint) {
       this.revocationEndpoint = Objects.requireNonNull(revocationEndpoint, "revocationEndpoint");
+      return this;
+    }
+
+    /** Sets {@code registration_endpoint}; null leaves it out. */
+    public Builder registrationEndpoint(String registrationEndpoint) {
+      this.registrationEndpoint = registrationEndpoint == null ? JsonField.absent() : JsonField.of(registrationEndpoint);
+      return this;
+    }
+
+    /** Sets {@code registration_endpoint} exactly: absent, null (even where the API refuses it) or a value. */
+    public Builder registrationEndpoint(JsonField<String> registrationEndpoint) {
+      this.registrationEndpoint = Objects.requireNonNull(registrationEndpoint, "registrationEndpoint");
       return this;
     }
 
@@ -633,7 +667,7 @@ public final class ServerMetadata {
 
     /** The {@link ServerMetadata}; the server validates required properties and constraints. */
     public ServerMetadata build() {
-      ServerMetadata built = new ServerMetadata(issuer, tokenEndpoint, jwksUri, introspectionEndpoint, revocationEndpoint, deviceAuthorizationEndpoint, grantTypesSupported, tokenEndpointAuthMethodsSupported, introspectionEndpointAuthMethodsSupported, revocationEndpointAuthMethodsSupported, tokenEndpointAuthSigningAlgValuesSupported, introspectionEndpointAuthSigningAlgValuesSupported, revocationEndpointAuthSigningAlgValuesSupported, scopesSupported, responseTypesSupported, serviceDocumentation);
+      ServerMetadata built = new ServerMetadata(issuer, tokenEndpoint, jwksUri, introspectionEndpoint, revocationEndpoint, registrationEndpoint, deviceAuthorizationEndpoint, grantTypesSupported, tokenEndpointAuthMethodsSupported, introspectionEndpointAuthMethodsSupported, revocationEndpointAuthMethodsSupported, tokenEndpointAuthSigningAlgValuesSupported, introspectionEndpointAuthSigningAlgValuesSupported, revocationEndpointAuthSigningAlgValuesSupported, scopesSupported, responseTypesSupported, serviceDocumentation);
       built.additionalProperties.putAll(additionalProperties);
       return built;
     }

@@ -24,6 +24,7 @@ public abstract class MandateResources {
   private final DelegationsResource delegations;
   private final TrustPoliciesResource trustPolicies;
   private final FederationResource federation;
+  private final ClientRegistrationsResource clientRegistrations;
   private final ApprovalsResource approvals;
   private final IdentityResource identity;
   private final OAuthResource oauth;
@@ -42,6 +43,7 @@ public abstract class MandateResources {
     this.delegations = new DelegationsResource(core);
     this.trustPolicies = new TrustPoliciesResource(core);
     this.federation = new FederationResource(core);
+    this.clientRegistrations = new ClientRegistrationsResource(core);
     this.approvals = new ApprovalsResource(core);
     this.identity = new IdentityResource(core);
     this.oauth = new OAuthResource(core);
@@ -94,6 +96,11 @@ public abstract class MandateResources {
   /** Federation: {@code listPartners}, {@code createPartner}, {@code deletePartner}, {@code verify}. */
   public FederationResource federation() {
     return federation;
+  }
+
+  /** Client registration: {@code register}, {@code get}, {@code update}, {@code delete}. */
+  public ClientRegistrationsResource clientRegistrations() {
+    return clientRegistrations;
   }
 
   /** Approvals: {@code list}, {@code get}, {@code approve}, {@code deny}. */

@@ -15,6 +15,8 @@ import dev.mandate.sdk.models.AgentKeyCreate;
 import dev.mandate.sdk.models.AgentUpdate;
 import dev.mandate.sdk.models.ApprovalDenial;
 import dev.mandate.sdk.models.ApprovalGrant;
+import dev.mandate.sdk.models.ClientMetadata;
+import dev.mandate.sdk.models.ClientMetadataUpdate;
 import dev.mandate.sdk.models.CredentialCreate;
 import dev.mandate.sdk.models.DeviceAuthorizationRequest;
 import dev.mandate.sdk.models.FederationPartnerCreate;
@@ -197,6 +199,18 @@ public final class OperationTable {
     sync.put(
         "verifyFederatedToken",
         (client, pathArgs, params, options) -> client.federation().withRawResponse().verify(params(params, FederationVerifyRequest.class), options));
+    sync.put(
+        "registerClient",
+        (client, pathArgs, params, options) -> client.clientRegistrations().withRawResponse().register(params(params, ClientMetadata.class), options));
+    sync.put(
+        "getClientRegistration",
+        (client, pathArgs, params, options) -> client.clientRegistrations().withRawResponse().get(path(pathArgs, "clientId"), options));
+    sync.put(
+        "updateClientRegistration",
+        (client, pathArgs, params, options) -> client.clientRegistrations().withRawResponse().update(path(pathArgs, "clientId"), params(params, ClientMetadataUpdate.class), options));
+    sync.put(
+        "deleteClientRegistration",
+        (client, pathArgs, params, options) -> client.clientRegistrations().withRawResponse().delete(path(pathArgs, "clientId"), options));
     sync.put(
         "listApprovals",
         (client, pathArgs, params, options) -> client.approvals().withRawResponse().list(params(params, ListApprovalsParams.class), options));
@@ -395,6 +409,18 @@ public final class OperationTable {
     async.put(
         "verifyFederatedToken",
         (client, pathArgs, params, options) -> client.federation().withRawResponse().verifyAsync(params(params, FederationVerifyRequest.class), options));
+    async.put(
+        "registerClient",
+        (client, pathArgs, params, options) -> client.clientRegistrations().withRawResponse().registerAsync(params(params, ClientMetadata.class), options));
+    async.put(
+        "getClientRegistration",
+        (client, pathArgs, params, options) -> client.clientRegistrations().withRawResponse().getAsync(path(pathArgs, "clientId"), options));
+    async.put(
+        "updateClientRegistration",
+        (client, pathArgs, params, options) -> client.clientRegistrations().withRawResponse().updateAsync(path(pathArgs, "clientId"), params(params, ClientMetadataUpdate.class), options));
+    async.put(
+        "deleteClientRegistration",
+        (client, pathArgs, params, options) -> client.clientRegistrations().withRawResponse().deleteAsync(path(pathArgs, "clientId"), options));
     async.put(
         "listApprovals",
         (client, pathArgs, params, options) -> client.approvals().withRawResponse().listAsync(params(params, ListApprovalsParams.class), options));
