@@ -10,6 +10,7 @@ import { newId } from '../domain/ids';
 import { jose } from '../domain/jose';
 import { OAuthError, invalidRequest } from '../domain/oauth-errors';
 import type { Database } from '../store/database';
+import { agentStore } from '../store/agents';
 import type { NewApproval } from '../store/approvals';
 import { narrowedScopes } from './grants/grant';
 import { requestInfo } from './router';
@@ -152,8 +153,8 @@ export async function requestDeviceAuthorization(ctx: Context, form: Map<string,
   const context = { orgId, instanceAdmin: false, principalId: agent?.id ?? 'device-authorization' };
   const approval = await deps.db.tenantTransaction(context, async (sql) => {
     // A known name with a key that is not its agent's is the other face of impersonation.
-    const namesake = agent === null ? await sql.query<{ id: string }>(`SELECT id FROM agents WHERE org_id = $1 AND name = $2 AND status <> 'decommissioned'`, [orgId, requester.name]) : [];
-    const impersonation = requester.impersonation ?? (namesake[0] === undefined ? null : `The name of agent ${namesake[0].id} was presented with another key.`);
+    const namesake = agent === null ? await agentStore.liveIdNamed(sql, orgId, requester.name) : null;
+    const impersonation = requester.impersonation ?? (namesake === null ? null : `The name of agent ${namesake} was presented with another key.`);
     const trusted = agent?.trust_level === 'trusted' && agent.has_key && impersonation === null;
     const record: NewApproval = {
       id: approvalId,

@@ -91,6 +91,12 @@ export const agentStore = {
     return toPage(rows, page);
   },
 
+  /** The id of the organization's live (not decommissioned) agent with this name, if any. */
+  async liveIdNamed(sql: Sql, orgId: string, name: string): Promise<string | null> {
+    const [row] = await sql.query<{ id: string }>(`SELECT id FROM agents WHERE org_id = $1 AND name = $2 AND status <> 'decommissioned'`, [orgId, name]);
+    return row?.id ?? null;
+  },
+
   async save(sql: Sql, agent: AgentRecord): Promise<AgentRecord> {
     const [row] = await sql.query<AgentRecord>(
       `UPDATE agents SET name = $3, description = $4, agent_type = $5, version = $6, capabilities = $7,

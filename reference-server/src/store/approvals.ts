@@ -101,10 +101,4 @@ export const approvalStore = {
     const rows = await sql.query(`UPDATE approvals SET token_issued_at = now() WHERE org_id = $1 AND id = $2 AND token_issued_at IS NULL RETURNING id`, [orgId, id]);
     return rows.length > 0;
   },
-
-  /** The live agent of an organization with this name, if any. */
-  async agentNamed(sql: Sql, orgId: string, name: string): Promise<string | null> {
-    const [row] = await sql.query<{ id: string }>(`SELECT id FROM agents WHERE org_id = $1 AND name = $2 AND status <> 'decommissioned'`, [orgId, name]);
-    return row?.id ?? null;
-  },
 };
