@@ -11,6 +11,7 @@ import { jose } from '../domain/jose';
 import { OAuthError, invalidRequest } from '../domain/oauth-errors';
 import type { Database } from '../store/database';
 import { agentStore } from '../store/agents';
+import { orgStore } from '../store/orgs';
 import type { NewApproval } from '../store/approvals';
 import { narrowedScopes } from './grants/grant';
 import { requestInfo } from './router';
@@ -152,6 +153,8 @@ export async function requestDeviceAuthorization(ctx: Context, form: Map<string,
   const device = newDeviceCode();
   const context = { orgId, instanceAdmin: false, principalId: agent?.id ?? 'device-authorization' };
   const approval = await deps.db.tenantTransaction(context, async (sql) => {
+    // A registration names its organization itself: it must be one that exists.
+    if (agent === null && !(await orgStore.isLive(sql, orgId, 'write'))) throw invalidRequest('organization names no organization of this server.');
     // A known name with a key that is not its agent's is the other face of impersonation.
     const namesake = agent === null ? await agentStore.liveIdNamed(sql, orgId, requester.name) : null;
     const impersonation = requester.impersonation ?? (namesake === null ? null : `The name of agent ${namesake} was presented with another key.`);

@@ -218,6 +218,8 @@ describe('an agent that asks to be registered', () => {
     expect((await authorize({ ...form, ...once })).status).toBe(200);
     expect((await authorize({ ...form, ...once })).body).toMatchObject({ error: 'invalid_client', error_description: expect.stringContaining('used before') });
     expect((await authorize({ ...(await proof(key)) })).body.error).toBe('invalid_request'); // a new agent names itself and its organization
+    const nowhere = await authorize({ ...(await proof(key)), client_name: unique('lost'), organization: 'org_00000000000000000000000000' });
+    expect(nowhere.body).toMatchObject({ error: 'invalid_request', error_description: expect.stringContaining('organization') });
   });
 });
 
