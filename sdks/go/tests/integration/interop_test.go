@@ -2,9 +2,12 @@ package integration
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
@@ -16,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	gojwt "github.com/golang-jwt/jwt/v5"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 	"golang.org/x/oauth2/jwt"
@@ -214,11 +218,50 @@ func TestInteropOAuth2JWTBearerGrant(t *testing.T) {
 	if claims.Subject != target.ID || claims.Scope != "agents:read" {
 		t.Fatalf("claims: %+v", claims)
 	}
+	// golang-jwt, with the server's published keys, accepts the token too.
+	parsed, err := gojwt.Parse(token.AccessToken, publishedKey(t, srv), gojwt.WithIssuer(meta.Issuer), gojwt.WithValidMethods([]string{"ES256"}), gojwt.WithExpirationRequired())
+	if err != nil {
+		t.Fatalf("golang-jwt: %v", err)
+	}
+	if sub, _ := parsed.Claims.GetSubject(); sub != target.ID {
+		t.Fatalf("golang-jwt sub: %q", sub)
+	}
 
 	_, err = workload("mallory/x").TokenSource(ctx).Token()
 	var refused *oauth2.RetrieveError
 	if !errors.As(err, &refused) || refused.Response.StatusCode != http.StatusBadRequest || !strings.Contains(string(refused.Body), "invalid_grant") ||
 		!strings.Contains(string(refused.Body), "repository") {
 		t.Fatalf("a repository the policy does not allow: %v", err)
+	}
+}
+
+// publishedKey is a golang-jwt key function over the server's JWK Set (EC P-256 keys, the
+// server's default signing algorithm), chosen by the token's kid.
+func publishedKey(t *testing.T, srv *server) gojwt.Keyfunc {
+	t.Helper()
+	resp, err := http.Get(srv.BaseURL + "/.well-known/jwks.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var set struct {
+		Keys []struct{ Kid, Kty, Crv, X, Y string }
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
+		t.Fatal(err)
+	}
+	return func(token *gojwt.Token) (any, error) {
+		for _, key := range set.Keys {
+			if key.Kid != token.Header["kid"] || key.Kty != "EC" || key.Crv != "P-256" {
+				continue
+			}
+			x, errX := base64.RawURLEncoding.DecodeString(key.X)
+			y, errY := base64.RawURLEncoding.DecodeString(key.Y)
+			if errX != nil || errY != nil {
+				return nil, errors.New("malformed EC key")
+			}
+			return &ecdsa.PublicKey{Curve: elliptic.P256(), X: new(big.Int).SetBytes(x), Y: new(big.Int).SetBytes(y)}, nil
+		}
+		return nil, errors.New("no published key with this kid")
 	}
 }
