@@ -36,6 +36,7 @@ import { approvalHandlers } from './http/handlers/approvals';
 import { clientRegistrationHandlers, registrationManagementHandlers } from './http/handlers/client-registration';
 import { federationHandlers } from './http/handlers/federation';
 import { IssuerKeys } from './domain/federation/issuer-keys';
+import { DpopVerifier } from './domain/dpop';
 import { webhookOutbox } from './store/webhook-outbox';
 import { DeliveryThread } from './workers/webhooks/delivery-thread';
 import { type DeliveryMetrics, DeliveryWorker, deliverySettings } from './workers/webhooks/delivery-worker';
@@ -209,7 +210,9 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
       ttlMs: ADMIN_TOKEN_CACHE_TTL_MS,
       maxEntries: 10_000,
     });
-    const bearer = bearerAuthenticator({ db, cache: openedCache, adminTokens, hasher, metrics, roles, tokens, tokenState, audit, issuer: config.issuer });
+    // Nonces are HMACs under a key every instance derives from the shared pepper.
+    const dpop = new DpopVerifier(openedCache, config.dpopNonce === 'required' ? hasher.derive('dpop-nonce') : null);
+    const bearer = bearerAuthenticator({ db, cache: openedCache, adminTokens, hasher, metrics, roles, tokens, tokenState, audit, issuer: config.issuer, dpop });
     const identity = identityHandlers(config.issuer, keys);
     const streams = { ...EVENT_STREAM_DEFAULTS, maxLifetimeMs: config.eventStreamMaxSeconds * 1000 };
     const issuerKeys = new IssuerKeys(config.insecureIssuerHosts);
@@ -254,6 +257,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
           scopesSupported: [...scopes],
           cache: openedCache,
           device: config.device,
+          dpop,
         }),
       },
       {
@@ -267,6 +271,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
         validator,
         bodyLimits,
         services: { hasher, metrics, keys, tokenState, adminTokens, mandateScopes: scopes, authenticator: bearer },
+        issuer: config.issuer,
       },
     );
 

@@ -53,6 +53,8 @@ export interface Config {
   insecureIssuerHosts: AllowList;
   /** Device authorization (RFC 8628): how long a request lasts, how often the agent polls, and requests a minute per address or agent. */
   device: { codeTtlSeconds: number; pollIntervalSeconds: number; requestsPerMinute: number };
+  /** Whether DPoP proofs must carry a server nonce (RFC 9449 §8). */
+  dpopNonce: 'off' | 'required';
   /** The most actors a delegation chain (token exchange) may have. */
   delegationMaxDepth: number;
   /** How long one event stream connection lasts before the client is made to resume. */
@@ -136,6 +138,7 @@ export function loadConfig(env: Env = process.env): Config {
     bodyTimeoutMs: reader.integer('MANDATE_BODY_TIMEOUT_MS', 10_000, 100, 600_000),
     webhookAllowList: reader.allowList('MANDATE_WEBHOOK_ALLOWED_HOSTS'),
     insecureIssuerHosts: reader.allowList('MANDATE_INSECURE_ISSUER_HOSTS'),
+    dpopNonce: reader.oneOf('MANDATE_DPOP_NONCE', ['off', 'required'] as const, 'off'),
     device: {
       codeTtlSeconds: reader.integer('MANDATE_DEVICE_CODE_TTL_SECONDS', 600, 60, 86_400),
       pollIntervalSeconds: reader.integer('MANDATE_DEVICE_POLL_INTERVAL_SECONDS', 5, 1, 60),

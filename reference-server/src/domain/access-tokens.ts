@@ -27,6 +27,8 @@ export interface AccessTokenClaims {
   org: string;
   act?: ActorClaim;
   delegation_id?: string;
+  /** RFC 9449 §6.1: the DPoP key the token is bound to. */
+  cnf?: { jkt: string };
 }
 
 /** The agents of a delegation chain, nearest actor first. */
@@ -127,6 +129,8 @@ export class AccessTokens {
     scope: string,
     audience: string,
     delegation?: { clientId: string; act: ActorClaim; id: string; notAfter: number },
+    /** The thumbprint of the DPoP key to bind the token to. */
+    jkt?: string,
   ): Promise<{ token: string; claims: AccessTokenClaims }> {
     const key = await this.keys.current();
     const iat = Math.floor(Date.now() / 1000);
@@ -141,6 +145,7 @@ export class AccessTokens {
       scope,
       org: subject.orgId,
       ...(delegation === undefined ? {} : { act: delegation.act, delegation_id: delegation.id }),
+      ...(jkt === undefined ? {} : { cnf: { jkt } }),
     };
     return { token: signCompact({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYPE }, claims, key.alg, key.privateKey), claims };
   }

@@ -1,4 +1,4 @@
-/** The error codes of RFC 6749 §5.2, RFC 8707, RFC 7009 and RFC 8628 §3.5. */
+/** The error codes of RFC 6749 §5.2, RFC 8707, RFC 7009, RFC 8628 §3.5 and RFC 9449. */
 export type OAuthErrorCode =
   | 'invalid_request'
   | 'invalid_client'
@@ -11,7 +11,9 @@ export type OAuthErrorCode =
   | 'authorization_pending'
   | 'slow_down'
   | 'access_denied'
-  | 'expired_token';
+  | 'expired_token'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce';
 
 /** An OAuth endpoint failure; the HTTP layer answers it as `{ error, error_description }`. */
 export class OAuthError extends Error {

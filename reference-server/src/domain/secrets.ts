@@ -27,6 +27,11 @@ export class SecretHasher {
     this.pepper = Buffer.from(pepper, 'utf8');
   }
 
+  /** A key for another purpose, derived from the pepper: the same on every instance. */
+  derive(purpose: string): string {
+    return createHmac('sha256', this.pepper).update(`mandate:${purpose}`).digest('base64url');
+  }
+
   /** A new secret of 256 random bits. */
   issue(kind: SecretKind): IssuedSecret {
     return this.describe(kind, SECRET_PREFIX[kind] + randomBytes(32).toString('base64url'));

@@ -10,12 +10,14 @@ import type { SigningKeys } from '../domain/signing-keys';
 import type { Authenticator } from './authenticate';
 import { type BodyLimits, readRawBody } from './body';
 import { clientCredentials } from './grants/client-credentials';
-import { type Grant, type GrantDeps, byAgent } from './grants/grant';
+import { type Grant, type GrantDeps, type TokenResponseBody, byAgent } from './grants/grant';
 import { TOKEN_EXCHANGE, tokenExchange } from './grants/token-exchange';
 import { JWT_BEARER, exchangeWorkloadToken, isWorkloadIdentity } from './grants/workload-identity';
 import { DEVICE_CODE, pollDeviceCode } from './grants/device-code';
 import { type DeviceSettings, requestDeviceAuthorization } from './device-authorization';
 import type { Cache } from '../cache/cache';
+import { DPOP_ALGS, type DpopVerifier, DpopRefused } from '../domain/dpop';
+import { proofContext } from './router';
 import { type PublicHandler, requestInfo } from './router';
 import type { RequestValidator } from '../spec/validator';
 
@@ -29,6 +31,7 @@ export interface OAuthDeps extends GrantDeps {
   scopesSupported: string[];
   cache: Cache;
   device: DeviceSettings;
+  dpop: DpopVerifier;
 }
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -173,7 +176,7 @@ export function oauthHandlers(deps: OAuthDeps): Record<string, PublicHandler> {
     if (!/^Bearer /i.test(authorization)) throw invalidClient();
     let principal: Principal;
     try {
-      principal = await deps.bearer.authenticate(authorization, requestInfo(ctx));
+      principal = await deps.bearer.authenticate(authorization, requestInfo(ctx), proofContext(ctx, deps.issuer));
     } catch {
       throw invalidClient();
     }
@@ -182,18 +185,40 @@ export function oauthHandlers(deps: OAuthDeps): Record<string, PublicHandler> {
   }
 
   function introspection(claims: AccessTokenClaims): Record<string, unknown> {
-    const { scope, client_id, sub, aud, iss, exp, iat, jti, org, act, delegation_id } = claims;
+    const { scope, client_id, sub, aud, iss, exp, iat, jti, org, act, delegation_id, cnf } = claims;
     const delegated = act === undefined ? {} : { act, delegation_id };
-    return { active: true, scope, client_id, sub, aud, iss, exp, iat, jti, token_type: 'Bearer', org, ...delegated };
+    const bound = cnf === undefined ? { token_type: 'Bearer' } : { token_type: 'DPoP', cnf };
+    return { active: true, scope, client_id, sub, aud, iss, exp, iat, jti, ...bound, org, ...delegated };
   }
+
+  /**
+   * The thumbprint of the key of the request's DPoP proof (RFC 9449 §5), if it sent one; the
+   * current nonce goes out with every answer when nonces are required.
+   */
+  async function dpopKey(ctx: Context): Promise<string | undefined> {
+    const nonce = deps.dpop.currentNonce();
+    if (nonce !== null) ctx.set('DPoP-Nonce', nonce);
+    const proof = ctx.get('dpop');
+    if (proof === '') return undefined;
+    try {
+      return await deps.dpop.verify(proof, { method: 'POST', url: `${deps.issuer}/oauth2/token` });
+    } catch (error) {
+      if (error instanceof DpopRefused) throw new OAuthError(error.nonce ? 'use_dpop_nonce' : 'invalid_dpop_proof', error.message);
+      throw error;
+    }
+  }
+
+  /** A DPoP-bound token is of type DPoP (RFC 9449 §5). */
+  const sent = (body: TokenResponseBody, jkt: string | undefined): TokenResponseBody => (jkt === undefined ? body : { ...body, token_type: 'DPoP' });
 
   return {
     issueToken: (ctx) =>
       oauthErrors(ctx, async () => {
         const form = await readForm(ctx, deps, 'issueToken');
+        const jkt = await dpopKey(ctx);
         // A public client: the device code is the credential (RFC 8628 §3.4).
         if (form.get('grant_type') === DEVICE_CODE) {
-          ctx.body = await pollDeviceCode(ctx, form, deps);
+          ctx.body = sent(await pollDeviceCode(ctx, form, deps, jkt), jkt);
           return;
         }
         if (isWorkloadIdentity(form)) {
@@ -201,7 +226,7 @@ export function oauthHandlers(deps: OAuthDeps): Record<string, PublicHandler> {
           const authenticates = /^Basic /i.test(ctx.get('authorization')) || ['client_secret', 'client_assertion', 'client_assertion_type'].some((name) => form.has(name));
           const proof = authenticates ? clientProof(ctx, form) : null;
           const client = proof === null ? null : await authenticateClient(ctx, proof);
-          ctx.body = await exchangeWorkloadToken({ ctx, form, agentId: client?.agentId ?? form.get('client_id') }, deps);
+          ctx.body = sent(await exchangeWorkloadToken({ ctx, form, agentId: client?.agentId ?? form.get('client_id'), jkt }, deps), jkt);
           return;
         }
         const proof = clientProof(ctx, form);
@@ -212,7 +237,7 @@ export function oauthHandlers(deps: OAuthDeps): Record<string, PublicHandler> {
           if (grantType === undefined) throw invalidRequest('grant_type is required.');
           const grant = GRANTS.get(grantType);
           if (grant === undefined) throw new OAuthError('unsupported_grant_type', `Not a supported grant type: ${grantType.slice(0, 80)}.`);
-          ctx.body = await grant({ ctx, form, client }, deps);
+          ctx.body = sent(await grant({ ctx, form, client, jkt }, deps), jkt);
         } catch (error) {
           if (error instanceof OAuthError) await refused(ctx, client, error);
           throw error;
@@ -295,6 +320,7 @@ function serverMetadata(ctx: Context, deps: OAuthDeps): Promise<void> {
     introspection_endpoint_auth_signing_alg_values_supported: algs,
     revocation_endpoint_auth_signing_alg_values_supported: algs,
     scopes_supported: deps.scopesSupported,
+    dpop_signing_alg_values_supported: [...DPOP_ALGS],
     // No authorization endpoint, hence no response types (RFC 8414 §2 asks for the list).
     response_types_supported: [],
     service_documentation: `${deps.issuer}/docs`,

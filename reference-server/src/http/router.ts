@@ -10,7 +10,7 @@ import { orgService } from '../domain/orgs';
 import { type AuditEntry, type RequestInfo, appendEvents } from '../domain/audit';
 import { IDEMPOTENCY_HEADER, ORGANIZATION_HEADER, type Operation } from '../spec/operations';
 import type { RequestValidator } from '../spec/validator';
-import type { Authenticator } from './authenticate';
+import type { Authenticator, ProofContext } from './authenticate';
 import { canonicalJson } from '../domain/canonical-json';
 import { isUnstorable } from '../domain/text';
 import { type BodyLimits, parseJsonBody, readRawBody, unstorableProblem } from './body';
@@ -35,6 +35,8 @@ export interface RouterDeps {
   validator: RequestValidator;
   bodyLimits: BodyLimits;
   services: Call['services'];
+  /** Where clients address this server: a DPoP proof's htu names it. */
+  issuer: string;
 }
 
 /** Fails when the spec and the handlers disagree on the set of operations. */
@@ -88,9 +90,14 @@ function authenticate(operation: Operation, deps: RouterDeps): Middleware {
   return async (ctx: Context, next: Next) => {
     const state = ctx.state as RequestState;
     state.authorization = authorizationOf(ctx, operation);
-    state.principal = await deps.authenticator.authenticate(state.authorization, requestInfo(ctx));
+    state.principal = await deps.authenticator.authenticate(state.authorization, requestInfo(ctx), proofContext(ctx, deps.issuer));
     await next();
   };
+}
+
+/** What a DPoP proof of this request must match: its method, and its URL at the issuer. */
+export function proofContext(ctx: Context, issuer: string): ProofContext {
+  return { proof: ctx.get('dpop') || undefined, method: ctx.method, url: `${issuer}${ctx.path}` };
 }
 
 /**

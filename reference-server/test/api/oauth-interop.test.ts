@@ -20,7 +20,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Api, type Body } from '../helpers/api';
 import { createAgent, createOrg } from '../helpers/fixtures';
-import { basic } from '../helpers/oauth';
+import { basic, claimsOf } from '../helpers/oauth';
 import { type TestServer, startServer } from '../helpers/server';
 
 type Oauth = typeof import('oauth4webapi');
@@ -345,6 +345,24 @@ describe('dynamic client registration (RFC 7591) with openid-client v6', () => {
     const issued = await client.clientCredentialsGrant(config, { scope: 'agents:read' });
     const { payload } = await jose.jwtVerify(issued.access_token, jose.createLocalJWKSet({ keys: (await server.mandate.keys.published()).map((k) => k.publicJwk) as never }), { issuer: ISSUER });
     expect(payload).toMatchObject({ sub: registered.client_id, scope: 'agents:read' });
+  });
+});
+
+describe('DPoP (RFC 9449) with openid-client v6', () => {
+  it('obtains a DPoP-bound token and calls the API with it, a new proof per request', async () => {
+    const keyPair = await client.randomDPoPKeyPair('ES256');
+    const config = await client.discovery(new URL(ISSUER), agentId, undefined, client.ClientSecretBasic(secret), { [client.customFetch]: issuerFetch });
+    const DPoP = client.getDPoPHandle(config, keyPair);
+    const tokens = await client.clientCredentialsGrant(config, { scope: 'agents:read' }, { DPoP });
+    expect(tokens.token_type.toLowerCase()).toBe('dpop');
+    const thumbprint = await jose.calculateJwkThumbprint(await jose.exportJWK(keyPair.publicKey), 'sha256');
+    expect((claimsOf(tokens.access_token).cnf as Body).jkt).toBe(thumbprint);
+    for (let i = 0; i < 2; i++) {
+      const response = await client.fetchProtectedResource(config, tokens.access_token, new URL(`${ISSUER}/v1/agents/${agentId}`), 'GET', undefined, undefined, { DPoP });
+      expect(response.status).toBe(200);
+    }
+    // Stolen, the token is useless as a bearer token.
+    expect((await listAgentsWith(tokens.access_token)).status).toBe(401);
   });
 });
 

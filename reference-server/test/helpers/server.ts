@@ -25,6 +25,9 @@ export async function startServer(store: 'postgres' | 'embedded', env: Record<st
   const dataDir = store === 'embedded' ? mkdtempSync(path.join(tmpdir(), 'mandate-test-')) : null;
   const config = loadConfig({
     MANDATE_BOOTSTRAP_TOKEN: TEST_BOOTSTRAP_TOKEN,
+    // Every test server shares one client address and one Redis: the per-address limit of
+    // device authorization would be spent across suites. The rate-limit test sets its own.
+    MANDATE_DEVICE_REQUESTS_PER_MINUTE: '100000',
     ...(store === 'postgres'
       ? {
           DATABASE_URL: requireEnv('TEST_DATABASE_URL'),

@@ -432,12 +432,13 @@ type IntrospectionTokenType string
 // Known IntrospectionTokenType values.
 const (
 	IntrospectionTokenTypeBearer IntrospectionTokenType = "Bearer"
+	IntrospectionTokenTypeDPoP   IntrospectionTokenType = "DPoP"
 )
 
 // IsKnown reports whether v is one of the values this SDK knows.
 func (v IntrospectionTokenType) IsKnown() bool {
 	switch v {
-	case IntrospectionTokenTypeBearer:
+	case IntrospectionTokenTypeBearer, IntrospectionTokenTypeDPoP:
 		return true
 	}
 	return false
@@ -565,8 +566,10 @@ func (v ListWebhookDeliveriesParamsStatus) IsKnown() bool {
 // OAuthErrorError is an open enum. `unauthorized_client` with a correct secret means the agent is
 // suspended or decommissioned; `invalid_client` means the client id or secret is wrong (never
 // which). The device code grant also answers `authorization_pending`, `slow_down` (poll 5 seconds
-// more slowly from now on), `access_denied` and `expired_token` (RFC 8628 §3.5). Values this SDK
-// does not know (from a newer server) are kept, and any value may be sent.
+// more slowly from now on), `access_denied` and `expired_token` (RFC 8628 §3.5). A DPoP proof that
+// does not verify is `invalid_dpop_proof`; `use_dpop_nonce` asks for the proof again with the
+// nonce of the `DPoP-Nonce` header (RFC 9449 §8). Values this SDK does not know (from a newer
+// server) are kept, and any value may be sent.
 type OAuthErrorError string
 
 // Known OAuthErrorError values.
@@ -583,12 +586,14 @@ const (
 	OAuthErrorErrorSlowDown             OAuthErrorError = "slow_down"
 	OAuthErrorErrorAccessDenied         OAuthErrorError = "access_denied"
 	OAuthErrorErrorExpiredToken         OAuthErrorError = "expired_token"
+	OAuthErrorErrorInvalidDpopProof     OAuthErrorError = "invalid_dpop_proof"
+	OAuthErrorErrorUseDpopNonce         OAuthErrorError = "use_dpop_nonce"
 )
 
 // IsKnown reports whether v is one of the values this SDK knows.
 func (v OAuthErrorError) IsKnown() bool {
 	switch v {
-	case OAuthErrorErrorInvalidRequest, OAuthErrorErrorInvalidClient, OAuthErrorErrorInvalidGrant, OAuthErrorErrorUnauthorizedClient, OAuthErrorErrorUnsupportedGrantType, OAuthErrorErrorInvalidScope, OAuthErrorErrorInvalidTarget, OAuthErrorErrorUnsupportedTokenType, OAuthErrorErrorAuthorizationPending, OAuthErrorErrorSlowDown, OAuthErrorErrorAccessDenied, OAuthErrorErrorExpiredToken:
+	case OAuthErrorErrorInvalidRequest, OAuthErrorErrorInvalidClient, OAuthErrorErrorInvalidGrant, OAuthErrorErrorUnauthorizedClient, OAuthErrorErrorUnsupportedGrantType, OAuthErrorErrorInvalidScope, OAuthErrorErrorInvalidTarget, OAuthErrorErrorUnsupportedTokenType, OAuthErrorErrorAuthorizationPending, OAuthErrorErrorSlowDown, OAuthErrorErrorAccessDenied, OAuthErrorErrorExpiredToken, OAuthErrorErrorInvalidDpopProof, OAuthErrorErrorUseDpopNonce:
 		return true
 	}
 	return false
@@ -921,19 +926,21 @@ func (v TokenRequestSubjectTokenType) IsKnown() bool {
 	return false
 }
 
-// TokenResponseTokenType is an open enum. Values this SDK does not know (from a newer server) are
-// kept, and any value may be sent.
+// TokenResponseTokenType is an open enum. `DPoP` when the request carried a DPoP proof: the token
+// is bound to its key (RFC 9449). Values this SDK does not know (from a newer server) are kept,
+// and any value may be sent.
 type TokenResponseTokenType string
 
 // Known TokenResponseTokenType values.
 const (
 	TokenResponseTokenTypeBearer TokenResponseTokenType = "Bearer"
+	TokenResponseTokenTypeDPoP   TokenResponseTokenType = "DPoP"
 )
 
 // IsKnown reports whether v is one of the values this SDK knows.
 func (v TokenResponseTokenType) IsKnown() bool {
 	switch v {
-	case TokenResponseTokenTypeBearer:
+	case TokenResponseTokenTypeBearer, TokenResponseTokenTypeDPoP:
 		return true
 	}
 	return false

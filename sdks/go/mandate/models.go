@@ -2531,6 +2531,8 @@ type Introspection struct {
 	Iat       *int64                  `json:"iat,omitempty"`
 	JTI       *string                 `json:"jti,omitempty"`
 	TokenType *IntrospectionTokenType `json:"token_type,omitempty"`
+	// The key a DPoP-bound token is bound to (RFC 9449 §6.2).
+	Cnf *IntrospectionCnf `json:"cnf,omitempty"`
 	// The agent's organization.
 	Org *string `json:"org,omitempty"`
 	// RFC 8693 §4.1 `act`: the agent acting for the token's subject (`sub`), and, nested in its own
@@ -2574,6 +2576,9 @@ func (m Introspection) MarshalJSON() ([]byte, error) {
 	if m.TokenType != nil {
 		w.Field("token_type", m.TokenType)
 	}
+	if m.Cnf != nil {
+		w.Field("cnf", m.Cnf)
+	}
 	if m.Org != nil {
 		w.Field("org", m.Org)
 	}
@@ -2602,9 +2607,37 @@ func (m *Introspection) UnmarshalJSON(data []byte) error {
 	r.Take("iat", &m.Iat)
 	r.Take("jti", &m.JTI)
 	r.Take("token_type", &m.TokenType)
+	r.Take("cnf", &m.Cnf)
 	r.Take("org", &m.Org)
 	r.Take("act", &m.Act)
 	r.Take("delegation_id", &m.DelegationID)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// IntrospectionCnf is the key a DPoP-bound token is bound to (RFC 9449 §6.2).
+type IntrospectionCnf struct {
+	// RFC 7638 SHA-256 thumbprint of the client's DPoP key.
+	Jkt string `json:"jkt"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m IntrospectionCnf) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("jkt", m.Jkt)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *IntrospectionCnf) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("jkt", &m.Jkt)
 	m.ExtraFields = r.Rest()
 	return r.Err()
 }
@@ -3364,7 +3397,9 @@ type OAuthError struct {
 	// `unauthorized_client` with a correct secret means the agent is suspended or decommissioned;
 	// `invalid_client` means the client id or secret is wrong (never which). The device code grant
 	// also answers `authorization_pending`, `slow_down` (poll 5 seconds more slowly from now on),
-	// `access_denied` and `expired_token` (RFC 8628 §3.5).
+	// `access_denied` and `expired_token` (RFC 8628 §3.5). A DPoP proof that does not verify is
+	// `invalid_dpop_proof`; `use_dpop_nonce` asks for the proof again with the nonce of the
+	// `DPoP-Nonce` header (RFC 9449 §8).
 	Error            OAuthErrorError `json:"error"`
 	ErrorDescription *string         `json:"error_description,omitempty"`
 	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
@@ -3788,6 +3823,8 @@ type ServerMetadata struct {
 	JWKSURI               string  `json:"jwks_uri"`
 	IntrospectionEndpoint *string `json:"introspection_endpoint,omitempty"`
 	RevocationEndpoint    *string `json:"revocation_endpoint,omitempty"`
+	// RFC 9449 §5.1.
+	DpopSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported,omitempty"`
 	// RFC 7591 §3; registration needs an initial access token.
 	RegistrationEndpoint *string `json:"registration_endpoint,omitempty"`
 	// RFC 8628 §4.
@@ -3821,6 +3858,9 @@ func (m ServerMetadata) MarshalJSON() ([]byte, error) {
 	}
 	if m.RevocationEndpoint != nil {
 		w.Field("revocation_endpoint", m.RevocationEndpoint)
+	}
+	if m.DpopSigningAlgValuesSupported != nil {
+		w.Field("dpop_signing_alg_values_supported", m.DpopSigningAlgValuesSupported)
 	}
 	if m.RegistrationEndpoint != nil {
 		w.Field("registration_endpoint", m.RegistrationEndpoint)
@@ -3870,6 +3910,7 @@ func (m *ServerMetadata) UnmarshalJSON(data []byte) error {
 	r.Take("jwks_uri", &m.JWKSURI)
 	r.Take("introspection_endpoint", &m.IntrospectionEndpoint)
 	r.Take("revocation_endpoint", &m.RevocationEndpoint)
+	r.Take("dpop_signing_alg_values_supported", &m.DpopSigningAlgValuesSupported)
 	r.Take("registration_endpoint", &m.RegistrationEndpoint)
 	r.Take("device_authorization_endpoint", &m.DeviceAuthorizationEndpoint)
 	r.Take("grant_types_supported", &m.GrantTypesSupported)
@@ -4235,10 +4276,11 @@ func (m TokenRequest) values() url.Values {
 // TokenResponse is the TokenResponse schema of the API.
 type TokenResponse struct {
 	// A JWT (RFC 9068, `typ` `at+jwt`).
-	AccessToken string                 `json:"access_token"`
-	TokenType   TokenResponseTokenType `json:"token_type"`
-	ExpiresIn   int                    `json:"expires_in"`
-	Scope       string                 `json:"scope"`
+	AccessToken string `json:"access_token"`
+	// `DPoP` when the request carried a DPoP proof: the token is bound to its key (RFC 9449).
+	TokenType TokenResponseTokenType `json:"token_type"`
+	ExpiresIn int                    `json:"expires_in"`
+	Scope     string                 `json:"scope"`
 	// RFC 8693 §3. Mandate exchanges and issues access tokens only.
 	IssuedTokenType *TokenTypeURI `json:"issued_token_type,omitempty"`
 	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send

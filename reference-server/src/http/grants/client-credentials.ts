@@ -1,10 +1,10 @@
 import { type Grant, audienceOf, byAgent, narrowedScopes } from './grant';
 
 /** RFC 6749 §4.4: the agent gets a token for itself, within its allowed scopes. */
-export const clientCredentials: Grant = async ({ ctx, form, client }, deps) => {
+export const clientCredentials: Grant = async ({ ctx, form, client, jkt }, deps) => {
   const scope = narrowedScopes(form.get('scope'), client.allowedScopes, 'The agent');
   const audience = audienceOf(form.get('resource'), deps.issuer);
-  const { token, claims } = await deps.tokens.issue(client, scope, audience);
+  const { token, claims } = await deps.tokens.issue(client, scope, audience, undefined, jkt);
   // The token is handed out only once its issuance is on the audit trail.
   const metadata = { jti: claims.jti, scope, aud: audience, method: client.method, credentialId: client.credentialId, exp: claims.exp };
   await deps.audit.append(byAgent(ctx, client, { action: 'token.issued', outcome: 'success', onItself: true, metadata }));

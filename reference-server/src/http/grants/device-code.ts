@@ -40,7 +40,7 @@ function notYet(row: PollRow): OAuthError {
  * the granted scopes; spending the code, the agent's state and the audit event are one
  * transaction, so a failure leaves the code to be used again.
  */
-export async function pollDeviceCode(ctx: Context, form: Map<string, string>, deps: GrantDeps): Promise<TokenResponseBody> {
+export async function pollDeviceCode(ctx: Context, form: Map<string, string>, deps: GrantDeps, jkt: string | undefined): Promise<TokenResponseBody> {
   const code = form.get('device_code');
   if (code === undefined) throw invalidRequest('device_code is required.');
   const [row] = await deps.db.callFunction<PollRow>('SELECT * FROM mandate_poll_device_code($1)', [deviceCodeHash(code)]);
@@ -50,7 +50,7 @@ export async function pollDeviceCode(ctx: Context, form: Map<string, string>, de
   const agentId = row.agent_id;
   const scope = (row.granted_scopes ?? []).join(' ');
   const audience = audienceOf(form.get('resource'), deps.issuer);
-  const { token, claims } = await deps.tokens.issue({ agentId, orgId: row.org_id }, scope, audience);
+  const { token, claims } = await deps.tokens.issue({ agentId, orgId: row.org_id }, scope, audience, undefined, jkt);
   await deps.db.tenantTransaction({ orgId: row.org_id, instanceAdmin: false, principalId: agentId }, async (sql) => {
     if (!(await approvalStore.markTokenIssued(sql, row.org_id, row.approval_id))) throw notYet({ ...row, outcome: 'used' });
     const agent = await agentStore.find(sql, row.org_id, agentId);

@@ -29,12 +29,14 @@ export interface GrantRequest {
   ctx: Context;
   form: Map<string, string>;
   client: AuthenticatedClient;
+  /** The thumbprint of the request's DPoP key: the token is bound to it (RFC 9449). */
+  jkt: string | undefined;
 }
 
 /** The RFC 6749 §5.1 (and RFC 8693 §2.2.1) success response. */
 export interface TokenResponseBody {
   access_token: string;
-  token_type: 'Bearer';
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   scope: string;
   issued_token_type?: string;

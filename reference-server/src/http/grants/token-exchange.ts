@@ -25,7 +25,7 @@ async function activeToken(deps: GrantDeps, token: string, name: string): Promis
  * are of one organization. Each exchange is recorded as a delegation, with its audit event,
  * in one transaction.
  */
-export const tokenExchange: Grant = async ({ ctx, form, client }, deps) => {
+export const tokenExchange: Grant = async ({ ctx, form, client, jkt }, deps) => {
   const subjectToken = form.get('subject_token');
   if (subjectToken === undefined) throw invalidRequest('subject_token is required.');
   if (form.get('subject_token_type') === undefined) throw invalidRequest('subject_token_type is required.');
@@ -65,7 +65,7 @@ export const tokenExchange: Grant = async ({ ctx, form, client }, deps) => {
     act,
     id: delegationId,
     notAfter: subject.exp,
-  });
+  }, jkt);
   // The event carries the delegation: migration 0010's trigger records it in the event's
   // transaction, which the audit writer's group commit shares with other token requests.
   const metadata = { subjectAgentId: subject.sub, actorAgentId: client.agentId, actingAgents: actorsOf(claims), parentDelegationId: parentId, depth, scope, aud: audience, jti: claims.jti, exp: claims.exp, method: client.method };

@@ -36,6 +36,8 @@ export interface WorkloadRequest {
   form: Map<string, string>;
   /** The agent asked for (client_id, or the client that authenticated anyway), if any. */
   agentId: string | undefined;
+  /** The DPoP key to bind the token to. */
+  jkt: string | undefined;
 }
 
 const invalidGrant = (message: string) => new OAuthError('invalid_grant', message);
@@ -48,7 +50,7 @@ const invalidGrant = (message: string) => new OAuthError('invalid_grant', messag
  * policies' values; an organization whose policies were considered sees the refusal on its
  * audit trail.
  */
-export async function exchangeWorkloadToken({ ctx, form, agentId }: WorkloadRequest, deps: GrantDeps): Promise<TokenResponseBody> {
+export async function exchangeWorkloadToken({ ctx, form, agentId, jkt }: WorkloadRequest, deps: GrantDeps): Promise<TokenResponseBody> {
   const grant = form.get('grant_type') === JWT_BEARER ? 'jwt-bearer' : 'token-exchange';
   const external = grant === 'jwt-bearer' ? form.get('assertion') : form.get('subject_token');
   if (external === undefined) throw invalidRequest(grant === 'jwt-bearer' ? 'assertion is required.' : 'subject_token is required.');
@@ -87,7 +89,7 @@ export async function exchangeWorkloadToken({ ctx, form, agentId }: WorkloadRequ
     const grantable = policy.scopes.filter((scope) => policy.allowed_scopes.includes(scope));
     const scope = narrowedScopes(form.get('scope'), grantable, 'The trust policy');
     const audience = audienceOf(form.get('resource'), deps.issuer);
-    const { token, claims: issued } = await deps.tokens.issue({ agentId: policy.agent_id, orgId: policy.org_id }, scope, audience);
+    const { token, claims: issued } = await deps.tokens.issue({ agentId: policy.agent_id, orgId: policy.org_id }, scope, audience, undefined, jkt);
     const metadata = { ...externalIdentity(claims, grant, policy), jti: issued.jti, scope, aud: audience, exp: issued.exp };
     await deps.audit.append(event(ctx, policy, 'token.issued', 'success', metadata));
     deps.metrics.tokensIssued.inc();

@@ -855,6 +855,8 @@ export interface Introspection {
   iat?: number;
   jti?: string;
   token_type?: IntrospectionTokenType;
+  /** The key a DPoP-bound token is bound to (RFC 9449 §6.2). */
+  cnf?: IntrospectionCnf;
   /** The agent's organization. */
   org?: string;
   /**
@@ -866,7 +868,13 @@ export interface Introspection {
   delegation_id?: string;
 }
 
-export type IntrospectionTokenType = "Bearer" | (string & {});
+/** The key a DPoP-bound token is bound to (RFC 9449 §6.2). */
+export interface IntrospectionCnf {
+  /** RFC 7638 SHA-256 thumbprint of the client's DPoP key. */
+  jkt: string;
+}
+
+export type IntrospectionTokenType = "Bearer" | "DPoP" | (string & {});
 
 /**
  * An OIDC issuer identifier: exactly the `iss` its tokens carry (no query or fragment).
@@ -1068,7 +1076,9 @@ export interface OAuthError {
    * `unauthorized_client` with a correct secret means the agent is suspended or
    * decommissioned; `invalid_client` means the client id or secret is wrong (never which).
    * The device code grant also answers `authorization_pending`, `slow_down` (poll 5 seconds
-   * more slowly from now on), `access_denied` and `expired_token` (RFC 8628 §3.5).
+   * more slowly from now on), `access_denied` and `expired_token` (RFC 8628 §3.5). A DPoP
+   * proof that does not verify is `invalid_dpop_proof`; `use_dpop_nonce` asks for the
+   * proof again with the nonce of the `DPoP-Nonce` header (RFC 9449 §8).
    */
   error: OAuthErrorError;
   error_description?: string;
@@ -1078,9 +1088,11 @@ export interface OAuthError {
  * `unauthorized_client` with a correct secret means the agent is suspended or
  * decommissioned; `invalid_client` means the client id or secret is wrong (never which).
  * The device code grant also answers `authorization_pending`, `slow_down` (poll 5 seconds
- * more slowly from now on), `access_denied` and `expired_token` (RFC 8628 §3.5).
+ * more slowly from now on), `access_denied` and `expired_token` (RFC 8628 §3.5). A DPoP
+ * proof that does not verify is `invalid_dpop_proof`; `use_dpop_nonce` asks for the
+ * proof again with the nonce of the `DPoP-Nonce` header (RFC 9449 §8).
  */
-export type OAuthErrorError = "invalid_request" | "invalid_client" | "invalid_grant" | "unauthorized_client" | "unsupported_grant_type" | "invalid_scope" | "invalid_target" | "unsupported_token_type" | "authorization_pending" | "slow_down" | "access_denied" | "expired_token" | (string & {});
+export type OAuthErrorError = "invalid_request" | "invalid_client" | "invalid_grant" | "unauthorized_client" | "unsupported_grant_type" | "invalid_scope" | "invalid_target" | "unsupported_token_type" | "authorization_pending" | "slow_down" | "access_denied" | "expired_token" | "invalid_dpop_proof" | "use_dpop_nonce" | (string & {});
 
 export interface Organization {
   /** Organization id. */
@@ -1215,6 +1227,8 @@ export interface ServerMetadata {
   jwks_uri: string;
   introspection_endpoint?: string;
   revocation_endpoint?: string;
+  /** RFC 9449 §5.1. */
+  dpop_signing_alg_values_supported?: string[];
   /** RFC 7591 §3; registration needs an initial access token. */
   registration_endpoint?: string;
   /** RFC 8628 §4. */
@@ -1389,6 +1403,7 @@ export type TokenRequestSubjectTokenType = "urn:ietf:params:oauth:token-type:acc
 export interface TokenResponse {
   /** A JWT (RFC 9068, `typ` `at+jwt`). */
   access_token: string;
+  /** `DPoP` when the request carried a DPoP proof: the token is bound to its key (RFC 9449). */
   token_type: TokenResponseTokenType;
   expires_in: number;
   scope: string;
@@ -1396,7 +1411,8 @@ export interface TokenResponse {
   issued_token_type?: TokenTypeUri;
 }
 
-export type TokenResponseTokenType = "Bearer" | (string & {});
+/** `DPoP` when the request carried a DPoP proof: the token is bound to its key (RFC 9449). */
+export type TokenResponseTokenType = "Bearer" | "DPoP" | (string & {});
 
 /** RFC 8693 §3. Mandate exchanges and issues access tokens only. */
 export type TokenTypeUri = "urn:ietf:params:oauth:token-type:access_token" | (string & {});

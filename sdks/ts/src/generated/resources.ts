@@ -762,6 +762,15 @@ export class OAuth extends APIResource {
    * the audit event names the policy and the external subject. Any failure is
    * `invalid_grant`, saying what did not match but not the policies' values.
    *
+   * **Sender-constrained tokens** (RFC 9449): a `DPoP` request header with a proof - a JWT
+   * with header `typ` `dpop+jwt`, an asymmetric `alg` and the client's public `jwk`, and
+   * claims `jti` (used once), `htm` `POST`, `htu` this endpoint's URL, `iat` (within 60
+   * seconds) and, when the server requires nonces, the `nonce` of its last `DPoP-Nonce`
+   * header - binds the token to that key: `token_type` is `DPoP` and the token carries
+   * `cnf.jkt`. It is then sent as `Authorization: DPoP <token>` with a new proof per request
+   * (with `ath`, the token's SHA-256); as a bearer token it is refused. A proof that does not
+   * verify is `invalid_dpop_proof`; `use_dpop_nonce` asks for one with the nonce given.
+   *
    * `POST /oauth2/token` (issueToken)
    */
   issueToken(params: M.TokenRequest, options?: RequestOptions): APIPromise<M.TokenResponse> {

@@ -78,6 +78,7 @@ __all__ = [
     "Health",
     "HealthStatus",
     "Introspection",
+    "IntrospectionCnf",
     "IntrospectionTokenType",
     "IssuerUrl",
     "Jwk",
@@ -331,6 +332,7 @@ class IntrospectionTokenType(OpenEnum):
     """Known values of `IntrospectionTokenType`; others are kept as they come."""
 
     BEARER = "Bearer"
+    D_PO_P = "DPoP"
 
 
 class JwkAlg(OpenEnum):
@@ -383,7 +385,9 @@ class OAuthErrorError(OpenEnum):
     """`unauthorized_client` with a correct secret means the agent is suspended or
     decommissioned; `invalid_client` means the client id or secret is wrong (never which).
     The device code grant also answers `authorization_pending`, `slow_down` (poll 5 seconds
-    more slowly from now on), `access_denied` and `expired_token` (RFC 8628 §3.5).
+    more slowly from now on), `access_denied` and `expired_token` (RFC 8628 §3.5). A DPoP
+    proof that does not verify is `invalid_dpop_proof`; `use_dpop_nonce` asks for the
+    proof again with the nonce of the `DPoP-Nonce` header (RFC 9449 §8).
     """
 
     INVALID_REQUEST = "invalid_request"
@@ -398,6 +402,8 @@ class OAuthErrorError(OpenEnum):
     SLOW_DOWN = "slow_down"
     ACCESS_DENIED = "access_denied"
     EXPIRED_TOKEN = "expired_token"
+    INVALID_DPOP_PROOF = "invalid_dpop_proof"
+    USE_DPOP_NONCE = "use_dpop_nonce"
 
 
 class PublicJwkInputAlg(OpenEnum):
@@ -538,9 +544,10 @@ class TokenRequestSubjectTokenType(OpenEnum):
 
 
 class TokenResponseTokenType(OpenEnum):
-    """Known values of `TokenResponseTokenType`; others are kept as they come."""
+    """`DPoP` when the request carried a DPoP proof: the token is bound to its key (RFC 9449)."""
 
     BEARER = "Bearer"
+    D_PO_P = "DPoP"
 
 
 class TokenTypeUri(OpenEnum):
@@ -1282,6 +1289,8 @@ class Introspection(BaseModel):
     iat: Optional[int] = None
     jti: Optional[str] = None
     token_type: Optional[IntrospectionTokenType] = None
+    cnf: Optional[IntrospectionCnf] = None
+    """The key a DPoP-bound token is bound to (RFC 9449 §6.2)."""
     org: Optional[str] = None
     """The agent's organization."""
     act: Optional[ActorClaim] = None
@@ -1291,6 +1300,13 @@ class Introspection(BaseModel):
     """
     delegation_id: Optional[str] = None
     """The delegation a token exchange recorded for this token."""
+
+
+class IntrospectionCnf(BaseModel):
+    """The key a DPoP-bound token is bound to (RFC 9449 §6.2)."""
+
+    jkt: str
+    """RFC 7638 SHA-256 thumbprint of the client's DPoP key."""
 
 
 class Jwk(BaseModel):
@@ -1318,7 +1334,9 @@ class OAuthError(BaseModel):
     """`unauthorized_client` with a correct secret means the agent is suspended or
     decommissioned; `invalid_client` means the client id or secret is wrong (never which).
     The device code grant also answers `authorization_pending`, `slow_down` (poll 5 seconds
-    more slowly from now on), `access_denied` and `expired_token` (RFC 8628 §3.5).
+    more slowly from now on), `access_denied` and `expired_token` (RFC 8628 §3.5). A DPoP
+    proof that does not verify is `invalid_dpop_proof`; `use_dpop_nonce` asks for the
+    proof again with the nonce of the `DPoP-Nonce` header (RFC 9449 §8).
     """
     error_description: Optional[str] = None
 
@@ -1411,6 +1429,8 @@ class ServerMetadata(BaseModel):
     jwks_uri: str
     introspection_endpoint: Optional[str] = None
     revocation_endpoint: Optional[str] = None
+    dpop_signing_alg_values_supported: Optional[List[str]] = None
+    """RFC 9449 §5.1."""
     registration_endpoint: Optional[str] = None
     """RFC 7591 §3; registration needs an initial access token."""
     device_authorization_endpoint: Optional[str] = None
@@ -1455,6 +1475,7 @@ class TokenResponse(BaseModel):
     access_token: str
     """A JWT (RFC 9068, `typ` `at+jwt`)."""
     token_type: TokenResponseTokenType
+    """`DPoP` when the request carried a DPoP proof: the token is bound to its key (RFC 9449)."""
     expires_in: int
     scope: str
     issued_token_type: Optional[TokenTypeUri] = None
@@ -1673,5 +1694,6 @@ AgentCardSecuritySchemesValue.model_rebuild()
 AgentCardSecuritySchemesValueFlows.model_rebuild()
 AuditEvent.model_rebuild()
 DidDocument.model_rebuild()
+Introspection.model_rebuild()
 Readiness.model_rebuild()
 WebhookDelivery.model_rebuild()

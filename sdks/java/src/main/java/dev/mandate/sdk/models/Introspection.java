@@ -58,6 +58,10 @@ public final class Introspection {
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<IntrospectionTokenType> tokenType;
 
+  @JsonProperty("cnf")
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private final JsonField<IntrospectionCnf> cnf;
+
   @JsonProperty("org")
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<String> org;
@@ -84,6 +88,7 @@ public final class Introspection {
       @JsonProperty("iat") JsonField<Long> iat,
       @JsonProperty("jti") JsonField<String> jti,
       @JsonProperty("token_type") JsonField<IntrospectionTokenType> tokenType,
+      @JsonProperty("cnf") JsonField<IntrospectionCnf> cnf,
       @JsonProperty("org") JsonField<String> org,
       @JsonProperty("act") JsonField<ActorClaim> act,
       @JsonProperty("delegation_id") JsonField<String> delegationId) {
@@ -97,6 +102,7 @@ public final class Introspection {
     this.iat = iat == null ? JsonField.absent() : iat;
     this.jti = jti == null ? JsonField.absent() : jti;
     this.tokenType = tokenType == null ? JsonField.absent() : tokenType;
+    this.cnf = cnf == null ? JsonField.absent() : cnf;
     this.org = org == null ? JsonField.absent() : org;
     this.act = act == null ? JsonField.absent() : act;
     this.delegationId = delegationId == null ? JsonField.absent() : delegationId;
@@ -212,6 +218,16 @@ public final class Introspection {
     return tokenType;
   }
 
+  /** The key a DPoP-bound token is bound to (RFC 9449 §6.2). */
+  public Optional<IntrospectionCnf> cnf() {
+    return cnf.asOptional();
+  }
+
+  /** {@code cnf} as on the wire: absent, null or a value. */
+  public JsonField<IntrospectionCnf> _cnf() {
+    return cnf;
+  }
+
   /** The agent's organization. */
   public Optional<String> org() {
     return org.asOptional();
@@ -270,6 +286,7 @@ public final class Introspection {
         && iat.equals(that.iat)
         && jti.equals(that.jti)
         && tokenType.equals(that.tokenType)
+        && cnf.equals(that.cnf)
         && org.equals(that.org)
         && act.equals(that.act)
         && delegationId.equals(that.delegationId)
@@ -278,7 +295,7 @@ public final class Introspection {
 
   @Override
   public int hashCode() {
-    return Objects.hash(active, scope, clientId, sub, aud, iss, exp, iat, jti, tokenType, org, act, delegationId, additionalProperties);
+    return Objects.hash(active, scope, clientId, sub, aud, iss, exp, iat, jti, tokenType, cnf, org, act, delegationId, additionalProperties);
   }
 
   @Override
@@ -314,6 +331,9 @@ public final class Introspection {
         + "tokenType="
         + tokenType
         + ", "
+        + "cnf="
+        + cnf
+        + ", "
         + "org="
         + org
         + ", "
@@ -340,6 +360,7 @@ public final class Introspection {
     private JsonField<Long> iat = JsonField.absent();
     private JsonField<String> jti = JsonField.absent();
     private JsonField<IntrospectionTokenType> tokenType = JsonField.absent();
+    private JsonField<IntrospectionCnf> cnf = JsonField.absent();
     private JsonField<String> org = JsonField.absent();
     private JsonField<ActorClaim> act = JsonField.absent();
     private JsonField<String> delegationId = JsonField.absent();
@@ -358,6 +379,7 @@ public final class Introspection {
       iat = source.iat;
       jti = source.jti;
       tokenType = source.tokenType;
+      cnf = source.cnf;
       org = source.org;
       act = source.act;
       delegationId = source.delegationId;
@@ -484,6 +506,18 @@ public final class Introspection {
       return this;
     }
 
+    /** Sets {@code cnf}; null leaves it out. */
+    public Builder cnf(IntrospectionCnf cnf) {
+      this.cnf = cnf == null ? JsonField.absent() : JsonField.of(cnf);
+      return this;
+    }
+
+    /** Sets {@code cnf} exactly: absent, null (even where the API refuses it) or a value. */
+    public Builder cnf(JsonField<IntrospectionCnf> cnf) {
+      this.cnf = Objects.requireNonNull(cnf, "cnf");
+      return this;
+    }
+
     /** Sets {@code org}; null leaves it out. */
     public Builder org(String org) {
       this.org = org == null ? JsonField.absent() : JsonField.of(org);
@@ -533,7 +567,7 @@ public final class Introspection {
 
     /** The {@link Introspection}; the server validates required properties and constraints. */
     public Introspection build() {
-      Introspection built = new Introspection(active, scope, clientId, sub, aud, iss, exp, iat, jti, tokenType, org, act, delegationId);
+      Introspection built = new Introspection(active, scope, clientId, sub, aud, iss, exp, iat, jti, tokenType, cnf, org, act, delegationId);
       built.additionalProperties.putAll(additionalProperties);
       return built;
     }

@@ -13,12 +13,14 @@ import java.util.List;
  */
 public final class IntrospectionTokenType extends OpenEnum {
   public static final IntrospectionTokenType BEARER = new IntrospectionTokenType("Bearer");
+  public static final IntrospectionTokenType D_PO_P = new IntrospectionTokenType("DPoP");
 
-  private static final List<IntrospectionTokenType> KNOWN = List.of(BEARER);
+  private static final List<IntrospectionTokenType> KNOWN = List.of(BEARER, D_PO_P);
 
   /** The known values, for exhaustive switches; {@code _UNKNOWN} for any other value. */
   public enum Known {
     BEARER,
+    D_PO_P,
     _UNKNOWN
   }
 
@@ -48,6 +50,7 @@ public final class IntrospectionTokenType extends OpenEnum {
   public Known known() {
     return switch (value()) {
       case "Bearer" -> Known.BEARER;
+      case "DPoP" -> Known.D_PO_P;
       default -> Known._UNKNOWN;
     };
   }

@@ -50,7 +50,9 @@ public final class OAuthError {
    * {@code unauthorized_client} with a correct secret means the agent is suspended or
    * decommissioned; {@code invalid_client} means the client id or secret is wrong (never which).
    * The device code grant also answers {@code authorization_pending}, {@code slow_down} (poll 5 seconds
-   * more slowly from now on), {@code access_denied} and {@code expired_token} (RFC 8628 §3.5).
+   * more slowly from now on), {@code access_denied} and {@code expired_token} (RFC 8628 §3.5). A DPoP
+   * proof that does not verify is {@code invalid_dpop_proof}; {@code use_dpop_nonce} asks for the
+   * proof again with the nonce of the {@code DPoP-Nonce} header (RFC 9449 §8).
    */
   public OAuthErrorError error() {
     return error.orNull();

@@ -10,7 +10,9 @@ import java.util.List;
  * {@code unauthorized_client} with a correct secret means the agent is suspended or
  * decommissioned; {@code invalid_client} means the client id or secret is wrong (never which).
  * The device code grant also answers {@code authorization_pending}, {@code slow_down} (poll 5 seconds
- * more slowly from now on), {@code access_denied} and {@code expired_token} (RFC 8628 §3.5).
+ * more slowly from now on), {@code access_denied} and {@code expired_token} (RFC 8628 §3.5). A DPoP
+ * proof that does not verify is {@code invalid_dpop_proof}; {@code use_dpop_nonce} asks for the
+ * proof again with the nonce of the {@code DPoP-Nonce} header (RFC 9449 §8).
  *
  * Open: {@link #of(String)} keeps a value this SDK does not know.
  */
@@ -27,8 +29,10 @@ public final class OAuthErrorError extends OpenEnum {
   public static final OAuthErrorError SLOW_DOWN = new OAuthErrorError("slow_down");
   public static final OAuthErrorError ACCESS_DENIED = new OAuthErrorError("access_denied");
   public static final OAuthErrorError EXPIRED_TOKEN = new OAuthErrorError("expired_token");
+  public static final OAuthErrorError INVALID_DPOP_PROOF = new OAuthErrorError("invalid_dpop_proof");
+  public static final OAuthErrorError USE_DPOP_NONCE = new OAuthErrorError("use_dpop_nonce");
 
-  private static final List<OAuthErrorError> KNOWN = List.of(INVALID_REQUEST, INVALID_CLIENT, INVALID_GRANT, UNAUTHORIZED_CLIENT, UNSUPPORTED_GRANT_TYPE, INVALID_SCOPE, INVALID_TARGET, UNSUPPORTED_TOKEN_TYPE, AUTHORIZATION_PENDING, SLOW_DOWN, ACCESS_DENIED, EXPIRED_TOKEN);
+  private static final List<OAuthErrorError> KNOWN = List.of(INVALID_REQUEST, INVALID_CLIENT, INVALID_GRANT, UNAUTHORIZED_CLIENT, UNSUPPORTED_GRANT_TYPE, INVALID_SCOPE, INVALID_TARGET, UNSUPPORTED_TOKEN_TYPE, AUTHORIZATION_PENDING, SLOW_DOWN, ACCESS_DENIED, EXPIRED_TOKEN, INVALID_DPOP_PROOF, USE_DPOP_NONCE);
 
   /** The known values, for exhaustive switches; {@code _UNKNOWN} for any other value. */
   public enum Known {
@@ -44,6 +48,8 @@ public final class OAuthErrorError extends OpenEnum {
     SLOW_DOWN,
     ACCESS_DENIED,
     EXPIRED_TOKEN,
+    INVALID_DPOP_PROOF,
+    USE_DPOP_NONCE,
     _UNKNOWN
   }
 
@@ -84,6 +90,8 @@ public final class OAuthErrorError extends OpenEnum {
       case "slow_down" -> Known.SLOW_DOWN;
       case "access_denied" -> Known.ACCESS_DENIED;
       case "expired_token" -> Known.EXPIRED_TOKEN;
+      case "invalid_dpop_proof" -> Known.INVALID_DPOP_PROOF;
+      case "use_dpop_nonce" -> Known.USE_DPOP_NONCE;
       default -> Known._UNKNOWN;
     };
   }

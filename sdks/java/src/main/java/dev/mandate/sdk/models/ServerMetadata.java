@@ -39,6 +39,10 @@ public final class ServerMetadata {
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<String> revocationEndpoint;
 
+  @JsonProperty("dpop_signing_alg_values_supported")
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private final JsonField<List<String>> dpopSigningAlgValuesSupported;
+
   @JsonProperty("registration_endpoint")
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<String> registrationEndpoint;
@@ -96,6 +100,7 @@ public final class ServerMetadata {
       @JsonProperty("jwks_uri") JsonField<String> jwksUri,
       @JsonProperty("introspection_endpoint") JsonField<String> introspectionEndpoint,
       @JsonProperty("revocation_endpoint") JsonField<String> revocationEndpoint,
+      @JsonProperty("dpop_signing_alg_values_supported") JsonField<List<String>> dpopSigningAlgValuesSupported,
       @JsonProperty("registration_endpoint") JsonField<String> registrationEndpoint,
       @JsonProperty("device_authorization_endpoint") JsonField<String> deviceAuthorizationEndpoint,
       @JsonProperty("grant_types_supported") JsonField<List<String>> grantTypesSupported,
@@ -113,6 +118,7 @@ public final class ServerMetadata {
     this.jwksUri = jwksUri == null ? JsonField.absent() : jwksUri;
     this.introspectionEndpoint = introspectionEndpoint == null ? JsonField.absent() : introspectionEndpoint;
     this.revocationEndpoint = revocationEndpoint == null ? JsonField.absent() : revocationEndpoint;
+    this.dpopSigningAlgValuesSupported = dpopSigningAlgValuesSupported == null ? JsonField.absent() : dpopSigningAlgValuesSupported.map(Collections::unmodifiableList);
     this.registrationEndpoint = registrationEndpoint == null ? JsonField.absent() : registrationEndpoint;
     this.deviceAuthorizationEndpoint = deviceAuthorizationEndpoint == null ? JsonField.absent() : deviceAuthorizationEndpoint;
     this.grantTypesSupported = grantTypesSupported == null ? JsonField.absent() : grantTypesSupported.map(Collections::unmodifiableList);
@@ -185,6 +191,16 @@ public final class ServerMetadata {
   /** {@code revocation_endpoint} as on the wire: absent, null or a value. */
   public JsonField<String> _revocationEndpoint() {
     return revocationEndpoint;
+  }
+
+  /** RFC 9449 §5.1. */
+  public Optional<List<String>> dpopSigningAlgValuesSupported() {
+    return dpopSigningAlgValuesSupported.asOptional();
+  }
+
+  /** {@code dpop_signing_alg_values_supported} as on the wire: absent, null or a value. */
+  public JsonField<List<String>> _dpopSigningAlgValuesSupported() {
+    return dpopSigningAlgValuesSupported;
   }
 
   /** RFC 7591 §3; registration needs an initial access token. */
@@ -327,6 +343,7 @@ public final class ServerMetadata {
         && jwksUri.equals(that.jwksUri)
         && introspectionEndpoint.equals(that.introspectionEndpoint)
         && revocationEndpoint.equals(that.revocationEndpoint)
+        && dpopSigningAlgValuesSupported.equals(that.dpopSigningAlgValuesSupported)
         && registrationEndpoint.equals(that.registrationEndpoint)
         && deviceAuthorizationEndpoint.equals(that.deviceAuthorizationEndpoint)
         && grantTypesSupported.equals(that.grantTypesSupported)
@@ -344,7 +361,7 @@ public final class ServerMetadata {
 
   @Override
   public int hashCode() {
-    return Objects.hash(issuer, tokenEndpoint, jwksUri, introspectionEndpoint, revocationEndpoint, registrationEndpoint, deviceAuthorizationEndpoint, grantTypesSupported, tokenEndpointAuthMethodsSupported, introspectionEndpointAuthMethodsSupported, revocationEndpointAuthMethodsSupported, tokenEndpointAuthSigningAlgValuesSupported, introspectionEndpointAuthSigningAlgValuesSupported, revocationEndpointAuthSigningAlgValuesSupported, scopesSupported, responseTypesSupported, serviceDocumentation, additionalProperties);
+    return Objects.hash(issuer, tokenEndpoint, jwksUri, introspectionEndpoint, revocationEndpoint, dpopSigningAlgValuesSupported, registrationEndpoint, deviceAuthorizationEndpoint, grantTypesSupported, tokenEndpointAuthMethodsSupported, introspectionEndpointAuthMethodsSupported, revocationEndpointAuthMethodsSupported, tokenEndpointAuthSigningAlgValuesSupported, introspectionEndpointAuthSigningAlgValuesSupported, revocationEndpointAuthSigningAlgValuesSupported, scopesSupported, responseTypesSupported, serviceDocumentation, additionalProperties);
   }
 
   @Override
@@ -364,6 +381,9 @@ public final class ServerMetadata {
         + ", "
         + "revocationEndpoint="
         + revocationEndpoint
+        + ", "
+        + "dpopSigningAlgValuesSupported="
+        + dpopSigningAlgValuesSupported
         + ", "
         + "registrationEndpoint="
         + registrationEndpoint
@@ -413,6 +433,7 @@ public final class ServerMetadata {
     private JsonField<String> jwksUri = JsonField.absent();
     private JsonField<String> introspectionEndpoint = JsonField.absent();
     private JsonField<String> revocationEndpoint = JsonField.absent();
+    private JsonField<List<String>> dpopSigningAlgValuesSupported = JsonField.absent();
     private JsonField<String> registrationEndpoint = JsonField.absent();
     private JsonField<String> deviceAuthorizationEndpoint = JsonField.absent();
     private JsonField<List<String>> grantTypesSupported = JsonField.absent();
@@ -435,6 +456,7 @@ public final class ServerMetadata {
       jwksUri = source.jwksUri;
       introspectionEndpoint = source.introspectionEndpoint;
       revocationEndpoint = source.revocationEndpoint;
+      dpopSigningAlgValuesSupported = source.dpopSigningAlgValuesSupported;
       registrationEndpoint = source.registrationEndpoint;
       deviceAuthorizationEndpoint = source.deviceAuthorizationEndpoint;
       grantTypesSupported = source.grantTypesSupported;
@@ -507,6 +529,18 @@ public final class ServerMetadata {
     /** Sets {@code revocation_endpoint} exactly: absent, null (even where the API refuses it) or a value. */
     public Builder revocationEndpoint(JsonField<String> revocationEndpoint) {
       this.revocationEndpoint = Objects.requireNonNull(revocationEndpoint, "revocationEndpoint");
+      return this;
+    }
+
+    /** Sets {@code dpop_signing_alg_values_supported}; null leaves it out. */
+    public Builder dpopSigningAlgValuesSupported(List<String> dpopSigningAlgValuesSupported) {
+      this.dpopSigningAlgValuesSupported = dpopSigningAlgValuesSupported == null ? JsonField.absent() : JsonField.of(dpopSigningAlgValuesSupported);
+      return this;
+    }
+
+    /** Sets {@code dpop_signing_alg_values_supported} exactly: absent, null (even where the API refuses it) or a value. */
+    public Builder dpopSigningAlgValuesSupported(JsonField<List<String>> dpopSigningAlgValuesSupported) {
+      this.dpopSigningAlgValuesSupported = Objects.requireNonNull(dpopSigningAlgValuesSupported, "dpopSigningAlgValuesSupported");
       return this;
     }
 
@@ -667,7 +701,7 @@ public final class ServerMetadata {
 
     /** The {@link ServerMetadata}; the server validates required properties and constraints. */
     public ServerMetadata build() {
-      ServerMetadata built = new ServerMetadata(issuer, tokenEndpoint, jwksUri, introspectionEndpoint, revocationEndpoint, registrationEndpoint, deviceAuthorizationEndpoint, grantTypesSupported, tokenEndpointAuthMethodsSupported, introspectionEndpointAuthMethodsSupported, revocationEndpointAuthMethodsSupported, tokenEndpointAuthSigningAlgValuesSupported, introspectionEndpointAuthSigningAlgValuesSupported, revocationEndpointAuthSigningAlgValuesSupported, scopesSupported, responseTypesSupported, serviceDocumentation);
+      ServerMetadata built = new ServerMetadata(issuer, tokenEndpoint, jwksUri, introspectionEndpoint, revocationEndpoint, dpopSigningAlgValuesSupported, registrationEndpoint, deviceAuthorizationEndpoint, grantTypesSupported, tokenEndpointAuthMethodsSupported, introspectionEndpointAuthMethodsSupported, revocationEndpointAuthMethodsSupported, tokenEndpointAuthSigningAlgValuesSupported, introspectionEndpointAuthSigningAlgValuesSupported, revocationEndpointAuthSigningAlgValuesSupported, scopesSupported, responseTypesSupported, serviceDocumentation);
       built.additionalProperties.putAll(additionalProperties);
       return built;
     }

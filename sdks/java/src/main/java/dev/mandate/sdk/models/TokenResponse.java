@@ -74,7 +74,7 @@ public final class TokenResponse {
     return accessToken;
   }
 
-  /** The {@code token_type} property. */
+  /** {@code DPoP} when the request carried a DPoP proof: the token is bound to its key (RFC 9449). */
   public TokenResponseTokenType tokenType() {
     return tokenType.orNull();
   }

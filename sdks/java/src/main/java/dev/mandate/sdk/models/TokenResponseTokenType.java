@@ -7,18 +7,20 @@ import dev.mandate.sdk.core.OpenEnum;
 import java.util.List;
 
 /**
- * The TokenResponseTokenType enum.
+ * {@code DPoP} when the request carried a DPoP proof: the token is bound to its key (RFC 9449).
  *
  * Open: {@link #of(String)} keeps a value this SDK does not know.
  */
 public final class TokenResponseTokenType extends OpenEnum {
   public static final TokenResponseTokenType BEARER = new TokenResponseTokenType("Bearer");
+  public static final TokenResponseTokenType D_PO_P = new TokenResponseTokenType("DPoP");
 
-  private static final List<TokenResponseTokenType> KNOWN = List.of(BEARER);
+  private static final List<TokenResponseTokenType> KNOWN = List.of(BEARER, D_PO_P);
 
   /** The known values, for exhaustive switches; {@code _UNKNOWN} for any other value. */
   public enum Known {
     BEARER,
+    D_PO_P,
     _UNKNOWN
   }
 
@@ -48,6 +50,7 @@ public final class TokenResponseTokenType extends OpenEnum {
   public Known known() {
     return switch (value()) {
       case "Bearer" -> Known.BEARER;
+      case "DPoP" -> Known.D_PO_P;
       default -> Known._UNKNOWN;
     };
   }

@@ -152,6 +152,15 @@ public final class OAuthResource {
    * the audit event names the policy and the external subject. Any failure is
    * {@code invalid_grant}, saying what did not match but not the policies' values.
    *
+   * **Sender-constrained tokens** (RFC 9449): a {@code DPoP} request header with a proof - a JWT
+   * with header {@code typ} {@code dpop+jwt}, an asymmetric {@code alg} and the client's public {@code jwk}, and
+   * claims {@code jti} (used once), {@code htm} {@code POST}, {@code htu} this endpoint's URL, {@code iat} (within 60
+   * seconds) and, when the server requires nonces, the {@code nonce} of its last {@code DPoP-Nonce}
+   * header - binds the token to that key: {@code token_type} is {@code DPoP} and the token carries
+   * {@code cnf.jkt}. It is then sent as {@code Authorization: DPoP &lt;token&gt;} with a new proof per request
+   * (with {@code ath}, the token's SHA-256); as a bearer token it is refused. A proof that does not
+   * verify is {@code invalid_dpop_proof}; {@code use_dpop_nonce} asks for one with the nonce given.
+   *
    * {@code POST /oauth2/token} ({@code issueToken}).
    */
   public TokenResponse issueToken(TokenRequest params, RequestOptions options) {
