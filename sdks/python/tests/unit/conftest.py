@@ -27,6 +27,7 @@ def agent_json(**overrides: Any) -> dict[str, Any]:
         "allowedScopes": ["agents:read"],
         "metadata": {},
         "status": "active",
+        "trustLevel": "unknown",
         "createdAt": "2025-01-02T03:04:05.678Z",
         "updatedAt": "2025-01-02T03:04:05.678Z",
         "suspendedAt": None,
