@@ -57,6 +57,7 @@ export const agentService = {
         allowedScopes: input.allowedScopes ?? [],
         metadata: input.metadata ?? {},
         trustLevel: input.trustLevel ?? 'unknown',
+        dpopRequired: input.dpopRequired ?? false,
       }),
     );
   },

@@ -37,6 +37,7 @@ interface AgentKeyRow {
   jwk: Record<string, string>;
   agent_status: string;
   allowed_scopes: string[];
+  dpop_required: boolean;
 }
 
 const refused = (detail: string, known: { orgId: string | null; agentId: string | null } = { orgId: null, agentId: null }) =>
@@ -131,6 +132,6 @@ export class ClientAssertionVerifier {
       throw new ClientAuthenticationFailed(new OAuthError('unauthorized_client', `The agent is ${row.agent_status}.`), { orgId: row.org_id, agentId: row.agent_id });
     }
     await this.uses.record(row.key_id);
-    return { agentId: row.agent_id, orgId: row.org_id, credentialId: row.key_id, allowedScopes: row.allowed_scopes, method: 'private_key_jwt' };
+    return { agentId: row.agent_id, orgId: row.org_id, credentialId: row.key_id, allowedScopes: row.allowed_scopes, method: 'private_key_jwt', dpopRequired: row.dpop_required };
   }
 }

@@ -12,6 +12,8 @@ export interface AuthenticatedClient {
   credentialId: string;
   allowedScopes: string[];
   method: 'client_secret' | 'private_key_jwt';
+  /** Whether the agent's tokens must be DPoP-bound. */
+  dpopRequired: boolean;
 }
 
 interface CredentialRow {
@@ -23,6 +25,7 @@ interface CredentialRow {
   revoked_at: Date | null;
   agent_status: string;
   allowed_scopes: string[];
+  dpop_required: boolean;
 }
 
 /** Thrown with what is known about a failed attempt, for the audit trail. */
@@ -75,6 +78,6 @@ export class ClientAuthenticator {
       });
     }
     await this.uses.record(row.credential_id);
-    return { agentId: row.agent_id, orgId: row.org_id, credentialId: row.credential_id, allowedScopes: row.allowed_scopes, method: 'client_secret' };
+    return { agentId: row.agent_id, orgId: row.org_id, credentialId: row.credential_id, allowedScopes: row.allowed_scopes, method: 'client_secret', dpopRequired: row.dpop_required };
   }
 }

@@ -10,7 +10,7 @@ import type { SigningKeys } from '../domain/signing-keys';
 import type { Authenticator } from './authenticate';
 import { type BodyLimits, readRawBody } from './body';
 import { clientCredentials } from './grants/client-credentials';
-import { type Grant, type GrantDeps, type TokenResponseBody, byAgent } from './grants/grant';
+import { type Grant, type GrantDeps, type TokenResponseBody, byAgent, requireBinding } from './grants/grant';
 import { TOKEN_EXCHANGE, tokenExchange } from './grants/token-exchange';
 import { JWT_BEARER, exchangeWorkloadToken, isWorkloadIdentity } from './grants/workload-identity';
 import { DEVICE_CODE, pollDeviceCode } from './grants/device-code';
@@ -237,6 +237,7 @@ export function oauthHandlers(deps: OAuthDeps): Record<string, PublicHandler> {
           if (grantType === undefined) throw invalidRequest('grant_type is required.');
           const grant = GRANTS.get(grantType);
           if (grant === undefined) throw new OAuthError('unsupported_grant_type', `Not a supported grant type: ${grantType.slice(0, 80)}.`);
+          requireBinding(client.dpopRequired, jkt);
           ctx.body = sent(await grant({ ctx, form, client, jkt }, deps), jkt);
         } catch (error) {
           if (error instanceof OAuthError) await refused(ctx, client, error);

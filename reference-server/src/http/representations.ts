@@ -50,6 +50,7 @@ export const agentJson = (agent: AgentRecord) => ({
   metadata: agent.metadata,
   status: agent.status,
   trustLevel: agent.trustLevel,
+  dpopRequired: agent.dpopRequired,
   createdAt: agent.createdAt.toISOString(),
   updatedAt: agent.updatedAt.toISOString(),
   suspendedAt: time(agent.suspendedAt),

@@ -16,6 +16,7 @@ export interface AgentFields {
   allowedScopes: string[];
   metadata: Record<string, string>;
   trustLevel: TrustLevel;
+  dpopRequired: boolean;
 }
 
 export interface AgentRecord extends AgentFields {
@@ -37,11 +38,11 @@ export interface AgentFilters {
 }
 
 const COLUMNS = `id, org_id AS "orgId", name, description, agent_type AS "agentType", version, capabilities, owner,
-  deployment_env AS "deploymentEnv", allowed_scopes AS "allowedScopes", metadata, trust_level AS "trustLevel", status,
+  deployment_env AS "deploymentEnv", allowed_scopes AS "allowedScopes", metadata, trust_level AS "trustLevel", dpop_required AS "dpopRequired", status,
   created_at AS "createdAt", updated_at AS "updatedAt", suspended_at AS "suspendedAt",
   decommissioned_at AS "decommissionedAt"`;
 
-/** The descriptive columns, in the order of the $3…$12 placeholders of insert and save. */
+/** The descriptive columns, in the order of the $3…$13 placeholders of insert and save. */
 const fieldParams = (agent: AgentFields): unknown[] => [
   agent.name,
   agent.description,
@@ -53,6 +54,7 @@ const fieldParams = (agent: AgentFields): unknown[] => [
   agent.allowedScopes,
   JSON.stringify(agent.metadata),
   agent.trustLevel,
+  agent.dpopRequired,
 ];
 
 /** Escapes LIKE wildcards so a search for `50%` finds the text "50%". */
@@ -62,8 +64,8 @@ export const agentStore = {
   async insert(sql: Sql, agent: AgentFields & { id: string; orgId: string }): Promise<AgentRecord> {
     const [row] = await sql.query<AgentRecord>(
       `INSERT INTO agents (id, org_id, name, description, agent_type, version, capabilities, owner,
-         deployment_env, allowed_scopes, metadata, trust_level, status)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'active') RETURNING ${COLUMNS}`,
+         deployment_env, allowed_scopes, metadata, trust_level, dpop_required, status)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'active') RETURNING ${COLUMNS}`,
       [agent.id, agent.orgId, ...fieldParams(agent)],
     );
     return row as AgentRecord;
@@ -100,8 +102,8 @@ export const agentStore = {
   async save(sql: Sql, agent: AgentRecord): Promise<AgentRecord> {
     const [row] = await sql.query<AgentRecord>(
       `UPDATE agents SET name = $3, description = $4, agent_type = $5, version = $6, capabilities = $7,
-         owner = $8, deployment_env = $9, allowed_scopes = $10, metadata = $11, trust_level = $12, status = $13,
-         suspended_at = $14, decommissioned_at = $15, updated_at = now()
+         owner = $8, deployment_env = $9, allowed_scopes = $10, metadata = $11, trust_level = $12, dpop_required = $13,
+         status = $14, suspended_at = $15, decommissioned_at = $16, updated_at = now()
        WHERE org_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
       [agent.orgId, agent.id, ...fieldParams(agent), agent.status, agent.suspendedAt, agent.decommissionedAt],
     );

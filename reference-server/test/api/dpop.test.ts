@@ -199,6 +199,24 @@ describe('server nonces (MANDATE_DPOP_NONCE=required)', () => {
   });
 });
 
+describe('an agent that must use DPoP', () => {
+  it('gets no token without a proof, and a bound one with it', async () => {
+    const agent = await createAgent(admin, { allowedScopes: ['agents:read'], dpopRequired: true });
+    expect(agent.dpopRequired).toBe(true);
+    const secret = (await admin.call('createCredential', { path: { agentId: agent.id } })).body.secret as string;
+    const authorization = basic(agent.id as string, secret);
+    const refused = await tokenRequest(server, authorization);
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as Body).error).toBe('invalid_dpop_proof');
+    const key = await dpopKey();
+    const bound = await tokenRequest(server, authorization, await proof(key, 'POST', `${server.issuer}/oauth2/token`));
+    expect(((await bound.json()) as Body).token_type).toBe('DPoP');
+    // Switched off, plain bearer tokens are issued again.
+    await admin.call('updateAgent', { path: { agentId: agent.id }, body: { dpopRequired: false } });
+    expect(((await (await tokenRequest(server, authorization)).json()) as Body).token_type).toBe('Bearer');
+  });
+});
+
 describe('the audit trail', () => {
   it('names the DPoP scheme in a refused authentication', async () => {
     const key = await dpopKey();

@@ -267,6 +267,9 @@ type Agent struct {
 	// registered to the agent and nothing looks like impersonation; `unknown` (the default) - a person
 	// approves or denies (`/v1/approvals`); `blocked` - refused at once, no request made.
 	TrustLevel TrustLevel `json:"trustLevel"`
+	// Whether the agent's tokens must be DPoP-bound (RFC 9449); a token request without a DPoP proof
+	// is then `invalid_dpop_proof`.
+	DpopRequired bool `json:"dpopRequired"`
 	// RFC 3339 time in UTC.
 	CreatedAt Timestamp `json:"createdAt"`
 	// RFC 3339 time in UTC.
@@ -294,6 +297,7 @@ func (m Agent) MarshalJSON() ([]byte, error) {
 	w.Field("metadata", m.Metadata)
 	w.Field("status", m.Status)
 	w.Field("trustLevel", m.TrustLevel)
+	w.Field("dpopRequired", m.DpopRequired)
 	w.Field("createdAt", m.CreatedAt)
 	w.Field("updatedAt", m.UpdatedAt)
 	w.Field("suspendedAt", m.SuspendedAt)
@@ -320,6 +324,7 @@ func (m *Agent) UnmarshalJSON(data []byte) error {
 	r.Take("metadata", &m.Metadata)
 	r.Take("status", &m.Status)
 	r.Take("trustLevel", &m.TrustLevel)
+	r.Take("dpopRequired", &m.DpopRequired)
 	r.Take("createdAt", &m.CreatedAt)
 	r.Take("updatedAt", &m.UpdatedAt)
 	r.Take("suspendedAt", &m.SuspendedAt)
@@ -606,6 +611,8 @@ type AgentCreate struct {
 	// registered to the agent and nothing looks like impersonation; `unknown` (the default) - a person
 	// approves or denies (`/v1/approvals`); `blocked` - refused at once, no request made.
 	TrustLevel *TrustLevel `json:"trustLevel,omitempty"`
+	// Require DPoP-bound tokens (RFC 9449) for this agent.
+	DpopRequired *bool `json:"dpopRequired,omitempty"`
 	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
 	// extra ones.
 	ExtraFields map[string]json.RawMessage `json:"-"`
@@ -640,6 +647,9 @@ func (m AgentCreate) MarshalJSON() ([]byte, error) {
 	if m.TrustLevel != nil {
 		w.Field("trustLevel", m.TrustLevel)
 	}
+	if m.DpopRequired != nil {
+		w.Field("dpopRequired", m.DpopRequired)
+	}
 	return w.Finish(m.ExtraFields)
 }
 
@@ -659,6 +669,7 @@ func (m *AgentCreate) UnmarshalJSON(data []byte) error {
 	r.Take("allowedScopes", &m.AllowedScopes)
 	r.Take("metadata", &m.Metadata)
 	r.Take("trustLevel", &m.TrustLevel)
+	r.Take("dpopRequired", &m.DpopRequired)
 	m.ExtraFields = r.Rest()
 	return r.Err()
 }
@@ -847,6 +858,8 @@ type AgentUpdate struct {
 	// registered to the agent and nothing looks like impersonation; `unknown` (the default) - a person
 	// approves or denies (`/v1/approvals`); `blocked` - refused at once, no request made.
 	TrustLevel *TrustLevel `json:"trustLevel,omitempty"`
+	// Require DPoP-bound tokens (RFC 9449) for this agent.
+	DpopRequired *bool `json:"dpopRequired,omitempty"`
 	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
 	// extra ones.
 	ExtraFields map[string]json.RawMessage `json:"-"`
@@ -888,6 +901,9 @@ func (m AgentUpdate) MarshalJSON() ([]byte, error) {
 	if m.TrustLevel != nil {
 		w.Field("trustLevel", m.TrustLevel)
 	}
+	if m.DpopRequired != nil {
+		w.Field("dpopRequired", m.DpopRequired)
+	}
 	return w.Finish(m.ExtraFields)
 }
 
@@ -908,6 +924,7 @@ func (m *AgentUpdate) UnmarshalJSON(data []byte) error {
 	r.Take("metadata", &m.Metadata)
 	r.Take("status", &m.Status)
 	r.Take("trustLevel", &m.TrustLevel)
+	r.Take("dpopRequired", &m.DpopRequired)
 	m.ExtraFields = r.Rest()
 	return r.Err()
 }

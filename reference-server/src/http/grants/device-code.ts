@@ -5,7 +5,7 @@ import { OAuthError, invalidRequest } from '../../domain/oauth-errors';
 import { agentStore } from '../../store/agents';
 import { approvalStore } from '../../store/approvals';
 import { requestInfo } from '../router';
-import { type GrantDeps, type TokenResponseBody, audienceOf } from './grant';
+import { type GrantDeps, type TokenResponseBody, audienceOf, requireBinding } from './grant';
 
 export const DEVICE_CODE = 'urn:ietf:params:oauth:grant-type:device_code';
 
@@ -55,6 +55,7 @@ export async function pollDeviceCode(ctx: Context, form: Map<string, string>, de
     if (!(await approvalStore.markTokenIssued(sql, row.org_id, row.approval_id))) throw notYet({ ...row, outcome: 'used' });
     const agent = await agentStore.find(sql, row.org_id, agentId);
     if (agent?.status !== 'active') throw new OAuthError('invalid_grant', `The agent is ${agent?.status ?? 'gone'}.`);
+    requireBinding(agent.dpopRequired, jkt); // before the code is spent: the transaction rolls back
     const metadata = { method: 'device_code', approvalId: row.approval_id, jti: claims.jti, scope, aud: audience, exp: claims.exp };
     await appendEvents(sql, [{ orgId: row.org_id, action: 'token.issued', outcome: 'success', actor: { type: 'agent', id: agentId }, target: { type: 'agent', id: agentId }, ...requestInfo(ctx), metadata }]);
   });

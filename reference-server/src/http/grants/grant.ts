@@ -83,3 +83,8 @@ export function audienceOf(resource: string | undefined, issuer: string): string
   if (resource.includes('#')) throw new OAuthError('invalid_target', 'resource must not have a fragment.');
   return resource;
 }
+
+/** An agent that must use DPoP gets no token without a proof (RFC 9449). */
+export function requireBinding(dpopRequired: boolean, jkt: string | undefined): void {
+  if (dpopRequired && jkt === undefined) throw new OAuthError('invalid_dpop_proof', 'This agent’s tokens must be DPoP-bound: send a DPoP proof (RFC 9449).');
+}

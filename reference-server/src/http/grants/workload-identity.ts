@@ -5,7 +5,7 @@ import { EXTERNAL_ALGORITHMS, TokenRefused, inspect, verifyExternalToken } from 
 import { unmetConditions } from '../../domain/federation/trust-policies';
 import { OAuthError, invalidRequest } from '../../domain/oauth-errors';
 import { requestInfo } from '../router';
-import { type GrantDeps, type TokenResponseBody, audienceOf, narrowedScopes } from './grant';
+import { type GrantDeps, type TokenResponseBody, audienceOf, narrowedScopes, requireBinding } from './grant';
 import { ACCESS_TOKEN_TYPE_URI, TOKEN_EXCHANGE } from './token-exchange';
 
 export const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
@@ -23,6 +23,7 @@ interface PolicyRow {
   scopes: string[];
   agent_status: string;
   allowed_scopes: string[];
+  dpop_required: boolean;
 }
 
 /** Whether a token request is workload identity federation, in which the external token authenticates. */
@@ -86,6 +87,7 @@ export async function exchangeWorkloadToken({ ctx, form, agentId, jkt }: Workloa
   const policy = matching[0] as PolicyRow;
   try {
     if (policy.agent_status !== 'active') throw invalidGrant(`The trust policy's agent is ${policy.agent_status}.`);
+    requireBinding(policy.dpop_required, jkt);
     const grantable = policy.scopes.filter((scope) => policy.allowed_scopes.includes(scope));
     const scope = narrowedScopes(form.get('scope'), grantable, 'The trust policy');
     const audience = audienceOf(form.get('resource'), deps.issuer);

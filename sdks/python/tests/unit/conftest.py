@@ -28,6 +28,7 @@ def agent_json(**overrides: Any) -> dict[str, Any]:
         "metadata": {},
         "status": "active",
         "trustLevel": "unknown",
+        "dpopRequired": False,
         "createdAt": "2025-01-02T03:04:05.678Z",
         "updatedAt": "2025-01-02T03:04:05.678Z",
         "suspendedAt": None,

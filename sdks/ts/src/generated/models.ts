@@ -104,6 +104,8 @@ export interface Agent {
    * person approves or denies (`/v1/approvals`); `blocked` - refused at once, no request made.
    */
   trustLevel: TrustLevel;
+  /** Whether the agent's tokens must be DPoP-bound (RFC 9449); a token request without a DPoP proof is then `invalid_dpop_proof`. */
+  dpopRequired: boolean;
   /** RFC 3339 time in UTC. */
   createdAt: Timestamp;
   /** RFC 3339 time in UTC. */
@@ -201,6 +203,8 @@ export interface AgentCreate {
    * person approves or denies (`/v1/approvals`); `blocked` - refused at once, no request made.
    */
   trustLevel?: TrustLevel;
+  /** Require DPoP-bound tokens (RFC 9449) for this agent. */
+  dpopRequired?: boolean;
 }
 
 /** Agent id. Also the agent's OAuth `client_id`. */
@@ -294,6 +298,8 @@ export interface AgentUpdate {
    * person approves or denies (`/v1/approvals`); `blocked` - refused at once, no request made.
    */
   trustLevel?: TrustLevel;
+  /** Require DPoP-bound tokens (RFC 9449) for this agent. */
+  dpopRequired?: boolean;
 }
 
 export type AgentUpdateStatus = "active" | "suspended" | (string & {});

@@ -803,6 +803,10 @@ class Agent(BaseModel):
     person approves or denies (`/v1/approvals`); `blocked` - refused at once, no request
     made.
     """
+    dpop_required: bool = Field(alias="dpopRequired")
+    """Whether the agent's tokens must be DPoP-bound (RFC 9449); a token request without a DPoP
+    proof is then `invalid_dpop_proof`.
+    """
     created_at: Timestamp = Field(alias="createdAt")
     """RFC 3339 time in UTC."""
     updated_at: Timestamp = Field(alias="updatedAt")

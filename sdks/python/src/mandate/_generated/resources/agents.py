@@ -80,6 +80,7 @@ class AgentsWithRawResponse(SyncResource):
         allowed_scopes: Union[Sequence[str], NotGiven] = NOT_GIVEN,
         metadata: Union[Mapping[str, str], NotGiven] = NOT_GIVEN,
         trust_level: Union[TrustLevel, str, NotGiven] = NOT_GIVEN,
+        dpop_required: Union[bool, NotGiven] = NOT_GIVEN,
         organization: Union[str, NotGiven] = NOT_GIVEN,
         idempotency_key: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
@@ -101,6 +102,7 @@ class AgentsWithRawResponse(SyncResource):
                 "allowedScopes": allowed_scopes,
                 "metadata": metadata,
                 "trustLevel": trust_level,
+                "dpopRequired": dpop_required,
             },
             options=RequestOptions(
                 organization=organization,
@@ -152,6 +154,7 @@ class AgentsWithRawResponse(SyncResource):
         metadata: Union[Mapping[str, str], NotGiven] = NOT_GIVEN,
         status: Union[AgentUpdateStatus, str, NotGiven] = NOT_GIVEN,
         trust_level: Union[TrustLevel, str, NotGiven] = NOT_GIVEN,
+        dpop_required: Union[bool, NotGiven] = NOT_GIVEN,
         organization: Union[str, NotGiven] = NOT_GIVEN,
         idempotency_key: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
@@ -175,6 +178,7 @@ class AgentsWithRawResponse(SyncResource):
                 "metadata": metadata,
                 "status": status,
                 "trustLevel": trust_level,
+                "dpopRequired": dpop_required,
             },
             options=RequestOptions(
                 organization=organization,
@@ -282,6 +286,7 @@ class Agents(SyncResource):
         allowed_scopes: Union[Sequence[str], NotGiven] = NOT_GIVEN,
         metadata: Union[Mapping[str, str], NotGiven] = NOT_GIVEN,
         trust_level: Union[TrustLevel, str, NotGiven] = NOT_GIVEN,
+        dpop_required: Union[bool, NotGiven] = NOT_GIVEN,
         organization: Union[str, NotGiven] = NOT_GIVEN,
         idempotency_key: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
@@ -315,6 +320,7 @@ class Agents(SyncResource):
                 registered to the agent and nothing looks like impersonation; `unknown`
                 (the default) - a person approves or denies (`/v1/approvals`); `blocked`
                 - refused at once, no request made.
+            dpop_required: Require DPoP-bound tokens (RFC 9449) for this agent.
         """
         raw = self.with_raw_response.create(
             name=name,
@@ -327,6 +333,7 @@ class Agents(SyncResource):
             allowed_scopes=allowed_scopes,
             metadata=metadata,
             trust_level=trust_level,
+            dpop_required=dpop_required,
             organization=organization,
             idempotency_key=idempotency_key,
             extra_headers=extra_headers,
@@ -379,6 +386,7 @@ class Agents(SyncResource):
         metadata: Union[Mapping[str, str], NotGiven] = NOT_GIVEN,
         status: Union[AgentUpdateStatus, str, NotGiven] = NOT_GIVEN,
         trust_level: Union[TrustLevel, str, NotGiven] = NOT_GIVEN,
+        dpop_required: Union[bool, NotGiven] = NOT_GIVEN,
         organization: Union[str, NotGiven] = NOT_GIVEN,
         idempotency_key: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
@@ -415,6 +423,7 @@ class Agents(SyncResource):
                 registered to the agent and nothing looks like impersonation; `unknown`
                 (the default) - a person approves or denies (`/v1/approvals`); `blocked`
                 - refused at once, no request made.
+            dpop_required: Require DPoP-bound tokens (RFC 9449) for this agent.
         """
         raw = self.with_raw_response.update(
             agent_id,
@@ -429,6 +438,7 @@ class Agents(SyncResource):
             metadata=metadata,
             status=status,
             trust_level=trust_level,
+            dpop_required=dpop_required,
             organization=organization,
             idempotency_key=idempotency_key,
             extra_headers=extra_headers,
@@ -526,6 +536,7 @@ class AsyncAgentsWithRawResponse(AsyncResource):
         allowed_scopes: Union[Sequence[str], NotGiven] = NOT_GIVEN,
         metadata: Union[Mapping[str, str], NotGiven] = NOT_GIVEN,
         trust_level: Union[TrustLevel, str, NotGiven] = NOT_GIVEN,
+        dpop_required: Union[bool, NotGiven] = NOT_GIVEN,
         organization: Union[str, NotGiven] = NOT_GIVEN,
         idempotency_key: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
@@ -547,6 +558,7 @@ class AsyncAgentsWithRawResponse(AsyncResource):
                 "allowedScopes": allowed_scopes,
                 "metadata": metadata,
                 "trustLevel": trust_level,
+                "dpopRequired": dpop_required,
             },
             options=RequestOptions(
                 organization=organization,
@@ -598,6 +610,7 @@ class AsyncAgentsWithRawResponse(AsyncResource):
         metadata: Union[Mapping[str, str], NotGiven] = NOT_GIVEN,
         status: Union[AgentUpdateStatus, str, NotGiven] = NOT_GIVEN,
         trust_level: Union[TrustLevel, str, NotGiven] = NOT_GIVEN,
+        dpop_required: Union[bool, NotGiven] = NOT_GIVEN,
         organization: Union[str, NotGiven] = NOT_GIVEN,
         idempotency_key: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
@@ -621,6 +634,7 @@ class AsyncAgentsWithRawResponse(AsyncResource):
                 "metadata": metadata,
                 "status": status,
                 "trustLevel": trust_level,
+                "dpopRequired": dpop_required,
             },
             options=RequestOptions(
                 organization=organization,
@@ -732,6 +746,7 @@ class AsyncAgents(AsyncResource):
         allowed_scopes: Union[Sequence[str], NotGiven] = NOT_GIVEN,
         metadata: Union[Mapping[str, str], NotGiven] = NOT_GIVEN,
         trust_level: Union[TrustLevel, str, NotGiven] = NOT_GIVEN,
+        dpop_required: Union[bool, NotGiven] = NOT_GIVEN,
         organization: Union[str, NotGiven] = NOT_GIVEN,
         idempotency_key: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
@@ -765,6 +780,7 @@ class AsyncAgents(AsyncResource):
                 registered to the agent and nothing looks like impersonation; `unknown`
                 (the default) - a person approves or denies (`/v1/approvals`); `blocked`
                 - refused at once, no request made.
+            dpop_required: Require DPoP-bound tokens (RFC 9449) for this agent.
         """
         raw = await self.with_raw_response.create(
             name=name,
@@ -777,6 +793,7 @@ class AsyncAgents(AsyncResource):
             allowed_scopes=allowed_scopes,
             metadata=metadata,
             trust_level=trust_level,
+            dpop_required=dpop_required,
             organization=organization,
             idempotency_key=idempotency_key,
             extra_headers=extra_headers,
@@ -829,6 +846,7 @@ class AsyncAgents(AsyncResource):
         metadata: Union[Mapping[str, str], NotGiven] = NOT_GIVEN,
         status: Union[AgentUpdateStatus, str, NotGiven] = NOT_GIVEN,
         trust_level: Union[TrustLevel, str, NotGiven] = NOT_GIVEN,
+        dpop_required: Union[bool, NotGiven] = NOT_GIVEN,
         organization: Union[str, NotGiven] = NOT_GIVEN,
         idempotency_key: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
@@ -865,6 +883,7 @@ class AsyncAgents(AsyncResource):
                 registered to the agent and nothing looks like impersonation; `unknown`
                 (the default) - a person approves or denies (`/v1/approvals`); `blocked`
                 - refused at once, no request made.
+            dpop_required: Require DPoP-bound tokens (RFC 9449) for this agent.
         """
         raw = await self.with_raw_response.update(
             agent_id,
@@ -879,6 +898,7 @@ class AsyncAgents(AsyncResource):
             metadata=metadata,
             status=status,
             trust_level=trust_level,
+            dpop_required=dpop_required,
             organization=organization,
             idempotency_key=idempotency_key,
             extra_headers=extra_headers,

@@ -72,6 +72,10 @@ public final class Agent {
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<TrustLevel> trustLevel;
 
+  @JsonProperty("dpopRequired")
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private final JsonField<Boolean> dpopRequired;
+
   @JsonProperty("createdAt")
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<OffsetDateTime> createdAt;
@@ -105,6 +109,7 @@ public final class Agent {
       @JsonProperty("metadata") JsonField<Map<String, String>> metadata,
       @JsonProperty("status") JsonField<AgentStatus> status,
       @JsonProperty("trustLevel") JsonField<TrustLevel> trustLevel,
+      @JsonProperty("dpopRequired") JsonField<Boolean> dpopRequired,
       @JsonProperty("createdAt") JsonField<OffsetDateTime> createdAt,
       @JsonProperty("updatedAt") JsonField<OffsetDateTime> updatedAt,
       @JsonProperty("suspendedAt") JsonField<OffsetDateTime> suspendedAt,
@@ -122,6 +127,7 @@ public final class Agent {
     this.metadata = metadata == null ? JsonField.absent() : metadata.map(Collections::unmodifiableMap);
     this.status = status == null ? JsonField.absent() : status;
     this.trustLevel = trustLevel == null ? JsonField.absent() : trustLevel;
+    this.dpopRequired = dpopRequired == null ? JsonField.absent() : dpopRequired;
     this.createdAt = createdAt == null ? JsonField.absent() : createdAt;
     this.updatedAt = updatedAt == null ? JsonField.absent() : updatedAt;
     this.suspendedAt = suspendedAt == null ? JsonField.absent() : suspendedAt;
@@ -277,6 +283,16 @@ public final class Agent {
     return trustLevel;
   }
 
+  /** Whether the agent's tokens must be DPoP-bound (RFC 9449); a token request without a DPoP proof is then {@code invalid_dpop_proof}. */
+  public Boolean dpopRequired() {
+    return dpopRequired.orNull();
+  }
+
+  /** {@code dpopRequired} as on the wire: absent, null or a value. */
+  public JsonField<Boolean> _dpopRequired() {
+    return dpopRequired;
+  }
+
   /** RFC 3339 time in UTC. */
   public OffsetDateTime createdAt() {
     return createdAt.orNull();
@@ -345,6 +361,7 @@ public final class Agent {
         && metadata.equals(that.metadata)
         && status.equals(that.status)
         && trustLevel.equals(that.trustLevel)
+        && dpopRequired.equals(that.dpopRequired)
         && createdAt.equals(that.createdAt)
         && updatedAt.equals(that.updatedAt)
         && suspendedAt.equals(that.suspendedAt)
@@ -354,7 +371,7 @@ public final class Agent {
 
   @Override
   public int hashCode() {
-    return Objects.hash(id, orgId, name, description, agentType, version, capabilities, owner, deploymentEnv, allowedScopes, metadata, status, trustLevel, createdAt, updatedAt, suspendedAt, decommissionedAt, additionalProperties);
+    return Objects.hash(id, orgId, name, description, agentType, version, capabilities, owner, deploymentEnv, allowedScopes, metadata, status, trustLevel, dpopRequired, createdAt, updatedAt, suspendedAt, decommissionedAt, additionalProperties);
   }
 
   @Override
@@ -399,6 +416,9 @@ public final class Agent {
         + "trustLevel="
         + trustLevel
         + ", "
+        + "dpopRequired="
+        + dpopRequired
+        + ", "
         + "createdAt="
         + createdAt
         + ", "
@@ -431,6 +451,7 @@ public final class Agent {
     private JsonField<Map<String, String>> metadata = JsonField.absent();
     private JsonField<AgentStatus> status = JsonField.absent();
     private JsonField<TrustLevel> trustLevel = JsonField.absent();
+    private JsonField<Boolean> dpopRequired = JsonField.absent();
     private JsonField<OffsetDateTime> createdAt = JsonField.absent();
     private JsonField<OffsetDateTime> updatedAt = JsonField.absent();
     private JsonField<OffsetDateTime> suspendedAt = JsonField.absent();
@@ -453,6 +474,7 @@ public final class Agent {
       metadata = source.metadata;
       status = source.status;
       trustLevel = source.trustLevel;
+      dpopRequired = source.dpopRequired;
       createdAt = source.createdAt;
       updatedAt = source.updatedAt;
       suspendedAt = source.suspendedAt;
@@ -616,6 +638,18 @@ public final class Agent {
       return this;
     }
 
+    /** Sets {@code dpopRequired}; null leaves it out. */
+    public Builder dpopRequired(Boolean dpopRequired) {
+      this.dpopRequired = dpopRequired == null ? JsonField.absent() : JsonField.of(dpopRequired);
+      return this;
+    }
+
+    /** Sets {@code dpopRequired} exactly: absent, null (even where the API refuses it) or a value. */
+    public Builder dpopRequired(JsonField<Boolean> dpopRequired) {
+      this.dpopRequired = Objects.requireNonNull(dpopRequired, "dpopRequired");
+      return this;
+    }
+
     /** Sets {@code createdAt}; null leaves it out. */
     public Builder createdAt(OffsetDateTime createdAt) {
       this.createdAt = createdAt == null ? JsonField.absent() : JsonField.of(createdAt);
@@ -677,7 +711,7 @@ public final class Agent {
 
     /** The {@link Agent}; the server validates required properties and constraints. */
     public Agent build() {
-      Agent built = new Agent(id, orgId, name, description, agentType, version, capabilities, owner, deploymentEnv, allowedScopes, metadata, status, trustLevel, createdAt, updatedAt, suspendedAt, decommissionedAt);
+      Agent built = new Agent(id, orgId, name, description, agentType, version, capabilities, owner, deploymentEnv, allowedScopes, metadata, status, trustLevel, dpopRequired, createdAt, updatedAt, suspendedAt, decommissionedAt);
       built.additionalProperties.putAll(additionalProperties);
       return built;
     }

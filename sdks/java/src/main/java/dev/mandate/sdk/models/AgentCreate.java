@@ -59,6 +59,10 @@ public final class AgentCreate {
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<TrustLevel> trustLevel;
 
+  @JsonProperty("dpopRequired")
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private final JsonField<Boolean> dpopRequired;
+
   private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
 
   @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
@@ -72,7 +76,8 @@ public final class AgentCreate {
       @JsonProperty("deploymentEnv") JsonField<DeploymentEnv> deploymentEnv,
       @JsonProperty("allowedScopes") JsonField<List<String>> allowedScopes,
       @JsonProperty("metadata") JsonField<Map<String, String>> metadata,
-      @JsonProperty("trustLevel") JsonField<TrustLevel> trustLevel) {
+      @JsonProperty("trustLevel") JsonField<TrustLevel> trustLevel,
+      @JsonProperty("dpopRequired") JsonField<Boolean> dpopRequired) {
     this.name = name == null ? JsonField.absent() : name;
     this.description = description == null ? JsonField.absent() : description;
     this.agentType = agentType == null ? JsonField.absent() : agentType;
@@ -83,6 +88,7 @@ public final class AgentCreate {
     this.allowedScopes = allowedScopes == null ? JsonField.absent() : allowedScopes.map(Collections::unmodifiableList);
     this.metadata = metadata == null ? JsonField.absent() : metadata.map(Collections::unmodifiableMap);
     this.trustLevel = trustLevel == null ? JsonField.absent() : trustLevel;
+    this.dpopRequired = dpopRequired == null ? JsonField.absent() : dpopRequired;
   }
 
   /** A builder for a new {@code AgentCreate}. */
@@ -209,6 +215,16 @@ public final class AgentCreate {
     return trustLevel;
   }
 
+  /** Require DPoP-bound tokens (RFC 9449) for this agent. */
+  public Optional<Boolean> dpopRequired() {
+    return dpopRequired.asOptional();
+  }
+
+  /** {@code dpopRequired} as on the wire: absent, null or a value. */
+  public JsonField<Boolean> _dpopRequired() {
+    return dpopRequired;
+  }
+
   /** Properties this SDK does not know (from a newer server), kept for round trips. */
   @JsonAnyGetter
   public Map<String, JsonNode> additionalProperties() {
@@ -234,12 +250,13 @@ public final class AgentCreate {
         && allowedScopes.equals(that.allowedScopes)
         && metadata.equals(that.metadata)
         && trustLevel.equals(that.trustLevel)
+        && dpopRequired.equals(that.dpopRequired)
         && additionalProperties.equals(that.additionalProperties);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(name, description, agentType, version, capabilities, owner, deploymentEnv, allowedScopes, metadata, trustLevel, additionalProperties);
+    return Objects.hash(name, description, agentType, version, capabilities, owner, deploymentEnv, allowedScopes, metadata, trustLevel, dpopRequired, additionalProperties);
   }
 
   @Override
@@ -275,6 +292,9 @@ public final class AgentCreate {
         + "trustLevel="
         + trustLevel
         + ", "
+        + "dpopRequired="
+        + dpopRequired
+        + ", "
         + "additionalProperties="
         + additionalProperties
         + "}";
@@ -292,6 +312,7 @@ public final class AgentCreate {
     private JsonField<List<String>> allowedScopes = JsonField.absent();
     private JsonField<Map<String, String>> metadata = JsonField.absent();
     private JsonField<TrustLevel> trustLevel = JsonField.absent();
+    private JsonField<Boolean> dpopRequired = JsonField.absent();
     private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
 
     private Builder() {}
@@ -307,6 +328,7 @@ public final class AgentCreate {
       allowedScopes = source.allowedScopes;
       metadata = source.metadata;
       trustLevel = source.trustLevel;
+      dpopRequired = source.dpopRequired;
       additionalProperties.putAll(source.additionalProperties);
     }
 
@@ -430,6 +452,18 @@ public final class AgentCreate {
       return this;
     }
 
+    /** Sets {@code dpopRequired}; null leaves it out. */
+    public Builder dpopRequired(Boolean dpopRequired) {
+      this.dpopRequired = dpopRequired == null ? JsonField.absent() : JsonField.of(dpopRequired);
+      return this;
+    }
+
+    /** Sets {@code dpopRequired} exactly: absent, null (even where the API refuses it) or a value. */
+    public Builder dpopRequired(JsonField<Boolean> dpopRequired) {
+      this.dpopRequired = Objects.requireNonNull(dpopRequired, "dpopRequired");
+      return this;
+    }
+
     /** Adds a property this SDK has no field for (any value Jackson can serialize). */
     public Builder putAdditionalProperty(String key, Object value) {
       additionalProperties.put(Objects.requireNonNull(key, "key"), Json.toTree(value));
@@ -443,7 +477,7 @@ public final class AgentCreate {
 
     /** The {@link AgentCreate}; the server validates required properties and constraints. */
     public AgentCreate build() {
-      AgentCreate built = new AgentCreate(name, description, agentType, version, capabilities, owner, deploymentEnv, allowedScopes, metadata, trustLevel);
+      AgentCreate built = new AgentCreate(name, description, agentType, version, capabilities, owner, deploymentEnv, allowedScopes, metadata, trustLevel, dpopRequired);
       built.additionalProperties.putAll(additionalProperties);
       return built;
     }

@@ -66,6 +66,10 @@ public final class AgentUpdate {
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<TrustLevel> trustLevel;
 
+  @JsonProperty("dpopRequired")
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private final JsonField<Boolean> dpopRequired;
+
   private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
 
   @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
@@ -80,7 +84,8 @@ public final class AgentUpdate {
       @JsonProperty("allowedScopes") JsonField<List<String>> allowedScopes,
       @JsonProperty("metadata") JsonField<Map<String, String>> metadata,
       @JsonProperty("status") JsonField<AgentUpdateStatus> status,
-      @JsonProperty("trustLevel") JsonField<TrustLevel> trustLevel) {
+      @JsonProperty("trustLevel") JsonField<TrustLevel> trustLevel,
+      @JsonProperty("dpopRequired") JsonField<Boolean> dpopRequired) {
     this.name = name == null ? JsonField.absent() : name;
     this.description = description == null ? JsonField.absent() : description;
     this.agentType = agentType == null ? JsonField.absent() : agentType;
@@ -92,6 +97,7 @@ public final class AgentUpdate {
     this.metadata = metadata == null ? JsonField.absent() : metadata.map(Collections::unmodifiableMap);
     this.status = status == null ? JsonField.absent() : status;
     this.trustLevel = trustLevel == null ? JsonField.absent() : trustLevel;
+    this.dpopRequired = dpopRequired == null ? JsonField.absent() : dpopRequired;
   }
 
   /** A builder for a new {@code AgentUpdate}. */
@@ -228,6 +234,16 @@ public final class AgentUpdate {
     return trustLevel;
   }
 
+  /** Require DPoP-bound tokens (RFC 9449) for this agent. */
+  public Optional<Boolean> dpopRequired() {
+    return dpopRequired.asOptional();
+  }
+
+  /** {@code dpopRequired} as on the wire: absent, null or a value. */
+  public JsonField<Boolean> _dpopRequired() {
+    return dpopRequired;
+  }
+
   /** Properties this SDK does not know (from a newer server), kept for round trips. */
   @JsonAnyGetter
   public Map<String, JsonNode> additionalProperties() {
@@ -254,12 +270,13 @@ public final class AgentUpdate {
         && metadata.equals(that.metadata)
         && status.equals(that.status)
         && trustLevel.equals(that.trustLevel)
+        && dpopRequired.equals(that.dpopRequired)
         && additionalProperties.equals(that.additionalProperties);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(name, description, agentType, version, capabilities, owner, deploymentEnv, allowedScopes, metadata, status, trustLevel, additionalProperties);
+    return Objects.hash(name, description, agentType, version, capabilities, owner, deploymentEnv, allowedScopes, metadata, status, trustLevel, dpopRequired, additionalProperties);
   }
 
   @Override
@@ -298,6 +315,9 @@ public final class AgentUpdate {
         + "trustLevel="
         + trustLevel
         + ", "
+        + "dpopRequired="
+        + dpopRequired
+        + ", "
         + "additionalProperties="
         + additionalProperties
         + "}";
@@ -316,6 +336,7 @@ public final class AgentUpdate {
     private JsonField<Map<String, String>> metadata = JsonField.absent();
     private JsonField<AgentUpdateStatus> status = JsonField.absent();
     private JsonField<TrustLevel> trustLevel = JsonField.absent();
+    private JsonField<Boolean> dpopRequired = JsonField.absent();
     private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
 
     private Builder() {}
@@ -332,6 +353,7 @@ public final class AgentUpdate {
       metadata = source.metadata;
       status = source.status;
       trustLevel = source.trustLevel;
+      dpopRequired = source.dpopRequired;
       additionalProperties.putAll(source.additionalProperties);
     }
 
@@ -467,6 +489,18 @@ public final class AgentUpdate {
       return this;
     }
 
+    /** Sets {@code dpopRequired}; null leaves it out. */
+    public Builder dpopRequired(Boolean dpopRequired) {
+      this.dpopRequired = dpopRequired == null ? JsonField.absent() : JsonField.of(dpopRequired);
+      return this;
+    }
+
+    /** Sets {@code dpopRequired} exactly: absent, null (even where the API refuses it) or a value. */
+    public Builder dpopRequired(JsonField<Boolean> dpopRequired) {
+      this.dpopRequired = Objects.requireNonNull(dpopRequired, "dpopRequired");
+      return this;
+    }
+
     /** Adds a property this SDK has no field for (any value Jackson can serialize). */
     public Builder putAdditionalProperty(String key, Object value) {
       additionalProperties.put(Objects.requireNonNull(key, "key"), Json.toTree(value));
@@ -480,7 +514,7 @@ public final class AgentUpdate {
 
     /** The {@link AgentUpdate}; the server validates required properties and constraints. */
     public AgentUpdate build() {
-      AgentUpdate built = new AgentUpdate(name, description, agentType, version, capabilities, owner, deploymentEnv, allowedScopes, metadata, status, trustLevel);
+      AgentUpdate built = new AgentUpdate(name, description, agentType, version, capabilities, owner, deploymentEnv, allowedScopes, metadata, status, trustLevel, dpopRequired);
       built.additionalProperties.putAll(additionalProperties);
       return built;
     }
