@@ -3,7 +3,7 @@ import { agentKeyStore } from '../store/agent-keys';
 import { type ApprovalRecord, type NewApproval, approvalStore } from '../store/approvals';
 import type { Sql } from '../store/database';
 import type { PageRequest } from '../store/page';
-import { type PublicKey } from './agent-keys';
+import { publicKeyOf } from './agent-keys';
 import { agentService, requireGrantable } from './agents';
 import type { SecretRequester } from './credentials';
 import { badRequest, conflict, fail, notFound } from './errors';
@@ -100,7 +100,7 @@ export const approvalService = {
    * scopes as its allowed scopes and the proved key registered; an authentication needs its
    * agent still active.
    */
-  async approve(sql: Sql, orgId: string, id: string, input: ApprovalGrantInput, decider: Decider, key: PublicKey | null): Promise<Approved> {
+  async approve(sql: Sql, orgId: string, id: string, input: ApprovalGrantInput, decider: Decider): Promise<Approved> {
     const approval = await pendingForDecision(sql, orgId, id);
     const scopes = grantedScopes(approval, input.scopes);
     requireGrantable(scopes, decider.scopes, decider.mandateScopes);
@@ -110,7 +110,10 @@ export const approvalService = {
     if (approval.kind === 'registration') {
       const agent = await agentService.create(sql, orgId, { name: approval.name, agentType: 'autonomous', allowedScopes: scopes, trustLevel: input.trustLevel ?? 'unknown' });
       agentId = createdAgentId = agent.id;
-      if (key !== null) addedKeyId = (await agentKeyStore.insert(sql, { id: newId('akey'), orgId, agentId: agent.id, label: 'device authorization', ...key })).id;
+      if (approval.publicJwk !== null) {
+        const key = await publicKeyOf(approval.publicJwk);
+        addedKeyId = (await agentKeyStore.insert(sql, { id: newId('akey'), orgId, agentId: agent.id, label: 'device authorization', ...key })).id;
+      }
     } else {
       const agent = await agentService.get(sql, orgId, approval.agentId ?? '', { forUpdate: true });
       if (agent.status !== 'active') throw conflict('AGENT_NOT_ACTIVE', `Agent ${agent.id} is ${agent.status}.`);

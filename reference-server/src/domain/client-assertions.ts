@@ -28,6 +28,23 @@ const MAX_IMPORTED_KEYS = 10_000;
 /** Clock skew allowed between the agent and this server. */
 export const LEEWAY_SECONDS = 30;
 
+/**
+ * RFC 7523 §3: an assertion expires within a few minutes, and its `jti` is spent in the
+ * shared cache until then, so it works once on any instance. Returns why it is refused, or
+ * null. `scope` is whose jti values these are (an agent, a key).
+ */
+export async function spendAssertion(cache: Cache, scope: string, exp: number, jti: string): Promise<string | null> {
+  const now = Math.floor(Date.now() / 1000);
+  if (exp > now + MAX_ASSERTION_LIFETIME_SECONDS + LEEWAY_SECONDS) {
+    return `The assertion expires too late: exp may be at most ${MAX_ASSERTION_LIFETIME_SECONDS} seconds ahead.`;
+  }
+  const seen = `${scope}:${createHash('sha256').update(jti).digest('base64url')}`;
+  if (!(await cache.setIfAbsent(seen, '1', Math.max(1, exp - now + LEEWAY_SECONDS)))) {
+    return 'This assertion was used before (its jti is spent): sign a new one for every request.';
+  }
+  return null;
+}
+
 interface AgentKeyRow {
   key_id: string;
   org_id: string;
@@ -119,15 +136,9 @@ export class ClientAssertionVerifier {
     if (verified === undefined) throw refused(reason, known);
 
     const { row, exp, jti } = verified;
-    const now = Math.floor(Date.now() / 1000);
-    if (exp > now + MAX_ASSERTION_LIFETIME_SECONDS + LEEWAY_SECONDS) {
-      throw refused(`The assertion expires too late: exp may be at most ${MAX_ASSERTION_LIFETIME_SECONDS} seconds ahead.`, known);
-    }
     // Only after the signature: nobody else can use up an agent's jti values.
-    const seen = `assertion-jti:${row.agent_id}:${createHash('sha256').update(jti).digest('base64url')}`;
-    if (!(await this.cache.setIfAbsent(seen, '1', Math.max(1, exp - now + LEEWAY_SECONDS)))) {
-      throw refused('This assertion was used before (its jti is spent): sign a new one for every request.', known);
-    }
+    const spent = await spendAssertion(this.cache, `assertion-jti:${row.agent_id}`, exp, jti);
+    if (spent !== null) throw refused(spent, known);
     if (row.agent_status !== 'active') {
       throw new ClientAuthenticationFailed(new OAuthError('unauthorized_client', `The agent is ${row.agent_status}.`), { orgId: row.org_id, agentId: row.agent_id });
     }

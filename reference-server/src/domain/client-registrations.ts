@@ -103,7 +103,7 @@ async function keysOf(jwks: Record<string, unknown> | undefined, authMethod: str
 }
 
 /** The client information document (RFC 7591 §3.2.1, RFC 7592 §3), without secrets. */
-export function clientInformation(agent: AgentRecord, registration: RegistrationRecord, keys: PublicKey[] | null, issuer: string): Record<string, unknown> {
+export function clientInformation(agent: AgentRecord, registration: RegistrationRecord, jwks: Array<Record<string, string>> | null, issuer: string): Record<string, unknown> {
   return {
     client_id: agent.id,
     client_id_issued_at: Math.floor(agent.createdAt.getTime() / 1000),
@@ -111,7 +111,7 @@ export function clientInformation(agent: AgentRecord, registration: Registration
     grant_types: registration.grantTypes,
     token_endpoint_auth_method: registration.authMethod,
     scope: agent.allowedScopes.join(' '),
-    ...(keys === null ? {} : { jwks: { keys: keys.map((key) => key.jwk) } }),
+    ...(jwks === null ? {} : { jwks: { keys: jwks } }),
     ...(registration.softwareId === null ? {} : { software_id: registration.softwareId }),
     ...(agent.version === null ? {} : { software_version: agent.version }),
     contacts: registration.contacts,

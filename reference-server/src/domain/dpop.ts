@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { Cache } from '../cache/cache';
 import { jose } from './jose';
 
@@ -37,27 +37,24 @@ const sha256 = (text: string): string => createHash('sha256').update(text).diges
  * the time window under a key all instances share, so any instance accepts another's.
  */
 export class DpopVerifier {
-  private readonly nonceKey: Buffer;
+  /** Null when nonces are not required. */
+  private readonly nonceKey: Buffer | null;
 
   constructor(
     private readonly cache: Cache,
     /** Shared by every instance (derived from the secret pepper); null: nonces are not required. */
     nonceSecret: string | null,
   ) {
-    this.nonceKey = nonceSecret === null ? randomBytes(0) : createHmac('sha256', nonceSecret).update('mandate dpop nonce').digest();
-  }
-
-  get requiresNonce(): boolean {
-    return this.nonceKey.length > 0;
+    this.nonceKey = nonceSecret === null ? null : createHmac('sha256', nonceSecret).update('mandate dpop nonce').digest();
   }
 
   /** The nonce to hand out now (RFC 9449 §8), or null when nonces are not required. */
-  currentNonce(now = Date.now()): string | null {
-    return this.requiresNonce ? this.nonceFor(Math.floor(now / NONCE_WINDOW_MS)) : null;
+  currentNonce(): string | null {
+    return this.nonceFor(Math.floor(Date.now() / NONCE_WINDOW_MS));
   }
 
-  private nonceFor(window: number): string {
-    return createHmac('sha256', this.nonceKey).update(String(window)).digest('base64url');
+  private nonceFor(window: number): string | null {
+    return this.nonceKey === null ? null : createHmac('sha256', this.nonceKey).update(String(window)).digest('base64url');
   }
 
   /** Verifies a proof for `target`; returns the thumbprint (`jkt`) of its key. */
@@ -86,9 +83,9 @@ export class DpopVerifier {
     const now = Math.floor(Date.now() / 1000);
     if (typeof claims.iat !== 'number' || Math.abs(claims.iat - now) > IAT_WINDOW_SECONDS) throw new DpopRefused(`The DPoP proof's iat must be within ${IAT_WINDOW_SECONDS} seconds of now.`);
     if (target.accessToken !== undefined && claims.ath !== sha256(target.accessToken)) throw new DpopRefused('The DPoP proof must name the access token (ath: its SHA-256, base64url).');
-    if (this.requiresNonce) {
-      const window = Math.floor(Date.now() / NONCE_WINDOW_MS);
-      if (claims.nonce !== this.nonceFor(window) && claims.nonce !== this.nonceFor(window - 1)) throw new DpopRefused('Send the proof again with the nonce of the DPoP-Nonce header.', true);
+    const window = Math.floor(Date.now() / NONCE_WINDOW_MS);
+    if (this.nonceKey !== null && claims.nonce !== this.nonceFor(window) && claims.nonce !== this.nonceFor(window - 1)) {
+      throw new DpopRefused('Send the proof again with the nonce of the DPoP-Nonce header.', true);
     }
     const jkt = await calculateJwkThumbprint(jwk as { kty: string }, 'sha256');
     // Spent only once everything else holds; kept for as long as its iat is acceptable.

@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
 import type { Context } from 'koa';
 import type { Cache } from '../cache/cache';
 import { type PublicKey, publicKeyOf } from '../domain/agent-keys';
 import { approvalService, newDeviceCode, newUserCode } from '../domain/approvals';
 import { appendEvents, type AuditEntry } from '../domain/audit';
-import { LEEWAY_SECONDS, MAX_ASSERTION_LIFETIME_SECONDS, headerAlgs } from '../domain/client-assertions';
+import { LEEWAY_SECONDS, headerAlgs, spendAssertion } from '../domain/client-assertions';
 import { ApiError } from '../domain/errors';
 import { newId } from '../domain/ids';
 import { jose } from '../domain/jose';
@@ -94,13 +93,8 @@ async function provedKey(form: Map<string, string>, deps: DeviceDeps): Promise<P
     const reason = error instanceof Error && 'claim' in error ? error.message : 'its signature does not verify with the jwk';
     throw invalidClient(`The client_assertion does not prove the key: ${reason} (iss and sub must be the key's RFC 7638 thumbprint, ${key.thumbprint}).`);
   }
-  const now = Math.floor(Date.now() / 1000);
-  const exp = claims.exp ?? 0;
-  if (exp > now + MAX_ASSERTION_LIFETIME_SECONDS + LEEWAY_SECONDS) throw invalidClient(`The client_assertion expires too late: at most ${MAX_ASSERTION_LIFETIME_SECONDS} seconds ahead.`);
-  const jti = createHash('sha256').update(String(claims.jti)).digest('base64url');
-  if (!(await deps.cache.setIfAbsent(`device-assertion-jti:${key.thumbprint}:${jti}`, '1', Math.max(1, exp - now + LEEWAY_SECONDS)))) {
-    throw invalidClient('This client_assertion was used before: sign a new one for every request.');
-  }
+  const spent = await spendAssertion(deps.cache, `device-assertion-jti:${key.thumbprint}`, claims.exp ?? 0, String(claims.jti));
+  if (spent !== null) throw invalidClient(spent);
   return key;
 }
 

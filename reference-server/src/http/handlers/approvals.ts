@@ -1,4 +1,3 @@
-import { publicKeyOf } from '../../domain/agent-keys';
 import { type ApprovalGrantInput, approvalService } from '../../domain/approvals';
 import { type AuditIntent, type Call, type Handler, orgOf, pageOf, pageReply, requesterOf } from '../handler';
 import { approvalJson } from '../representations';
@@ -18,10 +17,7 @@ export const approvalHandlers: Record<string, Handler> = {
     return { status: 200, body: approvalJson(await approvalService.get(call.sql, orgOf(call), approvalIdOf(call))) };
   },
   async approveApproval(call) {
-    const orgId = orgOf(call);
-    const pending = await approvalService.get(call.sql, orgId, approvalIdOf(call));
-    const key = pending.publicJwk === null ? null : await publicKeyOf(pending.publicJwk);
-    const { approval, createdAgentId, addedKeyId } = await approvalService.approve(call.sql, orgId, pending.id, call.body as ApprovalGrantInput, deciderOf(call), key);
+    const { approval, createdAgentId, addedKeyId } = await approvalService.approve(call.sql, orgOf(call), approvalIdOf(call), call.body as ApprovalGrantInput, deciderOf(call));
     const audit: AuditIntent[] = [];
     if (createdAgentId !== null) audit.push({ action: 'agent.created', target: { type: 'agent', id: createdAgentId }, metadata: { name: approval.name, via: 'approval', approvalId: approval.id } });
     if (addedKeyId !== null) audit.push({ action: 'agent_key.added', target: { type: 'agent_key', id: addedKeyId }, metadata: { agentId: createdAgentId, thumbprint: approval.keyThumbprint } });

@@ -1,5 +1,4 @@
 import type { Context } from 'koa';
-import { type PublicKey, publicKeyOf } from '../../domain/agent-keys';
 import { agentService } from '../../domain/agents';
 import { type AuditEntry, appendEvents } from '../../domain/audit';
 import { type ClientMetadataInput, RegistrationRefused, clientInformation, clientMetadataOf, clientRegistrationService } from '../../domain/client-registrations';
@@ -36,7 +35,7 @@ export function clientRegistrationHandlers(issuer: string): Record<string, Handl
       return {
         status: 201,
         headers: NO_STORE,
-        body: { ...clientInformation(agent, registration, metadata.authMethod === 'private_key_jwt' ? metadata.keys : null, issuer), ...secret, registration_access_token: registrationToken },
+        body: { ...clientInformation(agent, registration, metadata.authMethod === 'private_key_jwt' ? metadata.keys.map((key) => key.jwk) : null, issuer), ...secret, registration_access_token: registrationToken },
         audit: [{ action: 'client.registered', target: { type: 'agent', id: agent.id }, metadata: { name: agent.name, grantTypes: registration.grantTypes, method: registration.authMethod, scopes: agent.allowedScopes } }],
       };
     },
@@ -80,8 +79,9 @@ export function registrationManagementHandlers(deps: RegistrationManagementDeps)
     const agent = await agentService.get(sql, client.orgId, client.agentId);
     const registration = await registrationStore.find(sql, client.orgId, client.agentId);
     if (registration === null) throw new Error(`registration ${client.agentId} vanished`);
-    const keys: PublicKey[] | null = registration.authMethod === 'private_key_jwt' ? await Promise.all((await agentKeyStore.listAll(sql, client.orgId, client.agentId)).map((key) => publicKeyOf(key.jwk))) : null;
-    return clientInformation(agent, registration, keys, deps.issuer);
+    // Stored keys were vetted when registered: they are shown as they are.
+    const jwks = registration.authMethod === 'private_key_jwt' ? (await agentKeyStore.listAll(sql, client.orgId, client.agentId)).map((key) => key.jwk) : null;
+    return clientInformation(agent, registration, jwks, deps.issuer);
   }
 
   const event = (ctx: Context, client: { orgId: string; agentId: string }, action: string, metadata: Record<string, unknown>): AuditEntry => ({
