@@ -81,6 +81,13 @@ async function parseForm(ctx: Context, limits: BodyLimits): Promise<Map<string, 
   return form;
 }
 
+const basicCredentials = (ctx: Context) => /^Basic +([A-Za-z0-9+/=]+) *$/i.exec(ctx.get('authorization'));
+
+/** How many client authentication methods a request uses (HTTP Basic, a form secret, an assertion). */
+function credentialMethods(ctx: Context, form: Map<string, string>): number {
+  return [basicCredentials(ctx) !== null, form.has('client_secret'), form.has('client_assertion') || form.has('client_assertion_type')].filter(Boolean).length;
+}
+
 /** How a request authenticates its client: with a secret, or with a signed assertion. */
 type ClientProof = { method: 'client_secret'; id: string; secret: string } | { method: 'private_key_jwt'; id: string | undefined; assertion: string };
 
@@ -89,11 +96,10 @@ type ClientProof = { method: 'client_secret'; id: string; secret: string } | { m
  * Null when none was sent.
  */
 function clientProof(ctx: Context, form: Map<string, string>): ClientProof | null {
-  const header = ctx.get('authorization');
-  const basic = /^Basic +([A-Za-z0-9+/=]+) *$/i.exec(header);
+  const basic = basicCredentials(ctx);
   const assertion = form.get('client_assertion');
   const assertionType = form.get('client_assertion_type');
-  const methods = [basic !== null, form.has('client_secret'), assertion !== undefined || assertionType !== undefined].filter(Boolean).length;
+  const methods = credentialMethods(ctx, form);
   if (methods > 1 || (basic !== null && form.has('client_id'))) throw invalidRequest('Use one client authentication method, not two.');
   if (basic !== null) {
     const decoded = Buffer.from(basic[1] ?? '', 'base64').toString('utf8');
@@ -223,8 +229,7 @@ export function oauthHandlers(deps: OAuthDeps): Record<string, PublicHandler> {
         }
         if (isWorkloadIdentity(form)) {
           // The external token authenticates; a client that authenticates anyway names its agent.
-          const authenticates = /^Basic /i.test(ctx.get('authorization')) || ['client_secret', 'client_assertion', 'client_assertion_type'].some((name) => form.has(name));
-          const proof = authenticates ? clientProof(ctx, form) : null;
+          const proof = credentialMethods(ctx, form) > 0 ? clientProof(ctx, form) : null;
           const client = proof === null ? null : await authenticateClient(ctx, proof);
           ctx.body = sent(await exchangeWorkloadToken({ ctx, form, agentId: client?.agentId ?? form.get('client_id'), jkt }, deps), jkt);
           return;
