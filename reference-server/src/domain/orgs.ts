@@ -9,6 +9,7 @@ import type { Principal } from './principal';
 export interface OrgInput {
   name: string;
   metadata?: Record<string, string>;
+  dpopRequired?: boolean;
 }
 
 const orgNotFound = (id: string) => notFound('ORG_NOT_FOUND', `No organization ${id}.`);
@@ -22,7 +23,7 @@ function requireInstanceAdmin(principal: Principal, action: string): void {
 export const orgService = {
   create(sql: Sql, principal: Principal, input: OrgInput): Promise<OrgRecord> {
     requireInstanceAdmin(principal, 'create');
-    return orgStore.insert(sql, { id: newId('org'), name: input.name, metadata: input.metadata ?? {} });
+    return orgStore.insert(sql, { id: newId('org'), name: input.name, metadata: input.metadata ?? {}, dpopRequired: input.dpopRequired ?? false });
   },
 
   /** Row-level security narrows this to the caller's organization unless it is the instance admin. */

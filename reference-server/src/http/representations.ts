@@ -19,6 +19,7 @@ export const orgJson = (org: OrgRecord) => ({
   id: org.id,
   name: org.name,
   metadata: org.metadata,
+  dpopRequired: org.dpopRequired,
   createdAt: org.createdAt.toISOString(),
   updatedAt: org.updatedAt.toISOString(),
 });

@@ -5,19 +5,20 @@ export interface OrgRecord {
   id: string;
   name: string;
   metadata: Record<string, string>;
+  dpopRequired: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
 
 export type OrgLock = 'none' | 'write' | 'delete';
 
-const COLUMNS = `id, name, metadata, created_at AS "createdAt", updated_at AS "updatedAt"`;
+const COLUMNS = `id, name, metadata, dpop_required AS "dpopRequired", created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 export const orgStore = {
-  async insert(sql: Sql, org: { id: string; name: string; metadata: Record<string, string> }): Promise<OrgRecord> {
+  async insert(sql: Sql, org: { id: string; name: string; metadata: Record<string, string>; dpopRequired: boolean }): Promise<OrgRecord> {
     const [row] = await sql.query<OrgRecord>(
-      `INSERT INTO orgs (id, name, metadata) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
-      [org.id, org.name, JSON.stringify(org.metadata)],
+      `INSERT INTO orgs (id, name, metadata, dpop_required) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
+      [org.id, org.name, JSON.stringify(org.metadata), org.dpopRequired],
     );
     return row as OrgRecord;
   },
@@ -36,11 +37,12 @@ export const orgStore = {
     return toPage(rows, page);
   },
 
-  async update(sql: Sql, id: string, changes: { name?: string; metadata?: Record<string, string> }): Promise<OrgRecord | null> {
+  async update(sql: Sql, id: string, changes: { name?: string; metadata?: Record<string, string>; dpopRequired?: boolean }): Promise<OrgRecord | null> {
     const [row] = await sql.query<OrgRecord>(
-      `UPDATE orgs SET name = COALESCE($2, name), metadata = COALESCE($3::jsonb, metadata), updated_at = now()
+      `UPDATE orgs SET name = COALESCE($2, name), metadata = COALESCE($3::jsonb, metadata), dpop_required = COALESCE($4, dpop_required),
+       updated_at = now()
        WHERE id = $1 AND deleted_at IS NULL RETURNING ${COLUMNS}`,
-      [id, changes.name ?? null, changes.metadata === undefined ? null : JSON.stringify(changes.metadata)],
+      [id, changes.name ?? null, changes.metadata === undefined ? null : JSON.stringify(changes.metadata), changes.dpopRequired ?? null],
     );
     return row ?? null;
   },

@@ -217,6 +217,34 @@ describe('an agent that must use DPoP', () => {
   });
 });
 
+describe('an organization that requires DPoP', () => {
+  it('binds every agent’s tokens, whatever the agent’s own setting, and audits the change', async () => {
+    const own = await createOrg(new Api(server.baseUrl, server.bootstrapToken));
+    const ownAdmin = new Api(server.baseUrl, own.admin);
+    const agent = await createAgent(ownAdmin, { allowedScopes: ['agents:read'] });
+    const secret = (await ownAdmin.call('createCredential', { path: { agentId: agent.id } })).body.secret as string;
+    const authorization = basic(agent.id as string, secret);
+    expect(((await (await tokenRequest(server, authorization)).json()) as Body).token_type).toBe('Bearer');
+
+    const required = await ownAdmin.call('updateOrg', { path: { orgId: own.orgId }, body: { dpopRequired: true } });
+    expect(required.body.dpopRequired).toBe(true);
+    expect(agent.dpopRequired).toBe(false);
+    const refused = await tokenRequest(server, authorization);
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as Body).error).toBe('invalid_dpop_proof');
+    const bound = await tokenRequest(server, authorization, await proof(await dpopKey(), 'POST', `${server.issuer}/oauth2/token`));
+    expect(((await bound.json()) as Body).token_type).toBe('DPoP');
+
+    await ownAdmin.call('updateOrg', { path: { orgId: own.orgId }, body: { dpopRequired: false } });
+    expect(((await (await tokenRequest(server, authorization)).json()) as Body).token_type).toBe('Bearer');
+    const changes = await ownAdmin.call('listAuditEvents', { query: { action: 'org.updated' } });
+    expect((changes.body.data as Body[]).map((event) => event.metadata)).toEqual([
+      { fields: ['dpopRequired'], dpopRequired: true },
+      { fields: ['dpopRequired'], dpopRequired: false },
+    ]);
+  });
+});
+
 describe('the audit trail', () => {
   it('names the DPoP scheme in a refused authentication', async () => {
     const key = await dpopKey();

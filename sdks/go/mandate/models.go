@@ -3454,6 +3454,9 @@ type Organization struct {
 	// Free-form string pairs for your own use. At most 20 keys of up to 40 characters, values up to
 	// 500 characters.
 	Metadata Metadata `json:"metadata"`
+	// Whether every agent of the organization must use DPoP (RFC 9449), whatever the agent's own
+	// `dpopRequired` says; a token request without a DPoP proof is then `invalid_dpop_proof`.
+	DpopRequired bool `json:"dpopRequired"`
 	// RFC 3339 time in UTC.
 	CreatedAt Timestamp `json:"createdAt"`
 	// RFC 3339 time in UTC.
@@ -3469,6 +3472,7 @@ func (m Organization) MarshalJSON() ([]byte, error) {
 	w.Field("id", m.ID)
 	w.Field("name", m.Name)
 	w.Field("metadata", m.Metadata)
+	w.Field("dpopRequired", m.DpopRequired)
 	w.Field("createdAt", m.CreatedAt)
 	w.Field("updatedAt", m.UpdatedAt)
 	return w.Finish(m.ExtraFields)
@@ -3483,6 +3487,7 @@ func (m *Organization) UnmarshalJSON(data []byte) error {
 	r.Take("id", &m.ID)
 	r.Take("name", &m.Name)
 	r.Take("metadata", &m.Metadata)
+	r.Take("dpopRequired", &m.DpopRequired)
 	r.Take("createdAt", &m.CreatedAt)
 	r.Take("updatedAt", &m.UpdatedAt)
 	m.ExtraFields = r.Rest()
@@ -3498,6 +3503,8 @@ type OrganizationCreate struct {
 	// Free-form string pairs for your own use. At most 20 keys of up to 40 characters, values up to
 	// 500 characters.
 	Metadata Metadata `json:"metadata,omitempty"`
+	// Require DPoP-bound tokens (RFC 9449) of every agent of the organization. Default false.
+	DpopRequired *bool `json:"dpopRequired,omitempty"`
 	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
 	// extra ones.
 	ExtraFields map[string]json.RawMessage `json:"-"`
@@ -3510,6 +3517,9 @@ func (m OrganizationCreate) MarshalJSON() ([]byte, error) {
 	if m.Metadata != nil {
 		w.Field("metadata", m.Metadata)
 	}
+	if m.DpopRequired != nil {
+		w.Field("dpopRequired", m.DpopRequired)
+	}
 	return w.Finish(m.ExtraFields)
 }
 
@@ -3521,6 +3531,7 @@ func (m *OrganizationCreate) UnmarshalJSON(data []byte) error {
 	}
 	r.Take("name", &m.Name)
 	r.Take("metadata", &m.Metadata)
+	r.Take("dpopRequired", &m.DpopRequired)
 	m.ExtraFields = r.Rest()
 	return r.Err()
 }
@@ -3564,6 +3575,9 @@ type OrganizationUpdate struct {
 	// Free-form string pairs for your own use. At most 20 keys of up to 40 characters, values up to
 	// 500 characters.
 	Metadata Metadata `json:"metadata,omitempty"`
+	// Require (or stop requiring) DPoP-bound tokens of every agent; tokens already issued keep their
+	// binding or lack of it until they expire.
+	DpopRequired *bool `json:"dpopRequired,omitempty"`
 	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
 	// extra ones.
 	ExtraFields map[string]json.RawMessage `json:"-"`
@@ -3578,6 +3592,9 @@ func (m OrganizationUpdate) MarshalJSON() ([]byte, error) {
 	if m.Metadata != nil {
 		w.Field("metadata", m.Metadata)
 	}
+	if m.DpopRequired != nil {
+		w.Field("dpopRequired", m.DpopRequired)
+	}
 	return w.Finish(m.ExtraFields)
 }
 
@@ -3589,6 +3606,7 @@ func (m *OrganizationUpdate) UnmarshalJSON(data []byte) error {
 	}
 	r.Take("name", &m.Name)
 	r.Take("metadata", &m.Metadata)
+	r.Take("dpopRequired", &m.DpopRequired)
 	m.ExtraFields = r.Rest()
 	return r.Err()
 }

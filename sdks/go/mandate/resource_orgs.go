@@ -73,7 +73,7 @@ func (r *OrgsResource) Get(ctx context.Context, orgID string, opts ...RequestOpt
 
 // Update: update an organization.
 //
-// Changes the name or replaces the metadata.
+// Changes the name, replaces the metadata, or sets whether every agent must use DPoP.
 //
 // PATCH /v1/orgs/{orgId} (operation updateOrg).
 func (r *OrgsResource) Update(ctx context.Context, orgID string, params OrganizationUpdate, opts ...RequestOption) (*Organization, error) {

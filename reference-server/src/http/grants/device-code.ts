@@ -4,6 +4,7 @@ import { appendEvents } from '../../domain/audit';
 import { OAuthError, invalidRequest } from '../../domain/oauth-errors';
 import { agentStore } from '../../store/agents';
 import { approvalStore } from '../../store/approvals';
+import { orgStore } from '../../store/orgs';
 import { requestInfo } from '../router';
 import { type GrantDeps, type TokenResponseBody, audienceOf, requireBinding } from './grant';
 
@@ -55,7 +56,8 @@ export async function pollDeviceCode(ctx: Context, form: Map<string, string>, de
     if (!(await approvalStore.markTokenIssued(sql, row.org_id, row.approval_id))) throw notYet({ ...row, outcome: 'used' });
     const agent = await agentStore.find(sql, row.org_id, agentId);
     if (agent?.status !== 'active') throw new OAuthError('invalid_grant', `The agent is ${agent?.status ?? 'gone'}.`);
-    requireBinding(agent.dpopRequired, jkt); // before the code is spent: the transaction rolls back
+    const org = await orgStore.find(sql, row.org_id);
+    requireBinding(agent.dpopRequired || org?.dpopRequired === true, jkt); // before the code is spent: the transaction rolls back
     const metadata = { method: 'device_code', approvalId: row.approval_id, jti: claims.jti, scope, aud: audience, exp: claims.exp };
     await appendEvents(sql, [{ orgId: row.org_id, action: 'token.issued', outcome: 'success', actor: { type: 'agent', id: agentId }, target: { type: 'agent', id: agentId }, ...requestInfo(ctx), metadata }]);
   });

@@ -19,7 +19,7 @@ export const orgHandlers: Record<string, Handler> = {
   async updateOrg(call) {
     const changes = call.body as Partial<OrgInput>;
     const org = await orgService.update(call.sql, orgOf(call), changes);
-    return { status: 200, body: orgJson(org), audit: [{ action: 'org.updated', target: { type: 'org', id: org.id }, metadata: { fields: Object.keys(changes) } }] };
+    return { status: 200, body: orgJson(org), audit: [{ action: 'org.updated', target: { type: 'org', id: org.id }, metadata: { fields: Object.keys(changes), ...(changes.dpopRequired === undefined ? {} : { dpopRequired: changes.dpopRequired }) } }] };
   },
   async deleteOrg(call) {
     const orgId = orgOf(call);

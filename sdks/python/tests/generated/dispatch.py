@@ -131,9 +131,10 @@ def _create_org(client: Mandate, call: Call) -> APIResponse[Any]:
     return client.orgs.with_raw_response.create(
         name=call.arg("name"),
         metadata=call.arg("metadata"),
+        dpop_required=call.arg("dpopRequired"),
         idempotency_key=call.idempotency_key,
         extra_headers=call.headers,
-        extra_body=call.extra(("name", "metadata")),
+        extra_body=call.extra(("name", "metadata", "dpopRequired")),
         max_retries=0,
     )
 
@@ -142,9 +143,10 @@ async def _create_org_async(client: AsyncMandate, call: Call) -> APIResponse[Any
     return await client.orgs.with_raw_response.create(
         name=call.arg("name"),
         metadata=call.arg("metadata"),
+        dpop_required=call.arg("dpopRequired"),
         idempotency_key=call.idempotency_key,
         extra_headers=call.headers,
-        extra_body=call.extra(("name", "metadata")),
+        extra_body=call.extra(("name", "metadata", "dpopRequired")),
         max_retries=0,
     )
 
@@ -170,9 +172,10 @@ def _update_org(client: Mandate, call: Call) -> APIResponse[Any]:
         call.path("orgId"),
         name=call.arg("name"),
         metadata=call.arg("metadata"),
+        dpop_required=call.arg("dpopRequired"),
         idempotency_key=call.idempotency_key,
         extra_headers=call.headers,
-        extra_body=call.extra(("name", "metadata")),
+        extra_body=call.extra(("name", "metadata", "dpopRequired")),
         max_retries=0,
     )
 
@@ -182,9 +185,10 @@ async def _update_org_async(client: AsyncMandate, call: Call) -> APIResponse[Any
         call.path("orgId"),
         name=call.arg("name"),
         metadata=call.arg("metadata"),
+        dpop_required=call.arg("dpopRequired"),
         idempotency_key=call.idempotency_key,
         extra_headers=call.headers,
-        extra_body=call.extra(("name", "metadata")),
+        extra_body=call.extra(("name", "metadata", "dpopRequired")),
         max_retries=0,
     )
 

@@ -1106,6 +1106,8 @@ export interface Organization {
   name: string;
   /** Free-form string pairs for your own use. At most 20 keys of up to 40 characters, values up to 500 characters. */
   metadata: Metadata;
+  /** Whether every agent of the organization must use DPoP (RFC 9449), whatever the agent's own `dpopRequired` says; a token request without a DPoP proof is then `invalid_dpop_proof`. */
+  dpopRequired: boolean;
   /** RFC 3339 time in UTC. */
   createdAt: Timestamp;
   /** RFC 3339 time in UTC. */
@@ -1122,6 +1124,8 @@ export interface OrganizationCreate {
   name: DisplayName;
   /** Free-form string pairs for your own use. At most 20 keys of up to 40 characters, values up to 500 characters. */
   metadata?: Metadata;
+  /** Require DPoP-bound tokens (RFC 9449) of every agent of the organization. Default false. */
+  dpopRequired?: boolean;
 }
 
 export interface OrganizationList {
@@ -1141,6 +1145,8 @@ export interface OrganizationUpdate {
   name?: DisplayName;
   /** Free-form string pairs for your own use. At most 20 keys of up to 40 characters, values up to 500 characters. */
   metadata?: Metadata;
+  /** Require (or stop requiring) DPoP-bound tokens of every agent; tokens already issued keep their binding or lack of it until they expire. */
+  dpopRequired?: boolean;
 }
 
 /** Organization id. */

@@ -128,7 +128,7 @@ export class Orgs extends APIResource {
   /**
    * Update an organization
    *
-   * Changes the name or replaces the metadata.
+   * Changes the name, replaces the metadata, or sets whether every agent must use DPoP.
    *
    * Requires `orgs:admin`.
    *

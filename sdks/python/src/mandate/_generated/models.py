@@ -1353,6 +1353,11 @@ class Organization(BaseModel):
     """Free-form string pairs for your own use. At most 20 keys of up to 40 characters, values
     up to 500 characters.
     """
+    dpop_required: bool = Field(alias="dpopRequired")
+    """Whether every agent of the organization must use DPoP (RFC 9449), whatever the agent's
+    own `dpopRequired` says; a token request without a DPoP proof is then
+    `invalid_dpop_proof`.
+    """
     created_at: Timestamp = Field(alias="createdAt")
     """RFC 3339 time in UTC."""
     updated_at: Timestamp = Field(alias="updatedAt")

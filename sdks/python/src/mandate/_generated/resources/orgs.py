@@ -49,6 +49,7 @@ class OrgsWithRawResponse(SyncResource):
         *,
         name: str,
         metadata: Union[Mapping[str, str], NotGiven] = NOT_GIVEN,
+        dpop_required: Union[bool, NotGiven] = NOT_GIVEN,
         idempotency_key: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
@@ -58,7 +59,7 @@ class OrgsWithRawResponse(SyncResource):
     ) -> APIResponse[Organization]:
         return self._client.request(
             endpoints.CREATE_ORG,
-            params={"name": name, "metadata": metadata},
+            params={"name": name, "metadata": metadata, "dpopRequired": dpop_required},
             options=RequestOptions(
                 idempotency_key=idempotency_key,
                 extra_headers=extra_headers,
@@ -97,6 +98,7 @@ class OrgsWithRawResponse(SyncResource):
         *,
         name: Union[str, NotGiven] = NOT_GIVEN,
         metadata: Union[Mapping[str, str], NotGiven] = NOT_GIVEN,
+        dpop_required: Union[bool, NotGiven] = NOT_GIVEN,
         idempotency_key: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
@@ -107,7 +109,7 @@ class OrgsWithRawResponse(SyncResource):
         return self._client.request(
             endpoints.UPDATE_ORG,
             path=(org_id,),
-            params={"name": name, "metadata": metadata},
+            params={"name": name, "metadata": metadata, "dpopRequired": dpop_required},
             options=RequestOptions(
                 idempotency_key=idempotency_key,
                 extra_headers=extra_headers,
@@ -186,6 +188,7 @@ class Orgs(SyncResource):
         *,
         name: str,
         metadata: Union[Mapping[str, str], NotGiven] = NOT_GIVEN,
+        dpop_required: Union[bool, NotGiven] = NOT_GIVEN,
         idempotency_key: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
@@ -205,10 +208,13 @@ class Orgs(SyncResource):
                 characters.
             metadata: Free-form string pairs for your own use. At most 20 keys of up
                 to 40 characters, values up to 500 characters.
+            dpop_required: Require DPoP-bound tokens (RFC 9449) of every agent of
+                the organization. Default false.
         """
         raw = self.with_raw_response.create(
             name=name,
             metadata=metadata,
+            dpop_required=dpop_required,
             idempotency_key=idempotency_key,
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -249,6 +255,7 @@ class Orgs(SyncResource):
         *,
         name: Union[str, NotGiven] = NOT_GIVEN,
         metadata: Union[Mapping[str, str], NotGiven] = NOT_GIVEN,
+        dpop_required: Union[bool, NotGiven] = NOT_GIVEN,
         idempotency_key: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
@@ -258,7 +265,7 @@ class Orgs(SyncResource):
     ) -> Organization:
         """Update an organization.
 
-        Changes the name or replaces the metadata.
+        Changes the name, replaces the metadata, or sets whether every agent must use DPoP.
 
         Args:
             org_id: Organization id.
@@ -269,11 +276,15 @@ class Orgs(SyncResource):
                 characters.
             metadata: Free-form string pairs for your own use. At most 20 keys of up
                 to 40 characters, values up to 500 characters.
+            dpop_required: Require (or stop requiring) DPoP-bound tokens of every
+                agent; tokens already issued keep their binding or lack of it until they
+                expire.
         """
         raw = self.with_raw_response.update(
             org_id,
             name=name,
             metadata=metadata,
+            dpop_required=dpop_required,
             idempotency_key=idempotency_key,
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -345,6 +356,7 @@ class AsyncOrgsWithRawResponse(AsyncResource):
         *,
         name: str,
         metadata: Union[Mapping[str, str], NotGiven] = NOT_GIVEN,
+        dpop_required: Union[bool, NotGiven] = NOT_GIVEN,
         idempotency_key: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
@@ -354,7 +366,7 @@ class AsyncOrgsWithRawResponse(AsyncResource):
     ) -> APIResponse[Organization]:
         return await self._client.request(
             endpoints.CREATE_ORG,
-            params={"name": name, "metadata": metadata},
+            params={"name": name, "metadata": metadata, "dpopRequired": dpop_required},
             options=RequestOptions(
                 idempotency_key=idempotency_key,
                 extra_headers=extra_headers,
@@ -393,6 +405,7 @@ class AsyncOrgsWithRawResponse(AsyncResource):
         *,
         name: Union[str, NotGiven] = NOT_GIVEN,
         metadata: Union[Mapping[str, str], NotGiven] = NOT_GIVEN,
+        dpop_required: Union[bool, NotGiven] = NOT_GIVEN,
         idempotency_key: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
@@ -403,7 +416,7 @@ class AsyncOrgsWithRawResponse(AsyncResource):
         return await self._client.request(
             endpoints.UPDATE_ORG,
             path=(org_id,),
-            params={"name": name, "metadata": metadata},
+            params={"name": name, "metadata": metadata, "dpopRequired": dpop_required},
             options=RequestOptions(
                 idempotency_key=idempotency_key,
                 extra_headers=extra_headers,
@@ -486,6 +499,7 @@ class AsyncOrgs(AsyncResource):
         *,
         name: str,
         metadata: Union[Mapping[str, str], NotGiven] = NOT_GIVEN,
+        dpop_required: Union[bool, NotGiven] = NOT_GIVEN,
         idempotency_key: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
@@ -505,10 +519,13 @@ class AsyncOrgs(AsyncResource):
                 characters.
             metadata: Free-form string pairs for your own use. At most 20 keys of up
                 to 40 characters, values up to 500 characters.
+            dpop_required: Require DPoP-bound tokens (RFC 9449) of every agent of
+                the organization. Default false.
         """
         raw = await self.with_raw_response.create(
             name=name,
             metadata=metadata,
+            dpop_required=dpop_required,
             idempotency_key=idempotency_key,
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -549,6 +566,7 @@ class AsyncOrgs(AsyncResource):
         *,
         name: Union[str, NotGiven] = NOT_GIVEN,
         metadata: Union[Mapping[str, str], NotGiven] = NOT_GIVEN,
+        dpop_required: Union[bool, NotGiven] = NOT_GIVEN,
         idempotency_key: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
@@ -558,7 +576,7 @@ class AsyncOrgs(AsyncResource):
     ) -> Organization:
         """Update an organization.
 
-        Changes the name or replaces the metadata.
+        Changes the name, replaces the metadata, or sets whether every agent must use DPoP.
 
         Args:
             org_id: Organization id.
@@ -569,11 +587,15 @@ class AsyncOrgs(AsyncResource):
                 characters.
             metadata: Free-form string pairs for your own use. At most 20 keys of up
                 to 40 characters, values up to 500 characters.
+            dpop_required: Require (or stop requiring) DPoP-bound tokens of every
+                agent; tokens already issued keep their binding or lack of it until they
+                expire.
         """
         raw = await self.with_raw_response.update(
             org_id,
             name=name,
             metadata=metadata,
+            dpop_required=dpop_required,
             idempotency_key=idempotency_key,
             extra_headers=extra_headers,
             extra_query=extra_query,

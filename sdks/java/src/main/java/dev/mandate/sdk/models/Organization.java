@@ -30,6 +30,10 @@ public final class Organization {
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<Map<String, String>> metadata;
 
+  @JsonProperty("dpopRequired")
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private final JsonField<Boolean> dpopRequired;
+
   @JsonProperty("createdAt")
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<OffsetDateTime> createdAt;
@@ -45,11 +49,13 @@ public final class Organization {
       @JsonProperty("id") JsonField<String> id,
       @JsonProperty("name") JsonField<String> name,
       @JsonProperty("metadata") JsonField<Map<String, String>> metadata,
+      @JsonProperty("dpopRequired") JsonField<Boolean> dpopRequired,
       @JsonProperty("createdAt") JsonField<OffsetDateTime> createdAt,
       @JsonProperty("updatedAt") JsonField<OffsetDateTime> updatedAt) {
     this.id = id == null ? JsonField.absent() : id;
     this.name = name == null ? JsonField.absent() : name;
     this.metadata = metadata == null ? JsonField.absent() : metadata.map(Collections::unmodifiableMap);
+    this.dpopRequired = dpopRequired == null ? JsonField.absent() : dpopRequired;
     this.createdAt = createdAt == null ? JsonField.absent() : createdAt;
     this.updatedAt = updatedAt == null ? JsonField.absent() : updatedAt;
   }
@@ -94,6 +100,16 @@ public final class Organization {
     return metadata;
   }
 
+  /** Whether every agent of the organization must use DPoP (RFC 9449), whatever the agent's own {@code dpopRequired} says; a token request without a DPoP proof is then {@code invalid_dpop_proof}. */
+  public Boolean dpopRequired() {
+    return dpopRequired.orNull();
+  }
+
+  /** {@code dpopRequired} as on the wire: absent, null or a value. */
+  public JsonField<Boolean> _dpopRequired() {
+    return dpopRequired;
+  }
+
   /** RFC 3339 time in UTC. */
   public OffsetDateTime createdAt() {
     return createdAt.orNull();
@@ -132,6 +148,7 @@ public final class Organization {
     return id.equals(that.id)
         && name.equals(that.name)
         && metadata.equals(that.metadata)
+        && dpopRequired.equals(that.dpopRequired)
         && createdAt.equals(that.createdAt)
         && updatedAt.equals(that.updatedAt)
         && additionalProperties.equals(that.additionalProperties);
@@ -139,7 +156,7 @@ public final class Organization {
 
   @Override
   public int hashCode() {
-    return Objects.hash(id, name, metadata, createdAt, updatedAt, additionalProperties);
+    return Objects.hash(id, name, metadata, dpopRequired, createdAt, updatedAt, additionalProperties);
   }
 
   @Override
@@ -153,6 +170,9 @@ public final class Organization {
         + ", "
         + "metadata="
         + metadata
+        + ", "
+        + "dpopRequired="
+        + dpopRequired
         + ", "
         + "createdAt="
         + createdAt
@@ -170,6 +190,7 @@ public final class Organization {
     private JsonField<String> id = JsonField.absent();
     private JsonField<String> name = JsonField.absent();
     private JsonField<Map<String, String>> metadata = JsonField.absent();
+    private JsonField<Boolean> dpopRequired = JsonField.absent();
     private JsonField<OffsetDateTime> createdAt = JsonField.absent();
     private JsonField<OffsetDateTime> updatedAt = JsonField.absent();
     private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
@@ -180,6 +201,7 @@ public final class Organization {
       id = source.id;
       name = source.name;
       metadata = source.metadata;
+      dpopRequired = source.dpopRequired;
       createdAt = source.createdAt;
       updatedAt = source.updatedAt;
       additionalProperties.putAll(source.additionalProperties);
@@ -221,6 +243,18 @@ public final class Organization {
       return this;
     }
 
+    /** Sets {@code dpopRequired}; null leaves it out. */
+    public Builder dpopRequired(Boolean dpopRequired) {
+      this.dpopRequired = dpopRequired == null ? JsonField.absent() : JsonField.of(dpopRequired);
+      return this;
+    }
+
+    /** Sets {@code dpopRequired} exactly: absent, null (even where the API refuses it) or a value. */
+    public Builder dpopRequired(JsonField<Boolean> dpopRequired) {
+      this.dpopRequired = Objects.requireNonNull(dpopRequired, "dpopRequired");
+      return this;
+    }
+
     /** Sets {@code createdAt}; null leaves it out. */
     public Builder createdAt(OffsetDateTime createdAt) {
       this.createdAt = createdAt == null ? JsonField.absent() : JsonField.of(createdAt);
@@ -258,7 +292,7 @@ public final class Organization {
 
     /** The {@link Organization}; the server validates required properties and constraints. */
     public Organization build() {
-      Organization built = new Organization(id, name, metadata, createdAt, updatedAt);
+      Organization built = new Organization(id, name, metadata, dpopRequired, createdAt, updatedAt);
       built.additionalProperties.putAll(additionalProperties);
       return built;
     }

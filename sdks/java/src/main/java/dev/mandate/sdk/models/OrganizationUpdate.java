@@ -26,14 +26,20 @@ public final class OrganizationUpdate {
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<Map<String, String>> metadata;
 
+  @JsonProperty("dpopRequired")
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private final JsonField<Boolean> dpopRequired;
+
   private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
 
   @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
   private OrganizationUpdate(
       @JsonProperty("name") JsonField<String> name,
-      @JsonProperty("metadata") JsonField<Map<String, String>> metadata) {
+      @JsonProperty("metadata") JsonField<Map<String, String>> metadata,
+      @JsonProperty("dpopRequired") JsonField<Boolean> dpopRequired) {
     this.name = name == null ? JsonField.absent() : name;
     this.metadata = metadata == null ? JsonField.absent() : metadata.map(Collections::unmodifiableMap);
+    this.dpopRequired = dpopRequired == null ? JsonField.absent() : dpopRequired;
   }
 
   /** A builder for a new {@code OrganizationUpdate}. */
@@ -71,6 +77,16 @@ public final class OrganizationUpdate {
     return metadata;
   }
 
+  /** Require (or stop requiring) DPoP-bound tokens of every agent; tokens already issued keep their binding or lack of it until they expire. */
+  public Optional<Boolean> dpopRequired() {
+    return dpopRequired.asOptional();
+  }
+
+  /** {@code dpopRequired} as on the wire: absent, null or a value. */
+  public JsonField<Boolean> _dpopRequired() {
+    return dpopRequired;
+  }
+
   /** Properties this SDK does not know (from a newer server), kept for round trips. */
   @JsonAnyGetter
   public Map<String, JsonNode> additionalProperties() {
@@ -88,12 +104,13 @@ public final class OrganizationUpdate {
     if (!(other instanceof OrganizationUpdate that)) return false;
     return name.equals(that.name)
         && metadata.equals(that.metadata)
+        && dpopRequired.equals(that.dpopRequired)
         && additionalProperties.equals(that.additionalProperties);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(name, metadata, additionalProperties);
+    return Objects.hash(name, metadata, dpopRequired, additionalProperties);
   }
 
   @Override
@@ -105,6 +122,9 @@ public final class OrganizationUpdate {
         + "metadata="
         + metadata
         + ", "
+        + "dpopRequired="
+        + dpopRequired
+        + ", "
         + "additionalProperties="
         + additionalProperties
         + "}";
@@ -114,6 +134,7 @@ public final class OrganizationUpdate {
   public static final class Builder {
     private JsonField<String> name = JsonField.absent();
     private JsonField<Map<String, String>> metadata = JsonField.absent();
+    private JsonField<Boolean> dpopRequired = JsonField.absent();
     private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
 
     private Builder() {}
@@ -121,6 +142,7 @@ public final class OrganizationUpdate {
     private Builder(OrganizationUpdate source) {
       name = source.name;
       metadata = source.metadata;
+      dpopRequired = source.dpopRequired;
       additionalProperties.putAll(source.additionalProperties);
     }
 
@@ -148,6 +170,18 @@ public final class OrganizationUpdate {
       return this;
     }
 
+    /** Sets {@code dpopRequired}; null leaves it out. */
+    public Builder dpopRequired(Boolean dpopRequired) {
+      this.dpopRequired = dpopRequired == null ? JsonField.absent() : JsonField.of(dpopRequired);
+      return this;
+    }
+
+    /** Sets {@code dpopRequired} exactly: absent, null (even where the API refuses it) or a value. */
+    public Builder dpopRequired(JsonField<Boolean> dpopRequired) {
+      this.dpopRequired = Objects.requireNonNull(dpopRequired, "dpopRequired");
+      return this;
+    }
+
     /** Adds a property this SDK has no field for (any value Jackson can serialize). */
     public Builder putAdditionalProperty(String key, Object value) {
       additionalProperties.put(Objects.requireNonNull(key, "key"), Json.toTree(value));
@@ -161,7 +195,7 @@ public final class OrganizationUpdate {
 
     /** The {@link OrganizationUpdate}; the server validates required properties and constraints. */
     public OrganizationUpdate build() {
-      OrganizationUpdate built = new OrganizationUpdate(name, metadata);
+      OrganizationUpdate built = new OrganizationUpdate(name, metadata, dpopRequired);
       built.additionalProperties.putAll(additionalProperties);
       return built;
     }

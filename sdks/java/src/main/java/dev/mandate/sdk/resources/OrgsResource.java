@@ -188,7 +188,7 @@ public final class OrgsResource {
   /**
    * Update an organization
    *
-   * Changes the name or replaces the metadata.
+   * Changes the name, replaces the metadata, or sets whether every agent must use DPoP.
    *
    * {@code PATCH /v1/orgs/{orgId}} ({@code updateOrg}).
    */
