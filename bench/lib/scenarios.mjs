@@ -2,7 +2,7 @@
 // (private_key_jwt only picks the next pre-signed body), so the load generator spends its
 // share of the cores on sending and parsing, not on building requests. Connections cycle
 // through the list.
-import { randomUUID, sign } from 'node:crypto';
+import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { basicAuth, SCOPE } from './seed.mjs';
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -14,17 +14,35 @@ const ASSERTIONS_PER_SECOND = 5000;
 
 const base64url = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-/** A private_key_jwt assertion (RFC 7523 §2.2), ES256 in the JWS r||s form. */
+/** A compact JWS signed with an EC P-256 key (ES256, r||s form). */
+function es256(header, claims, privateKey) {
+  const input = `${base64url(header)}.${base64url(claims)}`;
+  return `${input}.${sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+}
+
+/** A private_key_jwt assertion (RFC 7523 §2.2). */
 function clientAssertion(credential, audience, now) {
-  const input = `${base64url({ alg: 'ES256', typ: 'JWT', kid: credential.kid })}.${base64url({
-    iss: credential.clientId,
-    sub: credential.clientId,
-    aud: audience,
-    iat: now,
-    exp: now + 240,
-    jti: randomUUID(),
-  })}`;
-  return `${input}.${sign('sha256', Buffer.from(input), { key: credential.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+  const claims = { iss: credential.clientId, sub: credential.clientId, aud: audience, iat: now, exp: now + 240, jti: randomUUID() };
+  return es256({ alg: 'ES256', typ: 'JWT', kid: credential.kid }, claims, credential.privateKey);
+}
+
+/** A fresh proof-of-possession key and a signer of DPoP proofs with it (RFC 9449 §4.2). */
+function dpopSigner() {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { kty, crv, x, y } = publicKey.export({ format: 'jwk' });
+  const header = { typ: 'dpop+jwt', alg: 'ES256', jwk: { kty, crv, x, y } };
+  return (htm, htu, now) => es256(header, { jti: randomUUID(), htm, htu, iat: now }, privateKey);
+}
+
+/**
+ * Requests that each need a once-only signed value (assertions, DPoP proofs): signed before
+ * the run, and each request takes the next unused one, as autocannon would otherwise replay
+ * one list on every connection.
+ */
+function preSigned(seconds, request, build) {
+  const built = Array.from({ length: ASSERTIONS_PER_SECOND * seconds }, (_, i) => build(i));
+  let next = 0;
+  return [{ ...request, setupRequest: (base) => ({ ...base, ...built[next++ % built.length] }) }];
 }
 
 export const SCENARIOS = {
@@ -51,16 +69,30 @@ export const SCENARIOS = {
     relativeTo: { scenario: 'issuance', atLeast: 0.5 },
     verifyBody: (body) => body.includes('"access_token":"'),
     requests: (tenant, seconds) => {
-      // Signed before the run; each connection takes the next unused one, as autocannon
-      // would otherwise replay one list on every connection.
       const now = Math.floor(Date.now() / 1000);
-      const bodies = Array.from({ length: ASSERTIONS_PER_SECOND * seconds }, (_, i) => {
+      return preSigned(seconds, { method: 'POST', path: '/oauth2/token', headers: { 'content-type': FORM } }, (i) => {
         const credential = tenant.credentials[i % tenant.credentials.length];
         const assertion = clientAssertion(credential, tenant.issuer, now);
-        return new URLSearchParams({ grant_type: 'client_credentials', scope: SCOPE, client_assertion_type: JWT_BEARER, client_assertion: assertion }).toString();
+        return { body: new URLSearchParams({ grant_type: 'client_credentials', scope: SCOPE, client_assertion_type: JWT_BEARER, client_assertion: assertion }).toString() };
       });
-      let next = 0;
-      return [{ method: 'POST', path: '/oauth2/token', headers: { 'content-type': FORM }, setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length] }) }];
+    },
+  },
+  'issuance-dpop': {
+    name: 'Token issuance, DPoP-bound',
+    call: 'POST /oauth2/token',
+    detail: `client_credentials, scope=${SCOPE}, client_secret_basic and an ES256 DPoP proof (RFC 9449) per request, signed before the run; the token is bound to the proof's key (token_type DPoP, cnf.jkt)`,
+    target: null,
+    relativeTo: { scenario: 'issuance', atLeast: 0.5 },
+    verifyBody: (body) => body.includes('"token_type":"DPoP"'),
+    requests: (tenant, seconds) => {
+      const now = Math.floor(Date.now() / 1000);
+      const proof = dpopSigner();
+      const htu = `${tenant.issuer}/oauth2/token`;
+      const body = `grant_type=client_credentials&scope=${encodeURIComponent(SCOPE)}`;
+      return preSigned(seconds, { method: 'POST', path: '/oauth2/token' }, (i) => {
+        const credential = tenant.credentials[i % tenant.credentials.length];
+        return { headers: { 'content-type': FORM, authorization: basicAuth(credential.clientId, credential.secret), dpop: proof('POST', htu, now) }, body };
+      });
     },
   },
   'token-exchange': {
