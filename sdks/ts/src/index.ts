@@ -33,6 +33,21 @@ export {
   type VerificationFailure,
 } from './core/verify.js';
 export {
+  ProtectedResource,
+  type ProtectedResourceOptions,
+  type ResourceRequest,
+  type ResourceDecision,
+  type HeaderSource,
+} from './core/protected-resource.js';
+export type {
+  KoaContextLike,
+  KoaMiddleware,
+  ExpressRequestLike,
+  ExpressResponseLike,
+  ExpressMiddleware,
+  FetchHandler,
+} from './core/protected-resource-adapters.js';
+export {
   verifyWebhook,
   WebhookVerificationError,
   type WebhookHeaders,

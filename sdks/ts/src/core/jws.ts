@@ -2,8 +2,8 @@ import { MandateError } from './errors.js';
 import { type AssertionAlgorithm, type ParsedPrivateKey, thumbprintMembers } from './private-key.js';
 import { webCrypto } from './web-crypto.js';
 
-/** How WebCrypto imports and signs with each algorithm. */
-const WEB_CRYPTO: Record<AssertionAlgorithm, { importAs: RsaHashedImportParams | EcKeyImportParams | Algorithm; signAs: EcdsaParams | RsaPssParams | Algorithm }> = {
+/** How WebCrypto imports, signs and verifies with each algorithm. */
+export const JWS_ALGORITHMS: Record<AssertionAlgorithm, { importAs: RsaHashedImportParams | EcKeyImportParams | Algorithm; signAs: EcdsaParams | RsaPssParams | Algorithm }> = {
   ES256: { importAs: { name: 'ECDSA', namedCurve: 'P-256' }, signAs: { name: 'ECDSA', hash: 'SHA-256' } },
   EdDSA: { importAs: { name: 'Ed25519' }, signAs: { name: 'Ed25519' } },
   RS256: { importAs: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, signAs: { name: 'RSASSA-PKCS1-v1_5' } },
@@ -35,8 +35,8 @@ export async function importSigningKey(parsed: ParsedPrivateKey, withPublic: boo
   try {
     key =
       material.format === 'pkcs8'
-        ? await subtle.importKey('pkcs8', material.der, WEB_CRYPTO[alg].importAs, needsExport, ['sign'])
-        : await subtle.importKey('jwk', material.jwk, WEB_CRYPTO[alg].importAs, false, ['sign']);
+        ? await subtle.importKey('pkcs8', material.der, JWS_ALGORITHMS[alg].importAs, needsExport, ['sign'])
+        : await subtle.importKey('jwk', material.jwk, JWS_ALGORITHMS[alg].importAs, false, ['sign']);
   } catch {
     // WebCrypto's messages are generic; say which key failed, not what is in it.
     throw new MandateError(`${owner} (${alg}) could not be imported: it is not a valid key of its type.`);
@@ -49,7 +49,7 @@ export async function importSigningKey(parsed: ParsedPrivateKey, withPublic: boo
 export async function signJws(signing: SigningKey, header: Record<string, unknown>, claims: Record<string, unknown>): Promise<string> {
   const input = `${base64UrlJson({ alg: signing.alg, ...header })}.${base64UrlJson(claims)}`;
   const crypto = await webCrypto();
-  const signed = new Uint8Array(await crypto.subtle.sign(WEB_CRYPTO[signing.alg].signAs, signing.key, new TextEncoder().encode(input)));
+  const signed = new Uint8Array(await crypto.subtle.sign(JWS_ALGORITHMS[signing.alg].signAs, signing.key, new TextEncoder().encode(input)));
   const signature = signing.alg === 'ES256' ? lowS(signed) : signed;
   return `${input}.${base64Url(signature)}`;
 }
