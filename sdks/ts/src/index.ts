@@ -7,6 +7,7 @@ export type { ClientOptions, RequestOptions, StreamOptions, LogLevel, Clock } fr
 export type { Logger } from './core/log.js';
 export type { PrivateJwk, PrivateKeyInput } from './core/private-key.js';
 export type { FederatedTokenInput } from './core/federated-token.js';
+export type { DpopKeyInput, DpopProofTarget } from './core/dpop.js';
 export { Page, PagePromise } from './core/pagination.js';
 export { EventStream, isOverflow, type StreamEvent, type OverflowEvent } from './core/event-stream.js';
 export {
@@ -31,6 +32,21 @@ export {
   type VerifyOptions,
   type VerificationFailure,
 } from './core/verify.js';
+export {
+  ProtectedResource,
+  type ProtectedResourceOptions,
+  type ResourceRequest,
+  type ResourceDecision,
+  type HeaderSource,
+} from './core/protected-resource.js';
+export type {
+  KoaContextLike,
+  KoaMiddleware,
+  ExpressRequestLike,
+  ExpressResponseLike,
+  ExpressMiddleware,
+  FetchHandler,
+} from './core/protected-resource-adapters.js';
 export {
   verifyWebhook,
   WebhookVerificationError,

@@ -3,13 +3,14 @@ import { APIPromise, type RawResponse } from './api-promise.js';
 import { JWT_BEARER_ASSERTION_TYPE } from './client-assertion.js';
 import { type ClientAuthentication, clientAuthentication } from './client-auth.js';
 import { APIConnectionError, APITimeoutError, AuthenticationError, BadRequestError, MandateError, errorFor } from './errors.js';
+import { type DpopProofTarget, DpopProver, isNonceChallenge } from './dpop.js';
 import { EventStream } from './event-stream.js';
 import { type FederatedWorkload, JWT_BEARER_GRANT, federatedWorkload } from './federated-token.js';
 import { Log } from './log.js';
 import { type ClientOptions, type Clock, type RequestOptions, type StreamOptions, readEnv, resolveCredentials, systemClock } from './options.js';
 import { Page, type PageBody, PagePromise } from './pagination.js';
 import { isRetryableStatus, retryDelay } from './retry.js';
-import { TokenManager } from './token-manager.js';
+import { type IssuedToken, TokenManager } from './token-manager.js';
 import { type AccessTokenClaims, JwksCache, type VerifyOptions, verifyJwt } from './verify.js';
 import { webCrypto } from './web-crypto.js';
 
@@ -67,6 +68,8 @@ interface Authorization {
   managedToken?: string;
   /** Client authentication in the form body (private_key_jwt): merged into this attempt's body. */
   form?: Record<string, string>;
+  /** This attempt's DPoP proof (RFC 9449), sent as the `DPoP` header. */
+  dpop?: string;
 }
 
 /** RFC 8414 discovery, where the issuer (the assertions' audience) is published. */
@@ -100,6 +103,8 @@ export class MandateCore {
   private readonly log: Log;
   private readonly tokens: TokenManager | undefined;
   private readonly jwks: JwksCache;
+  /** The proof key of the `dpop` option, which binds this client's access tokens to it. */
+  private readonly dpop: DpopProver | undefined;
   /** The server's issuer, fetched once when the first assertion needs it. */
   private issuer: Promise<string> | undefined;
 
@@ -110,6 +115,7 @@ export class MandateCore {
     this.workload = federatedWorkload(credentials);
     const keyId = options.keyId === '' ? undefined : options.keyId;
     this.clientAuth = clientAuthentication(credentials, keyId, () => this.clock.now());
+    this.dpop = DpopProver.fromOption(options.dpop, () => this.clock.now());
     this.apiToken = credentials.apiToken;
     this.scope = options.scope ?? readEnv('MANDATE_SCOPE');
     this.organization = options.organization ?? readEnv('MANDATE_ORGANIZATION');
@@ -158,6 +164,19 @@ export class MandateCore {
     });
   }
 
+  /**
+   * A DPoP proof (RFC 9449) for a request the caller makes itself, such as to an MCP server
+   * with a DPoP-bound token (give it as `accessToken`: the proof then names it). It carries
+   * the nonce that the URL's origin last sent this client, if any. A client built without
+   * the `dpop` option rejects with a MandateError.
+   */
+  async createDpopProof(target: DpopProofTarget): Promise<string> {
+    if (this.dpop === undefined) {
+      throw new MandateError('createDpopProof() needs a proof key: build the client with the dpop option (true for a generated key, or a private key).');
+    }
+    return this.dpop.proof(target);
+  }
+
   /** The parsed body is typed by the generated method: the server answers per the spec. */
   request<T>(operation: OperationSpec, call: Call): APIPromise<T> {
     return new APIPromise(() => this.send(operation, call) as Promise<{ data: T; response: RawResponse }>);
@@ -200,8 +219,10 @@ export class MandateCore {
     lastEventId: string | undefined,
     signal: AbortSignal,
   ): Promise<Response> {
-    for (let refreshedToken = false; ; refreshedToken = true) {
-      const auth = await this.authorization(operation);
+    let refreshedToken = false;
+    let sentNonce = false;
+    for (;;) {
+      const auth = await this.authorization(operation, url);
       const headers = this.headers(operation, options, auth, undefined, undefined);
       if (operation.resumable && lastEventId !== undefined) headers['last-event-id'] = lastEventId;
       const started = this.clock.now();
@@ -214,8 +235,16 @@ export class MandateCore {
       }
       const requestId = response.headers.get('x-request-id') ?? undefined;
       this.log.debug(`${operation.method} ${operation.path} -> ${response.status}`, { ms: Math.round(this.clock.now() - started), requestId });
+      this.dpop?.rememberNonce(url, response.headers);
+      if (auth.dpop !== undefined && !sentNonce && isNonceChallenge(false, response.status, response.headers, '')) {
+        // RFC 9449 §9: the same request once more, now with the server's nonce.
+        sentNonce = true;
+        await response.body?.cancel().catch(() => undefined);
+        continue;
+      }
       if (response.status === 401 && auth.managedToken !== undefined && !refreshedToken) {
         // As for any call: the token may have been revoked or rotated out; one fresh token, one more try.
+        refreshedToken = true;
         await response.body?.cancel().catch(() => undefined);
         this.tokens?.invalidate(auth.managedToken);
         continue;
@@ -240,9 +269,10 @@ export class MandateCore {
     const maxRetries = options.maxRetries ?? this.maxRetries;
     let retries = 0;
     let refreshedToken = false;
+    let sentNonce = false;
     for (;;) {
-      // Per attempt: a client assertion is good for one request only, retries included.
-      const auth = await this.authorization(operation, call.params);
+      // Per attempt: a client assertion or DPoP proof is good for one request only, retries included.
+      const auth = await this.authorization(operation, url, call.params);
       const body = encodeBody(operation, auth.form === undefined ? call.params : { ...call.params, ...auth.form });
       const headers = this.headers(operation, options, auth, body?.contentType, idempotencyKey);
       const started = this.clock.now();
@@ -264,6 +294,13 @@ export class MandateCore {
         attempt: retries + 1,
         requestId,
       });
+      this.dpop?.rememberNonce(url, response.headers);
+      if (auth.dpop !== undefined && !sentNonce && isNonceChallenge(this.isTokenOperation(operation), response.status, response.headers, text)) {
+        // RFC 9449 §8, §9: the server wants its nonce in the proof; once more at once, not a retry.
+        sentNonce = true;
+        this.log.debug(`sending ${operation.method} ${operation.path} again with the server's DPoP nonce`);
+        continue;
+      }
       if (response.status === 401 && auth.managedToken !== undefined && !refreshedToken) {
         // The token may have been revoked or rotated out early: one fresh token, one more try.
         refreshedToken = true;
@@ -313,7 +350,26 @@ export class MandateCore {
     return this.customFetch ?? globalThis.fetch;
   }
 
-  private async authorization(operation: OperationSpec, params?: object): Promise<Authorization> {
+  /**
+   * The Authorization header (or form authentication) of one attempt, and its DPoP proof: every
+   * token request of a client with a proof key carries one (so the token is bound to the key),
+   * and so does every request made with a DPoP-bound managed token.
+   */
+  private async authorization(operation: OperationSpec, url: string, params?: object): Promise<Authorization> {
+    const auth = await this.credentialsFor(operation, params);
+    if (this.dpop === undefined) return auth;
+    if (this.isTokenOperation(operation)) return { ...auth, dpop: await this.dpop.proof({ method: operation.method, url }) };
+    if (auth.header?.startsWith('DPoP ') === true && auth.managedToken !== undefined) {
+      return { ...auth, dpop: await this.dpop.proof({ method: operation.method, url, accessToken: auth.managedToken }) };
+    }
+    return auth;
+  }
+
+  private isTokenOperation(operation: OperationSpec): boolean {
+    return operation.operationId === this.api.tokenOperation.operationId;
+  }
+
+  private async credentialsFor(operation: OperationSpec, params?: object): Promise<Authorization> {
     const client = this.clientAuth;
     if (operation.auth.includes('clientBasic') && client !== undefined) {
       if (client.method === 'client_secret_basic') return { header: basicAuthorization(client.id, client.secret) };
@@ -327,7 +383,9 @@ export class MandateCore {
       if (this.apiToken !== undefined) return { header: `Bearer ${this.apiToken}` };
       if (this.tokens !== undefined) {
         const token = await this.tokens.token();
-        return { header: `Bearer ${token}`, managedToken: token };
+        // RFC 9449 §7.1: a bound token goes with the DPoP scheme (and a proof); a server that did not bind it gave a bearer token.
+        const scheme = this.dpop !== undefined && token.type.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer';
+        return { header: `${scheme} ${token.value}`, managedToken: token.value };
       }
     }
     return {};
@@ -364,6 +422,7 @@ export class MandateCore {
     const headers: Record<string, string> = { accept, ...lowerCase(this.defaultHeaders) };
     if (contentType !== undefined) headers['content-type'] = contentType;
     if (auth.header !== undefined) headers.authorization = auth.header;
+    if (auth.dpop !== undefined) headers.dpop = auth.dpop;
     const organization = options.organization ?? this.organization;
     if (operation.organizationHeader && organization !== undefined) headers['mandate-organization'] = organization;
     if (idempotencyKey !== undefined) headers['idempotency-key'] = idempotencyKey;
@@ -387,16 +446,18 @@ export class MandateCore {
     return url.toString();
   }
 
-  private async issueManagedToken(): Promise<{ accessToken: string; expiresIn: number }> {
+  private async issueManagedToken(): Promise<IssuedToken> {
     // A workload presents its federated token with no client authentication (RFC 7523 §2.1).
     const grant =
       this.workload === undefined
         ? { grant_type: 'client_credentials' }
         : { grant_type: JWT_BEARER_GRANT, assertion: await this.workload.token(), client_id: this.workload.clientId };
     const params = { ...grant, scope: this.scope };
-    const { data } = (await this.send(this.api.tokenOperation, { params }).catch(refusedGrant)) as { data: { access_token: string; expires_in: number } };
+    const { data } = (await this.send(this.api.tokenOperation, { params }).catch(refusedGrant)) as {
+      data: { access_token: string; expires_in: number; token_type?: string };
+    };
     this.log.debug('obtained an access token', { expiresIn: data.expires_in });
-    return { accessToken: data.access_token, expiresIn: data.expires_in };
+    return { accessToken: data.access_token, expiresIn: data.expires_in, tokenType: data.token_type ?? 'Bearer' };
   }
 }
 

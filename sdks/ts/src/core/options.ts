@@ -1,3 +1,4 @@
+import type { DpopKeyInput } from './dpop.js';
 import type { FederatedTokenInput } from './federated-token.js';
 import type { Logger } from './log.js';
 import type { PrivateKeyInput } from './private-key.js';
@@ -62,6 +63,14 @@ export interface ClientOptions {
    * `MANDATE_FEDERATED_TOKEN_FILE` only when no credential option is given; `''` means none.
    */
   federatedTokenFile?: string;
+  /**
+   * A DPoP proof key (RFC 9449; no environment variable): `true` generates an EC P-256 key in
+   * memory when the client is built, or give a private key in the forms `privateKey` takes.
+   * Token requests then carry proofs, so the access tokens are bound to the key (`token_type`
+   * `DPoP`), and requests made with such a managed token carry a proof each. See also
+   * `createDpopProof`.
+   */
+  dpop?: DpopKeyInput;
   /** Space-separated scopes to request with client credentials or a federated token; defaults to `MANDATE_SCOPE`, else all the agent's (or the trust policy's). */
   scope?: string;
   /**

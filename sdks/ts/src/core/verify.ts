@@ -125,7 +125,7 @@ export class JwksCache {
   constructor(
     readonly url: string,
     private readonly fetchFn: (url: string) => Promise<Response>,
-    private readonly clock: Clock,
+    private readonly clock: Pick<Clock, 'now'>,
   ) {}
 
   async key(kid: string): Promise<{ jwk: Jwk; key: Promise<CryptoKey> }> {
@@ -191,7 +191,7 @@ export function verifyAccessToken(token: string, options: VerifyOptions): Promis
   return verifyJwt(token, options, cache, systemClock);
 }
 
-export async function verifyJwt(token: string, options: VerifyOptions, jwks: JwksCache, clock: Clock): Promise<AccessTokenClaims> {
+export async function verifyJwt(token: string, options: VerifyOptions, jwks: JwksCache, clock: Pick<Clock, 'now'>): Promise<AccessTokenClaims> {
   const parts = token.split('.');
   if (parts.length !== 3) throw new TokenVerificationError('malformed', 'A JWT has three dot-separated parts');
   const [encodedHeader, encodedPayload, encodedSignature] = parts as [string, string, string];
@@ -279,7 +279,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function decodeJson(part: string, what: string): Record<string, unknown> {
+export function decodeJson(part: string, what: string): Record<string, unknown> {
   try {
     const value: unknown = JSON.parse(new TextDecoder().decode(decodeBase64Url(part)));
     if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
@@ -289,7 +289,7 @@ function decodeJson(part: string, what: string): Record<string, unknown> {
   throw new TokenVerificationError('malformed', `The ${what} is not a base64url JSON object`);
 }
 
-function decodeBase64Url(value: string): Uint8Array<ArrayBuffer> {
+export function decodeBase64Url(value: string): Uint8Array<ArrayBuffer> {
   if (!/^[A-Za-z0-9_-]*$/.test(value)) throw new TokenVerificationError('malformed', 'Not base64url');
   let binary: string;
   try {
