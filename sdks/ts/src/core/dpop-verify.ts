@@ -8,9 +8,14 @@ export const DPOP_ALGORITHMS: readonly AssertionAlgorithm[] = ['ES256', 'EdDSA',
 
 /** How far a proof's `iat` may be from now, either way. */
 const IAT_WINDOW_SECONDS = 60;
-/** How long a proof's `jti` is remembered, and how many at most. */
-const JTI_MEMORY_MS = 5 * 60_000;
-const JTI_MEMORY_SIZE = 10_000;
+/**
+ * How many `jti`s are remembered at most. Each is kept until its proof's `iat` is out of the
+ * window (a replay is refused by `iat` after that), so this is a sustained 8,000 proofs a
+ * second before the oldest are forgotten early.
+ */
+const JTI_MEMORY_SIZE = 1_000_000;
+/** Imported verification keys, by thumbprint: a client signs all its proofs with one key. */
+const KEY_CACHE_SIZE = 1_000;
 
 /** Why a proof is refused: a short sentence for `error_description` (no `"` or `\`). */
 export class InvalidDpopProof extends Error {}
@@ -26,12 +31,13 @@ export interface ExpectedProof {
 }
 
 /**
- * Checks DPoP proofs sent to a resource server, and remembers their `jti`s for five minutes
- * (in memory, at most JTI_MEMORY_SIZE of them) so a proof cannot be replayed.
+ * Checks DPoP proofs sent to a resource server, and remembers their `jti`s while their `iat`
+ * is acceptable (in memory, at most JTI_MEMORY_SIZE of them) so a proof cannot be replayed.
  */
 export class DpopProofChecker {
-  /** `jkt:jti` → when it may be forgotten; insertion order is expiry order. */
+  /** `jkt:jti` → when it may be forgotten (ms). */
   private readonly seen = new Map<string, number>();
+  private readonly keys = new Map<string, CryptoKey>();
 
   constructor(private readonly nowMs: () => number) {}
 
@@ -47,7 +53,9 @@ export class DpopProofChecker {
     const alg = header.alg === 'Ed25519' ? 'EdDSA' : header.alg;
     if (typeof alg !== 'string' || !DPOP_ALGORITHMS.includes(alg as AssertionAlgorithm)) throw new InvalidDpopProof('The DPoP proof is signed with an algorithm that is not accepted.');
     const jwk = publicJwk(header.jwk);
-    await checkSignature(alg as AssertionAlgorithm, jwk, `${encodedHeader}.${encodedClaims}`, encodedSignature);
+    // The key must be the token's before anything costly is done with it.
+    if ((await jwkThumbprint(thumbprintMembers(jwk))) !== expected.jkt) throw new InvalidDpopProof('The DPoP proof is signed with another key than the token is bound to.');
+    await this.checkSignature(alg as AssertionAlgorithm, jwk, expected.jkt, `${encodedHeader}.${encodedClaims}`, encodedSignature);
 
     const claims = decode(encodedClaims);
     if (claims.htm !== expected.method.toUpperCase()) throw new InvalidDpopProof('The DPoP proof is for another method (htm).');
@@ -57,21 +65,42 @@ export class DpopProofChecker {
       throw new InvalidDpopProof(`The DPoP proof must be made within ${IAT_WINDOW_SECONDS} seconds of its use (iat).`);
     }
     if (claims.ath !== (await sha256Base64Url(expected.accessToken))) throw new InvalidDpopProof('The DPoP proof does not name this access token (ath).');
-    if ((await jwkThumbprint(thumbprintMembers(jwk))) !== expected.jkt) throw new InvalidDpopProof('The DPoP proof is signed with another key than the token is bound to.');
     if (typeof claims.jti !== 'string' || claims.jti === '') throw new InvalidDpopProof('The DPoP proof has no jti.');
-    if (!this.spend(`${expected.jkt}:${claims.jti}`, now)) throw new InvalidDpopProof('This DPoP proof was used before: make a new one for every request.');
+    if (!this.spend(`${expected.jkt}:${claims.jti}`, now, (claims.iat + IAT_WINDOW_SECONDS) * 1000)) throw new InvalidDpopProof('This DPoP proof was used before: make a new one for every request.');
   }
 
-  /** Records a jti; false if it was seen within the memory window. */
-  private spend(key: string, now: number): boolean {
+  /** Records a jti until `forgetAt`; false if it is remembered already. */
+  private spend(key: string, now: number, forgetAt: number): boolean {
+    // Insertion order is nearly expiry order (iat is within a window of now): drop from the front.
     for (const [old, expires] of this.seen) {
       if (expires > now && this.seen.size < JTI_MEMORY_SIZE) break;
       this.seen.delete(old);
     }
     const expires = this.seen.get(key);
     if (expires !== undefined && expires > now) return false;
-    this.seen.set(key, now + JTI_MEMORY_MS);
+    this.seen.set(key, forgetAt);
     return true;
+  }
+
+  private async checkSignature(alg: AssertionAlgorithm, jwk: JsonWebKey, jkt: string, input: string, encodedSignature: string): Promise<void> {
+    const subtle = (await webCrypto()).subtle;
+    const { importAs, signAs } = JWS_ALGORITHMS[alg];
+    let valid = false;
+    try {
+      const cacheKey = `${alg}:${jkt}`;
+      let key = this.keys.get(cacheKey);
+      if (key === undefined) {
+        const { kty, crv, x, y, n, e } = jwk;
+        const members = Object.fromEntries(Object.entries({ kty, crv, x, y, n, e }).filter(([, member]) => member !== undefined));
+        key = await subtle.importKey('jwk', members, importAs, false, ['verify']);
+        if (this.keys.size >= KEY_CACHE_SIZE) this.keys.delete(this.keys.keys().next().value ?? '');
+        this.keys.set(cacheKey, key);
+      }
+      valid = await subtle.verify(signAs, key, decodeBase64Url(encodedSignature), new TextEncoder().encode(input));
+    } catch {
+      valid = false;
+    }
+    if (!valid) throw new InvalidDpopProof('The DPoP proof signature does not verify with its jwk.');
   }
 }
 
@@ -89,21 +118,6 @@ function publicJwk(value: unknown): JsonWebKey {
   const jwk = value as Record<string, unknown>;
   if (['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'].some((name) => name in jwk)) throw new InvalidDpopProof('The jwk of the DPoP proof must be a public key.');
   return jwk as JsonWebKey;
-}
-
-async function checkSignature(alg: AssertionAlgorithm, jwk: JsonWebKey, input: string, encodedSignature: string): Promise<void> {
-  const subtle = (await webCrypto()).subtle;
-  const { importAs, signAs } = JWS_ALGORITHMS[alg];
-  let valid = false;
-  try {
-    const { kty, crv, x, y, n, e } = jwk;
-    const members = Object.fromEntries(Object.entries({ kty, crv, x, y, n, e }).filter(([, member]) => member !== undefined));
-    const key = await subtle.importKey('jwk', members, importAs, false, ['verify']);
-    valid = await subtle.verify(signAs, key, decodeBase64Url(encodedSignature), new TextEncoder().encode(input));
-  } catch {
-    valid = false;
-  }
-  if (!valid) throw new InvalidDpopProof('The DPoP proof signature does not verify with its jwk.');
 }
 
 /** RFC 9449 §4.3: `htu` is compared without its query and fragment. */
