@@ -78,6 +78,15 @@ test-quickstarts: build ## Every SDK README's install steps and quick start, run
 	@mkdir -p $(RESULTS)
 	node scripts/check-quickstarts.mjs | tee $(RESULTS)/quickstarts.txt
 
+examples/mcp/node_modules/.installed: examples/mcp/package-lock.json examples/mcp/package.json
+	cd examples/mcp && npm ci --no-audit --no-fund
+	@touch $@
+
+test-examples: build examples/mcp/node_modules/.installed ## The runnable examples: an MCP server protected by Mandate tokens, and an agent calling it
+	@mkdir -p $(RESULTS)
+	npm run build -w sdks/ts
+	cd examples/mcp && node test.mjs | tee ../../$(RESULTS)/examples-mcp.txt
+
 services: ## Start throwaway PostgreSQL and Redis on loopback for the tests
 	bash scripts/services.sh up
 
@@ -112,7 +121,8 @@ bench/node_modules/.installed: bench/package-lock.json bench/package.json
 	cd bench && npm ci --no-audit --no-fund
 	@touch $@
 
-bench: build bench/node_modules/.installed ## Load benchmark (token issuance, introspection, list) on PostgreSQL + Redis; results in bench/results/
+bench: build bench/node_modules/.installed ## Load benchmark (token issuance incl. DPoP, introspection, list, SDK-protected resource) on PostgreSQL + Redis; results in bench/results/
+	npm run build -w sdks/ts
 	node bench/run.mjs
 
 bench-events: build bench/node_modules/.installed ## 1,000 SSE subscribers under token load: commit-to-receipt latency; results in bench/results/events/
@@ -132,8 +142,8 @@ fuzz: build $(FUZZ_VENV)/.installed ## Schemathesis, every check and phase, on b
 	@status=0; $(SERVICES_ENV); node fuzz/run.mjs || status=$$?; \
 	  if [[ "$${KEEP_SERVICES:-0}" != 1 ]]; then bash scripts/services.sh down; fi; exit $$status
 
-test: lint check-generated test-generators test-server test-conformance test-sdk-ts test-sdk-python test-sdk-java test-sdk-go test-sdk-extra test-quickstarts test-infra ## Everything: lint, generated-file check, every test suite
+test: lint check-generated test-generators test-server test-conformance test-sdk-ts test-sdk-python test-sdk-java test-sdk-go test-sdk-extra test-quickstarts test-examples test-infra ## Everything: lint, generated-file check, every test suite
 	@status=0; node scripts/test-summary.mjs $(RESULTS)/*.json $(RESULTS)/*.txt || status=$$?; \
 	  if [[ "$${KEEP_SERVICES:-0}" != 1 ]]; then bash scripts/services.sh down; fi; exit $$status
 
-.PHONY: help setup build run admin-token generate check-generated lint services services-down test-generators test-server test-conformance test-sdk-ts test-sdk-python test-sdk-java test-sdk-go test-sdk-extra test-quickstarts infra-synth test-infra bench bench-events bench-webhooks fuzz test
+.PHONY: help setup build run admin-token generate check-generated lint services services-down test-generators test-server test-conformance test-sdk-ts test-sdk-python test-sdk-java test-sdk-go test-sdk-extra test-quickstarts test-examples infra-synth test-infra bench bench-events bench-webhooks fuzz test
