@@ -16,8 +16,8 @@ import { AUTOCANNON_VERSION, clean, load, REQUEST_TIMEOUT_SECONDS } from './lib/
 import { summarise, summaryMarkdown } from './lib/profile.mjs';
 import { describeBuild, describeMachine, resultFileName, stdoutTable, writeResultsReadme } from './lib/report.mjs';
 import { SCENARIOS } from './lib/scenarios.mjs';
-import { AGENTS, INTROSPECTED_TOKENS, sanityCheck, seed } from './lib/seed.mjs';
-import { startServer } from './lib/server.mjs';
+import { AGENTS, INTROSPECTED_TOKENS, SCOPE, sanityCheck, seed, seedResource } from './lib/seed.mjs';
+import { startResourceServer, startServer } from './lib/server.mjs';
 import { BENCH_DB, prepareServices } from './lib/services.mjs';
 import { machineBusyCores } from './lib/cpu.mjs';
 
@@ -75,16 +75,19 @@ for (const id of scenarioIds) {
 }
 
 // The whole run is bounded: set-up, every warm-up and measurement, and teardown.
-// Each run's requests are built before it (private_key_jwt signs its assertions then): 10 s more per run.
-const budgetSeconds = 90 + scenarioIds.length * levels.length * (warmup + duration + 5) + 10 * levels.length * 2;
+// Each run's requests are built before it (assertions and DPoP proofs are signed then): up to 10 s more per run.
+const budgetSeconds = 90 + scenarioIds.length * levels.length * (warmup + duration + 5) + 10 * levels.length * scenarioIds.length;
 
 const NOISE_CORES = 0.2;
 const log = (message) => process.stderr.write(`[bench] ${message}\n`);
 let server = null;
+let resourceServer = null;
 let services = null;
 let workDir = null;
 
 async function teardown() {
+  resourceServer?.kill();
+  resourceServer = null;
   if (server !== null) {
     const exited = await server.stop();
     log(`server stopped (${exited?.signal ?? `exit ${exited?.code}`})`);
@@ -100,6 +103,7 @@ async function teardown() {
 const watchdog = setTimeout(() => {
   log(`overran its ${budgetSeconds} s bound; stopping`);
   server?.kill();
+  resourceServer?.kill();
   if (services?.startedByBench && !args['keep-services']) services.stop();
   process.exit(3);
 }, budgetSeconds * 1000);
@@ -107,12 +111,16 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {
     log(`${signal}: stopping`);
     server?.kill();
+    resourceServer?.kill();
     if (services?.startedByBench && !args['keep-services']) services.stop();
     if (workDir !== null) rmSync(workDir, { recursive: true, force: true });
     process.exit(130);
   });
 }
-process.on('exit', () => server?.kill());
+process.on('exit', () => {
+  server?.kill();
+  resourceServer?.kill();
+});
 
 async function main() {
   const machine = describeMachine(REPO_ROOT);
@@ -143,16 +151,22 @@ async function main() {
   const tenant = await seed(server.baseUrl, server.bootstrapToken);
   await sanityCheck(server.baseUrl, tenant);
   log(`seeded org ${tenant.orgId}: ${AGENTS} agents with a credential each, ${INTROSPECTED_TOKENS} access tokens`);
+  if (scenarioIds.some((id) => SCENARIOS[id].on === 'resource')) {
+    resourceServer = await startResourceServer(path.join(BENCH_DIR, 'lib', 'resource-server.mjs'), tenant.issuer, SCOPE);
+    tenant.resource = await seedResource(server.baseUrl, tenant, resourceServer.resource);
+    log(`resource server pid ${resourceServer.pid} at ${resourceServer.resource}, ${INTROSPECTED_TOKENS} bearer and ${INTROSPECTED_TOKENS} DPoP-bound tokens for it`);
+  }
 
   const scenarios = [];
   for (const id of scenarioIds) {
     const scenario = SCENARIOS[id];
     const runs = [];
+    const target = scenario.on === 'resource' ? resourceServer : server;
     for (const connections of levels) {
       log(`${scenario.name}: ${connections} connections, warm-up ${warmup} s`);
-      const warm = await load({ baseUrl: server.baseUrl, scenario, tenant, connections, seconds: warmup });
+      const warm = await load({ baseUrl: target.baseUrl, scenario, tenant, connections, seconds: warmup });
       log(`${scenario.name}: ${connections} connections, measuring ${duration} s`);
-      const run = await load({ baseUrl: server.baseUrl, scenario, tenant, connections, seconds: duration, serverPid: server.pid, database: BENCH_DB });
+      const run = await load({ baseUrl: target.baseUrl, scenario, tenant, connections, seconds: duration, serverPid: target.pid, database: BENCH_DB });
       run.warmup = { seconds: warmup, requestsPerSecond: warm.requestsPerSecond.mean, errors: warm.errors, timeouts: warm.timeouts, non2xx: warm.non2xx, mismatches: warm.mismatches };
       // Another job using the cores during the measurement makes the figure a low estimate.
       run.noisy = run.cpu !== null && run.cpu.other > NOISE_CORES;

@@ -2,37 +2,19 @@
 // (private_key_jwt only picks the next pre-signed body), so the load generator spends its
 // share of the cores on sending and parsing, not on building requests. Connections cycle
 // through the list.
-import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { clientAssertion, dpopSigner } from './jws.mjs';
 import { basicAuth, SCOPE } from './seed.mjs';
 
 const FORM = 'application/x-www-form-urlencoded';
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
-/** Assertions signed per second of load: each is accepted once, so the list must outlast the run. */
-const ASSERTIONS_PER_SECOND = 5000;
-
-const base64url = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
-
-/** A compact JWS signed with an EC P-256 key (ES256, r||s form). */
-function es256(header, claims, privateKey) {
-  const input = `${base64url(header)}.${base64url(claims)}`;
-  return `${input}.${sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
-}
-
-/** A private_key_jwt assertion (RFC 7523 §2.2). */
-function clientAssertion(credential, audience, now) {
-  const claims = { iss: credential.clientId, sub: credential.clientId, aud: audience, iat: now, exp: now + 240, jti: randomUUID() };
-  return es256({ alg: 'ES256', typ: 'JWT', kid: credential.kid }, claims, credential.privateKey);
-}
-
-/** A fresh proof-of-possession key and a signer of DPoP proofs with it (RFC 9449 §4.2). */
-function dpopSigner() {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const { kty, crv, x, y } = publicKey.export({ format: 'jwk' });
-  const header = { typ: 'dpop+jwt', alg: 'ES256', jwk: { kty, crv, x, y } };
-  return (htm, htu, now) => es256(header, { jti: randomUUID(), htm, htu, iat: now }, privateKey);
-}
+/**
+ * Once-only values (assertions, DPoP proofs) signed per second of load: each is accepted
+ * once, so the list must outlast the run at the fastest rate any of these scenarios reaches.
+ */
+const SIGNED_PER_SECOND = 12_000;
 
 /**
  * Requests that each need a once-only signed value (assertions, DPoP proofs): signed before
@@ -40,7 +22,7 @@ function dpopSigner() {
  * one list on every connection.
  */
 function preSigned(seconds, request, build) {
-  const built = Array.from({ length: ASSERTIONS_PER_SECOND * seconds }, (_, i) => build(i));
+  const built = Array.from({ length: SIGNED_PER_SECOND * seconds }, (_, i) => build(i));
   let next = 0;
   return [{ ...request, setupRequest: (base) => ({ ...base, ...built[next++ % built.length] }) }];
 }
@@ -132,6 +114,36 @@ export const SCENARIOS = {
     target: null,
     verifyBody: (body) => body.includes('"data":[{'),
     requests: (tenant) => [{ method: 'GET', path: '/v1/agents?limit=20', headers: { authorization: `Bearer ${tenant.adminToken}` } }],
+  },
+  // A resource server (the TypeScript SDK's ProtectedResource), not Mandate, answers these.
+  'resource-bearer': {
+    name: 'Protected resource, bearer token',
+    call: 'GET /api (resource server)',
+    detail: 'a separate node:http process verifying each token with the TypeScript SDK\'s ProtectedResource: signature against the cached JWKS, iss, aud = its own URL (RFC 8707), exp, scope; cycles through the seeded tokens',
+    on: 'resource',
+    target: null,
+    verifyBody: (body) => body.includes('"sub":"'),
+    requests: (tenant) => tenant.resource.bearerTokens.map((token) => ({ method: 'GET', path: '/api', headers: { authorization: `Bearer ${token}` } })),
+  },
+  'resource-dpop': {
+    name: 'Protected resource, DPoP-bound token',
+    call: 'GET /api (resource server)',
+    detail: 'the same, with DPoP-bound tokens and a DPoP proof per request (signed before the run): the proof\'s signature, htm, htu, iat, ath, its key against cnf.jkt, and its jti against the replay cache',
+    on: 'resource',
+    target: null,
+    // Every request checks two ES256 signatures (the token's and the proof's) where a bearer
+    // request checks one, plus the proof's hashes: a little under half the bearer rate.
+    relativeTo: { scenario: 'resource-bearer', atLeast: 0.4 },
+    verifyBody: (body) => body.includes('"sub":"'),
+    requests: (tenant, seconds) => {
+      const now = Math.floor(Date.now() / 1000);
+      const { tokens, proof } = tenant.resource.dpop;
+      const hashes = tokens.map((token) => createHash('sha256').update(token).digest('base64url'));
+      return preSigned(seconds, { method: 'GET', path: '/api' }, (i) => {
+        const n = i % tokens.length;
+        return { headers: { authorization: `DPoP ${tokens[n]}`, dpop: proof('GET', tenant.resource.url, now, hashes[n]) } };
+      });
+    },
   },
   // Not run by default (--scenarios=…,health): the ceiling of one process on this machine for
   // a call that touches neither PostgreSQL nor Redis (HTTP, Koa, routing, logging, metrics).

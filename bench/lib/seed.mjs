@@ -3,6 +3,7 @@
 // credential and one EC P-256 key per agent, and a few access tokens to introspect (which
 // the token exchange scenario also presents as subject tokens).
 import { generateKeyPairSync } from 'node:crypto';
+import { dpopSigner } from './jws.mjs';
 
 export const AGENTS = 25;
 export const INTROSPECTED_TOKENS = 16;
@@ -32,8 +33,26 @@ export function basicAuth(clientId, secret) {
   return `Basic ${Buffer.from(`${encode(clientId)}:${encode(secret)}`).toString('base64')}`;
 }
 
-export async function issueToken(baseUrl, credential) {
-  return call(baseUrl, 'POST', '/oauth2/token', { basic: credential, form: { grant_type: 'client_credentials', scope: SCOPE } });
+export async function issueToken(baseUrl, credential, { resource, dpop } = {}) {
+  const form = { grant_type: 'client_credentials', scope: SCOPE, ...(resource === undefined ? {} : { resource }) };
+  return call(baseUrl, 'POST', '/oauth2/token', { basic: credential, form, headers: dpop === undefined ? {} : { dpop } });
+}
+
+/**
+ * Tokens for the protected resource at `url` (its audience, RFC 8707): bearer tokens, and
+ * tokens bound to one DPoP key with the signer of that key's proofs.
+ */
+export async function seedResource(baseUrl, tenant, url) {
+  const proof = dpopSigner();
+  const bearerTokens = [];
+  const dpopTokens = [];
+  for (let i = 0; i < INTROSPECTED_TOKENS; i++) {
+    const credential = tenant.credentials[i % tenant.credentials.length];
+    bearerTokens.push((await issueToken(baseUrl, credential, { resource: url })).access_token);
+    const tokenProof = proof('POST', `${tenant.issuer}/oauth2/token`, Math.floor(Date.now() / 1000));
+    dpopTokens.push((await issueToken(baseUrl, credential, { resource: url, dpop: tokenProof })).access_token);
+  }
+  return { url, bearerTokens, dpop: { tokens: dpopTokens, proof } };
 }
 
 export async function seed(baseUrl, bootstrapToken) {

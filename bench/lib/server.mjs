@@ -8,6 +8,13 @@ import path from 'node:path';
 
 export const HOST = '127.0.0.1';
 
+/** The server's rate limits, per minute, far above what one machine's load generator sends. */
+export const UNREACHED_RATE_LIMITS = {
+  MANDATE_RATE_LIMIT_TOKEN_PER_CLIENT: '100000000',
+  MANDATE_RATE_LIMIT_TOKEN_PER_ADDRESS: '100000000',
+  MANDATE_RATE_LIMIT_API_PER_CALLER: '100000000',
+};
+
 /** A free loopback port (asked of the kernel, then released for the server to take). */
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -51,6 +58,9 @@ export async function startServer({ mainJs, workDir, databaseUrl, redisUrl, pool
     MANDATE_BOOTSTRAP_TOKEN: bootstrapToken,
     MANDATE_DATA_DIR: path.join(workDir, 'data'),
     LOG_LEVEL: 'warn',
+    // Rate limits stay on, so every request pays for its checks (a GCRA step in Redis per
+    // policy), at rates the load never reaches.
+    ...UNREACHED_RATE_LIMITS,
     ...extraEnv,
   };
   const logFile = path.join(workDir, 'server.log');
@@ -72,7 +82,7 @@ export async function startServer({ mainJs, workDir, databaseUrl, redisUrl, pool
     port,
     pid: child.pid,
     bootstrapToken,
-    settings: { DATABASE_POOL_SIZE: poolSize, LOG_LEVEL: 'warn', NODE_ENV: 'production', MANDATE_SIGNING_ALG: 'ES256 (default)', nodeArgs },
+    settings: { DATABASE_POOL_SIZE: poolSize, LOG_LEVEL: 'warn', NODE_ENV: 'production', MANDATE_SIGNING_ALG: 'ES256 (default)', ...UNREACHED_RATE_LIMITS, nodeArgs },
     log,
     logFile,
     get exited() {
@@ -117,4 +127,22 @@ export async function startServer({ mainJs, workDir, databaseUrl, redisUrl, pool
     await sleep(100);
   }
   return server;
+}
+
+/**
+ * Starts the bench's resource server (resource-server.mjs) for `issuer`, and returns where
+ * it listens; `kill()` stops it.
+ */
+export async function startResourceServer(script, issuer, scope) {
+  const child = spawn(process.execPath, [script, issuer, scope], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise((resolve, reject) => {
+    let text = '';
+    child.stdout.on('data', (chunk) => {
+      text += chunk;
+      if (text.includes('\n')) resolve(text.slice(0, text.indexOf('\n')));
+    });
+    child.once('exit', (code) => reject(new Error(`the resource server exited with ${code}`)));
+  });
+  const { baseUrl, resource } = JSON.parse(line);
+  return { baseUrl, resource, pid: child.pid, kill: () => child.kill('SIGTERM') };
 }
