@@ -26,6 +26,7 @@ from ._exceptions import (
 )
 from ._models import BaseModel, OpenEnum, to_wire
 from ._pagination import AsyncPage, AsyncPaginator, SyncPage
+from ._protected_resource import AuthDecision, ProtectedResource
 from ._response import APIResponse
 from ._streaming import AsyncEventStream, EventStream, StreamEvent, StreamItem, StreamOverflow
 from ._types import NOT_GIVEN, NotGiven, RequestOptions
@@ -57,6 +58,7 @@ __all__ = [
     "AsyncMandate",
     "AsyncPage",
     "AsyncPaginator",
+    "AuthDecision",
     "AuthenticationError",
     "BadRequestError",
     "BaseModel",
@@ -71,6 +73,7 @@ __all__ = [
     "NotGiven",
     "OpenEnum",
     "PermissionDeniedError",
+    "ProtectedResource",
     "RateLimitError",
     "RequestOptions",
     "StreamEvent",

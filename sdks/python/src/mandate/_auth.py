@@ -8,7 +8,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable, Optional
 
-__all__ = ["AsyncTokenManager", "TokenGrant", "TokenManager"]
+__all__ = ["AsyncTokenManager", "IssuedToken", "TokenGrant", "TokenManager"]
 
 REFRESH_MARGIN = 60.0
 
@@ -19,22 +19,37 @@ class TokenGrant:
 
     access_token: str = field(repr=False)
     expires_in: float
+    token_type: str = "Bearer"
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A managed access token and how to send it: ``Bearer``, or ``DPoP`` (bound to the
+    client's proof key, RFC 9449)."""
+
+    value: str = field(repr=False)
+    token_type: str = "Bearer"
+
+    @property
+    def is_dpop(self) -> bool:
+        return self.token_type.lower() == "dpop"
 
 
 @dataclass(frozen=True)
 class _Cached:
-    value: str = field(repr=False)
+    token: IssuedToken
     refresh_at: float
 
 
 def _cache(grant: TokenGrant, now: float) -> _Cached:
     # Refresh 60 s before expiry, or at half the lifetime when that comes sooner.
     margin = min(REFRESH_MARGIN, grant.expires_in / 2.0)
-    return _Cached(grant.access_token, now + max(0.0, grant.expires_in - margin))
+    token = IssuedToken(grant.access_token, grant.token_type)
+    return _Cached(token, now + max(0.0, grant.expires_in - margin))
 
 
-def _same(token: str, other: Optional[str]) -> bool:
-    return other is not None and secrets.compare_digest(token, other)
+def _same(token: IssuedToken, other: Optional[IssuedToken]) -> bool:
+    return other is not None and secrets.compare_digest(token.value, other.value)
 
 
 class TokenManager:
@@ -46,29 +61,29 @@ class TokenManager:
         self._lock = threading.Lock()
         self._cached: Optional[_Cached] = None
 
-    def token(self) -> str:
+    def token(self) -> IssuedToken:
         """The cached token, or a new one when it is missing or about to expire."""
         cached = self._cached
         if cached is not None and self._clock() < cached.refresh_at:
-            return cached.value
+            return cached.token
         return self._refresh(stale=None)
 
-    def refresh(self, stale: str) -> str:
+    def refresh(self, stale: Optional[IssuedToken]) -> IssuedToken:
         """A new token in place of ``stale`` (refused with 401); callers that saw the same
         stale token share one refresh."""
         return self._refresh(stale=stale)
 
-    def _refresh(self, stale: Optional[str]) -> str:
+    def _refresh(self, stale: Optional[IssuedToken]) -> IssuedToken:
         with self._lock:
             cached = self._cached
             if (
                 cached is not None
-                and not _same(cached.value, stale)
+                and not _same(cached.token, stale)
                 and self._clock() < cached.refresh_at
             ):
-                return cached.value  # another thread refreshed while this one waited
+                return cached.token  # another thread refreshed while this one waited
             self._cached = _cache(self._fetch(), self._clock())
-            return self._cached.value
+            return self._cached.token
 
 
 class AsyncTokenManager:
@@ -83,13 +98,13 @@ class AsyncTokenManager:
         self._lock_loop: Optional[asyncio.AbstractEventLoop] = None
         self._cached: Optional[_Cached] = None
 
-    async def token(self) -> str:
+    async def token(self) -> IssuedToken:
         cached = self._cached
         if cached is not None and self._clock() < cached.refresh_at:
-            return cached.value
+            return cached.token
         return await self._refresh(stale=None)
 
-    async def refresh(self, stale: str) -> str:
+    async def refresh(self, stale: Optional[IssuedToken]) -> IssuedToken:
         return await self._refresh(stale=stale)
 
     def _loop_lock(self) -> asyncio.Lock:
@@ -101,15 +116,15 @@ class AsyncTokenManager:
             self._lock_loop = loop
         return self._lock
 
-    async def _refresh(self, stale: Optional[str]) -> str:
+    async def _refresh(self, stale: Optional[IssuedToken]) -> IssuedToken:
         async with self._loop_lock():
             cached = self._cached
             if (
                 cached is not None
-                and not _same(cached.value, stale)
+                and not _same(cached.token, stale)
                 and self._clock() < cached.refresh_at
             ):
-                return cached.value
+                return cached.token
             grant = await self._fetch()
             self._cached = _cache(grant, self._clock())
-            return self._cached.value
+            return self._cached.token

@@ -35,9 +35,10 @@ import httpx
 import pydantic
 from typing_extensions import Literal
 
-from ._auth import AsyncTokenManager, TokenGrant, TokenManager
+from ._auth import AsyncTokenManager, IssuedToken, TokenGrant, TokenManager
 from ._client_assertion import JWT_BEARER_ASSERTION_TYPE, sign_client_assertion
 from ._config import ClientConfig
+from ._dpop import DpopSigner, is_nonce_challenge
 from ._endpoint import Endpoint
 from ._exceptions import (
     APIConnectionError,
@@ -79,7 +80,9 @@ class _Call:
     idempotency_key: Optional[str]
     retries: int = 0
     refreshed: bool = False
-    token: Optional[str] = None
+    token: Optional[IssuedToken] = None
+    # The one immediate retry with the server's new DPoP nonce (RFC 9449 §8, §9).
+    nonce_retried: bool = False
     # The backoff of retries; an event stream starts it from the server's `retry:` advice.
     initial_delay: float = INITIAL_DELAY
     max_delay: float = MAX_DELAY
@@ -92,6 +95,14 @@ class _Retry:
 
 class _Refresh:
     """The managed access token was refused: refresh it and try once more."""
+
+
+@dataclass(frozen=True)
+class _NonceRetry(_Retry):
+    """The server wants a DPoP proof with its new nonce: send again at once, outside the
+    retry budget (a ``_Retry`` of no delay to loops that do not tell them apart)."""
+
+    delay: float = 0.0
 
 
 _Outcome = Union[httpx.Response, APIError, _Retry, _Refresh]
@@ -118,6 +129,9 @@ class BaseClient:
             auth=("none",),
         )
         self._issuer: Optional[str] = None
+        self.dpop: Optional[DpopSigner] = (
+            DpopSigner(config.dpop_key) if config.dpop_key is not None else None
+        )
         # Swappable in tests: the clock for token lifetimes, the jitter source, and the
         # wall clock that dates assertions.
         self.clock: Callable[[], float] = time.monotonic
@@ -156,6 +170,24 @@ class BaseClient:
             if self.config.has_client_credentials or self.config.has_federated_token:
                 return "managed"
         return "none"
+
+    def _managed_authorization(self, token: IssuedToken) -> str:
+        # A token the server bound to this client's key goes with a proof; any other (a
+        # server that did not bind it) is a bearer token as before.
+        scheme = "DPoP" if token.is_dpop and self.dpop is not None else "Bearer"
+        return f"{scheme} {token.value}"
+
+    def _proof(self, call: _Call, method: str, url: str) -> Optional[str]:
+        """The ``DPoP`` header of one attempt, new each time: every token request, and every
+        request made with a DPoP-bound managed token (with ``ath``)."""
+        if self.dpop is None:
+            return None
+        if call.endpoint.path == self._token_endpoint.path:
+            return self.dpop.proof(method, url, now=self.wall_clock())
+        token = call.token
+        if call.credential == "managed" and token is not None and token.is_dpop:
+            return self.dpop.proof(method, url, now=self.wall_clock(), access_token=token.value)
+        return None
 
     def _basic_authorization(self) -> str:
         # RFC 6749 §2.3.1: form-encode the id and secret before Basic encoding.
@@ -261,13 +293,15 @@ class BaseClient:
             content = json.dumps(json_body({}, extra_body), separators=(",", ":")).encode()
             headers["Content-Type"] = "application/json"
         headers.update(options.extra_headers or {})
-        for name, value in (overrides or {}).items():
+        url = self._url(endpoint, path)
+        proof = self._proof(call, endpoint.method, url)
+        for name, value in {**({"DPoP": proof} if proof else {}), **(overrides or {})}.items():
             for key in [key for key in headers if key.lower() == name.lower()]:
                 del headers[key]
             headers[name] = value
         return http.build_request(
             endpoint.method,
-            self._url(endpoint, path),
+            url,
             params=tuple(query),
             content=content,
             headers=headers,
@@ -315,8 +349,14 @@ class BaseClient:
             elapsed_ms,
             response.headers.get("x-request-id", "-"),
         )
+        if self.dpop is not None:
+            self.dpop.remember(request.url, response.headers)
         if response.is_success:
             return response
+        if "dpop" in request.headers and not call.nonce_retried and is_nonce_challenge(response):
+            call.nonce_retried = True
+            self.logger.debug("%s: the server wants a DPoP nonce, sending again with it", where)
+            return _NonceRetry()
         if status == 401 and call.credential == "managed" and not call.refreshed:
             call.refreshed = True
             self.logger.debug("%s: access token refused, refreshing it and retrying once", where)
@@ -361,7 +401,12 @@ class BaseClient:
             raise APIError("The token endpoint answered without an access_token.")
         expires_in = payload.get("expires_in")
         lifetime = float(expires_in) if isinstance(expires_in, (int, float)) else 3600.0
-        return TokenGrant(access_token=payload["access_token"], expires_in=lifetime)
+        token_type = payload.get("token_type")
+        return TokenGrant(
+            access_token=payload["access_token"],
+            expires_in=lifetime,
+            token_type=token_type if isinstance(token_type, str) else "Bearer",
+        )
 
     def _token_params(self, assertion: Optional[str]) -> Dict[str, object]:
         """Client credentials; or, given a workload's federated token, the JWT bearer grant,
@@ -511,9 +556,10 @@ class SyncAPIClient(BaseClient):
             if isinstance(outcome, APIError):
                 raise outcome
             if isinstance(outcome, _Refresh):
-                call.token = self.token_manager.refresh(call.token or "")
+                call.token = self.token_manager.refresh(call.token)
                 continue
-            self.sleep(outcome.delay)
+            if not isinstance(outcome, _NonceRetry):
+                self.sleep(outcome.delay)
 
     def _authorization(self, call: _Call) -> Optional[str]:
         if call.credential == "basic":
@@ -523,7 +569,7 @@ class SyncAPIClient(BaseClient):
         if call.credential == "managed":
             if call.token is None:
                 call.token = self.token_manager.token()
-            return f"Bearer {call.token}"
+            return self._managed_authorization(call.token)
         return None
 
     def _fetch_token(self) -> TokenGrant:
@@ -639,9 +685,10 @@ class AsyncAPIClient(BaseClient):
             if isinstance(outcome, APIError):
                 raise outcome
             if isinstance(outcome, _Refresh):
-                call.token = await self.token_manager.refresh(call.token or "")
+                call.token = await self.token_manager.refresh(call.token)
                 continue
-            await self.sleep(outcome.delay)
+            if not isinstance(outcome, _NonceRetry):
+                await self.sleep(outcome.delay)
 
     async def _authorization(self, call: _Call) -> Optional[str]:
         if call.credential == "basic":
@@ -651,7 +698,7 @@ class AsyncAPIClient(BaseClient):
         if call.credential == "managed":
             if call.token is None:
                 call.token = await self.token_manager.token()
-            return f"Bearer {call.token}"
+            return self._managed_authorization(call.token)
         return None
 
     async def _fetch_token(self) -> TokenGrant:

@@ -9,8 +9,8 @@ from typing import Mapping, Optional, Sequence, Type, Union
 
 import httpx
 
-from ._base_client import AsyncAPIClient, SyncAPIClient
-from ._config import ClientConfig, resolve_config
+from ._base_client import AsyncAPIClient, BaseClient, SyncAPIClient
+from ._config import ClientConfig, DpopOption, resolve_config
 from ._exceptions import MandateError
 from ._federation import AsyncFederatedToken, FederatedToken
 from ._generated.client import AsyncResources, SyncResources
@@ -60,6 +60,7 @@ def _config(
     key_id: Optional[str],
     federated_token: Optional[AsyncFederatedToken],
     federated_token_file: Optional[Union[str, os.PathLike[str]]],
+    dpop: Optional[DpopOption],
 ) -> ClientConfig:
     setup_logging()
     return resolve_config(
@@ -77,7 +78,18 @@ def _config(
         key_id=key_id,
         federated_token=federated_token,
         federated_token_file=federated_token_file,
+        dpop=dpop,
     )
+
+
+def _create_dpop_proof(core: BaseClient, method: str, url: str, access_token: Optional[str]) -> str:
+    signer = core.dpop
+    if signer is None:
+        raise MandateError(
+            "create_dpop_proof() needs a DPoP proof key: build the client with dpop=True "
+            "(a new EC P-256 key) or dpop=<a PKCS#8 PEM or private JWK>."
+        )
+    return signer.proof(method, url, now=core.wall_clock(), access_token=access_token)
 
 
 class Mandate(SyncResources):
@@ -111,6 +123,15 @@ class Mandate(SyncResources):
     ``client_id`` is then optional (it picks among several agents' policies). Either one
     with a secret or key, or the two together, raise `MandateError` here; a token the server
     refuses, or a file that cannot be read, raise `AuthenticationError` on the call.
+
+    ``dpop`` gives the client a DPoP proof key (RFC 9449; no environment variable): ``True``
+    generates an EC P-256 key in memory, or pass a private key in the forms ``private_key``
+    takes. Token requests then carry a proof, so the server binds the tokens to that key
+    (``token_type`` ``DPoP``), and calls made with a bound managed token send
+    ``Authorization: DPoP`` with a new proof per attempt. The server's ``DPoP-Nonce`` is kept
+    per origin; a ``use_dpop_nonce`` answer is retried at once, once per call. A key that
+    cannot be used raises `MandateError` here. See `create_dpop_proof` for proofs to other
+    servers.
     """
 
     def __init__(
@@ -124,6 +145,7 @@ class Mandate(SyncResources):
         key_id: Optional[str] = None,
         federated_token: Optional[FederatedToken] = None,
         federated_token_file: Optional[Union[str, os.PathLike[str]]] = None,
+        dpop: Optional[DpopOption] = None,
         organization: Optional[str] = None,
         scope: Optional[str] = None,
         max_retries: Optional[int] = None,
@@ -146,6 +168,7 @@ class Mandate(SyncResources):
             key_id,
             federated_token,
             federated_token_file,
+            dpop,
         )
         self._core = SyncAPIClient(
             config, token_path=TOKEN_PATH, http_client=http_client, logger=logger
@@ -194,6 +217,13 @@ class Mandate(SyncResources):
             timeout=timeout,
             max_retries=max_retries,
         )
+
+    def create_dpop_proof(self, method: str, url: str, access_token: Optional[str] = None) -> str:
+        """A DPoP proof (the ``DPoP`` header) for a request you make yourself, e.g. to an MCP
+        server with this client's DPoP-bound token (pass it as ``access_token`` for ``ath``).
+        Carries the URL origin's latest server nonce when one is known. Make one per request:
+        servers accept each proof once. Raises `MandateError` without a ``dpop`` key."""
+        return _create_dpop_proof(self._core, method, url, access_token)
 
     def verify_access_token(
         self,
@@ -248,6 +278,7 @@ class AsyncMandate(AsyncResources):
         key_id: Optional[str] = None,
         federated_token: Optional[AsyncFederatedToken] = None,
         federated_token_file: Optional[Union[str, os.PathLike[str]]] = None,
+        dpop: Optional[DpopOption] = None,
         organization: Optional[str] = None,
         scope: Optional[str] = None,
         max_retries: Optional[int] = None,
@@ -270,6 +301,7 @@ class AsyncMandate(AsyncResources):
             key_id,
             federated_token,
             federated_token_file,
+            dpop,
         )
         self._core = AsyncAPIClient(
             config, token_path=TOKEN_PATH, http_client=http_client, logger=logger
@@ -307,6 +339,11 @@ class AsyncMandate(AsyncResources):
             timeout=timeout,
             max_retries=max_retries,
         )
+
+    def create_dpop_proof(self, method: str, url: str, access_token: Optional[str] = None) -> str:
+        """`Mandate.create_dpop_proof`. Not a coroutine: signing needs no I/O, and a plain
+        call fits wherever headers are built (an httpx auth flow, a request hook)."""
+        return _create_dpop_proof(self._core, method, url, access_token)
 
     async def verify_access_token(
         self,

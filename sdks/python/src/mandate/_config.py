@@ -9,10 +9,25 @@ from typing import Mapping, Optional, Union
 
 from ._exceptions import MandateError
 from ._federation import AsyncFederatedToken
-from ._private_key import InvalidPrivateKeyError, PrivateKeyInput, SigningKey, parse_private_key
+from ._private_key import (
+    InvalidPrivateKeyError,
+    PrivateKeyInput,
+    SigningKey,
+    generate_p256_key,
+    parse_private_key,
+)
 from ._types import Timeout
 
-__all__ = ["DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "ClientConfig", "resolve_config"]
+__all__ = [
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_TIMEOUT",
+    "ClientConfig",
+    "DpopOption",
+    "resolve_config",
+]
+
+DpopOption = Union[bool, PrivateKeyInput]
+"""``True`` (a new EC P-256 key, in memory), or a private key as ``private_key`` takes it."""
 
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_TIMEOUT = 60.0
@@ -35,6 +50,8 @@ class ClientConfig:
     max_retries: int = DEFAULT_MAX_RETRIES
     timeout: Timeout = DEFAULT_TIMEOUT
     default_headers: Mapping[str, str] = field(default_factory=dict)
+    dpop_key: Optional[SigningKey] = field(default=None, repr=False)
+    """The DPoP proof key (RFC 9449): token requests and bound tokens carry proofs by it."""
 
     @property
     def has_client_credentials(self) -> bool:
@@ -63,6 +80,7 @@ def resolve_config(
     key_id: Optional[str] = None,
     federated_token: Optional[AsyncFederatedToken] = None,
     federated_token_file: Optional[Union[str, os.PathLike[str]]] = None,
+    dpop: Optional[DpopOption] = None,
 ) -> ClientConfig:
     """Fills the options left as None from their ``MANDATE_*`` variables or defaults.
 
@@ -116,7 +134,25 @@ def resolve_config(
         max_retries=DEFAULT_MAX_RETRIES if max_retries is None else max_retries,
         timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
         default_headers=dict(default_headers or {}),
+        dpop_key=_dpop_key(dpop),
     )
+
+
+def _dpop_key(value: Optional[DpopOption]) -> Optional[SigningKey]:
+    """The proof key: none, a new one, or the given one checked now (no environment
+    variable: a proof key is the process's own)."""
+    if value is None or value is False or value == "":
+        return None
+    if value is True:
+        return generate_p256_key()
+    if not isinstance(value, (str, Mapping)):
+        raise MandateError(
+            f"dpop must be True, a PKCS#8 PEM or a private JWK, not {type(value).__name__}."
+        )
+    try:
+        return parse_private_key(value)
+    except InvalidPrivateKeyError as error:
+        raise MandateError(f"The private key in dpop cannot be used: {error}.") from None
 
 
 def _check_federation(

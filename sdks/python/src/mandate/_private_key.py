@@ -25,7 +25,11 @@ __all__ = [
     "InvalidPrivateKeyError",
     "PrivateKeyInput",
     "SigningKey",
+    "generate_p256_key",
+    "jwk_thumbprint",
+    "members_thumbprint",
     "parse_private_key",
+    "public_jwk",
 ]
 
 AssertionAlgorithm = Literal["ES256", "EdDSA", "RS256", "PS256"]
@@ -218,19 +222,35 @@ def _signing_key(alg: AssertionAlgorithm, key: SigningKeyObject, kid: Optional[s
 def jwk_thumbprint(key: SigningKeyObject) -> str:
     """RFC 7638: SHA-256 over the public key's required members, sorted, without spaces.
     The server gives a key registered without a ``kid`` this one."""
-    members: Dict[str, str]
+    return members_thumbprint(public_jwk(key))
+
+
+def public_jwk(key: SigningKeyObject) -> Dict[str, str]:
+    """The public half of ``key`` as a JWK of its required members only (RFC 7638 §3.2):
+    EC ``kty crv x y``, OKP ``kty crv x``, RSA ``kty n e``."""
     if isinstance(key, ec.EllipticCurvePrivateKey):
         numbers = key.public_key().public_numbers()
         x, y = _b64url(numbers.x.to_bytes(32, "big")), _b64url(numbers.y.to_bytes(32, "big"))
-        members = {"crv": "P-256", "kty": "EC", "x": x, "y": y}
-    elif isinstance(key, ed25519.Ed25519PrivateKey):
-        members = {"crv": "Ed25519", "kty": "OKP", "x": _b64url(_raw_public(key))}
-    else:
-        rsa_numbers = key.public_key().public_numbers()
-        e, n = _b64url(_unsigned(rsa_numbers.e)), _b64url(_unsigned(rsa_numbers.n))
-        members = {"e": e, "kty": "RSA", "n": n}
-    canonical = json.dumps(members, separators=(",", ":"), sort_keys=True)
+        return {"kty": "EC", "crv": "P-256", "x": x, "y": y}
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        return {"kty": "OKP", "crv": "Ed25519", "x": _b64url(_raw_public(key))}
+    rsa_numbers = key.public_key().public_numbers()
+    return {
+        "kty": "RSA",
+        "n": _b64url(_unsigned(rsa_numbers.n)),
+        "e": _b64url(_unsigned(rsa_numbers.e)),
+    }
+
+
+def members_thumbprint(members: Mapping[str, object]) -> str:
+    """RFC 7638 over members already reduced to the required ones of their key type."""
+    canonical = json.dumps(dict(members), separators=(",", ":"), sort_keys=True)
     return _b64url(hashlib.sha256(canonical.encode()).digest())
+
+
+def generate_p256_key() -> SigningKey:
+    """A fresh EC P-256 key (ES256), held in memory only."""
+    return _signing_key("ES256", ec.generate_private_key(ec.SECP256R1()), None)
 
 
 def _raw_public(key: ed25519.Ed25519PrivateKey) -> bytes:

@@ -440,7 +440,7 @@ class EventStream(Generic[T]):
             if isinstance(outcome, APIError):
                 raise outcome
             if isinstance(outcome, _Refresh):
-                call.token = core.token_manager.refresh(call.token or "")
+                call.token = core.token_manager.refresh(call.token)
                 continue
             self._pause(outcome.delay)
         return None
@@ -602,7 +602,7 @@ class AsyncEventStream(Generic[T]):
             if isinstance(outcome, APIError):
                 raise outcome
             if isinstance(outcome, _Refresh):
-                call.token = await core.token_manager.refresh(call.token or "")
+                call.token = await core.token_manager.refresh(call.token)
                 continue
             await self._pause(outcome.delay)
         return None

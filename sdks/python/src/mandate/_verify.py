@@ -179,6 +179,7 @@ def _check(
     issuer: str,
     audience: Union[str, Sequence[str]],
     leeway: float,
+    clock: Optional[Callable[[], float]] = None,
 ) -> AccessTokenClaims:
     if key is None:
         raise TokenVerificationError(f"no key {header.kid!r} in the JWKS", reason="unknown_key")
@@ -196,12 +197,36 @@ def _check(
             issuer=issuer,
             audience=list(audience) if not isinstance(audience, str) else audience,
             leeway=leeway,
-            options={"require": ["iss", "sub", "aud", "exp", "iat", "jti"]},
+            options={
+                "require": ["iss", "sub", "aud", "exp", "iat", "jti"],
+                # PyJWT reads the system clock; a caller's clock is applied below instead.
+                "verify_exp": clock is None,
+                "verify_nbf": clock is None,
+                "verify_iat": clock is None,
+            },
         )
     except PyJWTError as error:
         message, reason = _explain(error)
         raise TokenVerificationError(message, reason=reason) from error
+    if clock is not None:
+        _check_times(payload, clock(), leeway)
     return _claims(payload)
+
+
+def _check_times(payload: Dict[str, Any], now: float, leeway: float) -> None:
+    """``exp``, ``nbf`` and ``iat`` against ``now``, as PyJWT checks them against its clock."""
+    for name in ("exp", "nbf", "iat"):
+        value = payload.get(name)
+        if name in payload and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise TokenVerificationError(
+                f"malformed token: {name} is not a number", reason="malformed"
+            )
+    if payload["exp"] <= now - leeway:
+        raise TokenVerificationError("token expired", reason="expired")
+    if payload.get("nbf", now) > now + leeway or payload["iat"] > now + leeway:
+        raise TokenVerificationError(
+            "token not yet valid (nbf or iat in the future)", reason="not_yet_valid"
+        )
 
 
 def _check_es256_signature(token: str) -> None:
@@ -347,18 +372,21 @@ class AccessTokenVerifier:
         http_client: Optional[httpx.Client] = None,
         leeway: float = DEFAULT_LEEWAY,
         cache: Optional[JwksCache] = None,
+        clock: Optional[Callable[[], float]] = None,
     ) -> None:
         self.issuer = issuer
         self.audience = audience
         self.leeway = leeway
         self.cache = cache or _shared_cache(jwks_url or default_jwks_url(base_url))
         self._http = http_client
+        self.clock = clock
+        """Seconds since the epoch for ``exp``/``nbf``/``iat``; None: the system clock."""
 
     def verify(self, token: str) -> AccessTokenClaims:
         """The token's claims; raises `TokenVerificationError` saying why it is refused."""
         header = _read_header(token)
         key = self.cache.fetch_with(header.kid, self._fetch)
-        return _check(token, header, key, self.issuer, self.audience, self.leeway)
+        return _check(token, header, key, self.issuer, self.audience, self.leeway, self.clock)
 
     def _fetch(self) -> object:
         try:
@@ -385,12 +413,14 @@ class AsyncAccessTokenVerifier:
         http_client: Optional[httpx.AsyncClient] = None,
         leeway: float = DEFAULT_LEEWAY,
         cache: Optional[JwksCache] = None,
+        clock: Optional[Callable[[], float]] = None,
     ) -> None:
         self.issuer = issuer
         self.audience = audience
         self.leeway = leeway
         self.cache = cache or _shared_cache(jwks_url or default_jwks_url(base_url))
         self._http = http_client
+        self.clock = clock
         self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
         )
@@ -405,7 +435,7 @@ class AsyncAccessTokenVerifier:
             if self.cache.needs_fetch(header.kid):
                 self.cache.store(await self._fetch())
         key = self.cache.get(header.kid)
-        return _check(token, header, key, self.issuer, self.audience, self.leeway)
+        return _check(token, header, key, self.issuer, self.audience, self.leeway, self.clock)
 
     async def _fetch(self) -> object:
         try:
