@@ -411,3 +411,20 @@ func TestDPoPConfigurationErrors(t *testing.T) {
 		t.Errorf("CreateDPoPProof without a key: %v", err)
 	}
 }
+
+// Delegate's token exchange is a token request too: it carries a proof, on each attempt.
+func TestDelegateCarriesAProof(t *testing.T) {
+	srv := &dpopServer{tokenReply: []func(http.ResponseWriter){reply(503, `{}`)}}
+	c, _ := testClient(t, srv.handler, WithClientCredentials("agt_b", "sec"), WithDPoP())
+	if err := c.Delegate(context.Background(), "subject-token", nil, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	got := srv.recorded()
+	if len(got) != 2 {
+		t.Fatalf("%d requests, want 2", len(got))
+	}
+	first, second := verifyProof(t, got[0].proofs[0]), verifyProof(t, got[1].proofs[0])
+	if first.claims.HTU != c.BaseURL()+"/oauth2/token" || first.claims.JTI == second.claims.JTI || second.claims.ATH != "" {
+		t.Errorf("proofs %+v, %+v", first.claims, second.claims)
+	}
+}

@@ -198,7 +198,7 @@ func (c *Client) Do(ctx context.Context, req *Request, out any, opts []RequestOp
 		}
 		// The server wants its nonce in the proof (attempt saw it): sent again at once, once
 		// per call, and not counted as a retry.
-		if header.Get("DPoP") != "" && !nonceRetried && nonceChallenge(res, resBody) {
+		if c.cfg.dpopKey != nil && header.Get("DPoP") != "" && !nonceRetried && nonceChallenge(res, resBody) {
 			nonceRetried = true
 			c.log(ctx, "mandate: DPoP nonce required, sending the request again with it", slog.String("method", req.Method), slog.String("url", redactURL(target)))
 			attempt--
