@@ -29,9 +29,13 @@ type clientKey struct {
 	kid    string
 }
 
+// keyErrorPrefix starts every keyError; a key other than the agent's (the DPoP key) swaps
+// it for its own name.
+const keyErrorPrefix = "the private key cannot be used: "
+
 // keyError is a private key that cannot be used. Its text never quotes the key.
 func keyError(format string, args ...any) error {
-	return &ConfigError{Msg: "the private key cannot be used: " + fmt.Sprintf(format, args...)}
+	return &ConfigError{Msg: keyErrorPrefix + fmt.Sprintf(format, args...)}
 }
 
 // parseClientKey reads what WithPrivateKey or MANDATE_CLIENT_PRIVATE_KEY gave: PEM or JWK
@@ -183,11 +187,11 @@ func algorithmOf(pub crypto.PublicKey, jwkAlg string) (string, error) {
 	return alg, nil
 }
 
-// thumbprint is the RFC 7638 SHA-256 thumbprint of a public key: its required members in
-// lexicographic order, no whitespace, base64url.
-func thumbprint(pub crypto.PublicKey) (string, error) {
+// publicJWK is the public half of a key as a JWK holding only RFC 7638's required members,
+// in lexicographic order and without whitespace: the form a DPoP proof's jwk header takes,
+// and the exact input of the key's thumbprint.
+func publicJWK(pub crypto.PublicKey) (string, error) {
 	b64 := base64.RawURLEncoding.EncodeToString
-	var members string
 	switch k := pub.(type) {
 	case *ecdsa.PublicKey:
 		point, err := k.ECDH()
@@ -195,17 +199,25 @@ func thumbprint(pub crypto.PublicKey) (string, error) {
 			return "", keyError("the EC public key is invalid")
 		}
 		raw := point.Bytes() // 0x04 ‖ x ‖ y, each 32 bytes for P-256
-		members = fmt.Sprintf(`{"crv":"P-256","kty":"EC","x":%q,"y":%q}`, b64(raw[1:33]), b64(raw[33:]))
+		return fmt.Sprintf(`{"crv":"P-256","kty":"EC","x":%q,"y":%q}`, b64(raw[1:33]), b64(raw[33:])), nil
 	case ed25519.PublicKey:
-		members = fmt.Sprintf(`{"crv":"Ed25519","kty":"OKP","x":%q}`, b64(k))
+		return fmt.Sprintf(`{"crv":"Ed25519","kty":"OKP","x":%q}`, b64(k)), nil
 	case *rsa.PublicKey:
 		e := big.NewInt(int64(k.E)).Bytes()
-		members = fmt.Sprintf(`{"e":%q,"kty":"RSA","n":%q}`, b64(e), b64(k.N.Bytes()))
+		return fmt.Sprintf(`{"e":%q,"kty":"RSA","n":%q}`, b64(e), b64(k.N.Bytes())), nil
 	default:
 		return "", keyError("%T keys are not supported", pub)
 	}
+}
+
+// thumbprint is the RFC 7638 SHA-256 thumbprint of a public key, base64url.
+func thumbprint(pub crypto.PublicKey) (string, error) {
+	members, err := publicJWK(pub)
+	if err != nil {
+		return "", err
+	}
 	sum := sha256.Sum256([]byte(members))
-	return b64(sum[:]), nil
+	return base64.RawURLEncoding.EncodeToString(sum[:]), nil
 }
 
 // signerFromJWK builds the private key of an EC P-256, OKP Ed25519 or RSA JWK and checks

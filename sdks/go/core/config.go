@@ -42,6 +42,12 @@ type Config struct {
 	FederatedTokenFile   string
 	FederatedTokenSource FederatedTokenSource
 
+	// DPoP gives the client a DPoP proof key (RFC 9449): DPoPKey, PEM or private JWK text,
+	// or, when no key was given, a new EC P-256 key made when the client is built (see
+	// WithDPoP, WithDPoPKey). No environment variable sets it.
+	DPoP    bool
+	DPoPKey string
+
 	Organization string
 	Scope        string
 	HTTPClient   *http.Client
@@ -54,10 +60,14 @@ type Config struct {
 	// WithClientID, WithPrivateKey or a WithFederatedToken option) was applied, even with
 	// empty values: the environment's credentials are then not read.
 	credentialsGiven bool
+	// dpopKeyGiven records WithDPoPKey, even with an empty key (a configuration error).
+	dpopKeyGiven bool
 
-	// clientKey is PrivateKey parsed; federated reads the federated token, whichever form it
-	// was given in; err is a configuration that cannot work, returned by every call.
+	// clientKey is PrivateKey parsed; dpopKey is the DPoP proof key; federated reads the
+	// federated token, whichever form it was given in; err is a configuration that cannot
+	// work, returned by every call.
 	clientKey *clientKey
+	dpopKey   *clientKey
 	federated FederatedTokenSource
 	err       error
 
@@ -221,6 +231,9 @@ func newConfig(defaults Defaults, opts []Option) Config {
 	cfg.federated, cfg.err = federatedSource(&cfg)
 	if cfg.err == nil {
 		cfg.clientKey, cfg.err = agentKey(&cfg)
+	}
+	if cfg.err == nil {
+		cfg.dpopKey, cfg.err = dpopKeyOf(&cfg)
 	}
 	return cfg
 }

@@ -316,7 +316,7 @@ func (s *Stream[T]) open(attempt int) (string, error) {
 	if s.lastID != "" && s.req.Resumable {
 		header.Set("Last-Event-ID", s.lastID)
 	}
-	usedToken, err := s.client.authorize(s.ctx, header, s.cred)
+	usedToken, err := s.client.authorize(s.ctx, header, s.cred, http.MethodGet, s.target)
 	if err != nil {
 		return "", err
 	}
@@ -347,6 +347,7 @@ func (s *Stream[T]) open(attempt int) (string, error) {
 		return usedToken, err
 	}
 	s.client.logAttempt(s.ctx, http.MethodGet, s.target, attempt, res, elapsed, nil)
+	s.client.nonces.observe(s.target, res.Header)
 
 	if res.StatusCode < 200 || res.StatusCode > 299 {
 		body, readErr := io.ReadAll(io.LimitReader(res.Body, 1<<20))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 )
@@ -16,26 +17,34 @@ type tokenManager struct {
 	client *Client
 
 	mu        sync.Mutex
-	token     string
+	token     managedToken
 	refreshAt time.Time
 	inflight  *tokenFetch
 }
 
+// managedToken is an access token and whether the server bound it to the client's DPoP key
+// (token type DPoP): such a token is sent with the DPoP scheme and a proof.
+type managedToken struct {
+	value string
+	dpop  bool
+}
+
 type tokenFetch struct {
 	done  chan struct{}
-	token string
+	token managedToken
 	err   error
 }
 
 type tokenResponse struct {
 	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
 	ExpiresIn   int64  `json:"expires_in"`
 }
 
 // get returns a valid access token, joining the in-flight fetch when there is one.
-func (m *tokenManager) get(ctx context.Context) (string, error) {
+func (m *tokenManager) get(ctx context.Context) (managedToken, error) {
 	m.mu.Lock()
-	if m.token != "" && m.client.cfg.now().Before(m.refreshAt) {
+	if m.token.value != "" && m.client.cfg.now().Before(m.refreshAt) {
 		token := m.token
 		m.mu.Unlock()
 		return token, nil
@@ -52,7 +61,7 @@ func (m *tokenManager) get(ctx context.Context) (string, error) {
 	case <-fetch.done:
 		return fetch.token, fetch.err
 	case <-ctx.Done():
-		return "", ctx.Err()
+		return managedToken{}, ctx.Err()
 	}
 }
 
@@ -75,10 +84,10 @@ func cacheFor(lifetime time.Duration) time.Duration {
 	return lifetime - min(60*time.Second, lifetime/2)
 }
 
-func (m *tokenManager) request(ctx context.Context) (string, time.Duration, error) {
+func (m *tokenManager) request(ctx context.Context) (managedToken, time.Duration, error) {
 	form, auth, err := m.grant(ctx)
 	if err != nil {
-		return "", 0, err
+		return managedToken{}, 0, err
 	}
 	if m.client.cfg.Scope != "" {
 		form.Set("scope", m.client.cfg.Scope)
@@ -92,10 +101,12 @@ func (m *tokenManager) request(ctx context.Context) (string, time.Duration, erro
 		if errors.As(err, &apiErr) && apiErr.Code == "invalid_grant" {
 			apiErr.Kind = KindAuthentication
 		}
-		return "", 0, err
+		return managedToken{}, 0, err
 	}
 	m.client.log(ctx, "mandate: access token fetched", slog.Int64("expires_in", out.ExpiresIn))
-	return out.AccessToken, time.Duration(out.ExpiresIn) * time.Second, nil
+	// A Bearer token from a server that did not bind it is used as any bearer token.
+	token := managedToken{value: out.AccessToken, dpop: strings.EqualFold(out.TokenType, "DPoP") && m.client.cfg.dpopKey != nil}
+	return token, time.Duration(out.ExpiresIn) * time.Second, nil
 }
 
 // grant is the form of one token request and how it authenticates: for a workload, the JWT
@@ -124,8 +135,8 @@ func (m *tokenManager) grant(ctx context.Context) (url.Values, []AuthMode, error
 // replaced it (then that newer token is used as is).
 func (m *tokenManager) invalidate(refused string) {
 	m.mu.Lock()
-	if m.token == refused {
-		m.token = ""
+	if m.token.value == refused {
+		m.token = managedToken{}
 	}
 	m.mu.Unlock()
 }

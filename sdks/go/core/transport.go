@@ -54,6 +54,7 @@ type Client struct {
 	userAgent string
 	tokens    *tokenManager
 	issuer    *issuerCache
+	nonces    dpopNonces
 }
 
 // NewClient builds a client from the spec's defaults, the MANDATE_* environment and opts.
@@ -149,13 +150,23 @@ func (c *Client) Do(ctx context.Context, req *Request, out any, opts []RequestOp
 	if cred == credClientAssertion && contentType == "" {
 		contentType = "application/x-www-form-urlencoded" // the assertion alone makes the form
 	}
-	refreshed := false
+	refreshed, nonceRetried := false, false
+	// Token requests carry a proof, so the token the server issues is bound to the key.
+	tokenRequest := c.cfg.dpopKey != nil && req.Method == http.MethodPost && req.Path == c.tokenPath
 
 	for attempt := 0; ; attempt++ {
 		header := c.headers(req, &rc, contentType, idempotencyKey)
-		usedToken, err := c.authorize(ctx, header, cred)
+		usedToken, err := c.authorize(ctx, header, cred, req.Method, target)
 		if err != nil {
 			return err
+		}
+		if tokenRequest {
+			// A new proof for every attempt: a jti is accepted once.
+			proof, err := c.proof(req.Method, target, "")
+			if err != nil {
+				return err
+			}
+			header.Set("DPoP", proof)
 		}
 		attemptBody := body
 		if cred == credClientAssertion {
@@ -184,6 +195,14 @@ func (c *Client) Do(ctx context.Context, req *Request, out any, opts []RequestOp
 		}
 		if res.StatusCode >= 200 && res.StatusCode < 300 {
 			return decodeBody(res, resBody, out)
+		}
+		// The server wants its nonce in the proof (attempt saw it): sent again at once, once
+		// per call, and not counted as a retry.
+		if c.cfg.dpopKey != nil && header.Get("DPoP") != "" && !nonceRetried && nonceChallenge(res, resBody) {
+			nonceRetried = true
+			c.log(ctx, "mandate: DPoP nonce required, sending the request again with it", slog.String("method", req.Method), slog.String("url", redactURL(target)))
+			attempt--
+			continue
 		}
 		// A managed token the server refuses is refreshed once and the call retried once.
 		if res.StatusCode == http.StatusUnauthorized && cred == credManagedToken && !refreshed {
@@ -232,8 +251,9 @@ func (c *Client) target(req *Request) string {
 }
 
 // authorize sets the Authorization header cred calls for; with a managed token it returns
-// the token it used, so that a 401 can invalidate exactly that one.
-func (c *Client) authorize(ctx context.Context, header http.Header, cred credential) (string, error) {
+// the token it used, so that a 401 can invalidate exactly that one. A DPoP-bound managed
+// token goes with the DPoP scheme and a new proof for this request (method, target).
+func (c *Client) authorize(ctx context.Context, header http.Header, cred credential, method, target string) (string, error) {
 	switch cred {
 	case credAPIToken:
 		header.Set("Authorization", "Bearer "+c.cfg.APIToken)
@@ -244,8 +264,17 @@ func (c *Client) authorize(ctx context.Context, header http.Header, cred credent
 		if err != nil {
 			return "", err
 		}
-		header.Set("Authorization", "Bearer "+token)
-		return token, nil
+		if !token.dpop {
+			header.Set("Authorization", "Bearer "+token.value)
+			return token.value, nil
+		}
+		proof, err := c.proof(method, target, token.value)
+		if err != nil {
+			return "", err
+		}
+		header.Set("Authorization", "DPoP "+token.value)
+		header.Set("DPoP", proof)
+		return token.value, nil
 	}
 	return "", nil
 }
@@ -311,6 +340,7 @@ func (c *Client) attempt(ctx context.Context, method, target string, header http
 		return nil, nil, c.cfg.now().Sub(start), err
 	}
 	defer res.Body.Close()
+	c.nonces.observe(target, res.Header)
 	resBody, err := io.ReadAll(res.Body)
 	elapsed := c.cfg.now().Sub(start)
 	if err != nil {

@@ -86,6 +86,9 @@ type AccessTokenClaims struct {
 	// DelegationID is the delegation (dlg_…) a token exchange recorded for this token, the id
 	// Delegations.Revoke takes; empty on a token that is not delegated.
 	DelegationID string `json:"delegation_id,omitempty"`
+	// Cnf is the token's confirmation claim (RFC 7800): on a DPoP-bound token, the
+	// thumbprint of the key every request with it must prove (RFC 9449 §6). Nil otherwise.
+	Cnf *Confirmation `json:"cnf,omitempty"`
 	// Raw holds every claim as sent.
 	Raw map[string]json.RawMessage `json:"-"`
 }
@@ -97,6 +100,13 @@ type AccessTokenClaims struct {
 type Actor struct {
 	Sub string `json:"sub"`
 	Act *Actor `json:"act,omitempty"`
+}
+
+// Confirmation is the cnf claim of a sender-constrained token. JKT is the RFC 7638 SHA-256
+// thumbprint of the DPoP key the token is bound to; empty when the token names another kind
+// of key.
+type Confirmation struct {
+	JKT string `json:"jkt,omitempty"`
 }
 
 // maxActorDepth is how many actors an `act` claim may nest before the verifier refuses the
@@ -274,8 +284,14 @@ func (v *Verifier) checkClaims(segment string) (*AccessTokenClaims, error) {
 			return nil, err
 		}
 	}
+	var cnf *Confirmation
+	if value, ok := raw["cnf"]; ok {
+		if err := json.Unmarshal(value, &cnf); err != nil || cnf == nil {
+			return nil, reject(ErrTokenMalformed, "claim cnf is not an object with a string jkt")
+		}
+	}
 	claims := &AccessTokenClaims{Issuer: c.Iss, Subject: c.Sub, Audience: audiences, ClientID: c.ClientID,
-		Scope: c.Scope, Org: c.Org, JTI: c.Jti, ExpiresAt: exp, Act: act, DelegationID: c.DelegationID, Raw: raw}
+		Scope: c.Scope, Org: c.Org, JTI: c.Jti, ExpiresAt: exp, Act: act, DelegationID: c.DelegationID, Cnf: cnf, Raw: raw}
 	if c.Iat != nil {
 		claims.IssuedAt = unixTime(*c.Iat)
 	}
