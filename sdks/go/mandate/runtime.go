@@ -59,6 +59,21 @@ type DelegateParams = core.DelegateParams
 // FederatedTokenSource returns a workload's current external OIDC token; called for every token request (see WithFederatedTokenSource).
 type FederatedTokenSource = core.FederatedTokenSource
 
+// Confirmation is the cnf claim of a DPoP-bound access token: the RFC 7638 thumbprint (JKT) of the key it is bound to.
+type Confirmation = core.Confirmation
+
+// ProtectedResourceOptions say which tokens a ProtectedResource accepts and what its RFC 9728 metadata says.
+type ProtectedResourceOptions = core.ProtectedResourceOptions
+
+// ProtectedResourceMetadata is the RFC 9728 protected-resource metadata document.
+type ProtectedResourceMetadata = core.ProtectedResourceMetadata
+
+// ProtectedResource protects an HTTP service with Mandate access tokens (bearer or DPoP-bound); build it with NewProtectedResource.
+type ProtectedResource = core.ProtectedResource
+
+// Refusal is a request a ProtectedResource refused: the status, WWW-Authenticate challenge and body to answer with.
+type Refusal = core.Refusal
+
 // OverflowEvent is the Event of the last message before the server drops a stream subscriber that
 // fell behind; the stream yields it, then reconnects and resumes after the last event.
 const OverflowEvent = core.OverflowEvent
@@ -159,6 +174,12 @@ func WithFederatedTokenFile(path string) Option {
 // every token request.
 func WithFederatedTokenSource(source FederatedTokenSource) Option {
 	return core.WithFederatedTokenSource(source)
+}
+
+// WithDPoPKey binds the client's access tokens to this private key (PEM or JWK text) with DPoP
+// proofs (RFC 9449).
+func WithDPoPKey(key string) Option {
+	return core.WithDPoPKey(key)
 }
 
 // WithKeyID sets the kid of client assertions (default: the JWK's kid, else the key's RFC 7638
@@ -315,6 +336,26 @@ func Null[T any]() core.Nullable[T] {
 // Ptr returns a pointer to v, for optional fields.
 func Ptr[T any](v T) *T {
 	return &v
+}
+
+// WithDPoP binds the client's access tokens to a P-256 key generated in memory, with DPoP proofs (RFC 9449).
+func WithDPoP() Option {
+	return core.WithDPoP()
+}
+
+// NewProtectedResource checks opts and returns a ProtectedResource with its own JWKS cache.
+func NewProtectedResource(opts ProtectedResourceOptions) (*ProtectedResource, error) {
+	return core.NewProtectedResource(opts)
+}
+
+// ContextWithClaims returns ctx carrying the verified claims of the request's access token.
+func ContextWithClaims(ctx context.Context, claims *AccessTokenClaims) context.Context {
+	return core.ContextWithClaims(ctx, claims)
+}
+
+// ClaimsFromContext returns the claims a ProtectedResource's middleware verified, if any.
+func ClaimsFromContext(ctx context.Context) (*AccessTokenClaims, bool) {
+	return core.ClaimsFromContext(ctx)
 }
 
 // NewVerifier checks opts and returns a Verifier with its own JWKS cache.

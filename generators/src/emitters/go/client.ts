@@ -83,6 +83,11 @@ export function facadeDeclarations(): string {
     ['Actor', 'is the act claim of a delegated access token: the acting agent (Sub) and the actor before it (Act), nearest first.'],
     ['DelegateParams', 'narrow the token Client.Delegate asks for: Scope (a subset of the subject token\'s) and Resource.'],
     ['FederatedTokenSource', 'returns a workload\'s current external OIDC token; called for every token request (see WithFederatedTokenSource).'],
+    ['Confirmation', 'is the cnf claim of a DPoP-bound access token: the RFC 7638 thumbprint (JKT) of the key it is bound to.'],
+    ['ProtectedResourceOptions', 'say which tokens a ProtectedResource accepts and what its RFC 9728 metadata says.'],
+    ['ProtectedResourceMetadata', 'is the RFC 9728 protected-resource metadata document.'],
+    ['ProtectedResource', 'protects an HTTP service with Mandate access tokens (bearer or DPoP-bound); build it with NewProtectedResource.'],
+    ['Refusal', 'is a request a ProtectedResource refused: the status, WWW-Authenticate challenge and body to answer with.'],
   ];
   const funcs: [string, string, string, string][] = [
     ['WithBaseURL', 'url string', 'Option', 'sets the base URL (default MANDATE_BASE_URL, else the spec\'s server).'],
@@ -93,6 +98,7 @@ export function facadeDeclarations(): string {
     ['WithFederatedToken', 'token string', 'Option', 'authenticates a workload with an external OIDC token (a CI job\'s ID token, a Kubernetes service-account token), exchanged for managed access tokens by the JWT bearer grant; the trust policy that accepts it names the agent, and no secret or key is involved. Given, even empty, it turns off every credential of the environment (see NewClient).'],
     ['WithFederatedTokenFile', 'path string', 'Option', 'is WithFederatedToken with the token read from path again for every token request (platforms rotate such files in place); a file that cannot be read, or is empty, fails that request with an authentication error naming the file.'],
     ['WithFederatedTokenSource', 'source FederatedTokenSource', 'Option', 'is WithFederatedToken with the token returned by source, called for every token request.'],
+    ['WithDPoPKey', 'key string', 'Option', 'binds the client\'s access tokens to this private key (PEM or JWK text) with DPoP proofs (RFC 9449).'],
     ['WithKeyID', 'kid string', 'Option', 'sets the kid of client assertions (default: the JWK\'s kid, else the key\'s RFC 7638 thumbprint).'],
     ['WithOrganization', 'orgID string', 'Option', 'sends Mandate-Organization on the operations that accept it (default MANDATE_ORGANIZATION); an instance-admin token needs it.'],
     ['WithScope', 'scope string', 'Option', 'sets the space-separated scopes the token manager requests, with client credentials or a federated token (default MANDATE_SCOPE).'],
@@ -163,6 +169,10 @@ export function facadeDeclarations(): string {
     '// Value is a Nullable field holding v.\nfunc Value[T any](v T) core.Nullable[T] {\n\treturn core.Value(v)\n}',
     '// Null is a Nullable field holding JSON null (a PATCH body clears the field).\nfunc Null[T any]() core.Nullable[T] {\n\treturn core.Null[T]()\n}',
     '// Ptr returns a pointer to v, for optional fields.\nfunc Ptr[T any](v T) *T {\n\treturn &v\n}',
+    '// WithDPoP binds the client\'s access tokens to a P-256 key generated in memory, with DPoP proofs (RFC 9449).\nfunc WithDPoP() Option {\n\treturn core.WithDPoP()\n}',
+    '// NewProtectedResource checks opts and returns a ProtectedResource with its own JWKS cache.\nfunc NewProtectedResource(opts ProtectedResourceOptions) (*ProtectedResource, error) {\n\treturn core.NewProtectedResource(opts)\n}',
+    '// ContextWithClaims returns ctx carrying the verified claims of the request\'s access token.\nfunc ContextWithClaims(ctx context.Context, claims *AccessTokenClaims) context.Context {\n\treturn core.ContextWithClaims(ctx, claims)\n}',
+    '// ClaimsFromContext returns the claims a ProtectedResource\'s middleware verified, if any.\nfunc ClaimsFromContext(ctx context.Context) (*AccessTokenClaims, bool) {\n\treturn core.ClaimsFromContext(ctx)\n}',
     '// NewVerifier checks opts and returns a Verifier with its own JWKS cache.\nfunc NewVerifier(opts VerifyOptions) (*Verifier, error) {\n\treturn core.NewVerifier(opts)\n}',
     comment(
       'VerifyAccessToken checks an access token (signature against the JWKS, ES256, RS256 or EdDSA only, typ at+jwt, iss, aud, exp and nbf with 30 s leeway) and returns its claims. Calls with the same options share one JWKS cache.',

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mandate-dev/mandate/sdks/go/core"
 	"github.com/mandate-dev/mandate/sdks/go/mandate"
 )
 
@@ -101,7 +100,7 @@ func TestDPoPAgainstServerWithNonces(t *testing.T) {
 	defer cancel()
 	clientID, secret := newAgent(t, ctx, srv, "agents:read")
 	log := &exchangeLog{}
-	client := mandate.NewClient(mandate.WithBaseURL(srv.BaseURL), mandate.WithClientCredentials(clientID, secret), core.WithDPoP(),
+	client := mandate.NewClient(mandate.WithBaseURL(srv.BaseURL), mandate.WithClientCredentials(clientID, secret), mandate.WithDPoP(),
 		mandate.WithMaxRetries(0), mandate.WithHTTPClient(&http.Client{Transport: log}))
 
 	issued, err := client.OAuth.IssueToken(ctx, mandate.TokenRequest{GrantType: mandate.TokenRequestGrantTypeClientCredentials})

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mandate-dev/mandate/sdks/go/core"
 	"github.com/mandate-dev/mandate/sdks/go/mandate"
 )
 
@@ -30,12 +29,12 @@ func TestProtectedResourceAgainstServer(t *testing.T) {
 	service := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { protected.ServeHTTP(w, r) }))
 	defer service.Close()
 	mcpURL := service.URL + "/mcp"
-	resource, err := core.NewProtectedResource(core.ProtectedResourceOptions{Resource: mcpURL, Issuer: meta.Issuer, Scopes: []string{"tools:call"}})
+	resource, err := mandate.NewProtectedResource(mandate.ProtectedResourceOptions{Resource: mcpURL, Issuer: meta.Issuer, Scopes: []string{"tools:call"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	protected = resource.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		claims, _ := core.ClaimsFromContext(r.Context())
+		claims, _ := mandate.ClaimsFromContext(r.Context())
 		_, _ = io.WriteString(w, claims.Subject+" "+claims.ClientID)
 	}))
 
@@ -69,7 +68,7 @@ func TestProtectedResourceAgainstServer(t *testing.T) {
 
 	// The metadata names the reference server.
 	status, _, body := call("GET", service.URL+resource.MetadataPath())
-	var doc core.ProtectedResourceMetadata
+	var doc mandate.ProtectedResourceMetadata
 	if status != 200 || json.Unmarshal([]byte(body), &doc) != nil || doc.Resource != mcpURL || len(doc.AuthorizationServers) != 1 || doc.AuthorizationServers[0] != meta.Issuer {
 		t.Fatalf("metadata %d %s", status, body)
 	}
@@ -80,7 +79,7 @@ func TestProtectedResourceAgainstServer(t *testing.T) {
 		t.Errorf("bearer token for the service: %d %q %q", status, challenge, body)
 	}
 
-	dpopClient := mandate.NewClient(mandate.WithBaseURL(srv.BaseURL), mandate.WithClientCredentials(clientID, secret), core.WithDPoP(), mandate.WithMaxRetries(0))
+	dpopClient := mandate.NewClient(mandate.WithBaseURL(srv.BaseURL), mandate.WithClientCredentials(clientID, secret), mandate.WithDPoP(), mandate.WithMaxRetries(0))
 	bound := issue(dpopClient, "tools:call", true)
 	if bound.TokenType != mandate.TokenResponseTokenTypeDPoP {
 		t.Fatalf("token_type %q", bound.TokenType)

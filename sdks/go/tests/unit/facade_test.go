@@ -42,18 +42,6 @@ var usedOnlyAsCore = map[string]string{
 	"OpenStream":      "called by the generated event-stream methods",
 	"KindOf":          "the transport maps statuses to kinds",
 	"RetryDelay":      "the transport's backoff",
-	// Not forwarded yet: the facade is generated (generators/src/emitters/go/client.ts), which
-	// the SDK change adding these names could not touch. Use them as core.X until it does.
-	"WithDPoP":                  "awaiting the generator's facade",
-	"WithDPoPKey":               "awaiting the generator's facade",
-	"Confirmation":              "awaiting the generator's facade",
-	"NewProtectedResource":      "awaiting the generator's facade",
-	"ProtectedResource":         "awaiting the generator's facade",
-	"ProtectedResourceOptions":  "awaiting the generator's facade",
-	"ProtectedResourceMetadata": "awaiting the generator's facade",
-	"Refusal":                   "awaiting the generator's facade",
-	"ClaimsFromContext":         "awaiting the generator's facade",
-	"ContextWithClaims":         "awaiting the generator's facade",
 }
 
 // exportedNames lists the exported top-level names declared in a package's non-test files:
