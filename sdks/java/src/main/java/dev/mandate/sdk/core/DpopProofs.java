@@ -67,7 +67,7 @@ public final class DpopProofs {
   }
 
   /** base64url(SHA-256(token)): a proof's {@code ath}. */
-  static String accessTokenHash(String accessToken) {
+  public static String accessTokenHash(String accessToken) {
     try {
       byte[] digest = MessageDigest.getInstance("SHA-256").digest(accessToken.getBytes(StandardCharsets.US_ASCII));
       return Base64.getUrlEncoder().withoutPadding().encodeToString(digest);
@@ -77,13 +77,13 @@ public final class DpopProofs {
   }
 
   /** The URL as {@code htu} names it: scheme, authority and path, no query or fragment. */
-  static String htu(URI url) {
+  public static String htu(URI url) {
     String path = url.getRawPath() == null || url.getRawPath().isEmpty() ? "/" : url.getRawPath();
     return origin(url) + path;
   }
 
   /** {@code scheme://host[:port]}, lower case, the default port left out. */
-  static String origin(URI url) {
+  public static String origin(URI url) {
     String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT);
     String host = url.getHost() == null ? "" : url.getHost().toLowerCase(Locale.ROOT);
     int port = url.getPort();
