@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.mandate.sdk.core.Json;
 import dev.mandate.sdk.errors.BadRequestException;
 import dev.mandate.sdk.errors.ConfigurationException;
 import dev.mandate.sdk.models.TokenOperationRequest;
@@ -57,7 +58,7 @@ class DpopTest {
   private static Proof proof(String jws) throws Exception {
     assertNotNull(jws, "a DPoP header");
     String[] parts = jws.split("\\.");
-    JsonNode header = dev.mandate.sdk.core.Json.mapper().readTree(Base64.getUrlDecoder().decode(parts[0]));
+    JsonNode header = Json.mapper().readTree(Base64.getUrlDecoder().decode(parts[0]));
     JsonNode jwk = header.get("jwk");
     assertNotNull(jwk, "the proof carries its public key");
     for (String secret : List.of("d", "p", "q", "dp", "dq", "qi", "k")) assertFalse(jwk.has(secret), "no private member " + secret);
