@@ -49,6 +49,9 @@ import java.util.function.Supplier;
  * MandateClient workload = MandateClient.builder().fromEnv()
  *     .federatedTokenFile(Path.of("/var/run/secrets/mandate/token")).clientId(agentId).build();
  *
+ * // Sender-constrained tokens (DPoP, RFC 9449): a key made in memory binds every token to it.
+ * MandateClient bound = MandateClient.builder().fromEnv().clientCredentials(clientId, secret).dpop().build();
+ *
  * // The agent acting for another one whose access token it was given (RFC 8693).
  * TokenResponse delegated = bot.delegate(tokenOfOtherAgent, DelegateParams.builder().scope("agents:read").build());
  * }</pre>
@@ -83,6 +86,22 @@ public final class MandateClient extends MandateResources {
   /** A builder holding this client's configuration, to derive a client from it. */
   public Builder toBuilder() {
     return source.copy();
+  }
+
+  /**
+   * A DPoP proof (RFC 9449) for a request this client does not make itself, such as a call to an
+   * MCP server or another resource server with a DPoP-bound access token from this client: send
+   * it as the {@code DPoP} header beside {@code Authorization: DPoP <token>}. Each proof is for
+   * one request. It carries the nonce of the URL's origin when this client has seen one.
+   *
+   * @param method the HTTP method ({@code htm}, upper-cased)
+   * @param url the request URL ({@code htu}: its query and fragment are left out)
+   * @param accessToken the access token sent with the request ({@code ath}), or null for none
+   * @throws ConfigurationException if the client has no proof key ({@link Builder#dpop()} or
+   *     {@link Builder#dpopKey(String)})
+   */
+  public String createDpopProof(String method, String url, String accessToken) {
+    return core.createDpopProof(method, url, accessToken);
   }
 
   /** The resolved configuration (secrets are masked in its {@code toString}). */
@@ -223,6 +242,9 @@ public final class MandateClient extends MandateResources {
     private String federatedToken;
     private Supplier<String> federatedTokenSupplier;
     private Path federatedTokenFile;
+    // DPoP: a key made at build(), or one given (PEM or JWK text, or a JWK map).
+    private boolean dpopGenerate;
+    private Object dpopKey;
     private String organization;
     private String scope;
     private int maxRetries = 2;
@@ -250,6 +272,8 @@ public final class MandateClient extends MandateResources {
       copy.federatedToken = federatedToken;
       copy.federatedTokenSupplier = federatedTokenSupplier;
       copy.federatedTokenFile = federatedTokenFile;
+      copy.dpopGenerate = dpopGenerate;
+      copy.dpopKey = dpopKey;
       copy.organization = organization;
       copy.scope = scope;
       copy.maxRetries = maxRetries;
@@ -411,6 +435,38 @@ public final class MandateClient extends MandateResources {
     }
 
     /**
+     * Sender-constrained tokens (DPoP, RFC 9449) with a new EC P-256 key made in memory when the
+     * client is built (and again for each client built from this builder): every request to the
+     * token endpoint carries a proof, so the tokens the server issues are bound to the key, and a
+     * bound managed token is sent as {@code Authorization: DPoP <token>} with a proof per request.
+     * An {@link #apiToken} stays a bearer token. No environment variable sets this.
+     */
+    public Builder dpop() {
+      this.dpopGenerate = true;
+      this.dpopKey = null;
+      return this;
+    }
+
+    /**
+     * As {@link #dpop()}, with a proof key of the caller's own: PKCS#8 PEM or a private JWK as
+     * JSON text, in the forms {@link #privateKey(String, String)} takes (EC P-256 signs with
+     * ES256, Ed25519 with EdDSA, RSA with RS256 or PS256 as the JWK's {@code alg} says). {@link
+     * #build()} refuses a key that cannot be used. {@code null} turns DPoP off.
+     */
+    public Builder dpopKey(String pemOrJwk) {
+      this.dpopKey = pemOrJwk;
+      this.dpopGenerate = false;
+      return this;
+    }
+
+    /** As {@link #dpopKey(String)}, with the private JWK as a map of its members. */
+    public Builder dpopKey(Map<String, ?> jwk) {
+      this.dpopKey = jwk == null ? null : new LinkedHashMap<String, Object>(jwk);
+      this.dpopGenerate = false;
+      return this;
+    }
+
+    /**
      * The {@code kid} sent with client assertions, for a key registered under a kid its JWK does
      * not carry. Default: the JWK's {@code kid}, else the key's RFC 7638 thumbprint (the kid the
      * server gives a key registered without one).
@@ -503,7 +559,8 @@ public final class MandateClient extends MandateResources {
      *     secret, private key or federated token, or a secret without an id
      * @throws ConfigurationException if they hold both a secret and a private key, a private key
      *     without a client id, a private key that cannot be used, or a federated token with a
-     *     secret, a key or a second federated token (a token and a token file)
+     *     secret, a key or a second federated token (a token and a token file), or a DPoP key
+     *     that cannot be used
      */
     public MandateClient build() {
       // An empty credential given explicitly keeps the environment out but is no credential.
@@ -555,6 +612,7 @@ public final class MandateClient extends MandateResources {
         throw new IllegalStateException(
             "clientCredentials needs both a client id and a secret (or use privateKey, or a federated token with an optional client id)");
       }
+      ClientKey proofKey = dpopGenerate ? ClientKey.generateEc() : dpopKey == null ? null : ClientKey.forDpop(dpopKey);
       String resolvedBaseUrl = explicitOrEnv(baseUrl, "MANDATE_BASE_URL");
       boolean debugOn = debug != null ? debug : "debug".equalsIgnoreCase(env("MANDATE_LOG"));
       ClientConfig config =
@@ -565,6 +623,7 @@ public final class MandateClient extends MandateResources {
               resolvedSecret,
               clientKey,
               federated,
+              proofKey,
               explicitOrEnv(organization, "MANDATE_ORGANIZATION"),
               explicitOrEnv(scope, "MANDATE_SCOPE"),
               TOKEN_PATH,

@@ -38,6 +38,7 @@ public record ClientConfig(
     String clientSecret,
     ClientKey clientKey,
     FederatedToken federatedToken,
+    ClientKey dpopKey,
     String organization,
     String scope,
     String tokenPath,
@@ -93,6 +94,8 @@ public record ClientConfig(
         + (clientKey == null ? "unset" : clientKey)
         + ", federatedToken="
         + (federatedToken == null ? "unset" : federatedToken)
+        + ", dpopKey="
+        + (dpopKey == null ? "unset" : "jkt:" + dpopKey.thumbprint())
         + ", organization="
         + organization
         + ", maxRetries="

@@ -7,6 +7,7 @@ import dev.mandate.sdk.RequestOptions;
 import dev.mandate.sdk.errors.ApiException;
 import dev.mandate.sdk.errors.AuthenticationException;
 import dev.mandate.sdk.errors.BadRequestException;
+import dev.mandate.sdk.errors.ConfigurationException;
 import dev.mandate.sdk.errors.ConnectionException;
 import dev.mandate.sdk.errors.MandateException;
 import dev.mandate.sdk.errors.TimeoutException;
@@ -25,6 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -52,6 +54,8 @@ public final class ClientCore {
   private final ClientConfig config;
   private final DebugLog log;
   private final TokenManager tokens;
+  /** The DPoP proof key and the nonces seen, or null for a client without a proof key. */
+  private final DpopProofs dpop;
   private final OperationSpec tokenOperation;
   /** The issuer, the audience of client assertions; read on first use, kept for the client's life. */
   private volatile String issuer;
@@ -69,10 +73,28 @@ public final class ClientCore {
         config.hasClientCredentials() || config.hasPrivateKey() || config.hasFederatedToken()
             ? new TokenManager(this::fetchToken, config.clock())
             : null;
+    this.dpop = config.dpopKey() == null ? null : new DpopProofs(config.dpopKey(), config.clock());
   }
 
   public ClientConfig config() {
     return config;
+  }
+
+  /**
+   * A DPoP proof for a request the caller makes itself ({@code accessToken} null for none), with
+   * the nonce of the URL's origin when one is known.
+   *
+   * @throws dev.mandate.sdk.errors.ConfigurationException if the client has no proof key
+   */
+  public String createDpopProof(String method, String url, String accessToken) {
+    if (dpop == null) {
+      throw new ConfigurationException(
+          "createDpopProof needs a DPoP proof key: build the client with dpop() or dpopKey(...)");
+    }
+    Objects.requireNonNull(method, "method");
+    URI uri = URI.create(Objects.requireNonNull(url, "url"));
+    if (!uri.isAbsolute() || uri.getHost() == null) throw new IllegalArgumentException("createDpopProof needs an absolute URL");
+    return dpop.proof(method, uri, accessToken);
   }
 
   /** Runs a blocking call on the client's executor, for the {@code ...Async} methods. */
@@ -110,6 +132,7 @@ public final class ClientCore {
     Duration timeout = opts.timeout().orElse(config.timeout());
 
     boolean refreshed = false;
+    boolean nonceRetried = false;
     int retry = 0;
     while (true) {
       Auth auth = authenticate(operation, headers);
@@ -119,7 +142,8 @@ public final class ClientCore {
         attemptBody = assertionBody(params);
         headers.putIfAbsent("content-type", FORM);
       }
-      HttpRequest request = request(operation, uri, attemptBody, headers, auth, timeout);
+      String proof = proof(operation, uri, headers, auth);
+      HttpRequest request = request(operation, uri, attemptBody, headers, auth, proof, timeout);
       int attempt = retry + 1;
       long started = System.nanoTime();
       HttpResponse<String> response;
@@ -152,10 +176,18 @@ public final class ClientCore {
       long ms = elapsedMs(started);
       log.log(() -> String.format("%s %s -> %d in %d ms, attempt %d, request id %s",
           operation.method(), uri, status, ms, attempt, requestId));
+      if (dpop != null) dpop.remember(uri, response.headers());
       if (status >= 200 && status < 300) {
         String text = response.body();
         T value = decoder.decode(text == null ? "" : text);
         return new RawResponse<>(status, response.headers(), text, value);
+      }
+      if (proof != null && !nonceRetried && wantsNonce(operation, auth, status, response.headers(), response.body())) {
+        // RFC 9449 §8/§9: the server wants its fresh nonce in the proof; once per call, and not
+        // a retry in the maxRetries sense (nothing failed).
+        nonceRetried = true;
+        log.log(() -> "the server asked for a DPoP nonce; sending the request again with it");
+        continue;
       }
       if (status == 401 && auth.managed() && !refreshed) {
         // The managed token may have been revoked or rotated: refresh it once, retry once.
@@ -214,9 +246,11 @@ public final class ClientCore {
     Map<String, String> headers = new LinkedHashMap<>(baseHeaders);
     if (lastEventId != null && !lastEventId.isEmpty()) headers.put("last-event-id", lastEventId);
     boolean refreshed = false;
+    boolean nonceRetried = false;
     while (true) {
       Auth auth = authenticate(operation, headers);
-      HttpRequest request = request(operation, uri, HttpRequest.BodyPublishers.noBody(), headers, auth, timeout);
+      String proof = proof(operation, uri, headers, auth);
+      HttpRequest request = request(operation, uri, HttpRequest.BodyPublishers.noBody(), headers, auth, proof, timeout);
       long started = System.nanoTime();
       // Sent asynchronously so that close() from another thread can cancel a slow connect.
       CompletableFuture<HttpResponse<InputStream>> sent =
@@ -245,6 +279,7 @@ public final class ClientCore {
       boolean resuming = headers.containsKey("last-event-id");
       log.log(() -> String.format("%s %s -> %d in %d ms, request id %s%s",
           operation.method(), uri, status, ms, requestId, resuming ? ", resuming" : ""));
+      if (dpop != null) dpop.remember(uri, response.headers());
       if (status >= 200 && status < 300) {
         String type = response.headers().firstValue("content-type").orElse("");
         if (type.toLowerCase(Locale.ROOT).startsWith("text/event-stream")) return response;
@@ -252,6 +287,11 @@ public final class ClientCore {
         throw new MandateException(operation.operationId() + " answered " + status + " with " + type + ", not text/event-stream");
       }
       String text = readBody(response.body());
+      if (proof != null && !nonceRetried && wantsNonce(operation, auth, status, response.headers(), text)) {
+        nonceRetried = true;
+        log.log(() -> "the server asked for a DPoP nonce; connecting again with it");
+        continue;
+      }
       if (status == 401 && auth.managed() && !refreshed) {
         refreshed = true;
         tokens.invalidate(auth.token());
@@ -280,11 +320,32 @@ public final class ClientCore {
 
   /**
    * How one attempt authenticates: an Authorization header (with the managed token it carries,
-   * if any), or a client assertion in the form body.
+   * if any, and whether that token is DPoP-bound), or a client assertion in the form body.
    */
-  private record Auth(String header, String token, boolean managed, boolean assertion) {
-    static final Auth NONE = new Auth(null, null, false, false);
-    static final Auth ASSERTION = new Auth(null, null, false, true);
+  private record Auth(String header, String token, boolean managed, boolean assertion, boolean dpop) {
+    static final Auth NONE = new Auth(null, null, false, false, false);
+    static final Auth ASSERTION = new Auth(null, null, false, true, false);
+  }
+
+  /**
+   * The DPoP proof of one attempt, or null: every request to the token endpoint, and every
+   * request made with a DPoP-bound managed token (with its {@code ath}), gets a new one. A
+   * {@code DPoP} header the caller set is sent as it is.
+   */
+  private String proof(OperationSpec operation, URI uri, Map<String, String> headers, Auth auth) {
+    if (dpop == null || headers.containsKey("dpop")) return null;
+    if (auth.dpop()) return dpop.proof(operation.method(), uri, auth.token());
+    return isTokenRequest(operation) ? dpop.proof(operation.method(), uri, null) : null;
+  }
+
+  private boolean isTokenRequest(OperationSpec operation) {
+    return operation.method().equals("POST") && operation.path().equals(config.tokenPath());
+  }
+
+  /** The token endpoint's 400 use_dpop_nonce, or a resource's 401 challenge asking for one. */
+  private boolean wantsNonce(OperationSpec operation, Auth auth, int status, HttpHeaders headers, String body) {
+    if (auth.dpop()) return DpopProofs.resourceWantsNonce(status, headers);
+    return isTokenRequest(operation) && DpopProofs.tokenEndpointWantsNonce(status, body);
   }
 
   /**
@@ -297,14 +358,17 @@ public final class ClientCore {
     if (headers.containsKey("authorization")) return Auth.NONE; // the caller set (or removed) it
     if (operation.auth().contains(AuthMode.CLIENT_BASIC) && config.hasClientCredentials()) {
       String pair = WireEncoding.formComponent(config.clientId()) + ":" + WireEncoding.formComponent(config.clientSecret());
-      return new Auth("Basic " + Base64.getEncoder().encodeToString(pair.getBytes(StandardCharsets.UTF_8)), null, false, false);
+      return new Auth("Basic " + Base64.getEncoder().encodeToString(pair.getBytes(StandardCharsets.UTF_8)), null, false, false, false);
     }
     if (operation.auth().contains(AuthMode.CLIENT_BASIC) && config.hasPrivateKey()) return Auth.ASSERTION;
     if (operation.auth().contains(AuthMode.BEARER)) {
-      if (config.apiToken() != null) return new Auth("Bearer " + config.apiToken(), null, false, false);
+      // An API token is always a bearer token, sent without a proof.
+      if (config.apiToken() != null) return new Auth("Bearer " + config.apiToken(), null, false, false, false);
       if (tokens != null) {
-        String token = tokens.token();
-        return new Auth("Bearer " + token, token, true, false);
+        TokenManager.Token token = tokens.token();
+        // A token the server bound to the proof key goes with the DPoP scheme (RFC 9449 §7.1).
+        boolean bound = token.dpop() && dpop != null;
+        return new Auth((bound ? "DPoP " : "Bearer ") + token.value(), token.value(), true, false, bound);
       }
     }
     return Auth.NONE;
@@ -368,12 +432,14 @@ public final class ClientCore {
       HttpRequest.BodyPublisher body,
       Map<String, String> headers,
       Auth auth,
+      String proof,
       Duration timeout) {
     HttpRequest.Builder builder = HttpRequest.newBuilder(uri).timeout(timeout).method(operation.method(), body);
     headers.forEach((name, value) -> {
       if (value != null) builder.header(name, value);
     });
     if (auth.header() != null) builder.header("authorization", auth.header());
+    if (proof != null) builder.header("dpop", proof);
     return builder.build();
   }
 
@@ -451,7 +517,9 @@ public final class ClientCore {
     if (token == null || !token.isTextual()) throw new MandateException("token response without access_token");
     JsonNode expiresIn = body.get("expires_in");
     long seconds = expiresIn != null && expiresIn.canConvertToLong() ? expiresIn.asLong() : 300;
-    return new TokenManager.Token(token.asText(), Duration.ofSeconds(Math.max(seconds, 0)));
+    JsonNode type = body.get("token_type");
+    boolean bound = type != null && "DPoP".equalsIgnoreCase(type.asText());
+    return new TokenManager.Token(token.asText(), Duration.ofSeconds(Math.max(seconds, 0)), bound);
   }
 
   private void sleep(Duration delay) {

@@ -1,9 +1,10 @@
 package dev.mandate.sdk.core;
 
+import dev.mandate.sdk.errors.ConfigurationException;
 import dev.mandate.sdk.errors.MandateException;
+import dev.mandate.sdk.verify.Jwk;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.Signature;
 import java.security.interfaces.ECPrivateKey;
@@ -14,13 +15,13 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.UUID;
 
 /**
- * An agent's private key, ready to sign client assertions for private_key_jwt (RFC 7523 §2.2):
- * the key, the JWS algorithm it signs with and the kid that names its public half on the
- * server. Immutable and thread-safe. Internal: not part of the SDK's stable API.
+ * A private key ready to sign: an agent's, for client assertions (private_key_jwt, RFC 7523
+ * §2.2), or a client's DPoP proof key (RFC 9449). It holds the key, the JWS algorithm it signs
+ * with, its public JWK and the kid that names its public half on the server. Immutable and
+ * thread-safe. Internal: not part of the SDK's stable API.
  */
 public final class ClientKey {
   /** RFC 7523's {@code client_assertion_type}. */
@@ -34,11 +35,14 @@ public final class ClientKey {
   private final PrivateKey key;
   private final String alg;
   private final String kid;
+  /** The public JWK's required members (RFC 7638), which DPoP proofs carry in their header. */
+  private final Map<String, String> publicJwk;
 
-  private ClientKey(PrivateKey key, String alg, String kid) {
+  private ClientKey(PrivateKey key, String alg, String kid, Map<String, String> publicJwk) {
     this.key = key;
     this.alg = alg;
     this.kid = kid;
+    this.publicJwk = Map.copyOf(publicJwk);
   }
 
   /**
@@ -52,7 +56,25 @@ public final class ClientKey {
     PrivateKeyReader.Parsed parsed = PrivateKeyReader.read(source);
     String alg = algorithmOf(parsed);
     String kid = keyId != null && !keyId.isEmpty() ? keyId : parsed.jwkKid() != null ? parsed.jwkKid() : thumbprint(parsed.publicJwk());
-    return new ClientKey(parsed.key(), alg, kid);
+    return new ClientKey(parsed.key(), alg, kid, parsed.publicJwk());
+  }
+
+  /**
+   * A DPoP proof key read from {@code source} (the forms {@link #from} takes); a key that cannot
+   * be used is refused with a message naming the {@code dpop} option.
+   */
+  public static ClientKey forDpop(Object source) {
+    try {
+      return from(source, null);
+    } catch (ConfigurationException e) {
+      throw new ConfigurationException("dpop option: " + e.getMessage());
+    }
+  }
+
+  /** A new EC P-256 key, made in memory, for DPoP proofs that live as long as the client. */
+  public static ClientKey generateEc() {
+    PrivateKeyReader.Parsed parsed = PrivateKeyReader.generateP256();
+    return new ClientKey(parsed.key(), "ES256", thumbprint(parsed.publicJwk()), parsed.publicJwk());
   }
 
   /** ES256 for P-256, EdDSA for Ed25519, RS256 for RSA unless the JWK asks for PS256. */
@@ -71,12 +93,7 @@ public final class ClientKey {
 
   /** RFC 7638: SHA-256 of the required public members, sorted, without whitespace; base64url. */
   static String thumbprint(Map<String, String> publicJwk) {
-    try {
-      byte[] canonical = Json.toJson(new TreeMap<>(publicJwk)).getBytes(StandardCharsets.UTF_8);
-      return B64.encodeToString(MessageDigest.getInstance("SHA-256").digest(canonical));
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("the JDK lacks SHA-256", e);
-    }
+    return Jwk.thumbprintOfMembers(publicJwk);
   }
 
   public String alg() {
@@ -85,6 +102,31 @@ public final class ClientKey {
 
   public String kid() {
     return kid;
+  }
+
+  /** The RFC 7638 thumbprint of the public key: a DPoP-bound token's {@code cnf.jkt}. */
+  public String thumbprint() {
+    return thumbprint(publicJwk);
+  }
+
+  /**
+   * A DPoP proof (RFC 9449 §4.2) for one HTTP request: {@code htm} and {@code htu} name it,
+   * {@code ath} (the access token's hash, or null at the token endpoint) and {@code nonce} (the
+   * server's, or null) are included when given. Each proof has its own jti.
+   */
+  String dpopProof(String htm, String htu, String ath, String nonce, Instant now) {
+    Map<String, Object> header = new LinkedHashMap<>();
+    header.put("typ", "dpop+jwt");
+    header.put("alg", alg);
+    header.put("jwk", publicJwk);
+    Map<String, Object> claims = new LinkedHashMap<>();
+    claims.put("jti", UUID.randomUUID().toString());
+    claims.put("htm", htm);
+    claims.put("htu", htu);
+    claims.put("iat", now.getEpochSecond());
+    if (ath != null) claims.put("ath", ath);
+    if (nonce != null) claims.put("nonce", nonce);
+    return signed(header, claims);
   }
 
   /**
@@ -103,6 +145,11 @@ public final class ClientKey {
     claims.put("iat", now.getEpochSecond());
     claims.put("exp", now.plus(LIFETIME).getEpochSecond());
     claims.put("jti", UUID.randomUUID().toString());
+    return signed(header, claims);
+  }
+
+  /** The compact JWS of {@code header} and {@code claims}, signed with this key. */
+  private String signed(Map<String, Object> header, Map<String, Object> claims) {
     String input = segment(header) + "." + segment(claims);
     return input + "." + B64.encodeToString(sign(input.getBytes(StandardCharsets.US_ASCII)));
   }
@@ -130,7 +177,7 @@ public final class ClientKey {
       byte[] signature = signer.sign();
       return alg.equals("ES256") ? EcdsaSignatures.toJose(signature, (ECPrivateKey) key) : signature;
     } catch (GeneralSecurityException e) {
-      throw new MandateException("signing the client assertion failed (" + alg + ")", e);
+      throw new MandateException("signing with the " + alg + " key failed", e);
     }
   }
 

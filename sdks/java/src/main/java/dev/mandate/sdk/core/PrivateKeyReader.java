@@ -9,18 +9,21 @@ import java.nio.charset.StandardCharsets;
 import java.security.AlgorithmParameters;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
+import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.Signature;
 import java.security.interfaces.ECPrivateKey;
+import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.EdECPrivateKey;
 import java.security.interfaces.RSAPrivateCrtKey;
 import java.security.interfaces.RSAPrivateKey;
 import java.security.spec.ECFieldFp;
 import java.security.spec.ECGenParameterSpec;
 import java.security.spec.ECParameterSpec;
+import java.security.spec.ECPoint;
 import java.security.spec.ECPrivateKeySpec;
 import java.security.spec.ECPublicKeySpec;
 import java.security.spec.EdECPrivateKeySpec;
@@ -81,6 +84,25 @@ final class PrivateKeyReader {
     }
     if (trimmed.isEmpty()) throw keyError("it is empty");
     throw keyError("it is neither PEM (-----BEGIN PRIVATE KEY-----) nor a JWK (a JSON object)");
+  }
+
+  /** A new EC P-256 key pair, its public JWK taken from the public key itself. */
+  static Parsed generateP256() {
+    KeyPair pair;
+    try {
+      KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+      generator.initialize(new ECGenParameterSpec("secp256r1"));
+      pair = generator.generateKeyPair();
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("the JDK cannot make P-256 keys", e);
+    }
+    ECPoint point = ((ECPublicKey) pair.getPublic()).getW();
+    Map<String, String> jwk = new LinkedHashMap<>();
+    jwk.put("crv", "P-256");
+    jwk.put("kty", "EC");
+    jwk.put("x", b64(fixed(point.getAffineX())));
+    jwk.put("y", b64(fixed(point.getAffineY())));
+    return new Parsed(pair.getPrivate(), jwk, null, null);
   }
 
   // ---- PEM ----

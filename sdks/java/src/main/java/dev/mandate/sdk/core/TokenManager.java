@@ -13,10 +13,13 @@ import java.util.function.Supplier;
  * fresh token share one in-flight token request (single flight).
  */
 final class TokenManager {
-  /** A token and when to stop using it. */
-  record Token(String value, Duration lifetime) {}
+  /**
+   * A token, how long it lives, and whether it is DPoP-bound ({@code token_type} {@code DPoP}:
+   * sent with a proof) rather than a bearer token.
+   */
+  record Token(String value, Duration lifetime, boolean dpop) {}
 
-  private record Cached(String value, Instant refreshAt) {}
+  private record Cached(Token token, Instant refreshAt) {}
 
   private static final Duration EARLY = Duration.ofSeconds(60);
 
@@ -24,7 +27,7 @@ final class TokenManager {
   private final Clock clock;
   private final Object lock = new Object();
   private Cached cached; // guarded by lock
-  private CompletableFuture<String> inFlight; // guarded by lock
+  private CompletableFuture<Token> inFlight; // guarded by lock
 
   TokenManager(Supplier<Token> fetcher, Clock clock) {
     this.fetcher = fetcher;
@@ -32,11 +35,11 @@ final class TokenManager {
   }
 
   /** A fresh access token, fetching one if needed. */
-  String token() {
-    CompletableFuture<String> flight;
+  Token token() {
+    CompletableFuture<Token> flight;
     boolean owner = false;
     synchronized (lock) {
-      if (cached != null && clock.instant().isBefore(cached.refreshAt())) return cached.value();
+      if (cached != null && clock.instant().isBefore(cached.refreshAt())) return cached.token();
       if (inFlight == null) {
         inFlight = new CompletableFuture<>();
         owner = true;
@@ -52,17 +55,17 @@ final class TokenManager {
     }
   }
 
-  private void fetchInto(CompletableFuture<String> flight) {
+  private void fetchInto(CompletableFuture<Token> flight) {
     try {
       Token token = fetcher.get();
       // Refresh 60 s before expiry, or at half the lifetime when that comes first.
       Duration early = token.lifetime().dividedBy(2).compareTo(EARLY) < 0 ? token.lifetime().dividedBy(2) : EARLY;
       Instant refreshAt = clock.instant().plus(token.lifetime()).minus(early);
       synchronized (lock) {
-        cached = new Cached(token.value(), refreshAt);
+        cached = new Cached(token, refreshAt);
         inFlight = null;
       }
-      flight.complete(token.value());
+      flight.complete(token);
     } catch (RuntimeException | Error e) {
       synchronized (lock) {
         inFlight = null;
@@ -74,7 +77,7 @@ final class TokenManager {
   /** Drops {@code token} (the server refused it) so the next call fetches a new one. */
   void invalidate(String token) {
     synchronized (lock) {
-      if (cached != null && cached.value().equals(token)) cached = null;
+      if (cached != null && cached.token().value().equals(token)) cached = null;
     }
   }
 }

@@ -73,6 +73,15 @@ public record AccessTokenClaims(
     return scopes().contains(name);
   }
 
+  /**
+   * The thumbprint of the key a DPoP-bound token is bound to ({@code cnf.jkt}, RFC 9449 §6);
+   * empty for a bearer token.
+   */
+  public Optional<String> confirmationJkt() {
+    JsonNode jkt = raw.path("cnf").path("jkt");
+    return jkt.isTextual() && !jkt.asText().isEmpty() ? Optional.of(jkt.asText()) : Optional.empty();
+  }
+
   /** Any claim by name. */
   public Optional<JsonNode> claim(String name) {
     return Optional.ofNullable(raw.get(name));

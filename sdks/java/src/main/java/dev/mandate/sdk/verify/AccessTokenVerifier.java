@@ -11,7 +11,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
+import java.security.PublicKey;
 import java.security.Signature;
+import java.security.spec.MGF1ParameterSpec;
+import java.security.spec.PSSParameterSpec;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -101,7 +104,7 @@ public final class AccessTokenVerifier {
     }
     if (alg.equals("ES256")) checkEs256Signature(signature);
     byte[] signingInput = (parts[0] + "." + parts[1]).getBytes(StandardCharsets.US_ASCII);
-    if (!signatureValid(alg, key, signingInput, signature)) {
+    if (!signatureValid(alg, key.key(), signingInput, signature)) {
       throw new TokenVerificationException(Reason.BAD_SIGNATURE, "signature does not verify");
     }
     return checkClaims(claims);
@@ -183,17 +186,26 @@ public final class AccessTokenVerifier {
     return new BigInteger(1, s).compareTo(P256_HALF_ORDER) <= 0;
   }
 
-  private static boolean signatureValid(String alg, Jwk key, byte[] input, byte[] signature) {
-    String jca =
-        switch (alg) {
-          case "ES256" -> "SHA256withECDSAinP1363Format";
-          case "RS256" -> "SHA256withRSA";
-          default -> "Ed25519";
-        };
+  /**
+   * Whether {@code signature} over {@code input} verifies with {@code key} under the JWS {@code
+   * alg} (ES256 as 64-byte r || s; PS256 and {@code Ed25519} only reach here from DPoP proofs).
+   */
+  static boolean signatureValid(String alg, PublicKey key, byte[] input, byte[] signature) {
     if (alg.equals("ES256") && signature.length != 64) return false;
     try {
-      Signature verifier = Signature.getInstance(jca);
-      verifier.initVerify(key.key());
+      Signature verifier =
+          switch (alg) {
+            case "ES256" -> Signature.getInstance("SHA256withECDSAinP1363Format");
+            case "RS256" -> Signature.getInstance("SHA256withRSA");
+            case "PS256" -> {
+              Signature pss = Signature.getInstance("RSASSA-PSS");
+              pss.setParameter(new PSSParameterSpec("SHA-256", "MGF1", MGF1ParameterSpec.SHA256, 32, 1));
+              yield pss;
+            }
+            case "EdDSA", "Ed25519" -> Signature.getInstance("Ed25519");
+            default -> throw new GeneralSecurityException("unsupported alg " + alg);
+          };
+      verifier.initVerify(key);
       verifier.update(input);
       return verifier.verify(signature);
     } catch (GeneralSecurityException e) {

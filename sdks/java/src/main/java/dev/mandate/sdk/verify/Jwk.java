@@ -1,6 +1,7 @@
 package dev.mandate.sdk.verify;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.mandate.sdk.core.Json;
 import java.math.BigInteger;
 import java.security.AlgorithmParameters;
 import java.security.GeneralSecurityException;
@@ -14,7 +15,12 @@ import java.security.spec.EdECPoint;
 import java.security.spec.EdECPublicKeySpec;
 import java.security.spec.NamedParameterSpec;
 import java.security.spec.RSAPublicKeySpec;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * A JSON Web Key turned into a JDK {@link PublicKey}, with the algorithm it may verify.
@@ -59,6 +65,41 @@ public record Jwk(String kid, String alg, PublicKey key) {
         return new Jwk(kid, alg != null ? alg : "EdDSA", KeyFactory.getInstance("Ed25519").generatePublic(spec));
       }
       default -> throw new GeneralSecurityException("unsupported kty " + kty);
+    }
+  }
+
+  /**
+   * The RFC 7638 SHA-256 thumbprint (base64url) of a public JWK: its required members only,
+   * sorted, without whitespace. This is what a DPoP-bound token's {@code cnf.jkt} names.
+   *
+   * @throws GeneralSecurityException for a kty other than EC, RSA or OKP, or a missing member
+   */
+  public static String thumbprint(JsonNode jwk) throws GeneralSecurityException {
+    String kty = text(jwk, "kty");
+    List<String> members =
+        switch (kty == null ? "" : kty) {
+          case "EC" -> List.of("crv", "kty", "x", "y");
+          case "RSA" -> List.of("e", "kty", "n");
+          case "OKP" -> List.of("crv", "kty", "x");
+          default -> throw new GeneralSecurityException("unsupported kty " + kty);
+        };
+    Map<String, String> required = new TreeMap<>();
+    for (String member : members) {
+      String value = text(jwk, member);
+      if (value == null) throw new GeneralSecurityException("JWK without " + member);
+      required.put(member, value);
+    }
+    return thumbprintOfMembers(required);
+  }
+
+  /** RFC 7638 over members that are already exactly the required ones. */
+  public static String thumbprintOfMembers(Map<String, String> required) {
+    String canonical = Json.toJson(new TreeMap<>(required)); // Jackson writes no whitespace
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(canonical.getBytes(StandardCharsets.UTF_8));
+      return Base64.getUrlEncoder().withoutPadding().encodeToString(digest);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("the JDK lacks SHA-256", e);
     }
   }
 
