@@ -202,6 +202,9 @@ func (r *Refusal) Write(w http.ResponseWriter) {
 	if r.WWWAuthenticate != "" {
 		w.Header().Set("WWW-Authenticate", r.WWWAuthenticate)
 	}
+	if r.Status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "5")
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	body, _ := json.Marshal(struct {

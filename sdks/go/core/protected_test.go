@@ -116,10 +116,11 @@ func (f *prFixture) proofParts(token string) (map[string]any, map[string]any) {
 }
 
 type prAnswer struct {
-	status    int
-	challenge string
-	body      map[string]string
-	text      string
+	status     int
+	challenge  string
+	retryAfter string
+	body       map[string]string
+	text       string
 }
 
 // send makes a request to the fixture's server; header holds the request's headers (several
@@ -141,7 +142,7 @@ func (f *prFixture) send(t *testing.T, method, path string, header http.Header) 
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
-	out := prAnswer{status: res.StatusCode, challenge: res.Header.Get("WWW-Authenticate"), text: string(raw)}
+	out := prAnswer{status: res.StatusCode, challenge: res.Header.Get("WWW-Authenticate"), retryAfter: res.Header.Get("Retry-After"), text: string(raw)}
 	if len(res.Header.Values("WWW-Authenticate")) > 1 {
 		t.Errorf("several WWW-Authenticate headers: %q", res.Header.Values("WWW-Authenticate"))
 	}
@@ -432,7 +433,7 @@ func TestProtectedResourceOptionsAreChecked(t *testing.T) {
 func TestProtectedResourceWithoutJWKS(t *testing.T) {
 	f := newPRFixture(t, func(o *ProtectedResourceOptions) { o.JWKSURI = "http://127.0.0.1:1/jwks.json" })
 	got := f.send(t, "GET", "/mcp", auth("Authorization", "Bearer "+f.token(t, false, nil)))
-	if got.status != 503 || got.challenge != "" || got.body["error"] != "temporarily_unavailable" || f.calls.Load() != 0 {
+	if got.status != 503 || got.challenge != "" || got.retryAfter != "5" || got.body["error"] != "temporarily_unavailable" || f.calls.Load() != 0 {
 		t.Errorf("%+v", got)
 	}
 }

@@ -236,7 +236,8 @@ class ProtectedResource:
                 "error": "temporarily_unavailable",
                 "error_description": "The authorization server's keys cannot be fetched now.",
             }
-            return AuthDecision(503, (("Content-Type", "application/json"),), _json(body))
+            headers = (("Content-Type", "application/json"), ("Retry-After", "5"))
+            return AuthDecision(503, headers, _json(body))
         description = _INVALID_TOKEN.get(error.reason, "The access token is not valid.")
         return self._challenge(401, presented.scheme, "invalid_token", description)
 

@@ -498,6 +498,7 @@ def test_an_unreachable_jwks_is_no_invalid_token() -> None:
         )
     assert decision.status == 503
     assert "WWW-Authenticate" not in dict(decision.headers)
+    assert dict(decision.headers)["Retry-After"] == "5"
 
 
 # --- metadata ---

@@ -255,3 +255,12 @@ describe('success', () => {
     expect((await get(past, { authorization: `Bearer ${expired}` })).ok).toBe(true);
   });
 });
+
+describe('an issuer whose keys cannot be fetched', () => {
+  it('answers 503 temporarily_unavailable with Retry-After and no challenge: the token may be good', async () => {
+    const unreachable = protect({ jwksUri: 'http://127.0.0.1:1/jwks.json' });
+    const decision = await get(unreachable, { authorization: `Bearer ${await token()}` });
+    expect(decision).toMatchObject({ ok: false, status: 503, headers: { 'retry-after': '5' }, body: { error: 'temporarily_unavailable' } });
+    if (!decision.ok) expect(decision.headers['www-authenticate']).toBeUndefined();
+  });
+});

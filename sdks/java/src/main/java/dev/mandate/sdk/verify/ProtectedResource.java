@@ -162,6 +162,9 @@ public final class ProtectedResource {
     try {
       claims = verifier.verify(token);
     } catch (TokenVerificationException e) {
+      // The issuer's keys out of reach is no fault of the token: invalid_token would make
+      // clients throw good tokens away.
+      if (e.reason() == TokenVerificationException.Reason.JWKS_UNAVAILABLE) return unavailable();
       String description = describe(e.reason());
       return refuse(401, challenge(scheme, false, "invalid_token", description, null), "invalid_token", description);
     }
@@ -252,6 +255,18 @@ public final class ProtectedResource {
     return new Decision(null, status, headers, Json.toJson(body), error);
   }
 
+  /** 503 with Retry-After: the JWKS could not be fetched (and no cached key verifies). */
+  private static Decision unavailable() {
+    Map<String, String> headers = new LinkedHashMap<>();
+    headers.put("Retry-After", "5");
+    headers.put("Content-Type", "application/json");
+    headers.put("Cache-Control", "no-store");
+    Map<String, String> body = new LinkedHashMap<>();
+    body.put("error", "temporarily_unavailable");
+    body.put("error_description", "The authorization server's keys cannot be fetched now.");
+    return new Decision(null, 503, headers, Json.toJson(body), "temporarily_unavailable");
+  }
+
   /** A fixed sentence per reason: the verifier's own messages may quote the token's claims. */
   private static String describe(TokenVerificationException.Reason reason) {
     return switch (reason) {
@@ -261,7 +276,7 @@ public final class ProtectedResource {
       case WRONG_ISSUER -> "The access token is from another issuer.";
       case WRONG_TYPE -> "The token is not an access token (typ at+jwt).";
       case MALFORMED -> "The access token is malformed.";
-      case JWKS_UNAVAILABLE -> "The access token cannot be checked now: the signing keys are unavailable.";
+      case JWKS_UNAVAILABLE -> "The signing keys are unavailable.";
       case UNSUPPORTED_ALGORITHM, UNKNOWN_KEY, KEY_MISMATCH, BAD_SIGNATURE -> "The access token signature does not verify.";
     };
   }

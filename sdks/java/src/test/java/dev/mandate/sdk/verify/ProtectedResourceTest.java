@@ -409,6 +409,17 @@ class ProtectedResourceTest {
   }
 
   @Test
+  void anIssuerWhoseKeysCannotBeFetchedIsUnavailableNotAnInvalidToken() {
+    ProtectedResource unreachable =
+        ProtectedResource.builder().resource(resourceUrl).issuer(issuer).jwksUri("http://127.0.0.1:1/jwks.json").clock(CLOCK).build();
+    ProtectedResource.Decision decision = unreachable.authenticate("GET", "/mcp", headers("Authorization", "Bearer " + token(c -> {})));
+    assertEquals(503, decision.status());
+    assertEquals("temporarily_unavailable", decision.error());
+    assertEquals("5", decision.headers().get("Retry-After"));
+    assertFalse(decision.headers().containsKey("WWW-Authenticate"));
+  }
+
+  @Test
   void acceptedTokensReachTheHandlerWithTheirClaims() throws Exception {
     String bearer = token(c -> c.put("sub", "agt_bearer"));
     ProtectedResource.Decision decision = resource.authenticate("GET", "/mcp?cursor=2", headers("authorization", "Bearer " + bearer));
