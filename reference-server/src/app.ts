@@ -8,6 +8,7 @@ import type { Cache } from './cache/cache';
 import { EpochCache } from './cache/epoch-cache';
 import { MemoryCache } from './cache/memory-cache';
 import { RedisCache } from './cache/redis-cache';
+import { RateLimits } from './http/rate-limits';
 import type { Config } from './config';
 import { SecretHasher } from './domain/secrets';
 import { AccessTokens } from './domain/access-tokens';
@@ -216,6 +217,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
     const identity = identityHandlers(config.issuer, keys);
     const streams = { ...EVENT_STREAM_DEFAULTS, maxLifetimeMs: config.eventStreamMaxSeconds * 1000 };
     const issuerKeys = new IssuerKeys(config.insecureIssuerHosts);
+    const rateLimits = new RateLimits(config.rateLimits, config.device.requestsPerMinute, openedCache, metrics, logger);
     const checkIssuerUrl = (url: string): string | null => checkOutboundUrl(url, config.insecureIssuerHosts);
     const router = buildRouter(
       operations,
@@ -237,7 +239,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
       },
       {
         ...identity.publicHandlers,
-        ...registrationManagementHandlers({ db, hasher, tokenState, validator, bodyLimits, issuer: config.issuer }),
+        ...registrationManagementHandlers({ db, hasher, tokenState, validator, bodyLimits, issuer: config.issuer, rateLimits }),
         ...serviceHandlers({ db, stuckAfterMs: 2 * config.databaseTimeoutMs, cache: openedCache, metrics, documentJson, docsPage: () => renderApiReference(served), issuer: config.issuer }),
         ...oauthHandlers({
           db,
@@ -258,6 +260,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
           cache: openedCache,
           device: config.device,
           dpop,
+          rateLimits,
         }),
       },
       {
@@ -272,6 +275,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
         bodyLimits,
         services: { hasher, metrics, keys, tokenState, adminTokens, mandateScopes: scopes, authenticator: bearer },
         issuer: config.issuer,
+        rateLimits,
       },
     );
 

@@ -55,6 +55,8 @@ export interface Config {
   device: { codeTtlSeconds: number; pollIntervalSeconds: number; requestsPerMinute: number };
   /** Whether DPoP proofs must carry a server nonce (RFC 9449 §8). */
   dpopNonce: 'off' | 'required';
+  /** Rate limits (requests a minute), shared by all instances through Redis; null: off (MANDATE_RATE_LIMITS=off). */
+  rateLimits: RateLimitSettings | null;
   /** The most actors a delegation chain (token exchange) may have. */
   delegationMaxDepth: number;
   /** How long one event stream connection lasts before the client is made to resume. */
@@ -64,6 +66,17 @@ export interface Config {
   logLevel: LogLevel;
   shutdownTimeoutMs: number;
   specPath: string;
+}
+
+export interface RateLimitSettings {
+  /** The token endpoint, per client id presented (authenticated or not). */
+  tokenPerClient: number;
+  /** The token endpoint, per client address. */
+  tokenPerAddress: number;
+  /** The management API, per admin token, and per agent for access tokens (new tokens do not reset it). */
+  apiPerCaller: number;
+  /** Dynamic client registration, per client address. */
+  registrationPerAddress: number;
 }
 
 export class ConfigError extends Error {
@@ -139,6 +152,15 @@ export function loadConfig(env: Env = process.env): Config {
     webhookAllowList: reader.allowList('MANDATE_WEBHOOK_ALLOWED_HOSTS'),
     insecureIssuerHosts: reader.allowList('MANDATE_INSECURE_ISSUER_HOSTS'),
     dpopNonce: reader.oneOf('MANDATE_DPOP_NONCE', ['off', 'required'] as const, 'off'),
+    rateLimits:
+      reader.oneOf('MANDATE_RATE_LIMITS', ['on', 'off'] as const, 'on') === 'off'
+        ? null
+        : {
+            tokenPerClient: reader.integer('MANDATE_RATE_LIMIT_TOKEN_PER_CLIENT', 600, 1, 100_000_000),
+            tokenPerAddress: reader.integer('MANDATE_RATE_LIMIT_TOKEN_PER_ADDRESS', 6000, 1, 100_000_000),
+            apiPerCaller: reader.integer('MANDATE_RATE_LIMIT_API_PER_CALLER', 6000, 1, 100_000_000),
+            registrationPerAddress: reader.integer('MANDATE_RATE_LIMIT_REGISTRATION_PER_ADDRESS', 60, 1, 100_000_000),
+          },
     device: {
       codeTtlSeconds: reader.integer('MANDATE_DEVICE_CODE_TTL_SECONDS', 600, 60, 86_400),
       pollIntervalSeconds: reader.integer('MANDATE_DEVICE_POLL_INTERVAL_SECONDS', 5, 1, 60),

@@ -1,3 +1,5 @@
+import type { GcraResult } from './gcra';
+
 /**
  * Shared fast state between server instances (Redis in production, in-process on the
  * embedded default). Nothing in it is the only copy of data: PostgreSQL is the record.
@@ -8,6 +10,11 @@ export interface Cache {
   setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
   /** Adds one to the counter at `key` (created at 1, expiring after `ttlSeconds`); the new count. */
   increment(key: string, ttlSeconds: number): Promise<number>;
+  /**
+   * One request against the rate limit at `key` (GCRA, see gcra.ts): paced at one per
+   * `intervalUs`, with bursts up to `toleranceUs / intervalUs + 1`.
+   */
+  gcra(key: string, intervalUs: number, toleranceUs: number): Promise<GcraResult>;
   get(key: string): Promise<string | null>;
   /** Several keys in one round trip, in order. */
   getMany(keys: string[]): Promise<(string | null)[]>;

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Cache } from './cache';
+import { type GcraResult, gcraStep } from './gcra';
 
 /** In-process cache for a single instance on the embedded default. */
 export class MemoryCache implements Cache {
@@ -23,6 +24,16 @@ export class MemoryCache implements Cache {
     this.entries.set(key, { value: String(count), expiresAt: live ? current.expiresAt : this.now() + ttlSeconds * 1000 });
     if (!live) this.sweep();
     return Promise.resolve(count);
+  }
+
+  gcra(key: string, intervalUs: number, toleranceUs: number): Promise<GcraResult> {
+    const stored = this.read(key);
+    const result = gcraStep(stored === null ? null : Number(stored), this.now() * 1000, intervalUs, toleranceUs);
+    if (result.allowed) {
+      this.entries.set(key, { value: String(result.tatUs), expiresAt: result.tatUs / 1000 });
+      if (stored === null) this.sweep();
+    }
+    return Promise.resolve(result);
   }
 
   get(key: string): Promise<string | null> {

@@ -1,5 +1,13 @@
-import { Redis } from 'ioredis';
+import { Redis, type Result } from 'ioredis';
 import type { Cache, CacheTimer } from './cache';
+import { GCRA_LUA, type GcraResult } from './gcra';
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    /** GCRA_LUA, registered with defineCommand: [allowed 0|1, tat µs, now µs]. */
+    mandateGcra(key: string, intervalUs: number, toleranceUs: number): Result<[number, number, number], Context>;
+  }
+}
 
 /** Redis, shared by every server instance. Keys are namespaced so a Redis can be shared. */
 export class RedisCache implements Cache {
@@ -18,6 +26,7 @@ export class RedisCache implements Cache {
     // Auto-pipelining sends the commands of one event-loop turn in one write.
     this.redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, enableAutoPipelining: true });
     this.redis.on('error', () => undefined); // reconnects on its own; readiness shows the outage
+    this.redis.defineCommand('mandateGcra', { numberOfKeys: 1, lua: GCRA_LUA });
   }
 
   /**
@@ -37,6 +46,11 @@ export class RedisCache implements Cache {
     // The expiry is set with the first count only (NX), so the window does not slide.
     const results = await this.timed('incr', () => this.redis.multi().incr(this.namespace + key).expire(this.namespace + key, ttlSeconds, 'NX').exec());
     return Number(results?.[0]?.[1] ?? 0);
+  }
+
+  async gcra(key: string, intervalUs: number, toleranceUs: number): Promise<GcraResult> {
+    const [allowed, tatUs, nowUs] = await this.timed('gcra', () => this.redis.mandateGcra(this.namespace + key, Math.round(intervalUs), Math.round(toleranceUs)));
+    return { allowed: allowed === 1, tatUs, nowUs };
   }
 
   async get(key: string): Promise<string | null> {

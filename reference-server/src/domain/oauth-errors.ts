@@ -1,4 +1,4 @@
-/** The error codes of RFC 6749 §5.2, RFC 8707, RFC 7009, RFC 8628 §3.5 and RFC 9449. */
+/** The error codes of RFC 6749 §5.2, RFC 8707, RFC 7009, RFC 8628 §3.5 and RFC 9449, and Mandate's rate limit refusal. */
 export type OAuthErrorCode =
   | 'invalid_request'
   | 'invalid_client'
@@ -13,14 +13,15 @@ export type OAuthErrorCode =
   | 'access_denied'
   | 'expired_token'
   | 'invalid_dpop_proof'
-  | 'use_dpop_nonce';
+  | 'use_dpop_nonce'
+  | 'too_many_requests';
 
 /** An OAuth endpoint failure; the HTTP layer answers it as `{ error, error_description }`. */
 export class OAuthError extends Error {
   constructor(
     readonly error: OAuthErrorCode,
     description: string,
-    readonly status: 400 | 401 = error === 'invalid_client' ? 401 : 400,
+    readonly status: 400 | 401 | 429 = error === 'invalid_client' ? 401 : error === 'too_many_requests' ? 429 : 400,
   ) {
     super(description);
     this.name = 'OAuthError';

@@ -14,6 +14,7 @@ import { orgStore } from '../store/orgs';
 import type { NewApproval } from '../store/approvals';
 import { narrowedScopes } from './grants/grant';
 import { requestInfo } from './router';
+import { type RateLimits, tooManyRequests } from './rate-limits';
 
 /** How device authorization behaves (MANDATE_DEVICE_* settings). */
 export interface DeviceSettings {
@@ -28,6 +29,7 @@ export interface DeviceDeps {
   cache: Cache;
   issuer: string;
   device: DeviceSettings;
+  rateLimits: RateLimits;
 }
 
 interface DeviceAgent {
@@ -50,18 +52,6 @@ interface Requester {
 }
 
 const invalidClient = (description: string) => new OAuthError('invalid_client', description, 401);
-
-/** At most `limit` requests a minute per key; a 429 problem beyond. */
-async function rateLimit(cache: Cache, keys: string[], limit: number): Promise<void> {
-  const window = Math.floor(Date.now() / 60_000);
-  for (const key of keys) {
-    if ((await cache.increment(`device-rate:${key}:${window}`, 120)) > limit) {
-      const retryAfter = 60 - (Math.floor(Date.now() / 1000) % 60);
-      const detail = `At most ${limit} device authorization requests a minute from one address or for one agent. Retry in ${retryAfter} seconds.`;
-      throw new ApiError(429, 'RATE_LIMITED', 'Too many requests', detail, [], { 'Retry-After': String(retryAfter) });
-    }
-  }
-}
 
 /**
  * The key in `jwk`, proved by `client_assertion`: a JWT it signed with `iss` = `sub` = its
@@ -126,10 +116,11 @@ async function requesterOf(form: Map<string, string>, deps: DeviceDeps): Promise
  */
 export async function requestDeviceAuthorization(ctx: Context, form: Map<string, string>, deps: DeviceDeps): Promise<Record<string, unknown>> {
   const info = requestInfo(ctx);
-  await rateLimit(deps.cache, [`ip:${info.ip ?? 'unknown'}`], deps.device.requestsPerMinute);
+  const { devicePerAddress, devicePerClient } = deps.rateLimits.policies;
+  await deps.rateLimits.enforce(ctx, [{ policy: devicePerAddress, key: ctx.ip }], tooManyRequests);
   const requester = await requesterOf(form, deps);
   const { agent, key, orgId } = requester;
-  await rateLimit(deps.cache, [`client:${agent?.id ?? key?.thumbprint ?? ''}`], deps.device.requestsPerMinute);
+  await deps.rateLimits.enforce(ctx, [{ policy: devicePerClient, key: agent?.id ?? key?.thumbprint }], tooManyRequests);
 
   const events: AuditEntry[] = [];
   const audit = (action: string, approvalId: string | null, metadata: Record<string, unknown>) =>

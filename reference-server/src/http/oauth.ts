@@ -19,6 +19,7 @@ import type { Cache } from '../cache/cache';
 import { DPOP_ALGS, type DpopVerifier, DpopRefused } from '../domain/dpop';
 import { proofContext } from './router';
 import { type PublicHandler, requestInfo } from './router';
+import { type RateLimits, tooManyRequests } from './rate-limits';
 import type { RequestValidator } from '../spec/validator';
 
 export interface OAuthDeps extends GrantDeps {
@@ -32,6 +33,7 @@ export interface OAuthDeps extends GrantDeps {
   cache: Cache;
   device: DeviceSettings;
   dpop: DpopVerifier;
+  rateLimits: RateLimits;
 }
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -123,6 +125,15 @@ function clientProof(ctx: Context, form: Map<string, string>): ClientProof | nul
   const secret = form.get('client_secret');
   if (id === undefined || secret === undefined) throw invalidClient();
   return { method: 'client_secret', id, secret };
+}
+
+/** The client id a token request presents, authenticated or not (rate limits count it before authentication). */
+function presentedClientId(ctx: Context, form: Map<string, string>): string | undefined {
+  try {
+    return clientProof(ctx, form)?.id;
+  } catch {
+    return undefined; // malformed: refused later, counted per address only
+  }
 }
 
 /** Renders OAuth failures as RFC 6749 §5.2 documents; other failures go to the problems layer. */
@@ -221,6 +232,8 @@ export function oauthHandlers(deps: OAuthDeps): Record<string, PublicHandler> {
     issueToken: (ctx) =>
       oauthErrors(ctx, async () => {
         const form = await readForm(ctx, deps, 'issueToken');
+        const { tokenPerAddress, tokenPerClient } = deps.rateLimits.policies;
+        await deps.rateLimits.enforce(ctx, [{ policy: tokenPerAddress, key: ctx.ip }, { policy: tokenPerClient, key: presentedClientId(ctx, form) }], tooManyRequests);
         const jkt = await dpopKey(ctx);
         // A public client: the device code is the credential (RFC 8628 §3.4).
         if (form.get('grant_type') === DEVICE_CODE) {

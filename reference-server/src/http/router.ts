@@ -11,6 +11,7 @@ import { type AuditEntry, type RequestInfo, appendEvents } from '../domain/audit
 import { IDEMPOTENCY_HEADER, ORGANIZATION_HEADER, type Operation } from '../spec/operations';
 import type { RequestValidator } from '../spec/validator';
 import type { Authenticator, ProofContext } from './authenticate';
+import { type RateLimits, rateLimited } from './rate-limits';
 import { canonicalJson } from '../domain/canonical-json';
 import { isUnstorable } from '../domain/text';
 import { type BodyLimits, parseJsonBody, readRawBody, unstorableProblem } from './body';
@@ -37,6 +38,7 @@ export interface RouterDeps {
   services: Call['services'];
   /** Where clients address this server: a DPoP proof's htu names it. */
   issuer: string;
+  rateLimits: RateLimits;
 }
 
 /** Fails when the spec and the handlers disagree on the set of operations. */
@@ -75,7 +77,7 @@ export function buildRouter(
     const steps: Middleware[] =
       publicHandler !== undefined
         ? [name, ...(operation.parameters.some((p) => p.location === 'query') ? [checkParameters(operation, deps)] : []), (ctx) => publicHandler(ctx)]
-        : [name, authenticate(operation, deps), authorize(operation), act(operation, handlers[operation.operationId] as Handler, deps)];
+        : [name, authenticate(operation, deps), limit(operation, deps), authorize(operation), act(operation, handlers[operation.operationId] as Handler, deps)];
     router.register(koaPath(operation.path), [operation.method.toUpperCase()], steps);
   }
   return router;
@@ -91,6 +93,22 @@ function authenticate(operation: Operation, deps: RouterDeps): Middleware {
     const state = ctx.state as RequestState;
     state.authorization = authorizationOf(ctx, operation);
     state.principal = await deps.authenticator.authenticate(state.authorization, requestInfo(ctx), proofContext(ctx, deps.issuer));
+    await next();
+  };
+}
+
+/**
+ * The management API's rate limits: per caller (an admin token, or an agent whatever access
+ * token it holds), counted once the caller is known; dynamic registration also per address.
+ */
+function limit(operation: Operation, deps: RouterDeps): Middleware {
+  const { apiPerCaller, registrationPerAddress } = deps.rateLimits.policies;
+  const perAddress = operation.operationId === 'registerClient' ? registrationPerAddress : null;
+  return async (ctx: Context, next: Next) => {
+    const principal = principalOf(ctx);
+    const limits = [{ policy: apiPerCaller, key: `${principal.kind}:${principal.id}` }];
+    if (perAddress !== null) limits.push({ policy: perAddress, key: ctx.ip });
+    await deps.rateLimits.enforce(ctx, limits, rateLimited);
     await next();
   };
 }

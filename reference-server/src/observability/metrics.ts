@@ -31,6 +31,20 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly rateLimited = new Counter({
+    name: 'mandate_rate_limited_total',
+    help: 'Requests refused by a rate limit, by policy.',
+    labelNames: ['policy'] as const,
+    registers: [this.registry],
+  });
+
+  readonly rateLimiterFailures = new Counter({
+    name: 'mandate_rate_limiter_failures_total',
+    help: 'Rate limit checks that could not reach the shared store and let the request through (fail open), by policy.',
+    labelNames: ['policy'] as const,
+    registers: [this.registry],
+  });
+
   readonly authFailures = new Counter({
     name: 'mandate_auth_failures_total',
     help: 'Failed authentications by reason.',

@@ -230,12 +230,14 @@ describe('rate limits', () => {
       const limitedOrg = await createOrg(new Api(limited.baseUrl, limited.bootstrapToken));
       const agent = await createAgent(new Api(limited.baseUrl, limitedOrg.admin));
       const answers: Array<Awaited<ReturnType<typeof postForm>>> = [];
-      for (let i = 0; i < 7; i++) answers.push(await postForm(limited.baseUrl, '/oauth2/device_authorization', { client_id: agent.id as string }));
-      // The window is a calendar minute; seven quick requests span two at most, which allow six.
-      expect(answers.slice(0, 3).map((a) => a.status)).toEqual([200, 200, 200]);
-      const refused = answers.find((a) => a.status === 429);
-      expect(refused?.body.code).toBe('RATE_LIMITED');
-      expect(Number(refused?.headers.get('retry-after'))).toBeGreaterThan(0);
+      for (let i = 0; i < 4; i++) answers.push(await postForm(limited.baseUrl, '/oauth2/device_authorization', { client_id: agent.id as string }));
+      // Three a minute: all three at once, then one every 20 seconds.
+      expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 429]);
+      const refused = answers[3];
+      expect(refused?.body).toMatchObject({ error: 'too_many_requests', error_description: expect.stringContaining('device-address (3 a minute)') });
+      expect(Number(refused?.headers.get('retry-after'))).toBeGreaterThanOrEqual(19);
+      expect(Number(refused?.headers.get('retry-after'))).toBeLessThanOrEqual(20);
+      expect(refused?.headers.get('ratelimit-policy')).toBe('"device-address";q=3;w=60');
     } finally {
       await limited.close();
     }

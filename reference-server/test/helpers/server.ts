@@ -21,13 +21,23 @@ export interface TestServer {
  * A real server on a loopback port: PostgreSQL + Redis ("postgres"), or PGlite in a fresh
  * directory + the in-process cache ("embedded").
  */
+/** Rate limits on, at rates no test reaches. */
+export const UNREACHED_RATE_LIMITS = {
+  MANDATE_RATE_LIMIT_TOKEN_PER_CLIENT: '100000000',
+  MANDATE_RATE_LIMIT_TOKEN_PER_ADDRESS: '100000000',
+  MANDATE_RATE_LIMIT_API_PER_CALLER: '100000000',
+  MANDATE_RATE_LIMIT_REGISTRATION_PER_ADDRESS: '100000000',
+};
+
 export async function startServer(store: 'postgres' | 'embedded', env: Record<string, string> = {}, logger: Logger = pino({ level: 'silent' })): Promise<TestServer> {
   const dataDir = store === 'embedded' ? mkdtempSync(path.join(tmpdir(), 'mandate-test-')) : null;
   const config = loadConfig({
     MANDATE_BOOTSTRAP_TOKEN: TEST_BOOTSTRAP_TOKEN,
-    // Every test server shares one client address and one Redis: the per-address limit of
-    // device authorization would be spent across suites. The rate-limit test sets its own.
+    // Every test server shares one client address and one Redis: per-address (and per-caller)
+    // limits would be spent across suites. The limits stay on, so every request goes through
+    // the limiter; the rate-limit tests set their own.
     MANDATE_DEVICE_REQUESTS_PER_MINUTE: '100000',
+    ...UNREACHED_RATE_LIMITS,
     ...(store === 'postgres'
       ? {
           DATABASE_URL: requireEnv('TEST_DATABASE_URL'),

@@ -16,6 +16,7 @@ const unreachable: Cache = {
   kind: 'redis',
   setIfAbsent: () => Promise.reject(new Error('down')),
   increment: () => Promise.reject(new Error('down')),
+  gcra: () => Promise.reject(new Error('down')),
   get: () => Promise.reject(new Error('down')),
   getMany: () => Promise.reject(new Error('down')),
   set: () => Promise.reject(new Error('down')),

@@ -568,8 +568,9 @@ func (v ListWebhookDeliveriesParamsStatus) IsKnown() bool {
 // which). The device code grant also answers `authorization_pending`, `slow_down` (poll 5 seconds
 // more slowly from now on), `access_denied` and `expired_token` (RFC 8628 §3.5). A DPoP proof that
 // does not verify is `invalid_dpop_proof`; `use_dpop_nonce` asks for the proof again with the
-// nonce of the `DPoP-Nonce` header (RFC 9449 §8). Values this SDK does not know (from a newer
-// server) are kept, and any value may be sent.
+// nonce of the `DPoP-Nonce` header (RFC 9449 §8). `too_many_requests` (status 429, with
+// `Retry-After`) is a rate limit's refusal. Values this SDK does not know (from a newer server)
+// are kept, and any value may be sent.
 type OAuthErrorError string
 
 // Known OAuthErrorError values.
@@ -588,12 +589,13 @@ const (
 	OAuthErrorErrorExpiredToken         OAuthErrorError = "expired_token"
 	OAuthErrorErrorInvalidDpopProof     OAuthErrorError = "invalid_dpop_proof"
 	OAuthErrorErrorUseDpopNonce         OAuthErrorError = "use_dpop_nonce"
+	OAuthErrorErrorTooManyRequests      OAuthErrorError = "too_many_requests"
 )
 
 // IsKnown reports whether v is one of the values this SDK knows.
 func (v OAuthErrorError) IsKnown() bool {
 	switch v {
-	case OAuthErrorErrorInvalidRequest, OAuthErrorErrorInvalidClient, OAuthErrorErrorInvalidGrant, OAuthErrorErrorUnauthorizedClient, OAuthErrorErrorUnsupportedGrantType, OAuthErrorErrorInvalidScope, OAuthErrorErrorInvalidTarget, OAuthErrorErrorUnsupportedTokenType, OAuthErrorErrorAuthorizationPending, OAuthErrorErrorSlowDown, OAuthErrorErrorAccessDenied, OAuthErrorErrorExpiredToken, OAuthErrorErrorInvalidDpopProof, OAuthErrorErrorUseDpopNonce:
+	case OAuthErrorErrorInvalidRequest, OAuthErrorErrorInvalidClient, OAuthErrorErrorInvalidGrant, OAuthErrorErrorUnauthorizedClient, OAuthErrorErrorUnsupportedGrantType, OAuthErrorErrorInvalidScope, OAuthErrorErrorInvalidTarget, OAuthErrorErrorUnsupportedTokenType, OAuthErrorErrorAuthorizationPending, OAuthErrorErrorSlowDown, OAuthErrorErrorAccessDenied, OAuthErrorErrorExpiredToken, OAuthErrorErrorInvalidDpopProof, OAuthErrorErrorUseDpopNonce, OAuthErrorErrorTooManyRequests:
 		return true
 	}
 	return false

@@ -3416,7 +3416,8 @@ type OAuthError struct {
 	// also answers `authorization_pending`, `slow_down` (poll 5 seconds more slowly from now on),
 	// `access_denied` and `expired_token` (RFC 8628 §3.5). A DPoP proof that does not verify is
 	// `invalid_dpop_proof`; `use_dpop_nonce` asks for the proof again with the nonce of the
-	// `DPoP-Nonce` header (RFC 9449 §8).
+	// `DPoP-Nonce` header (RFC 9449 §8). `too_many_requests` (status 429, with `Retry-After`) is a
+	// rate limit's refusal.
 	Error            OAuthErrorError `json:"error"`
 	ErrorDescription *string         `json:"error_description,omitempty"`
 	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send

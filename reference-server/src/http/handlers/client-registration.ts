@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+import { type RateLimits, rateLimited } from '../rate-limits';
 import { agentService } from '../../domain/agents';
 import { type AuditEntry, appendEvents } from '../../domain/audit';
 import { type ClientMetadataInput, RegistrationRefused, clientInformation, clientMetadataOf, clientRegistrationService } from '../../domain/client-registrations';
@@ -49,6 +50,7 @@ export interface RegistrationManagementDeps {
   validator: RequestValidator;
   bodyLimits: BodyLimits;
   issuer: string;
+  rateLimits: RateLimits;
 }
 
 /**
@@ -58,6 +60,7 @@ export interface RegistrationManagementDeps {
 export function registrationManagementHandlers(deps: RegistrationManagementDeps): Record<string, PublicHandler> {
   /** The organization of the client the path names, once its token is checked. */
   async function authorize(ctx: Context): Promise<{ orgId: string; agentId: string } | null> {
+    await deps.rateLimits.enforce(ctx, [{ policy: deps.rateLimits.policies.registrationPerAddress, key: ctx.ip }], rateLimited);
     const agentId = String((ctx.params as Record<string, string>).clientId);
     const token = /^Bearer +(\S+) *$/i.exec(ctx.get('authorization'))?.[1];
     const [row] = AGENT_ID.test(agentId) ? await deps.db.callFunction<{ org_id: string; token_hash: Buffer; agent_status: string }>('SELECT * FROM mandate_find_client_registration($1)', [agentId]) : [];

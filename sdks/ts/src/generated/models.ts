@@ -1084,7 +1084,8 @@ export interface OAuthError {
    * The device code grant also answers `authorization_pending`, `slow_down` (poll 5 seconds
    * more slowly from now on), `access_denied` and `expired_token` (RFC 8628 §3.5). A DPoP
    * proof that does not verify is `invalid_dpop_proof`; `use_dpop_nonce` asks for the
-   * proof again with the nonce of the `DPoP-Nonce` header (RFC 9449 §8).
+   * proof again with the nonce of the `DPoP-Nonce` header (RFC 9449 §8). `too_many_requests`
+   * (status 429, with `Retry-After`) is a rate limit's refusal.
    */
   error: OAuthErrorError;
   error_description?: string;
@@ -1096,9 +1097,10 @@ export interface OAuthError {
  * The device code grant also answers `authorization_pending`, `slow_down` (poll 5 seconds
  * more slowly from now on), `access_denied` and `expired_token` (RFC 8628 §3.5). A DPoP
  * proof that does not verify is `invalid_dpop_proof`; `use_dpop_nonce` asks for the
- * proof again with the nonce of the `DPoP-Nonce` header (RFC 9449 §8).
+ * proof again with the nonce of the `DPoP-Nonce` header (RFC 9449 §8). `too_many_requests`
+ * (status 429, with `Retry-After`) is a rate limit's refusal.
  */
-export type OAuthErrorError = "invalid_request" | "invalid_client" | "invalid_grant" | "unauthorized_client" | "unsupported_grant_type" | "invalid_scope" | "invalid_target" | "unsupported_token_type" | "authorization_pending" | "slow_down" | "access_denied" | "expired_token" | "invalid_dpop_proof" | "use_dpop_nonce" | (string & {});
+export type OAuthErrorError = "invalid_request" | "invalid_client" | "invalid_grant" | "unauthorized_client" | "unsupported_grant_type" | "invalid_scope" | "invalid_target" | "unsupported_token_type" | "authorization_pending" | "slow_down" | "access_denied" | "expired_token" | "invalid_dpop_proof" | "use_dpop_nonce" | "too_many_requests" | (string & {});
 
 export interface Organization {
   /** Organization id. */

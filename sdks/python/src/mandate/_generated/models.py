@@ -387,7 +387,8 @@ class OAuthErrorError(OpenEnum):
     The device code grant also answers `authorization_pending`, `slow_down` (poll 5 seconds
     more slowly from now on), `access_denied` and `expired_token` (RFC 8628 §3.5). A DPoP
     proof that does not verify is `invalid_dpop_proof`; `use_dpop_nonce` asks for the
-    proof again with the nonce of the `DPoP-Nonce` header (RFC 9449 §8).
+    proof again with the nonce of the `DPoP-Nonce` header (RFC 9449 §8). `too_many_requests`
+    (status 429, with `Retry-After`) is a rate limit's refusal.
     """
 
     INVALID_REQUEST = "invalid_request"
@@ -404,6 +405,7 @@ class OAuthErrorError(OpenEnum):
     EXPIRED_TOKEN = "expired_token"
     INVALID_DPOP_PROOF = "invalid_dpop_proof"
     USE_DPOP_NONCE = "use_dpop_nonce"
+    TOO_MANY_REQUESTS = "too_many_requests"
 
 
 class PublicJwkInputAlg(OpenEnum):
@@ -1340,7 +1342,8 @@ class OAuthError(BaseModel):
     The device code grant also answers `authorization_pending`, `slow_down` (poll 5 seconds
     more slowly from now on), `access_denied` and `expired_token` (RFC 8628 §3.5). A DPoP
     proof that does not verify is `invalid_dpop_proof`; `use_dpop_nonce` asks for the
-    proof again with the nonce of the `DPoP-Nonce` header (RFC 9449 §8).
+    proof again with the nonce of the `DPoP-Nonce` header (RFC 9449 §8). `too_many_requests`
+    (status 429, with `Retry-After`) is a rate limit's refusal.
     """
     error_description: Optional[str] = None
 

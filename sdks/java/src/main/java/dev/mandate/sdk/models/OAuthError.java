@@ -52,7 +52,8 @@ public final class OAuthError {
    * The device code grant also answers {@code authorization_pending}, {@code slow_down} (poll 5 seconds
    * more slowly from now on), {@code access_denied} and {@code expired_token} (RFC 8628 §3.5). A DPoP
    * proof that does not verify is {@code invalid_dpop_proof}; {@code use_dpop_nonce} asks for the
-   * proof again with the nonce of the {@code DPoP-Nonce} header (RFC 9449 §8).
+   * proof again with the nonce of the {@code DPoP-Nonce} header (RFC 9449 §8). {@code too_many_requests}
+   * (status 429, with {@code Retry-After}) is a rate limit's refusal.
    */
   public OAuthErrorError error() {
     return error.orNull();

@@ -12,7 +12,8 @@ import java.util.List;
  * The device code grant also answers {@code authorization_pending}, {@code slow_down} (poll 5 seconds
  * more slowly from now on), {@code access_denied} and {@code expired_token} (RFC 8628 §3.5). A DPoP
  * proof that does not verify is {@code invalid_dpop_proof}; {@code use_dpop_nonce} asks for the
- * proof again with the nonce of the {@code DPoP-Nonce} header (RFC 9449 §8).
+ * proof again with the nonce of the {@code DPoP-Nonce} header (RFC 9449 §8). {@code too_many_requests}
+ * (status 429, with {@code Retry-After}) is a rate limit's refusal.
  *
  * Open: {@link #of(String)} keeps a value this SDK does not know.
  */
@@ -31,8 +32,9 @@ public final class OAuthErrorError extends OpenEnum {
   public static final OAuthErrorError EXPIRED_TOKEN = new OAuthErrorError("expired_token");
   public static final OAuthErrorError INVALID_DPOP_PROOF = new OAuthErrorError("invalid_dpop_proof");
   public static final OAuthErrorError USE_DPOP_NONCE = new OAuthErrorError("use_dpop_nonce");
+  public static final OAuthErrorError TOO_MANY_REQUESTS = new OAuthErrorError("too_many_requests");
 
-  private static final List<OAuthErrorError> KNOWN = List.of(INVALID_REQUEST, INVALID_CLIENT, INVALID_GRANT, UNAUTHORIZED_CLIENT, UNSUPPORTED_GRANT_TYPE, INVALID_SCOPE, INVALID_TARGET, UNSUPPORTED_TOKEN_TYPE, AUTHORIZATION_PENDING, SLOW_DOWN, ACCESS_DENIED, EXPIRED_TOKEN, INVALID_DPOP_PROOF, USE_DPOP_NONCE);
+  private static final List<OAuthErrorError> KNOWN = List.of(INVALID_REQUEST, INVALID_CLIENT, INVALID_GRANT, UNAUTHORIZED_CLIENT, UNSUPPORTED_GRANT_TYPE, INVALID_SCOPE, INVALID_TARGET, UNSUPPORTED_TOKEN_TYPE, AUTHORIZATION_PENDING, SLOW_DOWN, ACCESS_DENIED, EXPIRED_TOKEN, INVALID_DPOP_PROOF, USE_DPOP_NONCE, TOO_MANY_REQUESTS);
 
   /** The known values, for exhaustive switches; {@code _UNKNOWN} for any other value. */
   public enum Known {
@@ -50,6 +52,7 @@ public final class OAuthErrorError extends OpenEnum {
     EXPIRED_TOKEN,
     INVALID_DPOP_PROOF,
     USE_DPOP_NONCE,
+    TOO_MANY_REQUESTS,
     _UNKNOWN
   }
 
@@ -92,6 +95,7 @@ public final class OAuthErrorError extends OpenEnum {
       case "expired_token" -> Known.EXPIRED_TOKEN;
       case "invalid_dpop_proof" -> Known.INVALID_DPOP_PROOF;
       case "use_dpop_nonce" -> Known.USE_DPOP_NONCE;
+      case "too_many_requests" -> Known.TOO_MANY_REQUESTS;
       default -> Known._UNKNOWN;
     };
   }
