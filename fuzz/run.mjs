@@ -196,7 +196,7 @@ async function run(store, caller, waivers) {
   let server;
   try {
     // Limits stay on (every request passes the limiter) at rates the fuzzer never reaches.
-    const limits = { MANDATE_RATE_LIMIT_TOKEN_PER_CLIENT: '100000000', MANDATE_RATE_LIMIT_TOKEN_PER_ADDRESS: '100000000', MANDATE_RATE_LIMIT_API_PER_CALLER: '100000000', MANDATE_RATE_LIMIT_REGISTRATION_PER_ADDRESS: '100000000', MANDATE_DEVICE_REQUESTS_PER_MINUTE: '100000' };
+    const limits = { MANDATE_RATE_LIMIT_TOKEN_PER_CLIENT: '100000000', MANDATE_RATE_LIMIT_TOKEN_PER_ADDRESS: '100000000', MANDATE_RATE_LIMIT_API_PER_CALLER: '100000000', MANDATE_RATE_LIMIT_REGISTRATION_PER_ADDRESS: '100000000', MANDATE_RATE_LIMIT_DIRECTORY_PER_ADDRESS: '100000000', MANDATE_DEVICE_REQUESTS_PER_MINUTE: '100000' };
     server = await startServer(undefined, { env: { ...backing.env, ...limits }, logFile: join(dir, 'server.log') });
     writeFileSync(join(dir, 'schemathesis.toml'), schemathesisConfig({ ...(await setUp(server, caller)), waivers }));
     const args = [

@@ -23,6 +23,7 @@ it('puts every operation of the spec in its tag’s resource', () => {
     'federation',
     'client registrations',
     'approvals',
+    'directory',
     'identity',
     'oauth',
     'signing keys',
@@ -47,7 +48,7 @@ it('reads the event stream: typed data from x-sse-data, resumable, header authen
 it('finds the paginated lists and the operations that take an organization or an idempotency key', () => {
   const all = ir.resources.flatMap((r) => r.operations);
   expect(all.filter((o) => o.pagination !== undefined).map((o) => o.operationId).sort()).toEqual(
-    ['listAdminTokens', 'listAgentKeys', 'listAgents', 'listApprovals', 'listAuditEvents', 'listCredentials', 'listDelegations', 'listFederationPartners', 'listOrgs', 'listTrustPolicies', 'listWebhookDeliveries', 'listWebhooks'].sort(),
+    ['listAdminTokens', 'listAgentKeys', 'listAgents', 'listApprovals', 'listAuditEvents', 'listCredentials', 'listDelegations', 'listDirectoryAgents', 'listFederationPartners', 'listOrgs', 'listTrustPolicies', 'listWebhookDeliveries', 'listWebhooks'].sort(),
   );
   const issue = all.find((o) => o.operationId === 'issueToken');
   expect(issue).toMatchObject({ auth: ['clientBasic', 'none'], params: { location: 'form', model: 'TokenRequest' } });

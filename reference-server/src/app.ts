@@ -9,6 +9,7 @@ import { EpochCache } from './cache/epoch-cache';
 import { MemoryCache } from './cache/memory-cache';
 import { RedisCache } from './cache/redis-cache';
 import { RateLimits } from './http/rate-limits';
+import { directoryHandlers } from './http/handlers/directory';
 import type { Config } from './config';
 import { SecretHasher } from './domain/secrets';
 import { AccessTokens } from './domain/access-tokens';
@@ -239,6 +240,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
       },
       {
         ...identity.publicHandlers,
+        ...directoryHandlers({ db, issuer: config.issuer, rateLimits }),
         ...registrationManagementHandlers({ db, hasher, tokenState, validator, bodyLimits, issuer: config.issuer, rateLimits }),
         ...serviceHandlers({ db, stuckAfterMs: 2 * config.databaseTimeoutMs, cache: openedCache, metrics, documentJson, docsPage: () => renderApiReference(served), issuer: config.issuer }),
         ...oauthHandlers({

@@ -77,6 +77,8 @@ export interface RateLimitSettings {
   apiPerCaller: number;
   /** Dynamic client registration, per client address. */
   registrationPerAddress: number;
+  /** The public directory (no authentication), per client address. */
+  directoryPerAddress: number;
 }
 
 export class ConfigError extends Error {
@@ -160,6 +162,7 @@ export function loadConfig(env: Env = process.env): Config {
             tokenPerAddress: reader.integer('MANDATE_RATE_LIMIT_TOKEN_PER_ADDRESS', 6000, 1, 100_000_000),
             apiPerCaller: reader.integer('MANDATE_RATE_LIMIT_API_PER_CALLER', 6000, 1, 100_000_000),
             registrationPerAddress: reader.integer('MANDATE_RATE_LIMIT_REGISTRATION_PER_ADDRESS', 60, 1, 100_000_000),
+            directoryPerAddress: reader.integer('MANDATE_RATE_LIMIT_DIRECTORY_PER_ADDRESS', 600, 1, 100_000_000),
           },
     device: {
       codeTtlSeconds: reader.integer('MANDATE_DEVICE_CODE_TTL_SECONDS', 600, 60, 86_400),

@@ -58,6 +58,7 @@ export const agentService = {
         metadata: input.metadata ?? {},
         trustLevel: input.trustLevel ?? 'unknown',
         dpopRequired: input.dpopRequired ?? false,
+        public: input.public ?? false,
       }),
     );
   },

@@ -60,7 +60,7 @@ const mediaTypes = (value: string | undefined): string[] => {
 };
 
 /** The agent as an A2A agent card; how each field is derived is documented on AgentCard. */
-export function agentCard(agent: AgentRecord, context: { issuer: string; orgName: string }) {
+export function agentCard(agent: Pick<AgentRecord, 'name' | 'description' | 'version' | 'capabilities' | 'metadata'>, context: { issuer: string; orgName: string }) {
   const url = httpUrl(agent.metadata.url);
   return {
     name: agent.name,

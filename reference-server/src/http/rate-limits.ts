@@ -13,6 +13,7 @@ export interface RoutePolicies {
   tokenPerAddress: RatePolicy;
   apiPerCaller: RatePolicy;
   registrationPerAddress: RatePolicy;
+  directoryPerAddress: RatePolicy;
   devicePerAddress: RatePolicy;
   devicePerClient: RatePolicy;
 }
@@ -43,12 +44,13 @@ export class RateLimits {
 
   constructor(settings: RateLimitSettings | null, devicePerMinute: number, cache: Cache, metrics: Metrics, logger: Logger) {
     this.limiter = settings === null ? null : new RateLimiter(cache, observer(metrics, logger));
-    const perMinute = settings ?? { tokenPerClient: 1, tokenPerAddress: 1, apiPerCaller: 1, registrationPerAddress: 1 };
+    const perMinute = settings ?? { tokenPerClient: 1, tokenPerAddress: 1, apiPerCaller: 1, registrationPerAddress: 1, directoryPerAddress: 1 };
     this.policies = {
       tokenPerClient: { name: 'token-client', perMinute: perMinute.tokenPerClient },
       tokenPerAddress: { name: 'token-address', perMinute: perMinute.tokenPerAddress },
       apiPerCaller: { name: 'api-caller', perMinute: perMinute.apiPerCaller },
       registrationPerAddress: { name: 'registration-address', perMinute: perMinute.registrationPerAddress },
+      directoryPerAddress: { name: 'directory-address', perMinute: perMinute.directoryPerAddress },
       devicePerAddress: { name: 'device-address', perMinute: devicePerMinute },
       devicePerClient: { name: 'device-client', perMinute: devicePerMinute },
     };

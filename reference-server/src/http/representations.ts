@@ -52,6 +52,7 @@ export const agentJson = (agent: AgentRecord) => ({
   status: agent.status,
   trustLevel: agent.trustLevel,
   dpopRequired: agent.dpopRequired,
+  public: agent.public,
   createdAt: agent.createdAt.toISOString(),
   updatedAt: agent.updatedAt.toISOString(),
   suspendedAt: time(agent.suspendedAt),

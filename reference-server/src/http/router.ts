@@ -76,7 +76,7 @@ export function buildRouter(
     const publicHandler = publicHandlers[operation.operationId];
     const steps: Middleware[] =
       publicHandler !== undefined
-        ? [name, ...(operation.parameters.some((p) => p.location === 'query') ? [checkParameters(operation, deps)] : []), (ctx) => publicHandler(ctx)]
+        ? [name, ...(checksParameters(operation) ? [checkParameters(operation, deps)] : []), (ctx) => publicHandler(ctx)]
         : [name, authenticate(operation, deps), limit(operation, deps), authorize(operation), act(operation, handlers[operation.operationId] as Handler, deps)];
     router.register(koaPath(operation.path), [operation.method.toUpperCase()], steps);
   }
@@ -180,6 +180,10 @@ async function readAndValidate(ctx: Context, operation: Operation, deps: RouterD
 }
 
 /** A public operation's query parameters, checked as those of authenticated operations are. */
+/** A public operation's parameters are checked when it takes a query, or documents a 400 for bad ones. */
+const checksParameters = (operation: Operation): boolean =>
+  operation.parameters.some((p) => p.location === 'query') || (operation.parameters.length > 0 && operation.responses.has('400'));
+
 function checkParameters(operation: Operation, deps: RouterDeps): Middleware {
   return async (ctx: Context, next: Next) => {
     const { problems } = deps.validator.parameters(operation.operationId, { path: ctx.params as Record<string, string>, query: ctx.query, headers: ctx.headers });

@@ -17,6 +17,8 @@ export interface AgentFields {
   metadata: Record<string, string>;
   trustLevel: TrustLevel;
   dpopRequired: boolean;
+  /** Listed in the public directory while active. */
+  public: boolean;
 }
 
 export interface AgentRecord extends AgentFields {
@@ -38,11 +40,11 @@ export interface AgentFilters {
 }
 
 const COLUMNS = `id, org_id AS "orgId", name, description, agent_type AS "agentType", version, capabilities, owner,
-  deployment_env AS "deploymentEnv", allowed_scopes AS "allowedScopes", metadata, trust_level AS "trustLevel", dpop_required AS "dpopRequired", status,
+  deployment_env AS "deploymentEnv", allowed_scopes AS "allowedScopes", metadata, trust_level AS "trustLevel", dpop_required AS "dpopRequired", public, status,
   created_at AS "createdAt", updated_at AS "updatedAt", suspended_at AS "suspendedAt",
   decommissioned_at AS "decommissionedAt"`;
 
-/** The descriptive columns, in the order of the $3…$13 placeholders of insert and save. */
+/** The descriptive columns, in the order of the $3…$14 placeholders of insert and save. */
 const fieldParams = (agent: AgentFields): unknown[] => [
   agent.name,
   agent.description,
@@ -55,6 +57,7 @@ const fieldParams = (agent: AgentFields): unknown[] => [
   JSON.stringify(agent.metadata),
   agent.trustLevel,
   agent.dpopRequired,
+  agent.public,
 ];
 
 /** Escapes LIKE wildcards so a search for `50%` finds the text "50%". */
@@ -64,8 +67,8 @@ export const agentStore = {
   async insert(sql: Sql, agent: AgentFields & { id: string; orgId: string }): Promise<AgentRecord> {
     const [row] = await sql.query<AgentRecord>(
       `INSERT INTO agents (id, org_id, name, description, agent_type, version, capabilities, owner,
-         deployment_env, allowed_scopes, metadata, trust_level, dpop_required, status)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'active') RETURNING ${COLUMNS}`,
+         deployment_env, allowed_scopes, metadata, trust_level, dpop_required, public, status)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'active') RETURNING ${COLUMNS}`,
       [agent.id, agent.orgId, ...fieldParams(agent)],
     );
     return row as AgentRecord;
@@ -103,7 +106,7 @@ export const agentStore = {
     const [row] = await sql.query<AgentRecord>(
       `UPDATE agents SET name = $3, description = $4, agent_type = $5, version = $6, capabilities = $7,
          owner = $8, deployment_env = $9, allowed_scopes = $10, metadata = $11, trust_level = $12, dpop_required = $13,
-         status = $14, suspended_at = $15, decommissioned_at = $16, updated_at = now()
+         public = $14, status = $15, suspended_at = $16, decommissioned_at = $17, updated_at = now()
        WHERE org_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
       [agent.orgId, agent.id, ...fieldParams(agent), agent.status, agent.suspendedAt, agent.decommissionedAt],
     );

@@ -27,6 +27,7 @@ export const UNREACHED_RATE_LIMITS = {
   MANDATE_RATE_LIMIT_TOKEN_PER_ADDRESS: '100000000',
   MANDATE_RATE_LIMIT_API_PER_CALLER: '100000000',
   MANDATE_RATE_LIMIT_REGISTRATION_PER_ADDRESS: '100000000',
+  MANDATE_RATE_LIMIT_DIRECTORY_PER_ADDRESS: '100000000',
 };
 
 export async function startServer(store: 'postgres' | 'embedded', env: Record<string, string> = {}, logger: Logger = pino({ level: 'silent' })): Promise<TestServer> {

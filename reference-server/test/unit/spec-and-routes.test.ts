@@ -2,6 +2,7 @@ import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { agentKeyHandlers } from '../../src/http/handlers/agent-keys';
 import { delegationHandlers } from '../../src/http/handlers/delegations';
+import { directoryHandlers } from '../../src/http/handlers/directory';
 import { agentHandlers, credentialHandlers } from '../../src/http/handlers/agents';
 import { eventHandlers } from '../../src/http/handlers/events';
 import { identityHandlers } from '../../src/http/handlers/identity';
@@ -29,6 +30,7 @@ const implemented = [
   ...Object.keys(approvalHandlers),
   ...Object.keys(clientRegistrationHandlers('http://localhost')),
   ...Object.keys(registrationManagementHandlers(undefined as never)),
+  ...Object.keys(directoryHandlers(undefined as never)),
   ...Object.keys(federationHandlers(undefined as never, undefined as never)),
   ...PUBLIC_OPERATIONS,
   ...OAUTH_OPERATIONS,
@@ -58,7 +60,8 @@ describe('the server and the spec', () => {
     for (const operation of operations) {
       // RFC 7592's operations take the client's registration access token, checked by their handlers.
       const registrationManagement = ['getClientRegistration', 'updateClientRegistration', 'deleteClientRegistration'].includes(operation.operationId);
-      const ownAuthentication = operation.tag === 'Service' || operation.tag === 'OAuth 2.0' || operation.operationId === 'getInstanceDid' || registrationManagement;
+      // The directory is public on purpose: it shows what organizations chose to show anyone.
+      const ownAuthentication = operation.tag === 'Service' || operation.tag === 'OAuth 2.0' || operation.tag === 'Directory' || operation.operationId === 'getInstanceDid' || registrationManagement;
       expect([operation.operationId, operation.requiredScopes === null]).toEqual([operation.operationId, ownAuthentication && operation.operationId !== 'introspectToken']);
     }
   });

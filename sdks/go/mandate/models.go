@@ -270,6 +270,10 @@ type Agent struct {
 	// Whether the agent's tokens must be DPoP-bound (RFC 9449); a token request without a DPoP proof
 	// is then `invalid_dpop_proof`.
 	DpopRequired bool `json:"dpopRequired"`
+	// Whether the agent is listed in the public directory (`GET /v1/directory/agents`) while it is
+	// active. Only its name, description, capabilities, organization name, DID and agent card are
+	// shown there.
+	Public bool `json:"public"`
 	// RFC 3339 time in UTC.
 	CreatedAt Timestamp `json:"createdAt"`
 	// RFC 3339 time in UTC.
@@ -298,6 +302,7 @@ func (m Agent) MarshalJSON() ([]byte, error) {
 	w.Field("status", m.Status)
 	w.Field("trustLevel", m.TrustLevel)
 	w.Field("dpopRequired", m.DpopRequired)
+	w.Field("public", m.Public)
 	w.Field("createdAt", m.CreatedAt)
 	w.Field("updatedAt", m.UpdatedAt)
 	w.Field("suspendedAt", m.SuspendedAt)
@@ -325,6 +330,7 @@ func (m *Agent) UnmarshalJSON(data []byte) error {
 	r.Take("status", &m.Status)
 	r.Take("trustLevel", &m.TrustLevel)
 	r.Take("dpopRequired", &m.DpopRequired)
+	r.Take("public", &m.Public)
 	r.Take("createdAt", &m.CreatedAt)
 	r.Take("updatedAt", &m.UpdatedAt)
 	r.Take("suspendedAt", &m.SuspendedAt)
@@ -613,6 +619,9 @@ type AgentCreate struct {
 	TrustLevel *TrustLevel `json:"trustLevel,omitempty"`
 	// Require DPoP-bound tokens (RFC 9449) for this agent.
 	DpopRequired *bool `json:"dpopRequired,omitempty"`
+	// List the agent in the public directory while it is active (default false). Only its name,
+	// description, capabilities, organization name, DID and agent card are shown there.
+	Public *bool `json:"public,omitempty"`
 	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
 	// extra ones.
 	ExtraFields map[string]json.RawMessage `json:"-"`
@@ -650,6 +659,9 @@ func (m AgentCreate) MarshalJSON() ([]byte, error) {
 	if m.DpopRequired != nil {
 		w.Field("dpopRequired", m.DpopRequired)
 	}
+	if m.Public != nil {
+		w.Field("public", m.Public)
+	}
 	return w.Finish(m.ExtraFields)
 }
 
@@ -670,6 +682,7 @@ func (m *AgentCreate) UnmarshalJSON(data []byte) error {
 	r.Take("metadata", &m.Metadata)
 	r.Take("trustLevel", &m.TrustLevel)
 	r.Take("dpopRequired", &m.DpopRequired)
+	r.Take("public", &m.Public)
 	m.ExtraFields = r.Rest()
 	return r.Err()
 }
@@ -860,6 +873,9 @@ type AgentUpdate struct {
 	TrustLevel *TrustLevel `json:"trustLevel,omitempty"`
 	// Require DPoP-bound tokens (RFC 9449) for this agent.
 	DpopRequired *bool `json:"dpopRequired,omitempty"`
+	// List the agent in the public directory while it is active (default false). Only its name,
+	// description, capabilities, organization name, DID and agent card are shown there.
+	Public *bool `json:"public,omitempty"`
 	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
 	// extra ones.
 	ExtraFields map[string]json.RawMessage `json:"-"`
@@ -904,6 +920,9 @@ func (m AgentUpdate) MarshalJSON() ([]byte, error) {
 	if m.DpopRequired != nil {
 		w.Field("dpopRequired", m.DpopRequired)
 	}
+	if m.Public != nil {
+		w.Field("public", m.Public)
+	}
 	return w.Finish(m.ExtraFields)
 }
 
@@ -925,6 +944,7 @@ func (m *AgentUpdate) UnmarshalJSON(data []byte) error {
 	r.Take("status", &m.Status)
 	r.Take("trustLevel", &m.TrustLevel)
 	r.Take("dpopRequired", &m.DpopRequired)
+	r.Take("public", &m.Public)
 	m.ExtraFields = r.Rest()
 	return r.Err()
 }
@@ -2143,6 +2163,86 @@ func (m *DidVerificationMethod) UnmarshalJSON(data []byte) error {
 	return r.Err()
 }
 
+// DirectoryAgent is a public agent as the directory shows it to anyone: nothing its organization
+// keeps private (no owner, metadata, scopes, keys or credentials).
+type DirectoryAgent struct {
+	// Agent id. Also the agent's OAuth `client_id`.
+	ID          AgentID `json:"id"`
+	Name        string  `json:"name"`
+	Description *string `json:"description"`
+	// What the agent can do, as short labels (e.g. `web-search`).
+	Capabilities Capabilities `json:"capabilities"`
+	// The display name of the agent's organization.
+	OrganizationName string `json:"organizationName"`
+	// The agent's `did:web` identifier.
+	Did string `json:"did"`
+	// Where anyone can read the agent's A2A agent card (`GET /v1/directory/agents/{agentId}/card`).
+	AgentCardURL string `json:"agentCardUrl"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m DirectoryAgent) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("id", m.ID)
+	w.Field("name", m.Name)
+	w.Field("description", m.Description)
+	w.Field("capabilities", m.Capabilities)
+	w.Field("organizationName", m.OrganizationName)
+	w.Field("did", m.Did)
+	w.Field("agentCardUrl", m.AgentCardURL)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *DirectoryAgent) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("id", &m.ID)
+	r.Take("name", &m.Name)
+	r.Take("description", &m.Description)
+	r.Take("capabilities", &m.Capabilities)
+	r.Take("organizationName", &m.OrganizationName)
+	r.Take("did", &m.Did)
+	r.Take("agentCardUrl", &m.AgentCardURL)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// DirectoryAgentList is the DirectoryAgentList schema of the API.
+type DirectoryAgentList struct {
+	Data []DirectoryAgent `json:"data"`
+	// Pass as `cursor` to get the next page; `null` on the last page.
+	NextCursor *PageCursor `json:"nextCursor"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m DirectoryAgentList) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("data", m.Data)
+	w.Field("nextCursor", m.NextCursor)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *DirectoryAgentList) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("data", &m.Data)
+	r.Take("nextCursor", &m.NextCursor)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
 // DisplayName: Display name: printable text with at least one visible character. Refused: C0 and
 // C1 control characters, DEL, line and paragraph separators, bidirectional embeddings, overrides
 // and isolates (U+202A to U+202E, U+2066 to U+2069), and names made only of spaces and zero-width
@@ -3170,6 +3270,65 @@ func (m ListDelegationsParams) values() url.Values {
 	core.SetParam(v, "active", m.Active)
 	core.SetParam(v, "limit", m.Limit)
 	core.SetParam(v, "cursor", m.Cursor)
+	core.SetExtraParams(v, m.ExtraFields)
+	return v
+}
+
+// ListDirectoryAgentsParams is the ListDirectoryAgentsParams schema of the API.
+type ListDirectoryAgentsParams struct {
+	// Page size.
+	Limit *int `json:"limit,omitempty"`
+	// The `nextCursor` of the previous page. Opaque; only valid with the same filters. Any other
+	// value, even one that fits the pattern, is refused with 400 `INVALID_CURSOR`.
+	Cursor *string `json:"cursor,omitempty"`
+	// Case-insensitive substring of the name or the description.
+	Q *string `json:"q,omitempty"`
+	// One of the agent's capabilities, exactly.
+	Capability *string `json:"capability,omitempty"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m ListDirectoryAgentsParams) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	if m.Limit != nil {
+		w.Field("limit", m.Limit)
+	}
+	if m.Cursor != nil {
+		w.Field("cursor", m.Cursor)
+	}
+	if m.Q != nil {
+		w.Field("q", m.Q)
+	}
+	if m.Capability != nil {
+		w.Field("capability", m.Capability)
+	}
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *ListDirectoryAgentsParams) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("limit", &m.Limit)
+	r.Take("cursor", &m.Cursor)
+	r.Take("q", &m.Q)
+	r.Take("capability", &m.Capability)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// values encodes the parameters as a query string or form body.
+func (m ListDirectoryAgentsParams) values() url.Values {
+	v := url.Values{}
+	core.SetParam(v, "limit", m.Limit)
+	core.SetParam(v, "cursor", m.Cursor)
+	core.SetParam(v, "q", m.Q)
+	core.SetParam(v, "capability", m.Capability)
 	core.SetExtraParams(v, m.ExtraFields)
 	return v
 }

@@ -28,6 +28,9 @@ type CredentialPage = core.Page[Credential]
 // DelegationPage is one page of Delegation items; see core.Page.
 type DelegationPage = core.Page[Delegation]
 
+// DirectoryAgentPage is one page of DirectoryAgent items; see core.Page.
+type DirectoryAgentPage = core.Page[DirectoryAgent]
+
 // FederationPartnerPage is one page of FederationPartner items; see core.Page.
 type FederationPartnerPage = core.Page[FederationPartner]
 

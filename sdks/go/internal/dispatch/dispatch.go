@@ -68,6 +68,9 @@ var Operations = []string{
 	"getApproval",
 	"approveApproval",
 	"denyApproval",
+	"listDirectoryAgents",
+	"getDirectoryAgent",
+	"getDirectoryAgentCard",
 	"getAgentDid",
 	"getAgentCard",
 	"getInstanceDid",
@@ -290,6 +293,16 @@ func Invoke(ctx context.Context, c *mandate.Client, operationID string, call Cal
 			return nil, err
 		}
 		return c.Approvals.Deny(ctx, call.Path["approvalId"], params, call.Options...)
+	case "listDirectoryAgents":
+		params, err := optional[mandate.ListDirectoryAgentsParams](call.Params)
+		if err != nil {
+			return nil, err
+		}
+		return c.Directory.List(ctx, params, call.Options...)
+	case "getDirectoryAgent":
+		return c.Directory.Get(ctx, call.Path["agentId"], call.Options...)
+	case "getDirectoryAgentCard":
+		return c.Directory.Card(ctx, call.Path["agentId"], call.Options...)
 	case "getAgentDid":
 		return c.Identity.Did(ctx, call.Path["agentId"], call.Options...)
 	case "getAgentCard":

@@ -30,7 +30,7 @@ func client(t *testing.T, handler http.HandlerFunc, opts ...mandate.Option) *man
 	return mandate.NewClient(append([]mandate.Option{mandate.WithBaseURL(srv.URL), mandate.WithMaxRetries(0)}, opts...)...)
 }
 
-const agentJSON = `{"id":"agt_01","orgId":"org_01","name":"bot","description":null,"agentType":"quantum","version":"1","capabilities":[],"owner":null,"deploymentEnv":"production","allowedScopes":["agents:read"],"metadata":{"team":"ops"},"status":"hibernating","trustLevel":"vouched","dpopRequired":false,"createdAt":"2025-01-02T03:04:05.123Z","updatedAt":"2025-01-02T03:04:05.123Z","suspendedAt":null,"decommissionedAt":null,"newField":{"x":[1,2]}}`
+const agentJSON = `{"id":"agt_01","orgId":"org_01","name":"bot","description":null,"agentType":"quantum","version":"1","capabilities":[],"owner":null,"deploymentEnv":"production","allowedScopes":["agents:read"],"metadata":{"team":"ops"},"status":"hibernating","trustLevel":"vouched","dpopRequired":false,"public":false,"createdAt":"2025-01-02T03:04:05.123Z","updatedAt":"2025-01-02T03:04:05.123Z","suspendedAt":null,"decommissionedAt":null,"newField":{"x":[1,2]}}`
 
 func TestModelsRoundTripWithUnknownFieldsAndEnumValues(t *testing.T) {
 	var agent mandate.Agent

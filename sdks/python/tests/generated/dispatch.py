@@ -328,6 +328,7 @@ def _create_agent(client: Mandate, call: Call) -> APIResponse[Any]:
         metadata=call.arg("metadata"),
         trust_level=call.arg("trustLevel"),
         dpop_required=call.arg("dpopRequired"),
+        public=call.arg("public"),
         organization=call.organization,
         idempotency_key=call.idempotency_key,
         extra_headers=call.headers,
@@ -344,6 +345,7 @@ def _create_agent(client: Mandate, call: Call) -> APIResponse[Any]:
                 "metadata",
                 "trustLevel",
                 "dpopRequired",
+                "public",
             ),
         ),
         max_retries=0,
@@ -363,6 +365,7 @@ async def _create_agent_async(client: AsyncMandate, call: Call) -> APIResponse[A
         metadata=call.arg("metadata"),
         trust_level=call.arg("trustLevel"),
         dpop_required=call.arg("dpopRequired"),
+        public=call.arg("public"),
         organization=call.organization,
         idempotency_key=call.idempotency_key,
         extra_headers=call.headers,
@@ -379,6 +382,7 @@ async def _create_agent_async(client: AsyncMandate, call: Call) -> APIResponse[A
                 "metadata",
                 "trustLevel",
                 "dpopRequired",
+                "public",
             ),
         ),
         max_retries=0,
@@ -418,6 +422,7 @@ def _update_agent(client: Mandate, call: Call) -> APIResponse[Any]:
         status=call.arg("status"),
         trust_level=call.arg("trustLevel"),
         dpop_required=call.arg("dpopRequired"),
+        public=call.arg("public"),
         organization=call.organization,
         idempotency_key=call.idempotency_key,
         extra_headers=call.headers,
@@ -435,6 +440,7 @@ def _update_agent(client: Mandate, call: Call) -> APIResponse[Any]:
                 "status",
                 "trustLevel",
                 "dpopRequired",
+                "public",
             ),
         ),
         max_retries=0,
@@ -456,6 +462,7 @@ async def _update_agent_async(client: AsyncMandate, call: Call) -> APIResponse[A
         status=call.arg("status"),
         trust_level=call.arg("trustLevel"),
         dpop_required=call.arg("dpopRequired"),
+        public=call.arg("public"),
         organization=call.organization,
         idempotency_key=call.idempotency_key,
         extra_headers=call.headers,
@@ -473,6 +480,7 @@ async def _update_agent_async(client: AsyncMandate, call: Call) -> APIResponse[A
                 "status",
                 "trustLevel",
                 "dpopRequired",
+                "public",
             ),
         ),
         max_retries=0,
@@ -1257,6 +1265,62 @@ async def _deny_approval_async(client: AsyncMandate, call: Call) -> APIResponse[
         idempotency_key=call.idempotency_key,
         extra_headers=call.headers,
         extra_body=call.extra(("reason",)),
+        max_retries=0,
+    )
+
+
+def _list_directory_agents(client: Mandate, call: Call) -> APIResponse[Any]:
+    return client.directory.with_raw_response.list(
+        limit=call.arg("limit"),
+        cursor=call.arg("cursor"),
+        q=call.arg("q"),
+        capability=call.arg("capability"),
+        extra_headers=call.headers,
+        extra_query=call.extra(("limit", "cursor", "q", "capability")),
+        max_retries=0,
+    )
+
+
+async def _list_directory_agents_async(client: AsyncMandate, call: Call) -> APIResponse[Any]:
+    return await client.directory.with_raw_response.list(
+        limit=call.arg("limit"),
+        cursor=call.arg("cursor"),
+        q=call.arg("q"),
+        capability=call.arg("capability"),
+        extra_headers=call.headers,
+        extra_query=call.extra(("limit", "cursor", "q", "capability")),
+        max_retries=0,
+    )
+
+
+def _get_directory_agent(client: Mandate, call: Call) -> APIResponse[Any]:
+    return client.directory.with_raw_response.get(
+        call.path("agentId"),
+        extra_headers=call.headers,
+        max_retries=0,
+    )
+
+
+async def _get_directory_agent_async(client: AsyncMandate, call: Call) -> APIResponse[Any]:
+    return await client.directory.with_raw_response.get(
+        call.path("agentId"),
+        extra_headers=call.headers,
+        max_retries=0,
+    )
+
+
+def _get_directory_agent_card(client: Mandate, call: Call) -> APIResponse[Any]:
+    return client.directory.with_raw_response.card(
+        call.path("agentId"),
+        extra_headers=call.headers,
+        max_retries=0,
+    )
+
+
+async def _get_directory_agent_card_async(client: AsyncMandate, call: Call) -> APIResponse[Any]:
+    return await client.directory.with_raw_response.card(
+        call.path("agentId"),
+        extra_headers=call.headers,
         max_retries=0,
     )
 
@@ -2106,6 +2170,24 @@ OPERATIONS: Dict[str, Operation] = {
         _deny_approval_async,
         organization=True,
         idempotent=True,
+    ),
+    "listDirectoryAgents": Operation(
+        _list_directory_agents,
+        _list_directory_agents_async,
+        organization=False,
+        idempotent=False,
+    ),
+    "getDirectoryAgent": Operation(
+        _get_directory_agent,
+        _get_directory_agent_async,
+        organization=False,
+        idempotent=False,
+    ),
+    "getDirectoryAgentCard": Operation(
+        _get_directory_agent_card,
+        _get_directory_agent_card_async,
+        organization=False,
+        idempotent=False,
     ),
     "getAgentDid": Operation(
         _get_agent_did,

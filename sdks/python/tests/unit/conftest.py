@@ -29,6 +29,7 @@ def agent_json(**overrides: Any) -> dict[str, Any]:
         "status": "active",
         "trustLevel": "unknown",
         "dpopRequired": False,
+        "public": False,
         "createdAt": "2025-01-02T03:04:05.678Z",
         "updatedAt": "2025-01-02T03:04:05.678Z",
         "suspendedAt": None,

@@ -103,6 +103,12 @@ export const dispatch: Record<string, Dispatch> = {
     client.approvals.approve(path["approvalId"] ?? '', params as M.ApprovalGrant, options),
   denyApproval: (client, path, params, options) =>
     client.approvals.deny(path["approvalId"] ?? '', params as M.ApprovalDenial, options),
+  listDirectoryAgents: (client, _path, params, options) =>
+    client.directory.list(params as M.ListDirectoryAgentsParams, options),
+  getDirectoryAgent: (client, path, _params, options) =>
+    client.directory.get(path["agentId"] ?? '', options),
+  getDirectoryAgentCard: (client, path, _params, options) =>
+    client.directory.card(path["agentId"] ?? '', options),
   getAgentDid: (client, path, _params, options) =>
     client.identity.did(path["agentId"] ?? '', options),
   getAgentCard: (client, path, _params, options) =>

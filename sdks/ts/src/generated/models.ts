@@ -106,6 +106,8 @@ export interface Agent {
   trustLevel: TrustLevel;
   /** Whether the agent's tokens must be DPoP-bound (RFC 9449); a token request without a DPoP proof is then `invalid_dpop_proof`. */
   dpopRequired: boolean;
+  /** Whether the agent is listed in the public directory (`GET /v1/directory/agents`) while it is active. Only its name, description, capabilities, organization name, DID and agent card are shown there. */
+  public: boolean;
   /** RFC 3339 time in UTC. */
   createdAt: Timestamp;
   /** RFC 3339 time in UTC. */
@@ -205,6 +207,8 @@ export interface AgentCreate {
   trustLevel?: TrustLevel;
   /** Require DPoP-bound tokens (RFC 9449) for this agent. */
   dpopRequired?: boolean;
+  /** List the agent in the public directory while it is active (default false). Only its name, description, capabilities, organization name, DID and agent card are shown there. */
+  public?: boolean;
 }
 
 /** Agent id. Also the agent's OAuth `client_id`. */
@@ -300,6 +304,8 @@ export interface AgentUpdate {
   trustLevel?: TrustLevel;
   /** Require DPoP-bound tokens (RFC 9449) for this agent. */
   dpopRequired?: boolean;
+  /** List the agent in the public directory while it is active (default false). Only its name, description, capabilities, organization name, DID and agent card are shown there. */
+  public?: boolean;
 }
 
 export type AgentUpdateStatus = "active" | "suspended" | (string & {});
@@ -716,6 +722,31 @@ export interface DidVerificationMethod {
 export type DidVerificationMethodType = "JsonWebKey2020" | (string & {});
 
 /**
+ * A public agent as the directory shows it to anyone: nothing its organization keeps private
+ * (no owner, metadata, scopes, keys or credentials).
+ */
+export interface DirectoryAgent {
+  /** Agent id. Also the agent's OAuth `client_id`. */
+  id: AgentId;
+  name: string;
+  description: string | null;
+  /** What the agent can do, as short labels (e.g. `web-search`). */
+  capabilities: Capabilities;
+  /** The display name of the agent's organization. */
+  organizationName: string;
+  /** The agent's `did:web` identifier. */
+  did: string;
+  /** Where anyone can read the agent's A2A agent card (`GET /v1/directory/agents/{agentId}/card`). */
+  agentCardUrl: string;
+}
+
+export interface DirectoryAgentList {
+  data: DirectoryAgent[];
+  /** Pass as `cursor` to get the next page; `null` on the last page. */
+  nextCursor: PageCursor;
+}
+
+/**
  * Display name: printable text with at least one visible character. Refused: C0 and C1
  * control characters, DEL, line and paragraph separators, bidirectional embeddings,
  * overrides and isolates (U+202A to U+202E, U+2066 to U+2069), and names made only of spaces
@@ -1018,6 +1049,20 @@ export interface ListDelegationsParams {
    * other value, even one that fits the pattern, is refused with 400 `INVALID_CURSOR`.
    */
   cursor?: string;
+}
+
+export interface ListDirectoryAgentsParams {
+  /** Page size. */
+  limit?: number;
+  /**
+   * The `nextCursor` of the previous page. Opaque; only valid with the same filters. Any
+   * other value, even one that fits the pattern, is refused with 400 `INVALID_CURSOR`.
+   */
+  cursor?: string;
+  /** Case-insensitive substring of the name or the description. */
+  q?: string;
+  /** One of the agent's capabilities, exactly. */
+  capability?: string;
 }
 
 export interface ListFederationPartnersParams {

@@ -533,6 +533,40 @@ export const denyApproval: OperationSpec = {
   resumable: false,
 };
 
+export const listDirectoryAgents: OperationSpec = {
+  operationId: 'listDirectoryAgents',
+  method: 'GET',
+  path: '/v1/directory/agents',
+  auth: ['none'],
+  params: 'query',
+  response: 'json',
+  idempotent: false,
+  organizationHeader: false,
+  resumable: false,
+};
+
+export const getDirectoryAgent: OperationSpec = {
+  operationId: 'getDirectoryAgent',
+  method: 'GET',
+  path: '/v1/directory/agents/{agentId}',
+  auth: ['none'],
+  response: 'json',
+  idempotent: false,
+  organizationHeader: false,
+  resumable: false,
+};
+
+export const getDirectoryAgentCard: OperationSpec = {
+  operationId: 'getDirectoryAgentCard',
+  method: 'GET',
+  path: '/v1/directory/agents/{agentId}/card',
+  auth: ['none'],
+  response: 'json',
+  idempotent: false,
+  organizationHeader: false,
+  resumable: false,
+};
+
 export const getAgentDid: OperationSpec = {
   operationId: 'getAgentDid',
   method: 'GET',

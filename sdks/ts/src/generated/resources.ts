@@ -681,6 +681,46 @@ export class Approvals extends APIResource {
   }
 }
 
+/** The public directory - agents that their organizations chose to show to anyone, without authentication. */
+export class Directory extends APIResource {
+  /**
+   * Search the public directory of agents
+   *
+   * Agents that their organizations marked `public` and that are active, across every
+   * organization of this instance, in registration order; no authentication. Filters combine
+   * with AND. Rate-limited per client address.
+   *
+   * `GET /v1/directory/agents` (listDirectoryAgents)
+   */
+  list(params?: M.ListDirectoryAgentsParams, options?: RequestOptions): PagePromise<M.DirectoryAgent> {
+    return this.core.requestPage(operations.listDirectoryAgents, { params, options });
+  }
+
+  /**
+   * A public agent
+   *
+   * One agent of the public directory; no authentication. An agent that is not public, not
+   * active, or does not exist is the same 404 `AGENT_NOT_FOUND`.
+   *
+   * `GET /v1/directory/agents/{agentId}` (getDirectoryAgent)
+   */
+  get(agentId: string, options?: RequestOptions): APIPromise<M.DirectoryAgent> {
+    return this.core.request(operations.getDirectoryAgent, { path: { "agentId": agentId }, options });
+  }
+
+  /**
+   * A public agent's A2A agent card
+   *
+   * The agent card of a public, active agent (as `GET /v1/agents/{agentId}/card` gives it to
+   * its organization), for anyone; no authentication. Otherwise 404 `AGENT_NOT_FOUND`.
+   *
+   * `GET /v1/directory/agents/{agentId}/card` (getDirectoryAgentCard)
+   */
+  card(agentId: string, options?: RequestOptions): APIPromise<M.AgentCard> {
+    return this.core.request(operations.getDirectoryAgentCard, { path: { "agentId": agentId }, options });
+  }
+}
+
 /** Identity documents for others to verify with - the instance's and each agent's DID document (did:web), and agent cards (A2A). */
 export class Identity extends APIResource {
   /**

@@ -17,6 +17,7 @@ from .resources import (
     AsyncClientRegistrations,
     AsyncCredentials,
     AsyncDelegations,
+    AsyncDirectory,
     AsyncEvents,
     AsyncFederation,
     AsyncIdentity,
@@ -30,6 +31,7 @@ from .resources import (
     ClientRegistrations,
     Credentials,
     Delegations,
+    Directory,
     Events,
     Federation,
     Identity,
@@ -79,6 +81,10 @@ class SyncResources:
         """
         self.approvals = Approvals(client)
         """Device authorization requests (RFC 8628) of agents that a person lets in or turns away.
+        """
+        self.directory = Directory(client)
+        """The public directory - agents that their organizations chose to show to anyone, without
+        authentication.
         """
         self.identity = Identity(client)
         """Identity documents for others to verify with - the instance's and each agent's DID
@@ -131,6 +137,10 @@ class AsyncResources:
         """
         self.approvals = AsyncApprovals(client)
         """Device authorization requests (RFC 8628) of agents that a person lets in or turns away.
+        """
+        self.directory = AsyncDirectory(client)
+        """The public directory - agents that their organizations chose to show to anyone, without
+        authentication.
         """
         self.identity = AsyncIdentity(client)
         """Identity documents for others to verify with - the instance's and each agent's DID

@@ -396,6 +396,29 @@ DENY_APPROVAL = Endpoint(
     idempotent=True,
 )
 
+LIST_DIRECTORY_AGENTS = Endpoint(
+    operation_id="listDirectoryAgents",
+    method="GET",
+    path="/v1/directory/agents",
+    auth=("none",),
+    params_in="query",
+    page=PageInfo(cursor_param="cursor", items_attr="data", next_cursor_attr="next_cursor"),
+)
+
+GET_DIRECTORY_AGENT = Endpoint(
+    operation_id="getDirectoryAgent",
+    method="GET",
+    path="/v1/directory/agents/{agentId}",
+    auth=("none",),
+)
+
+GET_DIRECTORY_AGENT_CARD = Endpoint(
+    operation_id="getDirectoryAgentCard",
+    method="GET",
+    path="/v1/directory/agents/{agentId}/card",
+    auth=("none",),
+)
+
 GET_AGENT_DID = Endpoint(
     operation_id="getAgentDid",
     method="GET",

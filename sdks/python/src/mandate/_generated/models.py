@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from .._models import BaseModel, DateTime, OpenEnum
 
@@ -66,6 +66,8 @@ __all__ = [
     "DidDocument",
     "DidVerificationMethod",
     "DidVerificationMethodType",
+    "DirectoryAgent",
+    "DirectoryAgentList",
     "DisplayName",
     "EventPattern",
     "FederationPartner",
@@ -809,6 +811,11 @@ class Agent(BaseModel):
     """Whether the agent's tokens must be DPoP-bound (RFC 9449); a token request without a DPoP
     proof is then `invalid_dpop_proof`.
     """
+    public: bool
+    """Whether the agent is listed in the public directory (`GET /v1/directory/agents`) while
+    it is active. Only its name, description, capabilities, organization name, DID and agent
+    card are shown there.
+    """
     created_at: Timestamp = Field(alias="createdAt")
     """RFC 3339 time in UTC."""
     updated_at: Timestamp = Field(alias="updatedAt")
@@ -1191,6 +1198,35 @@ class DidVerificationMethod(BaseModel):
     controller: str
     public_key_jwk: Dict[str, str] = Field(alias="publicKeyJwk")
     """The public key; never a private member."""
+
+
+class DirectoryAgent(BaseModel):
+    """A public agent as the directory shows it to anyone: nothing its organization keeps
+    private
+    (no owner, metadata, scopes, keys or credentials).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    id: AgentId
+    """Agent id. Also the agent's OAuth `client_id`."""
+    name: str
+    description: Optional[str]
+    capabilities: Capabilities
+    """What the agent can do, as short labels (e.g. `web-search`)."""
+    organization_name: str = Field(alias="organizationName")
+    """The display name of the agent's organization."""
+    did: str
+    """The agent's `did:web` identifier."""
+    agent_card_url: str = Field(alias="agentCardUrl")
+    """Where anyone can read the agent's A2A agent card (`GET
+    /v1/directory/agents/{agentId}/card`).
+    """
+
+
+class DirectoryAgentList(BaseModel):
+    data: List[DirectoryAgent]
+    next_cursor: Optional[PageCursor] = Field(alias="nextCursor")
+    """Pass as `cursor` to get the next page; `null` on the last page."""
 
 
 class FederationPartner(BaseModel):

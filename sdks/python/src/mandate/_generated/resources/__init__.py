@@ -44,6 +44,12 @@ from .delegations import (
     Delegations,
     DelegationsWithRawResponse,
 )
+from .directory import (
+    AsyncDirectory,
+    AsyncDirectoryWithRawResponse,
+    Directory,
+    DirectoryWithRawResponse,
+)
 from .events import AsyncEvents, AsyncEventsWithRawResponse, Events, EventsWithRawResponse
 from .federation import (
     AsyncFederation,
@@ -94,6 +100,8 @@ __all__ = [
     "AsyncCredentialsWithRawResponse",
     "AsyncDelegations",
     "AsyncDelegationsWithRawResponse",
+    "AsyncDirectory",
+    "AsyncDirectoryWithRawResponse",
     "AsyncEvents",
     "AsyncEventsWithRawResponse",
     "AsyncFederation",
@@ -120,6 +128,8 @@ __all__ = [
     "CredentialsWithRawResponse",
     "Delegations",
     "DelegationsWithRawResponse",
+    "Directory",
+    "DirectoryWithRawResponse",
     "Events",
     "EventsWithRawResponse",
     "Federation",

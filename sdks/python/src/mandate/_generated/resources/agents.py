@@ -81,6 +81,7 @@ class AgentsWithRawResponse(SyncResource):
         metadata: Union[Mapping[str, str], NotGiven] = NOT_GIVEN,
         trust_level: Union[TrustLevel, str, NotGiven] = NOT_GIVEN,
         dpop_required: Union[bool, NotGiven] = NOT_GIVEN,
+        public: Union[bool, NotGiven] = NOT_GIVEN,
         organization: Union[str, NotGiven] = NOT_GIVEN,
         idempotency_key: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
@@ -103,6 +104,7 @@ class AgentsWithRawResponse(SyncResource):
                 "metadata": metadata,
                 "trustLevel": trust_level,
                 "dpopRequired": dpop_required,
+                "public": public,
             },
             options=RequestOptions(
                 organization=organization,
@@ -155,6 +157,7 @@ class AgentsWithRawResponse(SyncResource):
         status: Union[AgentUpdateStatus, str, NotGiven] = NOT_GIVEN,
         trust_level: Union[TrustLevel, str, NotGiven] = NOT_GIVEN,
         dpop_required: Union[bool, NotGiven] = NOT_GIVEN,
+        public: Union[bool, NotGiven] = NOT_GIVEN,
         organization: Union[str, NotGiven] = NOT_GIVEN,
         idempotency_key: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
@@ -179,6 +182,7 @@ class AgentsWithRawResponse(SyncResource):
                 "status": status,
                 "trustLevel": trust_level,
                 "dpopRequired": dpop_required,
+                "public": public,
             },
             options=RequestOptions(
                 organization=organization,
@@ -287,6 +291,7 @@ class Agents(SyncResource):
         metadata: Union[Mapping[str, str], NotGiven] = NOT_GIVEN,
         trust_level: Union[TrustLevel, str, NotGiven] = NOT_GIVEN,
         dpop_required: Union[bool, NotGiven] = NOT_GIVEN,
+        public: Union[bool, NotGiven] = NOT_GIVEN,
         organization: Union[str, NotGiven] = NOT_GIVEN,
         idempotency_key: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
@@ -321,6 +326,9 @@ class Agents(SyncResource):
                 (the default) - a person approves or denies (`/v1/approvals`); `blocked`
                 - refused at once, no request made.
             dpop_required: Require DPoP-bound tokens (RFC 9449) for this agent.
+            public: List the agent in the public directory while it is active
+                (default false). Only its name, description, capabilities, organization
+                name, DID and agent card are shown there.
         """
         raw = self.with_raw_response.create(
             name=name,
@@ -334,6 +342,7 @@ class Agents(SyncResource):
             metadata=metadata,
             trust_level=trust_level,
             dpop_required=dpop_required,
+            public=public,
             organization=organization,
             idempotency_key=idempotency_key,
             extra_headers=extra_headers,
@@ -387,6 +396,7 @@ class Agents(SyncResource):
         status: Union[AgentUpdateStatus, str, NotGiven] = NOT_GIVEN,
         trust_level: Union[TrustLevel, str, NotGiven] = NOT_GIVEN,
         dpop_required: Union[bool, NotGiven] = NOT_GIVEN,
+        public: Union[bool, NotGiven] = NOT_GIVEN,
         organization: Union[str, NotGiven] = NOT_GIVEN,
         idempotency_key: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
@@ -424,6 +434,9 @@ class Agents(SyncResource):
                 (the default) - a person approves or denies (`/v1/approvals`); `blocked`
                 - refused at once, no request made.
             dpop_required: Require DPoP-bound tokens (RFC 9449) for this agent.
+            public: List the agent in the public directory while it is active
+                (default false). Only its name, description, capabilities, organization
+                name, DID and agent card are shown there.
         """
         raw = self.with_raw_response.update(
             agent_id,
@@ -439,6 +452,7 @@ class Agents(SyncResource):
             status=status,
             trust_level=trust_level,
             dpop_required=dpop_required,
+            public=public,
             organization=organization,
             idempotency_key=idempotency_key,
             extra_headers=extra_headers,
@@ -537,6 +551,7 @@ class AsyncAgentsWithRawResponse(AsyncResource):
         metadata: Union[Mapping[str, str], NotGiven] = NOT_GIVEN,
         trust_level: Union[TrustLevel, str, NotGiven] = NOT_GIVEN,
         dpop_required: Union[bool, NotGiven] = NOT_GIVEN,
+        public: Union[bool, NotGiven] = NOT_GIVEN,
         organization: Union[str, NotGiven] = NOT_GIVEN,
         idempotency_key: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
@@ -559,6 +574,7 @@ class AsyncAgentsWithRawResponse(AsyncResource):
                 "metadata": metadata,
                 "trustLevel": trust_level,
                 "dpopRequired": dpop_required,
+                "public": public,
             },
             options=RequestOptions(
                 organization=organization,
@@ -611,6 +627,7 @@ class AsyncAgentsWithRawResponse(AsyncResource):
         status: Union[AgentUpdateStatus, str, NotGiven] = NOT_GIVEN,
         trust_level: Union[TrustLevel, str, NotGiven] = NOT_GIVEN,
         dpop_required: Union[bool, NotGiven] = NOT_GIVEN,
+        public: Union[bool, NotGiven] = NOT_GIVEN,
         organization: Union[str, NotGiven] = NOT_GIVEN,
         idempotency_key: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
@@ -635,6 +652,7 @@ class AsyncAgentsWithRawResponse(AsyncResource):
                 "status": status,
                 "trustLevel": trust_level,
                 "dpopRequired": dpop_required,
+                "public": public,
             },
             options=RequestOptions(
                 organization=organization,
@@ -747,6 +765,7 @@ class AsyncAgents(AsyncResource):
         metadata: Union[Mapping[str, str], NotGiven] = NOT_GIVEN,
         trust_level: Union[TrustLevel, str, NotGiven] = NOT_GIVEN,
         dpop_required: Union[bool, NotGiven] = NOT_GIVEN,
+        public: Union[bool, NotGiven] = NOT_GIVEN,
         organization: Union[str, NotGiven] = NOT_GIVEN,
         idempotency_key: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
@@ -781,6 +800,9 @@ class AsyncAgents(AsyncResource):
                 (the default) - a person approves or denies (`/v1/approvals`); `blocked`
                 - refused at once, no request made.
             dpop_required: Require DPoP-bound tokens (RFC 9449) for this agent.
+            public: List the agent in the public directory while it is active
+                (default false). Only its name, description, capabilities, organization
+                name, DID and agent card are shown there.
         """
         raw = await self.with_raw_response.create(
             name=name,
@@ -794,6 +816,7 @@ class AsyncAgents(AsyncResource):
             metadata=metadata,
             trust_level=trust_level,
             dpop_required=dpop_required,
+            public=public,
             organization=organization,
             idempotency_key=idempotency_key,
             extra_headers=extra_headers,
@@ -847,6 +870,7 @@ class AsyncAgents(AsyncResource):
         status: Union[AgentUpdateStatus, str, NotGiven] = NOT_GIVEN,
         trust_level: Union[TrustLevel, str, NotGiven] = NOT_GIVEN,
         dpop_required: Union[bool, NotGiven] = NOT_GIVEN,
+        public: Union[bool, NotGiven] = NOT_GIVEN,
         organization: Union[str, NotGiven] = NOT_GIVEN,
         idempotency_key: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
@@ -884,6 +908,9 @@ class AsyncAgents(AsyncResource):
                 (the default) - a person approves or denies (`/v1/approvals`); `blocked`
                 - refused at once, no request made.
             dpop_required: Require DPoP-bound tokens (RFC 9449) for this agent.
+            public: List the agent in the public directory while it is active
+                (default false). Only its name, description, capabilities, organization
+                name, DID and agent card are shown there.
         """
         raw = await self.with_raw_response.update(
             agent_id,
@@ -899,6 +926,7 @@ class AsyncAgents(AsyncResource):
             status=status,
             trust_level=trust_level,
             dpop_required=dpop_required,
+            public=public,
             organization=organization,
             idempotency_key=idempotency_key,
             extra_headers=extra_headers,

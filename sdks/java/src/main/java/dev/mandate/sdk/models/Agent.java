@@ -76,6 +76,10 @@ public final class Agent {
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<Boolean> dpopRequired;
 
+  @JsonProperty("public")
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private final JsonField<Boolean> public_;
+
   @JsonProperty("createdAt")
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<OffsetDateTime> createdAt;
@@ -110,6 +114,7 @@ public final class Agent {
       @JsonProperty("status") JsonField<AgentStatus> status,
       @JsonProperty("trustLevel") JsonField<TrustLevel> trustLevel,
       @JsonProperty("dpopRequired") JsonField<Boolean> dpopRequired,
+      @JsonProperty("public") JsonField<Boolean> public_,
       @JsonProperty("createdAt") JsonField<OffsetDateTime> createdAt,
       @JsonProperty("updatedAt") JsonField<OffsetDateTime> updatedAt,
       @JsonProperty("suspendedAt") JsonField<OffsetDateTime> suspendedAt,
@@ -128,6 +133,7 @@ public final class Agent {
     this.status = status == null ? JsonField.absent() : status;
     this.trustLevel = trustLevel == null ? JsonField.absent() : trustLevel;
     this.dpopRequired = dpopRequired == null ? JsonField.absent() : dpopRequired;
+    this.public_ = public_ == null ? JsonField.absent() : public_;
     this.createdAt = createdAt == null ? JsonField.absent() : createdAt;
     this.updatedAt = updatedAt == null ? JsonField.absent() : updatedAt;
     this.suspendedAt = suspendedAt == null ? JsonField.absent() : suspendedAt;
@@ -293,6 +299,16 @@ public final class Agent {
     return dpopRequired;
   }
 
+  /** Whether the agent is listed in the public directory ({@code GET /v1/directory/agents}) while it is active. Only its name, description, capabilities, organization name, DID and agent card are shown there. */
+  public Boolean public_() {
+    return public_.orNull();
+  }
+
+  /** {@code public} as on the wire: absent, null or a value. */
+  public JsonField<Boolean> _public_() {
+    return public_;
+  }
+
   /** RFC 3339 time in UTC. */
   public OffsetDateTime createdAt() {
     return createdAt.orNull();
@@ -362,6 +378,7 @@ public final class Agent {
         && status.equals(that.status)
         && trustLevel.equals(that.trustLevel)
         && dpopRequired.equals(that.dpopRequired)
+        && public_.equals(that.public_)
         && createdAt.equals(that.createdAt)
         && updatedAt.equals(that.updatedAt)
         && suspendedAt.equals(that.suspendedAt)
@@ -371,7 +388,7 @@ public final class Agent {
 
   @Override
   public int hashCode() {
-    return Objects.hash(id, orgId, name, description, agentType, version, capabilities, owner, deploymentEnv, allowedScopes, metadata, status, trustLevel, dpopRequired, createdAt, updatedAt, suspendedAt, decommissionedAt, additionalProperties);
+    return Objects.hash(id, orgId, name, description, agentType, version, capabilities, owner, deploymentEnv, allowedScopes, metadata, status, trustLevel, dpopRequired, public_, createdAt, updatedAt, suspendedAt, decommissionedAt, additionalProperties);
   }
 
   @Override
@@ -419,6 +436,9 @@ public final class Agent {
         + "dpopRequired="
         + dpopRequired
         + ", "
+        + "public_="
+        + public_
+        + ", "
         + "createdAt="
         + createdAt
         + ", "
@@ -452,6 +472,7 @@ public final class Agent {
     private JsonField<AgentStatus> status = JsonField.absent();
     private JsonField<TrustLevel> trustLevel = JsonField.absent();
     private JsonField<Boolean> dpopRequired = JsonField.absent();
+    private JsonField<Boolean> public_ = JsonField.absent();
     private JsonField<OffsetDateTime> createdAt = JsonField.absent();
     private JsonField<OffsetDateTime> updatedAt = JsonField.absent();
     private JsonField<OffsetDateTime> suspendedAt = JsonField.absent();
@@ -475,6 +496,7 @@ public final class Agent {
       status = source.status;
       trustLevel = source.trustLevel;
       dpopRequired = source.dpopRequired;
+      public_ = source.public_;
       createdAt = source.createdAt;
       updatedAt = source.updatedAt;
       suspendedAt = source.suspendedAt;
@@ -650,6 +672,18 @@ public final class Agent {
       return this;
     }
 
+    /** Sets {@code public}; null leaves it out. */
+    public Builder public_(Boolean public_) {
+      this.public_ = public_ == null ? JsonField.absent() : JsonField.of(public_);
+      return this;
+    }
+
+    /** Sets {@code public} exactly: absent, null (even where the API refuses it) or a value. */
+    public Builder public_(JsonField<Boolean> public_) {
+      this.public_ = Objects.requireNonNull(public_, "public_");
+      return this;
+    }
+
     /** Sets {@code createdAt}; null leaves it out. */
     public Builder createdAt(OffsetDateTime createdAt) {
       this.createdAt = createdAt == null ? JsonField.absent() : JsonField.of(createdAt);
@@ -711,7 +745,7 @@ public final class Agent {
 
     /** The {@link Agent}; the server validates required properties and constraints. */
     public Agent build() {
-      Agent built = new Agent(id, orgId, name, description, agentType, version, capabilities, owner, deploymentEnv, allowedScopes, metadata, status, trustLevel, dpopRequired, createdAt, updatedAt, suspendedAt, decommissionedAt);
+      Agent built = new Agent(id, orgId, name, description, agentType, version, capabilities, owner, deploymentEnv, allowedScopes, metadata, status, trustLevel, dpopRequired, public_, createdAt, updatedAt, suspendedAt, decommissionedAt);
       built.additionalProperties.putAll(additionalProperties);
       return built;
     }

@@ -63,6 +63,10 @@ public final class AgentCreate {
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<Boolean> dpopRequired;
 
+  @JsonProperty("public")
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private final JsonField<Boolean> public_;
+
   private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
 
   @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
@@ -77,7 +81,8 @@ public final class AgentCreate {
       @JsonProperty("allowedScopes") JsonField<List<String>> allowedScopes,
       @JsonProperty("metadata") JsonField<Map<String, String>> metadata,
       @JsonProperty("trustLevel") JsonField<TrustLevel> trustLevel,
-      @JsonProperty("dpopRequired") JsonField<Boolean> dpopRequired) {
+      @JsonProperty("dpopRequired") JsonField<Boolean> dpopRequired,
+      @JsonProperty("public") JsonField<Boolean> public_) {
     this.name = name == null ? JsonField.absent() : name;
     this.description = description == null ? JsonField.absent() : description;
     this.agentType = agentType == null ? JsonField.absent() : agentType;
@@ -89,6 +94,7 @@ public final class AgentCreate {
     this.metadata = metadata == null ? JsonField.absent() : metadata.map(Collections::unmodifiableMap);
     this.trustLevel = trustLevel == null ? JsonField.absent() : trustLevel;
     this.dpopRequired = dpopRequired == null ? JsonField.absent() : dpopRequired;
+    this.public_ = public_ == null ? JsonField.absent() : public_;
   }
 
   /** A builder for a new {@code AgentCreate}. */
@@ -225,6 +231,16 @@ public final class AgentCreate {
     return dpopRequired;
   }
 
+  /** List the agent in the public directory while it is active (default false). Only its name, description, capabilities, organization name, DID and agent card are shown there. */
+  public Optional<Boolean> public_() {
+    return public_.asOptional();
+  }
+
+  /** {@code public} as on the wire: absent, null or a value. */
+  public JsonField<Boolean> _public_() {
+    return public_;
+  }
+
   /** Properties this SDK does not know (from a newer server), kept for round trips. */
   @JsonAnyGetter
   public Map<String, JsonNode> additionalProperties() {
@@ -251,12 +267,13 @@ public final class AgentCreate {
         && metadata.equals(that.metadata)
         && trustLevel.equals(that.trustLevel)
         && dpopRequired.equals(that.dpopRequired)
+        && public_.equals(that.public_)
         && additionalProperties.equals(that.additionalProperties);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(name, description, agentType, version, capabilities, owner, deploymentEnv, allowedScopes, metadata, trustLevel, dpopRequired, additionalProperties);
+    return Objects.hash(name, description, agentType, version, capabilities, owner, deploymentEnv, allowedScopes, metadata, trustLevel, dpopRequired, public_, additionalProperties);
   }
 
   @Override
@@ -295,6 +312,9 @@ public final class AgentCreate {
         + "dpopRequired="
         + dpopRequired
         + ", "
+        + "public_="
+        + public_
+        + ", "
         + "additionalProperties="
         + additionalProperties
         + "}";
@@ -313,6 +333,7 @@ public final class AgentCreate {
     private JsonField<Map<String, String>> metadata = JsonField.absent();
     private JsonField<TrustLevel> trustLevel = JsonField.absent();
     private JsonField<Boolean> dpopRequired = JsonField.absent();
+    private JsonField<Boolean> public_ = JsonField.absent();
     private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
 
     private Builder() {}
@@ -329,6 +350,7 @@ public final class AgentCreate {
       metadata = source.metadata;
       trustLevel = source.trustLevel;
       dpopRequired = source.dpopRequired;
+      public_ = source.public_;
       additionalProperties.putAll(source.additionalProperties);
     }
 
@@ -464,6 +486,18 @@ public final class AgentCreate {
       return this;
     }
 
+    /** Sets {@code public}; null leaves it out. */
+    public Builder public_(Boolean public_) {
+      this.public_ = public_ == null ? JsonField.absent() : JsonField.of(public_);
+      return this;
+    }
+
+    /** Sets {@code public} exactly: absent, null (even where the API refuses it) or a value. */
+    public Builder public_(JsonField<Boolean> public_) {
+      this.public_ = Objects.requireNonNull(public_, "public_");
+      return this;
+    }
+
     /** Adds a property this SDK has no field for (any value Jackson can serialize). */
     public Builder putAdditionalProperty(String key, Object value) {
       additionalProperties.put(Objects.requireNonNull(key, "key"), Json.toTree(value));
@@ -477,7 +511,7 @@ public final class AgentCreate {
 
     /** The {@link AgentCreate}; the server validates required properties and constraints. */
     public AgentCreate build() {
-      AgentCreate built = new AgentCreate(name, description, agentType, version, capabilities, owner, deploymentEnv, allowedScopes, metadata, trustLevel, dpopRequired);
+      AgentCreate built = new AgentCreate(name, description, agentType, version, capabilities, owner, deploymentEnv, allowedScopes, metadata, trustLevel, dpopRequired, public_);
       built.additionalProperties.putAll(additionalProperties);
       return built;
     }

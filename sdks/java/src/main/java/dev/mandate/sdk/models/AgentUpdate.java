@@ -70,6 +70,10 @@ public final class AgentUpdate {
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<Boolean> dpopRequired;
 
+  @JsonProperty("public")
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private final JsonField<Boolean> public_;
+
   private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
 
   @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
@@ -85,7 +89,8 @@ public final class AgentUpdate {
       @JsonProperty("metadata") JsonField<Map<String, String>> metadata,
       @JsonProperty("status") JsonField<AgentUpdateStatus> status,
       @JsonProperty("trustLevel") JsonField<TrustLevel> trustLevel,
-      @JsonProperty("dpopRequired") JsonField<Boolean> dpopRequired) {
+      @JsonProperty("dpopRequired") JsonField<Boolean> dpopRequired,
+      @JsonProperty("public") JsonField<Boolean> public_) {
     this.name = name == null ? JsonField.absent() : name;
     this.description = description == null ? JsonField.absent() : description;
     this.agentType = agentType == null ? JsonField.absent() : agentType;
@@ -98,6 +103,7 @@ public final class AgentUpdate {
     this.status = status == null ? JsonField.absent() : status;
     this.trustLevel = trustLevel == null ? JsonField.absent() : trustLevel;
     this.dpopRequired = dpopRequired == null ? JsonField.absent() : dpopRequired;
+    this.public_ = public_ == null ? JsonField.absent() : public_;
   }
 
   /** A builder for a new {@code AgentUpdate}. */
@@ -244,6 +250,16 @@ public final class AgentUpdate {
     return dpopRequired;
   }
 
+  /** List the agent in the public directory while it is active (default false). Only its name, description, capabilities, organization name, DID and agent card are shown there. */
+  public Optional<Boolean> public_() {
+    return public_.asOptional();
+  }
+
+  /** {@code public} as on the wire: absent, null or a value. */
+  public JsonField<Boolean> _public_() {
+    return public_;
+  }
+
   /** Properties this SDK does not know (from a newer server), kept for round trips. */
   @JsonAnyGetter
   public Map<String, JsonNode> additionalProperties() {
@@ -271,12 +287,13 @@ public final class AgentUpdate {
         && status.equals(that.status)
         && trustLevel.equals(that.trustLevel)
         && dpopRequired.equals(that.dpopRequired)
+        && public_.equals(that.public_)
         && additionalProperties.equals(that.additionalProperties);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(name, description, agentType, version, capabilities, owner, deploymentEnv, allowedScopes, metadata, status, trustLevel, dpopRequired, additionalProperties);
+    return Objects.hash(name, description, agentType, version, capabilities, owner, deploymentEnv, allowedScopes, metadata, status, trustLevel, dpopRequired, public_, additionalProperties);
   }
 
   @Override
@@ -318,6 +335,9 @@ public final class AgentUpdate {
         + "dpopRequired="
         + dpopRequired
         + ", "
+        + "public_="
+        + public_
+        + ", "
         + "additionalProperties="
         + additionalProperties
         + "}";
@@ -337,6 +357,7 @@ public final class AgentUpdate {
     private JsonField<AgentUpdateStatus> status = JsonField.absent();
     private JsonField<TrustLevel> trustLevel = JsonField.absent();
     private JsonField<Boolean> dpopRequired = JsonField.absent();
+    private JsonField<Boolean> public_ = JsonField.absent();
     private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
 
     private Builder() {}
@@ -354,6 +375,7 @@ public final class AgentUpdate {
       status = source.status;
       trustLevel = source.trustLevel;
       dpopRequired = source.dpopRequired;
+      public_ = source.public_;
       additionalProperties.putAll(source.additionalProperties);
     }
 
@@ -501,6 +523,18 @@ public final class AgentUpdate {
       return this;
     }
 
+    /** Sets {@code public}; null leaves it out. */
+    public Builder public_(Boolean public_) {
+      this.public_ = public_ == null ? JsonField.absent() : JsonField.of(public_);
+      return this;
+    }
+
+    /** Sets {@code public} exactly: absent, null (even where the API refuses it) or a value. */
+    public Builder public_(JsonField<Boolean> public_) {
+      this.public_ = Objects.requireNonNull(public_, "public_");
+      return this;
+    }
+
     /** Adds a property this SDK has no field for (any value Jackson can serialize). */
     public Builder putAdditionalProperty(String key, Object value) {
       additionalProperties.put(Objects.requireNonNull(key, "key"), Json.toTree(value));
@@ -514,7 +548,7 @@ public final class AgentUpdate {
 
     /** The {@link AgentUpdate}; the server validates required properties and constraints. */
     public AgentUpdate build() {
-      AgentUpdate built = new AgentUpdate(name, description, agentType, version, capabilities, owner, deploymentEnv, allowedScopes, metadata, status, trustLevel, dpopRequired);
+      AgentUpdate built = new AgentUpdate(name, description, agentType, version, capabilities, owner, deploymentEnv, allowedScopes, metadata, status, trustLevel, dpopRequired, public_);
       built.additionalProperties.putAll(additionalProperties);
       return built;
     }

@@ -26,6 +26,7 @@ public abstract class MandateResources {
   private final FederationResource federation;
   private final ClientRegistrationsResource clientRegistrations;
   private final ApprovalsResource approvals;
+  private final DirectoryResource directory;
   private final IdentityResource identity;
   private final OAuthResource oauth;
   private final SigningKeysResource signingKeys;
@@ -45,6 +46,7 @@ public abstract class MandateResources {
     this.federation = new FederationResource(core);
     this.clientRegistrations = new ClientRegistrationsResource(core);
     this.approvals = new ApprovalsResource(core);
+    this.directory = new DirectoryResource(core);
     this.identity = new IdentityResource(core);
     this.oauth = new OAuthResource(core);
     this.signingKeys = new SigningKeysResource(core);
@@ -106,6 +108,11 @@ public abstract class MandateResources {
   /** Approvals: {@code list}, {@code get}, {@code approve}, {@code deny}. */
   public ApprovalsResource approvals() {
     return approvals;
+  }
+
+  /** Directory: {@code list}, {@code get}, {@code card}. */
+  public DirectoryResource directory() {
+    return directory;
   }
 
   /** Identity: {@code did}, {@code card}, {@code instanceDid}. */

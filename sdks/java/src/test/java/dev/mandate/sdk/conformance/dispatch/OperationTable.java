@@ -29,6 +29,7 @@ import dev.mandate.sdk.models.ListApprovalsParams;
 import dev.mandate.sdk.models.ListAuditEventsParams;
 import dev.mandate.sdk.models.ListCredentialsParams;
 import dev.mandate.sdk.models.ListDelegationsParams;
+import dev.mandate.sdk.models.ListDirectoryAgentsParams;
 import dev.mandate.sdk.models.ListFederationPartnersParams;
 import dev.mandate.sdk.models.ListOrgsParams;
 import dev.mandate.sdk.models.ListTrustPoliciesParams;
@@ -223,6 +224,15 @@ public final class OperationTable {
     sync.put(
         "denyApproval",
         (client, pathArgs, params, options) -> client.approvals().withRawResponse().deny(path(pathArgs, "approvalId"), params(params, ApprovalDenial.class), options));
+    sync.put(
+        "listDirectoryAgents",
+        (client, pathArgs, params, options) -> client.directory().withRawResponse().list(params(params, ListDirectoryAgentsParams.class), options));
+    sync.put(
+        "getDirectoryAgent",
+        (client, pathArgs, params, options) -> client.directory().withRawResponse().get(path(pathArgs, "agentId"), options));
+    sync.put(
+        "getDirectoryAgentCard",
+        (client, pathArgs, params, options) -> client.directory().withRawResponse().card(path(pathArgs, "agentId"), options));
     sync.put(
         "getAgentDid",
         (client, pathArgs, params, options) -> client.identity().withRawResponse().did(path(pathArgs, "agentId"), options));
@@ -433,6 +443,15 @@ public final class OperationTable {
     async.put(
         "denyApproval",
         (client, pathArgs, params, options) -> client.approvals().withRawResponse().denyAsync(path(pathArgs, "approvalId"), params(params, ApprovalDenial.class), options));
+    async.put(
+        "listDirectoryAgents",
+        (client, pathArgs, params, options) -> client.directory().withRawResponse().listAsync(params(params, ListDirectoryAgentsParams.class), options));
+    async.put(
+        "getDirectoryAgent",
+        (client, pathArgs, params, options) -> client.directory().withRawResponse().getAsync(path(pathArgs, "agentId"), options));
+    async.put(
+        "getDirectoryAgentCard",
+        (client, pathArgs, params, options) -> client.directory().withRawResponse().cardAsync(path(pathArgs, "agentId"), options));
     async.put(
         "getAgentDid",
         (client, pathArgs, params, options) -> client.identity().withRawResponse().didAsync(path(pathArgs, "agentId"), options));
