@@ -23,6 +23,7 @@ it('puts every operation of the spec in its tag’s resource', () => {
     'federation',
     'client registrations',
     'approvals',
+    'compliance',
     'directory',
     'identity',
     'oauth',

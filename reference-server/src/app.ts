@@ -10,6 +10,7 @@ import { MemoryCache } from './cache/memory-cache';
 import { RedisCache } from './cache/redis-cache';
 import { RateLimits } from './http/rate-limits';
 import { directoryHandlers } from './http/handlers/directory';
+import { complianceHandlers } from './http/handlers/compliance';
 import type { Config } from './config';
 import { SecretHasher } from './domain/secrets';
 import { AccessTokens } from './domain/access-tokens';
@@ -235,6 +236,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
         ...webhookHandlers(webhookPolicy),
         ...trustPolicyHandlers({ checkIssuer: checkIssuerUrl }),
         ...approvalHandlers,
+        ...complianceHandlers({ policy: config.compliance, keyEncryptionKey: config.keyEncryptionKey === null ? 'embedded' : 'configured' }),
         ...clientRegistrationHandlers(config.issuer),
         ...federationHandlers(issuerKeys, checkIssuerUrl),
       },

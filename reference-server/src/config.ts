@@ -55,6 +55,8 @@ export interface Config {
   device: { codeTtlSeconds: number; pollIntervalSeconds: number; requestsPerMinute: number };
   /** Whether DPoP proofs must carry a server nonce (RFC 9449 §8). */
   dpopNonce: 'off' | 'required';
+  /** The compliance report's policy: ages past which credentials, signing keys and unused admin tokens are reported. */
+  compliance: { credentialMaxAgeDays: number; signingKeyMaxAgeDays: number; adminTokenUnusedDays: number };
   /** Rate limits (requests a minute), shared by all instances through Redis; null: off (MANDATE_RATE_LIMITS=off). */
   rateLimits: RateLimitSettings | null;
   /** The most actors a delegation chain (token exchange) may have. */
@@ -154,6 +156,11 @@ export function loadConfig(env: Env = process.env): Config {
     webhookAllowList: reader.allowList('MANDATE_WEBHOOK_ALLOWED_HOSTS'),
     insecureIssuerHosts: reader.allowList('MANDATE_INSECURE_ISSUER_HOSTS'),
     dpopNonce: reader.oneOf('MANDATE_DPOP_NONCE', ['off', 'required'] as const, 'off'),
+    compliance: {
+      credentialMaxAgeDays: reader.integer('MANDATE_CREDENTIAL_MAX_AGE_DAYS', 90, 1, 3650),
+      signingKeyMaxAgeDays: reader.integer('MANDATE_SIGNING_KEY_MAX_AGE_DAYS', 90, 1, 3650),
+      adminTokenUnusedDays: reader.integer('MANDATE_ADMIN_TOKEN_UNUSED_DAYS', 90, 1, 3650),
+    },
     rateLimits:
       reader.oneOf('MANDATE_RATE_LIMITS', ['on', 'off'] as const, 'on') === 'off'
         ? null

@@ -130,6 +130,8 @@ export interface ChainVerification {
   eventsChecked: number;
   firstBrokenEventId: string | null;
   reason: string | null;
+  /** The last event whose hash and link were verified (null when none was). */
+  lastVerifiedEventId: string | null;
 }
 
 const VERIFY_PAGE = 1000;
@@ -137,11 +139,12 @@ const VERIFY_PAGE = 1000;
 /** Walks a chain from its anchor, recomputing every hash and link. */
 export async function verifyChain(sql: Sql, chain: string): Promise<ChainVerification> {
   const head = await auditStore.head(sql, chain);
-  if (head === null) return { intact: true, eventsChecked: 0, firstBrokenEventId: null, reason: null };
+  if (head === null) return { intact: true, eventsChecked: 0, firstBrokenEventId: null, reason: null, lastVerifiedEventId: null };
   let expectedSequence = head.anchorSequence + 1;
   let previousHash = head.anchorHash;
   let checked = 0;
-  const broken = (event: AuditRecord, reason: string): ChainVerification => ({ intact: false, eventsChecked: checked, firstBrokenEventId: event.id, reason });
+  let lastVerifiedEventId: string | null = null;
+  const broken = (event: AuditRecord, reason: string): ChainVerification => ({ intact: false, eventsChecked: checked, firstBrokenEventId: event.id, reason, lastVerifiedEventId });
   for (;;) {
     const events = await auditStore.slice(sql, chain, expectedSequence - 1, VERIFY_PAGE);
     if (events.length === 0) break;
@@ -152,11 +155,12 @@ export async function verifyChain(sql: Sql, chain: string): Promise<ChainVerific
       const { hash, ...content } = event;
       if (eventHash(content) !== hash) return broken(event, "hash does not match the event's content");
       previousHash = hash;
+      lastVerifiedEventId = event.id;
       expectedSequence += 1;
     }
   }
   if (expectedSequence - 1 !== head.sequence || previousHash !== head.hash) {
-    return { intact: false, eventsChecked: checked, firstBrokenEventId: null, reason: `events after sequence ${expectedSequence - 1} are missing` };
+    return { intact: false, eventsChecked: checked, firstBrokenEventId: null, reason: `events after sequence ${expectedSequence - 1} are missing`, lastVerifiedEventId };
   }
-  return { intact: true, eventsChecked: checked, firstBrokenEventId: null, reason: null };
+  return { intact: true, eventsChecked: checked, firstBrokenEventId: null, reason: null, lastVerifiedEventId };
 }

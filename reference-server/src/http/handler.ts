@@ -25,6 +25,8 @@ export interface Call {
   body: unknown;
   /** The credential the caller authenticated with (for long-lived answers that re-check it). */
   authorization: string | undefined;
+  /** Content negotiation: the best of `types` for the request's Accept header (the first without one), or false. */
+  accepts: (...types: string[]) => string | false;
   services: {
     hasher: SecretHasher;
     metrics: Metrics;

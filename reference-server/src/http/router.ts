@@ -294,6 +294,7 @@ function act(operation: Operation, handler: Handler, deps: RouterDeps): Middlewa
         headers: request.headers,
         body: request.body,
         authorization: (ctx.state as RequestState).authorization,
+        accepts: (...types) => ctx.accepts(...types),
         services: deps.services,
       };
       const work = (): Promise<Answer> => runAndAudit(handler, call, info);

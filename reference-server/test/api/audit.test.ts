@@ -140,8 +140,9 @@ describe('the hash chain', () => {
     const events = await allEvents(api);
     const victim = events[2];
     await db.query(`UPDATE audit_events SET metadata = '{"name":"forged"}' WHERE id = $1`, [victim.id]);
+    expect(events.map((event) => event.id)).toContain(intact.body.lastVerifiedEventId);
     const tampered = await api.call('verifyAuditChain');
-    expect(tampered.body).toMatchObject({ intact: false, firstBrokenEventId: victim.id, reason: "hash does not match the event's content" });
+    expect(tampered.body).toMatchObject({ intact: false, firstBrokenEventId: victim.id, reason: "hash does not match the event's content", lastVerifiedEventId: events[1].id });
   });
 
   it('reports a removed event', async () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import { agentKeyHandlers } from '../../src/http/handlers/agent-keys';
 import { delegationHandlers } from '../../src/http/handlers/delegations';
 import { directoryHandlers } from '../../src/http/handlers/directory';
+import { complianceHandlers } from '../../src/http/handlers/compliance';
 import { agentHandlers, credentialHandlers } from '../../src/http/handlers/agents';
 import { eventHandlers } from '../../src/http/handlers/events';
 import { identityHandlers } from '../../src/http/handlers/identity';
@@ -28,6 +29,7 @@ const implemented = [
   ...Object.keys(webhookHandlers(undefined as never)),
   ...Object.keys(trustPolicyHandlers(undefined as never)),
   ...Object.keys(approvalHandlers),
+  ...Object.keys(complianceHandlers(undefined as never)),
   ...Object.keys(clientRegistrationHandlers('http://localhost')),
   ...Object.keys(registrationManagementHandlers(undefined as never)),
   ...Object.keys(directoryHandlers(undefined as never)),

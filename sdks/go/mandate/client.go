@@ -26,6 +26,7 @@ type Client struct {
 	Federation          *FederationResource
 	ClientRegistrations *ClientRegistrationsResource
 	Approvals           *ApprovalsResource
+	Compliance          *ComplianceResource
 	Directory           *DirectoryResource
 	Identity            *IdentityResource
 	OAuth               *OAuthResource
@@ -62,6 +63,7 @@ func NewClient(opts ...Option) *Client {
 	c.Federation = &FederationResource{client: transport}
 	c.ClientRegistrations = &ClientRegistrationsResource{client: transport}
 	c.Approvals = &ApprovalsResource{client: transport}
+	c.Compliance = &ComplianceResource{client: transport}
 	c.Directory = &DirectoryResource{client: transport}
 	c.Identity = &IdentityResource{client: transport}
 	c.OAuth = &OAuthResource{client: transport}

@@ -244,6 +244,80 @@ func (v AuditEventOutcome) IsKnown() bool {
 	return false
 }
 
+// ComplianceFindingCheck is an open enum. What was found. `credential_*` name credential ids,
+// `suspended_agent_with_live_credentials` and `agent_without_owner` agent ids, `webhook_failing`
+// webhook ids, `admin_token_unused` admin token ids, `signing_key_rotation_overdue` signing key
+// ids, `audit_chain_broken` the first event that does not verify (none when events are missing at
+// the end), `row_level_security_off` table names. Values this SDK does not know (from a newer
+// server) are kept, and any value may be sent.
+type ComplianceFindingCheck string
+
+// Known ComplianceFindingCheck values.
+const (
+	ComplianceFindingCheckAuditChainBroken                  ComplianceFindingCheck = "audit_chain_broken"
+	ComplianceFindingCheckRowLevelSecurityOff               ComplianceFindingCheck = "row_level_security_off"
+	ComplianceFindingCheckKeyEncryptionKeyEmbedded          ComplianceFindingCheck = "key_encryption_key_embedded"
+	ComplianceFindingCheckSigningKeyRotationOverdue         ComplianceFindingCheck = "signing_key_rotation_overdue"
+	ComplianceFindingCheckCredentialExpired                 ComplianceFindingCheck = "credential_expired"
+	ComplianceFindingCheckCredentialExpiring                ComplianceFindingCheck = "credential_expiring"
+	ComplianceFindingCheckCredentialRotationOverdue         ComplianceFindingCheck = "credential_rotation_overdue"
+	ComplianceFindingCheckSuspendedAgentWithLiveCredentials ComplianceFindingCheck = "suspended_agent_with_live_credentials"
+	ComplianceFindingCheckAgentWithoutOwner                 ComplianceFindingCheck = "agent_without_owner"
+	ComplianceFindingCheckWebhookFailing                    ComplianceFindingCheck = "webhook_failing"
+	ComplianceFindingCheckAdminTokenUnused                  ComplianceFindingCheck = "admin_token_unused"
+)
+
+// IsKnown reports whether v is one of the values this SDK knows.
+func (v ComplianceFindingCheck) IsKnown() bool {
+	switch v {
+	case ComplianceFindingCheckAuditChainBroken, ComplianceFindingCheckRowLevelSecurityOff, ComplianceFindingCheckKeyEncryptionKeyEmbedded, ComplianceFindingCheckSigningKeyRotationOverdue, ComplianceFindingCheckCredentialExpired, ComplianceFindingCheckCredentialExpiring, ComplianceFindingCheckCredentialRotationOverdue, ComplianceFindingCheckSuspendedAgentWithLiveCredentials, ComplianceFindingCheckAgentWithoutOwner, ComplianceFindingCheckWebhookFailing, ComplianceFindingCheckAdminTokenUnused:
+		return true
+	}
+	return false
+}
+
+// ComplianceFindingSeverity is an open enum. Values this SDK does not know (from a newer server)
+// are kept, and any value may be sent.
+type ComplianceFindingSeverity string
+
+// Known ComplianceFindingSeverity values.
+const (
+	ComplianceFindingSeverityCritical ComplianceFindingSeverity = "critical"
+	ComplianceFindingSeverityHigh     ComplianceFindingSeverity = "high"
+	ComplianceFindingSeverityMedium   ComplianceFindingSeverity = "medium"
+	ComplianceFindingSeverityLow      ComplianceFindingSeverity = "low"
+)
+
+// IsKnown reports whether v is one of the values this SDK knows.
+func (v ComplianceFindingSeverity) IsKnown() bool {
+	switch v {
+	case ComplianceFindingSeverityCritical, ComplianceFindingSeverityHigh, ComplianceFindingSeverityMedium, ComplianceFindingSeverityLow:
+		return true
+	}
+	return false
+}
+
+// ComplianceReportEncryptionAtRestKeyEncryptionKey is an open enum. `configured`: the operator's
+// MANDATE_KEY_ENCRYPTION_KEY seals stored secrets; `embedded`: a key generated beside the data of
+// the embedded store. Values this SDK does not know (from a newer server) are kept, and any value
+// may be sent.
+type ComplianceReportEncryptionAtRestKeyEncryptionKey string
+
+// Known ComplianceReportEncryptionAtRestKeyEncryptionKey values.
+const (
+	ComplianceReportEncryptionAtRestKeyEncryptionKeyConfigured ComplianceReportEncryptionAtRestKeyEncryptionKey = "configured"
+	ComplianceReportEncryptionAtRestKeyEncryptionKeyEmbedded   ComplianceReportEncryptionAtRestKeyEncryptionKey = "embedded"
+)
+
+// IsKnown reports whether v is one of the values this SDK knows.
+func (v ComplianceReportEncryptionAtRestKeyEncryptionKey) IsKnown() bool {
+	switch v {
+	case ComplianceReportEncryptionAtRestKeyEncryptionKeyConfigured, ComplianceReportEncryptionAtRestKeyEncryptionKeyEmbedded:
+		return true
+	}
+	return false
+}
+
 // CredentialStatus is an open enum. Values this SDK does not know (from a newer server) are kept,
 // and any value may be sent.
 type CredentialStatus string

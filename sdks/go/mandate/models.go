@@ -1165,6 +1165,8 @@ type AuditChainVerification struct {
 	// The first event whose hash or link does not match; `null` when intact.
 	FirstBrokenEventID *string `json:"firstBrokenEventId"`
 	Reason             *string `json:"reason"`
+	// The last event whose hash and link were verified; `null` when none was.
+	LastVerifiedEventID *string `json:"lastVerifiedEventId"`
 	// RFC 3339 time in UTC.
 	VerifiedAt Timestamp `json:"verifiedAt"`
 	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
@@ -1179,6 +1181,7 @@ func (m AuditChainVerification) MarshalJSON() ([]byte, error) {
 	w.Field("eventsChecked", m.EventsChecked)
 	w.Field("firstBrokenEventId", m.FirstBrokenEventID)
 	w.Field("reason", m.Reason)
+	w.Field("lastVerifiedEventId", m.LastVerifiedEventID)
 	w.Field("verifiedAt", m.VerifiedAt)
 	return w.Finish(m.ExtraFields)
 }
@@ -1193,6 +1196,7 @@ func (m *AuditChainVerification) UnmarshalJSON(data []byte) error {
 	r.Take("eventsChecked", &m.EventsChecked)
 	r.Take("firstBrokenEventId", &m.FirstBrokenEventID)
 	r.Take("reason", &m.Reason)
+	r.Take("lastVerifiedEventId", &m.LastVerifiedEventID)
 	r.Take("verifiedAt", &m.VerifiedAt)
 	m.ExtraFields = r.Rest()
 	return r.Err()
@@ -1642,6 +1646,196 @@ func (m *ClientMetadataUpdate) UnmarshalJSON(data []byte) error {
 	r.Take("software_version", &m.SoftwareVersion)
 	r.Take("contacts", &m.Contacts)
 	r.Take("client_id", &m.ClientID)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// ComplianceFinding is the ComplianceFinding schema of the API.
+type ComplianceFinding struct {
+	// What was found. `credential_*` name credential ids, `suspended_agent_with_live_credentials` and
+	// `agent_without_owner` agent ids, `webhook_failing` webhook ids, `admin_token_unused` admin token
+	// ids, `signing_key_rotation_overdue` signing key ids, `audit_chain_broken` the first event that
+	// does not verify (none when events are missing at the end), `row_level_security_off` table names.
+	Check    ComplianceFindingCheck    `json:"check"`
+	Severity ComplianceFindingSeverity `json:"severity"`
+	Detail   string                    `json:"detail"`
+	Ids      []string                  `json:"ids"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m ComplianceFinding) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("check", m.Check)
+	w.Field("severity", m.Severity)
+	w.Field("detail", m.Detail)
+	w.Field("ids", m.Ids)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *ComplianceFinding) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("check", &m.Check)
+	r.Take("severity", &m.Severity)
+	r.Take("detail", &m.Detail)
+	r.Take("ids", &m.Ids)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// ComplianceReport is the ComplianceReport schema of the API.
+type ComplianceReport struct {
+	// Organization id.
+	OrgID OrgID `json:"orgId"`
+	// RFC 3339 time in UTC.
+	GeneratedAt Timestamp `json:"generatedAt"`
+	// The thresholds the findings were judged by (the server's MANDATE_*_DAYS settings and the
+	// request's expiringWithinDays).
+	Policy ComplianceReportPolicy `json:"policy"`
+	// The organization's audit chain, verified for this report (as `GET /v1/audit-events/verify`).
+	AuditChain       ComplianceReportAuditChain       `json:"auditChain"`
+	EncryptionAtRest ComplianceReportEncryptionAtRest `json:"encryptionAtRest"`
+	// One entry per kind of finding, most severe first; empty for a clean organization.
+	Findings []ComplianceFinding `json:"findings"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m ComplianceReport) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("orgId", m.OrgID)
+	w.Field("generatedAt", m.GeneratedAt)
+	w.Field("policy", m.Policy)
+	w.Field("auditChain", m.AuditChain)
+	w.Field("encryptionAtRest", m.EncryptionAtRest)
+	w.Field("findings", m.Findings)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *ComplianceReport) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("orgId", &m.OrgID)
+	r.Take("generatedAt", &m.GeneratedAt)
+	r.Take("policy", &m.Policy)
+	r.Take("auditChain", &m.AuditChain)
+	r.Take("encryptionAtRest", &m.EncryptionAtRest)
+	r.Take("findings", &m.Findings)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// ComplianceReportAuditChain is the organization's audit chain, verified for this report (as `GET
+// /v1/audit-events/verify`).
+type ComplianceReportAuditChain struct {
+	Intact              bool    `json:"intact"`
+	EventsChecked       int64   `json:"eventsChecked"`
+	FirstBrokenEventID  *string `json:"firstBrokenEventId"`
+	LastVerifiedEventID *string `json:"lastVerifiedEventId"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m ComplianceReportAuditChain) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("intact", m.Intact)
+	w.Field("eventsChecked", m.EventsChecked)
+	w.Field("firstBrokenEventId", m.FirstBrokenEventID)
+	w.Field("lastVerifiedEventId", m.LastVerifiedEventID)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *ComplianceReportAuditChain) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("intact", &m.Intact)
+	r.Take("eventsChecked", &m.EventsChecked)
+	r.Take("firstBrokenEventId", &m.FirstBrokenEventID)
+	r.Take("lastVerifiedEventId", &m.LastVerifiedEventID)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// ComplianceReportEncryptionAtRest is the ComplianceReportEncryptionAtRest schema of the API.
+type ComplianceReportEncryptionAtRest struct {
+	// `configured`: the operator's MANDATE_KEY_ENCRYPTION_KEY seals stored secrets; `embedded`: a key
+	// generated beside the data of the embedded store.
+	KeyEncryptionKey ComplianceReportEncryptionAtRestKeyEncryptionKey `json:"keyEncryptionKey"`
+	// Every table holding organizations' rows enforces row-level security.
+	RowLevelSecurity bool `json:"rowLevelSecurity"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m ComplianceReportEncryptionAtRest) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("keyEncryptionKey", m.KeyEncryptionKey)
+	w.Field("rowLevelSecurity", m.RowLevelSecurity)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *ComplianceReportEncryptionAtRest) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("keyEncryptionKey", &m.KeyEncryptionKey)
+	r.Take("rowLevelSecurity", &m.RowLevelSecurity)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// ComplianceReportPolicy is the thresholds the findings were judged by (the server's
+// MANDATE_*_DAYS settings and the request's expiringWithinDays).
+type ComplianceReportPolicy struct {
+	CredentialMaxAgeDays int `json:"credentialMaxAgeDays"`
+	SigningKeyMaxAgeDays int `json:"signingKeyMaxAgeDays"`
+	AdminTokenUnusedDays int `json:"adminTokenUnusedDays"`
+	ExpiringWithinDays   int `json:"expiringWithinDays"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m ComplianceReportPolicy) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("credentialMaxAgeDays", m.CredentialMaxAgeDays)
+	w.Field("signingKeyMaxAgeDays", m.SigningKeyMaxAgeDays)
+	w.Field("adminTokenUnusedDays", m.AdminTokenUnusedDays)
+	w.Field("expiringWithinDays", m.ExpiringWithinDays)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *ComplianceReportPolicy) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("credentialMaxAgeDays", &m.CredentialMaxAgeDays)
+	r.Take("signingKeyMaxAgeDays", &m.SigningKeyMaxAgeDays)
+	r.Take("adminTokenUnusedDays", &m.AdminTokenUnusedDays)
+	r.Take("expiringWithinDays", &m.ExpiringWithinDays)
 	m.ExtraFields = r.Rest()
 	return r.Err()
 }
@@ -2532,6 +2726,43 @@ func (m *FieldError) UnmarshalJSON(data []byte) error {
 	r.Take("message", &m.Message)
 	m.ExtraFields = r.Rest()
 	return r.Err()
+}
+
+// GetComplianceReportParams is the GetComplianceReportParams schema of the API.
+type GetComplianceReportParams struct {
+	// A credential expiring within this many days is reported (default 30).
+	ExpiringWithinDays *int `json:"expiringWithinDays,omitempty"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m GetComplianceReportParams) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	if m.ExpiringWithinDays != nil {
+		w.Field("expiringWithinDays", m.ExpiringWithinDays)
+	}
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *GetComplianceReportParams) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("expiringWithinDays", &m.ExpiringWithinDays)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// values encodes the parameters as a query string or form body.
+func (m GetComplianceReportParams) values() url.Values {
+	v := url.Values{}
+	core.SetParam(v, "expiringWithinDays", m.ExpiringWithinDays)
+	core.SetExtraParams(v, m.ExtraFields)
+	return v
 }
 
 // GetDeviceVerificationPageParams is the GetDeviceVerificationPageParams schema of the API.

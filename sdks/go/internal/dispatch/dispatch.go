@@ -68,6 +68,7 @@ var Operations = []string{
 	"getApproval",
 	"approveApproval",
 	"denyApproval",
+	"getComplianceReport",
 	"listDirectoryAgents",
 	"getDirectoryAgent",
 	"getDirectoryAgentCard",
@@ -293,6 +294,12 @@ func Invoke(ctx context.Context, c *mandate.Client, operationID string, call Cal
 			return nil, err
 		}
 		return c.Approvals.Deny(ctx, call.Path["approvalId"], params, call.Options...)
+	case "getComplianceReport":
+		params, err := optional[mandate.GetComplianceReportParams](call.Params)
+		if err != nil {
+			return nil, err
+		}
+		return c.Compliance.Report(ctx, params, call.Options...)
 	case "listDirectoryAgents":
 		params, err := optional[mandate.ListDirectoryAgentsParams](call.Params)
 		if err != nil {

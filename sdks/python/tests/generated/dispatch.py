@@ -1269,6 +1269,26 @@ async def _deny_approval_async(client: AsyncMandate, call: Call) -> APIResponse[
     )
 
 
+def _get_compliance_report(client: Mandate, call: Call) -> APIResponse[Any]:
+    return client.compliance.with_raw_response.report(
+        expiring_within_days=call.arg("expiringWithinDays"),
+        organization=call.organization,
+        extra_headers=call.headers,
+        extra_query=call.extra(("expiringWithinDays",)),
+        max_retries=0,
+    )
+
+
+async def _get_compliance_report_async(client: AsyncMandate, call: Call) -> APIResponse[Any]:
+    return await client.compliance.with_raw_response.report(
+        expiring_within_days=call.arg("expiringWithinDays"),
+        organization=call.organization,
+        extra_headers=call.headers,
+        extra_query=call.extra(("expiringWithinDays",)),
+        max_retries=0,
+    )
+
+
 def _list_directory_agents(client: Mandate, call: Call) -> APIResponse[Any]:
     return client.directory.with_raw_response.list(
         limit=call.arg("limit"),
@@ -2170,6 +2190,12 @@ OPERATIONS: Dict[str, Operation] = {
         _deny_approval_async,
         organization=True,
         idempotent=True,
+    ),
+    "getComplianceReport": Operation(
+        _get_compliance_report,
+        _get_compliance_report_async,
+        organization=True,
+        idempotent=False,
     ),
     "listDirectoryAgents": Operation(
         _list_directory_agents,

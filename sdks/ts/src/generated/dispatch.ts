@@ -103,6 +103,8 @@ export const dispatch: Record<string, Dispatch> = {
     client.approvals.approve(path["approvalId"] ?? '', params as M.ApprovalGrant, options),
   denyApproval: (client, path, params, options) =>
     client.approvals.deny(path["approvalId"] ?? '', params as M.ApprovalDenial, options),
+  getComplianceReport: (client, _path, params, options) =>
+    client.compliance.report(params as M.GetComplianceReportParams, options),
   listDirectoryAgents: (client, _path, params, options) =>
     client.directory.list(params as M.ListDirectoryAgentsParams, options),
   getDirectoryAgent: (client, path, _params, options) =>

@@ -409,6 +409,8 @@ export interface AuditChainVerification {
   /** The first event whose hash or link does not match; `null` when intact. */
   firstBrokenEventId: string | null;
   reason: string | null;
+  /** The last event whose hash and link were verified; `null` when none was. */
+  lastVerifiedEventId: string | null;
   /** RFC 3339 time in UTC. */
   verifiedAt: Timestamp;
 }
@@ -554,6 +556,71 @@ export interface ClientMetadataUpdate {
   contacts?: string[];
   /** Agent id. Also the agent's OAuth `client_id`. */
   client_id: AgentId;
+}
+
+export interface ComplianceFinding {
+  /**
+   * What was found. `credential_*` name credential ids, `suspended_agent_with_live_credentials`
+   * and `agent_without_owner` agent ids, `webhook_failing` webhook ids, `admin_token_unused`
+   * admin token ids, `signing_key_rotation_overdue` signing key ids, `audit_chain_broken` the
+   * first event that does not verify (none when events are missing at the end),
+   * `row_level_security_off` table names.
+   */
+  check: ComplianceFindingCheck;
+  severity: ComplianceFindingSeverity;
+  detail: string;
+  ids: string[];
+}
+
+/**
+ * What was found. `credential_*` name credential ids, `suspended_agent_with_live_credentials`
+ * and `agent_without_owner` agent ids, `webhook_failing` webhook ids, `admin_token_unused`
+ * admin token ids, `signing_key_rotation_overdue` signing key ids, `audit_chain_broken` the
+ * first event that does not verify (none when events are missing at the end),
+ * `row_level_security_off` table names.
+ */
+export type ComplianceFindingCheck = "audit_chain_broken" | "row_level_security_off" | "key_encryption_key_embedded" | "signing_key_rotation_overdue" | "credential_expired" | "credential_expiring" | "credential_rotation_overdue" | "suspended_agent_with_live_credentials" | "agent_without_owner" | "webhook_failing" | "admin_token_unused" | (string & {});
+
+export type ComplianceFindingSeverity = "critical" | "high" | "medium" | "low" | (string & {});
+
+export interface ComplianceReport {
+  /** Organization id. */
+  orgId: OrgId;
+  /** RFC 3339 time in UTC. */
+  generatedAt: Timestamp;
+  /** The thresholds the findings were judged by (the server's MANDATE_*_DAYS settings and the request's expiringWithinDays). */
+  policy: ComplianceReportPolicy;
+  /** The organization's audit chain, verified for this report (as `GET /v1/audit-events/verify`). */
+  auditChain: ComplianceReportAuditChain;
+  encryptionAtRest: ComplianceReportEncryptionAtRest;
+  /** One entry per kind of finding, most severe first; empty for a clean organization. */
+  findings: ComplianceFinding[];
+}
+
+/** The organization's audit chain, verified for this report (as `GET /v1/audit-events/verify`). */
+export interface ComplianceReportAuditChain {
+  intact: boolean;
+  eventsChecked: number;
+  firstBrokenEventId: string | null;
+  lastVerifiedEventId: string | null;
+}
+
+export interface ComplianceReportEncryptionAtRest {
+  /** `configured`: the operator's MANDATE_KEY_ENCRYPTION_KEY seals stored secrets; `embedded`: a key generated beside the data of the embedded store. */
+  keyEncryptionKey: ComplianceReportEncryptionAtRestKeyEncryptionKey;
+  /** Every table holding organizations' rows enforces row-level security. */
+  rowLevelSecurity: boolean;
+}
+
+/** `configured`: the operator's MANDATE_KEY_ENCRYPTION_KEY seals stored secrets; `embedded`: a key generated beside the data of the embedded store. */
+export type ComplianceReportEncryptionAtRestKeyEncryptionKey = "configured" | "embedded" | (string & {});
+
+/** The thresholds the findings were judged by (the server's MANDATE_*_DAYS settings and the request's expiringWithinDays). */
+export interface ComplianceReportPolicy {
+  credentialMaxAgeDays: number;
+  signingKeyMaxAgeDays: number;
+  adminTokenUnusedDays: number;
+  expiringWithinDays: number;
 }
 
 export interface Credential {
@@ -857,6 +924,11 @@ export interface FieldError {
   /** The failed rule (`required`, `type`, `maxLength`, `pattern`, `enum`, `additionalProperties`, …). */
   code: string;
   message: string;
+}
+
+export interface GetComplianceReportParams {
+  /** A credential expiring within this many days is reported (default 30). */
+  expiringWithinDays?: number;
 }
 
 export interface GetDeviceVerificationPageParams {

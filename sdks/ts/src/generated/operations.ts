@@ -533,6 +533,18 @@ export const denyApproval: OperationSpec = {
   resumable: false,
 };
 
+export const getComplianceReport: OperationSpec = {
+  operationId: 'getComplianceReport',
+  method: 'GET',
+  path: '/v1/compliance/report',
+  auth: ['bearer'],
+  params: 'query',
+  response: 'json',
+  idempotent: false,
+  organizationHeader: true,
+  resumable: false,
+};
+
 export const listDirectoryAgents: OperationSpec = {
   operationId: 'listDirectoryAgents',
   method: 'GET',

@@ -681,6 +681,28 @@ export class Approvals extends APIResource {
   }
 }
 
+/** Reports for auditors - the state of an organization's credentials, keys, agents, webhooks, audit chain and encryption. */
+export class Compliance extends APIResource {
+  /**
+   * The organization's compliance report
+   *
+   * A point-in-time report for auditors: the audit chain verified (with the last verified
+   * event), credentials past or near their expiry or older than the rotation policy,
+   * signing keys older than theirs, suspended agents that still hold live credentials,
+   * agents without an owner, failing webhooks, admin tokens unused for the policy's days,
+   * and encryption at rest. Each finding has a severity and the ids involved. JSON by
+   * default; `Accept: text/csv` gives the findings as CSV (one row per id: check, severity,
+   * id, detail).
+   *
+   * Requires `audit:read`.
+   *
+   * `GET /v1/compliance/report` (getComplianceReport)
+   */
+  report(params?: M.GetComplianceReportParams, options?: RequestOptions): APIPromise<M.ComplianceReport> {
+    return this.core.request(operations.getComplianceReport, { params, options });
+  }
+}
+
 /** The public directory - agents that their organizations chose to show to anyone, without authentication. */
 export class Directory extends APIResource {
   /**

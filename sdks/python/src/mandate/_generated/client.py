@@ -15,6 +15,7 @@ from .resources import (
     AsyncApprovals,
     AsyncAuditEvents,
     AsyncClientRegistrations,
+    AsyncCompliance,
     AsyncCredentials,
     AsyncDelegations,
     AsyncDirectory,
@@ -29,6 +30,7 @@ from .resources import (
     AsyncWebhooks,
     AuditEvents,
     ClientRegistrations,
+    Compliance,
     Credentials,
     Delegations,
     Directory,
@@ -81,6 +83,10 @@ class SyncResources:
         """
         self.approvals = Approvals(client)
         """Device authorization requests (RFC 8628) of agents that a person lets in or turns away.
+        """
+        self.compliance = Compliance(client)
+        """Reports for auditors - the state of an organization's credentials, keys, agents,
+        webhooks, audit chain and encryption.
         """
         self.directory = Directory(client)
         """The public directory - agents that their organizations chose to show to anyone, without
@@ -137,6 +143,10 @@ class AsyncResources:
         """
         self.approvals = AsyncApprovals(client)
         """Device authorization requests (RFC 8628) of agents that a person lets in or turns away.
+        """
+        self.compliance = AsyncCompliance(client)
+        """Reports for auditors - the state of an organization's credentials, keys, agents,
+        webhooks, audit chain and encryption.
         """
         self.directory = AsyncDirectory(client)
         """The public directory - agents that their organizations chose to show to anyone, without

@@ -396,6 +396,15 @@ DENY_APPROVAL = Endpoint(
     idempotent=True,
 )
 
+GET_COMPLIANCE_REPORT = Endpoint(
+    operation_id="getComplianceReport",
+    method="GET",
+    path="/v1/compliance/report",
+    auth=("bearer",),
+    params_in="query",
+    organization_header=True,
+)
+
 LIST_DIRECTORY_AGENTS = Endpoint(
     operation_id="listDirectoryAgents",
     method="GET",

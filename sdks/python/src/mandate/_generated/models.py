@@ -50,6 +50,14 @@ __all__ = [
     "Capabilities",
     "ClaimConditions",
     "ClientInformation",
+    "ComplianceFinding",
+    "ComplianceFindingCheck",
+    "ComplianceFindingSeverity",
+    "ComplianceReport",
+    "ComplianceReportAuditChain",
+    "ComplianceReportEncryptionAtRest",
+    "ComplianceReportEncryptionAtRestKeyEncryptionKey",
+    "ComplianceReportPolicy",
     "Credential",
     "CredentialList",
     "CredentialStatus",
@@ -252,6 +260,47 @@ class AuditEventOutcome(OpenEnum):
 
     SUCCESS = "success"
     FAILURE = "failure"
+
+
+class ComplianceFindingCheck(OpenEnum):
+    """What was found. `credential_*` name credential ids,
+    `suspended_agent_with_live_credentials`
+    and `agent_without_owner` agent ids, `webhook_failing` webhook ids, `admin_token_unused`
+    admin token ids, `signing_key_rotation_overdue` signing key ids, `audit_chain_broken`
+    the
+    first event that does not verify (none when events are missing at the end),
+    `row_level_security_off` table names.
+    """
+
+    AUDIT_CHAIN_BROKEN = "audit_chain_broken"
+    ROW_LEVEL_SECURITY_OFF = "row_level_security_off"
+    KEY_ENCRYPTION_KEY_EMBEDDED = "key_encryption_key_embedded"
+    SIGNING_KEY_ROTATION_OVERDUE = "signing_key_rotation_overdue"
+    CREDENTIAL_EXPIRED = "credential_expired"
+    CREDENTIAL_EXPIRING = "credential_expiring"
+    CREDENTIAL_ROTATION_OVERDUE = "credential_rotation_overdue"
+    SUSPENDED_AGENT_WITH_LIVE_CREDENTIALS = "suspended_agent_with_live_credentials"
+    AGENT_WITHOUT_OWNER = "agent_without_owner"
+    WEBHOOK_FAILING = "webhook_failing"
+    ADMIN_TOKEN_UNUSED = "admin_token_unused"
+
+
+class ComplianceFindingSeverity(OpenEnum):
+    """Known values of `ComplianceFindingSeverity`; others are kept as they come."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+class ComplianceReportEncryptionAtRestKeyEncryptionKey(OpenEnum):
+    """`configured`: the operator's MANDATE_KEY_ENCRYPTION_KEY seals stored secrets;
+    `embedded`: a key generated beside the data of the embedded store.
+    """
+
+    CONFIGURED = "configured"
+    EMBEDDED = "embedded"
 
 
 class CredentialStatus(OpenEnum):
@@ -979,6 +1028,8 @@ class AuditChainVerification(BaseModel):
     first_broken_event_id: Optional[str] = Field(alias="firstBrokenEventId")
     """The first event whose hash or link does not match; `null` when intact."""
     reason: Optional[str]
+    last_verified_event_id: Optional[str] = Field(alias="lastVerifiedEventId")
+    """The last event whose hash and link were verified; `null` when none was."""
     verified_at: Timestamp = Field(alias="verifiedAt")
     """RFC 3339 time in UTC."""
 
@@ -1070,6 +1121,72 @@ class ClientInformation(BaseModel):
     contacts: Optional[List[str]] = None
     registration_access_token: Optional[str] = None
     registration_client_uri: str
+
+
+class ComplianceFinding(BaseModel):
+    check: ComplianceFindingCheck
+    """What was found. `credential_*` name credential ids,
+    `suspended_agent_with_live_credentials`
+    and `agent_without_owner` agent ids, `webhook_failing` webhook ids, `admin_token_unused`
+    admin token ids, `signing_key_rotation_overdue` signing key ids, `audit_chain_broken`
+    the
+    first event that does not verify (none when events are missing at the end),
+    `row_level_security_off` table names.
+    """
+    severity: ComplianceFindingSeverity
+    detail: str
+    ids: List[str]
+
+
+class ComplianceReport(BaseModel):
+    org_id: OrgId = Field(alias="orgId")
+    """Organization id."""
+    generated_at: Timestamp = Field(alias="generatedAt")
+    """RFC 3339 time in UTC."""
+    policy: ComplianceReportPolicy
+    """The thresholds the findings were judged by (the server's MANDATE_*_DAYS settings and the
+    request's expiringWithinDays).
+    """
+    audit_chain: ComplianceReportAuditChain = Field(alias="auditChain")
+    """The organization's audit chain, verified for this report (as `GET
+    /v1/audit-events/verify`).
+    """
+    encryption_at_rest: ComplianceReportEncryptionAtRest = Field(alias="encryptionAtRest")
+    findings: List[ComplianceFinding]
+    """One entry per kind of finding, most severe first; empty for a clean organization."""
+
+
+class ComplianceReportAuditChain(BaseModel):
+    """The organization's audit chain, verified for this report (as `GET
+    /v1/audit-events/verify`).
+    """
+
+    intact: bool
+    events_checked: int = Field(alias="eventsChecked")
+    first_broken_event_id: Optional[str] = Field(alias="firstBrokenEventId")
+    last_verified_event_id: Optional[str] = Field(alias="lastVerifiedEventId")
+
+
+class ComplianceReportEncryptionAtRest(BaseModel):
+    key_encryption_key: ComplianceReportEncryptionAtRestKeyEncryptionKey = Field(
+        alias="keyEncryptionKey"
+    )
+    """`configured`: the operator's MANDATE_KEY_ENCRYPTION_KEY seals stored secrets;
+    `embedded`: a key generated beside the data of the embedded store.
+    """
+    row_level_security: bool = Field(alias="rowLevelSecurity")
+    """Every table holding organizations' rows enforces row-level security."""
+
+
+class ComplianceReportPolicy(BaseModel):
+    """The thresholds the findings were judged by (the server's MANDATE_*_DAYS settings and the
+    request's expiringWithinDays).
+    """
+
+    credential_max_age_days: int = Field(alias="credentialMaxAgeDays")
+    signing_key_max_age_days: int = Field(alias="signingKeyMaxAgeDays")
+    admin_token_unused_days: int = Field(alias="adminTokenUnusedDays")
+    expiring_within_days: int = Field(alias="expiringWithinDays")
 
 
 class Credential(BaseModel):
@@ -1741,6 +1858,7 @@ AgentCard.model_rebuild()
 AgentCardSecuritySchemesValue.model_rebuild()
 AgentCardSecuritySchemesValueFlows.model_rebuild()
 AuditEvent.model_rebuild()
+ComplianceReport.model_rebuild()
 DidDocument.model_rebuild()
 Introspection.model_rebuild()
 Readiness.model_rebuild()

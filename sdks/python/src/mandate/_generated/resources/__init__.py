@@ -32,6 +32,12 @@ from .client_registrations import (
     ClientRegistrations,
     ClientRegistrationsWithRawResponse,
 )
+from .compliance import (
+    AsyncCompliance,
+    AsyncComplianceWithRawResponse,
+    Compliance,
+    ComplianceWithRawResponse,
+)
 from .credentials import (
     AsyncCredentials,
     AsyncCredentialsWithRawResponse,
@@ -96,6 +102,8 @@ __all__ = [
     "AsyncAuditEventsWithRawResponse",
     "AsyncClientRegistrations",
     "AsyncClientRegistrationsWithRawResponse",
+    "AsyncCompliance",
+    "AsyncComplianceWithRawResponse",
     "AsyncCredentials",
     "AsyncCredentialsWithRawResponse",
     "AsyncDelegations",
@@ -124,6 +132,8 @@ __all__ = [
     "AuditEventsWithRawResponse",
     "ClientRegistrations",
     "ClientRegistrationsWithRawResponse",
+    "Compliance",
+    "ComplianceWithRawResponse",
     "Credentials",
     "CredentialsWithRawResponse",
     "Delegations",

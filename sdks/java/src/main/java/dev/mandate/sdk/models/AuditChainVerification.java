@@ -35,6 +35,10 @@ public final class AuditChainVerification {
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<String> reason;
 
+  @JsonProperty("lastVerifiedEventId")
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private final JsonField<String> lastVerifiedEventId;
+
   @JsonProperty("verifiedAt")
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<OffsetDateTime> verifiedAt;
@@ -47,11 +51,13 @@ public final class AuditChainVerification {
       @JsonProperty("eventsChecked") JsonField<Long> eventsChecked,
       @JsonProperty("firstBrokenEventId") JsonField<String> firstBrokenEventId,
       @JsonProperty("reason") JsonField<String> reason,
+      @JsonProperty("lastVerifiedEventId") JsonField<String> lastVerifiedEventId,
       @JsonProperty("verifiedAt") JsonField<OffsetDateTime> verifiedAt) {
     this.intact = intact == null ? JsonField.absent() : intact;
     this.eventsChecked = eventsChecked == null ? JsonField.absent() : eventsChecked;
     this.firstBrokenEventId = firstBrokenEventId == null ? JsonField.absent() : firstBrokenEventId;
     this.reason = reason == null ? JsonField.absent() : reason;
+    this.lastVerifiedEventId = lastVerifiedEventId == null ? JsonField.absent() : lastVerifiedEventId;
     this.verifiedAt = verifiedAt == null ? JsonField.absent() : verifiedAt;
   }
 
@@ -105,6 +111,16 @@ public final class AuditChainVerification {
     return reason;
   }
 
+  /** The last event whose hash and link were verified; {@code null} when none was. */
+  public Optional<String> lastVerifiedEventId() {
+    return lastVerifiedEventId.asOptional();
+  }
+
+  /** {@code lastVerifiedEventId} as on the wire: absent, null or a value. */
+  public JsonField<String> _lastVerifiedEventId() {
+    return lastVerifiedEventId;
+  }
+
   /** RFC 3339 time in UTC. */
   public OffsetDateTime verifiedAt() {
     return verifiedAt.orNull();
@@ -134,13 +150,14 @@ public final class AuditChainVerification {
         && eventsChecked.equals(that.eventsChecked)
         && firstBrokenEventId.equals(that.firstBrokenEventId)
         && reason.equals(that.reason)
+        && lastVerifiedEventId.equals(that.lastVerifiedEventId)
         && verifiedAt.equals(that.verifiedAt)
         && additionalProperties.equals(that.additionalProperties);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(intact, eventsChecked, firstBrokenEventId, reason, verifiedAt, additionalProperties);
+    return Objects.hash(intact, eventsChecked, firstBrokenEventId, reason, lastVerifiedEventId, verifiedAt, additionalProperties);
   }
 
   @Override
@@ -158,6 +175,9 @@ public final class AuditChainVerification {
         + "reason="
         + reason
         + ", "
+        + "lastVerifiedEventId="
+        + lastVerifiedEventId
+        + ", "
         + "verifiedAt="
         + verifiedAt
         + ", "
@@ -172,6 +192,7 @@ public final class AuditChainVerification {
     private JsonField<Long> eventsChecked = JsonField.absent();
     private JsonField<String> firstBrokenEventId = JsonField.absent();
     private JsonField<String> reason = JsonField.absent();
+    private JsonField<String> lastVerifiedEventId = JsonField.absent();
     private JsonField<OffsetDateTime> verifiedAt = JsonField.absent();
     private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
 
@@ -182,6 +203,7 @@ public final class AuditChainVerification {
       eventsChecked = source.eventsChecked;
       firstBrokenEventId = source.firstBrokenEventId;
       reason = source.reason;
+      lastVerifiedEventId = source.lastVerifiedEventId;
       verifiedAt = source.verifiedAt;
       additionalProperties.putAll(source.additionalProperties);
     }
@@ -234,6 +256,18 @@ public final class AuditChainVerification {
       return this;
     }
 
+    /** Sets {@code lastVerifiedEventId}; null sends an explicit JSON {@code null}. */
+    public Builder lastVerifiedEventId(String lastVerifiedEventId) {
+      this.lastVerifiedEventId = JsonField.ofNullable(lastVerifiedEventId);
+      return this;
+    }
+
+    /** Sets {@code lastVerifiedEventId} exactly: absent, null (even where the API refuses it) or a value. */
+    public Builder lastVerifiedEventId(JsonField<String> lastVerifiedEventId) {
+      this.lastVerifiedEventId = Objects.requireNonNull(lastVerifiedEventId, "lastVerifiedEventId");
+      return this;
+    }
+
     /** Sets {@code verifiedAt}; null leaves it out. */
     public Builder verifiedAt(OffsetDateTime verifiedAt) {
       this.verifiedAt = verifiedAt == null ? JsonField.absent() : JsonField.of(verifiedAt);
@@ -259,7 +293,7 @@ public final class AuditChainVerification {
 
     /** The {@link AuditChainVerification}; the server validates required properties and constraints. */
     public AuditChainVerification build() {
-      AuditChainVerification built = new AuditChainVerification(intact, eventsChecked, firstBrokenEventId, reason, verifiedAt);
+      AuditChainVerification built = new AuditChainVerification(intact, eventsChecked, firstBrokenEventId, reason, lastVerifiedEventId, verifiedAt);
       built.additionalProperties.putAll(additionalProperties);
       return built;
     }

@@ -26,6 +26,7 @@ public abstract class MandateResources {
   private final FederationResource federation;
   private final ClientRegistrationsResource clientRegistrations;
   private final ApprovalsResource approvals;
+  private final ComplianceResource compliance;
   private final DirectoryResource directory;
   private final IdentityResource identity;
   private final OAuthResource oauth;
@@ -46,6 +47,7 @@ public abstract class MandateResources {
     this.federation = new FederationResource(core);
     this.clientRegistrations = new ClientRegistrationsResource(core);
     this.approvals = new ApprovalsResource(core);
+    this.compliance = new ComplianceResource(core);
     this.directory = new DirectoryResource(core);
     this.identity = new IdentityResource(core);
     this.oauth = new OAuthResource(core);
@@ -108,6 +110,11 @@ public abstract class MandateResources {
   /** Approvals: {@code list}, {@code get}, {@code approve}, {@code deny}. */
   public ApprovalsResource approvals() {
     return approvals;
+  }
+
+  /** Compliance: {@code report}. */
+  public ComplianceResource compliance() {
+    return compliance;
   }
 
   /** Directory: {@code list}, {@code get}, {@code card}. */

@@ -21,6 +21,7 @@ import dev.mandate.sdk.models.CredentialCreate;
 import dev.mandate.sdk.models.DeviceAuthorizationRequest;
 import dev.mandate.sdk.models.FederationPartnerCreate;
 import dev.mandate.sdk.models.FederationVerifyRequest;
+import dev.mandate.sdk.models.GetComplianceReportParams;
 import dev.mandate.sdk.models.GetDeviceVerificationPageParams;
 import dev.mandate.sdk.models.ListAdminTokensParams;
 import dev.mandate.sdk.models.ListAgentKeysParams;
@@ -224,6 +225,9 @@ public final class OperationTable {
     sync.put(
         "denyApproval",
         (client, pathArgs, params, options) -> client.approvals().withRawResponse().deny(path(pathArgs, "approvalId"), params(params, ApprovalDenial.class), options));
+    sync.put(
+        "getComplianceReport",
+        (client, pathArgs, params, options) -> client.compliance().withRawResponse().report(params(params, GetComplianceReportParams.class), options));
     sync.put(
         "listDirectoryAgents",
         (client, pathArgs, params, options) -> client.directory().withRawResponse().list(params(params, ListDirectoryAgentsParams.class), options));
@@ -443,6 +447,9 @@ public final class OperationTable {
     async.put(
         "denyApproval",
         (client, pathArgs, params, options) -> client.approvals().withRawResponse().denyAsync(path(pathArgs, "approvalId"), params(params, ApprovalDenial.class), options));
+    async.put(
+        "getComplianceReport",
+        (client, pathArgs, params, options) -> client.compliance().withRawResponse().reportAsync(params(params, GetComplianceReportParams.class), options));
     async.put(
         "listDirectoryAgents",
         (client, pathArgs, params, options) -> client.directory().withRawResponse().listAsync(params(params, ListDirectoryAgentsParams.class), options));
