@@ -110,7 +110,7 @@ describe('an organization with something of everything', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     expect(response.headers.get('content-disposition')).toMatch(/^attachment; filename="compliance-org_[0-9a-z]{26}-\d{4}-\d{2}-\d{2}\.csv"$/);
-    const rows = parse(await response.text(), { columns: true }) as Record<string, string>[];
+    const rows = parse<Record<string, string>>(await response.text(), { columns: true });
     expect(rows.map((row) => [row.check, row.severity, row.id])).toEqual([
       ['key_encryption_key_embedded', 'medium', ''],
       ['suspended_agent_with_live_credentials', 'medium', seeded.suspended],

@@ -339,12 +339,12 @@ PROOF_CASES: List[Tuple[str, Callable[[], List[str]], str]] = [
     ),
     (
         "iat-old",
-        lambda: [proof(BOUND_TOKEN, iat=int(time.time()) - 61)],
+        lambda: [proof(BOUND_TOKEN, iat=int(time.time()) - 90)],
         "The DPoP proof's iat must be within 60 seconds of now.",
     ),
     (
         "iat-future",
-        lambda: [proof(BOUND_TOKEN, iat=int(time.time()) + 61)],
+        lambda: [proof(BOUND_TOKEN, iat=int(time.time()) + 90)],
         "The DPoP proof's iat must be within 60 seconds of now.",
     ),
     (
