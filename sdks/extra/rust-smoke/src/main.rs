@@ -92,7 +92,7 @@ fn create_org_problem(e: &CreateOrgError) -> Option<&models::Problem> {
     use CreateOrgError::*;
     match e {
         Status400(p) | Status401(p) | Status403(p) | Status409(p) | Status413(p)
-        | Status415(p) | Status422(p) | Status500(p) | Status503(p) => Some(p),
+        | Status415(p) | Status422(p) | Status429(p) | Status500(p) | Status503(p) => Some(p),
         UnknownValue(_) => None,
     }
 }
@@ -100,7 +100,7 @@ fn create_org_problem(e: &CreateOrgError) -> Option<&models::Problem> {
 fn get_org_problem(e: &GetOrgError) -> Option<&models::Problem> {
     use GetOrgError::*;
     match e {
-        Status400(p) | Status401(p) | Status403(p) | Status404(p) | Status500(p) | Status503(p) => Some(p),
+        Status400(p) | Status401(p) | Status403(p) | Status404(p) | Status429(p) | Status500(p) | Status503(p) => Some(p),
         UnknownValue(_) => None,
     }
 }
@@ -108,7 +108,7 @@ fn get_org_problem(e: &GetOrgError) -> Option<&models::Problem> {
 fn list_orgs_problem(e: &ListOrgsError) -> Option<&models::Problem> {
     use ListOrgsError::*;
     match e {
-        Status400(p) | Status401(p) | Status403(p) | Status500(p) | Status503(p) => Some(p),
+        Status400(p) | Status401(p) | Status403(p) | Status429(p) | Status500(p) | Status503(p) => Some(p),
         UnknownValue(_) => None,
     }
 }
