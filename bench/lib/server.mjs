@@ -10,6 +10,8 @@ export const HOST = '127.0.0.1';
 
 /** The server's rate limits, per minute, far above what one machine's load generator sends. */
 export const UNREACHED_RATE_LIMITS = {
+  // BENCH_RATE_LIMITS=off measures without them, to see what the limiter costs.
+  MANDATE_RATE_LIMITS: process.env.BENCH_RATE_LIMITS ?? 'on',
   MANDATE_RATE_LIMIT_TOKEN_PER_CLIENT: '100000000',
   MANDATE_RATE_LIMIT_TOKEN_PER_ADDRESS: '100000000',
   MANDATE_RATE_LIMIT_API_PER_CALLER: '100000000',
