@@ -1,4 +1,4 @@
-import type { GcraResult } from './gcra';
+import type { GcraCheck, GcraResult } from './gcra';
 
 /**
  * Shared fast state between server instances (Redis in production, in-process on the
@@ -11,10 +11,10 @@ export interface Cache {
   /** Adds one to the counter at `key` (created at 1, expiring after `ttlSeconds`); the new count. */
   increment(key: string, ttlSeconds: number): Promise<number>;
   /**
-   * One request against the rate limit at `key` (GCRA, see gcra.ts): paced at one per
-   * `intervalUs`, with bursts up to `toleranceUs / intervalUs + 1`.
+   * One request against each rate limit (GCRA, see gcra.ts), in one round trip: each paced
+   * at one per `intervalUs`, with bursts up to `toleranceUs / intervalUs + 1`.
    */
-  gcra(key: string, intervalUs: number, toleranceUs: number): Promise<GcraResult>;
+  gcra(checks: readonly GcraCheck[]): Promise<GcraResult[]>;
   get(key: string): Promise<string | null>;
   /** Several keys in one round trip, in order. */
   getMany(keys: string[]): Promise<(string | null)[]>;

@@ -21,17 +21,37 @@ export function gcraStep(storedTatUs: number | null, nowUs: number, intervalUs: 
   return { allowed: true, tatUs: tatUs + intervalUs, nowUs };
 }
 
-/** KEYS[1] the key; ARGV interval and tolerance (µs). Returns {allowed 0|1, tat, now}; the key expires when its TAT passes. */
+/**
+ * One step for each key of KEYS, in one call (a request's policies cost one round trip);
+ * ARGV holds each key's interval and tolerance (µs) in turn. Returns {allowed 0|1, tat} per
+ * key, then now; a key expires when its TAT passes.
+ */
 export const GCRA_LUA = `
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
-local interval = tonumber(ARGV[1])
-local tolerance = tonumber(ARGV[2])
-local tat = tonumber(redis.call('GET', KEYS[1]) or now)
-if tat < now then tat = now end
-if now < tat - tolerance then return {0, tat, now} end
-tat = tat + interval
--- as a plain integer: Lua would write a large number in exponent form
-redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', math.ceil((tat - now) / 1000))
-return {1, tat, now}
+local out = {}
+for i, key in ipairs(KEYS) do
+  local interval = tonumber(ARGV[2 * i - 1])
+  local tolerance = tonumber(ARGV[2 * i])
+  local tat = tonumber(redis.call('GET', key) or now)
+  if tat < now then tat = now end
+  if now < tat - tolerance then
+    out[#out + 1] = 0
+  else
+    tat = tat + interval
+    -- as a plain integer: Lua would write a large number in exponent form
+    redis.call('SET', key, string.format('%.0f', tat), 'PX', math.ceil((tat - now) / 1000))
+    out[#out + 1] = 1
+  end
+  out[#out + 1] = tat
+end
+out[#out + 1] = now
+return out
 `;
+
+/** One rate limit to step: its key, and its GCRA interval and tolerance (µs). */
+export interface GcraCheck {
+  key: string;
+  intervalUs: number;
+  toleranceUs: number;
+}

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Cache } from './cache';
-import { type GcraResult, gcraStep } from './gcra';
+import { type GcraCheck, type GcraResult, gcraStep } from './gcra';
 
 /** In-process cache for a single instance on the embedded default. */
 export class MemoryCache implements Cache {
@@ -26,14 +26,19 @@ export class MemoryCache implements Cache {
     return Promise.resolve(count);
   }
 
-  gcra(key: string, intervalUs: number, toleranceUs: number): Promise<GcraResult> {
-    const stored = this.read(key);
-    const result = gcraStep(stored === null ? null : Number(stored), this.now() * 1000, intervalUs, toleranceUs);
-    if (result.allowed) {
-      this.entries.set(key, { value: String(result.tatUs), expiresAt: result.tatUs / 1000 });
-      if (stored === null) this.sweep();
-    }
-    return Promise.resolve(result);
+  gcra(checks: readonly GcraCheck[]): Promise<GcraResult[]> {
+    const nowUs = this.now() * 1000;
+    return Promise.resolve(
+      checks.map(({ key, intervalUs, toleranceUs }) => {
+        const stored = this.read(key);
+        const result = gcraStep(stored === null ? null : Number(stored), nowUs, intervalUs, toleranceUs);
+        if (result.allowed) {
+          this.entries.set(key, { value: String(result.tatUs), expiresAt: result.tatUs / 1000 });
+          if (stored === null) this.sweep();
+        }
+        return result;
+      }),
+    );
   }
 
   get(key: string): Promise<string | null> {

@@ -1,11 +1,11 @@
 import { Redis, type Result } from 'ioredis';
 import type { Cache, CacheTimer } from './cache';
-import { GCRA_LUA, type GcraResult } from './gcra';
+import { GCRA_LUA, type GcraCheck, type GcraResult } from './gcra';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    /** GCRA_LUA, registered with defineCommand: [allowed 0|1, tat µs, now µs]. */
-    mandateGcra(key: string, intervalUs: number, toleranceUs: number): Result<[number, number, number], Context>;
+    /** GCRA_LUA, registered with defineCommand: the number of keys, the keys, then each key's interval and tolerance; [allowed 0|1, tat µs]… then now µs. */
+    mandateGcra(numberOfKeys: number, ...keysAndShapes: (string | number)[]): Result<number[], Context>;
   }
 }
 
@@ -26,7 +26,8 @@ export class RedisCache implements Cache {
     // Auto-pipelining sends the commands of one event-loop turn in one write.
     this.redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, enableAutoPipelining: true });
     this.redis.on('error', () => undefined); // reconnects on its own; readiness shows the outage
-    this.redis.defineCommand('mandateGcra', { numberOfKeys: 1, lua: GCRA_LUA });
+    // The number of keys goes first in each call: a request checks one policy or several.
+    this.redis.defineCommand('mandateGcra', { lua: GCRA_LUA });
   }
 
   /**
@@ -48,9 +49,12 @@ export class RedisCache implements Cache {
     return Number(results?.[0]?.[1] ?? 0);
   }
 
-  async gcra(key: string, intervalUs: number, toleranceUs: number): Promise<GcraResult> {
-    const [allowed, tatUs, nowUs] = await this.timed('gcra', () => this.redis.mandateGcra(this.namespace + key, Math.round(intervalUs), Math.round(toleranceUs)));
-    return { allowed: allowed === 1, tatUs, nowUs };
+  async gcra(checks: readonly GcraCheck[]): Promise<GcraResult[]> {
+    const keys = checks.map((check) => this.namespace + check.key);
+    const shapes = checks.flatMap((check) => [Math.round(check.intervalUs), Math.round(check.toleranceUs)]);
+    const out = await this.timed('gcra', () => this.redis.mandateGcra(keys.length, ...keys, ...shapes));
+    const nowUs = out[out.length - 1] ?? 0;
+    return checks.map((_, i) => ({ allowed: out[2 * i] === 1, tatUs: out[2 * i + 1] ?? 0, nowUs }));
   }
 
   async get(key: string): Promise<string | null> {

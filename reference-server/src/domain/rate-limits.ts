@@ -1,4 +1,5 @@
 import type { Cache } from '../cache/cache';
+import type { GcraResult } from '../cache/gcra';
 
 /**
  * A rate limit: `perMinute` requests a minute, by GCRA (src/cache/gcra.ts) with the whole
@@ -50,35 +51,36 @@ export class RateLimiter {
     private readonly observer: RateLimitObserver,
   ) {}
 
-  /** One request against each `{ policy, key }`; refused when any policy refuses it. */
+  /** One request against each `{ policy, key }` (one store round trip); refused when any policy refuses it. */
   async check(limits: { policy: RatePolicy; key: string }[]): Promise<RateVerdict> {
-    const checked = await Promise.all(limits.map(({ policy, key }) => this.one(policy, key)));
-    const states = checked.filter((state) => state !== null);
-    const waits = states.filter((state) => state.refused).map((state) => state.retryAfterUs);
-    return {
-      allowed: waits.length === 0,
-      states: states.map(({ policy, remaining, resetSeconds, refused }) => ({ policy, remaining, resetSeconds, refused })),
-      retryAfterSeconds: waits.length === 0 ? 0 : Math.max(1, Math.ceil(Math.max(...waits) / 1e6)),
-    };
-  }
-
-  private async one(policy: RatePolicy, key: string): Promise<(RateState & { retryAfterUs: number }) | null> {
-    const { intervalUs, toleranceUs } = shape(policy);
+    if (limits.length === 0) return { allowed: true, states: [], retryAfterSeconds: 0 };
+    const shapes = limits.map(({ policy }) => shape(policy));
+    let results;
     try {
-      const { allowed, tatUs, nowUs } = await this.cache.gcra(`rate:${policy.name}:${key}`, intervalUs, toleranceUs);
+      results = await this.cache.gcra(limits.map(({ policy, key }, i) => ({ key: `rate:${policy.name}:${key}`, intervalUs: shapes[i]?.intervalUs ?? 0, toleranceUs: shapes[i]?.toleranceUs ?? 0 })));
+    } catch (error) {
+      for (const { policy } of limits) this.observer.failedOpen(policy.name, error);
+      return { allowed: true, states: [], retryAfterSeconds: 0 };
+    }
+    const states: RateState[] = [];
+    let retryAfterUs = 0;
+    limits.forEach(({ policy }, i) => {
+      const { allowed, tatUs, nowUs } = results[i] as GcraResult;
+      const { intervalUs, toleranceUs } = shapes[i] as ReturnType<typeof shape>;
       const ahead = tatUs - nowUs;
-      if (!allowed) this.observer.refused(policy.name);
-      return {
+      if (!allowed) {
+        this.observer.refused(policy.name);
+        retryAfterUs = Math.max(retryAfterUs, ahead - toleranceUs);
+      }
+      states.push({
         policy,
         remaining: allowed ? Math.max(0, Math.floor((toleranceUs - ahead) / intervalUs) + 1) : 0,
         resetSeconds: Math.max(0, Math.ceil(ahead / 1e6)),
         refused: !allowed,
-        retryAfterUs: allowed ? 0 : ahead - toleranceUs,
-      };
-    } catch (error) {
-      this.observer.failedOpen(policy.name, error);
-      return null;
-    }
+      });
+    });
+    const refused = states.some((state) => state.refused);
+    return { allowed: !refused, states, retryAfterSeconds: refused ? Math.max(1, Math.ceil(retryAfterUs / 1e6)) : 0 };
   }
 }
 

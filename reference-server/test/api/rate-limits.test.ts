@@ -74,17 +74,23 @@ describe('the GCRA step', () => {
           await new Promise((resolve) => setTimeout(resolve, 20)); // still connecting
         }
       }
-      const memoryAnswers: boolean[] = [];
-      const redisAnswers: boolean[] = [];
-      // A burst of 10 with a 10 s interval: Redis's clock cannot move an interval during the test.
+      // Two limits in one call: bursts of 10 and of 4, with a 10 s interval, so Redis's clock
+      // cannot move an interval during the test.
+      const checks = [
+        { key: 'wide', intervalUs: 10_000_000, toleranceUs: 90_000_000 },
+        { key: 'narrow', intervalUs: 10_000_000, toleranceUs: 30_000_000 },
+      ];
+      const memoryAnswers: boolean[][] = [];
+      const redisAnswers: boolean[][] = [];
       for (let i = 0; i < 12; i++) {
-        memoryAnswers.push((await memory.gcra('k', 10_000_000, 90_000_000)).allowed);
-        redisAnswers.push((await redis.gcra('k', 10_000_000, 90_000_000)).allowed);
+        memoryAnswers.push((await memory.gcra(checks)).map((result) => result.allowed));
+        redisAnswers.push((await redis.gcra(checks)).map((result) => result.allowed));
       }
       expect(redisAnswers).toEqual(memoryAnswers);
-      expect(memoryAnswers.filter(Boolean)).toHaveLength(10);
-      clock += 10_000; // ms: one interval later, one more
-      expect((await memory.gcra('k', 10_000_000, 90_000_000)).allowed).toBe(true);
+      expect(memoryAnswers.map(([wide]) => wide).filter(Boolean)).toHaveLength(10);
+      expect(memoryAnswers.map(([, narrow]) => narrow).filter(Boolean)).toHaveLength(4);
+      clock += 10_000; // ms: one interval later, one more of each
+      expect((await memory.gcra(checks)).map((result) => result.allowed)).toEqual([true, true]);
     } finally {
       await redis.close();
     }
