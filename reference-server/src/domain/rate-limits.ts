@@ -26,7 +26,7 @@ export interface RateState {
 
 export interface RateVerdict {
   allowed: boolean;
-  /** Each policy that could be checked (a policy whose store failed is left out: fail open). */
+  /** Each policy checked (none when the store did not answer: fail open). */
   states: RateState[];
   /** When refused: seconds until a request would be accepted. */
   retryAfterSeconds: number;
@@ -38,10 +38,10 @@ export interface RateLimitObserver {
   failedOpen(policy: string, error: unknown): void;
 }
 
-function shape(policy: RatePolicy): { intervalUs: number; burst: number; toleranceUs: number } {
+/** GCRA's parameters for a policy: one request per interval, the whole minute's quota at once. */
+function shape(policy: RatePolicy): { intervalUs: number; toleranceUs: number } {
   const intervalUs = 60_000_000 / policy.perMinute;
-  const burst = policy.perMinute;
-  return { intervalUs, burst, toleranceUs: intervalUs * (burst - 1) };
+  return { intervalUs, toleranceUs: intervalUs * (policy.perMinute - 1) };
 }
 
 /** Checks requests against rate limits kept in the shared cache, so all instances share them. */
@@ -54,30 +54,28 @@ export class RateLimiter {
   /** One request against each `{ policy, key }` (one store round trip); refused when any policy refuses it. */
   async check(limits: { policy: RatePolicy; key: string }[]): Promise<RateVerdict> {
     if (limits.length === 0) return { allowed: true, states: [], retryAfterSeconds: 0 };
-    const shapes = limits.map(({ policy }) => shape(policy));
-    let results;
+    const checks = limits.map(({ policy, key }) => ({ policy, key: `rate:${policy.name}:${key}`, ...shape(policy) }));
+    let results: GcraResult[];
     try {
-      results = await this.cache.gcra(limits.map(({ policy, key }, i) => ({ key: `rate:${policy.name}:${key}`, intervalUs: shapes[i]?.intervalUs ?? 0, toleranceUs: shapes[i]?.toleranceUs ?? 0 })));
+      results = await this.cache.gcra(checks);
     } catch (error) {
       for (const { policy } of limits) this.observer.failedOpen(policy.name, error);
       return { allowed: true, states: [], retryAfterSeconds: 0 };
     }
-    const states: RateState[] = [];
     let retryAfterUs = 0;
-    limits.forEach(({ policy }, i) => {
-      const { allowed, tatUs, nowUs } = results[i] as GcraResult;
-      const { intervalUs, toleranceUs } = shapes[i] as ReturnType<typeof shape>;
+    const states = checks.map(({ policy, intervalUs, toleranceUs }, i): RateState => {
+      const { allowed, tatUs, nowUs } = results[i] ?? { allowed: true, tatUs: 0, nowUs: 0 };
       const ahead = tatUs - nowUs;
       if (!allowed) {
         this.observer.refused(policy.name);
         retryAfterUs = Math.max(retryAfterUs, ahead - toleranceUs);
       }
-      states.push({
+      return {
         policy,
         remaining: allowed ? Math.max(0, Math.floor((toleranceUs - ahead) / intervalUs) + 1) : 0,
         resetSeconds: Math.max(0, Math.ceil(ahead / 1e6)),
         refused: !allowed,
-      });
+      };
     });
     const refused = states.some((state) => state.refused);
     return { allowed: !refused, states, retryAfterSeconds: refused ? Math.max(1, Math.ceil(retryAfterUs / 1e6)) : 0 };
