@@ -47,15 +47,20 @@ func TestRetryHonoursRetryAfterFromARealRateLimit(t *testing.T) {
 			refused.StatusCode, refused.Code, refused.Header.Get("Retry-After"), refused)
 	}
 
-	// With the default retries (2) the next call is refused, waits out Retry-After and succeeds.
+	// With the default retries (2), the next call whose first attempt is refused (the very next
+	// one, unless a slot came back meanwhile) waits out Retry-After, and its retry succeeds.
 	attempts := &statusLog{}
 	withRetry := mandate.NewClient(mandate.WithBaseURL(srv.BaseURL), mandate.WithAPIToken(srv.Token),
 		mandate.WithHTTPClient(&http.Client{Transport: attempts}))
-	start := time.Now()
-	_, err := withRetry.Orgs.List(ctx, nil)
-	elapsed := time.Since(start)
-	if err != nil {
-		t.Fatalf("the call with retries failed after %v (attempts %v): %v", elapsed, attempts.statuses, err)
+	var elapsed time.Duration
+	for calls := 0; calls < 10 && (len(attempts.statuses) == 0 || attempts.statuses[0] != 429); calls++ {
+		attempts.statuses = nil
+		start := time.Now()
+		_, err := withRetry.Orgs.List(ctx, nil)
+		elapsed = time.Since(start)
+		if err != nil {
+			t.Fatalf("the call with retries failed after %v (attempts %v): %v", elapsed, attempts.statuses, err)
+		}
 	}
 	// One refusal then success: a shorter backoff than Retry-After would be refused again.
 	if !slices.Equal(attempts.statuses, []int{429, 200}) {

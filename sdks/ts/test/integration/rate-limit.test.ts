@@ -46,9 +46,15 @@ it('a 429 carries Retry-After, and the default retry waits for it and succeeds',
 
   const recording = recordingStatuses();
   const patient = new Mandate({ baseURL: server.baseURL, apiToken: server.token, fetch: recording.fetch });
-  const started = performance.now();
-  await expect(patient.orgs.list()).resolves.toBeDefined();
-  const elapsed = performance.now() - started;
+  // The next call whose first attempt is refused (the very next one, unless a slot came back
+  // meanwhile) waits Retry-After, and its retry succeeds.
+  let elapsed = 0;
+  for (let call = 0; call < 10 && recording.statuses[0] !== 429; call++) {
+    recording.statuses.length = 0;
+    const started = performance.now();
+    await expect(patient.orgs.list()).resolves.toBeDefined();
+    elapsed = performance.now() - started;
+  }
   expect(recording.statuses).toEqual([429, 200]);
   expect(elapsed).toBeGreaterThanOrEqual(800);
   expect(elapsed).toBeLessThan(5_000);
