@@ -57,8 +57,8 @@ export interface Config {
   dpopNonce: 'off' | 'required';
   /** The compliance report's policy: ages past which credentials, signing keys and unused admin tokens are reported. */
   compliance: { credentialMaxAgeDays: number; signingKeyMaxAgeDays: number; adminTokenUnusedDays: number };
-  /** Rate limits (requests a minute), shared by all instances through Redis; null: off (MANDATE_RATE_LIMITS=off). */
-  rateLimits: RateLimitSettings | null;
+  /** Rate limits (requests a minute), shared by all instances through Redis. */
+  rateLimits: RateLimitSettings;
   /** The most actors a delegation chain (token exchange) may have. */
   delegationMaxDepth: number;
   /** How long one event stream connection lasts before the client is made to resume. */
@@ -71,6 +71,8 @@ export interface Config {
 }
 
 export interface RateLimitSettings {
+  /** False with MANDATE_RATE_LIMITS=off: no limit applies (the device limit included). */
+  enabled: boolean;
   /** The token endpoint, per client id presented (authenticated or not). */
   tokenPerClient: number;
   /** The token endpoint, per client address. */
@@ -161,16 +163,14 @@ export function loadConfig(env: Env = process.env): Config {
       signingKeyMaxAgeDays: reader.integer('MANDATE_SIGNING_KEY_MAX_AGE_DAYS', 90, 1, 3650),
       adminTokenUnusedDays: reader.integer('MANDATE_ADMIN_TOKEN_UNUSED_DAYS', 90, 1, 3650),
     },
-    rateLimits:
-      reader.oneOf('MANDATE_RATE_LIMITS', ['on', 'off'] as const, 'on') === 'off'
-        ? null
-        : {
-            tokenPerClient: reader.integer('MANDATE_RATE_LIMIT_TOKEN_PER_CLIENT', 600, 1, 100_000_000),
-            tokenPerAddress: reader.integer('MANDATE_RATE_LIMIT_TOKEN_PER_ADDRESS', 6000, 1, 100_000_000),
-            apiPerCaller: reader.integer('MANDATE_RATE_LIMIT_API_PER_CALLER', 6000, 1, 100_000_000),
-            registrationPerAddress: reader.integer('MANDATE_RATE_LIMIT_REGISTRATION_PER_ADDRESS', 60, 1, 100_000_000),
-            directoryPerAddress: reader.integer('MANDATE_RATE_LIMIT_DIRECTORY_PER_ADDRESS', 600, 1, 100_000_000),
-          },
+    rateLimits: {
+      enabled: reader.oneOf('MANDATE_RATE_LIMITS', ['on', 'off'] as const, 'on') === 'on',
+      tokenPerClient: reader.integer('MANDATE_RATE_LIMIT_TOKEN_PER_CLIENT', 600, 1, 100_000_000),
+      tokenPerAddress: reader.integer('MANDATE_RATE_LIMIT_TOKEN_PER_ADDRESS', 6000, 1, 100_000_000),
+      apiPerCaller: reader.integer('MANDATE_RATE_LIMIT_API_PER_CALLER', 6000, 1, 100_000_000),
+      registrationPerAddress: reader.integer('MANDATE_RATE_LIMIT_REGISTRATION_PER_ADDRESS', 60, 1, 100_000_000),
+      directoryPerAddress: reader.integer('MANDATE_RATE_LIMIT_DIRECTORY_PER_ADDRESS', 600, 1, 100_000_000),
+    },
     device: {
       codeTtlSeconds: reader.integer('MANDATE_DEVICE_CODE_TTL_SECONDS', 600, 60, 86_400),
       pollIntervalSeconds: reader.integer('MANDATE_DEVICE_POLL_INTERVAL_SECONDS', 5, 1, 60),

@@ -43,8 +43,7 @@ function found(check: string, severity: Severity, ids: string[], detail: (n: num
  */
 export async function complianceReport(sql: Sql, orgId: string, policy: CompliancePolicy, keyEncryptionKey: 'configured' | 'embedded'): Promise<ComplianceReport> {
   const chain = await verifyChain(sql, orgId);
-  const store = complianceStore;
-  const unprotectedTables = await store.tablesWithoutRowLevelSecurity(sql);
+  const unprotectedTables = await complianceStore.tablesWithoutRowLevelSecurity(sql);
   const findings: Finding[] = [
     ...(chain.intact
       ? []
@@ -53,14 +52,14 @@ export async function complianceReport(sql: Sql, orgId: string, policy: Complian
     ...(keyEncryptionKey === 'configured'
       ? []
       : [{ check: 'key_encryption_key_embedded', severity: 'medium' as const, detail: 'Stored secrets are sealed with a key generated beside the data of the embedded store; set MANDATE_KEY_ENCRYPTION_KEY to keep them apart.', ids: [] }]),
-    ...found('signing_key_rotation_overdue', 'high', await store.signingKeysOlderThan(sql, policy.signingKeyMaxAgeDays), (n) => `${count(n, 'signing key', 'signing keys')} in use for more than ${policy.signingKeyMaxAgeDays} days.`),
-    ...found('suspended_agent_with_live_credentials', 'medium', await store.suspendedAgentsWithLiveCredentials(sql, orgId), (n) => `${count(n, 'suspended agent holds', 'suspended agents hold')} credentials that are neither revoked nor expired.`),
-    ...found('credential_expiring', 'medium', await store.expiringCredentials(sql, orgId, policy.expiringWithinDays), (n) => `${count(n, 'credential expires', 'credentials expire')} within ${policy.expiringWithinDays} days.`),
-    ...found('credential_rotation_overdue', 'medium', await store.credentialsOlderThan(sql, orgId, policy.credentialMaxAgeDays), (n) => `${count(n, 'credential is', 'credentials are')} older than ${policy.credentialMaxAgeDays} days.`),
-    ...found('webhook_failing', 'medium', await store.failingWebhooks(sql, orgId), (n) => `${count(n, 'webhook is', 'webhooks are')} failing or switched off for failing.`),
-    ...found('admin_token_unused', 'medium', await store.unusedAdminTokens(sql, orgId, policy.adminTokenUnusedDays), (n) => `${count(n, 'admin token has', 'admin tokens have')} not been used for ${policy.adminTokenUnusedDays} days.`),
-    ...found('credential_expired', 'low', await store.expiredCredentials(sql, orgId), (n) => `${count(n, 'expired credential was', 'expired credentials were')} never revoked.`),
-    ...found('agent_without_owner', 'low', await store.agentsWithoutOwner(sql, orgId), (n) => `${count(n, 'agent has', 'agents have')} no owner.`),
+    ...found('signing_key_rotation_overdue', 'high', await complianceStore.signingKeysOlderThan(sql, policy.signingKeyMaxAgeDays), (n) => `${count(n, 'signing key', 'signing keys')} in use for more than ${policy.signingKeyMaxAgeDays} days.`),
+    ...found('suspended_agent_with_live_credentials', 'medium', await complianceStore.suspendedAgentsWithLiveCredentials(sql, orgId), (n) => `${count(n, 'suspended agent holds', 'suspended agents hold')} credentials that are neither revoked nor expired.`),
+    ...found('credential_expiring', 'medium', await complianceStore.expiringCredentials(sql, orgId, policy.expiringWithinDays), (n) => `${count(n, 'credential expires', 'credentials expire')} within ${policy.expiringWithinDays} days.`),
+    ...found('credential_rotation_overdue', 'medium', await complianceStore.credentialsOlderThan(sql, orgId, policy.credentialMaxAgeDays), (n) => `${count(n, 'credential is', 'credentials are')} older than ${policy.credentialMaxAgeDays} days.`),
+    ...found('webhook_failing', 'medium', await complianceStore.failingWebhooks(sql, orgId), (n) => `${count(n, 'webhook is', 'webhooks are')} failing or switched off for failing.`),
+    ...found('admin_token_unused', 'medium', await complianceStore.unusedAdminTokens(sql, orgId, policy.adminTokenUnusedDays), (n) => `${count(n, 'admin token has', 'admin tokens have')} not been used for ${policy.adminTokenUnusedDays} days.`),
+    ...found('credential_expired', 'low', await complianceStore.expiredCredentials(sql, orgId), (n) => `${count(n, 'expired credential was', 'expired credentials were')} never revoked.`),
+    ...found('agent_without_owner', 'low', await complianceStore.agentsWithoutOwner(sql, orgId), (n) => `${count(n, 'agent has', 'agents have')} no owner.`),
   ];
   findings.sort((a, b) => SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity));
   return {

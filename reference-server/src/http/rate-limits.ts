@@ -42,9 +42,8 @@ export class RateLimits {
   readonly policies: RoutePolicies;
   private readonly limiter: RateLimiter | null;
 
-  constructor(settings: RateLimitSettings | null, devicePerMinute: number, cache: Cache, metrics: Metrics, logger: Logger) {
-    this.limiter = settings === null ? null : new RateLimiter(cache, observer(metrics, logger));
-    const perMinute = settings ?? { tokenPerClient: 1, tokenPerAddress: 1, apiPerCaller: 1, registrationPerAddress: 1, directoryPerAddress: 1 };
+  constructor(perMinute: RateLimitSettings, devicePerMinute: number, cache: Cache, metrics: Metrics, logger: Logger) {
+    this.limiter = perMinute.enabled ? new RateLimiter(cache, observer(metrics, logger)) : null;
     this.policies = {
       tokenPerClient: { name: 'token-client', perMinute: perMinute.tokenPerClient },
       tokenPerAddress: { name: 'token-address', perMinute: perMinute.tokenPerAddress },
