@@ -59,6 +59,12 @@ export class NestedTransactionError extends Error {
 export interface DatabaseLimits {
   /** The longest a statement, a wait for a connection, or an idle transaction may take. */
   timeoutMs: number;
+  /**
+   * False lets commits return before their WAL reaches disk (PostgreSQL's
+   * `synchronous_commit = off`): for writes whose loss in a crash is harmless, so that they
+   * do not queue for the disk flushes of writes that must be durable.
+   */
+  synchronousCommit?: boolean;
 }
 
 export const DEFAULT_LIMITS: DatabaseLimits = { timeoutMs: 10_000 };
@@ -221,6 +227,7 @@ export class PostgresDatabase extends TransactionalDatabase {
       statement_timeout: limits.timeoutMs,
       idle_in_transaction_session_timeout: limits.timeoutMs,
       connectionTimeoutMillis: limits.timeoutMs,
+      ...(limits.synchronousCommit === false ? { options: '-c synchronous_commit=off' } : {}),
     });
     // An idle client losing its connection must not crash the process; the pool replaces it.
     this.pool.on('error', () => undefined);

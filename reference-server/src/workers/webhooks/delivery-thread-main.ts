@@ -31,8 +31,10 @@ const report = (): void => {
   attempts = [];
 };
 setInterval(report, REPORT_MS).unref();
-// Two connections: one claims and records while the other reads a batch's events.
-const db = new PostgresDatabase(config.databaseUrl, 2, undefined, { timeoutMs: config.databaseTimeoutMs });
+// Two connections: one claims and records while the other reads a batch's events. Their
+// commits need not wait for the disk: a claim or an attempt's record lost in a crash only
+// means the delivery is sent again, with the same webhook-id, which at-least-once allows.
+const db = new PostgresDatabase(config.databaseUrl, 2, undefined, { timeoutMs: config.databaseTimeoutMs, synchronousCommit: false });
 const logger = createLogger(config.logLevel).child({ thread: 'webhook-delivery' });
 try {
   os.setPriority(DELIVERY_THREAD_NICE);
