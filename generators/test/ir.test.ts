@@ -291,6 +291,26 @@ describe('operations', () => {
     expect(text.response).toEqual({ kind: 'text', contentType: 'text/plain' });
   });
 
+  it('reads any other media type as binary, asking for it by name', () => {
+    const binary = (content: Record<string, { schema?: Schema }>): Operation =>
+      onlyOperation(documentWith({ schemas, paths: { '/x': { get: ok('Pet', { responses: { '200': { content } } }) } } }));
+    const zip = { type: 'string', contentMediaType: 'application/zip', maxLength: 1000 };
+    expect(binary({ 'application/zip': { schema: zip } }).response).toEqual({ kind: 'binary', contentType: 'application/zip' });
+    expect(binary({ 'application/octet-stream': {} }).response).toEqual({ kind: 'binary', contentType: 'application/octet-stream' });
+    expect(binary({ 'image/png': { schema: { type: 'string' } } }).response).toEqual({ kind: 'binary', contentType: 'image/png' });
+    // A JSON representation beside it wins, as it does over text.
+    expect(binary({ 'application/zip': { schema: zip }, 'application/json': { schema: { $ref: '#/components/schemas/Pet' } } }).response).toEqual({
+      kind: 'json',
+      type: { kind: 'model', name: 'Pet' },
+    });
+    // Nothing binary is invented: no event stream, no text, no model.
+    expect(() => binary({ 'application/xml': { schema: { $ref: '#/components/schemas/Pet' } } })).toThrow(
+      'Op: unsupported response content application/xml (a binary body\'s schema must be a string)',
+    );
+    expect(() => binary({ 'application/zip': { schema: { ...zip, contentEncoding: 'base64' } } })).toThrow(/contentEncoding base64/);
+    expect(() => binary({ '*/*': {} })).toThrow('Op: unsupported response content */* (name one media type)');
+  });
+
   it('classifies error responses as OAuth or problem documents', () => {
     const operation = onlyOperation(
       documentWith({

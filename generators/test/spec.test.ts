@@ -24,6 +24,7 @@ it('puts every operation of the spec in its tag’s resource', () => {
     'client registrations',
     'approvals',
     'compliance',
+    'usage',
     'directory',
     'identity',
     'oauth',
@@ -55,4 +56,50 @@ it('finds the paginated lists and the operations that take an organization or an
   expect(issue).toMatchObject({ auth: ['clientBasic', 'none'], params: { location: 'form', model: 'TokenRequest' } });
   expect(all.find((o) => o.operationId === 'createAgent')).toMatchObject({ idempotent: true, organizationHeader: true });
   expect(ir.tokenPath).toBe('/oauth2/token');
+});
+
+it('reads the starter project as a binary response, asked for as application/zip', () => {
+  const all = ir.resources.flatMap((r) => r.operations);
+  expect(all.find((o) => o.operationId === 'getAgentScaffold')).toMatchObject({
+    method: ['scaffold'],
+    response: { kind: 'binary', contentType: 'application/zip' },
+    pathParams: [{ wireName: 'agentId' }],
+    params: { location: 'query', model: 'GetAgentScaffoldParams', required: true },
+    organizationHeader: true,
+    auth: ['bearer'],
+  });
+  expect(all.filter((o) => o.response.kind === 'binary').map((o) => o.operationId)).toEqual(['getAgentScaffold']);
+  const agents = ir.resources.find((r) => r.name.join(' ') === 'agents');
+  expect(agents?.operations.map((o) => o.operationId)).toContain('getAgentScaffold');
+});
+
+it('reads usage, plans and quotas: nullable integers, and the token endpoint\'s quota refusal', () => {
+  const all = ir.resources.flatMap((r) => r.operations);
+  const usage = ir.resources.find((r) => r.name.join(' ') === 'usage');
+  expect(usage).toMatchObject({ tag: 'Usage', operations: [{ operationId: 'getUsage', method: ['get'] }] });
+  expect(usage?.operations[0]?.response).toEqual({ kind: 'json', type: { kind: 'model', name: 'Usage' } });
+  const quotas = ir.models.find((m) => m.name === 'Quotas');
+  if (quotas?.kind !== 'object') throw new Error('Quotas is not an object model');
+  for (const property of quotas.properties) {
+    expect(property).toMatchObject({ required: true, nullable: true, type: { kind: 'primitive', type: 'integer', format: 'int64' } });
+  }
+  const overrides = ir.models.find((m) => m.name === 'QuotaOverrides');
+  if (overrides?.kind !== 'object') throw new Error('QuotaOverrides is not an object model');
+  expect(overrides.additionalProperties).toBe(false);
+  expect(overrides.properties.map((p) => [p.wireName, p.required, p.nullable])).toEqual([
+    ['activeAgents', false, true],
+    ['tokensPerMonth', false, true],
+    ['apiCallsPerMinute', false, true],
+  ]);
+  const organization = ir.models.find((m) => m.name === 'Organization');
+  if (organization?.kind !== 'object') throw new Error('Organization is not an object model');
+  expect(organization.properties.filter((p) => ['plan', 'quotas', 'quotaOverrides'].includes(p.wireName)).map((p) => [p.wireName, p.required, p.type])).toEqual([
+    ['plan', true, { kind: 'model', name: 'Plan' }],
+    ['quotas', true, { kind: 'model', name: 'Quotas' }],
+    ['quotaOverrides', true, { kind: 'model', name: 'QuotaOverrides' }],
+  ]);
+  const oauthError = ir.models.find((m) => m.name === 'OAuthErrorError');
+  expect(oauthError).toMatchObject({ kind: 'enum' });
+  expect(oauthError?.kind === 'enum' ? oauthError.values : []).toContain('quota_exceeded');
+  expect(all.find((o) => o.operationId === 'issueToken')?.errors).toContainEqual(expect.objectContaining({ status: 403, format: 'oauth' }));
 });

@@ -484,12 +484,31 @@ function successResponse(
     body = { kind: 'json', type: models.typeOf(json[1].schema ?? {}, `${operationName}Response`).type };
   } else if (entries[0] !== undefined && entries[0][0].startsWith('text/')) {
     body = { kind: 'text', contentType: entries[0][0] };
-  } else if (entries.length === 0) {
-    body = { kind: 'empty' };
+  } else if (entries[0] !== undefined) {
+    const [contentType, media] = entries[0];
+    binaryContent(document, operationName, contentType, media.schema);
+    body = { kind: 'binary', contentType };
   } else {
-    throw new SpecError(`${operationName}: unsupported response content ${entries[0]?.[0] ?? ''}`);
+    body = { kind: 'empty' };
   }
   return { successStatus: Number(status), response: body };
+}
+
+/**
+ * Any other media type is opaque bytes, which SDKs return as received. Its schema, when
+ * given, must say so: a string (OpenAPI 3.1's binary form, with `contentMediaType`) whose
+ * content is not re-encoded; a structured schema or base64 text would be a silent guess.
+ */
+function binaryContent(document: OA.Document, operationName: string, contentType: string, schema: OA.Schema | undefined): void {
+  if (contentType.includes('*')) throw new SpecError(`${operationName}: unsupported response content ${contentType} (name one media type)`);
+  if (schema === undefined) return;
+  const resolved = resolve<OA.Schema>(document, schema);
+  if (resolved.type !== 'string') {
+    throw new SpecError(`${operationName}: unsupported response content ${contentType} (a binary body's schema must be a string)`);
+  }
+  if (resolved.contentEncoding !== undefined) {
+    throw new SpecError(`${operationName}: unsupported response content ${contentType} (contentEncoding ${resolved.contentEncoding}: the body would not be raw bytes)`);
+  }
 }
 
 /** `application/json` and structured-syntax JSON types such as `application/jwk-set+json`. */

@@ -10,6 +10,10 @@ export interface Schema extends Constraints {
   $ref?: string;
   type?: string | string[];
   format?: string;
+  /** JSON Schema's media type of a string's content (a binary body: `application/zip`). */
+  contentMediaType?: string;
+  /** How a string's content is encoded (`base64`); absent for raw bytes. */
+  contentEncoding?: string;
   description?: string;
   enum?: unknown[];
   const?: unknown;

@@ -130,6 +130,11 @@ export type ResponseBody =
   | { kind: 'json'; type: TypeRef }
   | { kind: 'text'; contentType: string }
   /**
+   * Opaque bytes of any other media type (`application/zip`, `application/octet-stream`, …).
+   * SDKs send `Accept: <contentType>` and return the body as received, never decoded as text.
+   */
+  | { kind: 'binary'; contentType: string }
+  /**
    * Server-Sent Events (`text/event-stream`) whose `data:` is JSON of `data` (the media
    * type's `x-sse-data` schema). SDKs return a consumer that yields typed events, reconnects
    * and resumes with `Last-Event-ID`.

@@ -197,6 +197,7 @@ describe('go resources', () => {
     const models = new Models(ir);
     expect(resultType(op({}), models)).toBeUndefined();
     expect(resultType(op({ response: { kind: 'text', contentType: 'text/plain' } }), models)).toBe('string');
+    expect(resultType(op({ response: { kind: 'binary', contentType: 'application/zip' } }), models)).toBe('[]byte');
     expect(resultType(op({ response: { kind: 'json', type: { kind: 'model', name: 'Agent' } } }), models)).toBe('*Agent');
     expect(resultType(op({ response: { kind: 'json', type: { kind: 'model', name: 'AllowedScopes' } } }), models)).toBe('AllowedScopes');
     expect(resultType(op({ response: { kind: 'eventStream', data: { kind: 'model', name: 'AuditEvent' } } }), models)).toBe('*AuditEventStream');
@@ -247,6 +248,25 @@ describe('go emitter on the spec', () => {
     expect(dispatch).toContain('return c.Events.Stream(ctx, params, call.Options...)');
     // The runner reads streams through ReadStream, which names every stream type.
     expect(dispatch).toContain(`\tcase *mandate.${data}Stream:\n\t\treturn readStream(ctx, stream, count)`);
+  });
+
+  it('returns a binary body as bytes, asked for by its media type', () => {
+    const agents = files.find((f) => f.path.endsWith('/resource_agents.go'))?.contents ?? '';
+    expect(agents).toContain(
+      'func (r *AgentsResource) Scaffold(ctx context.Context, agentID string, params GetAgentScaffoldParams, opts ...RequestOption) ([]byte, error) {',
+    );
+    expect(agents).toContain('Auth: []core.AuthMode{core.AuthBearer}, OrganizationHeader: true, Accept: "application/zip"}');
+    expect(agents).toContain('\tvar out []byte\n\tif err := r.client.Do(ctx, req, &out, opts); err != nil {\n\t\treturn nil, err\n\t}\n\treturn out, nil\n}');
+    expect(agents).toContain("// It returns the body's bytes (application/zip) exactly as received.");
+    // Only binary operations name a media type.
+    expect(agents.match(/Accept: /g)).toHaveLength(1);
+  });
+
+  it('holds nullable quotas as pointers, and optional nullable overrides as Nullable', () => {
+    const models = files.find((f) => f.path.endsWith('/models.go'))?.contents ?? '';
+    expect(models).toMatch(/type Quotas struct \{\n\tActiveAgents +\*int64 +`json:"activeAgents"`\n\tTokensPerMonth +\*int64 +`json:"tokensPerMonth"`\n\tAPICallsPerMinute \*int64 `json:"apiCallsPerMinute"`/);
+    expect(models).toContain('\tActiveAgents      core.Nullable[int64] `json:"activeAgents,omitempty"`');
+    expect(models).toContain('\tQuotaOverrides QuotaOverrides `json:"quotaOverrides"`');
   });
 
   it('forwards the webhook verifier into package mandate, typed with the generated payload', () => {

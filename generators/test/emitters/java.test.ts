@@ -125,6 +125,27 @@ describe('java emitter', () => {
     expect(file('OAuthResource.java')).toContain('List.of(AuthMode.CLIENT_BASIC, AuthMode.BEARER, AuthMode.NONE)');
   });
 
+  it('returns a binary body as byte[], asked for by its media type', () => {
+    const agents = file('AgentsResource.java');
+    expect(agents).toContain('          ParamsLocation.QUERY,\n          "application/zip");');
+    expect(agents).toContain('public byte[] scaffold(String agentId, GetAgentScaffoldParams params, RequestOptions options) {');
+    expect(agents).toContain('public CompletableFuture<byte[]> scaffoldAsync(String agentId, GetAgentScaffoldParams params) {');
+    expect(agents).toContain(
+      'public RawResponse<byte[]> scaffold(String agentId, GetAgentScaffoldParams params, RequestOptions options) {\n      return core.execute(GET_AGENT_SCAFFOLD, Arrays.asList(agentId), params, options, ResponseDecoder.bytes());',
+    );
+    expect(agents).toContain("@return the body's bytes ({@code application/zip}), exactly as received");
+    // The other operations keep the runtime's JSON default (no media type argument).
+    expect(agents.match(/"application\/zip"/g)).toHaveLength(1);
+    expect(file('OperationTable.java')).toContain('client.agents().withRawResponse().scaffold(path(pathArgs, "agentId"), params(params, GetAgentScaffoldParams.class), options)');
+  });
+
+  it('holds nullable quotas as Long', () => {
+    const quotas = file('Quotas.java');
+    expect(quotas).toContain('public Optional<Long> activeAgents() {');
+    expect(quotas).toContain('public Builder tokensPerMonth(Long tokensPerMonth) {');
+    expect(file('Organization.java')).toContain('public QuotaOverrides quotaOverrides() {');
+  });
+
   it('lists every operation in the conformance dispatch table, sync and async', () => {
     const table = file('OperationTable.java');
     for (const resource of ir.resources) {

@@ -252,6 +252,40 @@ describe('the emitter on the real spec', () => {
     expect(dispatch).toContain('        last_event_id=call.last_event_id,');
   });
 
+  it('returns a binary body as bytes, sync and async, asked for by its media type', () => {
+    const agents = files.find((f) => f.path.endsWith('/resources/agents.py'))?.contents ?? '';
+    expect(agents).toContain('from ..._response import APIResponse, parse_bytes, parse_model');
+    expect(agents).toContain('    ) -> APIResponse[bytes]:\n        return self._client.request(\n            endpoints.GET_AGENT_SCAFFOLD,');
+    expect(agents).toContain('    ) -> APIResponse[bytes]:\n        return await self._client.request(\n            endpoints.GET_AGENT_SCAFFOLD,');
+    expect(agents).toContain('            parse=parse_bytes,\n');
+    expect(agents.match(/ {4}\) -> bytes:\n/g)).toHaveLength(2);
+    expect(agents).toContain('    async def scaffold(');
+    expect(agents).toContain("        Returns:\n            The body's bytes (`application/zip`), exactly as received.\n");
+    const endpoints = files.find((f) => f.path.endsWith('/endpoints.py'))?.contents ?? '';
+    expect(endpoints).toContain('    params_in="query",\n    accept="application/zip",\n    organization_header=True,\n)');
+    expect(endpoints.match(/accept=/g)).toHaveLength(1);
+  });
+
+  it('adds Resource to resource classes named like a model the module imports', () => {
+    const usage = files.find((f) => f.path.endsWith('/resources/usage.py'))?.contents ?? '';
+    expect(usage).toContain('from ..models import Usage\n');
+    expect(usage).toContain('class UsageResource(SyncResource):');
+    expect(usage).toContain('class AsyncUsageResourceWithRawResponse(AsyncResource):');
+    expect(usage).toContain('parse=parse_model(Usage),');
+    expect(usage).not.toMatch(/^class Usage\(/m);
+    const client = files.find((f) => f.path.endsWith('/_generated/client.py'))?.contents ?? '';
+    expect(client).toContain('        self.usage = UsageResource(client)\n');
+    expect(client).toContain('        self.usage = AsyncUsageResource(client)\n');
+    expect(client).toContain('        self.agents = Agents(client)\n');
+  });
+
+  it('types nullable quotas as Optional[int]', () => {
+    const models = files.find((f) => f.path.endsWith('/models.py'))?.contents ?? '';
+    expect(models).toContain('    active_agents: Optional[int] = Field(alias="activeAgents")\n');
+    expect(models).toContain('    active_agents: Optional[int] = Field(default=None, alias="activeAgents")\n');
+    expect(models).toContain('    quota_overrides: QuotaOverrides = Field(alias="quotaOverrides")\n');
+  });
+
   it('refuses an event stream whose data is not an object model', () => {
     const op = ir.resources.flatMap((r) => r.operations).find((o) => o.operationId === 'streamEvents');
     if (op === undefined) throw new Error('streamEvents is missing from the spec');

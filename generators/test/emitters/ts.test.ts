@@ -57,6 +57,38 @@ describe('ts emitter', () => {
     expect(resultType(op({ response: { kind: 'empty' } }))).toBe('APIPromise<void>');
     expect(resultType(op({ response: { kind: 'json', type: { kind: 'model', name: 'Thing' } } }))).toBe('APIPromise<M.Thing>');
     expect(resultType(op({}))).toBe('EventStream<M.Thing>');
+    expect(resultType(op({ response: { kind: 'binary', contentType: 'application/zip' } }))).toBe('APIPromise<Uint8Array>');
+  });
+
+  it('has a binary body asked for by its media type and resolved to bytes', () => {
+    const zip = op({ operationId: 'getThingZip', method: ['zip'], resumable: false, response: { kind: 'binary', contentType: 'application/zip' } });
+    const operations = operationsSource(irWith([zip]));
+    expect(operations).toContain("  response: 'binary',\n  accept: 'application/zip',\n");
+    const resources = resourcesSource(irWith([zip]));
+    expect(resources).toContain('zip(options?: RequestOptions): APIPromise<Uint8Array> {');
+    expect(resources).toContain('return this.core.request(operations.getThingZip, { options });');
+    expect(resources).toContain("Resolves to the body's bytes (`application/zip`), exactly as received.");
+    // Only binary operations name a media type: the others keep the core's JSON default.
+    expect(operationsSource(irWith([op({ response: { kind: 'text', contentType: 'text/plain' } })]))).not.toContain('accept:');
+  });
+
+  it('adds Resource to a resource class named like a model, since the package exports both', () => {
+    const client = emitter.emit(ir).find((file) => file.path.endsWith('/client.ts'))?.contents ?? '';
+    const resources = emitter.emit(ir).find((file) => file.path.endsWith('/resources.ts'))?.contents ?? '';
+    expect(ir.models.some((m) => m.name === 'Usage')).toBe(true);
+    expect(resources).toContain('export class UsageResource extends APIResource {');
+    expect(resources).toContain('get(params?: M.GetUsageParams, options?: RequestOptions): APIPromise<M.Usage> {');
+    expect(client).toContain('  readonly usage: UsageResource;\n');
+    expect(client).toContain('    this.usage = new UsageResource(this);\n');
+    // The others keep their plain names.
+    expect(resources).toContain('export class Agents extends APIResource {');
+  });
+
+  it('emits agents.scaffold from the spec', () => {
+    const resources = emitter.emit(ir).find((file) => file.path.endsWith('/resources.ts'))?.contents ?? '';
+    expect(resources).toContain('scaffold(agentId: string, params: M.GetAgentScaffoldParams, options?: RequestOptions): APIPromise<Uint8Array> {');
+    const operations = emitter.emit(ir).find((file) => file.path.endsWith('/operations.ts'))?.contents ?? '';
+    expect(operations).toContain("export const getAgentScaffold: OperationSpec = {\n  operationId: 'getAgentScaffold',\n  method: 'GET',\n  path: '/v1/agents/{agentId}/scaffold',\n  auth: ['bearer'],\n  params: 'query',\n  response: 'binary',\n  accept: 'application/zip',\n");
   });
 
   it('makes an event stream a method returning an EventStream that takes StreamOptions', () => {

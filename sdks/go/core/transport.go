@@ -44,6 +44,9 @@ type Request struct {
 	Idempotent bool
 	// Resumable: the operation (an event stream) accepts Last-Event-ID.
 	Resumable bool
+	// Accept, when set, is the one media type of a binary response, sent as Accept instead
+	// of JSON's.
+	Accept string
 }
 
 // Client sends requests with the contract's authentication, retries, idempotency keys and
@@ -126,7 +129,8 @@ func basicAuth(id, secret string) string {
 }
 
 // Do sends req, retrying as the contract says, and decodes a success body into out: nil
-// ignores the body, *string receives it as text, anything else is JSON-decoded.
+// ignores the body, *string receives it as text, *[]byte as the bytes received (a binary
+// body), anything else is JSON-decoded.
 func (c *Client) Do(ctx context.Context, req *Request, out any, opts []RequestOption) error {
 	if c.cfg.err != nil {
 		return c.cfg.err
@@ -298,7 +302,11 @@ func (c *Client) assertionBody(ctx context.Context, form url.Values) ([]byte, er
 
 func (c *Client) headers(req *Request, rc *requestConfig, contentType, idempotencyKey string) http.Header {
 	header := c.cfg.Headers.Clone()
-	header.Set("Accept", "application/json, application/problem+json;q=0.9, */*;q=0.8")
+	if req.Accept != "" {
+		header.Set("Accept", req.Accept)
+	} else {
+		header.Set("Accept", "application/json, application/problem+json;q=0.9, */*;q=0.8")
+	}
 	header.Set("User-Agent", c.userAgent)
 	if contentType != "" {
 		header.Set("Content-Type", contentType)
@@ -410,6 +418,10 @@ func decodeBody(res *http.Response, body []byte, out any) error {
 		return nil
 	case *string:
 		*target = string(body)
+		return nil
+	case *[]byte:
+		// As received: a []byte would otherwise be JSON-decoded from base64.
+		*target = body
 		return nil
 	default:
 		if len(body) == 0 {

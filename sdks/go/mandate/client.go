@@ -27,6 +27,7 @@ type Client struct {
 	ClientRegistrations *ClientRegistrationsResource
 	Approvals           *ApprovalsResource
 	Compliance          *ComplianceResource
+	Usage               *UsageResource
 	Directory           *DirectoryResource
 	Identity            *IdentityResource
 	OAuth               *OAuthResource
@@ -64,6 +65,7 @@ func NewClient(opts ...Option) *Client {
 	c.ClientRegistrations = &ClientRegistrationsResource{client: transport}
 	c.Approvals = &ApprovalsResource{client: transport}
 	c.Compliance = &ComplianceResource{client: transport}
+	c.Usage = &UsageResource{client: transport}
 	c.Directory = &DirectoryResource{client: transport}
 	c.Identity = &IdentityResource{client: transport}
 	c.OAuth = &OAuthResource{client: transport}

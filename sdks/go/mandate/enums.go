@@ -479,6 +479,27 @@ func (v FederationRefusalCode) IsKnown() bool {
 	return false
 }
 
+// GetAgentScaffoldParamsLanguage is an open enum. The project's language, and so its SDK. Values
+// this SDK does not know (from a newer server) are kept, and any value may be sent.
+type GetAgentScaffoldParamsLanguage string
+
+// Known GetAgentScaffoldParamsLanguage values.
+const (
+	GetAgentScaffoldParamsLanguageTypescript GetAgentScaffoldParamsLanguage = "typescript"
+	GetAgentScaffoldParamsLanguagePython     GetAgentScaffoldParamsLanguage = "python"
+	GetAgentScaffoldParamsLanguageGo         GetAgentScaffoldParamsLanguage = "go"
+	GetAgentScaffoldParamsLanguageJava       GetAgentScaffoldParamsLanguage = "java"
+)
+
+// IsKnown reports whether v is one of the values this SDK knows.
+func (v GetAgentScaffoldParamsLanguage) IsKnown() bool {
+	switch v {
+	case GetAgentScaffoldParamsLanguageTypescript, GetAgentScaffoldParamsLanguagePython, GetAgentScaffoldParamsLanguageGo, GetAgentScaffoldParamsLanguageJava:
+		return true
+	}
+	return false
+}
+
 // HealthStatus is an open enum. `ok` while serving; `stuck` when a database call has outlived its
 // timeout twice over. Values this SDK does not know (from a newer server) are kept, and any value
 // may be sent.
@@ -643,8 +664,9 @@ func (v ListWebhookDeliveriesParamsStatus) IsKnown() bool {
 // more slowly from now on), `access_denied` and `expired_token` (RFC 8628 §3.5). A DPoP proof that
 // does not verify is `invalid_dpop_proof`; `use_dpop_nonce` asks for the proof again with the
 // nonce of the `DPoP-Nonce` header (RFC 9449 §8). `too_many_requests` (status 429, with
-// `Retry-After`) is a rate limit's refusal. Values this SDK does not know (from a newer server)
-// are kept, and any value may be sent.
+// `Retry-After`) is a rate limit's refusal; `quota_exceeded` (status 403, with `quota`) means the
+// organization issued its plan's tokens for the month. Values this SDK does not know (from a newer
+// server) are kept, and any value may be sent.
 type OAuthErrorError string
 
 // Known OAuthErrorError values.
@@ -664,12 +686,36 @@ const (
 	OAuthErrorErrorInvalidDpopProof     OAuthErrorError = "invalid_dpop_proof"
 	OAuthErrorErrorUseDpopNonce         OAuthErrorError = "use_dpop_nonce"
 	OAuthErrorErrorTooManyRequests      OAuthErrorError = "too_many_requests"
+	OAuthErrorErrorQuotaExceeded        OAuthErrorError = "quota_exceeded"
 )
 
 // IsKnown reports whether v is one of the values this SDK knows.
 func (v OAuthErrorError) IsKnown() bool {
 	switch v {
-	case OAuthErrorErrorInvalidRequest, OAuthErrorErrorInvalidClient, OAuthErrorErrorInvalidGrant, OAuthErrorErrorUnauthorizedClient, OAuthErrorErrorUnsupportedGrantType, OAuthErrorErrorInvalidScope, OAuthErrorErrorInvalidTarget, OAuthErrorErrorUnsupportedTokenType, OAuthErrorErrorAuthorizationPending, OAuthErrorErrorSlowDown, OAuthErrorErrorAccessDenied, OAuthErrorErrorExpiredToken, OAuthErrorErrorInvalidDpopProof, OAuthErrorErrorUseDpopNonce, OAuthErrorErrorTooManyRequests:
+	case OAuthErrorErrorInvalidRequest, OAuthErrorErrorInvalidClient, OAuthErrorErrorInvalidGrant, OAuthErrorErrorUnauthorizedClient, OAuthErrorErrorUnsupportedGrantType, OAuthErrorErrorInvalidScope, OAuthErrorErrorInvalidTarget, OAuthErrorErrorUnsupportedTokenType, OAuthErrorErrorAuthorizationPending, OAuthErrorErrorSlowDown, OAuthErrorErrorAccessDenied, OAuthErrorErrorExpiredToken, OAuthErrorErrorInvalidDpopProof, OAuthErrorErrorUseDpopNonce, OAuthErrorErrorTooManyRequests, OAuthErrorErrorQuotaExceeded:
+		return true
+	}
+	return false
+}
+
+// Plan is an open enum. The organization's plan. Each plan has default quotas (the server's
+// configuration; out of the box free caps 10 active agents, 100,000 tokens a month and 600 API
+// calls a minute, pro 1,000, 10,000,000 and 6,000, and enterprise nothing), which `quotaOverrides`
+// can change for one organization. Values this SDK does not know (from a newer server) are kept,
+// and any value may be sent.
+type Plan string
+
+// Known Plan values.
+const (
+	PlanFree       Plan = "free"
+	PlanPro        Plan = "pro"
+	PlanEnterprise Plan = "enterprise"
+)
+
+// IsKnown reports whether v is one of the values this SDK knows.
+func (v Plan) IsKnown() bool {
+	switch v {
+	case PlanFree, PlanPro, PlanEnterprise:
 		return true
 	}
 	return false
@@ -729,6 +775,26 @@ const (
 func (v PublicJWKInputUse) IsKnown() bool {
 	switch v {
 	case PublicJWKInputUseSig:
+		return true
+	}
+	return false
+}
+
+// QuotaExceededName is an open enum. Values this SDK does not know (from a newer server) are kept,
+// and any value may be sent.
+type QuotaExceededName string
+
+// Known QuotaExceededName values.
+const (
+	QuotaExceededNameActiveAgents      QuotaExceededName = "activeAgents"
+	QuotaExceededNameTokensPerMonth    QuotaExceededName = "tokensPerMonth"
+	QuotaExceededNameAPICallsPerMinute QuotaExceededName = "apiCallsPerMinute"
+)
+
+// IsKnown reports whether v is one of the values this SDK knows.
+func (v QuotaExceededName) IsKnown() bool {
+	switch v {
+	case QuotaExceededNameActiveAgents, QuotaExceededNameTokensPerMonth, QuotaExceededNameAPICallsPerMinute:
 		return true
 	}
 	return false

@@ -2728,6 +2728,41 @@ func (m *FieldError) UnmarshalJSON(data []byte) error {
 	return r.Err()
 }
 
+// GetAgentScaffoldParams is the GetAgentScaffoldParams schema of the API.
+type GetAgentScaffoldParams struct {
+	// The project's language, and so its SDK.
+	Language GetAgentScaffoldParamsLanguage `json:"language"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m GetAgentScaffoldParams) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("language", m.Language)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *GetAgentScaffoldParams) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("language", &m.Language)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// values encodes the parameters as a query string or form body.
+func (m GetAgentScaffoldParams) values() url.Values {
+	v := url.Values{}
+	core.SetParam(v, "language", m.Language)
+	core.SetExtraParams(v, m.ExtraFields)
+	return v
+}
+
 // GetComplianceReportParams is the GetComplianceReportParams schema of the API.
 type GetComplianceReportParams struct {
 	// A credential expiring within this many days is reported (default 30).
@@ -2832,6 +2867,50 @@ func (m *GetOpenAPIDocumentResponse) UnmarshalJSON(data []byte) error {
 	r.Take("paths", &m.Paths)
 	m.ExtraFields = r.Rest()
 	return r.Err()
+}
+
+// GetUsageParams is the GetUsageParams schema of the API.
+type GetUsageParams struct {
+	// The first day (UTC, `YYYY-MM-DD`); default the first of this month.
+	From *string `json:"from,omitempty"`
+	// The last day (UTC, `YYYY-MM-DD`), not before `from`; default today.
+	To *string `json:"to,omitempty"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m GetUsageParams) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	if m.From != nil {
+		w.Field("from", m.From)
+	}
+	if m.To != nil {
+		w.Field("to", m.To)
+	}
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *GetUsageParams) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("from", &m.From)
+	r.Take("to", &m.To)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// values encodes the parameters as a query string or form body.
+func (m GetUsageParams) values() url.Values {
+	v := url.Values{}
+	core.SetParam(v, "from", m.From)
+	core.SetParam(v, "to", m.To)
+	core.SetExtraParams(v, m.ExtraFields)
+	return v
 }
 
 // Health is the Health schema of the API.
@@ -3807,9 +3886,13 @@ type OAuthError struct {
 	// `access_denied` and `expired_token` (RFC 8628 §3.5). A DPoP proof that does not verify is
 	// `invalid_dpop_proof`; `use_dpop_nonce` asks for the proof again with the nonce of the
 	// `DPoP-Nonce` header (RFC 9449 §8). `too_many_requests` (status 429, with `Retry-After`) is a
-	// rate limit's refusal.
+	// rate limit's refusal; `quota_exceeded` (status 403, with `quota`) means the organization issued
+	// its plan's tokens for the month.
 	Error            OAuthErrorError `json:"error"`
 	ErrorDescription *string         `json:"error_description,omitempty"`
+	// Which quota refused the request, with a `QUOTA_EXCEEDED` problem (or the OAuth error
+	// `quota_exceeded`).
+	Quota *QuotaExceeded `json:"quota,omitempty"`
 	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
 	// extra ones.
 	ExtraFields map[string]json.RawMessage `json:"-"`
@@ -3822,6 +3905,9 @@ func (m OAuthError) MarshalJSON() ([]byte, error) {
 	if m.ErrorDescription != nil {
 		w.Field("error_description", m.ErrorDescription)
 	}
+	if m.Quota != nil {
+		w.Field("quota", m.Quota)
+	}
 	return w.Finish(m.ExtraFields)
 }
 
@@ -3833,6 +3919,7 @@ func (m *OAuthError) UnmarshalJSON(data []byte) error {
 	}
 	r.Take("error", &m.Error)
 	r.Take("error_description", &m.ErrorDescription)
+	r.Take("quota", &m.Quota)
 	m.ExtraFields = r.Rest()
 	return r.Err()
 }
@@ -3848,6 +3935,16 @@ type Organization struct {
 	// Whether every agent of the organization must use DPoP (RFC 9449), whatever the agent's own
 	// `dpopRequired` says; a token request without a DPoP proof is then `invalid_dpop_proof`.
 	DpopRequired bool `json:"dpopRequired"`
+	// The organization's plan. Each plan has default quotas (the server's configuration; out of the
+	// box free caps 10 active agents, 100,000 tokens a month and 600 API calls a minute, pro 1,000,
+	// 10,000,000 and 6,000, and enterprise nothing), which `quotaOverrides` can change for one
+	// organization.
+	Plan Plan `json:"plan"`
+	// The quotas in force - the plan's, with this organization's overrides applied.
+	Quotas Quotas `json:"quotas"`
+	// This organization's own quotas, each replacing its plan's (`null` is unlimited). A quota not
+	// named here follows the plan.
+	QuotaOverrides QuotaOverrides `json:"quotaOverrides"`
 	// RFC 3339 time in UTC.
 	CreatedAt Timestamp `json:"createdAt"`
 	// RFC 3339 time in UTC.
@@ -3864,6 +3961,9 @@ func (m Organization) MarshalJSON() ([]byte, error) {
 	w.Field("name", m.Name)
 	w.Field("metadata", m.Metadata)
 	w.Field("dpopRequired", m.DpopRequired)
+	w.Field("plan", m.Plan)
+	w.Field("quotas", m.Quotas)
+	w.Field("quotaOverrides", m.QuotaOverrides)
 	w.Field("createdAt", m.CreatedAt)
 	w.Field("updatedAt", m.UpdatedAt)
 	return w.Finish(m.ExtraFields)
@@ -3879,6 +3979,9 @@ func (m *Organization) UnmarshalJSON(data []byte) error {
 	r.Take("name", &m.Name)
 	r.Take("metadata", &m.Metadata)
 	r.Take("dpopRequired", &m.DpopRequired)
+	r.Take("plan", &m.Plan)
+	r.Take("quotas", &m.Quotas)
+	r.Take("quotaOverrides", &m.QuotaOverrides)
 	r.Take("createdAt", &m.CreatedAt)
 	r.Take("updatedAt", &m.UpdatedAt)
 	m.ExtraFields = r.Rest()
@@ -3896,6 +3999,11 @@ type OrganizationCreate struct {
 	Metadata Metadata `json:"metadata,omitempty"`
 	// Require DPoP-bound tokens (RFC 9449) of every agent of the organization. Default false.
 	DpopRequired *bool `json:"dpopRequired,omitempty"`
+	// Instance administrators only. Default: the server's default plan (`MANDATE_DEFAULT_PLAN`,
+	// enterprise unless configured).
+	Plan *Plan `json:"plan,omitempty"`
+	// Instance administrators only.
+	QuotaOverrides *QuotaOverrides `json:"quotaOverrides,omitempty"`
 	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
 	// extra ones.
 	ExtraFields map[string]json.RawMessage `json:"-"`
@@ -3911,6 +4019,12 @@ func (m OrganizationCreate) MarshalJSON() ([]byte, error) {
 	if m.DpopRequired != nil {
 		w.Field("dpopRequired", m.DpopRequired)
 	}
+	if m.Plan != nil {
+		w.Field("plan", m.Plan)
+	}
+	if m.QuotaOverrides != nil {
+		w.Field("quotaOverrides", m.QuotaOverrides)
+	}
 	return w.Finish(m.ExtraFields)
 }
 
@@ -3923,6 +4037,8 @@ func (m *OrganizationCreate) UnmarshalJSON(data []byte) error {
 	r.Take("name", &m.Name)
 	r.Take("metadata", &m.Metadata)
 	r.Take("dpopRequired", &m.DpopRequired)
+	r.Take("plan", &m.Plan)
+	r.Take("quotaOverrides", &m.QuotaOverrides)
 	m.ExtraFields = r.Rest()
 	return r.Err()
 }
@@ -3957,7 +4073,7 @@ func (m *OrganizationList) UnmarshalJSON(data []byte) error {
 	return r.Err()
 }
 
-// OrganizationUpdate: Fields to change; `metadata` replaces the whole map.
+// OrganizationUpdate: Fields to change; `metadata` and `quotaOverrides` replace the whole map.
 type OrganizationUpdate struct {
 	// Display name: printable text with at least one visible character. Refused: C0 and C1 control
 	// characters, DEL, line and paragraph separators, bidirectional embeddings, overrides and isolates
@@ -3969,6 +4085,10 @@ type OrganizationUpdate struct {
 	// Require (or stop requiring) DPoP-bound tokens of every agent; tokens already issued keep their
 	// binding or lack of it until they expire.
 	DpopRequired *bool `json:"dpopRequired,omitempty"`
+	// Instance administrators only.
+	Plan *Plan `json:"plan,omitempty"`
+	// Instance administrators only. Replaces every override; `{}` removes them all.
+	QuotaOverrides *QuotaOverrides `json:"quotaOverrides,omitempty"`
 	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
 	// extra ones.
 	ExtraFields map[string]json.RawMessage `json:"-"`
@@ -3986,6 +4106,12 @@ func (m OrganizationUpdate) MarshalJSON() ([]byte, error) {
 	if m.DpopRequired != nil {
 		w.Field("dpopRequired", m.DpopRequired)
 	}
+	if m.Plan != nil {
+		w.Field("plan", m.Plan)
+	}
+	if m.QuotaOverrides != nil {
+		w.Field("quotaOverrides", m.QuotaOverrides)
+	}
 	return w.Finish(m.ExtraFields)
 }
 
@@ -3998,6 +4124,8 @@ func (m *OrganizationUpdate) UnmarshalJSON(data []byte) error {
 	r.Take("name", &m.Name)
 	r.Take("metadata", &m.Metadata)
 	r.Take("dpopRequired", &m.DpopRequired)
+	r.Take("plan", &m.Plan)
+	r.Take("quotaOverrides", &m.QuotaOverrides)
 	m.ExtraFields = r.Rest()
 	return r.Err()
 }
@@ -4032,6 +4160,9 @@ type Problem struct {
 	RequestID *string `json:"requestId,omitempty"`
 	// Per-field problems, for `VALIDATION_ERROR`.
 	Errors []FieldError `json:"errors,omitempty"`
+	// Which quota refused the request, with a `QUOTA_EXCEEDED` problem (or the OAuth error
+	// `quota_exceeded`).
+	Quota *QuotaExceeded `json:"quota,omitempty"`
 	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
 	// extra ones.
 	ExtraFields map[string]json.RawMessage `json:"-"`
@@ -4056,6 +4187,9 @@ func (m Problem) MarshalJSON() ([]byte, error) {
 	if m.Errors != nil {
 		w.Field("errors", m.Errors)
 	}
+	if m.Quota != nil {
+		w.Field("quota", m.Quota)
+	}
 	return w.Finish(m.ExtraFields)
 }
 
@@ -4073,6 +4207,7 @@ func (m *Problem) UnmarshalJSON(data []byte) error {
 	r.Take("code", &m.Code)
 	r.Take("requestId", &m.RequestID)
 	r.Take("errors", &m.Errors)
+	r.Take("quota", &m.Quota)
 	m.ExtraFields = r.Rest()
 	return r.Err()
 }
@@ -4146,6 +4281,115 @@ func (m *PublicJWKInput) UnmarshalJSON(data []byte) error {
 	r.Take("kid", &m.Kid)
 	r.Take("alg", &m.Alg)
 	r.Take("use", &m.Use)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// QuotaExceeded: Which quota refused the request, with a `QUOTA_EXCEEDED` problem (or the OAuth
+// error `quota_exceeded`).
+type QuotaExceeded struct {
+	Name  QuotaExceededName `json:"name"`
+	Limit int64             `json:"limit"`
+	// When the quota has room again (the next month in UTC for tokens, the next call's slot for API
+	// calls); `null` for active agents, which only decommissioning frees.
+	ResetAt *time.Time `json:"resetAt"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m QuotaExceeded) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("name", m.Name)
+	w.Field("limit", m.Limit)
+	w.Field("resetAt", m.ResetAt)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *QuotaExceeded) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("name", &m.Name)
+	r.Take("limit", &m.Limit)
+	r.Take("resetAt", &m.ResetAt)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// QuotaOverrides: This organization's own quotas, each replacing its plan's (`null` is unlimited).
+// A quota not named here follows the plan.
+type QuotaOverrides struct {
+	ActiveAgents      core.Nullable[int64] `json:"activeAgents,omitempty"`
+	TokensPerMonth    core.Nullable[int64] `json:"tokensPerMonth,omitempty"`
+	APICallsPerMinute core.Nullable[int64] `json:"apiCallsPerMinute,omitempty"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m QuotaOverrides) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	if m.ActiveAgents.IsSet() {
+		w.Field("activeAgents", m.ActiveAgents)
+	}
+	if m.TokensPerMonth.IsSet() {
+		w.Field("tokensPerMonth", m.TokensPerMonth)
+	}
+	if m.APICallsPerMinute.IsSet() {
+		w.Field("apiCallsPerMinute", m.APICallsPerMinute)
+	}
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *QuotaOverrides) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("activeAgents", &m.ActiveAgents)
+	r.Take("tokensPerMonth", &m.TokensPerMonth)
+	r.Take("apiCallsPerMinute", &m.APICallsPerMinute)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// Quotas: What an organization may use; `null` is unlimited. Active agents are those not
+// decommissioned (a suspended agent counts: it can be resumed). Tokens are counted per calendar
+// month in UTC, every grant alike. API calls are the management API's calls of the whole
+// organization (every admin token and agent), paced like the rate limits.
+type Quotas struct {
+	ActiveAgents      *int64 `json:"activeAgents"`
+	TokensPerMonth    *int64 `json:"tokensPerMonth"`
+	APICallsPerMinute *int64 `json:"apiCallsPerMinute"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m Quotas) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("activeAgents", m.ActiveAgents)
+	w.Field("tokensPerMonth", m.TokensPerMonth)
+	w.Field("apiCallsPerMinute", m.APICallsPerMinute)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *Quotas) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("activeAgents", &m.ActiveAgents)
+	r.Take("tokensPerMonth", &m.TokensPerMonth)
+	r.Take("apiCallsPerMinute", &m.APICallsPerMinute)
 	m.ExtraFields = r.Rest()
 	return r.Err()
 }
@@ -5007,6 +5251,148 @@ func (m *TrustPolicyUpdate) UnmarshalJSON(data []byte) error {
 	r.Take("agentId", &m.AgentID)
 	r.Take("scopes", &m.Scopes)
 	r.Take("enabled", &m.Enabled)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// Usage is an organization's usage per day, with its plan and what it has used of this month's
+// quota.
+type Usage struct {
+	// Organization id.
+	OrgID OrgID `json:"orgId"`
+	// The organization's plan. Each plan has default quotas (the server's configuration; out of the
+	// box free caps 10 active agents, 100,000 tokens a month and 600 API calls a minute, pro 1,000,
+	// 10,000,000 and 6,000, and enterprise nothing), which `quotaOverrides` can change for one
+	// organization.
+	Plan Plan `json:"plan"`
+	// What an organization may use; `null` is unlimited. Active agents are those not decommissioned (a
+	// suspended agent counts: it can be resumed). Tokens are counted per calendar month in UTC, every
+	// grant alike. API calls are the management API's calls of the whole organization (every admin
+	// token and agent), paced like the rate limits.
+	Quotas Quotas `json:"quotas"`
+	From   string `json:"from"`
+	To     string `json:"to"`
+	// This calendar month (UTC) so far, against the quotas.
+	CurrentMonth UsageCurrentMonth `json:"currentMonth"`
+	// Every day from `from` to `to`, in order, days without use included.
+	Days []UsageDay `json:"days"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m Usage) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("orgId", m.OrgID)
+	w.Field("plan", m.Plan)
+	w.Field("quotas", m.Quotas)
+	w.Field("from", m.From)
+	w.Field("to", m.To)
+	w.Field("currentMonth", m.CurrentMonth)
+	w.Field("days", m.Days)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *Usage) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("orgId", &m.OrgID)
+	r.Take("plan", &m.Plan)
+	r.Take("quotas", &m.Quotas)
+	r.Take("from", &m.From)
+	r.Take("to", &m.To)
+	r.Take("currentMonth", &m.CurrentMonth)
+	r.Take("days", &m.Days)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// UsageCurrentMonth: This calendar month (UTC) so far, against the quotas.
+type UsageCurrentMonth struct {
+	// Tokens issued this calendar month (UTC), against `quotas.tokensPerMonth`.
+	TokensIssued          int64 `json:"tokensIssued"`
+	APICalls              int64 `json:"apiCalls"`
+	FailedAuthentications int64 `json:"failedAuthentications"`
+	// Agents not decommissioned now, against `quotas.activeAgents`.
+	ActiveAgents int64 `json:"activeAgents"`
+	// The start of next month (UTC), when the token count starts again.
+	ResetAt Timestamp `json:"resetAt"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m UsageCurrentMonth) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("tokensIssued", m.TokensIssued)
+	w.Field("apiCalls", m.APICalls)
+	w.Field("failedAuthentications", m.FailedAuthentications)
+	w.Field("activeAgents", m.ActiveAgents)
+	w.Field("resetAt", m.ResetAt)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *UsageCurrentMonth) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("tokensIssued", &m.TokensIssued)
+	r.Take("apiCalls", &m.APICalls)
+	r.Take("failedAuthentications", &m.FailedAuthentications)
+	r.Take("activeAgents", &m.ActiveAgents)
+	r.Take("resetAt", &m.ResetAt)
+	m.ExtraFields = r.Rest()
+	return r.Err()
+}
+
+// UsageDay is one day (UTC) of an organization's usage, counted exactly.
+type UsageDay struct {
+	Date string `json:"date"`
+	// Access tokens issued, every grant alike.
+	TokensIssued int64 `json:"tokensIssued"`
+	// Agents registered and not decommissioned at the end of the day (for today, now).
+	ActiveAgents int64 `json:"activeAgents"`
+	// Calls of the management API (`/v1/…`) by the organization's admin tokens and agents that
+	// authenticated, answered or refused (the instance administrator's are not counted).
+	APICalls int64 `json:"apiCalls"`
+	// Refused authentications of the organization's agents and admin tokens - a wrong client secret or
+	// assertion at the token endpoint for one of its agents' client ids, a suspended agent, a revoked
+	// or expired admin token.
+	FailedAuthentications int64 `json:"failedAuthentications"`
+	// ExtraFields holds members this SDK does not know (sent by a newer server) and lets a caller send
+	// extra ones.
+	ExtraFields map[string]json.RawMessage `json:"-"`
+}
+
+// MarshalJSON writes the wire form: absent optional fields are left out, extra fields follow.
+func (m UsageDay) MarshalJSON() ([]byte, error) {
+	var w core.ObjectWriter
+	w.Field("date", m.Date)
+	w.Field("tokensIssued", m.TokensIssued)
+	w.Field("activeAgents", m.ActiveAgents)
+	w.Field("apiCalls", m.APICalls)
+	w.Field("failedAuthentications", m.FailedAuthentications)
+	return w.Finish(m.ExtraFields)
+}
+
+// UnmarshalJSON reads the wire form; members this SDK does not know go to ExtraFields.
+func (m *UsageDay) UnmarshalJSON(data []byte) error {
+	r, err := core.ReadObject(data)
+	if err != nil || r == nil {
+		return err
+	}
+	r.Take("date", &m.Date)
+	r.Take("tokensIssued", &m.TokensIssued)
+	r.Take("activeAgents", &m.ActiveAgents)
+	r.Take("apiCalls", &m.APICalls)
+	r.Take("failedAuthentications", &m.FailedAuthentications)
 	m.ExtraFields = r.Rest()
 	return r.Err()
 }

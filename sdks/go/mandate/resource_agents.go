@@ -44,7 +44,9 @@ func (r *AgentsResource) List(ctx context.Context, params *ListAgentsParams, opt
 
 // Create: register an agent.
 //
-// The agent starts `active`. Give it a credential to let it obtain tokens.
+// The agent starts `active`. Give it a credential to let it obtain tokens. An organization whose
+// active agents already reach its `activeAgents` quota gets 403 `QUOTA_EXCEEDED`, with the quota
+// in `quota`.
 //
 // POST /v1/agents (operation createAgent).
 func (r *AgentsResource) Create(ctx context.Context, params AgentCreate, opts ...RequestOption) (*Agent, error) {
@@ -100,4 +102,27 @@ func (r *AgentsResource) Decommission(ctx context.Context, agentID string, opts 
 		return nil, err
 	}
 	return &out, nil
+}
+
+// Scaffold: A starter project wired to the agent.
+//
+// A zip of a small project in `language` that uses the matching Mandate SDK as this agent: it
+// reads the agent's client id from its configuration and the client secret from the
+// `MANDATE_CLIENT_SECRET` environment variable (no secret is ever inside the zip), obtains an
+// access token, makes one API call and prints the result. It holds a README with the steps, a
+// `.gitignore` that ignores `.env`, and the language's usual build file (`package.json`,
+// `pyproject.toml`, `go.mod`, `pom.xml`). A decommissioned agent has no starter: 410
+// `AGENT_DECOMMISSIONED`.
+//
+// It returns the body's bytes (application/zip) exactly as received.
+//
+// GET /v1/agents/{agentId}/scaffold (operation getAgentScaffold).
+func (r *AgentsResource) Scaffold(ctx context.Context, agentID string, params GetAgentScaffoldParams, opts ...RequestOption) ([]byte, error) {
+	req := &core.Request{Method: "GET", Path: "/v1/agents/" + core.PathParam(agentID) + "/scaffold", Auth: []core.AuthMode{core.AuthBearer}, OrganizationHeader: true, Accept: "application/zip"}
+	req.Query = params.values()
+	var out []byte
+	if err := r.client.Do(ctx, req, &out, opts); err != nil {
+		return nil, err
+	}
+	return out, nil
 }

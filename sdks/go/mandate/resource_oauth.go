@@ -23,7 +23,8 @@ type OAuthResource struct {
 // RFC 7523 §2.2: `client_assertion_type` and `client_assertion`; see `POST
 // /v1/agents/{agentId}/keys`). The access token is a JWT per RFC 9068 with `iss`, `sub`, `aud`,
 // `client_id`, `iat`, `exp`, `jti`, `scope` and `org`. A suspended or decommissioned agent with a
-// correct secret gets `unauthorized_client`.
+// correct secret gets `unauthorized_client`; an organization that issued its plan's
+// `tokensPerMonth` this month gets 403 `quota_exceeded` until the month ends (UTC).
 //
 // **Token exchange** (RFC 8693) is delegation: the authenticated agent (the actor) sends another
 // agent's access token as `subject_token` and gets a token to act for it. Its `sub` is that agent,

@@ -73,7 +73,10 @@ func (r *OrgsResource) Get(ctx context.Context, orgID string, opts ...RequestOpt
 
 // Update: update an organization.
 //
-// Changes the name, replaces the metadata, or sets whether every agent must use DPoP.
+// Changes the name, replaces the metadata, or sets whether every agent must use DPoP. The plan and
+// the quota overrides only the instance administrator may change (403 `FORBIDDEN` for an
+// organization's own tokens); a lower quota than what is already used refuses only what comes
+// next.
 //
 // PATCH /v1/orgs/{orgId} (operation updateOrg).
 func (r *OrgsResource) Update(ctx context.Context, orgID string, params OrganizationUpdate, opts ...RequestOption) (*Organization, error) {

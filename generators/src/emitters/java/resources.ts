@@ -64,6 +64,9 @@ export function signature(operation: Operation, types: TypeMapper, imports: Impo
   } else if (response.kind === 'text') {
     result = rawValue = 'String';
     decoder = 'ResponseDecoder.text()';
+  } else if (response.kind === 'binary') {
+    result = rawValue = 'byte[]';
+    decoder = 'ResponseDecoder.bytes()';
   } else if (response.kind === 'eventStream') {
     const type = types.java(response.data, imports);
     for (const name of types.referencedModels(response.data)) useModel(name);
@@ -101,6 +104,8 @@ function operationSpec(operation: Operation): string {
     mode === 'bearer' ? 'AuthMode.BEARER' : mode === 'clientBasic' ? 'AuthMode.CLIENT_BASIC' : 'AuthMode.NONE',
   );
   const location = operation.params === undefined ? 'NONE' : operation.params.location.toUpperCase();
+  // A binary body comes in one media type, asked for by name (the rest of the API is JSON).
+  const accept = operation.response.kind === 'binary' ? `,\n          ${stringLiteral(operation.response.contentType)}` : '';
   return (
     `  private static final OperationSpec ${specConstant(operation)} =\n` +
     '      new OperationSpec(\n' +
@@ -111,7 +116,7 @@ function operationSpec(operation: Operation): string {
     `          ${operation.organizationHeader},\n` +
     `          ${operation.idempotent},\n` +
     `          ${operation.resumable},\n` +
-    `          ParamsLocation.${location});\n`
+    `          ParamsLocation.${location}${accept});\n`
   );
 }
 
@@ -165,7 +170,10 @@ function methods(operation: Operation, sig: Signature): string {
     const isFull = overload === full;
     out.push('\n');
     if (isFull) {
-      out.push(javadoc(operationDoc(operation, `{@code ${HTTP(operation)} ${operation.path}} ({@code ${operation.operationId}}).`), '  '));
+      const where = `{@code ${HTTP(operation)} ${operation.path}} ({@code ${operation.operationId}}).`;
+      const bytes =
+        operation.response.kind === 'binary' ? `\n\n@return the body's bytes ({@code ${operation.response.contentType}}), exactly as received` : '';
+      out.push(javadoc(operationDoc(operation, where + bytes), '  '));
     }
     out.push(`  public ${returns} ${sig.method}(${signatureLine(overload.declared)}) {\n`);
     if (isFull) {

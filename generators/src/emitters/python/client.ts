@@ -19,7 +19,7 @@ function resourcesClass(ir: IR, flavor: 'sync' | 'async'): string[] {
     `    def __init__(self, client: ${core}) -> None:`,
   ];
   for (const resource of ir.resources) {
-    const names = resourceClassNames(resource);
+    const names = resourceClassNames(resource, ir);
     lines.push(`        self.${pyName(resource.name)} = ${flavor === 'sync' ? names.sync : names.async}(client)`);
     lines.push(...docstring([resource.description ?? resource.tag], '        '));
   }
@@ -30,7 +30,7 @@ export function emitClient(ir: IR, notice: string): string {
   const imports = new Imports().add('__future__', 'annotations');
   imports.add('.._base_client', 'AsyncAPIClient').add('.._base_client', 'SyncAPIClient');
   for (const resource of ir.resources) {
-    const names = resourceClassNames(resource);
+    const names = resourceClassNames(resource, ir);
     imports.add('.resources', names.sync).add('.resources', names.async);
   }
   return [
@@ -54,7 +54,7 @@ export function emitResourcesInit(ir: IR, notice: string): string {
   const imports = new Imports();
   const exported: string[] = [];
   for (const resource of ir.resources) {
-    const names = resourceClassNames(resource);
+    const names = resourceClassNames(resource, ir);
     for (const name of [names.sync, names.syncRaw, names.async, names.asyncRaw]) {
       imports.add(`.${resourceModule(resource)}`, name);
       exported.push(name);

@@ -35,6 +35,8 @@ export function emitEndpoints(ir: IR, notice: string): string {
       fields.push(`auth=(${modes.join(', ')}${modes.length === 1 ? ',' : ''})`);
     }
     if (op.params) fields.push(`params_in=${pyString(op.params.location)}`);
+    // A binary body comes in one media type, asked for by name (the rest of the API is JSON).
+    if (op.response.kind === 'binary') fields.push(`accept=${pyString(op.response.contentType)}`);
     if (op.organizationHeader) fields.push('organization_header=True');
     if (op.idempotent) fields.push('idempotent=True');
     if (op.resumable) fields.push('resumable=True');

@@ -33,6 +33,8 @@ export type Returns =
   | { kind: 'model'; type: string; parse: string }
   | { kind: 'page'; item: string; listModel: string }
   | { kind: 'text' }
+  /** The body's bytes, as received. */
+  | { kind: 'binary' }
   | { kind: 'empty' }
   /** An event stream: the runtime's `EventStream` of `data` (a model class). */
   | { kind: 'stream'; data: string };
@@ -169,6 +171,9 @@ function returnType(plan: MethodPlan, flavor: Flavor, raw: boolean): string {
     case 'text':
       value = 'str';
       break;
+    case 'binary':
+      value = 'bytes';
+      break;
     case 'empty':
       value = 'None';
       break;
@@ -193,6 +198,9 @@ function methodDoc(plan: MethodPlan, indent: string): string[] {
       wrap(`${arg.python}: ${text}`, width - 8).forEach((line, i) => lines.push(`${i === 0 ? '    ' : '        '}${line}`));
     }
     paragraphs.push(lines.join('\n'));
+  }
+  if (op.response.kind === 'binary') {
+    paragraphs.push(`Returns:\n    The body's bytes (\`${op.response.contentType}\`), exactly as received.`);
   }
   return docstring(paragraphs, indent);
 }
@@ -228,6 +236,10 @@ function rawBody(plan: MethodPlan, flavor: Flavor): string[] {
       break;
     case 'text':
       items.push('parse=parse_text');
+      call = 'self._client.request(';
+      break;
+    case 'binary':
+      items.push('parse=parse_bytes');
       call = 'self._client.request(';
       break;
     case 'empty':
@@ -285,8 +297,13 @@ function method(plan: MethodPlan, flavor: Flavor, raw: boolean): string[] {
   return [signature, ...doc, ...body];
 }
 
-export function resourceClassNames(resource: Resource): { sync: string; syncRaw: string; async: string; asyncRaw: string } {
-  const base = className(resource.name);
+/**
+ * A resource's four classes. Their base is the resource's name, or with `Resource` added when
+ * a model has that name (the module imports its models: the `usage` resource returns `Usage`).
+ */
+export function resourceClassNames(resource: Resource, ir: IR): { sync: string; syncRaw: string; async: string; asyncRaw: string } {
+  const name = className(resource.name);
+  const base = ir.models.some((model) => model.name === name) ? `${name}Resource` : name;
   return { sync: base, syncRaw: `${base}WithRawResponse`, async: `Async${base}`, asyncRaw: `Async${base}WithRawResponse` };
 }
 
@@ -310,7 +327,7 @@ export function emitResource(resource: Resource, ir: IR, models: ModelIndex, not
     if (name !== 'DateTime') used.add(name);
   };
   const plans = resource.operations.map((op) => planMethod(op, ir, models, imports, use));
-  const names = resourceClassNames(resource);
+  const names = resourceClassNames(resource, ir);
   const title = resource.description ?? `The ${resource.tag} operations.`;
 
   imports.add('functools', 'cached_property');
@@ -325,6 +342,7 @@ export function emitResource(resource: Resource, ir: IR, models: ModelIndex, not
     if (r.kind === 'page') imports.add('..._pagination', 'SyncPage').add('..._pagination', 'AsyncPage').add('..._pagination', 'AsyncPaginator');
     if (r.kind === 'model') imports.add('..._response', r.parse.startsWith('parse_model') ? 'parse_model' : 'parse_json_as');
     if (r.kind === 'text') imports.add('..._response', 'parse_text');
+    if (r.kind === 'binary') imports.add('..._response', 'parse_bytes');
     if (r.kind === 'empty') imports.add('..._response', 'parse_empty');
     if (r.kind === 'stream') imports.add('..._streaming', 'EventStream').add('..._streaming', 'AsyncEventStream');
   }

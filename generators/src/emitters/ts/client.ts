@@ -7,13 +7,13 @@ export function clientSource(ir: IR): string {
   // The token manager uses the spec's own description of the token endpoint.
   const tokenOperation = ir.resources.flatMap((r) => r.operations).find((op) => op.httpMethod === 'post' && op.path === ir.tokenPath);
   if (tokenOperation === undefined) throw new Error(`ts: no POST operation at the token URL ${ir.tokenPath}`);
-  const fields = ir.resources.map((r) => `${jsDoc('  ', r.description)}  readonly ${camel(r.name)}: ${resourceClass(r)};\n`);
-  const assignments = ir.resources.map((r) => `    this.${camel(r.name)} = new ${resourceClass(r)}(this);\n`);
+  const fields = ir.resources.map((r) => `${jsDoc('  ', r.description)}  readonly ${camel(r.name)}: ${resourceClass(r, ir)};\n`);
+  const assignments = ir.resources.map((r) => `    this.${camel(r.name)} = new ${resourceClass(r, ir)}(this);\n`);
   return [
     "import { type ApiDescription, MandateCore } from '../core/client-core.js';",
     "import * as operations from './operations.js';",
     "import type { ClientOptions } from '../core/options.js';",
-    `import { ${ir.resources.map(resourceClass).join(', ')} } from './resources.js';`,
+    `import { ${ir.resources.map((r) => resourceClass(r, ir)).join(', ')} } from './resources.js';`,
     '',
     `/** The API this SDK was generated from. */`,
     'export const API: ApiDescription = {',

@@ -5,7 +5,14 @@ import { tsType } from './types';
 
 const HTTP = { get: 'GET', post: 'POST', put: 'PUT', patch: 'PATCH', delete: 'DELETE' } as const;
 
-export const resourceClass = (resource: Resource): string => pascal(resource.name);
+/**
+ * A resource's class: the resource's name, or with `Resource` added when a model has that
+ * name (the package exports both, e.g. the `usage` resource and the `Usage` model).
+ */
+export function resourceClass(resource: Resource, ir: IR): string {
+  const name = pascal(resource.name);
+  return ir.models.some((model) => model.name === name) ? `${name}Resource` : name;
+}
 
 /** What the core needs to send an operation, one constant per operation. */
 export function operationsSource(ir: IR): string {
@@ -17,6 +24,8 @@ export function operationsSource(ir: IR): string {
       `auth: [${op.auth.map((a) => `'${a}'`).join(', ')}]`,
       ...(op.params === undefined ? [] : [`params: '${op.params.location}'`]),
       `response: '${op.response.kind}'`,
+      // Binary bodies come in one media type, asked for by name (the rest of the API is JSON).
+      ...(op.response.kind === 'binary' ? [`accept: '${op.response.contentType}'`] : []),
       `idempotent: ${op.idempotent}`,
       `organizationHeader: ${op.organizationHeader}`,
       `resumable: ${op.resumable}`,
@@ -34,6 +43,8 @@ export function resultType(op: Operation): string {
       return `APIPromise<${tsType(op.response.type, 'M.')}>`;
     case 'text':
       return 'APIPromise<string>';
+    case 'binary':
+      return 'APIPromise<Uint8Array>';
     case 'empty':
       return 'APIPromise<void>';
     case 'eventStream':
@@ -70,6 +81,7 @@ function methodSource(op: Operation): string {
     op.description,
     op.scopes.length === 0 ? undefined : `Requires ${op.scopes.map((s) => `\`${s}\``).join(' or ')}.`,
     op.response.kind === 'eventStream' ? STREAM_USAGE : undefined,
+    op.response.kind === 'binary' ? `Resolves to the body's bytes (\`${op.response.contentType}\`), exactly as received.` : undefined,
     `\`${op.httpMethod.toUpperCase()} ${op.path}\` (${op.operationId})`,
     op.deprecated ? '@deprecated' : undefined,
   ];
@@ -84,7 +96,7 @@ function methodSource(op: Operation): string {
 export function resourcesSource(ir: IR): string {
   const classes = ir.resources.map(
     (resource) =>
-      `${jsDoc('', resource.description)}export class ${resourceClass(resource)} extends APIResource {\n` +
+      `${jsDoc('', resource.description)}export class ${resourceClass(resource, ir)} extends APIResource {\n` +
       `${resource.operations.map(methodSource).join('\n')}}\n`,
   );
   const operations = ir.resources.flatMap((r) => r.operations);

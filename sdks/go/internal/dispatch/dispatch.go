@@ -41,6 +41,7 @@ var Operations = []string{
 	"getAgent",
 	"updateAgent",
 	"decommissionAgent",
+	"getAgentScaffold",
 	"listCredentials",
 	"createCredential",
 	"getCredential",
@@ -69,6 +70,7 @@ var Operations = []string{
 	"approveApproval",
 	"denyApproval",
 	"getComplianceReport",
+	"getUsage",
 	"listDirectoryAgents",
 	"getDirectoryAgent",
 	"getDirectoryAgentCard",
@@ -176,6 +178,12 @@ func Invoke(ctx context.Context, c *mandate.Client, operationID string, call Cal
 		return c.Agents.Update(ctx, call.Path["agentId"], params, call.Options...)
 	case "decommissionAgent":
 		return c.Agents.Decommission(ctx, call.Path["agentId"], call.Options...)
+	case "getAgentScaffold":
+		params, err := required[mandate.GetAgentScaffoldParams](call.Params)
+		if err != nil {
+			return nil, err
+		}
+		return c.Agents.Scaffold(ctx, call.Path["agentId"], params, call.Options...)
 	case "listCredentials":
 		params, err := optional[mandate.ListCredentialsParams](call.Params)
 		if err != nil {
@@ -300,6 +308,12 @@ func Invoke(ctx context.Context, c *mandate.Client, operationID string, call Cal
 			return nil, err
 		}
 		return c.Compliance.Report(ctx, params, call.Options...)
+	case "getUsage":
+		params, err := optional[mandate.GetUsageParams](call.Params)
+		if err != nil {
+			return nil, err
+		}
+		return c.Usage.Get(ctx, params, call.Options...)
 	case "listDirectoryAgents":
 		params, err := optional[mandate.ListDirectoryAgentsParams](call.Params)
 		if err != nil {

@@ -260,7 +260,7 @@ class BaseClient:
         ``Last-Event-ID``) replace any header of the same name, ``extra_headers`` included."""
         endpoint = call.endpoint
         headers: Dict[str, str] = {
-            "Accept": "application/json",
+            "Accept": endpoint.accept or "application/json",
             "User-Agent": _USER_AGENT,
             **self.config.default_headers,
         }

@@ -31,6 +31,8 @@ class Endpoint:
     path: str
     auth: Tuple[AuthMode, ...] = ()
     params_in: Optional[ParamsIn] = None
+    # The one media type a binary response comes in, sent as Accept (default JSON).
+    accept: Optional[str] = None
     organization_header: bool = False
     idempotent: bool = False
     # The operation accepts Last-Event-ID (an event stream that can resume).

@@ -8,7 +8,15 @@ from typing import Any, Callable, Generic, Optional, Type, TypeVar
 import httpx
 import pydantic
 
-__all__ = ["APIResponse", "Parser", "parse_empty", "parse_json_as", "parse_model", "parse_text"]
+__all__ = [
+    "APIResponse",
+    "Parser",
+    "parse_bytes",
+    "parse_empty",
+    "parse_json_as",
+    "parse_model",
+    "parse_text",
+]
 
 T = TypeVar("T")
 M = TypeVar("M", bound=pydantic.BaseModel)
@@ -86,6 +94,11 @@ def parse_json_as(annotation: Any) -> Parser[Any]:
 
 def parse_text(response: httpx.Response) -> str:
     return response.text
+
+
+def parse_bytes(response: httpx.Response) -> bytes:
+    """A binary body (a zip, …): the bytes as received, never decoded as text."""
+    return response.content
 
 
 def parse_empty(response: httpx.Response) -> None:

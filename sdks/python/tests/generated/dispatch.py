@@ -132,9 +132,11 @@ def _create_org(client: Mandate, call: Call) -> APIResponse[Any]:
         name=call.arg("name"),
         metadata=call.arg("metadata"),
         dpop_required=call.arg("dpopRequired"),
+        plan=call.arg("plan"),
+        quota_overrides=call.arg("quotaOverrides"),
         idempotency_key=call.idempotency_key,
         extra_headers=call.headers,
-        extra_body=call.extra(("name", "metadata", "dpopRequired")),
+        extra_body=call.extra(("name", "metadata", "dpopRequired", "plan", "quotaOverrides")),
         max_retries=0,
     )
 
@@ -144,9 +146,11 @@ async def _create_org_async(client: AsyncMandate, call: Call) -> APIResponse[Any
         name=call.arg("name"),
         metadata=call.arg("metadata"),
         dpop_required=call.arg("dpopRequired"),
+        plan=call.arg("plan"),
+        quota_overrides=call.arg("quotaOverrides"),
         idempotency_key=call.idempotency_key,
         extra_headers=call.headers,
-        extra_body=call.extra(("name", "metadata", "dpopRequired")),
+        extra_body=call.extra(("name", "metadata", "dpopRequired", "plan", "quotaOverrides")),
         max_retries=0,
     )
 
@@ -173,9 +177,11 @@ def _update_org(client: Mandate, call: Call) -> APIResponse[Any]:
         name=call.arg("name"),
         metadata=call.arg("metadata"),
         dpop_required=call.arg("dpopRequired"),
+        plan=call.arg("plan"),
+        quota_overrides=call.arg("quotaOverrides"),
         idempotency_key=call.idempotency_key,
         extra_headers=call.headers,
-        extra_body=call.extra(("name", "metadata", "dpopRequired")),
+        extra_body=call.extra(("name", "metadata", "dpopRequired", "plan", "quotaOverrides")),
         max_retries=0,
     )
 
@@ -186,9 +192,11 @@ async def _update_org_async(client: AsyncMandate, call: Call) -> APIResponse[Any
         name=call.arg("name"),
         metadata=call.arg("metadata"),
         dpop_required=call.arg("dpopRequired"),
+        plan=call.arg("plan"),
+        quota_overrides=call.arg("quotaOverrides"),
         idempotency_key=call.idempotency_key,
         extra_headers=call.headers,
-        extra_body=call.extra(("name", "metadata", "dpopRequired")),
+        extra_body=call.extra(("name", "metadata", "dpopRequired", "plan", "quotaOverrides")),
         max_retries=0,
     )
 
@@ -503,6 +511,28 @@ async def _decommission_agent_async(client: AsyncMandate, call: Call) -> APIResp
         organization=call.organization,
         idempotency_key=call.idempotency_key,
         extra_headers=call.headers,
+        max_retries=0,
+    )
+
+
+def _get_agent_scaffold(client: Mandate, call: Call) -> APIResponse[Any]:
+    return client.agents.with_raw_response.scaffold(
+        call.path("agentId"),
+        language=call.arg("language"),
+        organization=call.organization,
+        extra_headers=call.headers,
+        extra_query=call.extra(("language",)),
+        max_retries=0,
+    )
+
+
+async def _get_agent_scaffold_async(client: AsyncMandate, call: Call) -> APIResponse[Any]:
+    return await client.agents.with_raw_response.scaffold(
+        call.path("agentId"),
+        language=call.arg("language"),
+        organization=call.organization,
+        extra_headers=call.headers,
+        extra_query=call.extra(("language",)),
         max_retries=0,
     )
 
@@ -1289,6 +1319,28 @@ async def _get_compliance_report_async(client: AsyncMandate, call: Call) -> APIR
     )
 
 
+def _get_usage(client: Mandate, call: Call) -> APIResponse[Any]:
+    return client.usage.with_raw_response.get(
+        from_=call.arg("from"),
+        to=call.arg("to"),
+        organization=call.organization,
+        extra_headers=call.headers,
+        extra_query=call.extra(("from", "to")),
+        max_retries=0,
+    )
+
+
+async def _get_usage_async(client: AsyncMandate, call: Call) -> APIResponse[Any]:
+    return await client.usage.with_raw_response.get(
+        from_=call.arg("from"),
+        to=call.arg("to"),
+        organization=call.organization,
+        extra_headers=call.headers,
+        extra_query=call.extra(("from", "to")),
+        max_retries=0,
+    )
+
+
 def _list_directory_agents(client: Mandate, call: Call) -> APIResponse[Any]:
     return client.directory.with_raw_response.list(
         limit=call.arg("limit"),
@@ -2029,6 +2081,12 @@ OPERATIONS: Dict[str, Operation] = {
         organization=True,
         idempotent=True,
     ),
+    "getAgentScaffold": Operation(
+        _get_agent_scaffold,
+        _get_agent_scaffold_async,
+        organization=True,
+        idempotent=False,
+    ),
     "listCredentials": Operation(
         _list_credentials,
         _list_credentials_async,
@@ -2197,6 +2255,7 @@ OPERATIONS: Dict[str, Operation] = {
         organization=True,
         idempotent=False,
     ),
+    "getUsage": Operation(_get_usage, _get_usage_async, organization=True, idempotent=False),
     "listDirectoryAgents": Operation(
         _list_directory_agents,
         _list_directory_agents_async,

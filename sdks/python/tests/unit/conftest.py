@@ -39,6 +39,22 @@ def agent_json(**overrides: Any) -> dict[str, Any]:
     return agent
 
 
+def org_json(**overrides: Any) -> dict[str, Any]:
+    org: dict[str, Any] = {
+        "id": ORG_ID,
+        "name": "Acme",
+        "metadata": {},
+        "dpopRequired": False,
+        "plan": "pro",
+        "quotas": {"activeAgents": 1000, "tokensPerMonth": None, "apiCallsPerMinute": 6000},
+        "quotaOverrides": {"tokensPerMonth": None},
+        "createdAt": "2025-01-02T03:04:05.678Z",
+        "updatedAt": "2025-01-02T03:04:05.678Z",
+    }
+    org.update(overrides)
+    return org
+
+
 def problem(status: int, code: str, **extra: Any) -> dict[str, Any]:
     return {
         "type": f"https://mandate.dev/problems/{code.lower()}",

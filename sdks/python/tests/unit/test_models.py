@@ -9,9 +9,9 @@ import httpx
 import respx
 
 import mandate
-from mandate.types import Agent, AgentStatus, AgentType
+from mandate.types import Agent, AgentStatus, AgentType, Organization, Plan, QuotaOverrides
 
-from .conftest import AGENT_ID, Sleeps, agent_json, make_client
+from .conftest import AGENT_ID, ORG_ID, Sleeps, agent_json, make_client, org_json
 
 
 def test_responses_round_trip_to_the_same_wire_json() -> None:
@@ -114,3 +114,28 @@ def test_path_parameters_are_escaped(mock: respx.MockRouter, sleeps: Sleeps) -> 
 
 def test_to_wire_of_plain_values() -> None:
     assert mandate.to_wire([AgentStatus.ACTIVE, {"a": None}]) == ["active", {"a": None}]
+
+
+def test_quotas_are_optional_ints_where_null_is_unlimited() -> None:
+    org = Organization.model_validate(org_json())
+    assert org.plan is Plan.PRO
+    assert org.quotas.active_agents == 1000
+    assert org.quotas.tokens_per_month is None
+    assert org.quota_overrides.tokens_per_month is None
+    assert "tokens_per_month" in org.quota_overrides.model_fields_set
+    assert "active_agents" not in org.quota_overrides.model_fields_set
+    assert org.to_wire() == org_json()
+
+
+def test_quota_overrides_send_null_and_leave_out_what_is_not_given(
+    mock: respx.MockRouter, sleeps: Sleeps
+) -> None:
+    route = mock.patch(f"/v1/orgs/{ORG_ID}").mock(return_value=httpx.Response(200, json=org_json()))
+    client = make_client(sleeps)
+    client.orgs.update(
+        ORG_ID, quota_overrides=QuotaOverrides(tokens_per_month=None, active_agents=5)
+    )
+    sent = json.loads(route.calls.last.request.content)
+    assert sent == {"quotaOverrides": {"tokensPerMonth": None, "activeAgents": 5}}
+    client.orgs.update(ORG_ID, plan="free", quota_overrides={})
+    assert json.loads(route.calls.last.request.content) == {"plan": "free", "quotaOverrides": {}}

@@ -2,7 +2,7 @@
 export interface RawResponse {
   status: number;
   headers: Headers;
-  /** The body as received (empty for 204). */
+  /** The body as received, as text (empty for 204); a binary call's bytes are its value. */
   text: string;
 }
 

@@ -23,7 +23,9 @@ export interface OperationSpec {
   readonly path: string;
   readonly auth: readonly AuthMode[];
   readonly params?: 'query' | 'json' | 'form';
-  readonly response: 'json' | 'text' | 'empty' | 'eventStream';
+  readonly response: 'json' | 'text' | 'binary' | 'empty' | 'eventStream';
+  /** The one media type a binary response comes in, sent as `Accept` (default JSON). */
+  readonly accept?: string;
   readonly idempotent: boolean;
   readonly organizationHeader: boolean;
   /** The operation accepts `Last-Event-ID` (event streams). */
@@ -287,7 +289,9 @@ export class MandateCore {
         }
         throw failure;
       }
-      const text = await response.text();
+      // A binary body is kept as bytes; its text (for errors and the raw response) is decoded from them.
+      const bytes = operation.response === 'binary' ? new Uint8Array(await response.arrayBuffer()) : undefined;
+      const text = bytes === undefined ? await response.text() : new TextDecoder().decode(bytes);
       const requestId = response.headers.get('x-request-id') ?? undefined;
       this.log.debug(`${operation.method} ${operation.path} -> ${response.status}`, {
         ms: Math.round(this.clock.now() - started),
@@ -308,7 +312,7 @@ export class MandateCore {
         continue;
       }
       const raw: RawResponse = { status: response.status, headers: response.headers, text };
-      if (response.ok) return { data: parseBody(operation.response, raw), response: raw };
+      if (response.ok) return { data: bytes ?? parseBody(operation.response, raw), response: raw };
       if (isRetryableStatus(response.status) && retries < maxRetries) {
         await this.pause(operation, retries++, maxRetries, response.headers, `status ${response.status}`);
         continue;
@@ -418,7 +422,7 @@ export class MandateCore {
     contentType: string | undefined,
     idempotencyKey: string | undefined,
   ): Record<string, string> {
-    const accept = operation.response === 'eventStream' ? 'text/event-stream' : 'application/json';
+    const accept = operation.accept ?? (operation.response === 'eventStream' ? 'text/event-stream' : 'application/json');
     const headers: Record<string, string> = { accept, ...lowerCase(this.defaultHeaders) };
     if (contentType !== undefined) headers['content-type'] = contentType;
     if (auth.header !== undefined) headers.authorization = auth.header;

@@ -3,7 +3,7 @@
 import { type ApiDescription, MandateCore } from '../core/client-core.js';
 import * as operations from './operations.js';
 import type { ClientOptions } from '../core/options.js';
-import { Service, Orgs, AdminTokens, Agents, Credentials, AgentKeys, Delegations, TrustPolicies, Federation, ClientRegistrations, Approvals, Compliance, Directory, Identity, OAuth, SigningKeys, AuditEvents, Events, Webhooks } from './resources.js';
+import { Service, Orgs, AdminTokens, Agents, Credentials, AgentKeys, Delegations, TrustPolicies, Federation, ClientRegistrations, Approvals, Compliance, UsageResource, Directory, Identity, OAuth, SigningKeys, AuditEvents, Events, Webhooks } from './resources.js';
 
 /** The API this SDK was generated from. */
 export const API: ApiDescription = {
@@ -38,6 +38,8 @@ export class Mandate extends MandateCore {
   readonly approvals: Approvals;
   /** Reports for auditors - the state of an organization's credentials, keys, agents, webhooks, audit chain and encryption. */
   readonly compliance: Compliance;
+  /** What an organization has used, per day, against its plan's quotas. */
+  readonly usage: UsageResource;
   /** The public directory - agents that their organizations chose to show to anyone, without authentication. */
   readonly directory: Directory;
   /** Identity documents for others to verify with - the instance's and each agent's DID document (did:web), and agent cards (A2A). */
@@ -67,6 +69,7 @@ export class Mandate extends MandateCore {
     this.clientRegistrations = new ClientRegistrations(this);
     this.approvals = new Approvals(this);
     this.compliance = new Compliance(this);
+    this.usage = new UsageResource(this);
     this.directory = new Directory(this);
     this.identity = new Identity(this);
     this.oauth = new OAuth(this);

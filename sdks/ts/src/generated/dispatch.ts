@@ -49,6 +49,8 @@ export const dispatch: Record<string, Dispatch> = {
     client.agents.update(path["agentId"] ?? '', params as M.AgentUpdate, options),
   decommissionAgent: (client, path, _params, options) =>
     client.agents.decommission(path["agentId"] ?? '', options),
+  getAgentScaffold: (client, path, params, options) =>
+    client.agents.scaffold(path["agentId"] ?? '', params as M.GetAgentScaffoldParams, options),
   listCredentials: (client, path, params, options) =>
     client.credentials.list(path["agentId"] ?? '', params as M.ListCredentialsParams, options),
   createCredential: (client, path, params, options) =>
@@ -105,6 +107,8 @@ export const dispatch: Record<string, Dispatch> = {
     client.approvals.deny(path["approvalId"] ?? '', params as M.ApprovalDenial, options),
   getComplianceReport: (client, _path, params, options) =>
     client.compliance.report(params as M.GetComplianceReportParams, options),
+  getUsage: (client, _path, params, options) =>
+    client.usage.get(params as M.GetUsageParams, options),
   listDirectoryAgents: (client, _path, params, options) =>
     client.directory.list(params as M.ListDirectoryAgentsParams, options),
   getDirectoryAgent: (client, path, _params, options) =>

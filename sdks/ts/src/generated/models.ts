@@ -926,6 +926,14 @@ export interface FieldError {
   message: string;
 }
 
+export interface GetAgentScaffoldParams {
+  /** The project's language, and so its SDK. */
+  language: GetAgentScaffoldParamsLanguage;
+}
+
+/** The project's language, and so its SDK. */
+export type GetAgentScaffoldParamsLanguage = "typescript" | "python" | "go" | "java" | (string & {});
+
 export interface GetComplianceReportParams {
   /** A credential expiring within this many days is reported (default 30). */
   expiringWithinDays?: number;
@@ -940,6 +948,13 @@ export interface GetOpenApiDocumentResponse {
   openapi: string;
   info: Record<string, unknown>;
   paths: Record<string, unknown>;
+}
+
+export interface GetUsageParams {
+  /** The first day (UTC, `YYYY-MM-DD`); default the first of this month. */
+  from?: string;
+  /** The last day (UTC, `YYYY-MM-DD`), not before `from`; default today. */
+  to?: string;
 }
 
 export interface Health {
@@ -1202,10 +1217,13 @@ export interface OAuthError {
    * more slowly from now on), `access_denied` and `expired_token` (RFC 8628 §3.5). A DPoP
    * proof that does not verify is `invalid_dpop_proof`; `use_dpop_nonce` asks for the
    * proof again with the nonce of the `DPoP-Nonce` header (RFC 9449 §8). `too_many_requests`
-   * (status 429, with `Retry-After`) is a rate limit's refusal.
+   * (status 429, with `Retry-After`) is a rate limit's refusal; `quota_exceeded` (status 403,
+   * with `quota`) means the organization issued its plan's tokens for the month.
    */
   error: OAuthErrorError;
   error_description?: string;
+  /** Which quota refused the request, with a `QUOTA_EXCEEDED` problem (or the OAuth error `quota_exceeded`). */
+  quota?: QuotaExceeded;
 }
 
 /**
@@ -1215,9 +1233,10 @@ export interface OAuthError {
  * more slowly from now on), `access_denied` and `expired_token` (RFC 8628 §3.5). A DPoP
  * proof that does not verify is `invalid_dpop_proof`; `use_dpop_nonce` asks for the
  * proof again with the nonce of the `DPoP-Nonce` header (RFC 9449 §8). `too_many_requests`
- * (status 429, with `Retry-After`) is a rate limit's refusal.
+ * (status 429, with `Retry-After`) is a rate limit's refusal; `quota_exceeded` (status 403,
+ * with `quota`) means the organization issued its plan's tokens for the month.
  */
-export type OAuthErrorError = "invalid_request" | "invalid_client" | "invalid_grant" | "unauthorized_client" | "unsupported_grant_type" | "invalid_scope" | "invalid_target" | "unsupported_token_type" | "authorization_pending" | "slow_down" | "access_denied" | "expired_token" | "invalid_dpop_proof" | "use_dpop_nonce" | "too_many_requests" | (string & {});
+export type OAuthErrorError = "invalid_request" | "invalid_client" | "invalid_grant" | "unauthorized_client" | "unsupported_grant_type" | "invalid_scope" | "invalid_target" | "unsupported_token_type" | "authorization_pending" | "slow_down" | "access_denied" | "expired_token" | "invalid_dpop_proof" | "use_dpop_nonce" | "too_many_requests" | "quota_exceeded" | (string & {});
 
 export interface Organization {
   /** Organization id. */
@@ -1227,6 +1246,20 @@ export interface Organization {
   metadata: Metadata;
   /** Whether every agent of the organization must use DPoP (RFC 9449), whatever the agent's own `dpopRequired` says; a token request without a DPoP proof is then `invalid_dpop_proof`. */
   dpopRequired: boolean;
+  /**
+   * The organization's plan. Each plan has default quotas (the server's configuration; out of
+   * the box free caps 10 active agents, 100,000 tokens a month and 600 API calls a minute,
+   * pro 1,000, 10,000,000 and 6,000, and enterprise nothing), which `quotaOverrides` can change
+   * for one organization.
+   */
+  plan: Plan;
+  /** The quotas in force - the plan's, with this organization's overrides applied. */
+  quotas: Quotas;
+  /**
+   * This organization's own quotas, each replacing its plan's (`null` is unlimited). A quota
+   * not named here follows the plan.
+   */
+  quotaOverrides: QuotaOverrides;
   /** RFC 3339 time in UTC. */
   createdAt: Timestamp;
   /** RFC 3339 time in UTC. */
@@ -1245,6 +1278,10 @@ export interface OrganizationCreate {
   metadata?: Metadata;
   /** Require DPoP-bound tokens (RFC 9449) of every agent of the organization. Default false. */
   dpopRequired?: boolean;
+  /** Instance administrators only. Default: the server's default plan (`MANDATE_DEFAULT_PLAN`, enterprise unless configured). */
+  plan?: Plan;
+  /** Instance administrators only. */
+  quotaOverrides?: QuotaOverrides;
 }
 
 export interface OrganizationList {
@@ -1253,7 +1290,7 @@ export interface OrganizationList {
   nextCursor: PageCursor;
 }
 
-/** Fields to change; `metadata` replaces the whole map. */
+/** Fields to change; `metadata` and `quotaOverrides` replace the whole map. */
 export interface OrganizationUpdate {
   /**
    * Display name: printable text with at least one visible character. Refused: C0 and C1
@@ -1266,6 +1303,10 @@ export interface OrganizationUpdate {
   metadata?: Metadata;
   /** Require (or stop requiring) DPoP-bound tokens of every agent; tokens already issued keep their binding or lack of it until they expire. */
   dpopRequired?: boolean;
+  /** Instance administrators only. */
+  plan?: Plan;
+  /** Instance administrators only. Replaces every override; `{}` removes them all. */
+  quotaOverrides?: QuotaOverrides;
 }
 
 /** Organization id. */
@@ -1275,6 +1316,14 @@ export type OrgId = string;
 export type PageCursor = string | null;
 
 export type PartnerId = string;
+
+/**
+ * The organization's plan. Each plan has default quotas (the server's configuration; out of
+ * the box free caps 10 active agents, 100,000 tokens a month and 600 API calls a minute,
+ * pro 1,000, 10,000,000 and 6,000, and enterprise nothing), which `quotaOverrides` can change
+ * for one organization.
+ */
+export type Plan = "free" | "pro" | "enterprise" | (string & {});
 
 /**
  * The scopes an exchanged token may carry: a subset of the agent's allowed scopes (400
@@ -1298,6 +1347,8 @@ export interface Problem {
   requestId?: string;
   /** Per-field problems, for `VALIDATION_ERROR`. */
   errors?: FieldError[];
+  /** Which quota refused the request, with a `QUOTA_EXCEEDED` problem (or the OAuth error `quota_exceeded`). */
+  quota?: QuotaExceeded;
 }
 
 /**
@@ -1328,6 +1379,38 @@ export type PublicJwkInputAlg = "ES256" | "EdDSA" | "RS256" | "PS256" | (string 
 export type PublicJwkInputKty = "EC" | "OKP" | "RSA" | (string & {});
 
 export type PublicJwkInputUse = "sig" | (string & {});
+
+/** Which quota refused the request, with a `QUOTA_EXCEEDED` problem (or the OAuth error `quota_exceeded`). */
+export interface QuotaExceeded {
+  name: QuotaExceededName;
+  limit: number;
+  /** When the quota has room again (the next month in UTC for tokens, the next call's slot for API calls); `null` for active agents, which only decommissioning frees. */
+  resetAt: string | null;
+}
+
+export type QuotaExceededName = "activeAgents" | "tokensPerMonth" | "apiCallsPerMinute" | (string & {});
+
+/**
+ * This organization's own quotas, each replacing its plan's (`null` is unlimited). A quota
+ * not named here follows the plan.
+ */
+export interface QuotaOverrides {
+  activeAgents?: number | null;
+  tokensPerMonth?: number | null;
+  apiCallsPerMinute?: number | null;
+}
+
+/**
+ * What an organization may use; `null` is unlimited. Active agents are those not
+ * decommissioned (a suspended agent counts: it can be resumed). Tokens are counted per
+ * calendar month in UTC, every grant alike. API calls are the management API's calls of the
+ * whole organization (every admin token and agent), paced like the rate limits.
+ */
+export interface Quotas {
+  activeAgents: number | null;
+  tokensPerMonth: number | null;
+  apiCallsPerMinute: number | null;
+}
 
 export interface Readiness {
   status: ReadinessStatus;
@@ -1689,6 +1772,57 @@ export interface TrustPolicyUpdate {
    */
   scopes?: PolicyScopes;
   enabled?: boolean;
+}
+
+/** An organization's usage per day, with its plan and what it has used of this month's quota. */
+export interface Usage {
+  /** Organization id. */
+  orgId: OrgId;
+  /**
+   * The organization's plan. Each plan has default quotas (the server's configuration; out of
+   * the box free caps 10 active agents, 100,000 tokens a month and 600 API calls a minute,
+   * pro 1,000, 10,000,000 and 6,000, and enterprise nothing), which `quotaOverrides` can change
+   * for one organization.
+   */
+  plan: Plan;
+  /**
+   * What an organization may use; `null` is unlimited. Active agents are those not
+   * decommissioned (a suspended agent counts: it can be resumed). Tokens are counted per
+   * calendar month in UTC, every grant alike. API calls are the management API's calls of the
+   * whole organization (every admin token and agent), paced like the rate limits.
+   */
+  quotas: Quotas;
+  from: string;
+  to: string;
+  /** This calendar month (UTC) so far, against the quotas. */
+  currentMonth: UsageCurrentMonth;
+  /** Every day from `from` to `to`, in order, days without use included. */
+  days: UsageDay[];
+}
+
+/** This calendar month (UTC) so far, against the quotas. */
+export interface UsageCurrentMonth {
+  /** Tokens issued this calendar month (UTC), against `quotas.tokensPerMonth`. */
+  tokensIssued: number;
+  apiCalls: number;
+  failedAuthentications: number;
+  /** Agents not decommissioned now, against `quotas.activeAgents`. */
+  activeAgents: number;
+  /** The start of next month (UTC), when the token count starts again. */
+  resetAt: Timestamp;
+}
+
+/** One day (UTC) of an organization's usage, counted exactly. */
+export interface UsageDay {
+  date: string;
+  /** Access tokens issued, every grant alike. */
+  tokensIssued: number;
+  /** Agents registered and not decommissioned at the end of the day (for today, now). */
+  activeAgents: number;
+  /** Calls of the management API (`/v1/…`) by the organization's admin tokens and agents that authenticated, answered or refused (the instance administrator's are not counted). */
+  apiCalls: number;
+  /** Refused authentications of the organization's agents and admin tokens - a wrong client secret or assertion at the token endpoint for one of its agents' client ids, a suspended agent, a revoked or expired admin token. */
+  failedAuthentications: number;
 }
 
 /**

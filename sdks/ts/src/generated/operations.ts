@@ -220,6 +220,19 @@ export const decommissionAgent: OperationSpec = {
   resumable: false,
 };
 
+export const getAgentScaffold: OperationSpec = {
+  operationId: 'getAgentScaffold',
+  method: 'GET',
+  path: '/v1/agents/{agentId}/scaffold',
+  auth: ['bearer'],
+  params: 'query',
+  response: 'binary',
+  accept: 'application/zip',
+  idempotent: false,
+  organizationHeader: true,
+  resumable: false,
+};
+
 export const listCredentials: OperationSpec = {
   operationId: 'listCredentials',
   method: 'GET',
@@ -537,6 +550,18 @@ export const getComplianceReport: OperationSpec = {
   operationId: 'getComplianceReport',
   method: 'GET',
   path: '/v1/compliance/report',
+  auth: ['bearer'],
+  params: 'query',
+  response: 'json',
+  idempotent: false,
+  organizationHeader: true,
+  resumable: false,
+};
+
+export const getUsage: OperationSpec = {
+  operationId: 'getUsage',
+  method: 'GET',
+  path: '/v1/usage',
   auth: ['bearer'],
   params: 'query',
   response: 'json',

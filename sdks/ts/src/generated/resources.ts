@@ -128,7 +128,7 @@ export class Orgs extends APIResource {
   /**
    * Update an organization
    *
-   * Changes the name, replaces the metadata, or sets whether every agent must use DPoP.
+   * Changes the name, replaces the metadata, or sets whether every agent must use DPoP. The plan and the quota overrides only the instance administrator may change (403 `FORBIDDEN` for an organization's own tokens); a lower quota than what is already used refuses only what comes next.
    *
    * Requires `orgs:admin`.
    *
@@ -213,7 +213,7 @@ export class Agents extends APIResource {
   /**
    * Register an agent
    *
-   * The agent starts `active`. Give it a credential to let it obtain tokens.
+   * The agent starts `active`. Give it a credential to let it obtain tokens. An organization whose active agents already reach its `activeAgents` quota gets 403 `QUOTA_EXCEEDED`, with the quota in `quota`.
    *
    * Requires `agents:write`.
    *
@@ -263,6 +263,27 @@ export class Agents extends APIResource {
    */
   decommission(agentId: string, options?: RequestOptions): APIPromise<M.Agent> {
     return this.core.request(operations.decommissionAgent, { path: { "agentId": agentId }, options });
+  }
+
+  /**
+   * A starter project wired to the agent
+   *
+   * A zip of a small project in `language` that uses the matching Mandate SDK as this agent:
+   * it reads the agent's client id from its configuration and the client secret from the
+   * `MANDATE_CLIENT_SECRET` environment variable (no secret is ever inside the zip), obtains
+   * an access token, makes one API call and prints the result. It holds a README with the
+   * steps, a `.gitignore` that ignores `.env`, and the language's usual build file
+   * (`package.json`, `pyproject.toml`, `go.mod`, `pom.xml`). A decommissioned agent has no
+   * starter: 410 `AGENT_DECOMMISSIONED`.
+   *
+   * Requires `agents:read`.
+   *
+   * Resolves to the body's bytes (`application/zip`), exactly as received.
+   *
+   * `GET /v1/agents/{agentId}/scaffold` (getAgentScaffold)
+   */
+  scaffold(agentId: string, params: M.GetAgentScaffoldParams, options?: RequestOptions): APIPromise<Uint8Array> {
+    return this.core.request(operations.getAgentScaffold, { path: { "agentId": agentId }, params, options });
   }
 }
 
@@ -571,7 +592,7 @@ export class ClientRegistrations extends APIResource {
    * `registration_client_uri` (RFC 7592). Refused metadata is `invalid_client_metadata`
    * (or `invalid_redirect_uri`) per RFC 7591 §3.2.2; a body that does not fit the schema is
    * a `VALIDATION_ERROR` problem. Scopes of Mandate's API must be held by the caller (403
-   * `SCOPE_NOT_HELD`).
+   * `SCOPE_NOT_HELD`). An organization at its `activeAgents` quota gets 403 `QUOTA_EXCEEDED`.
    *
    * Requires `agents:write` or `credentials:write`.
    *
@@ -703,6 +724,25 @@ export class Compliance extends APIResource {
   }
 }
 
+/** What an organization has used, per day, against its plan's quotas. */
+export class UsageResource extends APIResource {
+  /**
+   * The organization's usage per day
+   *
+   * Tokens issued, active agents, management API calls and failed authentications, per day
+   * (UTC) from `from` to `to` (default: this month so far), counted exactly - every call, not
+   * a sample - and kept in the database, so restarts lose nothing. With the plan, the quotas
+   * in force, and this month's count against them. At most 366 days at once.
+   *
+   * Requires `orgs:read`.
+   *
+   * `GET /v1/usage` (getUsage)
+   */
+  get(params?: M.GetUsageParams, options?: RequestOptions): APIPromise<M.Usage> {
+    return this.core.request(operations.getUsage, { params, options });
+  }
+}
+
 /** The public directory - agents that their organizations chose to show to anyone, without authentication. */
 export class Directory extends APIResource {
   /**
@@ -802,7 +842,9 @@ export class OAuth extends APIResource {
    * registered keys (`private_key_jwt`, RFC 7523 §2.2: `client_assertion_type` and
    * `client_assertion`; see `POST /v1/agents/{agentId}/keys`). The access token is a JWT per
    * RFC 9068 with `iss`, `sub`, `aud`, `client_id`, `iat`, `exp`, `jti`, `scope` and `org`.
-   * A suspended or decommissioned agent with a correct secret gets `unauthorized_client`.
+   * A suspended or decommissioned agent with a correct secret gets `unauthorized_client`;
+   * an organization that issued its plan's `tokensPerMonth` this month gets 403
+   * `quota_exceeded` until the month ends (UTC).
    *
    * **Token exchange** (RFC 8693) is delegation: the authenticated agent (the actor) sends
    * another agent's access token as `subject_token` and gets a token to act for it. Its `sub`

@@ -27,6 +27,7 @@ from .resources import (
     AsyncService,
     AsyncSigningKeys,
     AsyncTrustPolicies,
+    AsyncUsageResource,
     AsyncWebhooks,
     AuditEvents,
     ClientRegistrations,
@@ -42,6 +43,7 @@ from .resources import (
     Service,
     SigningKeys,
     TrustPolicies,
+    UsageResource,
     Webhooks,
 )
 
@@ -88,6 +90,8 @@ class SyncResources:
         """Reports for auditors - the state of an organization's credentials, keys, agents,
         webhooks, audit chain and encryption.
         """
+        self.usage = UsageResource(client)
+        """What an organization has used, per day, against its plan's quotas."""
         self.directory = Directory(client)
         """The public directory - agents that their organizations chose to show to anyone, without
         authentication.
@@ -148,6 +152,8 @@ class AsyncResources:
         """Reports for auditors - the state of an organization's credentials, keys, agents,
         webhooks, audit chain and encryption.
         """
+        self.usage = AsyncUsageResource(client)
+        """What an organization has used, per day, against its plan's quotas."""
         self.directory = AsyncDirectory(client)
         """The public directory - agents that their organizations chose to show to anyone, without
         authentication.

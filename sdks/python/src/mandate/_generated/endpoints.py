@@ -148,6 +148,16 @@ DECOMMISSION_AGENT = Endpoint(
     idempotent=True,
 )
 
+GET_AGENT_SCAFFOLD = Endpoint(
+    operation_id="getAgentScaffold",
+    method="GET",
+    path="/v1/agents/{agentId}/scaffold",
+    auth=("bearer",),
+    params_in="query",
+    accept="application/zip",
+    organization_header=True,
+)
+
 LIST_CREDENTIALS = Endpoint(
     operation_id="listCredentials",
     method="GET",
@@ -400,6 +410,15 @@ GET_COMPLIANCE_REPORT = Endpoint(
     operation_id="getComplianceReport",
     method="GET",
     path="/v1/compliance/report",
+    auth=("bearer",),
+    params_in="query",
+    organization_header=True,
+)
+
+GET_USAGE = Endpoint(
+    operation_id="getUsage",
+    method="GET",
+    path="/v1/usage",
     auth=("bearer",),
     params_in="query",
     organization_header=True,

@@ -84,6 +84,7 @@ __all__ = [
     "FederationRefusalCode",
     "FederationVerification",
     "FieldError",
+    "GetAgentScaffoldParamsLanguage",
     "GetOpenApiDocumentResponse",
     "Health",
     "HealthStatus",
@@ -108,12 +109,17 @@ __all__ = [
     "OrganizationList",
     "PageCursor",
     "PartnerId",
+    "Plan",
     "PolicyScopes",
     "Problem",
     "PublicJwkInput",
     "PublicJwkInputAlg",
     "PublicJwkInputKty",
     "PublicJwkInputUse",
+    "QuotaExceeded",
+    "QuotaExceededName",
+    "QuotaOverrides",
+    "Quotas",
     "Readiness",
     "ReadinessChecks",
     "ReadinessStatus",
@@ -143,6 +149,9 @@ __all__ = [
     "TrustPolicy",
     "TrustPolicyId",
     "TrustPolicyList",
+    "Usage",
+    "UsageCurrentMonth",
+    "UsageDay",
     "UserCode",
     "Webhook",
     "WebhookDelivery",
@@ -372,6 +381,15 @@ class FederationRefusalCode(OpenEnum):
     KEYS_UNAVAILABLE = "keys_unavailable"
 
 
+class GetAgentScaffoldParamsLanguage(OpenEnum):
+    """The project's language, and so its SDK."""
+
+    TYPESCRIPT = "typescript"
+    PYTHON = "python"
+    GO = "go"
+    JAVA = "java"
+
+
 class HealthStatus(OpenEnum):
     """`ok` while serving; `stuck` when a database call has outlived its timeout twice over."""
 
@@ -439,7 +457,9 @@ class OAuthErrorError(OpenEnum):
     more slowly from now on), `access_denied` and `expired_token` (RFC 8628 §3.5). A DPoP
     proof that does not verify is `invalid_dpop_proof`; `use_dpop_nonce` asks for the
     proof again with the nonce of the `DPoP-Nonce` header (RFC 9449 §8). `too_many_requests`
-    (status 429, with `Retry-After`) is a rate limit's refusal.
+    (status 429, with `Retry-After`) is a rate limit's refusal; `quota_exceeded` (status
+    403,
+    with `quota`) means the organization issued its plan's tokens for the month.
     """
 
     INVALID_REQUEST = "invalid_request"
@@ -457,6 +477,21 @@ class OAuthErrorError(OpenEnum):
     INVALID_DPOP_PROOF = "invalid_dpop_proof"
     USE_DPOP_NONCE = "use_dpop_nonce"
     TOO_MANY_REQUESTS = "too_many_requests"
+    QUOTA_EXCEEDED = "quota_exceeded"
+
+
+class Plan(OpenEnum):
+    """The organization's plan. Each plan has default quotas (the server's configuration; out
+    of
+    the box free caps 10 active agents, 100,000 tokens a month and 600 API calls a minute,
+    pro 1,000, 10,000,000 and 6,000, and enterprise nothing), which `quotaOverrides` can
+    change
+    for one organization.
+    """
+
+    FREE = "free"
+    PRO = "pro"
+    ENTERPRISE = "enterprise"
 
 
 class PublicJwkInputAlg(OpenEnum):
@@ -480,6 +515,14 @@ class PublicJwkInputUse(OpenEnum):
     """Known values of `PublicJwkInputUse`; others are kept as they come."""
 
     SIG = "sig"
+
+
+class QuotaExceededName(OpenEnum):
+    """Known values of `QuotaExceededName`; others are kept as they come."""
+
+    ACTIVE_AGENTS = "activeAgents"
+    TOKENS_PER_MONTH = "tokensPerMonth"
+    API_CALLS_PER_MINUTE = "apiCallsPerMinute"
 
 
 class ReadinessStatus(OpenEnum):
@@ -1496,9 +1539,15 @@ class OAuthError(BaseModel):
     more slowly from now on), `access_denied` and `expired_token` (RFC 8628 §3.5). A DPoP
     proof that does not verify is `invalid_dpop_proof`; `use_dpop_nonce` asks for the
     proof again with the nonce of the `DPoP-Nonce` header (RFC 9449 §8). `too_many_requests`
-    (status 429, with `Retry-After`) is a rate limit's refusal.
+    (status 429, with `Retry-After`) is a rate limit's refusal; `quota_exceeded` (status
+    403,
+    with `quota`) means the organization issued its plan's tokens for the month.
     """
     error_description: Optional[str] = None
+    quota: Optional[QuotaExceeded] = None
+    """Which quota refused the request, with a `QUOTA_EXCEEDED` problem (or the OAuth error
+    `quota_exceeded`).
+    """
 
 
 class Organization(BaseModel):
@@ -1513,6 +1562,20 @@ class Organization(BaseModel):
     """Whether every agent of the organization must use DPoP (RFC 9449), whatever the agent's
     own `dpopRequired` says; a token request without a DPoP proof is then
     `invalid_dpop_proof`.
+    """
+    plan: Plan
+    """The organization's plan. Each plan has default quotas (the server's configuration; out
+    of
+    the box free caps 10 active agents, 100,000 tokens a month and 600 API calls a minute,
+    pro 1,000, 10,000,000 and 6,000, and enterprise nothing), which `quotaOverrides` can
+    change
+    for one organization.
+    """
+    quotas: Quotas
+    """The quotas in force - the plan's, with this organization's overrides applied."""
+    quota_overrides: QuotaOverrides = Field(alias="quotaOverrides")
+    """This organization's own quotas, each replacing its plan's (`null` is unlimited). A quota
+    not named here follows the plan.
     """
     created_at: Timestamp = Field(alias="createdAt")
     """RFC 3339 time in UTC."""
@@ -1545,6 +1608,10 @@ class Problem(BaseModel):
     request_id: Optional[str] = Field(default=None, alias="requestId")
     errors: Optional[List[FieldError]] = None
     """Per-field problems, for `VALIDATION_ERROR`."""
+    quota: Optional[QuotaExceeded] = None
+    """Which quota refused the request, with a `QUOTA_EXCEEDED` problem (or the OAuth error
+    `quota_exceeded`).
+    """
 
 
 class PublicJwkInput(BaseModel):
@@ -1569,6 +1636,43 @@ class PublicJwkInput(BaseModel):
     """
     alg: Optional[PublicJwkInputAlg] = None
     use: Optional[PublicJwkInputUse] = None
+
+
+class QuotaExceeded(BaseModel):
+    """Which quota refused the request, with a `QUOTA_EXCEEDED` problem (or the OAuth error
+    `quota_exceeded`).
+    """
+
+    name: QuotaExceededName
+    limit: int
+    reset_at: Optional[DateTime] = Field(alias="resetAt")
+    """When the quota has room again (the next month in UTC for tokens, the next call's slot
+    for API calls); `null` for active agents, which only decommissioning frees.
+    """
+
+
+class QuotaOverrides(BaseModel):
+    """This organization's own quotas, each replacing its plan's (`null` is unlimited). A quota
+    not named here follows the plan.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    active_agents: Optional[int] = Field(default=None, alias="activeAgents")
+    tokens_per_month: Optional[int] = Field(default=None, alias="tokensPerMonth")
+    api_calls_per_minute: Optional[int] = Field(default=None, alias="apiCallsPerMinute")
+
+
+class Quotas(BaseModel):
+    """What an organization may use; `null` is unlimited. Active agents are those not
+    decommissioned (a suspended agent counts: it can be resumed). Tokens are counted per
+    calendar month in UTC, every grant alike. API calls are the management API's calls of
+    the
+    whole organization (every admin token and agent), paced like the rate limits.
+    """
+
+    active_agents: Optional[int] = Field(alias="activeAgents")
+    tokens_per_month: Optional[int] = Field(alias="tokensPerMonth")
+    api_calls_per_minute: Optional[int] = Field(alias="apiCallsPerMinute")
 
 
 class Readiness(BaseModel):
@@ -1703,6 +1807,68 @@ class TrustPolicyList(BaseModel):
     data: List[TrustPolicy]
     next_cursor: Optional[PageCursor] = Field(alias="nextCursor")
     """Pass as `cursor` to get the next page; `null` on the last page."""
+
+
+class Usage(BaseModel):
+    """An organization's usage per day, with its plan and what it has used of this month's
+    quota.
+    """
+
+    org_id: OrgId = Field(alias="orgId")
+    """Organization id."""
+    plan: Plan
+    """The organization's plan. Each plan has default quotas (the server's configuration; out
+    of
+    the box free caps 10 active agents, 100,000 tokens a month and 600 API calls a minute,
+    pro 1,000, 10,000,000 and 6,000, and enterprise nothing), which `quotaOverrides` can
+    change
+    for one organization.
+    """
+    quotas: Quotas
+    """What an organization may use; `null` is unlimited. Active agents are those not
+    decommissioned (a suspended agent counts: it can be resumed). Tokens are counted per
+    calendar month in UTC, every grant alike. API calls are the management API's calls of
+    the
+    whole organization (every admin token and agent), paced like the rate limits.
+    """
+    from_: str = Field(alias="from")
+    to: str
+    current_month: UsageCurrentMonth = Field(alias="currentMonth")
+    """This calendar month (UTC) so far, against the quotas."""
+    days: List[UsageDay]
+    """Every day from `from` to `to`, in order, days without use included."""
+
+
+class UsageCurrentMonth(BaseModel):
+    """This calendar month (UTC) so far, against the quotas."""
+
+    tokens_issued: int = Field(alias="tokensIssued")
+    """Tokens issued this calendar month (UTC), against `quotas.tokensPerMonth`."""
+    api_calls: int = Field(alias="apiCalls")
+    failed_authentications: int = Field(alias="failedAuthentications")
+    active_agents: int = Field(alias="activeAgents")
+    """Agents not decommissioned now, against `quotas.activeAgents`."""
+    reset_at: Timestamp = Field(alias="resetAt")
+    """The start of next month (UTC), when the token count starts again."""
+
+
+class UsageDay(BaseModel):
+    """One day (UTC) of an organization's usage, counted exactly."""
+
+    date: str
+    tokens_issued: int = Field(alias="tokensIssued")
+    """Access tokens issued, every grant alike."""
+    active_agents: int = Field(alias="activeAgents")
+    """Agents registered and not decommissioned at the end of the day (for today, now)."""
+    api_calls: int = Field(alias="apiCalls")
+    """Calls of the management API (`/v1/…`) by the organization's admin tokens and agents that
+    authenticated, answered or refused (the instance administrator's are not counted).
+    """
+    failed_authentications: int = Field(alias="failedAuthentications")
+    """Refused authentications of the organization's agents and admin tokens - a wrong client
+    secret or assertion at the token endpoint for one of its agents' client ids, a suspended
+    agent, a revoked or expired admin token.
+    """
 
 
 class Webhook(BaseModel):
@@ -1861,5 +2027,9 @@ AuditEvent.model_rebuild()
 ComplianceReport.model_rebuild()
 DidDocument.model_rebuild()
 Introspection.model_rebuild()
+OAuthError.model_rebuild()
+Organization.model_rebuild()
+Problem.model_rebuild()
 Readiness.model_rebuild()
+Usage.model_rebuild()
 WebhookDelivery.model_rebuild()

@@ -79,6 +79,12 @@ from .trust_policies import (
     TrustPolicies,
     TrustPoliciesWithRawResponse,
 )
+from .usage import (
+    AsyncUsageResource,
+    AsyncUsageResourceWithRawResponse,
+    UsageResource,
+    UsageResourceWithRawResponse,
+)
 from .webhooks import AsyncWebhooks, AsyncWebhooksWithRawResponse, Webhooks, WebhooksWithRawResponse
 
 __all__ = [
@@ -126,6 +132,8 @@ __all__ = [
     "AsyncSigningKeysWithRawResponse",
     "AsyncTrustPolicies",
     "AsyncTrustPoliciesWithRawResponse",
+    "AsyncUsageResource",
+    "AsyncUsageResourceWithRawResponse",
     "AsyncWebhooks",
     "AsyncWebhooksWithRawResponse",
     "AuditEvents",
@@ -156,6 +164,8 @@ __all__ = [
     "SigningKeysWithRawResponse",
     "TrustPolicies",
     "TrustPoliciesWithRawResponse",
+    "UsageResource",
+    "UsageResourceWithRawResponse",
     "Webhooks",
     "WebhooksWithRawResponse",
 ]

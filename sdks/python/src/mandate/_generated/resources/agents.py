@@ -8,7 +8,7 @@ from typing import Mapping, Optional, Sequence, Union
 
 from ..._pagination import AsyncPage, AsyncPaginator, SyncPage
 from ..._resource import AsyncResource, SyncResource
-from ..._response import APIResponse, parse_model
+from ..._response import APIResponse, parse_bytes, parse_model
 from ..._types import NOT_GIVEN, NotGiven, RequestOptions, Timeout
 from .. import endpoints
 from ..models import (
@@ -18,6 +18,7 @@ from ..models import (
     AgentType,
     AgentUpdateStatus,
     DeploymentEnv,
+    GetAgentScaffoldParamsLanguage,
     TrustLevel,
 )
 
@@ -221,6 +222,31 @@ class AgentsWithRawResponse(SyncResource):
             parse=parse_model(Agent),
         )
 
+    def scaffold(
+        self,
+        agent_id: str,
+        *,
+        language: Union[GetAgentScaffoldParamsLanguage, str],
+        organization: Union[str, NotGiven] = NOT_GIVEN,
+        extra_headers: Optional[Mapping[str, str]] = None,
+        extra_query: Optional[Mapping[str, object]] = None,
+        timeout: Union[Timeout, NotGiven] = NOT_GIVEN,
+        max_retries: Union[int, NotGiven] = NOT_GIVEN,
+    ) -> APIResponse[bytes]:
+        return self._client.request(
+            endpoints.GET_AGENT_SCAFFOLD,
+            path=(agent_id,),
+            params={"language": language},
+            options=RequestOptions(
+                organization=organization,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                timeout=timeout,
+                max_retries=max_retries,
+            ),
+            parse=parse_bytes,
+        )
+
 
 class Agents(SyncResource):
     """The agent registry and its lifecycle (active, suspended, decommissioned)."""
@@ -302,7 +328,9 @@ class Agents(SyncResource):
     ) -> Agent:
         """Register an agent.
 
-        The agent starts `active`. Give it a credential to let it obtain tokens.
+        The agent starts `active`. Give it a credential to let it obtain tokens. An organization
+        whose active agents already reach its `activeAgents` quota gets 403 `QUOTA_EXCEEDED`,
+        with the quota in `quota`.
 
         Args:
             name: Display name: printable text with at least one visible character.
@@ -486,6 +514,45 @@ class Agents(SyncResource):
             agent_id,
             organization=organization,
             idempotency_key=idempotency_key,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+        return raw.parse()
+
+    def scaffold(
+        self,
+        agent_id: str,
+        *,
+        language: Union[GetAgentScaffoldParamsLanguage, str],
+        organization: Union[str, NotGiven] = NOT_GIVEN,
+        extra_headers: Optional[Mapping[str, str]] = None,
+        extra_query: Optional[Mapping[str, object]] = None,
+        timeout: Union[Timeout, NotGiven] = NOT_GIVEN,
+        max_retries: Union[int, NotGiven] = NOT_GIVEN,
+    ) -> bytes:
+        """A starter project wired to the agent.
+
+        A zip of a small project in `language` that uses the matching Mandate SDK as this agent:
+        it reads the agent's client id from its configuration and the client secret from the
+        `MANDATE_CLIENT_SECRET` environment variable (no secret is ever inside the zip), obtains
+        an access token, makes one API call and prints the result. It holds a README with the
+        steps, a `.gitignore` that ignores `.env`, and the language's usual build file
+        (`package.json`, `pyproject.toml`, `go.mod`, `pom.xml`). A decommissioned agent has no
+        starter: 410 `AGENT_DECOMMISSIONED`.
+
+        Args:
+            agent_id: Agent id.
+            language: The project's language, and so its SDK.
+
+        Returns:
+            The body's bytes (`application/zip`), exactly as received.
+        """
+        raw = self.with_raw_response.scaffold(
+            agent_id,
+            language=language,
+            organization=organization,
             extra_headers=extra_headers,
             extra_query=extra_query,
             timeout=timeout,
@@ -691,6 +758,31 @@ class AsyncAgentsWithRawResponse(AsyncResource):
             parse=parse_model(Agent),
         )
 
+    async def scaffold(
+        self,
+        agent_id: str,
+        *,
+        language: Union[GetAgentScaffoldParamsLanguage, str],
+        organization: Union[str, NotGiven] = NOT_GIVEN,
+        extra_headers: Optional[Mapping[str, str]] = None,
+        extra_query: Optional[Mapping[str, object]] = None,
+        timeout: Union[Timeout, NotGiven] = NOT_GIVEN,
+        max_retries: Union[int, NotGiven] = NOT_GIVEN,
+    ) -> APIResponse[bytes]:
+        return await self._client.request(
+            endpoints.GET_AGENT_SCAFFOLD,
+            path=(agent_id,),
+            params={"language": language},
+            options=RequestOptions(
+                organization=organization,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                timeout=timeout,
+                max_retries=max_retries,
+            ),
+            parse=parse_bytes,
+        )
+
 
 class AsyncAgents(AsyncResource):
     """The agent registry and its lifecycle (active, suspended, decommissioned)."""
@@ -776,7 +868,9 @@ class AsyncAgents(AsyncResource):
     ) -> Agent:
         """Register an agent.
 
-        The agent starts `active`. Give it a credential to let it obtain tokens.
+        The agent starts `active`. Give it a credential to let it obtain tokens. An organization
+        whose active agents already reach its `activeAgents` quota gets 403 `QUOTA_EXCEEDED`,
+        with the quota in `quota`.
 
         Args:
             name: Display name: printable text with at least one visible character.
@@ -960,6 +1054,45 @@ class AsyncAgents(AsyncResource):
             agent_id,
             organization=organization,
             idempotency_key=idempotency_key,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+        return raw.parse()
+
+    async def scaffold(
+        self,
+        agent_id: str,
+        *,
+        language: Union[GetAgentScaffoldParamsLanguage, str],
+        organization: Union[str, NotGiven] = NOT_GIVEN,
+        extra_headers: Optional[Mapping[str, str]] = None,
+        extra_query: Optional[Mapping[str, object]] = None,
+        timeout: Union[Timeout, NotGiven] = NOT_GIVEN,
+        max_retries: Union[int, NotGiven] = NOT_GIVEN,
+    ) -> bytes:
+        """A starter project wired to the agent.
+
+        A zip of a small project in `language` that uses the matching Mandate SDK as this agent:
+        it reads the agent's client id from its configuration and the client secret from the
+        `MANDATE_CLIENT_SECRET` environment variable (no secret is ever inside the zip), obtains
+        an access token, makes one API call and prints the result. It holds a README with the
+        steps, a `.gitignore` that ignores `.env`, and the language's usual build file
+        (`package.json`, `pyproject.toml`, `go.mod`, `pom.xml`). A decommissioned agent has no
+        starter: 410 `AGENT_DECOMMISSIONED`.
+
+        Args:
+            agent_id: Agent id.
+            language: The project's language, and so its SDK.
+
+        Returns:
+            The body's bytes (`application/zip`), exactly as received.
+        """
+        raw = await self.with_raw_response.scaffold(
+            agent_id,
+            language=language,
+            organization=organization,
             extra_headers=extra_headers,
             extra_query=extra_query,
             timeout=timeout,

@@ -203,7 +203,8 @@ class ClientRegistrations(SyncResource):
         `registration_client_uri` (RFC 7592). Refused metadata is `invalid_client_metadata`
         (or `invalid_redirect_uri`) per RFC 7591 §3.2.2; a body that does not fit the schema is
         a `VALIDATION_ERROR` problem. Scopes of Mandate's API must be held by the caller (403
-        `SCOPE_NOT_HELD`).
+        `SCOPE_NOT_HELD`). An organization at its `activeAgents` quota gets 403
+        `QUOTA_EXCEEDED`.
 
         Args:
             grant_types: Any of `client_credentials` (the default),
@@ -534,7 +535,8 @@ class AsyncClientRegistrations(AsyncResource):
         `registration_client_uri` (RFC 7592). Refused metadata is `invalid_client_metadata`
         (or `invalid_redirect_uri`) per RFC 7591 §3.2.2; a body that does not fit the schema is
         a `VALIDATION_ERROR` problem. Scopes of Mandate's API must be held by the caller (403
-        `SCOPE_NOT_HELD`).
+        `SCOPE_NOT_HELD`). An organization at its `activeAgents` quota gets 403
+        `QUOTA_EXCEEDED`.
 
         Args:
             grant_types: Any of `client_credentials` (the default),

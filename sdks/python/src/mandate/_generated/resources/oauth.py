@@ -296,7 +296,9 @@ class OAuth(SyncResource):
         registered keys (`private_key_jwt`, RFC 7523 §2.2: `client_assertion_type` and
         `client_assertion`; see `POST /v1/agents/{agentId}/keys`). The access token is a JWT per
         RFC 9068 with `iss`, `sub`, `aud`, `client_id`, `iat`, `exp`, `jti`, `scope` and `org`.
-        A suspended or decommissioned agent with a correct secret gets `unauthorized_client`.
+        A suspended or decommissioned agent with a correct secret gets `unauthorized_client`;
+        an organization that issued its plan's `tokensPerMonth` this month gets 403
+        `quota_exceeded` until the month ends (UTC).
         **Token exchange** (RFC 8693) is delegation: the authenticated agent (the actor) sends
         another agent's access token as `subject_token` and gets a token to act for it. Its
         `sub`
@@ -893,7 +895,9 @@ class AsyncOAuth(AsyncResource):
         registered keys (`private_key_jwt`, RFC 7523 §2.2: `client_assertion_type` and
         `client_assertion`; see `POST /v1/agents/{agentId}/keys`). The access token is a JWT per
         RFC 9068 with `iss`, `sub`, `aud`, `client_id`, `iat`, `exp`, `jti`, `scope` and `org`.
-        A suspended or decommissioned agent with a correct secret gets `unauthorized_client`.
+        A suspended or decommissioned agent with a correct secret gets `unauthorized_client`;
+        an organization that issued its plan's `tokensPerMonth` this month gets 403
+        `quota_exceeded` until the month ends (UTC).
         **Token exchange** (RFC 8693) is delegation: the authenticated agent (the actor) sends
         another agent's access token as `subject_token` and gets a token to act for it. Its
         `sub`

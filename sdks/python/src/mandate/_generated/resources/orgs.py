@@ -4,14 +4,14 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Mapping, Optional, Union
+from typing import Any, Mapping, Optional, Union
 
 from ..._pagination import AsyncPage, AsyncPaginator, SyncPage
 from ..._resource import AsyncResource, SyncResource
 from ..._response import APIResponse, parse_empty, parse_model
 from ..._types import NOT_GIVEN, NotGiven, RequestOptions, Timeout
 from .. import endpoints
-from ..models import Organization, OrganizationList
+from ..models import Organization, OrganizationList, Plan, QuotaOverrides
 
 __all__ = ["AsyncOrgs", "AsyncOrgsWithRawResponse", "Orgs", "OrgsWithRawResponse"]
 
@@ -50,6 +50,8 @@ class OrgsWithRawResponse(SyncResource):
         name: str,
         metadata: Union[Mapping[str, str], NotGiven] = NOT_GIVEN,
         dpop_required: Union[bool, NotGiven] = NOT_GIVEN,
+        plan: Union[Plan, str, NotGiven] = NOT_GIVEN,
+        quota_overrides: Union[QuotaOverrides, Mapping[str, Any], NotGiven] = NOT_GIVEN,
         idempotency_key: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
@@ -59,7 +61,13 @@ class OrgsWithRawResponse(SyncResource):
     ) -> APIResponse[Organization]:
         return self._client.request(
             endpoints.CREATE_ORG,
-            params={"name": name, "metadata": metadata, "dpopRequired": dpop_required},
+            params={
+                "name": name,
+                "metadata": metadata,
+                "dpopRequired": dpop_required,
+                "plan": plan,
+                "quotaOverrides": quota_overrides,
+            },
             options=RequestOptions(
                 idempotency_key=idempotency_key,
                 extra_headers=extra_headers,
@@ -99,6 +107,8 @@ class OrgsWithRawResponse(SyncResource):
         name: Union[str, NotGiven] = NOT_GIVEN,
         metadata: Union[Mapping[str, str], NotGiven] = NOT_GIVEN,
         dpop_required: Union[bool, NotGiven] = NOT_GIVEN,
+        plan: Union[Plan, str, NotGiven] = NOT_GIVEN,
+        quota_overrides: Union[QuotaOverrides, Mapping[str, Any], NotGiven] = NOT_GIVEN,
         idempotency_key: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
@@ -109,7 +119,13 @@ class OrgsWithRawResponse(SyncResource):
         return self._client.request(
             endpoints.UPDATE_ORG,
             path=(org_id,),
-            params={"name": name, "metadata": metadata, "dpopRequired": dpop_required},
+            params={
+                "name": name,
+                "metadata": metadata,
+                "dpopRequired": dpop_required,
+                "plan": plan,
+                "quotaOverrides": quota_overrides,
+            },
             options=RequestOptions(
                 idempotency_key=idempotency_key,
                 extra_headers=extra_headers,
@@ -189,6 +205,8 @@ class Orgs(SyncResource):
         name: str,
         metadata: Union[Mapping[str, str], NotGiven] = NOT_GIVEN,
         dpop_required: Union[bool, NotGiven] = NOT_GIVEN,
+        plan: Union[Plan, str, NotGiven] = NOT_GIVEN,
+        quota_overrides: Union[QuotaOverrides, Mapping[str, Any], NotGiven] = NOT_GIVEN,
         idempotency_key: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
@@ -210,11 +228,16 @@ class Orgs(SyncResource):
                 to 40 characters, values up to 500 characters.
             dpop_required: Require DPoP-bound tokens (RFC 9449) of every agent of
                 the organization. Default false.
+            plan: Instance administrators only. Default: the server's default plan
+                (`MANDATE_DEFAULT_PLAN`, enterprise unless configured).
+            quota_overrides: Instance administrators only.
         """
         raw = self.with_raw_response.create(
             name=name,
             metadata=metadata,
             dpop_required=dpop_required,
+            plan=plan,
+            quota_overrides=quota_overrides,
             idempotency_key=idempotency_key,
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -256,6 +279,8 @@ class Orgs(SyncResource):
         name: Union[str, NotGiven] = NOT_GIVEN,
         metadata: Union[Mapping[str, str], NotGiven] = NOT_GIVEN,
         dpop_required: Union[bool, NotGiven] = NOT_GIVEN,
+        plan: Union[Plan, str, NotGiven] = NOT_GIVEN,
+        quota_overrides: Union[QuotaOverrides, Mapping[str, Any], NotGiven] = NOT_GIVEN,
         idempotency_key: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
@@ -265,7 +290,10 @@ class Orgs(SyncResource):
     ) -> Organization:
         """Update an organization.
 
-        Changes the name, replaces the metadata, or sets whether every agent must use DPoP.
+        Changes the name, replaces the metadata, or sets whether every agent must use DPoP. The
+        plan and the quota overrides only the instance administrator may change (403 `FORBIDDEN`
+        for an organization's own tokens); a lower quota than what is already used refuses only
+        what comes next.
 
         Args:
             org_id: Organization id.
@@ -279,12 +307,17 @@ class Orgs(SyncResource):
             dpop_required: Require (or stop requiring) DPoP-bound tokens of every
                 agent; tokens already issued keep their binding or lack of it until they
                 expire.
+            plan: Instance administrators only.
+            quota_overrides: Instance administrators only. Replaces every override;
+                `{}` removes them all.
         """
         raw = self.with_raw_response.update(
             org_id,
             name=name,
             metadata=metadata,
             dpop_required=dpop_required,
+            plan=plan,
+            quota_overrides=quota_overrides,
             idempotency_key=idempotency_key,
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -357,6 +390,8 @@ class AsyncOrgsWithRawResponse(AsyncResource):
         name: str,
         metadata: Union[Mapping[str, str], NotGiven] = NOT_GIVEN,
         dpop_required: Union[bool, NotGiven] = NOT_GIVEN,
+        plan: Union[Plan, str, NotGiven] = NOT_GIVEN,
+        quota_overrides: Union[QuotaOverrides, Mapping[str, Any], NotGiven] = NOT_GIVEN,
         idempotency_key: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
@@ -366,7 +401,13 @@ class AsyncOrgsWithRawResponse(AsyncResource):
     ) -> APIResponse[Organization]:
         return await self._client.request(
             endpoints.CREATE_ORG,
-            params={"name": name, "metadata": metadata, "dpopRequired": dpop_required},
+            params={
+                "name": name,
+                "metadata": metadata,
+                "dpopRequired": dpop_required,
+                "plan": plan,
+                "quotaOverrides": quota_overrides,
+            },
             options=RequestOptions(
                 idempotency_key=idempotency_key,
                 extra_headers=extra_headers,
@@ -406,6 +447,8 @@ class AsyncOrgsWithRawResponse(AsyncResource):
         name: Union[str, NotGiven] = NOT_GIVEN,
         metadata: Union[Mapping[str, str], NotGiven] = NOT_GIVEN,
         dpop_required: Union[bool, NotGiven] = NOT_GIVEN,
+        plan: Union[Plan, str, NotGiven] = NOT_GIVEN,
+        quota_overrides: Union[QuotaOverrides, Mapping[str, Any], NotGiven] = NOT_GIVEN,
         idempotency_key: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
@@ -416,7 +459,13 @@ class AsyncOrgsWithRawResponse(AsyncResource):
         return await self._client.request(
             endpoints.UPDATE_ORG,
             path=(org_id,),
-            params={"name": name, "metadata": metadata, "dpopRequired": dpop_required},
+            params={
+                "name": name,
+                "metadata": metadata,
+                "dpopRequired": dpop_required,
+                "plan": plan,
+                "quotaOverrides": quota_overrides,
+            },
             options=RequestOptions(
                 idempotency_key=idempotency_key,
                 extra_headers=extra_headers,
@@ -500,6 +549,8 @@ class AsyncOrgs(AsyncResource):
         name: str,
         metadata: Union[Mapping[str, str], NotGiven] = NOT_GIVEN,
         dpop_required: Union[bool, NotGiven] = NOT_GIVEN,
+        plan: Union[Plan, str, NotGiven] = NOT_GIVEN,
+        quota_overrides: Union[QuotaOverrides, Mapping[str, Any], NotGiven] = NOT_GIVEN,
         idempotency_key: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
@@ -521,11 +572,16 @@ class AsyncOrgs(AsyncResource):
                 to 40 characters, values up to 500 characters.
             dpop_required: Require DPoP-bound tokens (RFC 9449) of every agent of
                 the organization. Default false.
+            plan: Instance administrators only. Default: the server's default plan
+                (`MANDATE_DEFAULT_PLAN`, enterprise unless configured).
+            quota_overrides: Instance administrators only.
         """
         raw = await self.with_raw_response.create(
             name=name,
             metadata=metadata,
             dpop_required=dpop_required,
+            plan=plan,
+            quota_overrides=quota_overrides,
             idempotency_key=idempotency_key,
             extra_headers=extra_headers,
             extra_query=extra_query,
@@ -567,6 +623,8 @@ class AsyncOrgs(AsyncResource):
         name: Union[str, NotGiven] = NOT_GIVEN,
         metadata: Union[Mapping[str, str], NotGiven] = NOT_GIVEN,
         dpop_required: Union[bool, NotGiven] = NOT_GIVEN,
+        plan: Union[Plan, str, NotGiven] = NOT_GIVEN,
+        quota_overrides: Union[QuotaOverrides, Mapping[str, Any], NotGiven] = NOT_GIVEN,
         idempotency_key: Union[str, NotGiven] = NOT_GIVEN,
         extra_headers: Optional[Mapping[str, str]] = None,
         extra_query: Optional[Mapping[str, object]] = None,
@@ -576,7 +634,10 @@ class AsyncOrgs(AsyncResource):
     ) -> Organization:
         """Update an organization.
 
-        Changes the name, replaces the metadata, or sets whether every agent must use DPoP.
+        Changes the name, replaces the metadata, or sets whether every agent must use DPoP. The
+        plan and the quota overrides only the instance administrator may change (403 `FORBIDDEN`
+        for an organization's own tokens); a lower quota than what is already used refuses only
+        what comes next.
 
         Args:
             org_id: Organization id.
@@ -590,12 +651,17 @@ class AsyncOrgs(AsyncResource):
             dpop_required: Require (or stop requiring) DPoP-bound tokens of every
                 agent; tokens already issued keep their binding or lack of it until they
                 expire.
+            plan: Instance administrators only.
+            quota_overrides: Instance administrators only. Replaces every override;
+                `{}` removes them all.
         """
         raw = await self.with_raw_response.update(
             org_id,
             name=name,
             metadata=metadata,
             dpop_required=dpop_required,
+            plan=plan,
+            quota_overrides=quota_overrides,
             idempotency_key=idempotency_key,
             extra_headers=extra_headers,
             extra_query=extra_query,

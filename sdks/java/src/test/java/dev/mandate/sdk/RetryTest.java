@@ -28,7 +28,9 @@ import org.junit.jupiter.api.Test;
 
 class RetryTest {
   private static final String ORG =
-      "{\"id\":\"org_1\",\"name\":\"acme\",\"metadata\":{},\"createdAt\":\"2024-01-01T00:00:00Z\",\"updatedAt\":\"2024-01-01T00:00:00Z\"}";
+      "{\"id\":\"org_1\",\"name\":\"acme\",\"metadata\":{},\"dpopRequired\":false,\"plan\":\"free\","
+          + "\"quotas\":{\"activeAgents\":10,\"tokensPerMonth\":100000,\"apiCallsPerMinute\":null},\"quotaOverrides\":{},"
+          + "\"createdAt\":\"2024-01-01T00:00:00Z\",\"updatedAt\":\"2024-01-01T00:00:00Z\"}";
 
   private static MandateClient client(MockServer server, RecordingSleeper sleeper, int maxRetries) {
     return MandateClient.builder()

@@ -127,7 +127,9 @@ public final class ClientCore {
       body = HttpRequest.BodyPublishers.ofString("{}", StandardCharsets.UTF_8);
       contentType = "application/json";
     }
-    Map<String, String> headers = headers(operation, opts, contentType, "application/json");
+    // A binary response comes in the one media type the operation names; everything else is JSON.
+    String accept = operation.accept() == null ? "application/json" : operation.accept();
+    Map<String, String> headers = headers(operation, opts, contentType, accept);
     int maxRetries = opts.maxRetries().orElse(config.maxRetries());
     Duration timeout = opts.timeout().orElse(config.timeout());
 
@@ -146,9 +148,10 @@ public final class ClientCore {
       HttpRequest request = request(operation, uri, attemptBody, headers, auth, proof, timeout);
       int attempt = retry + 1;
       long started = System.nanoTime();
-      HttpResponse<String> response;
+      HttpResponse<byte[]> response;
       try {
-        response = config.httpClient().send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        // Bytes, so a binary body arrives intact; the text of the others is read from them as UTF-8.
+        response = config.httpClient().send(request, HttpResponse.BodyHandlers.ofByteArray());
       } catch (IOException e) {
         MandateException failure =
             e instanceof HttpTimeoutException
@@ -177,12 +180,13 @@ public final class ClientCore {
       log.log(() -> String.format("%s %s -> %d in %d ms, attempt %d, request id %s",
           operation.method(), uri, status, ms, attempt, requestId));
       if (dpop != null) dpop.remember(uri, response.headers());
+      byte[] bytes = response.body() == null ? new byte[0] : response.body();
+      String text = new String(bytes, StandardCharsets.UTF_8);
       if (status >= 200 && status < 300) {
-        String text = response.body();
-        T value = decoder.decode(text == null ? "" : text);
+        T value = decoder.decodeBytes(bytes);
         return new RawResponse<>(status, response.headers(), text, value);
       }
-      if (proof != null && !nonceRetried && wantsNonce(operation, auth, status, response.headers(), response.body())) {
+      if (proof != null && !nonceRetried && wantsNonce(operation, auth, status, response.headers(), text)) {
         // RFC 9449 §8/§9: the server wants its fresh nonce in the proof; once per call, and not
         // a retry in the maxRetries sense (nothing failed).
         nonceRetried = true;
@@ -204,7 +208,7 @@ public final class ClientCore {
         retry++;
         continue;
       }
-      throw error(status, response.headers(), response.body());
+      throw error(status, response.headers(), text);
     }
   }
 

@@ -14,6 +14,8 @@ import java.util.List;
  * @param idempotent the operation accepts {@code Idempotency-Key}
  * @param resumable the operation (an event stream) accepts {@code Last-Event-ID}
  * @param paramsLocation where the params object goes
+ * @param accept the one media type of a binary response, sent as {@code Accept}; null for the
+ *     JSON of every other operation
  */
 public record OperationSpec(
     String operationId,
@@ -23,8 +25,22 @@ public record OperationSpec(
     boolean organizationHeader,
     boolean idempotent,
     boolean resumable,
-    ParamsLocation paramsLocation) {
+    ParamsLocation paramsLocation,
+    String accept) {
   public OperationSpec {
     auth = List.copyOf(auth);
+  }
+
+  /** An operation that answers JSON (or text, or nothing): it asks for JSON. */
+  public OperationSpec(
+      String operationId,
+      String method,
+      String path,
+      List<AuthMode> auth,
+      boolean organizationHeader,
+      boolean idempotent,
+      boolean resumable,
+      ParamsLocation paramsLocation) {
+    this(operationId, method, path, auth, organizationHeader, idempotent, resumable, paramsLocation, null);
   }
 }

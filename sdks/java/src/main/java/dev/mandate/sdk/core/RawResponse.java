@@ -41,7 +41,10 @@ public final class RawResponse<T> {
     return headers.firstValue("x-request-id");
   }
 
-  /** The body exactly as received ("" when there was none). */
+  /**
+   * The body as received, read as UTF-8 ("" when there was none). A binary operation's bytes
+   * are its {@link #value()}.
+   */
   public String body() {
     return body;
   }

@@ -26,14 +26,20 @@ public final class OAuthError {
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<String> errorDescription;
 
+  @JsonProperty("quota")
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private final JsonField<QuotaExceeded> quota;
+
   private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
 
   @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
   private OAuthError(
       @JsonProperty("error") JsonField<OAuthErrorError> error,
-      @JsonProperty("error_description") JsonField<String> errorDescription) {
+      @JsonProperty("error_description") JsonField<String> errorDescription,
+      @JsonProperty("quota") JsonField<QuotaExceeded> quota) {
     this.error = error == null ? JsonField.absent() : error;
     this.errorDescription = errorDescription == null ? JsonField.absent() : errorDescription;
+    this.quota = quota == null ? JsonField.absent() : quota;
   }
 
   /** A builder for a new {@code OAuthError}. */
@@ -53,7 +59,8 @@ public final class OAuthError {
    * more slowly from now on), {@code access_denied} and {@code expired_token} (RFC 8628 §3.5). A DPoP
    * proof that does not verify is {@code invalid_dpop_proof}; {@code use_dpop_nonce} asks for the
    * proof again with the nonce of the {@code DPoP-Nonce} header (RFC 9449 §8). {@code too_many_requests}
-   * (status 429, with {@code Retry-After}) is a rate limit's refusal.
+   * (status 429, with {@code Retry-After}) is a rate limit's refusal; {@code quota_exceeded} (status 403,
+   * with {@code quota}) means the organization issued its plan's tokens for the month.
    */
   public OAuthErrorError error() {
     return error.orNull();
@@ -74,6 +81,16 @@ public final class OAuthError {
     return errorDescription;
   }
 
+  /** Which quota refused the request, with a {@code QUOTA_EXCEEDED} problem (or the OAuth error {@code quota_exceeded}). */
+  public Optional<QuotaExceeded> quota() {
+    return quota.asOptional();
+  }
+
+  /** {@code quota} as on the wire: absent, null or a value. */
+  public JsonField<QuotaExceeded> _quota() {
+    return quota;
+  }
+
   /** Properties this SDK does not know (from a newer server), kept for round trips. */
   @JsonAnyGetter
   public Map<String, JsonNode> additionalProperties() {
@@ -91,12 +108,13 @@ public final class OAuthError {
     if (!(other instanceof OAuthError that)) return false;
     return error.equals(that.error)
         && errorDescription.equals(that.errorDescription)
+        && quota.equals(that.quota)
         && additionalProperties.equals(that.additionalProperties);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(error, errorDescription, additionalProperties);
+    return Objects.hash(error, errorDescription, quota, additionalProperties);
   }
 
   @Override
@@ -108,6 +126,9 @@ public final class OAuthError {
         + "errorDescription="
         + errorDescription
         + ", "
+        + "quota="
+        + quota
+        + ", "
         + "additionalProperties="
         + additionalProperties
         + "}";
@@ -117,6 +138,7 @@ public final class OAuthError {
   public static final class Builder {
     private JsonField<OAuthErrorError> error = JsonField.absent();
     private JsonField<String> errorDescription = JsonField.absent();
+    private JsonField<QuotaExceeded> quota = JsonField.absent();
     private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
 
     private Builder() {}
@@ -124,6 +146,7 @@ public final class OAuthError {
     private Builder(OAuthError source) {
       error = source.error;
       errorDescription = source.errorDescription;
+      quota = source.quota;
       additionalProperties.putAll(source.additionalProperties);
     }
 
@@ -151,6 +174,18 @@ public final class OAuthError {
       return this;
     }
 
+    /** Sets {@code quota}; null leaves it out. */
+    public Builder quota(QuotaExceeded quota) {
+      this.quota = quota == null ? JsonField.absent() : JsonField.of(quota);
+      return this;
+    }
+
+    /** Sets {@code quota} exactly: absent, null (even where the API refuses it) or a value. */
+    public Builder quota(JsonField<QuotaExceeded> quota) {
+      this.quota = Objects.requireNonNull(quota, "quota");
+      return this;
+    }
+
     /** Adds a property this SDK has no field for (any value Jackson can serialize). */
     public Builder putAdditionalProperty(String key, Object value) {
       additionalProperties.put(Objects.requireNonNull(key, "key"), Json.toTree(value));
@@ -164,7 +199,7 @@ public final class OAuthError {
 
     /** The {@link OAuthError}; the server validates required properties and constraints. */
     public OAuthError build() {
-      OAuthError built = new OAuthError(error, errorDescription);
+      OAuthError built = new OAuthError(error, errorDescription, quota);
       built.additionalProperties.putAll(additionalProperties);
       return built;
     }

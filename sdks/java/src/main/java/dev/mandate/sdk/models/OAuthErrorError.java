@@ -13,7 +13,8 @@ import java.util.List;
  * more slowly from now on), {@code access_denied} and {@code expired_token} (RFC 8628 §3.5). A DPoP
  * proof that does not verify is {@code invalid_dpop_proof}; {@code use_dpop_nonce} asks for the
  * proof again with the nonce of the {@code DPoP-Nonce} header (RFC 9449 §8). {@code too_many_requests}
- * (status 429, with {@code Retry-After}) is a rate limit's refusal.
+ * (status 429, with {@code Retry-After}) is a rate limit's refusal; {@code quota_exceeded} (status 403,
+ * with {@code quota}) means the organization issued its plan's tokens for the month.
  *
  * Open: {@link #of(String)} keeps a value this SDK does not know.
  */
@@ -33,8 +34,9 @@ public final class OAuthErrorError extends OpenEnum {
   public static final OAuthErrorError INVALID_DPOP_PROOF = new OAuthErrorError("invalid_dpop_proof");
   public static final OAuthErrorError USE_DPOP_NONCE = new OAuthErrorError("use_dpop_nonce");
   public static final OAuthErrorError TOO_MANY_REQUESTS = new OAuthErrorError("too_many_requests");
+  public static final OAuthErrorError QUOTA_EXCEEDED = new OAuthErrorError("quota_exceeded");
 
-  private static final List<OAuthErrorError> KNOWN = List.of(INVALID_REQUEST, INVALID_CLIENT, INVALID_GRANT, UNAUTHORIZED_CLIENT, UNSUPPORTED_GRANT_TYPE, INVALID_SCOPE, INVALID_TARGET, UNSUPPORTED_TOKEN_TYPE, AUTHORIZATION_PENDING, SLOW_DOWN, ACCESS_DENIED, EXPIRED_TOKEN, INVALID_DPOP_PROOF, USE_DPOP_NONCE, TOO_MANY_REQUESTS);
+  private static final List<OAuthErrorError> KNOWN = List.of(INVALID_REQUEST, INVALID_CLIENT, INVALID_GRANT, UNAUTHORIZED_CLIENT, UNSUPPORTED_GRANT_TYPE, INVALID_SCOPE, INVALID_TARGET, UNSUPPORTED_TOKEN_TYPE, AUTHORIZATION_PENDING, SLOW_DOWN, ACCESS_DENIED, EXPIRED_TOKEN, INVALID_DPOP_PROOF, USE_DPOP_NONCE, TOO_MANY_REQUESTS, QUOTA_EXCEEDED);
 
   /** The known values, for exhaustive switches; {@code _UNKNOWN} for any other value. */
   public enum Known {
@@ -53,6 +55,7 @@ public final class OAuthErrorError extends OpenEnum {
     INVALID_DPOP_PROOF,
     USE_DPOP_NONCE,
     TOO_MANY_REQUESTS,
+    QUOTA_EXCEEDED,
     _UNKNOWN
   }
 
@@ -96,6 +99,7 @@ public final class OAuthErrorError extends OpenEnum {
       case "invalid_dpop_proof" -> Known.INVALID_DPOP_PROOF;
       case "use_dpop_nonce" -> Known.USE_DPOP_NONCE;
       case "too_many_requests" -> Known.TOO_MANY_REQUESTS;
+      case "quota_exceeded" -> Known.QUOTA_EXCEEDED;
       default -> Known._UNKNOWN;
     };
   }

@@ -34,6 +34,18 @@ public final class Organization {
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<Boolean> dpopRequired;
 
+  @JsonProperty("plan")
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private final JsonField<Plan> plan;
+
+  @JsonProperty("quotas")
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private final JsonField<Quotas> quotas;
+
+  @JsonProperty("quotaOverrides")
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private final JsonField<QuotaOverrides> quotaOverrides;
+
   @JsonProperty("createdAt")
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<OffsetDateTime> createdAt;
@@ -50,12 +62,18 @@ public final class Organization {
       @JsonProperty("name") JsonField<String> name,
       @JsonProperty("metadata") JsonField<Map<String, String>> metadata,
       @JsonProperty("dpopRequired") JsonField<Boolean> dpopRequired,
+      @JsonProperty("plan") JsonField<Plan> plan,
+      @JsonProperty("quotas") JsonField<Quotas> quotas,
+      @JsonProperty("quotaOverrides") JsonField<QuotaOverrides> quotaOverrides,
       @JsonProperty("createdAt") JsonField<OffsetDateTime> createdAt,
       @JsonProperty("updatedAt") JsonField<OffsetDateTime> updatedAt) {
     this.id = id == null ? JsonField.absent() : id;
     this.name = name == null ? JsonField.absent() : name;
     this.metadata = metadata == null ? JsonField.absent() : metadata.map(Collections::unmodifiableMap);
     this.dpopRequired = dpopRequired == null ? JsonField.absent() : dpopRequired;
+    this.plan = plan == null ? JsonField.absent() : plan;
+    this.quotas = quotas == null ? JsonField.absent() : quotas;
+    this.quotaOverrides = quotaOverrides == null ? JsonField.absent() : quotaOverrides;
     this.createdAt = createdAt == null ? JsonField.absent() : createdAt;
     this.updatedAt = updatedAt == null ? JsonField.absent() : updatedAt;
   }
@@ -110,6 +128,44 @@ public final class Organization {
     return dpopRequired;
   }
 
+  /**
+   * The organization's plan. Each plan has default quotas (the server's configuration; out of
+   * the box free caps 10 active agents, 100,000 tokens a month and 600 API calls a minute,
+   * pro 1,000, 10,000,000 and 6,000, and enterprise nothing), which {@code quotaOverrides} can change
+   * for one organization.
+   */
+  public Plan plan() {
+    return plan.orNull();
+  }
+
+  /** {@code plan} as on the wire: absent, null or a value. */
+  public JsonField<Plan> _plan() {
+    return plan;
+  }
+
+  /** The quotas in force - the plan's, with this organization's overrides applied. */
+  public Quotas quotas() {
+    return quotas.orNull();
+  }
+
+  /** {@code quotas} as on the wire: absent, null or a value. */
+  public JsonField<Quotas> _quotas() {
+    return quotas;
+  }
+
+  /**
+   * This organization's own quotas, each replacing its plan's ({@code null} is unlimited). A quota
+   * not named here follows the plan.
+   */
+  public QuotaOverrides quotaOverrides() {
+    return quotaOverrides.orNull();
+  }
+
+  /** {@code quotaOverrides} as on the wire: absent, null or a value. */
+  public JsonField<QuotaOverrides> _quotaOverrides() {
+    return quotaOverrides;
+  }
+
   /** RFC 3339 time in UTC. */
   public OffsetDateTime createdAt() {
     return createdAt.orNull();
@@ -149,6 +205,9 @@ public final class Organization {
         && name.equals(that.name)
         && metadata.equals(that.metadata)
         && dpopRequired.equals(that.dpopRequired)
+        && plan.equals(that.plan)
+        && quotas.equals(that.quotas)
+        && quotaOverrides.equals(that.quotaOverrides)
         && createdAt.equals(that.createdAt)
         && updatedAt.equals(that.updatedAt)
         && additionalProperties.equals(that.additionalProperties);
@@ -156,7 +215,7 @@ public final class Organization {
 
   @Override
   public int hashCode() {
-    return Objects.hash(id, name, metadata, dpopRequired, createdAt, updatedAt, additionalProperties);
+    return Objects.hash(id, name, metadata, dpopRequired, plan, quotas, quotaOverrides, createdAt, updatedAt, additionalProperties);
   }
 
   @Override
@@ -173,6 +232,15 @@ public final class Organization {
         + ", "
         + "dpopRequired="
         + dpopRequired
+        + ", "
+        + "plan="
+        + plan
+        + ", "
+        + "quotas="
+        + quotas
+        + ", "
+        + "quotaOverrides="
+        + quotaOverrides
         + ", "
         + "createdAt="
         + createdAt
@@ -191,6 +259,9 @@ public final class Organization {
     private JsonField<String> name = JsonField.absent();
     private JsonField<Map<String, String>> metadata = JsonField.absent();
     private JsonField<Boolean> dpopRequired = JsonField.absent();
+    private JsonField<Plan> plan = JsonField.absent();
+    private JsonField<Quotas> quotas = JsonField.absent();
+    private JsonField<QuotaOverrides> quotaOverrides = JsonField.absent();
     private JsonField<OffsetDateTime> createdAt = JsonField.absent();
     private JsonField<OffsetDateTime> updatedAt = JsonField.absent();
     private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
@@ -202,6 +273,9 @@ public final class Organization {
       name = source.name;
       metadata = source.metadata;
       dpopRequired = source.dpopRequired;
+      plan = source.plan;
+      quotas = source.quotas;
+      quotaOverrides = source.quotaOverrides;
       createdAt = source.createdAt;
       updatedAt = source.updatedAt;
       additionalProperties.putAll(source.additionalProperties);
@@ -255,6 +329,42 @@ public final class Organization {
       return this;
     }
 
+    /** Sets {@code plan}; null leaves it out. */
+    public Builder plan(Plan plan) {
+      this.plan = plan == null ? JsonField.absent() : JsonField.of(plan);
+      return this;
+    }
+
+    /** Sets {@code plan} exactly: absent, null (even where the API refuses it) or a value. */
+    public Builder plan(JsonField<Plan> plan) {
+      this.plan = Objects.requireNonNull(plan, "plan");
+      return this;
+    }
+
+    /** Sets {@code quotas}; null leaves it out. */
+    public Builder quotas(Quotas quotas) {
+      this.quotas = quotas == null ? JsonField.absent() : JsonField.of(quotas);
+      return this;
+    }
+
+    /** Sets {@code quotas} exactly: absent, null (even where the API refuses it) or a value. */
+    public Builder quotas(JsonField<Quotas> quotas) {
+      this.quotas = Objects.requireNonNull(quotas, "quotas");
+      return this;
+    }
+
+    /** Sets {@code quotaOverrides}; null leaves it out. */
+    public Builder quotaOverrides(QuotaOverrides quotaOverrides) {
+      this.quotaOverrides = quotaOverrides == null ? JsonField.absent() : JsonField.of(quotaOverrides);
+      return this;
+    }
+
+    /** Sets {@code quotaOverrides} exactly: absent, null (even where the API refuses it) or a value. */
+    public Builder quotaOverrides(JsonField<QuotaOverrides> quotaOverrides) {
+      this.quotaOverrides = Objects.requireNonNull(quotaOverrides, "quotaOverrides");
+      return this;
+    }
+
     /** Sets {@code createdAt}; null leaves it out. */
     public Builder createdAt(OffsetDateTime createdAt) {
       this.createdAt = createdAt == null ? JsonField.absent() : JsonField.of(createdAt);
@@ -292,7 +402,7 @@ public final class Organization {
 
     /** The {@link Organization}; the server validates required properties and constraints. */
     public Organization build() {
-      Organization built = new Organization(id, name, metadata, dpopRequired, createdAt, updatedAt);
+      Organization built = new Organization(id, name, metadata, dpopRequired, plan, quotas, quotaOverrides, createdAt, updatedAt);
       built.additionalProperties.putAll(additionalProperties);
       return built;
     }

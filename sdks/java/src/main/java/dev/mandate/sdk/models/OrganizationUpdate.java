@@ -16,7 +16,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
-/** Fields to change; {@code metadata} replaces the whole map. */
+/** Fields to change; {@code metadata} and {@code quotaOverrides} replace the whole map. */
 public final class OrganizationUpdate {
   @JsonProperty("name")
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
@@ -30,16 +30,28 @@ public final class OrganizationUpdate {
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<Boolean> dpopRequired;
 
+  @JsonProperty("plan")
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private final JsonField<Plan> plan;
+
+  @JsonProperty("quotaOverrides")
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private final JsonField<QuotaOverrides> quotaOverrides;
+
   private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
 
   @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
   private OrganizationUpdate(
       @JsonProperty("name") JsonField<String> name,
       @JsonProperty("metadata") JsonField<Map<String, String>> metadata,
-      @JsonProperty("dpopRequired") JsonField<Boolean> dpopRequired) {
+      @JsonProperty("dpopRequired") JsonField<Boolean> dpopRequired,
+      @JsonProperty("plan") JsonField<Plan> plan,
+      @JsonProperty("quotaOverrides") JsonField<QuotaOverrides> quotaOverrides) {
     this.name = name == null ? JsonField.absent() : name;
     this.metadata = metadata == null ? JsonField.absent() : metadata.map(Collections::unmodifiableMap);
     this.dpopRequired = dpopRequired == null ? JsonField.absent() : dpopRequired;
+    this.plan = plan == null ? JsonField.absent() : plan;
+    this.quotaOverrides = quotaOverrides == null ? JsonField.absent() : quotaOverrides;
   }
 
   /** A builder for a new {@code OrganizationUpdate}. */
@@ -87,6 +99,26 @@ public final class OrganizationUpdate {
     return dpopRequired;
   }
 
+  /** Instance administrators only. */
+  public Optional<Plan> plan() {
+    return plan.asOptional();
+  }
+
+  /** {@code plan} as on the wire: absent, null or a value. */
+  public JsonField<Plan> _plan() {
+    return plan;
+  }
+
+  /** Instance administrators only. Replaces every override; {@code {}} removes them all. */
+  public Optional<QuotaOverrides> quotaOverrides() {
+    return quotaOverrides.asOptional();
+  }
+
+  /** {@code quotaOverrides} as on the wire: absent, null or a value. */
+  public JsonField<QuotaOverrides> _quotaOverrides() {
+    return quotaOverrides;
+  }
+
   /** Properties this SDK does not know (from a newer server), kept for round trips. */
   @JsonAnyGetter
   public Map<String, JsonNode> additionalProperties() {
@@ -105,12 +137,14 @@ public final class OrganizationUpdate {
     return name.equals(that.name)
         && metadata.equals(that.metadata)
         && dpopRequired.equals(that.dpopRequired)
+        && plan.equals(that.plan)
+        && quotaOverrides.equals(that.quotaOverrides)
         && additionalProperties.equals(that.additionalProperties);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(name, metadata, dpopRequired, additionalProperties);
+    return Objects.hash(name, metadata, dpopRequired, plan, quotaOverrides, additionalProperties);
   }
 
   @Override
@@ -125,6 +159,12 @@ public final class OrganizationUpdate {
         + "dpopRequired="
         + dpopRequired
         + ", "
+        + "plan="
+        + plan
+        + ", "
+        + "quotaOverrides="
+        + quotaOverrides
+        + ", "
         + "additionalProperties="
         + additionalProperties
         + "}";
@@ -135,6 +175,8 @@ public final class OrganizationUpdate {
     private JsonField<String> name = JsonField.absent();
     private JsonField<Map<String, String>> metadata = JsonField.absent();
     private JsonField<Boolean> dpopRequired = JsonField.absent();
+    private JsonField<Plan> plan = JsonField.absent();
+    private JsonField<QuotaOverrides> quotaOverrides = JsonField.absent();
     private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
 
     private Builder() {}
@@ -143,6 +185,8 @@ public final class OrganizationUpdate {
       name = source.name;
       metadata = source.metadata;
       dpopRequired = source.dpopRequired;
+      plan = source.plan;
+      quotaOverrides = source.quotaOverrides;
       additionalProperties.putAll(source.additionalProperties);
     }
 
@@ -182,6 +226,30 @@ public final class OrganizationUpdate {
       return this;
     }
 
+    /** Sets {@code plan}; null leaves it out. */
+    public Builder plan(Plan plan) {
+      this.plan = plan == null ? JsonField.absent() : JsonField.of(plan);
+      return this;
+    }
+
+    /** Sets {@code plan} exactly: absent, null (even where the API refuses it) or a value. */
+    public Builder plan(JsonField<Plan> plan) {
+      this.plan = Objects.requireNonNull(plan, "plan");
+      return this;
+    }
+
+    /** Sets {@code quotaOverrides}; null leaves it out. */
+    public Builder quotaOverrides(QuotaOverrides quotaOverrides) {
+      this.quotaOverrides = quotaOverrides == null ? JsonField.absent() : JsonField.of(quotaOverrides);
+      return this;
+    }
+
+    /** Sets {@code quotaOverrides} exactly: absent, null (even where the API refuses it) or a value. */
+    public Builder quotaOverrides(JsonField<QuotaOverrides> quotaOverrides) {
+      this.quotaOverrides = Objects.requireNonNull(quotaOverrides, "quotaOverrides");
+      return this;
+    }
+
     /** Adds a property this SDK has no field for (any value Jackson can serialize). */
     public Builder putAdditionalProperty(String key, Object value) {
       additionalProperties.put(Objects.requireNonNull(key, "key"), Json.toTree(value));
@@ -195,7 +263,7 @@ public final class OrganizationUpdate {
 
     /** The {@link OrganizationUpdate}; the server validates required properties and constraints. */
     public OrganizationUpdate build() {
-      OrganizationUpdate built = new OrganizationUpdate(name, metadata, dpopRequired);
+      OrganizationUpdate built = new OrganizationUpdate(name, metadata, dpopRequired, plan, quotaOverrides);
       built.additionalProperties.putAll(additionalProperties);
       return built;
     }

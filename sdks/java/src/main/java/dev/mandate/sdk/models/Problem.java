@@ -51,6 +51,10 @@ public final class Problem {
   @JsonInclude(JsonInclude.Include.NON_EMPTY)
   private final JsonField<List<FieldError>> errors;
 
+  @JsonProperty("quota")
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private final JsonField<QuotaExceeded> quota;
+
   private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
 
   @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
@@ -62,7 +66,8 @@ public final class Problem {
       @JsonProperty("instance") JsonField<String> instance,
       @JsonProperty("code") JsonField<String> code,
       @JsonProperty("requestId") JsonField<String> requestId,
-      @JsonProperty("errors") JsonField<List<FieldError>> errors) {
+      @JsonProperty("errors") JsonField<List<FieldError>> errors,
+      @JsonProperty("quota") JsonField<QuotaExceeded> quota) {
     this.type = type == null ? JsonField.absent() : type;
     this.title = title == null ? JsonField.absent() : title;
     this.status = status == null ? JsonField.absent() : status;
@@ -71,6 +76,7 @@ public final class Problem {
     this.code = code == null ? JsonField.absent() : code;
     this.requestId = requestId == null ? JsonField.absent() : requestId;
     this.errors = errors == null ? JsonField.absent() : errors.map(Collections::unmodifiableList);
+    this.quota = quota == null ? JsonField.absent() : quota;
   }
 
   /** A builder for a new {@code Problem}. */
@@ -163,6 +169,16 @@ public final class Problem {
     return errors;
   }
 
+  /** Which quota refused the request, with a {@code QUOTA_EXCEEDED} problem (or the OAuth error {@code quota_exceeded}). */
+  public Optional<QuotaExceeded> quota() {
+    return quota.asOptional();
+  }
+
+  /** {@code quota} as on the wire: absent, null or a value. */
+  public JsonField<QuotaExceeded> _quota() {
+    return quota;
+  }
+
   /** Properties this SDK does not know (from a newer server), kept for round trips. */
   @JsonAnyGetter
   public Map<String, JsonNode> additionalProperties() {
@@ -186,12 +202,13 @@ public final class Problem {
         && code.equals(that.code)
         && requestId.equals(that.requestId)
         && errors.equals(that.errors)
+        && quota.equals(that.quota)
         && additionalProperties.equals(that.additionalProperties);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(type, title, status, detail, instance, code, requestId, errors, additionalProperties);
+    return Objects.hash(type, title, status, detail, instance, code, requestId, errors, quota, additionalProperties);
   }
 
   @Override
@@ -221,6 +238,9 @@ public final class Problem {
         + "errors="
         + errors
         + ", "
+        + "quota="
+        + quota
+        + ", "
         + "additionalProperties="
         + additionalProperties
         + "}";
@@ -236,6 +256,7 @@ public final class Problem {
     private JsonField<String> code = JsonField.absent();
     private JsonField<String> requestId = JsonField.absent();
     private JsonField<List<FieldError>> errors = JsonField.absent();
+    private JsonField<QuotaExceeded> quota = JsonField.absent();
     private final Map<String, JsonNode> additionalProperties = new LinkedHashMap<>();
 
     private Builder() {}
@@ -249,6 +270,7 @@ public final class Problem {
       code = source.code;
       requestId = source.requestId;
       errors = source.errors;
+      quota = source.quota;
       additionalProperties.putAll(source.additionalProperties);
     }
 
@@ -348,6 +370,18 @@ public final class Problem {
       return this;
     }
 
+    /** Sets {@code quota}; null leaves it out. */
+    public Builder quota(QuotaExceeded quota) {
+      this.quota = quota == null ? JsonField.absent() : JsonField.of(quota);
+      return this;
+    }
+
+    /** Sets {@code quota} exactly: absent, null (even where the API refuses it) or a value. */
+    public Builder quota(JsonField<QuotaExceeded> quota) {
+      this.quota = Objects.requireNonNull(quota, "quota");
+      return this;
+    }
+
     /** Adds a property this SDK has no field for (any value Jackson can serialize). */
     public Builder putAdditionalProperty(String key, Object value) {
       additionalProperties.put(Objects.requireNonNull(key, "key"), Json.toTree(value));
@@ -361,7 +395,7 @@ public final class Problem {
 
     /** The {@link Problem}; the server validates required properties and constraints. */
     public Problem build() {
-      Problem built = new Problem(type, title, status, detail, instance, code, requestId, errors);
+      Problem built = new Problem(type, title, status, detail, instance, code, requestId, errors, quota);
       built.additionalProperties.putAll(additionalProperties);
       return built;
     }

@@ -14,6 +14,7 @@ import dev.mandate.sdk.models.Agent;
 import dev.mandate.sdk.models.AgentCreate;
 import dev.mandate.sdk.models.AgentList;
 import dev.mandate.sdk.models.AgentUpdate;
+import dev.mandate.sdk.models.GetAgentScaffoldParams;
 import dev.mandate.sdk.models.ListAgentsParams;
 import java.util.Arrays;
 import java.util.List;
@@ -80,6 +81,18 @@ public final class AgentsResource {
           false,
           ParamsLocation.NONE);
 
+  private static final OperationSpec GET_AGENT_SCAFFOLD =
+      new OperationSpec(
+          "getAgentScaffold",
+          "GET",
+          "/v1/agents/{agentId}/scaffold",
+          List.of(AuthMode.BEARER),
+          true,
+          false,
+          false,
+          ParamsLocation.QUERY,
+          "application/zip");
+
   private final ClientCore core;
   private final WithRawResponse raw;
 
@@ -140,7 +153,7 @@ public final class AgentsResource {
   /**
    * Register an agent
    *
-   * The agent starts {@code active}. Give it a credential to let it obtain tokens.
+   * The agent starts {@code active}. Give it a credential to let it obtain tokens. An organization whose active agents already reach its {@code activeAgents} quota gets 403 {@code QUOTA_EXCEEDED}, with the quota in {@code quota}.
    *
    * {@code POST /v1/agents} ({@code createAgent}).
    */
@@ -230,6 +243,38 @@ public final class AgentsResource {
   /** {@link #decommission} on the client's executor. */
   public CompletableFuture<Agent> decommissionAsync(String agentId, RequestOptions options) {
     return core.async(() -> decommission(agentId, options));
+  }
+
+  public byte[] scaffold(String agentId, GetAgentScaffoldParams params) {
+    return scaffold(agentId, params, RequestOptions.none());
+  }
+
+  /**
+   * A starter project wired to the agent
+   *
+   * A zip of a small project in {@code language} that uses the matching Mandate SDK as this agent:
+   * it reads the agent's client id from its configuration and the client secret from the
+   * {@code MANDATE_CLIENT_SECRET} environment variable (no secret is ever inside the zip), obtains
+   * an access token, makes one API call and prints the result. It holds a README with the
+   * steps, a {@code .gitignore} that ignores {@code .env}, and the language's usual build file
+   * ({@code package.json}, {@code pyproject.toml}, {@code go.mod}, {@code pom.xml}). A decommissioned agent has no
+   * starter: 410 {@code AGENT_DECOMMISSIONED}.
+   *
+   * {@code GET /v1/agents/{agentId}/scaffold} ({@code getAgentScaffold}).
+   *
+   * @return the body's bytes ({@code application/zip}), exactly as received
+   */
+  public byte[] scaffold(String agentId, GetAgentScaffoldParams params, RequestOptions options) {
+    return raw.scaffold(agentId, params, options).value();
+  }
+
+  public CompletableFuture<byte[]> scaffoldAsync(String agentId, GetAgentScaffoldParams params) {
+    return scaffoldAsync(agentId, params, RequestOptions.none());
+  }
+
+  /** {@link #scaffold} on the client's executor. */
+  public CompletableFuture<byte[]> scaffoldAsync(String agentId, GetAgentScaffoldParams params, RequestOptions options) {
+    return core.async(() -> scaffold(agentId, params, options));
   }
 
   /** {@link AgentsResource} returning {@link RawResponse}s. */
@@ -346,6 +391,23 @@ public final class AgentsResource {
 
     public CompletableFuture<RawResponse<Agent>> decommissionAsync(String agentId, RequestOptions options) {
       return core.async(() -> decommission(agentId, options));
+    }
+
+    public RawResponse<byte[]> scaffold(String agentId, GetAgentScaffoldParams params) {
+      return scaffold(agentId, params, RequestOptions.none());
+    }
+
+    /** {@link AgentsResource#scaffold} with the HTTP status, headers and body. */
+    public RawResponse<byte[]> scaffold(String agentId, GetAgentScaffoldParams params, RequestOptions options) {
+      return core.execute(GET_AGENT_SCAFFOLD, Arrays.asList(agentId), params, options, ResponseDecoder.bytes());
+    }
+
+    public CompletableFuture<RawResponse<byte[]>> scaffoldAsync(String agentId, GetAgentScaffoldParams params) {
+      return scaffoldAsync(agentId, params, RequestOptions.none());
+    }
+
+    public CompletableFuture<RawResponse<byte[]>> scaffoldAsync(String agentId, GetAgentScaffoldParams params, RequestOptions options) {
+      return core.async(() -> scaffold(agentId, params, options));
     }
   }
 }

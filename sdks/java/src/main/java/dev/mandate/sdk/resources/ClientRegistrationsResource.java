@@ -95,7 +95,7 @@ public final class ClientRegistrationsResource {
    * {@code registration_client_uri} (RFC 7592). Refused metadata is {@code invalid_client_metadata}
    * (or {@code invalid_redirect_uri}) per RFC 7591 §3.2.2; a body that does not fit the schema is
    * a {@code VALIDATION_ERROR} problem. Scopes of Mandate's API must be held by the caller (403
-   * {@code SCOPE_NOT_HELD}).
+   * {@code SCOPE_NOT_HELD}). An organization at its {@code activeAgents} quota gets 403 {@code QUOTA_EXCEEDED}.
    *
    * {@code POST /oauth2/register} ({@code registerClient}).
    */

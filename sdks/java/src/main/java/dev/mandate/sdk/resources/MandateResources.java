@@ -27,6 +27,7 @@ public abstract class MandateResources {
   private final ClientRegistrationsResource clientRegistrations;
   private final ApprovalsResource approvals;
   private final ComplianceResource compliance;
+  private final UsageResource usage;
   private final DirectoryResource directory;
   private final IdentityResource identity;
   private final OAuthResource oauth;
@@ -48,6 +49,7 @@ public abstract class MandateResources {
     this.clientRegistrations = new ClientRegistrationsResource(core);
     this.approvals = new ApprovalsResource(core);
     this.compliance = new ComplianceResource(core);
+    this.usage = new UsageResource(core);
     this.directory = new DirectoryResource(core);
     this.identity = new IdentityResource(core);
     this.oauth = new OAuthResource(core);
@@ -72,7 +74,7 @@ public abstract class MandateResources {
     return adminTokens;
   }
 
-  /** Agents: {@code list}, {@code create}, {@code get}, {@code update}, {@code decommission}. */
+  /** Agents: {@code list}, {@code create}, {@code get}, {@code update}, {@code decommission}, {@code scaffold}. */
   public AgentsResource agents() {
     return agents;
   }
@@ -115,6 +117,11 @@ public abstract class MandateResources {
   /** Compliance: {@code report}. */
   public ComplianceResource compliance() {
     return compliance;
+  }
+
+  /** Usage: {@code get}. */
+  public UsageResource usage() {
+    return usage;
   }
 
   /** Directory: {@code list}, {@code get}, {@code card}. */

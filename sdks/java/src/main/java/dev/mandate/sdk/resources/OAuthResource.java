@@ -130,7 +130,9 @@ public final class OAuthResource {
    * registered keys ({@code private_key_jwt}, RFC 7523 §2.2: {@code client_assertion_type} and
    * {@code client_assertion}; see {@code POST /v1/agents/{agentId}/keys}). The access token is a JWT per
    * RFC 9068 with {@code iss}, {@code sub}, {@code aud}, {@code client_id}, {@code iat}, {@code exp}, {@code jti}, {@code scope} and {@code org}.
-   * A suspended or decommissioned agent with a correct secret gets {@code unauthorized_client}.
+   * A suspended or decommissioned agent with a correct secret gets {@code unauthorized_client};
+   * an organization that issued its plan's {@code tokensPerMonth} this month gets 403
+   * {@code quota_exceeded} until the month ends (UTC).
    *
    * **Token exchange** (RFC 8693) is delegation: the authenticated agent (the actor) sends
    * another agent's access token as {@code subject_token} and gets a token to act for it. Its {@code sub}

@@ -188,7 +188,7 @@ public final class OrgsResource {
   /**
    * Update an organization
    *
-   * Changes the name, replaces the metadata, or sets whether every agent must use DPoP.
+   * Changes the name, replaces the metadata, or sets whether every agent must use DPoP. The plan and the quota overrides only the instance administrator may change (403 {@code FORBIDDEN} for an organization's own tokens); a lower quota than what is already used refuses only what comes next.
    *
    * {@code PATCH /v1/orgs/{orgId}} ({@code updateOrg}).
    */

@@ -21,8 +21,10 @@ import dev.mandate.sdk.models.CredentialCreate;
 import dev.mandate.sdk.models.DeviceAuthorizationRequest;
 import dev.mandate.sdk.models.FederationPartnerCreate;
 import dev.mandate.sdk.models.FederationVerifyRequest;
+import dev.mandate.sdk.models.GetAgentScaffoldParams;
 import dev.mandate.sdk.models.GetComplianceReportParams;
 import dev.mandate.sdk.models.GetDeviceVerificationPageParams;
+import dev.mandate.sdk.models.GetUsageParams;
 import dev.mandate.sdk.models.ListAdminTokensParams;
 import dev.mandate.sdk.models.ListAgentKeysParams;
 import dev.mandate.sdk.models.ListAgentsParams;
@@ -145,6 +147,9 @@ public final class OperationTable {
         "decommissionAgent",
         (client, pathArgs, params, options) -> client.agents().withRawResponse().decommission(path(pathArgs, "agentId"), options));
     sync.put(
+        "getAgentScaffold",
+        (client, pathArgs, params, options) -> client.agents().withRawResponse().scaffold(path(pathArgs, "agentId"), params(params, GetAgentScaffoldParams.class), options));
+    sync.put(
         "listCredentials",
         (client, pathArgs, params, options) -> client.credentials().withRawResponse().list(path(pathArgs, "agentId"), params(params, ListCredentialsParams.class), options));
     sync.put(
@@ -228,6 +233,9 @@ public final class OperationTable {
     sync.put(
         "getComplianceReport",
         (client, pathArgs, params, options) -> client.compliance().withRawResponse().report(params(params, GetComplianceReportParams.class), options));
+    sync.put(
+        "getUsage",
+        (client, pathArgs, params, options) -> client.usage().withRawResponse().get(params(params, GetUsageParams.class), options));
     sync.put(
         "listDirectoryAgents",
         (client, pathArgs, params, options) -> client.directory().withRawResponse().list(params(params, ListDirectoryAgentsParams.class), options));
@@ -367,6 +375,9 @@ public final class OperationTable {
         "decommissionAgent",
         (client, pathArgs, params, options) -> client.agents().withRawResponse().decommissionAsync(path(pathArgs, "agentId"), options));
     async.put(
+        "getAgentScaffold",
+        (client, pathArgs, params, options) -> client.agents().withRawResponse().scaffoldAsync(path(pathArgs, "agentId"), params(params, GetAgentScaffoldParams.class), options));
+    async.put(
         "listCredentials",
         (client, pathArgs, params, options) -> client.credentials().withRawResponse().listAsync(path(pathArgs, "agentId"), params(params, ListCredentialsParams.class), options));
     async.put(
@@ -450,6 +461,9 @@ public final class OperationTable {
     async.put(
         "getComplianceReport",
         (client, pathArgs, params, options) -> client.compliance().withRawResponse().reportAsync(params(params, GetComplianceReportParams.class), options));
+    async.put(
+        "getUsage",
+        (client, pathArgs, params, options) -> client.usage().withRawResponse().getAsync(params(params, GetUsageParams.class), options));
     async.put(
         "listDirectoryAgents",
         (client, pathArgs, params, options) -> client.directory().withRawResponse().listAsync(params(params, ListDirectoryAgentsParams.class), options));
