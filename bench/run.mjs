@@ -76,11 +76,15 @@ for (const id of scenarioIds) {
 
 // The whole run is bounded: set-up, every warm-up and measurement, and teardown.
 // Each run's requests are built before it (assertions and DPoP proofs are signed then): up to 10 s more per run.
-const budgetSeconds = 90 + scenarioIds.length * levels.length * (warmup + duration + 5) + 10 * levels.length * scenarioIds.length;
+const budgetSeconds = 120 + scenarioIds.length * levels.length * (warmup + duration + 5) + 10 * levels.length * scenarioIds.length;
 
 const NOISE_CORES = 0.2;
+/** The bench organization's quota overrides: on, and never reached. */
+const UNREACHED_QUOTAS = { activeAgents: 1_000_000, tokensPerMonth: 1_000_000_000_000, apiCallsPerMinute: 100_000_000 };
 const log = (message) => process.stderr.write(`[bench] ${message}\n`);
 let server = null;
+/** A second server process on the same database, without rate limits, for the limits-off scenario. */
+let unlimitedServer = null;
 let resourceServer = null;
 let services = null;
 let workDir = null;
@@ -88,6 +92,8 @@ let workDir = null;
 async function teardown() {
   resourceServer?.kill();
   resourceServer = null;
+  await unlimitedServer?.stop();
+  unlimitedServer = null;
   if (server !== null) {
     const exited = await server.stop();
     log(`server stopped (${exited?.signal ?? `exit ${exited?.code}`})`);
@@ -103,6 +109,7 @@ async function teardown() {
 const watchdog = setTimeout(() => {
   log(`overran its ${budgetSeconds} s bound; stopping`);
   server?.kill();
+  unlimitedServer?.kill();
   resourceServer?.kill();
   if (services?.startedByBench && !args['keep-services']) services.stop();
   process.exit(3);
@@ -111,6 +118,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {
     log(`${signal}: stopping`);
     server?.kill();
+    unlimitedServer?.kill();
     resourceServer?.kill();
     if (services?.startedByBench && !args['keep-services']) services.stop();
     if (workDir !== null) rmSync(workDir, { recursive: true, force: true });
@@ -119,6 +127,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 }
 process.on('exit', () => {
   server?.kill();
+  unlimitedServer?.kill();
   resourceServer?.kill();
 });
 
@@ -148,9 +157,19 @@ async function main() {
   });
   log(`server pid ${server.pid} ready at ${server.baseUrl}`);
 
-  const tenant = await seed(server.baseUrl, server.bootstrapToken);
+  // Quotas on, like rate limits, at levels the load never reaches: every token is counted against them.
+  const tenant = await seed(server.baseUrl, server.bootstrapToken, { name: 'Bench Org', plan: 'pro', quotaOverrides: UNREACHED_QUOTAS });
   await sanityCheck(server.baseUrl, tenant);
-  log(`seeded org ${tenant.orgId}: ${AGENTS} agents with a credential each, ${INTROSPECTED_TOKENS} access tokens`);
+  log(`seeded org ${tenant.orgId} (pro plan): ${AGENTS} agents with a credential each, ${INTROSPECTED_TOKENS} access tokens`);
+  const targets = { server, tenant };
+  if (scenarioIds.some((id) => SCENARIOS[id].on === 'unlimited')) {
+    const unlimitedDir = path.join(workDir, 'unlimited');
+    mkdirSync(unlimitedDir);
+    unlimitedServer = await startServer({ mainJs: MAIN_JS, workDir: unlimitedDir, databaseUrl: services.databaseUrl, redisUrl: services.redisUrl, poolSize, env: { MANDATE_RATE_LIMITS: 'off' }, secrets: server.secrets });
+    const unlimitedTenant = await seed(unlimitedServer.baseUrl, unlimitedServer.bootstrapToken, { name: 'Bench Org (limits off)', plan: 'enterprise' });
+    targets.unlimited = { server: unlimitedServer, tenant: unlimitedTenant };
+    log(`second server pid ${unlimitedServer.pid} without rate limits, org ${unlimitedTenant.orgId} on the enterprise plan`);
+  }
   if (scenarioIds.some((id) => SCENARIOS[id].on === 'resource')) {
     resourceServer = await startResourceServer(path.join(BENCH_DIR, 'lib', 'resource-server.mjs'), tenant.issuer, SCOPE);
     tenant.resource = await seedResource(server.baseUrl, tenant, resourceServer.resource);
@@ -161,12 +180,13 @@ async function main() {
   for (const id of scenarioIds) {
     const scenario = SCENARIOS[id];
     const runs = [];
-    const target = scenario.on === 'resource' ? resourceServer : server;
+    const target = scenario.on === 'resource' ? resourceServer : scenario.on === 'unlimited' ? targets.unlimited.server : server;
+    const loadTenant = scenario.on === 'unlimited' ? targets.unlimited.tenant : tenant;
     for (const connections of levels) {
       log(`${scenario.name}: ${connections} connections, warm-up ${warmup} s`);
-      const warm = await load({ baseUrl: target.baseUrl, scenario, tenant, connections, seconds: warmup });
+      const warm = await load({ baseUrl: target.baseUrl, scenario, tenant: loadTenant, connections, seconds: warmup });
       log(`${scenario.name}: ${connections} connections, measuring ${duration} s`);
-      const run = await load({ baseUrl: target.baseUrl, scenario, tenant, connections, seconds: duration, serverPid: target.pid, database: BENCH_DB });
+      const run = await load({ baseUrl: target.baseUrl, scenario, tenant: loadTenant, connections, seconds: duration, serverPid: target.pid, database: BENCH_DB });
       run.warmup = { seconds: warmup, requestsPerSecond: warm.requestsPerSecond.mean, errors: warm.errors, timeouts: warm.timeouts, non2xx: warm.non2xx, mismatches: warm.mismatches };
       // Another job using the cores during the measurement makes the figure a low estimate.
       run.noisy = run.cpu !== null && run.cpu.other > NOISE_CORES;

@@ -31,8 +31,9 @@ export const SCENARIOS = {
   issuance: {
     name: 'Token issuance',
     call: 'POST /oauth2/token',
-    detail: `client_credentials, scope=${SCOPE}, client_secret_basic; cycles through the seeded agents' credentials`,
+    detail: `client_credentials, scope=${SCOPE}, client_secret_basic; cycles through the seeded agents' credentials. Rate limits on (at rates it does not reach) and the organization on the pro plan with quotas it does not reach, so every request is limited and counted`,
     target: 2000,
+    relativeTo: { scenario: 'issuance-limits-off', atLeast: 0.85 },
     // A 200 that is not a token counts as a mismatch.
     verifyBody: (body) => body.includes('"access_token":"'),
     requests: (tenant) =>
@@ -42,6 +43,15 @@ export const SCENARIOS = {
         headers: { 'content-type': FORM, authorization: basicAuth(credential.clientId, credential.secret) },
         body: `grant_type=client_credentials&scope=${encodeURIComponent(SCOPE)}`,
       })),
+  },
+  'issuance-limits-off': {
+    name: 'Token issuance, limits and quotas off',
+    call: 'POST /oauth2/token',
+    detail: `as "Token issuance", on a second server process with MANDATE_RATE_LIMITS=off and an organization on the enterprise plan (no quota): what the limits and quotas cost`,
+    on: 'unlimited',
+    target: null,
+    verifyBody: (body) => body.includes('"access_token":"'),
+    requests: (tenant) => SCENARIOS.issuance.requests(tenant),
   },
   'issuance-private-key-jwt': {
     name: 'Token issuance, private_key_jwt',

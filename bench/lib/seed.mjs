@@ -55,8 +55,17 @@ export async function seedResource(baseUrl, tenant, url) {
   return { url, bearerTokens, dpop: { tokens: dpopTokens, proof } };
 }
 
-export async function seed(baseUrl, bootstrapToken) {
-  const org = await call(baseUrl, 'POST', '/v1/orgs', { token: bootstrapToken, json: { name: 'Bench Org' } });
+/**
+ * An organization with AGENTS agents, each with a credential and a key. `org` names it and may
+ * give its plan and quota overrides (the server's default plan otherwise).
+ */
+export async function seed(baseUrl, bootstrapToken, org = { name: 'Bench Org' }) {
+  const { id: orgId } = await call(baseUrl, 'POST', '/v1/orgs', { token: bootstrapToken, json: org });
+  return seedOrg(baseUrl, bootstrapToken, orgId);
+}
+
+async function seedOrg(baseUrl, bootstrapToken, orgId) {
+  const org = { id: orgId };
   const { token: adminToken } = await call(baseUrl, 'POST', `/v1/orgs/${org.id}/tokens`, {
     token: bootstrapToken,
     json: { role: 'admin', label: 'bench' },

@@ -41,11 +41,18 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
  * @param {number} options.poolSize     DATABASE_POOL_SIZE
  * @param {string[]} [options.nodeArgs] e.g. ['--cpu-prof', '--cpu-prof-dir=…']
  * @param {Record<string, string>} [options.env] further settings, e.g. MANDATE_WEBHOOK_ALLOWED_HOSTS
+ * @param {object} [options.secrets]    another server's `secrets`, for a second instance of the same deployment
  */
-export async function startServer({ mainJs, workDir, databaseUrl, redisUrl, poolSize, nodeArgs = [], env: extraEnv = {} }) {
+export async function startServer({ mainJs, workDir, databaseUrl, redisUrl, poolSize, nodeArgs = [], env: extraEnv = {}, secrets: shared }) {
   if (!existsSync(mainJs)) throw new Error(`${mainJs} is missing: run "make build" first.`);
   const port = await freePort();
-  const bootstrapToken = `mdt_pat_${randomBytes(32).toString('base64url')}`;
+  // Instances of one deployment share its pepper and key-encryption key (and the first one's bootstrap token is everyone's).
+  const secrets = shared ?? {
+    pepper: randomBytes(32).toString('base64url'),
+    keyEncryptionKey: randomBytes(32).toString('hex'),
+    bootstrapToken: `mdt_pat_${randomBytes(32).toString('base64url')}`,
+  };
+  const { bootstrapToken } = secrets;
   const env = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -55,8 +62,8 @@ export async function startServer({ mainJs, workDir, databaseUrl, redisUrl, pool
     DATABASE_URL: databaseUrl,
     REDIS_URL: redisUrl,
     DATABASE_POOL_SIZE: String(poolSize),
-    MANDATE_SECRET_PEPPER: randomBytes(32).toString('base64url'),
-    MANDATE_KEY_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+    MANDATE_SECRET_PEPPER: secrets.pepper,
+    MANDATE_KEY_ENCRYPTION_KEY: secrets.keyEncryptionKey,
     MANDATE_BOOTSTRAP_TOKEN: bootstrapToken,
     MANDATE_DATA_DIR: path.join(workDir, 'data'),
     LOG_LEVEL: 'warn',
@@ -84,6 +91,7 @@ export async function startServer({ mainJs, workDir, databaseUrl, redisUrl, pool
     port,
     pid: child.pid,
     bootstrapToken,
+    secrets,
     settings: { DATABASE_POOL_SIZE: poolSize, LOG_LEVEL: 'warn', NODE_ENV: 'production', MANDATE_SIGNING_ALG: 'ES256 (default)', ...UNREACHED_RATE_LIMITS, nodeArgs },
     log,
     logFile,
