@@ -78,6 +78,10 @@ test-quickstarts: build ## Every SDK README's install steps and quick start, run
 	@mkdir -p $(RESULTS)
 	node scripts/check-quickstarts.mjs | tee $(RESULTS)/quickstarts.txt
 
+test-scaffolds: build ## Every language's starter project (/scaffold zips), unzipped, built with its own toolchain and run as its README says against a live server
+	@mkdir -p $(RESULTS)
+	node scripts/check-scaffolds.mjs | tee $(RESULTS)/scaffolds.txt
+
 examples/mcp/node_modules/.installed: examples/mcp/package-lock.json examples/mcp/package.json
 	cd examples/mcp && npm ci --no-audit --no-fund
 	@touch $@
@@ -142,8 +146,8 @@ fuzz: build $(FUZZ_VENV)/.installed ## Schemathesis, every check and phase, on b
 	@status=0; $(SERVICES_ENV); node fuzz/run.mjs || status=$$?; \
 	  if [[ "$${KEEP_SERVICES:-0}" != 1 ]]; then bash scripts/services.sh down; fi; exit $$status
 
-test: lint check-generated test-generators test-server test-conformance test-sdk-ts test-sdk-python test-sdk-java test-sdk-go test-sdk-extra test-quickstarts test-examples test-infra ## Everything: lint, generated-file check, every test suite
+test: lint check-generated test-generators test-server test-conformance test-sdk-ts test-sdk-python test-sdk-java test-sdk-go test-sdk-extra test-quickstarts test-scaffolds test-examples test-infra ## Everything: lint, generated-file check, every test suite
 	@status=0; node scripts/test-summary.mjs $(RESULTS)/*.json $(RESULTS)/*.txt || status=$$?; \
 	  if [[ "$${KEEP_SERVICES:-0}" != 1 ]]; then bash scripts/services.sh down; fi; exit $$status
 
-.PHONY: help setup build run admin-token generate check-generated lint services services-down test-generators test-server test-conformance test-sdk-ts test-sdk-python test-sdk-java test-sdk-go test-sdk-extra test-quickstarts test-examples infra-synth test-infra bench bench-events bench-webhooks fuzz test
+.PHONY: help setup build run admin-token generate check-generated lint services services-down test-generators test-server test-conformance test-sdk-ts test-sdk-python test-sdk-java test-sdk-go test-sdk-extra test-quickstarts test-scaffolds test-examples infra-synth test-infra bench bench-events bench-webhooks fuzz test

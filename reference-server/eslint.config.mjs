@@ -2,7 +2,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'jest.config.js', 'eslint.config.mjs'] },
+  // scaffold/ holds starter-project templates: code for the projects' own toolchains, not the server's.
+  { ignores: ['dist/**', 'scaffold/**', 'jest.config.js', 'eslint.config.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -43,7 +43,8 @@ export function quickstartSteps(markdown) {
   return steps;
 }
 
-function run(script, cwd, env, label) {
+/** Runs one sh block in bash -euo pipefail; resolves { ok, detail, output } (output: its last 8000 characters). */
+export function run(script, cwd, env, label) {
   return new Promise((resolveRun) => {
     const child = spawn('bash', ['-euo', 'pipefail', '-c', script], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -61,7 +62,7 @@ function run(script, cwd, env, label) {
 }
 
 /** The environment of a reader who followed the main README: its toolchains, none of our variables. */
-function readerEnvironment(server, organization) {
+export function readerEnvironment(server, organization) {
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('MANDATE_')));
   return {
     ...env,
@@ -72,7 +73,7 @@ function readerEnvironment(server, organization) {
   };
 }
 
-async function createOrganization(server, name) {
+export async function createOrganization(server, name) {
   const response = await fetch(`${server.baseUrl}/v1/orgs`, {
     method: 'POST',
     headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },

@@ -10,6 +10,8 @@ import { MemoryCache } from './cache/memory-cache';
 import { RedisCache } from './cache/redis-cache';
 import { RateLimits } from './http/rate-limits';
 import { directoryHandlers } from './http/handlers/directory';
+import { usageHandlers } from './http/handlers/usage';
+import { MonthlyTokenQuota, OrgPlans } from './domain/quotas';
 import { complianceHandlers } from './http/handlers/compliance';
 import type { Config } from './config';
 import { SecretHasher } from './domain/secrets';
@@ -28,7 +30,7 @@ import { bearerAuthenticator } from './http/authenticate';
 import { auditHandlers, keyHandlers } from './http/handlers/keys-and-audit';
 import { oauthHandlers } from './http/oauth';
 import { type OpenApiDocument as ReferenceDocument, renderApiReference } from './http/docs-page';
-import { agentHandlers, credentialHandlers } from './http/handlers/agents';
+import { agentHandlers, agentScaffoldHandlers, credentialHandlers } from './http/handlers/agents';
 import { agentKeyHandlers } from './http/handlers/agent-keys';
 import { delegationHandlers } from './http/handlers/delegations';
 import { EVENT_STREAM_DEFAULTS, eventHandlers } from './http/handlers/events';
@@ -204,7 +206,9 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
           ? new DeliveryThread(recordAudit, deliveryMetrics, logger)
           : new DeliveryWorker(db, keyEncryption, deliverySettings(config), recordAudit, deliveryMetrics, logger);
     watchOutbox(metrics, () => db.ownerTransaction((sql) => webhookOutbox.queue(sql)));
-    const tokens = new AccessTokens(keys, config.issuer, config.accessTokenTtlSeconds);
+    const plans = new OrgPlans(db, config.plans);
+    const monthlyTokens = new MonthlyTokenQuota(db, plans);
+    const tokens = new AccessTokens(keys, config.issuer, config.accessTokenTtlSeconds, monthlyTokens);
     const { roles, scopes } = roleScopes(document);
     const validator = new RequestValidator(document, operations);
     const bodyLimits = { bytes: config.bodyLimitBytes, timeoutMs: config.bodyTimeoutMs };
@@ -226,6 +230,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
       {
         ...orgHandlers,
         ...agentHandlers,
+        ...agentScaffoldHandlers(config.issuer),
         ...credentialHandlers,
         ...agentKeyHandlers,
         ...delegationHandlers,
@@ -236,6 +241,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
         ...webhookHandlers(webhookPolicy),
         ...trustPolicyHandlers({ checkIssuer: checkIssuerUrl }),
         ...approvalHandlers,
+        ...usageHandlers,
         ...complianceHandlers({ policy: config.compliance, keyEncryptionKey: config.keyEncryptionKey === null ? 'embedded' : 'configured' }),
         ...clientRegistrationHandlers(config.issuer),
         ...federationHandlers(issuerKeys, checkIssuerUrl),
@@ -277,7 +283,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
         authenticator: bearer,
         validator,
         bodyLimits,
-        services: { hasher, metrics, keys, tokenState, adminTokens, mandateScopes: scopes, authenticator: bearer },
+        services: { hasher, metrics, keys, tokenState, adminTokens, mandateScopes: scopes, authenticator: bearer, plans },
         issuer: config.issuer,
         rateLimits,
       },
@@ -294,6 +300,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
     };
     const timers = [setInterval(maintain, MAINTENANCE_INTERVAL_MS), setInterval(warm, CACHE_WARM_INTERVAL_MS)];
     deliveries.start();
+    monthlyTokens.start();
     for (const timer of timers) timer.unref();
 
     const app = new Koa({ proxy: false });
@@ -320,6 +327,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
         for (const timer of timers) clearInterval(timer);
         feed.close();
         await deliveries.stop();
+        await monthlyTokens.stop();
         await audit.close();
         await Promise.allSettled([db.close(), openedCache.close()]);
       },

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { PLANS, type PlanSettings, parsePlanQuotas } from './domain/plans';
 import { type AllowList, parseAllowList } from './net/ssrf';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -59,6 +60,8 @@ export interface Config {
   compliance: { credentialMaxAgeDays: number; signingKeyMaxAgeDays: number; adminTokenUnusedDays: number };
   /** Rate limits (requests a minute), shared by all instances through Redis. */
   rateLimits: RateLimitSettings;
+  /** The plans' quotas, and the plan of a new organization. */
+  plans: PlanSettings;
   /** The most actors a delegation chain (token exchange) may have. */
   delegationMaxDepth: number;
   /** How long one event stream connection lasts before the client is made to resume. */
@@ -170,6 +173,10 @@ export function loadConfig(env: Env = process.env): Config {
       apiPerCaller: reader.integer('MANDATE_RATE_LIMIT_API_PER_CALLER', 6000, 1, 100_000_000),
       registrationPerAddress: reader.integer('MANDATE_RATE_LIMIT_REGISTRATION_PER_ADDRESS', 60, 1, 100_000_000),
       directoryPerAddress: reader.integer('MANDATE_RATE_LIMIT_DIRECTORY_PER_ADDRESS', 600, 1, 100_000_000),
+    },
+    plans: {
+      defaultPlan: reader.oneOf('MANDATE_DEFAULT_PLAN', PLANS, 'enterprise'),
+      quotas: parsePlanQuotas(reader.isUnset('MANDATE_PLAN_QUOTAS') ? null : reader.string('MANDATE_PLAN_QUOTAS', ''), problems),
     },
     device: {
       codeTtlSeconds: reader.integer('MANDATE_DEVICE_CODE_TTL_SECONDS', 600, 60, 86_400),

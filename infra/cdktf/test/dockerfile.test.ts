@@ -47,6 +47,10 @@ describe("reference-server/Dockerfile", () => {
       expect({ source, shipped: shipped.length > 0 }).toEqual({ source, shipped: true });
       if (!fs.statSync(abs).isDirectory()) expect({ source, included: isIncluded(rules, source) }).toEqual({ source, included: true });
     }
+    // Every starter template ships, its .env.example (names, no secret) despite the .env.* rule.
+    const templates = filesUnder(ROOT, path.join(ROOT, "reference-server/scaffold"));
+    expect(templates.filter((f) => f.endsWith("/.env.example")).length).toBe(4);
+    expect(templates.filter((f) => !isIncluded(rules, f))).toEqual([]);
   });
 
   it("starts the server exactly like `npm start` in the workspace", () => {
@@ -78,9 +82,10 @@ describe("reference-server/Dockerfile", () => {
     expect(path.posix.resolve(runtime.workdir, entry)).toBe(`${distCopy!.destination}/main.js`);
   });
 
-  it("puts migrations and the bundled spec where the server reads them", () => {
+  it("puts migrations, the starter templates and the bundled spec where the server reads them", () => {
     const dest = (source: string): string | undefined => runtime.copies.find((c) => !c.from && c.sources.includes(source))?.destination;
     expect(dest("reference-server/migrations")).toBe(path.posix.join(runtime.workdir, "migrations"));
+    expect(dest("reference-server/scaffold")).toBe(path.posix.join(runtime.workdir, "scaffold"));
     // The server reads ../../spec/dist/openapi.json relative to its compiled dist/ folder.
     expect(dest("spec/dist/openapi.json")).toBe(path.posix.resolve(runtime.workdir, "dist", "../../spec/dist/openapi.json"));
   });

@@ -118,6 +118,8 @@ export class AccessTokens {
     private readonly keys: SigningKeys,
     private readonly issuer: string,
     private readonly ttlSeconds: number,
+    /** Every token of every grant passes the organization's monthly quota first. */
+    private readonly quota: { admit(orgId: string): Promise<void> } = { admit: () => Promise.resolve() },
   ) {}
 
   /**
@@ -132,6 +134,7 @@ export class AccessTokens {
     /** The thumbprint of the DPoP key to bind the token to. */
     jkt?: string,
   ): Promise<{ token: string; claims: AccessTokenClaims }> {
+    await this.quota.admit(subject.orgId);
     const key = await this.keys.current();
     const iat = Math.floor(Date.now() / 1000);
     const claims: AccessTokenClaims = {

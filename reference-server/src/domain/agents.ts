@@ -1,4 +1,5 @@
 import type { Sql } from '../store/database';
+import type { OrgPlans } from './quotas';
 import { type AgentFields, type AgentFilters, type AgentRecord, type AgentStatus, agentStore } from '../store/agents';
 import { credentialStore } from '../store/credentials';
 import type { PageRequest } from '../store/page';
@@ -41,8 +42,13 @@ function withStatus(agent: AgentRecord, status: 'active' | 'suspended' | undefin
   return status === 'suspended' ? { ...agent, status, suspendedAt: now } : { ...agent, status, suspendedAt: null };
 }
 
+/** The check of the organization's `activeAgents` quota (OrgPlans). */
+export type AgentQuota = Pick<OrgPlans, 'admitAgent'>;
+
 export const agentService = {
-  create(sql: Sql, orgId: string, input: AgentInput): Promise<AgentRecord> {
+  /** Registers an agent, within the organization's `activeAgents` quota. */
+  async create(sql: Sql, orgId: string, input: AgentInput, quota: AgentQuota): Promise<AgentRecord> {
+    await quota.admitAgent(sql, orgId);
     return guardName(input.name, () =>
       agentStore.insert(sql, {
         id: newId('agt'),

@@ -4,7 +4,7 @@ import { type ApprovalRecord, type NewApproval, approvalStore } from '../store/a
 import type { Sql } from '../store/database';
 import type { PageRequest } from '../store/page';
 import { publicKeyOf } from './agent-keys';
-import { agentService, requireGrantable } from './agents';
+import { type AgentQuota, agentService, requireGrantable } from './agents';
 import type { SecretRequester } from './credentials';
 import { badRequest, conflict, fail, notFound } from './errors';
 import { newId } from './ids';
@@ -100,7 +100,7 @@ export const approvalService = {
    * scopes as its allowed scopes and the proved key registered; an authentication needs its
    * agent still active.
    */
-  async approve(sql: Sql, orgId: string, id: string, input: ApprovalGrantInput, decider: Decider): Promise<Approved> {
+  async approve(sql: Sql, orgId: string, id: string, input: ApprovalGrantInput, decider: Decider, quota: AgentQuota): Promise<Approved> {
     const approval = await pendingForDecision(sql, orgId, id);
     const scopes = grantedScopes(approval, input.scopes);
     requireGrantable(scopes, decider.scopes, decider.mandateScopes);
@@ -108,7 +108,7 @@ export const approvalService = {
     let createdAgentId: string | null = null;
     let addedKeyId: string | null = null;
     if (approval.kind === 'registration') {
-      const agent = await agentService.create(sql, orgId, { name: approval.name, agentType: 'autonomous', allowedScopes: scopes, trustLevel: input.trustLevel ?? 'unknown' });
+      const agent = await agentService.create(sql, orgId, { name: approval.name, agentType: 'autonomous', allowedScopes: scopes, trustLevel: input.trustLevel ?? 'unknown' }, quota);
       agentId = createdAgentId = agent.id;
       if (approval.publicJwk !== null) {
         const key = await publicKeyOf(approval.publicJwk);

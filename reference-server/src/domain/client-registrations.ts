@@ -4,7 +4,7 @@ import type { AgentRecord } from '../store/agents';
 import type { Sql } from '../store/database';
 import { type RegistrationRecord, registrationStore } from '../store/client-registrations';
 import { MAX_AGENT_KEYS, type PublicKey, publicKeyOf } from './agent-keys';
-import { agentService, requireGrantable } from './agents';
+import { type AgentQuota, agentService, requireGrantable } from './agents';
 import { type SecretRequester, credentialService } from './credentials';
 import { ApiError } from './errors';
 import { newId } from './ids';
@@ -128,7 +128,7 @@ export interface Registered {
 
 export const clientRegistrationService = {
   /** Creates the agent, its secret or keys, and the registration with its access token. */
-  async register(sql: Sql, orgId: string, metadata: ClientMetadata, requester: SecretRequester, hasher: SecretHasher): Promise<Registered> {
+  async register(sql: Sql, orgId: string, metadata: ClientMetadata, requester: SecretRequester, hasher: SecretHasher, quota: AgentQuota): Promise<Registered> {
     requireGrantable(metadata.scopes, requester.scopes, requester.mandateScopes);
     const agent = await agentService.create(sql, orgId, {
       name: metadata.name,
@@ -136,7 +136,7 @@ export const clientRegistrationService = {
       allowedScopes: metadata.scopes,
       version: metadata.softwareVersion,
       owner: metadata.contacts[0] ?? null,
-    });
+    }, quota);
     let clientSecret: string | null = null;
     if (metadata.authMethod === 'private_key_jwt') {
       for (const key of metadata.keys) await agentKeyStore.insert(sql, { id: newId('akey'), orgId, agentId: agent.id, label: 'client registration', ...key });

@@ -1,4 +1,5 @@
 import type { Cache } from '../cache/cache';
+import { isUnstorable } from './text';
 import type { Database } from '../store/database';
 import { OAuthError, invalidClient } from './oauth-errors';
 import type { SecretHasher } from './secrets';
@@ -69,7 +70,11 @@ export class ClientAuthenticator {
       row.revoked_at !== null ||
       (row.expires_at !== null && row.expires_at.getTime() <= now)
     ) {
-      throw new ClientAuthenticationFailed(invalidClient(), { orgId: null, agentId: null });
+      // Every failure looks the client id up, known or not, so the answer's timing tells nothing
+      // (an id PostgreSQL cannot store is no agent's).
+      const [agent] = await this.db.callFunction<{ org_id: string | null }>('SELECT * FROM mandate_org_of_agent($1)', [isUnstorable(clientId) ? '' : clientId]);
+      const orgId = agent?.org_id ?? null;
+      throw new ClientAuthenticationFailed(invalidClient(), { orgId, agentId: orgId === null ? null : clientId });
     }
     if (row.agent_status !== 'active') {
       throw new ClientAuthenticationFailed(new OAuthError('unauthorized_client', `The agent is ${row.agent_status}.`), {

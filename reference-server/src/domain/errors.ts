@@ -17,6 +17,8 @@ export class ApiError extends Error {
     detail: string,
     readonly errors: FieldProblem[] = [],
     readonly headers: Record<string, string> = {},
+    /** Extension members of the problem document (RFC 9457 §3.2), such as `quota`. */
+    readonly extensions: Record<string, unknown> = {},
   ) {
     super(detail);
     this.name = 'ApiError';

@@ -4,12 +4,15 @@ import { type OrgLock, type OrgRecord, orgStore } from '../store/orgs';
 import type { PageRequest } from '../store/page';
 import { conflict, fail, forbidden, notFound } from './errors';
 import { newId } from './ids';
+import type { Plan, QuotaOverrides } from './plans';
 import type { Principal } from './principal';
 
 export interface OrgInput {
   name: string;
   metadata?: Record<string, string>;
   dpopRequired?: boolean;
+  plan?: Plan;
+  quotaOverrides?: QuotaOverrides;
 }
 
 const orgNotFound = (id: string) => notFound('ORG_NOT_FOUND', `No organization ${id}.`);
@@ -20,10 +23,24 @@ function requireInstanceAdmin(principal: Principal, action: string): void {
   }
 }
 
+/** An organization's plan and quotas are the operator's to set, not the organization's own. */
+function requirePlanChangeAllowed(principal: Principal, changes: Partial<OrgInput>): void {
+  if (principal.orgId !== null && (changes.plan !== undefined || changes.quotaOverrides !== undefined)) {
+    throw forbidden('FORBIDDEN', "Only the instance administrator can change an organization's plan or quotas.");
+  }
+}
+
 export const orgService = {
-  create(sql: Sql, principal: Principal, input: OrgInput): Promise<OrgRecord> {
+  create(sql: Sql, principal: Principal, input: OrgInput, defaultPlan: Plan): Promise<OrgRecord> {
     requireInstanceAdmin(principal, 'create');
-    return orgStore.insert(sql, { id: newId('org'), name: input.name, metadata: input.metadata ?? {}, dpopRequired: input.dpopRequired ?? false });
+    return orgStore.insert(sql, {
+      id: newId('org'),
+      name: input.name,
+      metadata: input.metadata ?? {},
+      dpopRequired: input.dpopRequired ?? false,
+      plan: input.plan ?? defaultPlan,
+      quotaOverrides: input.quotaOverrides ?? {},
+    });
   },
 
   /** Row-level security narrows this to the caller's organization unless it is the instance admin. */
@@ -35,7 +52,8 @@ export const orgService = {
     return (await orgStore.find(sql, id)) ?? fail(orgNotFound(id));
   },
 
-  async update(sql: Sql, id: string, changes: Partial<OrgInput>): Promise<OrgRecord> {
+  async update(sql: Sql, principal: Principal, id: string, changes: Partial<OrgInput>): Promise<OrgRecord> {
+    requirePlanChangeAllowed(principal, changes);
     return (await orgStore.update(sql, id, changes)) ?? fail(orgNotFound(id));
   },
 

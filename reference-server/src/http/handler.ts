@@ -1,6 +1,7 @@
 import type { EpochCache } from '../cache/epoch-cache';
 import type { Authenticator } from './authenticate';
 import type { Principal } from '../domain/principal';
+import type { OrgPlans } from '../domain/quotas';
 import type { SecretHasher } from '../domain/secrets';
 import type { SigningKeys } from '../domain/signing-keys';
 import type { TokenState } from '../domain/token-state';
@@ -38,6 +39,8 @@ export interface Call {
     mandateScopes: ReadonlySet<string>;
     /** Re-checks a credential for answers that outlive their request (event streams). */
     authenticator: Authenticator;
+    /** Organizations' plans and quotas. */
+    plans: OrgPlans;
   };
 }
 

@@ -145,7 +145,7 @@ async function oauthErrors(ctx: Context, work: () => Promise<void>): Promise<voi
     if (!(error instanceof OAuthError)) throw error;
     ctx.status = error.status;
     if (error.status === 401) ctx.set('WWW-Authenticate', 'Basic realm="mandate"');
-    ctx.body = { error: error.error, error_description: error.message };
+    ctx.body = { error: error.error, error_description: error.message, ...error.extensions };
   }
 }
 

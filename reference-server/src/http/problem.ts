@@ -13,5 +13,6 @@ export function problemBody(error: ApiError, instance: string, requestId: string
     code: error.code,
     requestId,
     ...(error.errors.length > 0 ? { errors: error.errors } : {}),
+    ...error.extensions,
   };
 }

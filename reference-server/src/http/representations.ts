@@ -1,3 +1,4 @@
+import type { Quotas } from '../domain/plans';
 import { lifecycleStatus } from '../domain/expiry';
 import type { AdminTokenRecord } from '../store/admin-tokens';
 import type { AgentRecord } from '../store/agents';
@@ -15,11 +16,14 @@ import type { TrustPolicyRecord } from '../store/trust-policies';
 /** Records as the API shows them (the spec's schemas): camelCase, RFC 3339 times. */
 const time = (value: Date | null): string | null => (value === null ? null : value.toISOString());
 
-export const orgJson = (org: OrgRecord) => ({
+export const orgJson = (org: OrgRecord, quotas: Quotas) => ({
   id: org.id,
   name: org.name,
   metadata: org.metadata,
   dpopRequired: org.dpopRequired,
+  plan: org.plan,
+  quotas,
+  quotaOverrides: org.quotaOverrides,
   createdAt: org.createdAt.toISOString(),
   updatedAt: org.updatedAt.toISOString(),
 });

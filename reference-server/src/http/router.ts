@@ -7,6 +7,7 @@ import type { Principal } from '../domain/principal';
 import type { Database, Sql, TenantContext } from '../store/database';
 import { idempotencyStore } from '../store/idempotency';
 import { orgService } from '../domain/orgs';
+import { apiCallsExceeded } from '../domain/plans';
 import { type AuditEntry, type RequestInfo, appendEvents } from '../domain/audit';
 import { IDEMPOTENCY_HEADER, ORGANIZATION_HEADER, type Operation } from '../spec/operations';
 import type { RequestValidator } from '../spec/validator';
@@ -97,9 +98,14 @@ function authenticate(operation: Operation, deps: RouterDeps): Middleware {
   };
 }
 
+/** The rate limit policy of an organization's `apiCallsPerMinute` quota. */
+const ORG_API_POLICY = 'org-api';
+
 /**
  * The management API's rate limits: per caller (an admin token, or an agent whatever access
  * token it holds), counted once the caller is known; dynamic registration also per address.
+ * The organization's plan paces all its callers together (`apiCallsPerMinute`); the instance
+ * administrator is not on any organization's plan.
  */
 function limit(operation: Operation, deps: RouterDeps): Middleware {
   const { apiPerCaller, registrationPerAddress } = deps.rateLimits.policies;
@@ -108,7 +114,15 @@ function limit(operation: Operation, deps: RouterDeps): Middleware {
     const principal = principalOf(ctx);
     const limits = [{ policy: apiPerCaller, key: `${principal.kind}:${principal.id}` }];
     if (perAddress !== null) limits.push({ policy: perAddress, key: ctx.ip });
-    await deps.rateLimits.enforce(ctx, limits, rateLimited);
+    const { orgId } = principal;
+    if (orgId !== null) {
+      const perOrg = (await deps.services.plans.current(orgId)).quotas.apiCallsPerMinute;
+      if (perOrg !== null) limits.push({ policy: { name: ORG_API_POLICY, perMinute: perOrg }, key: orgId });
+    }
+    await deps.rateLimits.enforce(ctx, limits, (verdict) => {
+      const byPlan = verdict.states.find((state) => state.refused && state.policy.name === ORG_API_POLICY);
+      return byPlan === undefined ? rateLimited(verdict) : apiCallsExceeded(byPlan.policy.perMinute, verdict.retryAfterSeconds, Date.now());
+    });
     await next();
   };
 }

@@ -1,3 +1,4 @@
+import type { Plan, QuotaOverrides } from '../domain/plans';
 import type { Sql } from './database';
 import { type PageRequest, pageParams, toPage } from './page';
 
@@ -6,19 +7,30 @@ export interface OrgRecord {
   name: string;
   metadata: Record<string, string>;
   dpopRequired: boolean;
+  plan: Plan;
+  quotaOverrides: QuotaOverrides;
   createdAt: Date;
   updatedAt: Date;
 }
 
 export type OrgLock = 'none' | 'write' | 'delete';
 
-const COLUMNS = `id, name, metadata, dpop_required AS "dpopRequired", created_at AS "createdAt", updated_at AS "updatedAt"`;
+const COLUMNS = `id, name, metadata, dpop_required AS "dpopRequired", plan, quota_overrides AS "quotaOverrides", created_at AS "createdAt", updated_at AS "updatedAt"`;
+
+/** What a new organization is made of; what an update may change. */
+export interface OrgFields {
+  name: string;
+  metadata: Record<string, string>;
+  dpopRequired: boolean;
+  plan: Plan;
+  quotaOverrides: QuotaOverrides;
+}
 
 export const orgStore = {
-  async insert(sql: Sql, org: { id: string; name: string; metadata: Record<string, string>; dpopRequired: boolean }): Promise<OrgRecord> {
+  async insert(sql: Sql, org: OrgFields & { id: string }): Promise<OrgRecord> {
     const [row] = await sql.query<OrgRecord>(
-      `INSERT INTO orgs (id, name, metadata, dpop_required) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
-      [org.id, org.name, JSON.stringify(org.metadata), org.dpopRequired],
+      `INSERT INTO orgs (id, name, metadata, dpop_required, plan, quota_overrides) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
+      [org.id, org.name, JSON.stringify(org.metadata), org.dpopRequired, org.plan, JSON.stringify(org.quotaOverrides)],
     );
     return row as OrgRecord;
   },
@@ -37,12 +49,19 @@ export const orgStore = {
     return toPage(rows, page);
   },
 
-  async update(sql: Sql, id: string, changes: { name?: string; metadata?: Record<string, string>; dpopRequired?: boolean }): Promise<OrgRecord | null> {
+  async update(sql: Sql, id: string, changes: Partial<OrgFields>): Promise<OrgRecord | null> {
     const [row] = await sql.query<OrgRecord>(
       `UPDATE orgs SET name = COALESCE($2, name), metadata = COALESCE($3::jsonb, metadata), dpop_required = COALESCE($4, dpop_required),
-       updated_at = now()
+       plan = COALESCE($5, plan), quota_overrides = COALESCE($6::jsonb, quota_overrides), updated_at = now()
        WHERE id = $1 AND deleted_at IS NULL RETURNING ${COLUMNS}`,
-      [id, changes.name ?? null, changes.metadata === undefined ? null : JSON.stringify(changes.metadata), changes.dpopRequired ?? null],
+      [
+        id,
+        changes.name ?? null,
+        changes.metadata === undefined ? null : JSON.stringify(changes.metadata),
+        changes.dpopRequired ?? null,
+        changes.plan ?? null,
+        changes.quotaOverrides === undefined ? null : JSON.stringify(changes.quotaOverrides),
+      ],
     );
     return row ?? null;
   },

@@ -95,6 +95,12 @@ async function delegationOf(api: Api): Promise<string> {
   return claimsOf(exchanged.body.access_token as string).delegation_id as string;
 }
 
+/** A value the schema accepts: its example, or the first value of its enum. */
+function sampleValue(schema: Record<string, unknown>): string {
+  const value = schema.example ?? (Array.isArray(schema.enum) ? (schema.enum as unknown[])[0] : undefined);
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : '';
+}
+
 /** A well-formed call of `operationId` aimed at the resources named by `ids`. */
 export function requestFor(operationId: string, ids: Ids): CallOptions {
   const operation = operations.find((o) => o.operationId === operationId);
@@ -102,6 +108,9 @@ export function requestFor(operationId: string, ids: Ids): CallOptions {
   const values = ids as unknown as Record<string, string>;
   const pathParams = Object.fromEntries(operation.parameters.filter((p) => p.location === 'path').map((p) => [p.name, values[p.name] ?? '']));
   const headers: Record<string, string> = operation.orgScoped ? { 'Mandate-Organization': ids.orgId } : {};
+  // A required query parameter gets its example, or the first value of its enum (a starter's language).
+  const required = operation.parameters.filter((p) => p.location === 'query' && p.required);
+  const query = Object.fromEntries(required.map((p) => [p.name, sampleValue(p.schema)]));
   const body = exampleBody(operationId);
-  return { path: pathParams, headers, ...(body === undefined ? {} : { body }) };
+  return { path: pathParams, headers, ...(required.length === 0 ? {} : { query }), ...(body === undefined ? {} : { body }) };
 }

@@ -668,10 +668,11 @@ describe('renderApiReference on the bundled Mandate spec', () => {
   const responseNames = Object.keys(spec.components?.responses ?? {});
   const operationsMarkup = real.slice(real.indexOf('<article class="op"'), real.indexOf('<section class="responses"'));
 
-  it('stays under 14 KB per operation', () => {
+  it('stays under 15 KB per operation', () => {
     // It was about 45 KB per operation while every operation repeated the shared error responses in full;
-    // the federation and approval schemas, documented at length, brought it from 12.x to 13.3 KB.
-    expect(Buffer.byteLength(real, 'utf8')).toBeLessThan(14_000 * operationIds(spec).length);
+    // the federation and approval schemas, documented at length, brought it from 12.x to 13.3 KB, and
+    // the plans, quotas and usage schemas to 14.2 KB.
+    expect(Buffer.byteLength(real, 'utf8')).toBeLessThan(15_000 * operationIds(spec).length);
   });
 
   it('gives every operation and every shared response exactly one anchor', () => {

@@ -4,7 +4,7 @@ import { agentKeyHandlers } from '../../src/http/handlers/agent-keys';
 import { delegationHandlers } from '../../src/http/handlers/delegations';
 import { directoryHandlers } from '../../src/http/handlers/directory';
 import { complianceHandlers } from '../../src/http/handlers/compliance';
-import { agentHandlers, credentialHandlers } from '../../src/http/handlers/agents';
+import { agentHandlers, agentScaffoldHandlers, credentialHandlers } from '../../src/http/handlers/agents';
 import { eventHandlers } from '../../src/http/handlers/events';
 import { identityHandlers } from '../../src/http/handlers/identity';
 import { webhookHandlers } from '../../src/http/handlers/webhooks';
@@ -14,6 +14,7 @@ import { approvalHandlers } from '../../src/http/handlers/approvals';
 import { clientRegistrationHandlers, registrationManagementHandlers } from '../../src/http/handlers/client-registration';
 import { auditHandlers, keyHandlers } from '../../src/http/handlers/keys-and-audit';
 import { orgHandlers } from '../../src/http/handlers/orgs';
+import { usageHandlers } from '../../src/http/handlers/usage';
 import { checkCoverage } from '../../src/http/router';
 import { listOperations, loadSpec, roleScopes } from '../../src/spec/operations';
 
@@ -23,12 +24,14 @@ const PUBLIC_OPERATIONS = ['getHealth', 'getReadiness', 'getMetrics', 'getOpenAp
 const OAUTH_OPERATIONS = ['issueToken', 'requestDeviceAuthorization', 'introspectToken', 'revokeToken', 'getAuthorizationServerMetadata', 'getOpenIdConfiguration', 'getJwks'];
 const implemented = [
   ...Object.keys({ ...orgHandlers, ...agentHandlers, ...credentialHandlers, ...agentKeyHandlers, ...delegationHandlers, ...keyHandlers, ...auditHandlers }),
+  ...Object.keys(agentScaffoldHandlers('http://localhost')),
   ...Object.keys(eventHandlers(undefined as never)),
   ...Object.keys(identityHandlers('http://localhost', undefined as never).handlers),
   ...Object.keys(identityHandlers('http://localhost', undefined as never).publicHandlers),
   ...Object.keys(webhookHandlers(undefined as never)),
   ...Object.keys(trustPolicyHandlers(undefined as never)),
   ...Object.keys(approvalHandlers),
+  ...Object.keys(usageHandlers),
   ...Object.keys(complianceHandlers(undefined as never)),
   ...Object.keys(clientRegistrationHandlers('http://localhost')),
   ...Object.keys(registrationManagementHandlers(undefined as never)),

@@ -1,5 +1,7 @@
 import { type AgentChanges, type AgentInput, agentService, requireGrantable } from '../../domain/agents';
 import { type CredentialInput, credentialService } from '../../domain/credentials';
+import { ApiError, badRequest } from '../../domain/errors';
+import { type ScaffoldTemplates, buildScaffold, isScaffoldLanguage, loadScaffoldTemplates } from '../../domain/scaffold';
 import type { AgentFilters } from '../../store/agents';
 import { type AuditIntent, type Handler, agentIdOf, orgOf, pageOf, pageReply, requesterOf } from '../handler';
 import { agentJson, credentialJson } from '../representations';
@@ -12,7 +14,7 @@ export const agentHandlers: Record<string, Handler> = {
   async createAgent(call) {
     const input = call.body as AgentInput;
     requireGrantable(input.allowedScopes, call.principal.scopes, call.services.mandateScopes);
-    const agent = await agentService.create(call.sql, orgOf(call), input);
+    const agent = await agentService.create(call.sql, orgOf(call), input, call.services.plans);
     call.services.metrics.agentsRegistered.inc();
     return { status: 201, body: agentJson(agent), audit: [{ action: 'agent.created', target: agentTarget(agent.id), metadata: { name: agent.name } }] };
   },
@@ -52,6 +54,31 @@ export const agentHandlers: Record<string, Handler> = {
     };
   },
 };
+
+/**
+ * Starter projects (a zip per language): templates are read once, here, and every project
+ * calls this server at `baseUrl` (its issuer) unless MANDATE_BASE_URL says otherwise.
+ */
+export function agentScaffoldHandlers(baseUrl: string, templates: ScaffoldTemplates = loadScaffoldTemplates()): Record<string, Handler> {
+  return {
+    async getAgentScaffold(call) {
+      const language = call.query.language;
+      // The router already refused any other value (the spec's enum); this narrows the type.
+      if (!isScaffoldLanguage(language)) throw badRequest('VALIDATION_ERROR', 'query.language must be one of typescript, python, go, java');
+      const agent = await agentService.get(call.sql, orgOf(call), agentIdOf(call));
+      if (agent.status === 'decommissioned') {
+        throw new ApiError(410, 'AGENT_DECOMMISSIONED', 'Gone', `Agent ${agent.id} is decommissioned; it has no starter project.`);
+      }
+      const project = buildScaffold(templates[language], agent, baseUrl);
+      return {
+        status: 200,
+        type: 'application/zip',
+        body: Buffer.from(project.zip),
+        headers: { 'Content-Disposition': `attachment; filename="${project.filename}"` },
+      };
+    },
+  };
+}
 
 export const credentialHandlers: Record<string, Handler> = {
   async createCredential(call) {

@@ -17,7 +17,7 @@ export const approvalHandlers: Record<string, Handler> = {
     return { status: 200, body: approvalJson(await approvalService.get(call.sql, orgOf(call), approvalIdOf(call))) };
   },
   async approveApproval(call) {
-    const { approval, createdAgentId, addedKeyId } = await approvalService.approve(call.sql, orgOf(call), approvalIdOf(call), call.body as ApprovalGrantInput, deciderOf(call));
+    const { approval, createdAgentId, addedKeyId } = await approvalService.approve(call.sql, orgOf(call), approvalIdOf(call), call.body as ApprovalGrantInput, deciderOf(call), call.services.plans);
     const audit: AuditIntent[] = [];
     if (createdAgentId !== null) audit.push({ action: 'agent.created', target: { type: 'agent', id: createdAgentId }, metadata: { name: approval.name, via: 'approval', approvalId: approval.id } });
     if (addedKeyId !== null) audit.push({ action: 'agent_key.added', target: { type: 'agent_key', id: addedKeyId }, metadata: { agentId: createdAgentId, thumbprint: approval.keyThumbprint } });

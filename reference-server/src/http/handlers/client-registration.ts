@@ -30,7 +30,7 @@ export function clientRegistrationHandlers(issuer: string): Record<string, Handl
         if (error instanceof RegistrationRefused) return { status: 400, body: refusal(error), headers: NO_STORE };
         throw error;
       }
-      const registered = await clientRegistrationService.register(call.sql, orgOf(call), metadata, requesterOf(call), call.services.hasher);
+      const registered = await clientRegistrationService.register(call.sql, orgOf(call), metadata, requesterOf(call), call.services.hasher, call.services.plans);
       const { agent, registration, clientSecret, registrationToken } = registered;
       const secret = clientSecret === null ? {} : { client_secret: clientSecret, client_secret_expires_at: 0 };
       return {

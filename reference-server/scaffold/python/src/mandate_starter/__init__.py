@@ -1,0 +1,1 @@
+"""A starter that calls the Mandate API as the agent {{agentId}}."""
