@@ -1,6 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { serverSecrets } from './secrets';
+import { packSnapshot } from './domain/snapshots';
+import { ScheduledSnapshots } from './workers/backups/scheduled-snapshots';
 import Koa from 'koa';
 import { Gauge } from 'prom-client';
 import { bootstrapInstanceAdmin, type BootstrapResult } from './bootstrap';
@@ -66,23 +67,11 @@ export interface Mandate {
   metrics: Metrics;
   keys: SigningKeys;
   bootstrap: BootstrapResult;
+  /** On the embedded store, a snapshot file of the whole database (see domain/snapshots.ts); null on PostgreSQL. */
+  snapshot: (() => Promise<Uint8Array>) | null;
   /** Ends every open event stream (their clients reconnect elsewhere); first step of a shutdown. */
   endStreams(): void;
   close(): Promise<void>;
-}
-
-/**
- * On the embedded store, the pepper and the key-encryption key are generated once and kept
- * beside the data (mode 0600). With PostgreSQL the operator must provide them, so the
- * database and the keys that protect it live apart.
- */
-function embeddedSecret(dataDir: string, name: string): string {
-  const file = path.join(dataDir, name);
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const secret = randomBytes(32).toString('base64url');
-  writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
-  return secret;
 }
 
 /** MANDATE_WEBHOOK_DELIVERY=off: this instance only fills the outbox; others deliver it. */
@@ -103,7 +92,7 @@ export async function openDatabase(config: Config, onQuery?: QueryTimer): Promis
 
 /** The key under which secrets are hashed: the operator's, or the embedded store's own. */
 export function secretHasher(config: Config): SecretHasher {
-  return new SecretHasher(config.secretPepper ?? embeddedSecret(config.dataDir, 'secret-pepper'));
+  return new SecretHasher(serverSecrets(config).pepper);
 }
 
 function openCache(config: Config, metrics: Metrics): Cache {
@@ -151,8 +140,8 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
     cache = openCache(config, metrics);
     const openedCache = cache;
     const hasher = secretHasher(config);
-    const kek = config.keyEncryptionKey ?? Buffer.from(embeddedSecret(config.dataDir, 'key-encryption-key'), 'base64url');
-    const keyEncryption = new KeyEncryption(kek);
+    const secrets = serverSecrets(config);
+    const keyEncryption = new KeyEncryption(secrets.keyEncryptionKey);
     const keys = new SigningKeys(db, keyEncryption, {
       algorithm: config.signingAlgorithm,
       accessTokenTtlSeconds: config.accessTokenTtlSeconds,
@@ -299,6 +288,13 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
       });
     };
     const timers = [setInterval(maintain, MAINTENANCE_INTERVAL_MS), setInterval(warm, CACHE_WARM_INTERVAL_MS)];
+    const snapshot = db instanceof PGliteDatabase ? async () => packSnapshot(await db.snapshot(), secrets) : null;
+    let scheduledSnapshots: ScheduledSnapshots | null = null;
+    if (config.backups !== null && snapshot !== null) {
+      mkdirSync(config.backups.dir, { recursive: true, mode: 0o700 });
+      scheduledSnapshots = new ScheduledSnapshots(snapshot, config.backups, logger);
+      scheduledSnapshots.start();
+    }
     deliveries.start();
     monthlyTokens.start();
     for (const timer of timers) timer.unref();
@@ -320,6 +316,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
       metrics,
       keys,
       bootstrap,
+      snapshot,
       endStreams() {
         feed.close();
       },
@@ -328,6 +325,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
         feed.close();
         await deliveries.stop();
         await monthlyTokens.stop();
+        await scheduledSnapshots?.stop();
         await audit.close();
         await Promise.allSettled([db.close(), openedCache.close()]);
       },

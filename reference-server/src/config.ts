@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PLANS, type PlanSettings, parsePlanQuotas } from './domain/plans';
+import type { SnapshotSchedule } from './workers/backups/scheduled-snapshots';
 import { type AllowList, parseAllowList } from './net/ssrf';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -62,6 +63,8 @@ export interface Config {
   rateLimits: RateLimitSettings;
   /** The plans' quotas, and the plan of a new organization. */
   plans: PlanSettings;
+  /** Scheduled snapshots of the embedded store (MANDATE_BACKUP_DIR), or null. */
+  backups: SnapshotSchedule | null;
   /** The most actors a delegation chain (token exchange) may have. */
   delegationMaxDepth: number;
   /** How long one event stream connection lasts before the client is made to resume. */
@@ -174,6 +177,7 @@ export function loadConfig(env: Env = process.env): Config {
       registrationPerAddress: reader.integer('MANDATE_RATE_LIMIT_REGISTRATION_PER_ADDRESS', 60, 1, 100_000_000),
       directoryPerAddress: reader.integer('MANDATE_RATE_LIMIT_DIRECTORY_PER_ADDRESS', 600, 1, 100_000_000),
     },
+    backups: backupSchedule(reader, databaseUrl, problems),
     plans: {
       defaultPlan: reader.oneOf('MANDATE_DEFAULT_PLAN', PLANS, 'enterprise'),
       quotas: parsePlanQuotas(reader.isUnset('MANDATE_PLAN_QUOTAS') ? null : reader.string('MANDATE_PLAN_QUOTAS', ''), problems),
@@ -197,6 +201,18 @@ export function loadConfig(env: Env = process.env): Config {
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** MANDATE_BACKUP_DIR and its companions; snapshots are the embedded store's (PostgreSQL has pg_dump). */
+function backupSchedule(reader: EnvReader, databaseUrl: string | null, problems: string[]): SnapshotSchedule | null {
+  const intervalSeconds = reader.integer('MANDATE_BACKUP_INTERVAL_SECONDS', 3600, 1, 7 * 86_400);
+  const keep = reader.integer('MANDATE_BACKUP_KEEP', 24, 1, 10_000);
+  if (reader.isUnset('MANDATE_BACKUP_DIR')) return null;
+  if (databaseUrl !== null) {
+    problems.push('MANDATE_BACKUP_DIR takes snapshots of the embedded store; with DATABASE_URL, back PostgreSQL up with pg_dump (see docs/backups.md).');
+    return null;
+  }
+  return { dir: path.resolve(reader.string('MANDATE_BACKUP_DIR', '')), intervalSeconds, keep };
 }
 
 /** The issuer of a server reached on this machine at `port`. */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createMandate } from './app';
+import { serveControlSocket } from './control/control-socket';
 import { type Config, withListeningPort } from './config';
 import { ApiError } from './domain/errors';
 import { PROBLEM_CONTENT_TYPE, problemBody } from './http/problem';
@@ -131,7 +132,12 @@ export async function serve(loaded: Config, logger: Logger): Promise<void> {
   };
   logger.info({ port: config.port, store: mandate.db.kind, cache: mandate.cache.kind, issuer: config.issuer }, 'mandate listening');
   const opened = mandate;
-  shutdownOnSignals(server, () => { opened.endStreams(); }, () => opened.close(), config.shutdownTimeoutMs, (msg) => {
+  const control = mandate.snapshot === null ? null : await serveControlSocket(config.dataDir, mandate.snapshot, logger);
+  const close = async (): Promise<void> => {
+    await control?.close();
+    await opened.close();
+  };
+  shutdownOnSignals(server, () => { opened.endStreams(); }, close, config.shutdownTimeoutMs, (msg) => {
     logger.info(msg);
   });
 }
