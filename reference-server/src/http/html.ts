@@ -1,16 +1,14 @@
 /**
  * Markup, escaped by default: everything interpolated into the `html` tagged template is
- * escaped unless it is already `Html`, so no page (the API reference, the device page) can
- * carry injected markup.
+ * escaped unless it is already `Html`, so no page (the device page, the API reference's
+ * shell) can carry injected markup.
  */
-/** Markup that is already safe. Only `html` and `trusted` (for constants) create it. */
+/** Markup that is already safe. Only `html` creates it. */
 export class Html {
   constructor(readonly markup: string) {}
 }
 
 export type Interpolation = Html | string | number | false | null | undefined | readonly Interpolation[];
-
-export const EMPTY = new Html('');
 
 /** Tagged template: literal parts are markup, interpolated values are escaped unless `Html`. */
 export function html(strings: TemplateStringsArray, ...values: readonly Interpolation[]): Html {
@@ -28,11 +26,6 @@ function toMarkup(value: Interpolation): string {
   return value.map(toMarkup).join('');
 }
 
-/** For constants written in this file only, never for document data. */
-export function trusted(markup: string): Html {
-  return new Html(markup);
-}
-
 const HTML_ESCAPES: Readonly<Record<string, string>> = {
   '&': '&amp;',
   '<': '&lt;',
@@ -44,8 +37,4 @@ const HTML_ESCAPES: Readonly<Record<string, string>> = {
 /** Escapes for both text and quoted attribute values, so one function serves every context. */
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => HTML_ESCAPES[char] ?? char);
-}
-
-export function joinHtml(parts: readonly Html[], separator: Html): Html {
-  return html`${parts.flatMap((part, index) => (index === 0 ? [part] : [separator, part]))}`;
 }

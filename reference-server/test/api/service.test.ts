@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Api, operations } from '../helpers/api';
+import { Api } from '../helpers/api';
 import { createAgent, createOrg } from '../helpers/fixtures';
 import { type TestServer, startServer } from '../helpers/server';
 
@@ -27,13 +27,6 @@ describe('service endpoints', () => {
     const served = await api.call('getOpenApiDocument');
     const onDisk = JSON.parse(readFileSync(path.resolve(__dirname, '../../../spec/dist/openapi.json'), 'utf8')) as Record<string, unknown>;
     expect(served.body).toEqual({ ...onDisk, servers: [{ url: server.issuer, description: 'This Mandate server' }] });
-  });
-
-  it('serves a reference page that documents every operation', async () => {
-    const page = await api.call('getApiReference');
-    expect(page.headers.get('content-type')).toContain('text/html');
-    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
-    for (const operation of operations) expect(page.text).toContain(`id="${operation.operationId}"`);
   });
 
   it('exposes Prometheus metrics that count what happened', async () => {
