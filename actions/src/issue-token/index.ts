@@ -1,0 +1,4 @@
+import { runAction } from '../lib/run.js';
+import { issueToken } from './main.js';
+
+runAction(issueToken);

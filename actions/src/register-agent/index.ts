@@ -1,0 +1,4 @@
+import { runAction } from '../lib/run.js';
+import { registerAgent } from './main.js';
+
+runAction(registerAgent);
