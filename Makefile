@@ -11,14 +11,18 @@ JEST_NODE_OPTIONS := --experimental-vm-modules
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-node_modules/.installed: package-lock.json package.json reference-server/package.json generators/package.json sdks/ts/package.json
+node_modules/.installed: package-lock.json package.json reference-server/package.json generators/package.json sdks/ts/package.json actions/package.json console/package.json cli/package.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-setup: node_modules/.installed ## Install every dependency (npm workspaces)
+setup: node_modules/.installed ## Install every dependency (npm workspaces); link the `mandate` CLI into ~/.local/bin (MANDATE_BIN_DIR)
+	@bash cli/scripts/link.sh
 
-build: setup ## Compile the reference server
+build: setup ## Compile the reference server, the web console it serves at /console, and the `mandate` CLI (with the SDK it is built on)
 	npm run build -w reference-server
+	npm run build -w console
+	npm run build -w sdks/ts
+	npm run build -w cli
 
 run: build ## Run the server on the embedded default (PGlite + in-process cache) on :8080
 	npm start -w reference-server
@@ -35,11 +39,19 @@ check-generated: generate ## Fail when generated files differ from what is commi
 	@changed="$$(git status --porcelain --untracked-files=all -- spec/dist sdks)"; \
 	  if [[ -n "$$changed" ]]; then echo "$$changed"; echo "Generated files are stale: run 'make generate' and commit." >&2; exit 1; fi
 
-lint: setup ## Lint the spec (Redocly, Spectral + OWASP) and the server (ESLint, tsc); check every locked package runs on the documented Node.js
+lint: setup ## Lint the spec (Redocly, Spectral + OWASP), the server and the CI actions (ESLint, tsc); check every locked package runs on the documented Node.js
 	node scripts/check-node-engines.mjs
 	npm run spec:lint
 	npm run lint -w reference-server
 	npm run typecheck -w reference-server
+	npm run lint -w console
+	npm run typecheck -w console
+	@# The actions are checked against the SDK's published types, which its build makes.
+	npm run build -w sdks/ts
+	npm run lint -w actions
+	npm run typecheck -w actions
+	npm run lint -w cli
+	npm run typecheck -w cli
 
 test-generators: setup ## The generator's IR and emitter unit tests
 	@mkdir -p $(RESULTS)
@@ -91,6 +103,25 @@ test-examples: build examples/mcp/node_modules/.installed ## The runnable exampl
 	npm run build -w sdks/ts
 	cd examples/mcp && node test.mjs | tee ../../$(RESULTS)/examples-mcp.txt
 
+actions: setup ## Rebuild the GitHub Actions' committed bundles (actions/*/dist) from actions/src and the TypeScript SDK
+	npm run build -w sdks/ts
+	npm run bundle -w actions
+
+test-actions: build ## The GitHub Actions (their committed bundles) and the GitLab CI template, run as the platforms run them against a live server
+	@mkdir -p $(RESULTS)
+	npm run build -w sdks/ts
+	cd actions && NODE_OPTIONS=$(JEST_NODE_OPTIONS) npx jest --ci --json --outputFile=../$(RESULTS)/actions.json
+
+test-console: build ## The web console in Debian's headless Chromium (playwright-core, no browser download) against a live server; CONSOLE_SCREENSHOT_DIR=docs/console refreshes the README's screenshots
+	@mkdir -p $(RESULTS)
+	@# The test's own calls (setting up data, checking results) go through the SDK's build.
+	npm run build -w sdks/ts
+	node console/test/browser.mjs | tee $(RESULTS)/console.txt
+
+test-cli: build ## The `mandate` CLI: the built binary against a live server (every command, JSON and YAML output, exit codes, a 5,000-agent import, secrets kept out of logs, audit tail in tmux, completion in bash, zsh and fish)
+	@mkdir -p $(RESULTS)
+	cd cli && npx jest --ci --json --outputFile=../$(RESULTS)/cli.json
+
 services: ## Start throwaway PostgreSQL and Redis on loopback for the tests
 	bash scripts/services.sh up
 
@@ -135,6 +166,9 @@ bench-events: build bench/node_modules/.installed ## 1,000 SSE subscribers under
 bench-webhooks: build bench/node_modules/.installed ## Token issuance with and without a token.issued webhook, and deliveries/s to a loopback receiver; results in bench/results/webhooks/
 	node bench/webhooks.mjs
 
+bench-peers: build bench/node_modules/.installed ## Mandate beside Ory Hydra v2.3.0 and Keycloak 26.5 (installed once into ~/.cache/mandate-bench-peers), same load, interleaved rounds; results in bench/results/peers/
+	node bench/peers.mjs
+
 FUZZ_VENV := .tmp/fuzz-venv
 
 $(FUZZ_VENV)/.installed: fuzz/requirements.txt
@@ -146,8 +180,8 @@ fuzz: build $(FUZZ_VENV)/.installed ## Schemathesis, every check and phase, on b
 	@status=0; $(SERVICES_ENV); node fuzz/run.mjs || status=$$?; \
 	  if [[ "$${KEEP_SERVICES:-0}" != 1 ]]; then bash scripts/services.sh down; fi; exit $$status
 
-test: lint check-generated test-generators test-server test-conformance test-sdk-ts test-sdk-python test-sdk-java test-sdk-go test-sdk-extra test-quickstarts test-scaffolds test-examples test-infra ## Everything: lint, generated-file check, every test suite
+test: lint check-generated test-generators test-server test-conformance test-sdk-ts test-sdk-python test-sdk-java test-sdk-go test-sdk-extra test-quickstarts test-scaffolds test-examples test-actions test-console test-cli test-infra ## Everything: lint, generated-file check, every test suite
 	@status=0; node scripts/test-summary.mjs $(RESULTS)/*.json $(RESULTS)/*.txt || status=$$?; \
 	  if [[ "$${KEEP_SERVICES:-0}" != 1 ]]; then bash scripts/services.sh down; fi; exit $$status
 
-.PHONY: help setup build run admin-token generate check-generated lint services services-down test-generators test-server test-conformance test-sdk-ts test-sdk-python test-sdk-java test-sdk-go test-sdk-extra test-quickstarts test-scaffolds test-examples infra-synth test-infra bench bench-events bench-webhooks fuzz test
+.PHONY: help setup build run admin-token generate check-generated lint services services-down test-generators test-server test-conformance test-sdk-ts test-sdk-python test-sdk-java test-sdk-go test-sdk-extra test-quickstarts test-scaffolds test-examples test-console actions test-actions test-cli infra-synth test-infra bench bench-events bench-webhooks bench-peers fuzz test

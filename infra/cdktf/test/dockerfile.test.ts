@@ -14,6 +14,7 @@ const { stages } = parseDockerfile(text);
 const runtime = stages[stages.length - 1]!;
 const serverPkg = JSON.parse(fs.readFileSync(path.join(ROOT, "reference-server/package.json"), "utf8")) as {
   scripts: Record<string, string>;
+  devDependencies: Record<string, string>;
 };
 
 const contextCopies = stages.flatMap((s) => s.copies.filter((c) => !c.from).flatMap((c) => c.sources.map((source) => ({ stage: s.name, source }))));
@@ -80,6 +81,38 @@ describe("reference-server/Dockerfile", () => {
     expect(distCopy?.sources).toEqual([`${build!.workdir}/reference-server/dist`]);
     const entry = words(last(runtime, "CMD")!).slice(-1)[0]!;
     expect(path.posix.resolve(runtime.workdir, entry)).toBe(`${distCopy!.destination}/main.js`);
+  });
+
+  it("ships the API reference's Redoc bundle in dist/, copied there by the build from a devDependency the build stage installs", () => {
+    const build = stages.find((s) => s.instructions.some((i) => i.keyword === "RUN" && /npm run build\b/.test(i.args)));
+    expect(serverPkg.scripts.build).toMatch(/&& node dist\/http\/api-reference\.js$/);
+    expect(serverPkg.devDependencies.redoc).toMatch(/^\d+\.\d+\.\d+$/);
+    const install = build?.instructions.find((i) => i.keyword === "RUN" && /npm ci\b/.test(i.args));
+    expect(install?.args).toBeDefined();
+    expect(install?.args).not.toMatch(/--omit[= ]dev|--production/);
+    expect(runtime.copies.find((c) => c.from === build?.name)?.sources).toEqual([`${build?.workdir}/reference-server/dist`]);
+  });
+
+  it("builds the web console in the image and ships console/dist where the server serves it from", () => {
+    const build = stages.find((s) => s.instructions.some((i) => i.keyword === "RUN" && /npm run build\b.*(-w|--workspace)[ =]console\b/.test(i.args)));
+    expect(build).toBeDefined();
+    // The console's dependencies come from the lockfile, with its build tools (devDependencies).
+    const install = build!.instructions.find((i) => i.keyword === "RUN" && /npm ci\b/.test(i.args));
+    expect(install?.args).toMatch(/(-w|--workspace)[ =]console\b/);
+    expect(install?.args).not.toMatch(/--omit[= ]dev|--production/);
+    // Vite writes console/dist (console/vite.config.ts); the server reads it at
+    // ../../../console/dist from its compiled dist/http/ folder (console-assets.ts).
+    expect(fs.readFileSync(path.join(ROOT, "console/vite.config.ts"), "utf8")).toMatch(/outDir: 'dist'/);
+    const assets = fs.readFileSync(path.join(ROOT, "reference-server/src/http/console-assets.ts"), "utf8");
+    expect(assets).toContain("path.resolve(__dirname, '../../../console/dist')");
+    const consoleCopy = runtime.copies.find((c) => c.from === build!.name && c.sources.some((source) => source.endsWith("/console/dist")));
+    expect(consoleCopy?.sources).toEqual([`${build!.workdir}/console/dist`]);
+    expect(consoleCopy?.destination).toBe(path.posix.resolve(runtime.workdir, "dist/http", "../../../console/dist"));
+    // Never the developer's local build: the image builds its own.
+    const rules = parseDockerignore(fs.readFileSync(path.join(ROOT, ".dockerignore"), "utf8"));
+    expect(isIncluded(rules, "console/dist/index.html")).toBe(false);
+    expect(isIncluded(rules, "console/src/main.tsx")).toBe(true);
+    expect(isIncluded(rules, "console/node_modules/vite/package.json")).toBe(false);
   });
 
   it("puts migrations, the starter templates and the bundled spec where the server reads them", () => {
