@@ -1,5 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { serverSecrets } from './secrets';
+import { ConsoleSessions } from './http/console-session';
+import { consoleAssets } from './http/console-assets';
 import { packSnapshot } from './domain/snapshots';
 import { ScheduledSnapshots } from './workers/backups/scheduled-snapshots';
 import Koa from 'koa';
@@ -30,7 +32,7 @@ import { TokenState } from './domain/token-state';
 import { bearerAuthenticator } from './http/authenticate';
 import { auditHandlers, keyHandlers } from './http/handlers/keys-and-audit';
 import { oauthHandlers } from './http/oauth';
-import { type OpenApiDocument as ReferenceDocument, renderApiReference } from './http/docs-page';
+import { apiReference } from './http/api-reference';
 import { agentHandlers, agentScaffoldHandlers, credentialHandlers } from './http/handlers/agents';
 import { agentKeyHandlers } from './http/handlers/agent-keys';
 import { delegationHandlers } from './http/handlers/delegations';
@@ -129,8 +131,9 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
   const metrics = new Metrics();
   const { json, document } = loadSpec(config.specPath);
   // Served with this instance as its first server, so "try it" tools and generators reach it.
-  const served = { ...(json as ReferenceDocument), servers: [{ url: config.issuer, description: 'This Mandate server' }] };
+  const served = { ...(json as Record<string, unknown>), servers: [{ url: config.issuer, description: 'This Mandate server' }] };
   const documentJson = JSON.stringify(served);
+  const reference = apiReference(document.info.title);
   const operations = listOperations(document);
   const db = await openDatabase(config, (seconds) => {
     metrics.dbQueryDuration.observe(seconds);
@@ -239,7 +242,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
         ...identity.publicHandlers,
         ...directoryHandlers({ db, issuer: config.issuer, rateLimits }),
         ...registrationManagementHandlers({ db, hasher, tokenState, validator, bodyLimits, issuer: config.issuer, rateLimits }),
-        ...serviceHandlers({ db, stuckAfterMs: 2 * config.databaseTimeoutMs, cache: openedCache, metrics, documentJson, docsPage: () => renderApiReference(served), issuer: config.issuer }),
+        ...serviceHandlers({ db, stuckAfterMs: 2 * config.databaseTimeoutMs, cache: openedCache, metrics, documentJson, docsPage: reference.page, issuer: config.issuer }),
         ...oauthHandlers({
           db,
           metrics,
@@ -306,6 +309,11 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
     app.use(deadline(logger, config.requestDeadlineMs));
     app.use(problems(logger));
     app.use(rootToDocs());
+    // The reference page's script: a file, not an operation of the spec, so not the router's.
+    app.use(reference.assets);
+    app.use(new ConsoleSessions({ authenticator: bearer, key: hasher.derive('console-session'), issuer: config.issuer, bodyLimits }).middleware());
+    // The console's built files at /console/ (its /console/api and /console/session are the line above's).
+    app.use(consoleAssets());
     app.use(router.routes());
     app.use(router.allowedMethods());
 
