@@ -13,7 +13,7 @@ try {
 }
 
 /** utime + stime of one process, in seconds; null when it is gone. */
-function processSeconds(pid) {
+export function processSeconds(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -29,7 +29,7 @@ function processSeconds(pid) {
  * command line passes `accept` (PostgreSQL: the bench database's backends and the shared
  * background processes, not the test suite's backends).
  */
-function byCommand(comm, accept = () => true) {
+export function byCommand(comm, accept = () => true) {
   const seconds = new Map();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -46,7 +46,7 @@ function byCommand(comm, accept = () => true) {
 }
 
 /** Busy and total seconds of all cores together, from the first line of /proc/stat. */
-function machine() {
+export function machine() {
   const [, ...values] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
   const [user, nice, system, idle, iowait, irq, softirq, steal] = values.map(Number);
   const busy = user + nice + system + irq + softirq + (steal || 0);
