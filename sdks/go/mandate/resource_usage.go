@@ -19,7 +19,8 @@ type UsageResource struct {
 // Tokens issued, active agents, management API calls and failed authentications, per day (UTC)
 // from `from` to `to` (default: this month so far), counted exactly - every call, not a sample -
 // and kept in the database, so restarts lose nothing. With the plan, the quotas in force, and this
-// month's count against them. At most 366 days at once.
+// month's count against them. A period that ends before it starts, or spans more than 366 days, is
+// 400 `INVALID_PERIOD`.
 //
 // GET /v1/usage (operation getUsage).
 func (r *UsageResource) Get(ctx context.Context, params *GetUsageParams, opts ...RequestOption) (*Usage, error) {

@@ -75,7 +75,8 @@ class UsageResource(SyncResource):
         (UTC) from `from` to `to` (default: this month so far), counted exactly - every call,
         not
         a sample - and kept in the database, so restarts lose nothing. With the plan, the quotas
-        in force, and this month's count against them. At most 366 days at once.
+        in force, and this month's count against them. A period that ends before it starts, or
+        spans more than 366 days, is 400 `INVALID_PERIOD`.
 
         Args:
             from_: The first day (UTC, `YYYY-MM-DD`); default the first of this
@@ -149,7 +150,8 @@ class AsyncUsageResource(AsyncResource):
         (UTC) from `from` to `to` (default: this month so far), counted exactly - every call,
         not
         a sample - and kept in the database, so restarts lose nothing. With the plan, the quotas
-        in force, and this month's count against them. At most 366 days at once.
+        in force, and this month's count against them. A period that ends before it starts, or
+        spans more than 366 days, is 400 `INVALID_PERIOD`.
 
         Args:
             from_: The first day (UTC, `YYYY-MM-DD`); default the first of this

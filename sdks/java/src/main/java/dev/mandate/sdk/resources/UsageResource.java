@@ -62,7 +62,7 @@ public final class UsageResource {
    * Tokens issued, active agents, management API calls and failed authentications, per day
    * (UTC) from {@code from} to {@code to} (default: this month so far), counted exactly - every call, not
    * a sample - and kept in the database, so restarts lose nothing. With the plan, the quotas
-   * in force, and this month's count against them. At most 366 days at once.
+   * in force, and this month's count against them. A period that ends before it starts, or spans more than 366 days, is 400 {@code INVALID_PERIOD}.
    *
    * {@code GET /v1/usage} ({@code getUsage}).
    */
