@@ -142,8 +142,8 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
   try {
     cache = openCache(config, metrics);
     const openedCache = cache;
-    const hasher = secretHasher(config);
     const secrets = serverSecrets(config);
+    const hasher = new SecretHasher(secrets.pepper);
     const keyEncryption = new KeyEncryption(secrets.keyEncryptionKey);
     const keys = new SigningKeys(db, keyEncryption, {
       algorithm: config.signingAlgorithm,

@@ -110,11 +110,11 @@ export class MonthlyTokenQuota {
     let count = this.counts.get(orgId);
     if (count?.month !== monthOf(now)) {
       const month = monthOf(now);
-      const recorded = await this.db.ownerTransaction((sql) => usageStore.tokensInMonth(sql, [orgId], `${month}-01`));
+      const recorded = await this.db.ownerTransaction((sql) => usageStore.monthTotals(sql, [orgId], `${month}-01`));
       // Another request of the same organization may have read it meanwhile: keep its admissions.
       count = this.counts.get(orgId);
       if (count?.month !== month) {
-        count = { month, recorded: recorded.get(orgId) ?? 0, admitted: 0 };
+        count = { month, recorded: recorded.get(orgId)?.tokensIssued ?? 0, admitted: 0 };
         this.counts.set(orgId, count);
       }
     }
@@ -129,11 +129,11 @@ export class MonthlyTokenQuota {
     for (const [orgId, count] of this.counts) if (count.month !== month) this.counts.delete(orgId);
     if (tracked.length === 0) return;
     const before = new Map(tracked.map(([orgId, count]) => [orgId, count.admitted]));
-    const recorded = await this.db.ownerTransaction((sql) => usageStore.tokensInMonth(sql, [...before.keys()], `${month}-01`));
+    const recorded = await this.db.ownerTransaction((sql) => usageStore.monthTotals(sql, [...before.keys()], `${month}-01`));
     for (const [orgId, admittedBefore] of before) {
       const count = this.counts.get(orgId);
       if (count?.month !== month) continue;
-      count.recorded = recorded.get(orgId) ?? 0;
+      count.recorded = recorded.get(orgId)?.tokensIssued ?? 0;
       count.admitted -= admittedBefore;
     }
   }

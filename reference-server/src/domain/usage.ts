@@ -1,4 +1,5 @@
 import type { Sql } from '../store/database';
+import { orgStore } from '../store/orgs';
 import { type UsageDay, usageStore } from '../store/usage';
 import { badRequest } from './errors';
 import { type Plan, type Quotas, nextMonthStart } from './plans';
@@ -38,14 +39,14 @@ export async function usageReport(
 ): Promise<UsageReport> {
   const monthStart = `${utcDay(now).slice(0, 8)}01`;
   const days = await usageStore.days(sql, org.id, period.from, period.to);
-  const month = await usageStore.monthTotals(sql, org.id, monthStart);
-  const [today] = await usageStore.days(sql, org.id, utcDay(now), utcDay(now));
+  const month = (await usageStore.monthTotals(sql, [org.id], monthStart)).get(org.id) ?? { tokensIssued: 0, apiCalls: 0, failedAuthentications: 0 };
+  const activeAgents = await orgStore.liveAgentCount(sql, org.id);
   return {
     orgId: org.id,
     plan: org.plan,
     quotas: org.quotas,
     ...period,
-    currentMonth: { ...month, activeAgents: today?.activeAgents ?? 0, resetAt: nextMonthStart(now).toISOString() },
+    currentMonth: { ...month, activeAgents, resetAt: nextMonthStart(now).toISOString() },
     days,
   };
 }

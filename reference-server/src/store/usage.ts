@@ -4,6 +4,8 @@ import type { Sql } from './database';
  * One organization's usage of one UTC day. The counters are kept by migration 0016's trigger
  * on the audit events; active agents come from the agents' own timestamps.
  */
+export type UsageCounters = Pick<UsageDay, 'tokensIssued' | 'apiCalls' | 'failedAuthentications'>;
+
 export interface UsageDay {
   date: string;
   tokensIssued: number;
@@ -13,26 +15,16 @@ export interface UsageDay {
 }
 
 export const usageStore = {
-  /** Tokens issued from `from` (a month's first day) to the end of that month, per organization. */
-  async tokensInMonth(sql: Sql, orgIds: string[], from: string): Promise<Map<string, number>> {
-    const rows = await sql.query<{ orgId: string; tokens: string }>(
-      `SELECT org_id AS "orgId", sum(tokens_issued)::text AS tokens FROM usage_daily
-       WHERE org_id = ANY($1) AND day >= $2::date AND day < ($2::date + interval '1 month')
+  /** Each organization's counters from `from` (a month's first day) to the end of that month; none for an organization without use. */
+  async monthTotals(sql: Sql, orgIds: string[], from: string): Promise<Map<string, UsageCounters>> {
+    const rows = await sql.query<UsageCounters & { orgId: string }>(
+      `SELECT org_id AS "orgId", sum(tokens_issued)::float8 AS "tokensIssued", sum(api_calls)::float8 AS "apiCalls",
+              sum(failed_authentications)::float8 AS "failedAuthentications"
+       FROM usage_daily WHERE org_id = ANY($1) AND day >= $2::date AND day < ($2::date + interval '1 month')
        GROUP BY org_id`,
       [orgIds, from],
     );
-    return new Map(rows.map((row) => [row.orgId, Number(row.tokens)]));
-  },
-
-  /** One organization's counters from `from` (a month's first day) to the end of that month. */
-  async monthTotals(sql: Sql, orgId: string, from: string): Promise<Omit<UsageDay, 'date' | 'activeAgents'>> {
-    const [row] = await sql.query<Omit<UsageDay, 'date' | 'activeAgents'>>(
-      `SELECT coalesce(sum(tokens_issued), 0)::float8 AS "tokensIssued", coalesce(sum(api_calls), 0)::float8 AS "apiCalls",
-              coalesce(sum(failed_authentications), 0)::float8 AS "failedAuthentications"
-       FROM usage_daily WHERE org_id = $1 AND day >= $2::date AND day < ($2::date + interval '1 month')`,
-      [orgId, from],
-    );
-    return row ?? { tokensIssued: 0, apiCalls: 0, failedAuthentications: 0 };
+    return new Map(rows.map(({ orgId, ...counters }) => [orgId, counters]));
   },
 
   /**

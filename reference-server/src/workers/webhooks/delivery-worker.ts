@@ -39,12 +39,6 @@ export function deliverySettings(config: Config): DeliverySettings {
 
 const BATCH = 200;
 const IDLE_POLL_MS = 1000;
-/**
- * After a round that emptied the queue while more was being committed, the next waits this
- * long: under a stream of commits, batches grow from a few deliveries to many, and the
- * database work per delivery shrinks, for at most this much added latency.
- */
-const GATHER_MS = 100;
 const MAX_RETRY_DELAY_MS = 12 * 3600 * 1000;
 const MAX_RESPONSE_BYTES = 1024;
 
@@ -112,7 +106,7 @@ export class DeliveryWorker {
         this.running = null;
         const more = this.again;
         this.again = false;
-        this.schedule(more ? GATHER_MS : Math.max(0, Math.min(IDLE_POLL_MS, this.soonest - Date.now())));
+        this.schedule(more ? 0 : Math.max(0, Math.min(IDLE_POLL_MS, this.soonest - Date.now())));
       });
     }, ms);
     this.timer.unref();
