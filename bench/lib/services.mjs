@@ -35,8 +35,9 @@ function reachable(pgUrl, redisUrl) {
 /**
  * Starts the services (scripts/services.sh up), recreates the bench database and flushes
  * the bench Redis database. Returns the URLs, the versions, and whether we started them.
+ * Benches that may run beside another name their own database and Redis database.
  */
-export function prepareServices(repoRoot) {
+export function prepareServices(repoRoot, { database = BENCH_DB, redisDb = BENCH_REDIS_DB } = {}) {
   const script = path.join(repoRoot, 'scripts', 'services.sh');
   const printed = sh('bash', [script, 'env']);
   const env = Object.fromEntries([...printed.matchAll(/export (\w+)=(\S+)/g)].map((m) => [m[1], m[2]]));
@@ -49,20 +50,21 @@ export function prepareServices(repoRoot) {
   if (!upOutput.includes('TEST_DATABASE_URL')) throw new Error(`scripts/services.sh up printed no connection variables:\n${upOutput}`);
 
   const admin = [...pgArgs(testPg), '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-q'];
-  sh('psql', [...admin, '-c', `DROP DATABASE IF EXISTS ${BENCH_DB} WITH (FORCE)`]);
-  sh('psql', [...admin, '-c', `CREATE DATABASE ${BENCH_DB}`]);
-  sh('redis-cli', ['-h', testRedis.hostname, '-p', testRedis.port, '-n', String(BENCH_REDIS_DB), 'flushdb']);
+  sh('psql', [...admin, '-c', `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`]);
+  sh('psql', [...admin, '-c', `CREATE DATABASE ${database}`]);
+  sh('redis-cli', ['-h', testRedis.hostname, '-p', testRedis.port, '-n', String(redisDb), 'flushdb']);
 
   const databaseUrl = new URL(testPg);
-  databaseUrl.pathname = `/${BENCH_DB}`;
+  databaseUrl.pathname = `/${database}`;
   const redisUrl = new URL(testRedis);
-  redisUrl.pathname = `/${BENCH_REDIS_DB}`;
+  redisUrl.pathname = `/${redisDb}`;
 
-  const postgresVersion = sh('psql', [...pgArgs(testPg), '-d', BENCH_DB, '-Atc', 'SHOW server_version']);
+  const postgresVersion = sh('psql', [...pgArgs(testPg), '-d', database, '-Atc', 'SHOW server_version']);
   const redisInfo = sh('redis-cli', ['-h', testRedis.hostname, '-p', testRedis.port, 'info', 'server']);
   const redisVersion = /redis_version:(\S+)/.exec(redisInfo)?.[1] ?? 'unknown';
 
   return {
+    database,
     databaseUrl: databaseUrl.toString(),
     redisUrl: redisUrl.toString(),
     postgresVersion,
