@@ -53,10 +53,11 @@ export const webhookService = {
 
   /** Applies the changes; returns the new secret when the input asked for a rotation. */
   async update(sql: Sql, orgId: string, id: string, input: WebhookInput, policy: WebhookPolicy): Promise<{ webhook: WebhookRecord; secret: string | null }> {
-    await webhookService.get(sql, orgId, id, { forUpdate: true });
+    const before = await webhookService.get(sql, orgId, id, { forUpdate: true });
     requireAllowedUrl(policy, input.url);
     const { rotateSecret, ...changes } = input;
     let webhook = await webhookStore.update(sql, orgId, id, changes);
+    if (webhook.enabled !== before.enabled) await webhookStore.pauseDeliveries(sql, orgId, id, !webhook.enabled);
     if (rotateSecret !== true) return { webhook, secret: null };
     const secret = policy.newSecret();
     webhook = await webhookStore.rotateSecret(sql, orgId, id, policy.seal(secret, id), new Date(Date.now() + ROTATION_GRACE_MS));

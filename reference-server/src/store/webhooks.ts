@@ -110,6 +110,18 @@ export const webhookStore = {
     return row as WebhookRecord;
   },
 
+  /**
+   * Pauses the pending deliveries of an endpoint being switched off, or resumes them when it
+   * is switched on again (migration 0017). Tests are never paused.
+   */
+  async pauseDeliveries(sql: Sql, orgId: string, id: string, paused: boolean): Promise<void> {
+    await sql.query(
+      `UPDATE webhook_deliveries SET paused = $3
+       WHERE org_id = $1 AND webhook_id = $2 AND status = 'pending' AND paused <> $3 AND action <> 'webhook.tested'`,
+      [orgId, id, paused],
+    );
+  },
+
   /** The webhook and its deliveries (no foreign key cascades: see migration 0006). */
   async delete(sql: Sql, orgId: string, id: string): Promise<void> {
     await sql.query('DELETE FROM webhook_deliveries WHERE org_id = $1 AND webhook_id = $2', [orgId, id]);
@@ -145,8 +157,9 @@ export const webhookStore = {
   /** Queues a delivery for `allowed` more attempts, starting now. */
   async requeue(sql: Sql, id: string, attemptsAllowed: number): Promise<DeliveryRecord> {
     const [row] = await sql.query<DeliveryRecord>(
-      `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = now(), attempts_allowed = $2, claimed_until = NULL
-       WHERE id = $1 RETURNING ${DELIVERY_COLUMNS}`,
+      `UPDATE webhook_deliveries d SET status = 'pending', next_attempt_at = now(), attempts_allowed = $2, claimed_until = NULL,
+         paused = d.action <> 'webhook.tested' AND NOT (SELECT w.enabled FROM webhooks w WHERE w.id = d.webhook_id)
+       WHERE d.id = $1 RETURNING ${DELIVERY_COLUMNS}`,
       [id, attemptsAllowed],
     );
     return row as DeliveryRecord;

@@ -173,6 +173,37 @@ describe('webhooks', () => {
     expect(reenabled.body).toMatchObject({ enabled: true, disabledReason: null, failingSince: null });
   });
 
+  it('hold a switched-off endpoint\'s deliveries out of the queue, and send them once it is switched on', async () => {
+    const endpoint = await receiver();
+    // Each failure asks for a 1 s pause, so the deliveries are still pending when switched off.
+    endpoint.answer({ status: 503, headers: { 'retry-after': '1' } });
+    const webhook = await register(endpoint.url, ['agent.created']);
+    const id = webhook.id as string;
+    await createAgent(admin);
+    await createAgent(admin);
+    await endpoint.waitFor(2);
+    const pending = () =>
+      server.mandate.db.ownerTransaction(async (sql) => {
+        const [row] = await sql.query<{ paused: number; all: number }>(
+          `SELECT count(*) FILTER (WHERE paused)::int AS paused, count(*)::int AS "all" FROM webhook_deliveries WHERE webhook_id = $1 AND status = 'pending'`,
+          [id],
+        );
+        return row;
+      });
+    expect((await admin.call('updateWebhook', { path: { webhookId: id }, body: { enabled: false } })).status).toBe(200);
+    expect(await pending()).toEqual({ paused: 2, all: 2 });
+    const sent = endpoint.received.length;
+    await new Promise((resolve) => setTimeout(resolve, 2500)); // past their retry time
+    expect(endpoint.received.length).toBe(sent);
+    endpoint.answer(200);
+    expect((await admin.call('updateWebhook', { path: { webhookId: id }, body: { enabled: true } })).status).toBe(200);
+    expect((await pending()).paused).toBe(0);
+    await delivery(id, (d) => d.status === 'succeeded');
+    const deadline = Date.now() + 10_000;
+    while ((await pending()).all > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await pending()).toEqual({ paused: 0, all: 0 });
+  });
+
   it('are managed per organization and leave with their deliveries', async () => {
     const webhook = await register('https://hooks.example.com/mandate');
     const listed = await admin.call('listWebhooks');

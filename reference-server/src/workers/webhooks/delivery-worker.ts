@@ -6,6 +6,7 @@ import type { Logger } from '../../observability/logger';
 import type { Database } from '../../store/database';
 import { type AuditRecord, auditStore } from '../../store/audit';
 import { type AttemptOutcome, type ClaimedDelivery, webhookOutbox } from '../../store/webhook-outbox';
+import { webhookStore } from '../../store/webhooks';
 import { type AttemptResult, classify, sendWebhook } from './sender';
 import { signatureHeaders } from './signing';
 import type { AllowList } from '../../net/ssrf';
@@ -151,6 +152,7 @@ export class DeliveryWorker {
         }
       }
       await webhookOutbox.recordMany(sql, outcomes);
+      for (const { orgId, webhookId } of off) await webhookStore.pauseDeliveries(sql, orgId, webhookId, true);
       return off;
     });
     for (const delivery of switchedOff) await this.recordSwitchedOff(delivery);
