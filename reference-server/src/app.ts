@@ -46,6 +46,7 @@ import { federationHandlers } from './http/handlers/federation';
 import { IssuerKeys } from './domain/federation/issuer-keys';
 import { DpopVerifier } from './domain/dpop';
 import { webhookOutbox } from './store/webhook-outbox';
+import { lastUseRecorders } from './domain/use-recorder';
 import { DeliveryThread } from './workers/webhooks/delivery-thread';
 import { type DeliveryMetrics, DeliveryWorker, deliverySettings } from './workers/webhooks/delivery-worker';
 import { newWebhookSecret } from './workers/webhooks/signing';
@@ -211,7 +212,10 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
     });
     // Nonces are HMACs under a key every instance derives from the shared pepper.
     const dpop = new DpopVerifier(openedCache, config.dpopNonce === 'required' ? hasher.derive('dpop-nonce') : null);
-    const bearer = bearerAuthenticator({ db, cache: openedCache, adminTokens, hasher, metrics, roles, tokens, tokenState, audit, issuer: config.issuer, dpop });
+    const lastUse = lastUseRecorders(db, (error) => {
+      logger.warn({ err: error }, 'last-used times were not recorded');
+    });
+    const bearer = bearerAuthenticator({ db, cache: openedCache, adminTokens, adminTokenUses: lastUse.adminTokens, hasher, metrics, roles, tokens, tokenState, audit, issuer: config.issuer, dpop });
     const identity = identityHandlers(config.issuer, keys);
     const streams = { ...EVENT_STREAM_DEFAULTS, maxLifetimeMs: config.eventStreamMaxSeconds * 1000 };
     const issuerKeys = new IssuerKeys(config.insecureIssuerHosts);
@@ -251,8 +255,8 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
           bodyLimits,
           maxDelegationDepth: config.delegationMaxDepth,
           issuerKeys,
-          clients: new ClientAuthenticator(db, openedCache, hasher),
-          assertions: new ClientAssertionVerifier(db, openedCache, config.issuer),
+          clients: new ClientAuthenticator(db, lastUse.credentials, hasher),
+          assertions: new ClientAssertionVerifier(db, openedCache, config.issuer, lastUse.agentKeys),
           bearer,
           tokens,
           tokenState,
@@ -335,6 +339,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
         await monthlyTokens.stop();
         await scheduledSnapshots?.stop();
         await audit.close();
+        await lastUse.close();
         await Promise.allSettled([db.close(), openedCache.close()]);
       },
     };

@@ -6,7 +6,7 @@ import type { AgentKeyAlg } from './agent-keys';
 import { type AuthenticatedClient, ClientAuthenticationFailed } from './clients';
 import { jose } from './jose';
 import { OAuthError } from './oauth-errors';
-import { UseRecorder } from './use-recorder';
+import type { UseRecorder } from './use-recorder';
 
 /** RFC 7523 §2.2's value of client_assertion_type. */
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -67,7 +67,6 @@ const refused = (detail: string, known: { orgId: string | null; agentId: string 
  * until it expires, so a captured assertion cannot be replayed on any instance.
  */
 export class ClientAssertionVerifier {
-  private readonly uses: UseRecorder;
   private readonly audiences: string[];
   /** Imported keys by agent key id: a registered key never changes, only goes away. */
   private readonly imported = new Map<string, Promise<CryptoKey | Uint8Array>>();
@@ -76,8 +75,8 @@ export class ClientAssertionVerifier {
     private readonly db: Database,
     private readonly cache: Cache,
     issuer: string,
+    private readonly uses: UseRecorder,
   ) {
-    this.uses = new UseRecorder(cache, (keyId) => this.db.callFunction('SELECT * FROM mandate_touch_agent_key($1)', [keyId]));
     // RFC 7523 §3: the issuer or the token endpoint's URL; introspection and revocation accept the same.
     this.audiences = [issuer, `${issuer}/oauth2/token`];
   }
@@ -142,7 +141,7 @@ export class ClientAssertionVerifier {
     if (row.agent_status !== 'active') {
       throw new ClientAuthenticationFailed(new OAuthError('unauthorized_client', `The agent is ${row.agent_status}.`), { orgId: row.org_id, agentId: row.agent_id });
     }
-    await this.uses.record(row.key_id);
+    this.uses.record(row.key_id);
     return { agentId: row.agent_id, orgId: row.org_id, credentialId: row.key_id, allowedScopes: row.allowed_scopes, method: 'private_key_jwt', dpopRequired: row.dpop_required };
   }
 }

@@ -1,9 +1,8 @@
-import type { Cache } from '../cache/cache';
 import { isUnstorable } from './text';
 import type { Database } from '../store/database';
 import { OAuthError, invalidClient } from './oauth-errors';
 import type { SecretHasher } from './secrets';
-import { UseRecorder } from './use-recorder';
+import type { UseRecorder } from './use-recorder';
 
 /** An agent that proved its identity with one of its credentials or keys. */
 export interface AuthenticatedClient {
@@ -47,15 +46,11 @@ export class ClientAuthenticationFailed extends OAuthError {
  * work. Only with a correct secret does a suspended agent learn that it is suspended.
  */
 export class ClientAuthenticator {
-  private readonly uses: UseRecorder;
-
   constructor(
     private readonly db: Database,
-    cache: Cache,
+    private readonly uses: UseRecorder,
     private readonly hasher: SecretHasher,
-  ) {
-    this.uses = new UseRecorder(cache, (credentialId) => this.db.callFunction('SELECT * FROM mandate_touch_credential($1)', [credentialId]));
-  }
+  ) {}
 
   async authenticate(clientId: string, secret: string): Promise<AuthenticatedClient> {
     // A malformed secret still costs a lookup (of nothing), so it answers in the same time class.
@@ -82,7 +77,7 @@ export class ClientAuthenticator {
         agentId: row.agent_id,
       });
     }
-    await this.uses.record(row.credential_id);
+    this.uses.record(row.credential_id);
     return { agentId: row.agent_id, orgId: row.org_id, credentialId: row.credential_id, allowedScopes: row.allowed_scopes, method: 'client_secret', dpopRequired: row.dpop_required };
   }
 }

@@ -6,7 +6,7 @@ import { DPOP_ALGS, type DpopVerifier, DpopRefused } from '../domain/dpop';
 import type { Principal } from '../domain/principal';
 import type { SecretHasher } from '../domain/secrets';
 import type { TokenState } from '../domain/token-state';
-import { UseRecorder } from '../domain/use-recorder';
+import type { UseRecorder } from '../domain/use-recorder';
 import type { Cache } from '../cache/cache';
 import type { EpochCache } from '../cache/epoch-cache';
 import type { Metrics } from '../observability/metrics';
@@ -53,6 +53,8 @@ export interface AuthenticatorDeps {
   cache: Cache;
   /** Admin tokens' credentials by lookup; revocations and org deletions move its epoch. */
   adminTokens: EpochCache<AdminTokenCredentials>;
+  /** Notes each admin token's use, for its lastUsedAt. */
+  adminTokenUses: UseRecorder;
   hasher: SecretHasher;
   metrics: Metrics;
   roles: Map<string, Set<string>>;
@@ -79,7 +81,7 @@ export function bearerAuthenticator(deps: AuthenticatorDeps): Authenticator {
     const known = { orgId: row.orgId, type: 'admin_token' as const, id: row.id };
     if (row.revokedAt !== null || row.orgDeleted) throw new Refusal('revoked', 'The bearer token has been revoked.', known);
     if (row.expiresAt !== null && row.expiresAt.getTime() <= Date.now()) throw new Refusal('expired', 'The bearer token has expired.', known);
-    if (recordUse) await uses.record(row.id);
+    if (recordUse) deps.adminTokenUses.record(row.id);
     return { kind: 'admin_token', id: row.id, orgId: row.orgId, role: row.role, scopes: deps.roles.get(row.role) ?? new Set() };
   }
 
@@ -116,8 +118,6 @@ export function bearerAuthenticator(deps: AuthenticatorDeps): Authenticator {
     const scopes = new Set(claims.scope.split(' ').filter((s) => s !== ''));
     return { kind: 'agent', id: claims.sub, orgId: claims.org, role: null, scopes, ...(claims.act === undefined ? {} : { actors: actorsOf(claims) }) };
   }
-
-  const uses = new UseRecorder(deps.cache, (tokenId) => adminTokenStore.recordUse(deps.db, tokenId));
 
   /** The scheme (lower case) and the token of an Authorization header. */
   const credentialsOf = (authorization: string): { scheme: string; presented: string } => {

@@ -92,7 +92,4 @@ export const adminTokenStore = {
     };
   },
 
-  async recordUse(db: Database, id: string): Promise<void> {
-    await db.callFunction('SELECT * FROM mandate_touch_admin_token($1)', [id]);
-  },
 };

@@ -188,7 +188,7 @@ describe('webhooks', () => {
           `SELECT count(*) FILTER (WHERE paused)::int AS paused, count(*)::int AS "all" FROM webhook_deliveries WHERE webhook_id = $1 AND status = 'pending'`,
           [id],
         );
-        return row;
+        return row ?? { paused: -1, all: -1 };
       });
     expect((await admin.call('updateWebhook', { path: { webhookId: id }, body: { enabled: false } })).status).toBe(200);
     expect(await pending()).toEqual({ paused: 2, all: 2 });
