@@ -169,6 +169,12 @@ bench-webhooks: build bench/node_modules/.installed ## Token issuance with and w
 bench-peers: build bench/node_modules/.installed ## Mandate beside Ory Hydra v2.3.0 and Keycloak 26.5 (installed once into ~/.cache/mandate-bench-peers), same load, interleaved rounds; results in bench/results/peers/
 	node bench/peers.mjs
 
+bench-soak: build bench/node_modules/.installed ## 10-minute mixed soak (issuance, introspection, list) at 64 connections: server RSS, heap, req/s and p99 every 10 s, verdict on RSS growth; results in bench/results/soak/
+	node bench/soak.mjs
+
+bench-scale: build bench/node_modules/.installed ## Token issuance and introspection at 10³, 10⁵ and 10⁶ agents (bulk SQL seeding, random agents), table and index sizes; results in bench/results/scale/
+	node bench/scale.mjs
+
 FUZZ_VENV := .tmp/fuzz-venv
 
 $(FUZZ_VENV)/.installed: fuzz/requirements.txt
@@ -184,4 +190,4 @@ test: lint check-generated test-generators test-server test-conformance test-sdk
 	@status=0; node scripts/test-summary.mjs $(RESULTS)/*.json $(RESULTS)/*.txt || status=$$?; \
 	  if [[ "$${KEEP_SERVICES:-0}" != 1 ]]; then bash scripts/services.sh down; fi; exit $$status
 
-.PHONY: help setup build run admin-token generate check-generated lint services services-down test-generators test-server test-conformance test-sdk-ts test-sdk-python test-sdk-java test-sdk-go test-sdk-extra test-quickstarts test-scaffolds test-examples test-console actions test-actions test-cli infra-synth test-infra bench bench-events bench-webhooks bench-peers fuzz test
+.PHONY: help setup build run admin-token generate check-generated lint services services-down test-generators test-server test-conformance test-sdk-ts test-sdk-python test-sdk-java test-sdk-go test-sdk-extra test-quickstarts test-scaffolds test-examples test-console actions test-actions test-cli infra-synth test-infra bench bench-events bench-webhooks bench-peers bench-scale bench-soak fuzz test

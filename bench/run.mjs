@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { AUTOCANNON_VERSION, clean, load, REQUEST_TIMEOUT_SECONDS } from './lib/load.mjs';
+import { writeFlamegraph } from './lib/flamegraph.mjs';
 import { summarise, summaryMarkdown } from './lib/profile.mjs';
 import { describeBuild, describeMachine, resultFileName, stdoutTable, writeResultsReadme } from './lib/report.mjs';
 import { SCENARIOS } from './lib/scenarios.mjs';
@@ -20,6 +21,7 @@ import { AGENTS, INTROSPECTED_TOKENS, SCOPE, sanityCheck, seed, seedResource } f
 import { startResourceServer, startServer } from './lib/server.mjs';
 import { BENCH_DB, prepareServices } from './lib/services.mjs';
 import { machineBusyCores } from './lib/cpu.mjs';
+import { boundRun, wholeNumber } from './lib/guard.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = path.resolve(BENCH_DIR, '..');
@@ -49,18 +51,10 @@ if (args.help) {
   process.exit(0);
 }
 
-const positive = (name, value) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) {
-    process.stderr.write(`--${name} must be a whole number ≥ 1 (got "${value}")\n`);
-    process.exit(2);
-  }
-  return n;
-};
-const duration = positive('duration', args.duration);
-const warmup = positive('warmup', args.warmup);
-const poolSize = positive('pool', args.pool);
-let levels = args.connections.split(',').map((c) => positive('connections', c.trim()));
+const duration = wholeNumber('duration', args.duration);
+const warmup = wholeNumber('warmup', args.warmup);
+const poolSize = wholeNumber('pool', args.pool);
+let levels = args.connections.split(',').map((c) => wholeNumber('connections', c.trim()));
 let scenarioIds = args.scenarios.split(',').map((s) => s.trim());
 const profiling = args.profile !== '';
 if (profiling) {
@@ -106,25 +100,17 @@ async function teardown() {
   }
 }
 
-const watchdog = setTimeout(() => {
-  log(`overran its ${budgetSeconds} s bound; stopping`);
-  server?.kill();
-  unlimitedServer?.kill();
-  resourceServer?.kill();
-  if (services?.startedByBench && !args['keep-services']) services.stop();
-  process.exit(3);
-}, budgetSeconds * 1000);
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => {
-    log(`${signal}: stopping`);
+const stopWatchdog = boundRun({
+  budgetSeconds,
+  log,
+  stop() {
     server?.kill();
     unlimitedServer?.kill();
     resourceServer?.kill();
     if (services?.startedByBench && !args['keep-services']) services.stop();
     if (workDir !== null) rmSync(workDir, { recursive: true, force: true });
-    process.exit(130);
-  });
-}
+  },
+});
 process.on('exit', () => {
   server?.kill();
   unlimitedServer?.kill();
@@ -280,6 +266,13 @@ try {
     const markdown = summaryMarkdown(summary, `CPU profile of the server: ${SCENARIOS[scenarioIds[0]].name}, ${levels[0]} connections, ${duration} s (commit ${result.machine.commitShort})`);
     writeFileSync(target.replace(/\.cpuprofile$/, '.md'), markdown);
     process.stdout.write(`\n${markdown}\nProfile: ${path.relative(REPO_ROOT, target)} (open in Chrome DevTools or speedscope); summary beside it.\n`);
+    // The flame graph beside it; a missing tool (no cargo) costs the picture, not the profile.
+    try {
+      const svg = writeFlamegraph(target, target.replace(/\.cpuprofile$/, '.svg'), { title: `${SCENARIOS[scenarioIds[0]].name}, ${levels[0]} connections, ${duration} s (commit ${result.machine.commitShort})`, log });
+      process.stdout.write(`Flame graph: ${path.relative(REPO_ROOT, svg)} (open in a browser: click to zoom, Ctrl-F to search).\n`);
+    } catch (error) {
+      log(`no flame graph: ${error.message}`);
+    }
   } else if (!args['no-write']) {
     mkdirSync(RESULTS_DIR, { recursive: true });
     const file = resultFileName(RESULTS_DIR, new Date(result.date), result.machine.hostname);
@@ -295,5 +288,5 @@ try {
   await teardown().catch(() => undefined);
   exitCode = 2;
 }
-clearTimeout(watchdog);
+stopWatchdog();
 process.exit(exitCode);

@@ -24,7 +24,8 @@ export function moduleOf(frame) {
   return url;
 }
 
-function label(frame) {
+/** A frame's name with its module and line (`fn npm:koa:12`, `fn mandate:src/app.ts:40`). */
+export function label(frame) {
   const name = frame.functionName || '(anonymous)';
   if (frame.url === '') return name;
   // Node core frames keep their file (node:internal/crypto/webcrypto), the others their module.

@@ -95,14 +95,21 @@ export function stdoutTable(result) {
   return lines.join('\n');
 }
 
-function runHeader(r) {
+/** A results page's lines on what a run measured: commit and build, machine, versions (`r.file`: its JSON file). */
+export function provenanceLines(r) {
   const m = r.machine;
   return [
-    `### ${r.date} — ${m.hostname}`,
-    '',
     `- Commit \`${m.commitShort ?? 'unknown'}\`${m.workingTreeDirty ? ' (the server or the spec had uncommitted changes)' : ''}; server built ${r.build?.builtAt ?? '?'}${r.build?.stale ? ' (**stale: sources changed after the build**)' : ''}; file \`${r.file}\``,
     `- ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB; ${m.os}`,
     `- Node ${m.node}, PostgreSQL ${r.versions.postgres}, Redis ${r.versions.redis}, autocannon ${r.versions.autocannon}`,
+  ];
+}
+
+function runHeader(r) {
+  return [
+    `### ${r.date} — ${r.machine.hostname}`,
+    '',
+    ...provenanceLines(r),
     `- One server process, DATABASE_POOL_SIZE=${r.server.DATABASE_POOL_SIZE}, LOG_LEVEL=${r.server.LOG_LEVEL}; load generator on the same cores`,
     `- Each run: ${r.load.warmupSeconds} s warm-up (discarded), then ${r.load.durationSeconds} s measured; connections tried: ${r.load.connectionLevels.join(', ')}; no pipelining`,
     `- Machine before the bench: ${r.machineBusyBeforeCores ?? '?'} cores busy${r.noisy ? '; **noisy: other processes used the cores during some runs (⚠️), so those figures are low estimates**' : ''}`,
