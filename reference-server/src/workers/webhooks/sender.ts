@@ -26,10 +26,12 @@ export const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
 /**
  * Kept-alive connections, reused per host and port. Reuse cannot bypass the SSRF guard: a
  * pooled socket is connected to the address its own (vetted) lookup returned, and every new
- * one is vetted again.
+ * one is vetted again. Every socket a batch opened stays for the next batch (idle ones close
+ * after 30 s): keeping fewer than it opens meant connecting again for each batch.
  */
-const HTTP_POOL = new http.Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 16, timeout: 30_000 });
-const HTTPS_POOL = new https.Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 16, timeout: 30_000 });
+const POOL = { keepAlive: true, maxSockets: 64, maxFreeSockets: 64, timeout: 30_000 };
+const HTTP_POOL = new http.Agent(POOL);
+const HTTPS_POOL = new https.Agent(POOL);
 
 /** Errors that the same request would meet again: refused addresses and unusable URLs or headers. */
 const PERMANENT_ERROR = /^(forbidden address|invalid URL|invalid request)\b/;
@@ -100,8 +102,27 @@ function describe(error: unknown): string {
   return code === '' ? message : `${code}: ${message}`;
 }
 
-/** The URL to connect to, or why this attempt cannot be made; checked before anything touches the network. */
+/** Preflight verdicts per allow-list and URL: they depend on nothing else, and an endpoint gets many deliveries. */
+const PREFLIGHTS = new WeakMap<AllowList, Map<string, { url: URL; host: string } | string>>();
+const MAX_PREFLIGHTS = 10_000;
+
 function preflight(rawUrl: string, allow: AllowList): { url: URL; host: string } | string {
+  let verdicts = PREFLIGHTS.get(allow);
+  if (verdicts === undefined) {
+    verdicts = new Map();
+    PREFLIGHTS.set(allow, verdicts);
+  }
+  let verdict = verdicts.get(rawUrl);
+  if (verdict === undefined) {
+    if (verdicts.size >= MAX_PREFLIGHTS) verdicts.clear();
+    verdict = checkUrl(rawUrl, allow);
+    verdicts.set(rawUrl, verdict);
+  }
+  return verdict;
+}
+
+/** The URL to connect to, or why this attempt cannot be made; checked before anything touches the network. */
+function checkUrl(rawUrl: string, allow: AllowList): { url: URL; host: string } | string {
   let url: URL;
   try {
     url = new URL(rawUrl);
