@@ -76,6 +76,6 @@ export const webhookService = {
       (await webhookStore.delivery(sql, orgId, webhookId, deliveryId, { forUpdate: true })) ??
       fail(notFound('DELIVERY_NOT_FOUND', `No delivery ${deliveryId} of webhook ${webhookId}.`));
     if (delivery.status === 'pending') throw conflict('DELIVERY_PENDING', `Delivery ${deliveryId} is already waiting for its next attempt.`);
-    return webhookStore.requeue(sql, deliveryId, delivery.attemptCount + policy.maxAttempts);
+    return webhookStore.requeue(sql, webhookId, deliveryId, delivery.attemptCount + policy.maxAttempts);
   },
 };

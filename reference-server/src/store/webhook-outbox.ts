@@ -44,8 +44,8 @@ export const webhookOutbox = {
     return sql.query<ClaimedDelivery>(
       `UPDATE webhook_deliveries d SET claimed_until = now() + make_interval(secs => $2)
        FROM webhooks w
-       WHERE d.id IN (
-         SELECT q.id FROM webhook_deliveries q JOIN webhooks qw ON qw.id = q.webhook_id
+       WHERE (d.webhook_id, d.id) IN (
+         SELECT q.webhook_id, q.id FROM webhook_deliveries q JOIN webhooks qw ON qw.id = q.webhook_id
          WHERE q.status = 'pending' AND NOT q.paused AND q.next_attempt_at <= now()
            AND (q.claimed_until IS NULL OR q.claimed_until < now())
            AND (qw.enabled OR q.action = 'webhook.tested')
@@ -71,7 +71,7 @@ export const webhookOutbox = {
 
   /** Records a batch of attempts in one statement, keeping each delivery's last attempts. */
   async recordMany(sql: Sql, outcomes: AttemptOutcome[]): Promise<void> {
-    const rows = outcomes.map((o) => ({ id: o.delivery.id, attempt: o.attempt, status: o.status, next: o.next?.toISOString() ?? null }));
+    const rows = outcomes.map((o) => ({ webhook_id: o.delivery.webhookId, id: o.delivery.id, attempt: o.attempt, status: o.status, next: o.next?.toISOString() ?? null }));
     await sql.query(
       `UPDATE webhook_deliveries d SET
          attempt_count = d.attempt_count + 1,
@@ -84,8 +84,8 @@ export const webhookOutbox = {
          -- A retry for an endpoint switched off meanwhile waits with its other deliveries.
          paused = v.status = 'pending' AND d.action <> 'webhook.tested' AND NOT (SELECT w.enabled FROM webhooks w WHERE w.id = d.webhook_id),
          delivered_at = CASE WHEN v.status = 'succeeded' THEN now() ELSE d.delivered_at END
-       FROM jsonb_to_recordset($1::jsonb) AS v(id text, attempt jsonb, status text, next timestamptz)
-       WHERE d.id = v.id`,
+       FROM jsonb_to_recordset($1::jsonb) AS v(webhook_id text, id text, attempt jsonb, status text, next timestamptz)
+       WHERE d.webhook_id = v.webhook_id AND d.id = v.id`,
       [JSON.stringify(rows), ATTEMPTS_KEPT],
     );
   },
