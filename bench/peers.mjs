@@ -14,7 +14,7 @@
 //
 // Exit status: 0 clean (a missing peer is reported, not fatal); 1 errors, timeouts, non-2xx or
 // wrong bodies; 2 the bench could not run (Mandate did not start, …); 3 it overran its bound.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +25,7 @@ import { DEFAULT_VERSIONS, cacheRoot, installHydra, installJdk, installKeycloak 
 import { peerMeter } from './lib/peers/meter.mjs';
 import { SCENARIOS, summarise, stdoutTable, writePeersReadme } from './lib/peers/report.mjs';
 import { startHydra, startKeycloak, startMandate } from './lib/peers/servers.mjs';
-import { describeBuild, describeMachine, resultFileName } from './lib/report.mjs';
+import { describeBuild, describeMachine, saveResult } from './lib/report.mjs';
 import { AGENTS, INTROSPECTED_TOKENS } from './lib/seed.mjs';
 import { prepareServices } from './lib/services.mjs';
 
@@ -382,10 +382,7 @@ try {
   if (result.noisy) process.stdout.write(`NOISY: other processes used more than ${NOISE_CORES} cores during some runs; rerun on a quiet machine.\n`);
   process.stdout.write(`first load ${result.timing.firstLoadAfterSeconds} s and first measurement ${result.timing.firstMeasurementAfterSeconds} s after the start; ${result.timing.totalSeconds} s in all\n`);
   if (!args['no-write']) {
-    mkdirSync(RESULTS_DIR, { recursive: true });
-    const file = resultFileName(RESULTS_DIR, new Date(result.date), result.machine.hostname);
-    writeFileSync(path.join(RESULTS_DIR, file), `${JSON.stringify(result, null, 2)}\n`);
-    writePeersReadme(RESULTS_DIR);
+    const file = saveResult(RESULTS_DIR, result, writePeersReadme);
     process.stdout.write(`Results: bench/results/peers/${file} and bench/results/peers/README.md\n`);
   }
   exitCode = result.verdict.clean ? 0 : 1;

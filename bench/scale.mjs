@@ -10,7 +10,7 @@
 // Exit status: 0 clean (the 20 % goal is recorded, not enforced); 1 errors, timeouts, non-2xx
 // or wrong bodies; 2 the bench could not run (seeding or its check failed, …); 3 it overran its bound.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { machineBusyCores } from './lib/cpu.mjs';
 import { boundRun, wholeNumber } from './lib/guard.mjs';
 import { AUTOCANNON_VERSION, clean, load, REQUEST_TIMEOUT_SECONDS } from './lib/load.mjs';
-import { describeBuild, describeMachine, resultFileName } from './lib/report.mjs';
+import { describeBuild, describeMachine, saveResult } from './lib/report.mjs';
 import { AGENTS, issueToken, SCOPE, seed } from './lib/seed.mjs';
 import { startServer } from './lib/server.mjs';
 import { prepareServices } from './lib/services.mjs';
@@ -229,10 +229,7 @@ try {
   process.stdout.write(`errors/timeouts/non-2xx/wrong bodies: ${result.verdict.clean ? 'none' : 'SEEN — failing'}\n`);
   if (result.noisy) process.stdout.write(`NOISY: other processes used more than ${NOISE_CORES} cores during some runs; rerun on a quiet machine.\n`);
   if (!args['no-write']) {
-    mkdirSync(RESULTS_DIR, { recursive: true });
-    const file = resultFileName(RESULTS_DIR, new Date(result.date), result.machine.hostname);
-    writeFileSync(path.join(RESULTS_DIR, file), `${JSON.stringify(result, null, 2)}\n`);
-    writeScaleReadme(RESULTS_DIR);
+    const file = saveResult(RESULTS_DIR, result, writeScaleReadme);
     process.stdout.write(`Results: bench/results/scale/${file} and bench/results/scale/README.md\n`);
   }
   exitCode = result.verdict.clean ? 0 : 1;

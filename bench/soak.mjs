@@ -10,7 +10,7 @@
 // Exit status: 0 clean and no upward RSS trend (or a run too short to tell); 1 errors,
 // timeouts, non-2xx or wrong bodies, or an upward RSS trend; 2 the bench could not run;
 // 3 it overran its time bound.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { machineBusyCores } from './lib/cpu.mjs';
 import { boundRun, wholeNumber } from './lib/guard.mjs';
 import { AUTOCANNON_VERSION, clean, load, REQUEST_TIMEOUT_SECONDS } from './lib/load.mjs';
-import { describeBuild, describeMachine, resultFileName } from './lib/report.mjs';
+import { describeBuild, describeMachine, saveResult } from './lib/report.mjs';
 import { AGENTS, INTROSPECTED_TOKENS, sanityCheck, seed } from './lib/seed.mjs';
 import { startServer } from './lib/server.mjs';
 import { prepareServices } from './lib/services.mjs';
@@ -220,10 +220,7 @@ try {
   );
   if (result.noisy) process.stdout.write(`NOISY: other processes used more than ${NOISE_CORES} cores during some windows; rerun on a quiet machine.\n`);
   if (!args['no-write']) {
-    mkdirSync(RESULTS_DIR, { recursive: true });
-    const file = resultFileName(RESULTS_DIR, new Date(result.date), result.machine.hostname);
-    writeFileSync(path.join(RESULTS_DIR, file), `${JSON.stringify(result, null, 2)}\n`);
-    writeSoakReadme(RESULTS_DIR);
+    const file = saveResult(RESULTS_DIR, result, writeSoakReadme);
     process.stdout.write(`Results: bench/results/soak/${file} and bench/results/soak/README.md\n`);
   }
   exitCode = !result.verdict.clean || rss.verdict === 'upward trend' ? 1 : 0;

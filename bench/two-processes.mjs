@@ -20,8 +20,12 @@ import { prepareServices } from './lib/services.mjs';
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
-  options: { rounds: { type: 'string', default: '3' }, duration: { type: 'string', default: '10' } },
+  options: { rounds: { type: 'string', default: '3' }, duration: { type: 'string', default: '10' }, help: { type: 'boolean', default: false } },
 });
+if (args.help) {
+  process.stdout.write('usage: node bench/two-processes.mjs [issuance|introspection] [--rounds=3] [--duration=10]\n');
+  process.exit(0);
+}
 const scenario = SCENARIOS[positionals[0] ?? 'issuance'];
 if (scenario === undefined) {
   process.stderr.write(`unknown scenario "${positionals[0]}" (try issuance or introspection)\n`);

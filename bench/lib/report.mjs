@@ -1,7 +1,7 @@
 // The machine's description, the per-run JSON, the stdout table, and bench/results/README.md
 // (rebuilt from every JSON file in bench/results/ on each run).
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -187,4 +187,13 @@ export function resultFileName(resultsDir, date, hostname) {
   let name = `${stamp}-${host}.json`;
   for (let i = 2; existsSync(path.join(resultsDir, name)); i++) name = `${stamp}-${host}-${i}.json`;
   return name;
+}
+
+/** Writes a run's JSON into `resultsDir` beside the earlier ones and rebuilds that folder's README; returns the file name. */
+export function saveResult(resultsDir, result, rebuildReadme) {
+  mkdirSync(resultsDir, { recursive: true });
+  const file = resultFileName(resultsDir, new Date(result.date), result.machine.hostname);
+  writeFileSync(path.join(resultsDir, file), `${JSON.stringify(result, null, 2)}\n`);
+  rebuildReadme(resultsDir);
+  return file;
 }
