@@ -215,7 +215,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
     const lastUse = lastUseRecorders(db, (error) => {
       logger.warn({ err: error }, 'last-used times were not recorded');
     });
-    const bearer = bearerAuthenticator({ db, cache: openedCache, adminTokens, adminTokenUses: lastUse.adminTokens, hasher, metrics, roles, tokens, tokenState, audit, issuer: config.issuer, dpop });
+    const bearer = bearerAuthenticator({ db, adminTokens, adminTokenUses: lastUse.adminTokens, hasher, metrics, roles, tokens, tokenState, audit, issuer: config.issuer, dpop });
     const identity = identityHandlers(config.issuer, keys);
     const streams = { ...EVENT_STREAM_DEFAULTS, maxLifetimeMs: config.eventStreamMaxSeconds * 1000 };
     const issuerKeys = new IssuerKeys(config.insecureIssuerHosts);

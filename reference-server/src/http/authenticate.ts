@@ -7,7 +7,6 @@ import type { Principal } from '../domain/principal';
 import type { SecretHasher } from '../domain/secrets';
 import type { TokenState } from '../domain/token-state';
 import type { UseRecorder } from '../domain/use-recorder';
-import type { Cache } from '../cache/cache';
 import type { EpochCache } from '../cache/epoch-cache';
 import type { Metrics } from '../observability/metrics';
 import type { Database } from '../store/database';
@@ -50,7 +49,6 @@ class Refusal extends Error {
 
 export interface AuthenticatorDeps {
   db: Database;
-  cache: Cache;
   /** Admin tokens' credentials by lookup; revocations and org deletions move its epoch. */
   adminTokens: EpochCache<AdminTokenCredentials>;
   /** Notes each admin token's use, for its lastUsedAt. */

@@ -91,5 +91,4 @@ export const adminTokenStore = {
       orgDeleted: row.org_deleted,
     };
   },
-
 };

@@ -82,7 +82,7 @@ export const webhookOutbox = {
                           WHERE n > jsonb_array_length(d.attempts) + 1 - $2) END,
          status = v.status, next_attempt_at = v.next, claimed_until = NULL,
          -- A retry for an endpoint switched off meanwhile waits with its other deliveries.
-         paused = v.status = 'pending' AND d.action <> 'webhook.tested' AND NOT (SELECT w.enabled FROM webhooks w WHERE w.id = d.webhook_id),
+         paused = v.status = 'pending' AND d.action <> 'webhook.tested' AND NOT coalesce((SELECT w.enabled FROM webhooks w WHERE w.id = d.webhook_id), true),
          delivered_at = CASE WHEN v.status = 'succeeded' THEN now() ELSE d.delivered_at END
        FROM jsonb_to_recordset($1::jsonb) AS v(webhook_id text, id text, attempt jsonb, status text, next timestamptz)
        WHERE d.webhook_id = v.webhook_id AND d.id = v.id`,

@@ -158,7 +158,7 @@ export const webhookStore = {
   async requeue(sql: Sql, webhookId: string, id: string, attemptsAllowed: number): Promise<DeliveryRecord> {
     const [row] = await sql.query<DeliveryRecord>(
       `UPDATE webhook_deliveries d SET status = 'pending', next_attempt_at = now(), attempts_allowed = $2, claimed_until = NULL,
-         paused = d.action <> 'webhook.tested' AND NOT (SELECT w.enabled FROM webhooks w WHERE w.id = d.webhook_id)
+         paused = d.action <> 'webhook.tested' AND NOT coalesce((SELECT w.enabled FROM webhooks w WHERE w.id = d.webhook_id), true)
        WHERE d.webhook_id = $3 AND d.id = $1 RETURNING ${DELIVERY_COLUMNS}`,
       [id, attemptsAllowed, webhookId],
     );
