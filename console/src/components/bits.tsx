@@ -47,3 +47,28 @@ export function Loading({ what }: { what: string }): React.JSX.Element {
     </p>
   );
 }
+
+/** The one row of a table with nothing in it, across all its columns. */
+export function EmptyRow({ columns, children }: { columns: number; children: ReactNode }): React.JSX.Element {
+  return (
+    <tr>
+      <td colSpan={columns} className="muted">
+        {children}
+      </td>
+    </tr>
+  );
+}
+
+/** A creation form's buttons: submit (busy while it runs) and cancel. */
+export function FormActions({ busy, label, onCancel }: { busy: boolean; label: string; onCancel: () => void }): React.JSX.Element {
+  return (
+    <div className="actions span">
+      <button type="submit" className="primary" disabled={busy}>
+        {busy ? 'Creating…' : label}
+      </button>
+      <button type="button" onClick={onCancel}>
+        Cancel
+      </button>
+    </div>
+  );
+}

@@ -2,7 +2,7 @@ import type { Agent, Credential, CredentialWithSecret } from '@mandate/sdk';
 import { type SubmitEvent, useState } from 'react';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { SecretOnce } from '../components/SecretOnce';
-import { ErrorNote, Loading, PageHeader, Status, Time } from '../components/bits';
+import { EmptyRow, ErrorNote, Loading, PageHeader, Status, Time } from '../components/bits';
 import { canWrite, useConsole } from '../context';
 import { describeError } from '../errors';
 import { useLoad } from '../hooks';
@@ -202,13 +202,7 @@ export function AgentDetail({ agentId }: { agentId: string }): React.JSX.Element
                   </td>
                 </tr>
               ))}
-              {credentials.data?.length === 0 ? (
-                <tr>
-                  <td colSpan={6} className="muted">
-                    No credentials yet.
-                  </td>
-                </tr>
-              ) : null}
+              {credentials.data?.length === 0 ? <EmptyRow columns={6}>No credentials yet.</EmptyRow> : null}
             </tbody>
           </table>
         </div>

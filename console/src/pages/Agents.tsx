@@ -1,6 +1,6 @@
 import type { Agent, AgentStatus, AgentType, Page } from '@mandate/sdk';
 import { type SubmitEvent, useState } from 'react';
-import { ErrorNote, Loading, PageHeader, Status, Time } from '../components/bits';
+import { EmptyRow, ErrorNote, FormActions, Loading, PageHeader, Status, Time } from '../components/bits';
 import { canWrite, useConsole } from '../context';
 import { describeError } from '../errors';
 import { useLoad } from '../hooks';
@@ -104,13 +104,7 @@ export function Agents(): React.JSX.Element {
                   </td>
                 </tr>
               ))}
-              {agents.length === 0 ? (
-                <tr>
-                  <td colSpan={5} className="muted">
-                    No agents match.
-                  </td>
-                </tr>
-              ) : null}
+              {agents.length === 0 ? <EmptyRow columns={5}>No agents match.</EmptyRow> : null}
             </tbody>
           </table>
         </div>
@@ -185,14 +179,7 @@ function NewAgent({ onCancel }: { onCancel: () => void }): React.JSX.Element {
         <input id="new-agent-description" value={description} onChange={(event) => { setDescription(event.target.value); }} />
       </div>
       <ErrorNote error={error} />
-      <div className="actions span">
-        <button type="submit" className="primary" disabled={busy}>
-          {busy ? 'Creating…' : 'Create agent'}
-        </button>
-        <button type="button" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
+      <FormActions busy={busy} label="Create agent" onCancel={onCancel} />
     </form>
   );
 }

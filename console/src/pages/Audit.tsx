@@ -1,6 +1,6 @@
 import type { AuditChainVerification, AuditEvent, ListAuditEventsParams, Page } from '@mandate/sdk';
 import { type SubmitEvent, useState } from 'react';
-import { ErrorNote, Loading, PageHeader, Status, Time } from '../components/bits';
+import { EmptyRow, ErrorNote, Loading, PageHeader, Status, Time } from '../components/bits';
 import { useConsole } from '../context';
 import { describeError } from '../errors';
 import { type StreamStatus, useEventStream, useLoad } from '../hooks';
@@ -256,13 +256,7 @@ function EventTable({ events, label }: { events: AuditEvent[]; label: string }):
               <td className="wide-only">{event.sequence}</td>
             </tr>
           ))}
-          {events.length === 0 ? (
-            <tr>
-              <td colSpan={6} className="muted">
-                No events match.
-              </td>
-            </tr>
-          ) : null}
+          {events.length === 0 ? <EmptyRow columns={6}>No events match.</EmptyRow> : null}
         </tbody>
       </table>
     </div>

@@ -1,5 +1,5 @@
 import { type SubmitEvent, useState } from 'react';
-import { ErrorNote, Loading, PageHeader, Time } from '../components/bits';
+import { EmptyRow, ErrorNote, Loading, PageHeader, Time } from '../components/bits';
 import { useConsole } from '../context';
 import { describeError } from '../errors';
 import { useLoad } from '../hooks';
@@ -91,13 +91,7 @@ export function Orgs(): React.JSX.Element {
                   </td>
                 </tr>
               ))}
-              {orgs.data.length === 0 ? (
-                <tr>
-                  <td colSpan={5} className="muted">
-                    No organizations yet: create one.
-                  </td>
-                </tr>
-              ) : null}
+              {orgs.data.length === 0 ? <EmptyRow columns={5}>No organizations yet: create one.</EmptyRow> : null}
             </tbody>
           </table>
         </div>

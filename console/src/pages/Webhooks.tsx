@@ -1,7 +1,7 @@
 import type { WebhookDelivery, WebhookDeliveryAttemptsItem, WebhookWithSecret } from '@mandate/sdk';
 import { type SubmitEvent, useState } from 'react';
 import { SecretOnce } from '../components/SecretOnce';
-import { ErrorNote, Loading, PageHeader, Status, Time } from '../components/bits';
+import { EmptyRow, ErrorNote, FormActions, Loading, PageHeader, Status, Time } from '../components/bits';
 import { canWrite, useConsole } from '../context';
 import { describeError } from '../errors';
 import { useLoad } from '../hooks';
@@ -68,13 +68,7 @@ export function Webhooks(): React.JSX.Element {
                   </td>
                 </tr>
               ))}
-              {hooks.data.length === 0 ? (
-                <tr>
-                  <td colSpan={4} className="muted">
-                    No webhooks yet.
-                  </td>
-                </tr>
-              ) : null}
+              {hooks.data.length === 0 ? <EmptyRow columns={4}>No webhooks yet.</EmptyRow> : null}
             </tbody>
           </table>
         </div>
@@ -126,14 +120,7 @@ function NewWebhook({ onCreated, onCancel }: { onCreated: (webhook: WebhookWithS
         <input id="webhook-description" value={description} onChange={(event) => { setDescription(event.target.value); }} />
       </div>
       <ErrorNote error={error} />
-      <div className="actions span">
-        <button type="submit" className="primary" disabled={busy}>
-          {busy ? 'Creating…' : 'Create webhook'}
-        </button>
-        <button type="button" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
+      <FormActions busy={busy} label="Create webhook" onCancel={onCancel} />
     </form>
   );
 }
@@ -235,13 +222,7 @@ export function WebhookDetail({ webhookId }: { webhookId: string }): React.JSX.E
                   </tr>
                 );
               })}
-              {deliveries.data.length === 0 ? (
-                <tr>
-                  <td colSpan={6} className="muted">
-                    No deliveries yet.
-                  </td>
-                </tr>
-              ) : null}
+              {deliveries.data.length === 0 ? <EmptyRow columns={6}>No deliveries yet.</EmptyRow> : null}
             </tbody>
           </table>
         </div>
