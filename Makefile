@@ -156,6 +156,11 @@ bench/node_modules/.installed: bench/package-lock.json bench/package.json
 	cd bench && npm ci --no-audit --no-fund
 	@touch $@
 
+test-bench: ## The benches' own arithmetic (the median and its confidence interval that verdicts rest on), node:test
+	@mkdir -p $(RESULTS)
+	node --test --test-reporter=tap bench/test/ > $(RESULTS)/bench.tap
+	@awk '/^# pass /{p=$$3} /^# fail /{f=$$3} END{printf "bench: %d passed, %d failed\n", p, f}' $(RESULTS)/bench.tap | tee $(RESULTS)/bench.txt
+
 bench: build bench/node_modules/.installed ## Load benchmark (token issuance incl. DPoP, introspection, list, SDK-protected resource) on PostgreSQL + Redis; results in bench/results/
 	npm run build -w sdks/ts
 	node bench/run.mjs
@@ -186,8 +191,8 @@ fuzz: build $(FUZZ_VENV)/.installed ## Schemathesis, every check and phase, on b
 	@status=0; $(SERVICES_ENV); node fuzz/run.mjs || status=$$?; \
 	  if [[ "$${KEEP_SERVICES:-0}" != 1 ]]; then bash scripts/services.sh down; fi; exit $$status
 
-test: lint check-generated test-generators test-server test-conformance test-sdk-ts test-sdk-python test-sdk-java test-sdk-go test-sdk-extra test-quickstarts test-scaffolds test-examples test-actions test-console test-cli test-infra ## Everything: lint, generated-file check, every test suite
+test: lint check-generated test-generators test-server test-conformance test-sdk-ts test-sdk-python test-sdk-java test-sdk-go test-sdk-extra test-quickstarts test-scaffolds test-examples test-actions test-console test-cli test-infra test-bench ## Everything: lint, generated-file check, every test suite
 	@status=0; node scripts/test-summary.mjs $(RESULTS)/*.json $(RESULTS)/*.txt || status=$$?; \
 	  if [[ "$${KEEP_SERVICES:-0}" != 1 ]]; then bash scripts/services.sh down; fi; exit $$status
 
-.PHONY: help setup build run admin-token generate check-generated lint services services-down test-generators test-server test-conformance test-sdk-ts test-sdk-python test-sdk-java test-sdk-go test-sdk-extra test-quickstarts test-scaffolds test-examples test-console actions test-actions test-cli infra-synth test-infra bench bench-events bench-webhooks bench-peers bench-scale bench-soak fuzz test
+.PHONY: help setup build run admin-token generate check-generated lint services services-down test-generators test-server test-conformance test-sdk-ts test-sdk-python test-sdk-java test-sdk-go test-sdk-extra test-quickstarts test-scaffolds test-examples test-console actions test-actions test-cli infra-synth test-infra test-bench bench bench-events bench-webhooks bench-peers bench-scale bench-soak fuzz test

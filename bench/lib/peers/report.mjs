@@ -3,6 +3,7 @@
 // bench/results/peers/README.md, rebuilt from every JSON file there.
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { median } from '../stats.mjs';
 
 export const SCENARIOS = {
   issuance: {
@@ -20,12 +21,6 @@ export const SCENARIOS = {
   },
 };
 
-const median = (values) => {
-  const v = values.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
-  if (v.length === 0) return null;
-  const mid = Math.floor(v.length / 2);
-  return v.length % 2 === 1 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
-};
 const r1 = (n) => (n === null ? null : Math.round(n * 10) / 10);
 const r2 = (n) => (n === null ? null : Math.round(n * 100) / 100);
 const r3 = (n) => (n === null ? null : Math.round(n * 1000) / 1000);

@@ -4,13 +4,10 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import asciichart from 'asciichart';
+import { median } from '../stats.mjs';
 
 const fmt = (n) => (n === null || n === undefined ? '-' : typeof n === 'number' ? n.toLocaleString('en-US') : String(n));
 const failures = (w) => w.errors + w.timeouts + w.non2xx + w.mismatches;
-const median = (values) => {
-  const v = values.filter((x) => typeof x === 'number').sort((a, b) => a - b);
-  return v.length === 0 ? null : v[Math.floor(v.length / 2)];
-};
 
 /** One window, as the soak prints it while it runs. */
 export function windowLine(w) {
