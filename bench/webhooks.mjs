@@ -2,7 +2,7 @@
 // Webhook benchmark: token issuance with and without a webhook subscribed to token.issued,
 // and how fast the deliveries reach a fast loopback receiver (which answers 204 at once).
 //
-//   node bench/webhooks.mjs [--duration=10] [--rounds=9] [--connections=64] [--delivery=thread|inline|off] [--no-write]
+//   node bench/webhooks.mjs [--duration=10] [--rounds=9] [--connections=64] [--delivery=thread|inline|off] [--receiver-nice=0] [--no-write]
 //
 // --delivery=off measures what filling the outbox costs the hot path alone: the server
 // queues every delivery and sends none (as an API-only instance beside delivering ones).
@@ -20,6 +20,7 @@ import { SCENARIOS } from './lib/scenarios.mjs';
 import { startReceiver } from './lib/receiver.mjs';
 import { seed } from './lib/seed.mjs';
 import { startServer } from './lib/server.mjs';
+import { wholeNumber } from './lib/guard.mjs';
 import { median, medianInterval } from './lib/stats.mjs';
 import { BENCH_DB, prepareServices } from './lib/services.mjs';
 
@@ -35,12 +36,17 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '64' },
     // Where the server makes deliveries: its own thread (the default on PostgreSQL) or the request thread.
     delivery: { type: 'string', default: 'thread' },
+    // The loopback receiver stands in for an endpoint on another machine, but shares this one's
+    // cores: at 0 it takes an equal share of them (the conservative default); at 10 it takes
+    // mostly idle time, closer to a remote receiver. The difference is the receiver's own cost.
+    'receiver-nice': { type: 'string', default: '0' },
     'no-write': { type: 'boolean', default: false },
   },
 });
-const duration = Number(args.duration);
-const rounds = Number(args.rounds);
-const connections = Number(args.connections);
+const duration = wholeNumber('duration', args.duration);
+const rounds = wholeNumber('rounds', args.rounds);
+const connections = wholeNumber('connections', args.connections);
+const receiverNice = Math.min(wholeNumber('receiver-nice', args['receiver-nice'], 0), 19);
 const log = (message) => process.stderr.write(`[bench-webhooks] ${message}\n`);
 const round = (n) => Math.round(n * 10) / 10;
 
@@ -58,7 +64,7 @@ async function main() {
   const machine = describeMachine(REPO_ROOT);
   const services = prepareServices(REPO_ROOT);
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'mandate-bench-webhooks-'));
-  const receiver = await startReceiver();
+  const receiver = await startReceiver({ nice: receiverNice });
   const server = await startServer({
     mainJs: path.join(REPO_ROOT, 'reference-server', 'dist', 'main.js'),
     workDir,
@@ -127,6 +133,7 @@ async function main() {
       connections,
       durationSeconds: duration,
       delivery: args.delivery,
+      receiverNice,
       rounds,
       issuance: {
         // Medians over the rounds; the ratio is the median of each round's own ratio.

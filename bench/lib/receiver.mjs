@@ -1,14 +1,18 @@
 // A fast webhook receiver for the benchmarks: answers every delivery 204 at once and counts
 // them by webhook-id. It runs on a thread of its own, so that receiving (thousands of
 // requests a second) does not slow the load generator's event loop, as a receiver on
-// another machine would not.
+// another machine would not. For the same reason it can run at a lower priority (a nice
+// value, which Linux applies to the calling thread alone): a receiver elsewhere would not
+// take the cores the server under test needs.
 import { createServer } from 'node:http';
-import { Worker, isMainThread, parentPort } from 'node:worker_threads';
+import os from 'node:os';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 
 /** How often the thread reports what arrived. */
 const REPORT_MS = 100;
 
 if (!isMainThread) {
+  os.setPriority(workerData.nice);
   let ids = [];
   let arrivals = [];
   const server = createServer((req, res) => {
@@ -33,9 +37,9 @@ if (!isMainThread) {
   server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port }));
 }
 
-/** Starts the receiver thread; `ids` counts deliveries per webhook-id, `arrivals` their times. */
-export async function startReceiver() {
-  const worker = new Worker(new URL(import.meta.url));
+/** Starts the receiver thread at `nice`; `ids` counts deliveries per webhook-id, `arrivals` their times. */
+export async function startReceiver({ nice = 0 } = {}) {
+  const worker = new Worker(new URL(import.meta.url), { workerData: { nice } });
   const ids = new Map();
   const arrivals = [];
   const port = await new Promise((resolve, reject) => {

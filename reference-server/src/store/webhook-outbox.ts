@@ -41,19 +41,20 @@ export const webhookOutbox = {
     // the deliveries sent since the last vacuum on each claim, where an ordered scan marks them
     // dead once and skips them after. Local to this transaction.
     await sql.query("SELECT set_config('enable_bitmapscan', 'off', true), set_config('enable_sort', 'off', true)");
+    // The locked rows are updated by their physical address (ctid): held locked by this
+    // statement, they cannot move before the update, and a second lookup by key is saved.
     return sql.query<ClaimedDelivery>(
       `UPDATE webhook_deliveries d SET claimed_until = now() + make_interval(secs => $2)
-       FROM webhooks w
-       WHERE (d.webhook_id, d.id) IN (
-         SELECT q.webhook_id, q.id FROM webhook_deliveries q JOIN webhooks qw ON qw.id = q.webhook_id
+       FROM (
+         SELECT q.ctid AS row, qw.url FROM webhook_deliveries q JOIN webhooks qw ON qw.id = q.webhook_id
          WHERE q.status = 'pending' AND NOT q.paused AND q.next_attempt_at <= now()
            AND (q.claimed_until IS NULL OR q.claimed_until < now())
            AND (qw.enabled OR q.action = 'webhook.tested')
          ORDER BY q.next_attempt_at LIMIT $1
-         FOR UPDATE OF q SKIP LOCKED)
-         AND w.id = d.webhook_id
+         FOR UPDATE OF q SKIP LOCKED) c
+       WHERE d.ctid = c.row
        RETURNING d.id, d.org_id AS "orgId", d.webhook_id AS "webhookId", d.event_id AS "eventId",
-         d.attempt_count AS "attemptCount", d.attempts_allowed AS "attemptsAllowed", w.url`,
+         d.attempt_count AS "attemptCount", d.attempts_allowed AS "attemptsAllowed", c.url`,
       [limit, leaseSeconds],
     );
   },
