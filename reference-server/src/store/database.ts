@@ -196,6 +196,32 @@ abstract class TransactionalDatabase implements Database {
   }
 }
 
+/**
+ * Function calls run as named statements: each connection parses and plans one once, not on
+ * every call of the hot paths. The texts are the few fixed ones FUNCTION_CALL admits; the
+ * names are short, as PostgreSQL cuts longer ones at 63 bytes.
+ */
+const STATEMENT_NAMES = new Map<string, string>();
+let statementGeneration = 0;
+function statementName(text: string): string {
+  let name = STATEMENT_NAMES.get(text);
+  if (name === undefined) {
+    name = `mandate_call_${statementGeneration}_${STATEMENT_NAMES.size + 1}`;
+    STATEMENT_NAMES.set(text, name);
+  }
+  return name;
+}
+function renameStatements(): void {
+  STATEMENT_NAMES.clear();
+  statementGeneration += 1;
+}
+
+/** "cached plan must not change result type": a prepared call's function now returns other columns. */
+function resultTypeChanged(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return code === '0A000' && typeof message === 'string' && message.includes('cached plan must not change result type');
+}
+
 /** SQLSTATEs and pg messages that mean "took too long" rather than "went wrong". */
 const PG_TIMEOUT_CODES = new Set(['57014', '25P03']); // query_canceled (statement_timeout), idle_in_transaction_session_timeout
 const POOL_TIMEOUT_MESSAGE = 'timeout exceeded when trying to connect';
@@ -254,8 +280,17 @@ export class PostgresDatabase extends TransactionalDatabase {
   }
 
   protected async autocommit<Row>(text: string, params: readonly unknown[]): Promise<Row[]> {
+    const call = async () => (await this.pool.query({ name: statementName(text), text, values: params as unknown[] })).rows as Row[];
     try {
-      return (await this.pool.query(text, params as unknown[])).rows as Row[];
+      try {
+        return await call();
+      } catch (error) {
+        if (!resultTypeChanged(error)) throw error;
+        // Another instance's migration replaced a function under this one's prepared calls
+        // (a rolling upgrade): the call did not run, so name the statements afresh and retry.
+        renameStatements();
+        return await call();
+      }
     } catch (error) {
       throw asTimeout(error);
     }
