@@ -12,13 +12,13 @@ export function median(values) {
  * A confidence interval for the median that assumes nothing about the distribution: with n
  * independent rounds, each falls below the true median with probability ½, so the k-th
  * smallest and k-th largest bound it with probability 1 − 2·P(Binomial(n, ½) < k). Returns
- * the widest-k bounds whose coverage is at least `confidence`, and that coverage; null when
- * n is too small for any (n < 6 at 95 %).
+ * the narrowest such bounds (the largest k) whose coverage is at least `confidence`, and that
+ * coverage; null when n is too small for any (n < 6 at 95 %).
  */
 export function medianInterval(values, confidence = 0.95) {
   const v = values.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
   const n = v.length;
-  // below[k] = P(Binomial(n, ½) < k), built from the binomial coefficients.
+  // cumulative = P(Binomial(n, ½) < k), summed term by term; coefficient = C(n, k − 1).
   let coefficient = 1;
   let cumulative = 0;
   let best = null;
