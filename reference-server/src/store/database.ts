@@ -280,19 +280,21 @@ export class PostgresDatabase extends TransactionalDatabase {
   }
 
   protected async autocommit<Row>(text: string, params: readonly unknown[]): Promise<Row[]> {
-    const call = async () => (await this.pool.query({ name: statementName(text), text, values: params as unknown[] })).rows as Row[];
-    try {
+    const call = async (): Promise<Row[]> => {
       try {
-        return await call();
+        return (await this.pool.query({ name: statementName(text), text, values: params as unknown[] })).rows as Row[];
       } catch (error) {
-        if (!resultTypeChanged(error)) throw error;
-        // Another instance's migration replaced a function under this one's prepared calls
-        // (a rolling upgrade): the call did not run, so name the statements afresh and retry.
-        renameStatements();
-        return await call();
+        throw asTimeout(error);
       }
+    };
+    try {
+      return await call();
     } catch (error) {
-      throw asTimeout(error);
+      if (!resultTypeChanged(error)) throw error;
+      // Another instance's migration replaced a function under this one's prepared calls
+      // (a rolling upgrade): the call did not run, so name the statements afresh and retry.
+      renameStatements();
+      return call();
     }
   }
 

@@ -154,13 +154,13 @@ export const webhookStore = {
     return row ?? null;
   },
 
-  /** Queues a delivery for `allowed` more attempts, starting now. */
+  /** Queues a delivery to be tried now, until it has made `attemptsAllowed` attempts in all. */
   async requeue(sql: Sql, webhookId: string, id: string, attemptsAllowed: number): Promise<DeliveryRecord> {
     const [row] = await sql.query<DeliveryRecord>(
-      `UPDATE webhook_deliveries d SET status = 'pending', next_attempt_at = now(), attempts_allowed = $2, claimed_until = NULL,
+      `UPDATE webhook_deliveries d SET status = 'pending', next_attempt_at = now(), attempts_allowed = $3, claimed_until = NULL,
          paused = d.action <> 'webhook.tested' AND NOT coalesce((SELECT w.enabled FROM webhooks w WHERE w.id = d.webhook_id), true)
-       WHERE d.webhook_id = $3 AND d.id = $1 RETURNING ${DELIVERY_COLUMNS}`,
-      [id, attemptsAllowed, webhookId],
+       WHERE d.webhook_id = $1 AND d.id = $2 RETURNING ${DELIVERY_COLUMNS}`,
+      [webhookId, id, attemptsAllowed],
     );
     return row as DeliveryRecord;
   },
