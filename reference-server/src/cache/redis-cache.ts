@@ -1,6 +1,7 @@
 import { Redis, type Result } from 'ioredis';
 import type { Cache, CacheTimer } from './cache';
 import { GCRA_LUA, type GcraCheck, type GcraResult } from './gcra';
+import { TurnBatch } from '../store/turn-batch';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -15,7 +16,11 @@ export class RedisCache implements Cache {
   private readonly redis: Redis;
   private subscriber: Redis | null = null;
   private readonly listeners = new Map<string, Set<(message: string) => void>>();
-  private reads: { keys: string[]; resolve: (values: (string | null)[]) => void; reject: (error: unknown) => void }[] = [];
+  /** Reads wait for the end of the event-loop turn and go out together as one MGET. */
+  private readonly reads = new TurnBatch<string | null>(async (keys) => {
+    const values = await this.timed('mget', () => this.redis.mget(keys.map((key) => this.namespace + key)));
+    return new Map(keys.map((key, i) => [key, values[i] ?? null]));
+  });
 
   constructor(
     url: string,
@@ -58,38 +63,12 @@ export class RedisCache implements Cache {
   }
 
   async get(key: string): Promise<string | null> {
-    const [value] = await this.getMany([key]);
-    return value ?? null;
+    return (await this.reads.get(key)) ?? null;
   }
 
-  /**
-   * Reads wait for the end of the event-loop turn and go out together as one MGET: under
-   * load, the reads of many requests cost one command. None is ever answered by a command
-   * sent before it was asked.
-   */
+  /** Under load, the reads of many requests cost one command. */
   getMany(keys: string[]): Promise<(string | null)[]> {
-    return new Promise((resolve, reject) => {
-      this.reads.push({ keys, resolve, reject });
-      if (this.reads.length === 1) setImmediate(() => { this.sendReads(); });
-    });
-  }
-
-  private sendReads(): void {
-    const reads = this.reads;
-    this.reads = [];
-    const keys = reads.flatMap((read) => read.keys.map((key) => this.namespace + key));
-    this.timed('mget', () => this.redis.mget(keys)).then(
-      (values) => {
-        let at = 0;
-        for (const read of reads) {
-          read.resolve(values.slice(at, at + read.keys.length));
-          at += read.keys.length;
-        }
-      },
-      (error: unknown) => {
-        for (const read of reads) read.reject(error);
-      },
-    );
+    return Promise.all(keys.map((key) => this.get(key)));
   }
 
   async set(key: string, value: string, ttlSeconds: number): Promise<void> {

@@ -1,5 +1,6 @@
 import { isUnstorable } from './text';
 import type { Database } from '../store/database';
+import { TurnBatch } from '../store/turn-batch';
 import { OAuthError, invalidClient } from './oauth-errors';
 import type { SecretHasher } from './secrets';
 import type { UseRecorder } from './use-recorder';
@@ -17,6 +18,7 @@ export interface AuthenticatedClient {
 }
 
 interface CredentialRow {
+  matched_lookup: string;
   credential_id: string;
   org_id: string;
   agent_id: string;
@@ -46,16 +48,23 @@ export class ClientAuthenticationFailed extends OAuthError {
  * work. Only with a correct secret does a suspended agent learn that it is suspended.
  */
 export class ClientAuthenticator {
+  /** The token requests of one event-loop turn look their credentials up in one call. */
+  private readonly credentials: TurnBatch<CredentialRow>;
+
   constructor(
     private readonly db: Database,
     private readonly uses: UseRecorder,
     private readonly hasher: SecretHasher,
-  ) {}
+  ) {
+    this.credentials = new TurnBatch(async (lookups) => {
+      const rows = await db.callFunction<CredentialRow>('SELECT * FROM mandate_find_client_credentials($1)', [lookups]);
+      return new Map(rows.map((row) => [row.matched_lookup, row]));
+    });
+  }
 
   async authenticate(clientId: string, secret: string): Promise<AuthenticatedClient> {
     // A malformed secret still costs a lookup (of nothing), so it answers in the same time class.
-    const lookup = this.hasher.lookupOf('clientSecret', secret) ?? '';
-    const [row] = await this.db.callFunction<CredentialRow>('SELECT * FROM mandate_find_client_credential($1)', [lookup]);
+    const row = await this.credentials.get(this.hasher.lookupOf('clientSecret', secret) ?? '');
     const matches = this.hasher.verify(secret, row === undefined ? null : Buffer.from(row.secret_hash));
     const now = Date.now();
     if (
