@@ -125,3 +125,36 @@ describe('timeouts enforced by PostgreSQL', () => {
     }
   });
 });
+
+// The flow of control is followed only while some transaction is open (src/store/database.ts).
+// Transactions overlap only on PostgreSQL: the embedded store has one connection, so there
+// they run one after another.
+describe('nesting on PostgreSQL', () => {
+  it('is refused whichever transactions opened and closed around it', async () => {
+    server = await startServer('postgres', { DATABASE_URL: await isolatedDatabaseUrl('stuck') });
+    const db = server.mandate.db;
+    const liveRevocations = () => db.callFunction('SELECT * FROM mandate_live_revocations()', []);
+    let release = (): void => undefined;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let entered = (): void => undefined;
+    const inside = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    // A long transaction, with another opening and closing while it is open…
+    const long = db.ownerTransaction(async () => {
+      entered();
+      await released;
+      return liveRevocations();
+    });
+    await inside;
+    await db.ownerTransaction((sql) => sql.query('SELECT 1'));
+    // …still refuses the work started inside it once the other has closed.
+    release();
+    await expect(long).rejects.toBeInstanceOf(NestedTransactionError);
+    // With no transaction open, and then in a new one, it is as before.
+    await expect(liveRevocations()).resolves.toBeInstanceOf(Array);
+    await expect(db.ownerTransaction(() => liveRevocations())).rejects.toBeInstanceOf(NestedTransactionError);
+  });
+});
