@@ -110,7 +110,8 @@ function planSummary(json) {
 
 /**
  * The plans of the token path's lookups for one agent: the credential lookup of every
- * issuance (mandate_find_client_credential's query), the "last used" write
+ * issuance (mandate_find_client_credentials' query, which looks up one event-loop turn's
+ * credentials at once, here for one), the "last used" write
  * (mandate_touch_credentials', batched once a second, here for one id and rolled back) and introspection's agent status
  * (mandate_token_state's). An index scan on each, whatever the size, is what keeps them flat.
  */
@@ -122,7 +123,7 @@ export function explainTokenPath(db, pop, j) {
   return {
     agentIndex: j,
     credentialLookup: explain(`SELECT c.id, c.org_id, c.agent_id, c.secret_hash, c.expires_at, c.revoked_at, a.status, a.allowed_scopes, a.dpop_required OR o.dpop_required
-      FROM credentials c JOIN agents a ON a.org_id = c.org_id AND a.id = c.agent_id JOIN orgs o ON o.id = c.org_id WHERE c.lookup = ${lookup}`),
+      FROM credentials c JOIN agents a ON a.org_id = c.org_id AND a.id = c.agent_id JOIN orgs o ON o.id = c.org_id WHERE c.lookup = ANY (ARRAY[${lookup}])`),
     touchCredential: explain(`UPDATE credentials SET last_used_at = now() WHERE id = ANY (ARRAY[${literal(credentialId)}])
       AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`),
     agentStatus: explain(`SELECT (SELECT a.status FROM agents a WHERE a.id = ${literal(clientId)}), EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = 'none')`),
