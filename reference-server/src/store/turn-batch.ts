@@ -18,9 +18,11 @@ export class TurnBatch<V> {
 
   get(key: string): Promise<V | undefined> {
     return new Promise((resolve, reject) => {
-      if (this.waiting.size === 0) setImmediate(() => {
-        this.send();
-      });
+      if (this.waiting.size === 0) {
+        setImmediate(() => {
+          this.send();
+        });
+      }
       const waiters = this.waiting.get(key);
       if (waiters === undefined) this.waiting.set(key, [{ resolve, reject }]);
       else waiters.push({ resolve, reject });

@@ -43,7 +43,8 @@ async function outcome(attempt: Promise<{ agentId: string }>): Promise<string> {
 
 describe('client authentication', () => {
   it('looks up the credentials of one event-loop turn in one call, and answers each attempt on its own', async () => {
-    const clients = new ClientAuthenticator(server.mandate.db, new UseRecorder(() => Promise.resolve(), () => undefined), new SecretHasher(TEST_PEPPER));
+    const uses = new UseRecorder(() => Promise.resolve(), () => undefined);
+    const clients = new ClientAuthenticator(server.mandate.db, uses, new SecretHasher(TEST_PEPPER));
     const calls = jest.spyOn(server.mandate.db, 'callFunction');
     const lookups = (): number => calls.mock.calls.filter(([text]) => text === LOOKUP_CALL).length;
     // The same public part with another private part: the row is found, the secret does not match.
@@ -64,6 +65,7 @@ describe('client authentication', () => {
       expect(lookups()).toBe(2);
     } finally {
       calls.mockRestore();
+      await uses.close();
     }
   });
 });
