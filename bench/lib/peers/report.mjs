@@ -3,7 +3,7 @@
 // bench/results/peers/README.md, rebuilt from every JSON file there.
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { median } from '../stats.mjs';
+import { median, risingAcrossRounds } from '../stats.mjs';
 
 export const SCENARIOS = {
   issuance: {
@@ -47,6 +47,7 @@ export function summarise(runs, servers, levels) {
           cpuSeconds: { server: sum((r) => r.cpu?.seconds[server.name]), itsDatabase: sum((r) => r.cpu?.seconds.postgres[server.name]), measuredSeconds: sum((r) => r.cpu?.wallSeconds) },
           cpuMsPerRequest: { server: r2(median(own.map((r) => r.cpuMsPerRequest?.server ?? null))), serverAndItsDatabase: r2(median(own.map((r) => r.cpuMsPerRequest?.serverAndItsDatabase ?? null))) },
           noisyRounds: own.filter((r) => r.noisy).length,
+          risingAcrossRounds: risingAcrossRounds(own.map((r) => r.requestsPerSecond.mean)),
         };
       }
       const mandate = runs.filter((r) => r.scenario === id && r.connections === connections && r.server === 'mandate');
@@ -80,7 +81,7 @@ export function stdoutTable(result) {
       const ratio = s.ratios[`mandate/${name}`];
       const row = [
         s.name,
-        `${labels[name] ?? name}${f.noisyRounds > 0 ? ' !' : ''}`,
+        `${labels[name] ?? name}${f.noisyRounds > 0 ? ' !' : ''}${f.risingAcrossRounds ? ' ^' : ''}`,
         s.connections,
         fmt(f.requestsPerSecond.median),
         f.latencyMs.p50,
@@ -107,7 +108,7 @@ export function runTable(result) {
     for (const [name, f] of Object.entries(s.servers)) {
       const ratio = s.ratios[`mandate/${name}`];
       lines.push(
-        `| ${s.name} | ${labels[name] ?? name}${f.noisyRounds > 0 ? ' ⚠️' : ''} | ${s.connections} | ${fmt(f.requestsPerSecond.median)} | ${f.requestsPerSecond.perRound.map(fmt).join(', ')} | ${f.latencyMs.p50} / ${f.latencyMs.p90} / ${f.latencyMs.p99} | ${f.failures} | ${fmt(f.cpuSeconds.server)} / ${fmt(f.cpuSeconds.itsDatabase)} | ${fmt(f.cpuMsPerRequest.server)} (${fmt(f.cpuMsPerRequest.serverAndItsDatabase)}) | ${ratio === undefined ? '—' : `**${ratio.median}** (${ratio.perRound.join(', ')})`} |`,
+        `| ${s.name} | ${labels[name] ?? name}${f.noisyRounds > 0 ? ' ⚠️' : ''}${risingAcrossRounds(f.requestsPerSecond.perRound) ? ' ↗' : ''} | ${s.connections} | ${fmt(f.requestsPerSecond.median)} | ${f.requestsPerSecond.perRound.map(fmt).join(', ')} | ${f.latencyMs.p50} / ${f.latencyMs.p90} / ${f.latencyMs.p99} | ${f.failures} | ${fmt(f.cpuSeconds.server)} / ${fmt(f.cpuSeconds.itsDatabase)} | ${fmt(f.cpuMsPerRequest.server)} (${fmt(f.cpuMsPerRequest.serverAndItsDatabase)}) | ${ratio === undefined ? '—' : `**${ratio.median}** (${ratio.perRound.join(', ')})`} |`,
       );
     }
   }
@@ -162,6 +163,8 @@ export function writePeersReadme(resultsDir) {
     '[../../README.md](../../README.md#side-by-side-with-ory-hydra-and-keycloak-make-bench-peers).',
     'Ratios are Mandate ÷ peer in requests/s, computed round by round from the same run (the median of',
     'the rounds\' ratios). A run marked noisy had other work on the machine: its figures are low estimates.',
+    'A server marked ↗ got faster round after round (none slower than the one before, the last more than',
+    '15 % above the first): it was measured before its JIT had settled, so a ratio to it is an upper bound.',
     '',
     '| date | commit | Hydra | Keycloak | issuance Mandate ÷ Hydra | issuance Mandate ÷ Keycloak | introspection Mandate ÷ Hydra | introspection Mandate ÷ Keycloak | clean |',
     '| --- | --- | --- | --- | ---: | ---: | ---: | ---: | --- |',
