@@ -74,7 +74,7 @@ const signOffThread = promisify(sign);
  * JWS compact serialization (RFC 7515 §7.1) signed with node:crypto. ECDSA signatures are
  * the raw r‖s form JWS requires (RFC 7518 §3.4), hence `ieee-p1363`; EdDSA hashes itself.
  * The signature is computed on libuv's thread pool: it is the largest single cost of an
- * issuance (an RS256 one blocks for about a millisecond), and off the event loop it can
+ * issuance (an RS256 one takes most of a millisecond), and off the event loop it can
  * run on another core while the loop serves other requests.
  * Verification stays with jose.
  */
