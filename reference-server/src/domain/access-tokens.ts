@@ -1,5 +1,4 @@
 import { type KeyObject, randomUUID, sign } from 'node:crypto';
-import { promisify } from 'node:util';
 import type { JWTPayload } from 'jose';
 import { jose } from './jose';
 import type { SigningAlgorithm } from '../config';
@@ -67,24 +66,16 @@ const MAX_VERIFIED = 10_000;
 
 const base64url = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-/** node:crypto's sign with a callback, which signs on libuv's thread pool. */
-const signOffThread = promisify(sign);
-
 /**
  * JWS compact serialization (RFC 7515 §7.1) signed with node:crypto. ECDSA signatures are
  * the raw r‖s form JWS requires (RFC 7518 §3.4), hence `ieee-p1363`; EdDSA hashes itself.
- * The signature is computed on libuv's thread pool: it is the largest single cost of an
- * issuance (an RS256 one takes most of a millisecond), and off the event loop it can
- * run on another core while the loop serves other requests.
  * Verification stays with jose.
  */
-async function signCompact(header: object, payload: object, alg: SigningAlgorithm, key: KeyObject): Promise<string> {
+function signCompact(header: object, payload: object, alg: SigningAlgorithm, key: KeyObject): string {
   const input = `${base64url(header)}.${base64url(payload)}`;
   const data = Buffer.from(input);
   const signature =
-    alg === 'ES256'
-      ? withLowS(await signOffThread('sha256', data, { key, dsaEncoding: 'ieee-p1363' }))
-      : await signOffThread(alg === 'RS256' ? 'sha256' : null, data, key);
+    alg === 'ES256' ? withLowS(sign('sha256', data, { key, dsaEncoding: 'ieee-p1363' })) : sign(alg === 'RS256' ? 'sha256' : null, data, key);
   return `${input}.${signature.toString('base64url')}`;
 }
 
@@ -159,7 +150,7 @@ export class AccessTokens {
       ...(delegation === undefined ? {} : { act: delegation.act, delegation_id: delegation.id }),
       ...(jkt === undefined ? {} : { cnf: { jkt } }),
     };
-    return { token: await signCompact({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYPE }, claims, key.alg, key.privateKey), claims };
+    return { token: signCompact({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYPE }, claims, key.alg, key.privateKey), claims };
   }
 
   /** The token's claims when its signature, type, issuer, times and (given) audience hold; otherwise null. */
