@@ -46,6 +46,26 @@ function isActorClaim(value: unknown, depth = 0): value is ActorClaim {
 
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
 
+/** A token admitted under its organization's quota: settled once its issuance is recorded, or has failed. */
+export interface QuotaAdmission {
+  settle(recorded: boolean): void;
+}
+
+/** What a grant asks of `issue`, besides the subject, scope and audience. */
+export interface IssueOptions {
+  /**
+   * Puts the issuance on the audit trail (and whatever else the grant records with it); the
+   * token is handed out only once this has committed.
+   */
+  record: (claims: AccessTokenClaims) => Promise<void>;
+  /** Token exchange: the agent that obtained the token to act for the subject, and its delegation. */
+  delegation?: { clientId: string; act: ActorClaim; id: string; notAfter: number };
+  /** The thumbprint of the DPoP key to bind the token to. */
+  jkt?: string;
+}
+
+const UNLIMITED: { admit(orgId: string): Promise<QuotaAdmission> } = { admit: () => Promise.resolve({ settle: () => undefined }) };
+
 function isClaims(payload: JWTPayload): payload is JWTPayload & AccessTokenClaims {
   return (
     typeof payload.sub === 'string' &&
@@ -119,22 +139,41 @@ export class AccessTokens {
     private readonly issuer: string,
     private readonly ttlSeconds: number,
     /** Every token of every grant passes the organization's monthly quota first. */
-    private readonly quota: { admit(orgId: string): Promise<void> } = { admit: () => Promise.resolve() },
+    private readonly quota: { admit(orgId: string): Promise<QuotaAdmission> } = UNLIMITED,
   ) {}
 
   /**
-   * A token for `subject`; with `delegation`, one that `delegation.clientId` obtained to act
-   * for the subject (token exchange), expiring no later than `delegation.notAfter`.
+   * A token for `subject`, recorded by `options.record` before it is returned; with a
+   * delegation, one that `delegation.clientId` obtained to act for the subject (token
+   * exchange), expiring no later than `delegation.notAfter`. The quota counts the token as
+   * pending until its record has committed, so a read of the month's usage in between cannot
+   * forget it.
    */
   async issue(
     subject: { agentId: string; orgId: string },
     scope: string,
     audience: string,
-    delegation?: { clientId: string; act: ActorClaim; id: string; notAfter: number },
-    /** The thumbprint of the DPoP key to bind the token to. */
-    jkt?: string,
+    { record, delegation, jkt }: IssueOptions,
   ): Promise<{ token: string; claims: AccessTokenClaims }> {
-    await this.quota.admit(subject.orgId);
+    const admission = await this.quota.admit(subject.orgId);
+    let recorded = false;
+    try {
+      const issued = await this.signed(subject, scope, audience, delegation, jkt);
+      await record(issued.claims);
+      recorded = true;
+      return issued;
+    } finally {
+      admission.settle(recorded);
+    }
+  }
+
+  private async signed(
+    subject: { agentId: string; orgId: string },
+    scope: string,
+    audience: string,
+    delegation: IssueOptions['delegation'],
+    jkt: string | undefined,
+  ): Promise<{ token: string; claims: AccessTokenClaims }> {
     const key = await this.keys.current();
     const iat = Math.floor(Date.now() / 1000);
     const claims: AccessTokenClaims = {

@@ -1,6 +1,7 @@
 import type { Database, Sql } from '../store/database';
 import { orgStore } from '../store/orgs';
 import { usageStore } from '../store/usage';
+import type { QuotaAdmission } from './access-tokens';
 import { type Plan, type PlanSettings, type QuotaOverrides, type Quotas, activeAgentsExceeded, effectiveQuotas, tokensPerMonthExceeded } from './plans';
 
 /** How long an organization's plan is remembered: a change made on another instance applies within this. */
@@ -63,15 +64,19 @@ interface MonthCount {
   month: string;
   /** Tokens every instance had recorded when last read. */
   recorded: number;
-  /** Tokens this instance admitted since. */
-  admitted: number;
+  /** This instance's tokens recorded (their audit events committed) since that read began. */
+  committed: number;
+  /** This instance's tokens admitted and not yet recorded or failed. */
+  pending: number;
 }
 
 /**
  * The tokensPerMonth quota. The month's count is what every instance recorded (usage, read
- * every second) plus what this instance admitted since the last read, so on one instance the
- * quota holds exactly; across instances, the others' tokens of the last second are seen a
- * second late, and requests in flight during a read may be counted late. Only organizations
+ * every second), plus this instance's tokens recorded since that read began, plus its tokens
+ * admitted and not yet recorded. A read forgets only tokens whose record had committed before
+ * it began, so on one instance the quota holds exactly (a token recorded while a read runs may
+ * be counted twice until the next read: early refusal, never a token too many); across
+ * instances, the others' tokens of the last second are seen a second late. Only organizations
  * with a quota are tracked.
  */
 export class MonthlyTokenQuota {
@@ -102,11 +107,14 @@ export class MonthlyTokenQuota {
     await this.refreshing;
   }
 
-  /** Takes one token of the organization's month, or refuses with `quota_exceeded`. */
-  async admit(orgId: string, now: Date = new Date()): Promise<void> {
+  /**
+   * Takes one token of the organization's month, or refuses with `quota_exceeded`. The
+   * caller settles the admission once the token is recorded, or has failed.
+   */
+  async admit(orgId: string, now: Date = new Date()): Promise<QuotaAdmission> {
     const { quotas } = await this.plans.current(orgId);
     const limit = quotas.tokensPerMonth;
-    if (limit === null) return;
+    if (limit === null) return { settle: () => undefined };
     let count = this.counts.get(orgId);
     if (count?.month !== monthOf(now)) {
       const month = monthOf(now);
@@ -114,27 +122,38 @@ export class MonthlyTokenQuota {
       // Another request of the same organization may have read it meanwhile: keep its admissions.
       count = this.counts.get(orgId);
       if (count?.month !== month) {
-        count = { month, recorded: recorded.get(orgId)?.tokensIssued ?? 0, admitted: 0 };
+        count = { month, recorded: recorded.get(orgId)?.tokensIssued ?? 0, committed: 0, pending: 0 };
         this.counts.set(orgId, count);
       }
     }
-    if (count.recorded + count.admitted >= limit) throw tokensPerMonthExceeded(limit, now);
-    count.admitted += 1;
+    if (count.recorded + count.committed + count.pending >= limit) throw tokensPerMonthExceeded(limit, now);
+    const admitted = count;
+    admitted.pending += 1;
+    let settled = false;
+    return {
+      settle: (recordedNow) => {
+        if (settled) return;
+        settled = true;
+        admitted.pending -= 1;
+        // A failed record that did commit after all is in the next read's usage.
+        if (recordedNow) admitted.committed += 1;
+      },
+    };
   }
 
-  /** Reads every tracked organization's month again; admissions made during the read stay counted. */
+  /** Reads every tracked organization's month again; tokens not recorded before the read began stay counted. */
   private async refresh(now: Date = new Date()): Promise<void> {
     const month = monthOf(now);
     const tracked = [...this.counts].filter(([, count]) => count.month === month);
     for (const [orgId, count] of this.counts) if (count.month !== month) this.counts.delete(orgId);
     if (tracked.length === 0) return;
-    const before = new Map(tracked.map(([orgId, count]) => [orgId, count.admitted]));
+    const before = new Map(tracked.map(([orgId, count]) => [orgId, count.committed]));
     const recorded = await this.db.ownerTransaction((sql) => usageStore.monthTotals(sql, [...before.keys()], `${month}-01`));
-    for (const [orgId, admittedBefore] of before) {
+    for (const [orgId, committedBefore] of before) {
       const count = this.counts.get(orgId);
       if (count?.month !== month) continue;
       count.recorded = recorded.get(orgId)?.tokensIssued ?? 0;
-      count.admitted -= admittedBefore;
+      count.committed -= committedBefore;
     }
   }
 }

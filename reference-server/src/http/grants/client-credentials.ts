@@ -4,10 +4,14 @@ import { type Grant, audienceOf, byAgent, narrowedScopes } from './grant';
 export const clientCredentials: Grant = async ({ ctx, form, client, jkt }, deps) => {
   const scope = narrowedScopes(form.get('scope'), client.allowedScopes, 'The agent');
   const audience = audienceOf(form.get('resource'), deps.issuer);
-  const { token, claims } = await deps.tokens.issue(client, scope, audience, undefined, jkt);
   // The token is handed out only once its issuance is on the audit trail.
-  const metadata = { jti: claims.jti, scope, aud: audience, method: client.method, credentialId: client.credentialId, exp: claims.exp };
-  await deps.audit.append(byAgent(ctx, client, { action: 'token.issued', outcome: 'success', onItself: true, metadata }));
+  const { token, claims } = await deps.tokens.issue(client, scope, audience, {
+    jkt,
+    record: (issued) => {
+      const metadata = { jti: issued.jti, scope, aud: audience, method: client.method, credentialId: client.credentialId, exp: issued.exp };
+      return deps.audit.append(byAgent(ctx, client, { action: 'token.issued', outcome: 'success', onItself: true, metadata }));
+    },
+  });
   deps.metrics.tokensIssued.inc();
   return { access_token: token, token_type: 'Bearer', expires_in: claims.exp - claims.iat, scope };
 };

@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+import type { AccessTokenClaims } from '../../domain/access-tokens';
 import { deviceCodeHash } from '../../domain/approvals';
 import { appendEvents } from '../../domain/audit';
 import { OAuthError, invalidRequest } from '../../domain/oauth-errors';
@@ -51,16 +52,17 @@ export async function pollDeviceCode(ctx: Context, form: Map<string, string>, de
   const agentId = row.agent_id;
   const scope = (row.granted_scopes ?? []).join(' ');
   const audience = audienceOf(form.get('resource'), deps.issuer);
-  const { token, claims } = await deps.tokens.issue({ agentId, orgId: row.org_id }, scope, audience, undefined, jkt);
-  await deps.db.tenantTransaction({ orgId: row.org_id, instanceAdmin: false, principalId: agentId }, async (sql) => {
-    if (!(await approvalStore.markTokenIssued(sql, row.org_id, row.approval_id))) throw notYet({ ...row, outcome: 'used' });
-    const agent = await agentStore.find(sql, row.org_id, agentId);
-    if (agent?.status !== 'active') throw new OAuthError('invalid_grant', `The agent is ${agent?.status ?? 'gone'}.`);
-    const org = await orgStore.find(sql, row.org_id);
-    requireBinding(agent.dpopRequired || org?.dpopRequired === true, jkt); // before the code is spent: the transaction rolls back
-    const metadata = { method: 'device_code', approvalId: row.approval_id, jti: claims.jti, scope, aud: audience, exp: claims.exp };
-    await appendEvents(sql, [{ orgId: row.org_id, action: 'token.issued', outcome: 'success', actor: { type: 'agent', id: agentId }, target: { type: 'agent', id: agentId }, ...requestInfo(ctx), metadata }]);
-  });
+  const record = (issued: AccessTokenClaims): Promise<void> =>
+    deps.db.tenantTransaction({ orgId: row.org_id, instanceAdmin: false, principalId: agentId }, async (sql) => {
+      if (!(await approvalStore.markTokenIssued(sql, row.org_id, row.approval_id))) throw notYet({ ...row, outcome: 'used' });
+      const agent = await agentStore.find(sql, row.org_id, agentId);
+      if (agent?.status !== 'active') throw new OAuthError('invalid_grant', `The agent is ${agent?.status ?? 'gone'}.`);
+      const org = await orgStore.find(sql, row.org_id);
+      requireBinding(agent.dpopRequired || org?.dpopRequired === true, jkt); // before the code is spent: the transaction rolls back
+      const metadata = { method: 'device_code', approvalId: row.approval_id, jti: issued.jti, scope, aud: audience, exp: issued.exp };
+      await appendEvents(sql, [{ orgId: row.org_id, action: 'token.issued', outcome: 'success', actor: { type: 'agent', id: agentId }, target: { type: 'agent', id: agentId }, ...requestInfo(ctx), metadata }]);
+    });
+  const { token, claims } = await deps.tokens.issue({ agentId, orgId: row.org_id }, scope, audience, { record, jkt });
   deps.metrics.tokensIssued.inc();
   return { access_token: token, token_type: 'Bearer', expires_in: claims.exp - claims.iat, scope };
 }

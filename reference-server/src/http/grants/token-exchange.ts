@@ -60,22 +60,20 @@ export const tokenExchange: Grant = async ({ ctx, form, client, jkt }, deps) => 
 
   const delegationId = newId('dlg');
   const act = subject.act === undefined ? { sub: client.agentId } : { sub: client.agentId, act: subject.act };
-  const { token, claims } = await deps.tokens.issue({ agentId: subject.sub, orgId: client.orgId }, scope, audience, {
-    clientId: client.agentId,
-    act,
-    id: delegationId,
-    notAfter: subject.exp,
-  }, jkt);
   // The event carries the delegation: migration 0010's trigger records it in the event's
   // transaction, which the audit writer's group commit shares with other token requests.
-  const metadata = { subjectAgentId: subject.sub, actorAgentId: client.agentId, actingAgents: actorsOf(claims), parentDelegationId: parentId, depth, scope, aud: audience, jti: claims.jti, exp: claims.exp, method: client.method };
-  try {
-    await deps.audit.append({ orgId: client.orgId, action: 'delegation.created', outcome: 'success', actor: { type: 'agent', id: client.agentId }, target: { type: 'delegation', id: delegationId }, ...requestInfo(ctx), metadata });
-  } catch (error) {
-    // The parent was revoked between the check above and the commit.
-    if ((error as { code?: unknown } | null)?.code === PARENT_REVOKED) throw invalidRequest('subject_token comes from a revoked delegation.');
-    throw error;
-  }
+  const record = async (issued: AccessTokenClaims): Promise<void> => {
+    const metadata = { subjectAgentId: subject.sub, actorAgentId: client.agentId, actingAgents: actorsOf(issued), parentDelegationId: parentId, depth, scope, aud: audience, jti: issued.jti, exp: issued.exp, method: client.method };
+    try {
+      await deps.audit.append({ orgId: client.orgId, action: 'delegation.created', outcome: 'success', actor: { type: 'agent', id: client.agentId }, target: { type: 'delegation', id: delegationId }, ...requestInfo(ctx), metadata });
+    } catch (error) {
+      // The parent was revoked between the check above and the commit.
+      if ((error as { code?: unknown } | null)?.code === PARENT_REVOKED) throw invalidRequest('subject_token comes from a revoked delegation.');
+      throw error;
+    }
+  };
+  const delegation = { clientId: client.agentId, act, id: delegationId, notAfter: subject.exp };
+  const { token, claims } = await deps.tokens.issue({ agentId: subject.sub, orgId: client.orgId }, scope, audience, { record, delegation, jkt });
   deps.metrics.tokensIssued.inc();
   return { access_token: token, issued_token_type: ACCESS_TOKEN_TYPE_URI, token_type: 'Bearer', expires_in: Math.max(1, claims.exp - claims.iat), scope };
 };

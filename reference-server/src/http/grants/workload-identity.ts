@@ -91,9 +91,13 @@ export async function exchangeWorkloadToken({ ctx, form, agentId, jkt }: Workloa
     const grantable = policy.scopes.filter((scope) => policy.allowed_scopes.includes(scope));
     const scope = narrowedScopes(form.get('scope'), grantable, 'The trust policy');
     const audience = audienceOf(form.get('resource'), deps.issuer);
-    const { token, claims: issued } = await deps.tokens.issue({ agentId: policy.agent_id, orgId: policy.org_id }, scope, audience, undefined, jkt);
-    const metadata = { ...externalIdentity(claims, grant, policy), jti: issued.jti, scope, aud: audience, exp: issued.exp };
-    await deps.audit.append(event(ctx, policy, 'token.issued', 'success', metadata));
+    const { token, claims: issued } = await deps.tokens.issue({ agentId: policy.agent_id, orgId: policy.org_id }, scope, audience, {
+      jkt,
+      record: (ours) => {
+        const metadata = { ...externalIdentity(claims, grant, policy), jti: ours.jti, scope, aud: audience, exp: ours.exp };
+        return deps.audit.append(event(ctx, policy, 'token.issued', 'success', metadata));
+      },
+    });
     deps.metrics.tokensIssued.inc();
     const typed = grant === 'token-exchange' ? { issued_token_type: ACCESS_TOKEN_TYPE_URI } : {};
     return { access_token: token, token_type: 'Bearer', expires_in: issued.exp - issued.iat, scope, ...typed };
