@@ -23,7 +23,7 @@ import { machineBusyCores } from './lib/cpu.mjs';
 import { AUTOCANNON_VERSION, clean, load, REQUEST_TIMEOUT_SECONDS } from './lib/load.mjs';
 import { DEFAULT_VERSIONS, cacheRoot, installHydra, installJdk, installKeycloak } from './lib/peers/install.mjs';
 import { peerMeter } from './lib/peers/meter.mjs';
-import { SCENARIOS, summarise, stdoutTable, writePeersReadme } from './lib/peers/report.mjs';
+import { SCENARIOS, stillWarming, summarise, stdoutTable, writePeersReadme } from './lib/peers/report.mjs';
 import { startHydra, startKeycloak, startMandate } from './lib/peers/servers.mjs';
 import { describeBuild, describeMachine, saveResult } from './lib/report.mjs';
 import { AGENTS, INTROSPECTED_TOKENS } from './lib/seed.mjs';
@@ -382,7 +382,7 @@ try {
   if (result.noisy) process.stdout.write(`NOISY: other processes used more than ${NOISE_CORES} cores during some runs; rerun on a quiet machine.\n`);
   for (const sc of result.scenarios) {
     for (const [name, f] of Object.entries(sc.servers)) {
-      if (f.risingAcrossRounds) process.stdout.write(`STILL WARMING (^): ${name} ${sc.name} got faster round after round (${f.requestsPerSecond.perRound.join(' → ')} req/s): a ratio to it is an upper bound; rerun with a longer --initial-warmup.\n`);
+      if (stillWarming(f)) process.stdout.write(`STILL WARMING (^): ${name} ${sc.name} got faster round after round (${f.requestsPerSecond.perRound.join(' → ')} req/s): a ratio to it is an upper bound; rerun with a longer --initial-warmup.\n`);
     }
   }
   process.stdout.write(`first load ${result.timing.firstLoadAfterSeconds} s and first measurement ${result.timing.firstMeasurementAfterSeconds} s after the start; ${result.timing.totalSeconds} s in all\n`);

@@ -47,7 +47,6 @@ export function summarise(runs, servers, levels) {
           cpuSeconds: { server: sum((r) => r.cpu?.seconds[server.name]), itsDatabase: sum((r) => r.cpu?.seconds.postgres[server.name]), measuredSeconds: sum((r) => r.cpu?.wallSeconds) },
           cpuMsPerRequest: { server: r2(median(own.map((r) => r.cpuMsPerRequest?.server ?? null))), serverAndItsDatabase: r2(median(own.map((r) => r.cpuMsPerRequest?.serverAndItsDatabase ?? null))) },
           noisyRounds: own.filter((r) => r.noisy).length,
-          risingAcrossRounds: risingAcrossRounds(own.map((r) => r.requestsPerSecond.mean)),
         };
       }
       const mandate = runs.filter((r) => r.scenario === id && r.connections === connections && r.server === 'mandate');
@@ -67,6 +66,9 @@ export function summarise(runs, servers, levels) {
   return out;
 }
 
+/** A server still getting faster through the rounds (see risingAcrossRounds); derived, so older results are judged too. */
+export const stillWarming = (figures) => risingAcrossRounds(figures.requestsPerSecond.perRound) === true;
+
 const fmt = (n) => (n === null || n === undefined ? '-' : typeof n === 'number' ? n.toLocaleString('en-US') : String(n));
 const pad = (s, n) => String(s).padEnd(n);
 const padL = (s, n) => String(s).padStart(n);
@@ -81,7 +83,7 @@ export function stdoutTable(result) {
       const ratio = s.ratios[`mandate/${name}`];
       const row = [
         s.name,
-        `${labels[name] ?? name}${f.noisyRounds > 0 ? ' !' : ''}${f.risingAcrossRounds ? ' ^' : ''}`,
+        `${labels[name] ?? name}${f.noisyRounds > 0 ? ' !' : ''}${stillWarming(f) ? ' ^' : ''}`,
         s.connections,
         fmt(f.requestsPerSecond.median),
         f.latencyMs.p50,
@@ -108,7 +110,7 @@ export function runTable(result) {
     for (const [name, f] of Object.entries(s.servers)) {
       const ratio = s.ratios[`mandate/${name}`];
       lines.push(
-        `| ${s.name} | ${labels[name] ?? name}${f.noisyRounds > 0 ? ' ⚠️' : ''}${risingAcrossRounds(f.requestsPerSecond.perRound) ? ' ↗' : ''} | ${s.connections} | ${fmt(f.requestsPerSecond.median)} | ${f.requestsPerSecond.perRound.map(fmt).join(', ')} | ${f.latencyMs.p50} / ${f.latencyMs.p90} / ${f.latencyMs.p99} | ${f.failures} | ${fmt(f.cpuSeconds.server)} / ${fmt(f.cpuSeconds.itsDatabase)} | ${fmt(f.cpuMsPerRequest.server)} (${fmt(f.cpuMsPerRequest.serverAndItsDatabase)}) | ${ratio === undefined ? '—' : `**${ratio.median}** (${ratio.perRound.join(', ')})`} |`,
+        `| ${s.name} | ${labels[name] ?? name}${f.noisyRounds > 0 ? ' ⚠️' : ''}${stillWarming(f) ? ' ↗' : ''} | ${s.connections} | ${fmt(f.requestsPerSecond.median)} | ${f.requestsPerSecond.perRound.map(fmt).join(', ')} | ${f.latencyMs.p50} / ${f.latencyMs.p90} / ${f.latencyMs.p99} | ${f.failures} | ${fmt(f.cpuSeconds.server)} / ${fmt(f.cpuSeconds.itsDatabase)} | ${fmt(f.cpuMsPerRequest.server)} (${fmt(f.cpuMsPerRequest.serverAndItsDatabase)}) | ${ratio === undefined ? '—' : `**${ratio.median}** (${ratio.perRound.join(', ')})`} |`,
       );
     }
   }

@@ -64,7 +64,10 @@ export interface IssueOptions {
   jkt?: string;
 }
 
-const UNLIMITED: { admit(orgId: string): Promise<QuotaAdmission> } = { admit: () => Promise.resolve({ settle: () => undefined }) };
+/** The admission of a token no quota counts. */
+export const UNCOUNTED: QuotaAdmission = { settle: () => undefined };
+
+const UNLIMITED: { admit(orgId: string): Promise<QuotaAdmission> } = { admit: () => Promise.resolve(UNCOUNTED) };
 
 function isClaims(payload: JWTPayload): payload is JWTPayload & AccessTokenClaims {
   return (

@@ -1,7 +1,7 @@
 import type { Database, Sql } from '../store/database';
 import { orgStore } from '../store/orgs';
 import { usageStore } from '../store/usage';
-import type { QuotaAdmission } from './access-tokens';
+import { type QuotaAdmission, UNCOUNTED } from './access-tokens';
 import { type Plan, type PlanSettings, type QuotaOverrides, type Quotas, activeAgentsExceeded, effectiveQuotas, tokensPerMonthExceeded } from './plans';
 
 /** How long an organization's plan is remembered: a change made on another instance applies within this. */
@@ -114,7 +114,7 @@ export class MonthlyTokenQuota {
   async admit(orgId: string, now: Date = new Date()): Promise<QuotaAdmission> {
     const { quotas } = await this.plans.current(orgId);
     const limit = quotas.tokensPerMonth;
-    if (limit === null) return { settle: () => undefined };
+    if (limit === null) return UNCOUNTED;
     let count = this.counts.get(orgId);
     if (count?.month !== monthOf(now)) {
       const month = monthOf(now);
