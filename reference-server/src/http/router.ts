@@ -1,6 +1,4 @@
 import { createHash } from 'node:crypto';
-import { METHODS } from 'node:http';
-import Router from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
 import { ApiError, type FieldProblem, badRequest, forbidden, notFound, validationError } from '../domain/errors';
 import type { Principal } from '../domain/principal';
@@ -17,9 +15,10 @@ import { canonicalJson } from '../domain/canonical-json';
 import { isUnstorable } from '../domain/text';
 import { type BodyLimits, parseJsonBody, readRawBody, unstorableProblem } from './body';
 import type { Call, Handler, Reply } from './handler';
+import { RouteTable, type RoutedState, pathParams } from './route-table';
 
 /** Per-request state the steps hand to each other. */
-export interface RequestState {
+export interface RequestState extends RoutedState {
   requestId: string;
   operationId?: string;
   principal?: Principal;
@@ -52,8 +51,6 @@ export function checkCoverage(operations: Operation[], handlerIds: string[]): vo
   }
 }
 
-const koaPath = (path: string): string => path.replace(/\{([^}]+)\}/g, ':$1');
-
 /**
  * Builds the route table from the spec. Each operation is a chain of small named steps, in
  * this order: authenticate → authorize (scopes from the spec) → read body → validate →
@@ -64,24 +61,22 @@ export function buildRouter(
   handlers: Record<string, Handler>,
   publicHandlers: Record<string, PublicHandler>,
   deps: RouterDeps,
-): Router {
+): RouteTable {
   checkCoverage(operations, [...Object.keys(handlers), ...Object.keys(publicHandlers)]);
-  // Every method Node accepts counts as known, so a path answers any it lacks (TRACE and
-  // QUERY included) with 405 and Allow, never with 501.
-  const router = new Router({ methods: [...METHODS] });
+  const routes = new RouteTable();
   for (const operation of operations) {
-    const name: Middleware = async (ctx, next) => {
+    const name: Middleware = (ctx, next) => {
       (ctx.state as RequestState).operationId = operation.operationId;
-      await next();
+      return next();
     };
     const publicHandler = publicHandlers[operation.operationId];
     const steps: Middleware[] =
       publicHandler !== undefined
         ? [name, ...(checksParameters(operation) ? [checkParameters(operation, deps)] : []), (ctx) => publicHandler(ctx)]
         : [name, authenticate(operation, deps), limit(operation, deps), authorize(operation), act(operation, handlers[operation.operationId] as Handler, deps)];
-    router.register(koaPath(operation.path), [operation.method.toUpperCase()], steps);
+    routes.add(operation.path, operation.method.toUpperCase(), steps);
   }
-  return router;
+  return routes;
 }
 
 /** Where the request came from, for the audit trail. */
@@ -178,7 +173,7 @@ async function readAndValidate(ctx: Context, operation: Operation, deps: RouterD
   const body = operation.requestBody === null ? undefined : parseJsonBody(raw, ctx.get('content-type') || undefined);
   // A token in the query is a credential, not input.
   const query = Object.fromEntries(Object.entries(ctx.query).filter(([name]) => name !== operation.queryTokenParameter));
-  const path = ctx.params as Record<string, string>;
+  const path = pathParams(ctx);
   const unstorable = [...unstorableParameters('path', path), ...unstorableParameters('query', query)];
   if (unstorable.length > 0) throw validationError(unstorable);
   const { values, problems } = deps.validator.parameters(operation.operationId, { path, query, headers: ctx.headers });
@@ -200,7 +195,7 @@ const checksParameters = (operation: Operation): boolean =>
 
 function checkParameters(operation: Operation, deps: RouterDeps): Middleware {
   return async (ctx: Context, next: Next) => {
-    const { problems } = deps.validator.parameters(operation.operationId, { path: ctx.params as Record<string, string>, query: ctx.query, headers: ctx.headers });
+    const { problems } = deps.validator.parameters(operation.operationId, { path: pathParams(ctx), query: ctx.query, headers: ctx.headers });
     if (problems.length > 0) throw validationError(problems);
     await next();
   };

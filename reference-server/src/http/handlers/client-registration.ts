@@ -12,6 +12,7 @@ import type { RequestValidator } from '../../spec/validator';
 import { type BodyLimits, parseJsonBody, readRawBody } from '../body';
 import { type Handler, orgOf, requesterOf } from '../handler';
 import { type PublicHandler, requestInfo } from '../router';
+import { pathParams } from '../route-table';
 
 const AGENT_ID = /^agt_[0-9a-z]{26}$/;
 const NO_STORE = { 'Cache-Control': 'no-store' };
@@ -61,7 +62,7 @@ export function registrationManagementHandlers(deps: RegistrationManagementDeps)
   /** The organization of the client the path names, once its token is checked. */
   async function authorize(ctx: Context): Promise<{ orgId: string; agentId: string } | null> {
     await deps.rateLimits.enforce(ctx, [{ policy: deps.rateLimits.policies.registrationPerAddress, key: ctx.ip }], rateLimited);
-    const agentId = String((ctx.params as Record<string, string>).clientId);
+    const agentId = String(pathParams(ctx).clientId);
     const token = /^Bearer +(\S+) *$/i.exec(ctx.get('authorization'))?.[1];
     const [row] = AGENT_ID.test(agentId) ? await deps.db.callFunction<{ org_id: string; token_hash: Buffer; agent_status: string }>('SELECT * FROM mandate_find_client_registration($1)', [agentId]) : [];
     // Always one comparison, so a client that does not exist costs as long as a wrong token.

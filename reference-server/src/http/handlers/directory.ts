@@ -6,6 +6,7 @@ import { type DirectoryRow, directoryStore } from '../../store/directory';
 import { decodeCursor, encodeCursor } from '../cursor';
 import { type RateLimits, rateLimited } from '../rate-limits';
 import type { PublicHandler } from '../router';
+import { pathParams } from '../route-table';
 
 export interface DirectoryDeps {
   db: Database;
@@ -32,7 +33,7 @@ export function directoryHandlers(deps: DirectoryDeps): Record<string, PublicHan
   const limit = (ctx: Context) => deps.rateLimits.enforce(ctx, [{ policy: deps.rateLimits.policies.directoryPerAddress, key: ctx.ip }], rateLimited);
 
   async function listed(ctx: Context): Promise<DirectoryRow> {
-    const agentId = String((ctx.params as Record<string, string>).agentId);
+    const agentId = String(pathParams(ctx).agentId);
     return (await directoryStore.find(deps.db, agentId)) ?? fail(notFound('AGENT_NOT_FOUND', `No public agent ${agentId}.`));
   }
 
