@@ -313,7 +313,7 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
     app.use(observe(logger, metrics));
     app.use(deadline(logger, config.requestDeadlineMs));
     app.use(problems(logger));
-    app.use(onPaths((path) => path === '/', rootToDocs()));
+    app.use(rootToDocs());
     // The reference page's script: a file, not an operation of the spec, so not the router's.
     app.use(onPaths((path) => path.startsWith('/docs/'), reference.assets));
     const consoleSessions = new ConsoleSessions({ authenticator: bearer, key: hasher.derive('console-session'), issuer: config.issuer, bodyLimits });

@@ -115,11 +115,9 @@ export function onPaths(applies: (path: string) => boolean, middleware: (ctx: Co
 
 /** `/` is no API operation; whoever opens the server's address in a browser wants the reference. */
 export function rootToDocs(): Middleware {
-  return async (ctx: Context, next: Next) => {
-    if (ctx.path === '/' && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
-      ctx.redirect('/docs');
-      return;
-    }
-    await next();
+  return (ctx: Context, next: Next) => {
+    if (ctx.path !== '/' || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return next();
+    ctx.redirect('/docs');
+    return Promise.resolve();
   };
 }
