@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { type IncomingHttpHeaders, request } from 'node:http';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Api } from '../helpers/api';
+import { rawRequest } from '../helpers/raw-request';
 import { type TestServer, startServer } from '../helpers/server';
 
 let server: TestServer;
@@ -17,19 +17,7 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 /** Raw bytes and headers: fetch would undo the gzip encoding this test checks. */
-function raw(pathname: string, options: { method?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    request(`${server.baseUrl}${pathname}`, { method: options.method ?? 'GET', headers: options.headers ?? {} }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
-      });
-    })
-      .on('error', reject)
-      .end();
-  });
-}
+const raw = (pathname: string, options: { method?: string; headers?: Record<string, string> } = {}) => rawRequest(`${server.baseUrl}${pathname}`, options);
 
 /** The CSP as directive → sources. */
 function directives(csp: string): Map<string, string[]> {

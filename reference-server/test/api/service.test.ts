@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { request } from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Api } from '../helpers/api';
 import { createAgent, createOrg } from '../helpers/fixtures';
+import { rawRequest } from '../helpers/raw-request';
 import { type TestServer, startServer } from '../helpers/server';
 
 let server: TestServer;
@@ -51,17 +51,8 @@ describe('service endpoints', () => {
     expect(((await missing.json()) as { code: string }).code).toBe('ROUTE_NOT_FOUND');
     // node:http, since fetch refuses to send TRACE.
     for (const method of ['PUT', 'TRACE', 'QUERY', 'PROPFIND']) {
-      const wrongMethod = await new Promise<{ status: number; allow: unknown; body: string }>((resolve, reject) => {
-        request(`${server.baseUrl}/v1/agents`, { method }, (res) => {
-          let body = '';
-          res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-          res.on('end', () => {
-            resolve({ status: res.statusCode ?? 0, allow: res.headers.allow, body });
-          });
-        })
-          .on('error', reject)
-          .end();
-      });
+      const answer = await rawRequest(`${server.baseUrl}/v1/agents`, { method });
+      const wrongMethod = { status: answer.status, allow: answer.headers.allow, body: answer.body.toString() };
       expect(wrongMethod).toMatchObject({ status: 405, allow: 'HEAD, GET, POST' });
       expect((JSON.parse(wrongMethod.body) as { code: string }).code).toBe('METHOD_NOT_ALLOWED');
     }

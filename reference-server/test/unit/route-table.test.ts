@@ -6,12 +6,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Server } from 'node:http';
-import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa, { type Middleware } from 'koa';
 import { problems } from '../../src/http/middleware';
 import { RouteTable, pathParams } from '../../src/http/route-table';
 import { capturedLogger } from '../helpers/logs';
+import { rawRequest } from '../helpers/raw-request';
 
 let server: Server;
 let base: string;
@@ -50,19 +50,9 @@ afterAll(() => {
   server.close();
 });
 
-/** node:http, since fetch refuses some methods (TRACE) and hides HEAD's lack of a body. */
-function send(method: string, path: string): Promise<{ status: number; allow: string | undefined; body: string }> {
-  return new Promise((resolve, reject) => {
-    request(`${base}${path}`, { method }, (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () => {
-        resolve({ status: res.statusCode ?? 0, allow: res.headers.allow, body });
-      });
-    })
-      .on('error', reject)
-      .end();
-  });
+async function send(method: string, path: string): Promise<{ status: number; allow: string | undefined; body: string }> {
+  const answer = await rawRequest(`${base}${path}`, { method });
+  return { status: answer.status, allow: answer.headers.allow, body: answer.body.toString() };
 }
 
 const json = (body: string): unknown => JSON.parse(body);
