@@ -5,7 +5,6 @@ import { consoleAssets } from './http/console-assets';
 import { packSnapshot } from './domain/snapshots';
 import { ScheduledSnapshots } from './workers/backups/scheduled-snapshots';
 import Koa from 'koa';
-import compose from 'koa-compose';
 import { Gauge } from 'prom-client';
 import { bootstrapInstanceAdmin, type BootstrapResult } from './bootstrap';
 import type { Cache } from './cache/cache';
@@ -54,7 +53,7 @@ import { newWebhookSecret } from './workers/webhooks/signing';
 import { checkOutboundUrl } from './net/ssrf';
 import { orgHandlers } from './http/handlers/orgs';
 import { serviceHandlers } from './http/handlers/service';
-import { deadline, observe, onPaths, problems, requestId, rootToDocs } from './http/middleware';
+import { deadline, observe, problems, requestId, rootToDocs } from './http/middleware';
 import { buildRouter } from './http/router';
 import type { Logger } from './observability/logger';
 import { Metrics } from './observability/metrics';
@@ -315,10 +314,10 @@ export async function createMandate(config: Config, logger: Logger): Promise<Man
     app.use(problems(logger));
     app.use(rootToDocs());
     // The reference page's script: a file, not an operation of the spec, so not the router's.
-    app.use(onPaths((path) => path.startsWith('/docs/'), reference.assets));
-    const consoleSessions = new ConsoleSessions({ authenticator: bearer, key: hasher.derive('console-session'), issuer: config.issuer, bodyLimits });
-    // The console's sessions, its API (rewritten to the API's paths) and its built files.
-    app.use(onPaths((path) => path === '/console' || path.startsWith('/console/'), compose([consoleSessions.middleware(), consoleAssets()])));
+    app.use(reference.assets);
+    app.use(new ConsoleSessions({ authenticator: bearer, key: hasher.derive('console-session'), issuer: config.issuer, bodyLimits }).middleware());
+    // The console's built files at /console/ (its /console/api and /console/session are the line above's).
+    app.use(consoleAssets());
     app.use(router.middleware());
 
     return {

@@ -67,7 +67,12 @@ export interface IssueOptions {
 /** The admission of a token no quota counts. */
 export const UNCOUNTED: QuotaAdmission = { settle: () => undefined };
 
-const UNLIMITED: { admit(orgId: string): Promise<QuotaAdmission> } = { admit: () => Promise.resolve(UNCOUNTED) };
+/** What every token of every grant passes first: its organization's monthly quota. */
+export interface TokenQuota {
+  admit(orgId: string): Promise<QuotaAdmission>;
+}
+
+const UNLIMITED: TokenQuota = { admit: () => Promise.resolve(UNCOUNTED) };
 
 function isClaims(payload: JWTPayload): payload is JWTPayload & AccessTokenClaims {
   return (
@@ -141,8 +146,7 @@ export class AccessTokens {
     private readonly keys: SigningKeys,
     private readonly issuer: string,
     private readonly ttlSeconds: number,
-    /** Every token of every grant passes the organization's monthly quota first. */
-    private readonly quota: { admit(orgId: string): Promise<QuotaAdmission> } = UNLIMITED,
+    private readonly quota: TokenQuota = UNLIMITED,
   ) {}
 
   /**

@@ -1,7 +1,7 @@
 import type { Database, Sql } from '../store/database';
 import { orgStore } from '../store/orgs';
 import { usageStore } from '../store/usage';
-import { type QuotaAdmission, UNCOUNTED } from './access-tokens';
+import { type QuotaAdmission, type TokenQuota, UNCOUNTED } from './access-tokens';
 import { type Plan, type PlanSettings, type QuotaOverrides, type Quotas, activeAgentsExceeded, effectiveQuotas, tokensPerMonthExceeded } from './plans';
 
 /** How long an organization's plan is remembered: a change made on another instance applies within this. */
@@ -79,7 +79,7 @@ interface MonthCount {
  * instances, the others' tokens of the last second are seen a second late. Only organizations
  * with a quota are tracked.
  */
-export class MonthlyTokenQuota {
+export class MonthlyTokenQuota implements TokenQuota {
   private readonly counts = new Map<string, MonthCount>();
   private timer: NodeJS.Timeout | null = null;
   private refreshing: Promise<void> | null = null;

@@ -106,12 +106,8 @@ function looksLikeFile(below: string): boolean {
 export function consoleAssets(dir: string = DEFAULT_CONSOLE_DIR): Middleware {
   const root = path.resolve(dir);
   const index = path.join(root, 'index.html');
-  return async (ctx: Context, next: Next) => {
+  const serve = async (ctx: Context): Promise<void> => {
     const requestPath = ctx.path;
-    if ((requestPath !== PREFIX && !requestPath.startsWith(`${PREFIX}/`)) || belongsToSessions(requestPath)) {
-      await next();
-      return;
-    }
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
       ctx.set('Allow', 'GET, HEAD');
       throw new ApiError(405, 'METHOD_NOT_ALLOWED', 'Method not allowed', `${requestPath} supports GET, HEAD.`);
@@ -136,5 +132,11 @@ export function consoleAssets(dir: string = DEFAULT_CONSOLE_DIR): Middleware {
     ctx.set('Cache-Control', REVALIDATE);
     ctx.type = TYPES['.html'] ?? 'text/html';
     ctx.body = await readFile(index);
+  };
+  // Not async: every request outside the console passes on without an extra promise.
+  return (ctx: Context, next: Next) => {
+    const requestPath = ctx.path;
+    const ours = (requestPath === PREFIX || requestPath.startsWith(`${PREFIX}/`)) && !belongsToSessions(requestPath);
+    return ours ? serve(ctx) : next();
   };
 }

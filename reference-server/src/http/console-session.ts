@@ -52,15 +52,11 @@ export class ConsoleSessions {
 
   /** The session routes and the API passage, before the router. */
   middleware(): Middleware {
-    return async (ctx: Context, next: Next) => {
-      if (ctx.path === `${SESSION_PATH}/session`) {
-        await this.session(ctx);
-        return;
-      }
-      if (ctx.path.startsWith(API_PREFIX)) {
-        this.toApi(ctx);
-      }
-      await next();
+    // Not async: the API's other requests pass on without an extra promise.
+    return (ctx: Context, next: Next) => {
+      if (ctx.path === `${SESSION_PATH}/session`) return this.session(ctx);
+      if (ctx.path.startsWith(API_PREFIX)) this.toApi(ctx);
+      return next();
     };
   }
 

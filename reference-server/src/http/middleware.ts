@@ -104,15 +104,6 @@ export function problems(logger: Logger): Middleware {
   };
 }
 
-/**
- * Runs `middleware` only on the paths that pass `applies`. Every other request goes straight
- * on, without the promise an async step costs it: steps that serve a few pages and files
- * stay off the path of the API's requests.
- */
-export function onPaths(applies: (path: string) => boolean, middleware: (ctx: Context, next: Next) => Promise<void>): Middleware {
-  return (ctx: Context, next: Next) => (applies(ctx.path) ? middleware(ctx, next) : next());
-}
-
 /** `/` is no API operation; whoever opens the server's address in a browser wants the reference. */
 export function rootToDocs(): Middleware {
   return (ctx: Context, next: Next) => {
